@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Runs every test suite of Stratos Island and ends with one line "N passed, N failed".
+#   ./test.sh            quick suites (what CI runs)
+#   ./test.sh --full     also the suites tagged TestCategory=full
+# Exit status is non-zero when anything failed (build, a test, a lint).
+set -uo pipefail
+cd "$(dirname "$0")"
+
+full=0
+for arg in "$@"; do
+  case "$arg" in
+    --full) full=1 ;;
+    -h|--help) sed -n '2,5p' "$0"; exit 0 ;;
+    *) echo "test.sh: unknown option '$arg' (try --help)" >&2; exit 2 ;;
+  esac
+done
+
+results="out/test-results"
+rm -rf "$results"; mkdir -p "$results"
+passed=0; failed=0
+
+record() { # name status
+  if [ "$2" -eq 0 ]; then passed=$((passed + 1)); echo "PASS  $1"; else failed=$((failed + 1)); echo "FAIL  $1"; fi
+}
+
+finish() {
+  echo "$passed passed, $failed failed"
+  [ "$failed" -eq 0 ]
+  exit $?
+}
+
+# 1. Build everything once (Release, warnings are errors).
+if ! dotnet build Stratos.Island.sln -c Release -nologo -v quiet -clp:ErrorsOnly > "$results/build.log" 2>&1; then
+  cat "$results/build.log" >&2
+  record "dotnet build Stratos.Island.sln" 1
+  finish
+fi
+
+# 2. Proto lint (and breaking-change check once a release tag exists).
+if [ -x node_modules/.bin/buf ]; then
+  (cd protocol && ../node_modules/.bin/buf lint) > "$results/buf-lint.log" 2>&1
+  st=$?; [ $st -ne 0 ] && cat "$results/buf-lint.log" >&2; record "buf lint" $st
+  last_tag=$(git describe --tags --abbrev=0 --match 'v*' 2>/dev/null || true)
+  if [ -n "$last_tag" ]; then
+    (cd protocol && ../node_modules/.bin/buf breaking --against "../.git#tag=$last_tag,subdir=protocol") > "$results/buf-breaking.log" 2>&1
+    st=$?; [ $st -ne 0 ] && cat "$results/buf-breaking.log" >&2; record "buf breaking against $last_tag" $st
+  fi
+else
+  echo "buf is not installed: run scripts/install-deps.sh" >&2
+  record "buf lint" 1
+fi
+
+# 3. .NET test suites (MSTest), one TRX file per test project.
+filter="TestCategory!=full"
+[ $full -eq 1 ] && filter=""
+dotnet test Stratos.Island.sln -c Release --no-build -nologo \
+  ${filter:+--filter "$filter"} \
+  --logger "trx" --results-directory "$results" > "$results/dotnet-test.log" 2>&1
+test_status=$?
+grep -E '^\s*(Failed|Error Message|Stack Trace|  at |Passed!|Failed!)' "$results/dotnet-test.log" | grep -vE '^\s*Passed ' | head -200
+
+# Sum the counters of every TRX file.
+read -r trx_passed trx_failed < <(python3 - "$results" <<'PY'
+import glob, sys, xml.etree.ElementTree as ET
+p = f = 0
+for path in glob.glob(sys.argv[1] + "/**/*.trx", recursive=True):
+    c = ET.parse(path).getroot().find(".//{*}Counters")
+    if c is not None:
+        p += int(c.get("passed", 0)); f += int(c.get("failed", 0)) + int(c.get("error", 0)) + int(c.get("timeout", 0)) + int(c.get("aborted", 0))
+print(p, f)
+PY
+)
+passed=$((passed + trx_passed)); failed=$((failed + trx_failed))
+if [ $test_status -ne 0 ] && [ "$trx_failed" -eq 0 ]; then
+  # dotnet test failed without a failing test (crashed host, build problem): count it.
+  tail -30 "$results/dotnet-test.log" >&2
+  record "dotnet test (host failure)" 1
+fi
+
+finish
