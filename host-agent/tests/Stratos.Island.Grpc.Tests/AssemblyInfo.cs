@@ -1,4 +1,3 @@
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 
-[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
 [assembly: Parallelize(Workers = 2, Scope = ExecutionScope.ClassLevel)]
