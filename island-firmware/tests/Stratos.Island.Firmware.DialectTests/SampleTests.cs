@@ -68,6 +68,12 @@ public sealed class SampleTests
     }
 
     [TestMethod]
+    public void String_interpolation_on_netstandard_is_reported_as_a_missing_String_Format_overload()
+    {
+        AssertReported(BadNetStandard, "System.String::Format(string,object)", "UsesNetStandardInterpolation::Describe");
+    }
+
+    [TestMethod]
     public void Span_of_byte_is_reported()
     {
         AssertReported(BadNet, "System.Span`1<byte>", "UsesSpan::CountZeros");
@@ -89,6 +95,32 @@ public sealed class SampleTests
     {
         IReadOnlyList<DialectViolation> violations = DialectGuard.Inspect(RepoLayout.SampleAssembly("GoodSample", "netstandard2.0"), Allow);
         Assert.AreEqual(0, violations.Count, string.Join("\n", violations.Select(v => v.ToString())));
+    }
+
+    [TestMethod]
+    public void Removing_an_allow_list_entry_makes_the_good_sample_fail_where_it_is_used()
+    {
+        string[] lines = System.IO.File.ReadAllLines(RepoLayout.AllowListPath)
+            .Where(l => !l.StartsWith("System.Array::Copy(System.Array,int,System.Array,int,int)", System.StringComparison.Ordinal))
+            .ToArray();
+        AllowList reduced = AllowList.Parse(lines, "reduced");
+        IReadOnlyList<DialectViolation> violations = DialectGuard.Inspect(RepoLayout.SampleAssembly("GoodSample", "netstandard2.0"), reduced);
+        AssertReported(violations, "System.Array::Copy(System.Array,int,System.Array,int,int)", "GoodCode::Accept");
+        Assert.HasCount(1, violations);
+    }
+
+    [TestMethod]
+    public void Build_only_entries_are_rejected_when_code_uses_them()
+    {
+        string[] lines = System.IO.File.ReadAllLines(RepoLayout.AllowListPath)
+            .Select(l => l == "System.Threading.Thread::Sleep(int)" ? "" : l)
+            .Append("[build-only test]")
+            .Append("System.Threading.Thread::Sleep(int)")
+            .ToArray();
+        AllowList moved = AllowList.Parse(lines, "moved");
+        IReadOnlyList<DialectViolation> violations = DialectGuard.Inspect(RepoLayout.SampleAssembly("GoodSample", "netstandard2.0"), moved);
+        AssertReported(violations, "System.Threading.Thread::Sleep(int)", "GoodCode::Run");
+        StringAssert.Contains(violations[0].Problem, "build-only");
     }
 
     [TestMethod]

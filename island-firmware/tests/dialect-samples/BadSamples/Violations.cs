@@ -71,4 +71,14 @@ namespace Stratos.Island.DialectSamples.Bad
             return 42;
         }
     }
+
+    // Interpolation compiled for netstandard2.0 lowers to string.Format(string, object): only
+    // Format(string, params object[]) exists on nanoFramework.
+    public static class UsesNetStandardInterpolation
+    {
+        public static string Describe(int vmId)
+        {
+            return $"VM {vmId}";
+        }
+    }
 }

@@ -62,7 +62,8 @@ namespace Stratos.Island.DialectSamples.Good
             builder.Append(frame.Sequence);
             builder.Append(' ');
             builder.Append(Math.Max(frame.Length, 0));
-            return builder.ToString() + " " + _state.ToString();
+            uint checksum = frame.Sequence ^ 0xA5A5A5A5;
+            return builder.ToString() + " " + _state.ToString() + " " + checksum.ToString() + " " + frame.Length;
         }
 
         public int Decode(byte[] bytes)
