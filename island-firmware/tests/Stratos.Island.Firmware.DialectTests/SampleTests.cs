@@ -74,6 +74,12 @@ public sealed class SampleTests
     }
 
     [TestMethod]
+    public void Field_like_event_is_reported_as_generic_Interlocked_CompareExchange()
+    {
+        AssertReported(BadNetStandard, "System.Threading.Interlocked::CompareExchange<Stratos.Island.DialectSamples.Bad.Changed>", "UsesFieldLikeEvent::add_OnChanged");
+    }
+
+    [TestMethod]
     public void Span_of_byte_is_reported()
     {
         AssertReported(BadNet, "System.Span`1<byte>", "UsesSpan::CountZeros");
@@ -82,7 +88,7 @@ public sealed class SampleTests
     [TestMethod]
     public void Violations_are_all_collected_not_only_the_first()
     {
-        string[] classes = ["UsesGenericList", "UsesGenericMethod", "UsesMultiDimensionalArray", "UsesLock", "UsesAsync"];
+        string[] classes = ["UsesGenericList", "UsesGenericMethod", "UsesMultiDimensionalArray", "UsesLock", "UsesAsync", "UsesNetStandardInterpolation", "UsesFieldLikeEvent"];
         foreach (string name in classes)
         {
             Assert.IsTrue(BadNetStandard.Any(v => v.UsedBy.Any(u => u.Contains(name, System.StringComparison.Ordinal))),

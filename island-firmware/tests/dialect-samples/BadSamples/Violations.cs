@@ -81,4 +81,21 @@ namespace Stratos.Island.DialectSamples.Bad
             return $"VM {vmId}";
         }
     }
+
+    public delegate void Changed(int value);
+
+    // Field-like event: add/remove are generated with Interlocked.CompareExchange<Changed>.
+    public sealed class UsesFieldLikeEvent
+    {
+        public event Changed OnChanged;
+
+        public void Raise(int value)
+        {
+            Changed handler = OnChanged;
+            if (handler != null)
+            {
+                handler(value);
+            }
+        }
+    }
 }

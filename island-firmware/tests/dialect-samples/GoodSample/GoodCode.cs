@@ -63,7 +63,7 @@ namespace Stratos.Island.DialectSamples.Good
             builder.Append(' ');
             builder.Append(Math.Max(frame.Length, 0));
             uint checksum = frame.Sequence ^ 0xA5A5A5A5;
-            return builder.ToString() + " " + _state.ToString() + " " + checksum.ToString() + " " + frame.Length;
+            return builder.ToString() + " " + ((int)_state).ToString() + " " + checksum.ToString() + " " + frame.Length;
         }
 
         public int Decode(byte[] bytes)
