@@ -39,6 +39,27 @@ namespace Stratos.Island.DialectSamples.Good
 
         public SampleCallback OnValue;
 
+        // Auto-property: the backing field carries CompilerGenerated and DebuggerBrowsable(Never).
+        public int Decoded { get; private set; }
+
+        public static int Sum(params int[] values)
+        {
+            int total = 0;
+            foreach (int value in values)
+            {
+                total += value;
+            }
+            return total;
+        }
+
+        public void Schedule(Action action)
+        {
+            if (action != null)
+            {
+                action();
+            }
+        }
+
         public void Accept(byte[] buffer, int offset, int count)
         {
             if (buffer == null)
@@ -78,6 +99,8 @@ namespace Stratos.Island.DialectSamples.Good
                 callback(value);
             }
             _state = SampleState.Running;
+            Decoded = Sum(value, 1, 2);
+            Schedule(Run);
             return value;
         }
 
