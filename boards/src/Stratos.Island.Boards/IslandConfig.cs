@@ -41,6 +41,8 @@ public static class IslandConfigLoader
     private const int MaxCheckpointList = 8;
     private const int MaxTransitions = 32;
     private const int MaxPowerDomains = 8;
+    // link.proto: a VmDefinition travels as a blob whose encoding is at most 2048 bytes.
+    private const int MaxEncodedDefinitionBytes = 2048;
 
     /// <summary>Loads and validates a configuration file against <paramref name="board"/>.</summary>
     public static IslandConfig Load(string path, BoardDescriptor board)
@@ -62,6 +64,15 @@ public static class IslandConfigLoader
                 errors.Add("vms", parsed.Count.ToString(CultureInfo.InvariantCulture) + " VMs but the board allows max_vms = " + board.Island.MaxVms.ToString(CultureInfo.InvariantCulture));
             }
             ResolveDependencies(parsed, errors);
+            foreach ((VmDefinition vm, _, string vmPath) in parsed)
+            {
+                int size = vm.CalculateSize();
+                if (size > MaxEncodedDefinitionBytes)
+                {
+                    errors.Add(vmPath, "encoded VmDefinition is " + size.ToString(CultureInfo.InvariantCulture) + " bytes, more than the " +
+                        MaxEncodedDefinitionBytes.ToString(CultureInfo.InvariantCulture) + " link.proto allows; shorten strings or lists");
+                }
+            }
             vms.AddRange(parsed.Select(p => p.Vm));
         }
         if (errors.All.Count > 0)

@@ -147,6 +147,21 @@ public sealed class BoardLoaderTests
     }
 
     [TestMethod]
+    public void Transport_without_its_section_is_reported()
+    {
+        AssertError(t => t.Replace("transport: shared-memory", "transport: serial"), "link.serial", "required when transport is serial");
+        AssertError(t => t.Replace("transport: shared-memory", "transport: rpmsg-char"), "link.rpmsg_char", "required when transport is rpmsg-char");
+    }
+
+    [TestMethod]
+    public void Boards_directory_is_found_from_a_nested_directory()
+    {
+        string nested = Path.Combine(BoardsDir, "virtual");
+        Assert.AreEqual(Path.GetFullPath(BoardsDir), Path.GetFullPath(BoardLoader.FindRepoBoardsDir(nested)));
+        Assert.IsTrue(File.Exists(Path.Combine(BoardsDir, "virtual", BoardLoader.DescriptorFileName)));
+    }
+
+    [TestMethod]
     public void Safe_state_naming_an_unknown_domain_is_reported()
     {
         AssertError(t => t.Replace("domains_kept_on: [safety-io]", "domains_kept_on: [safety-oi]"), "safe_state.domains_kept_on[0]", "no power domain named 'safety-oi'");

@@ -109,9 +109,19 @@ public sealed class IslandConfigLoaderTests
     }
 
     [TestMethod]
+    public void More_vms_than_the_board_allows_are_reported()
+    {
+        string text = File.ReadAllText(ConfigPath);
+        string one = text[text.IndexOf("  - name: web", StringComparison.Ordinal)..];
+        string many = text + string.Concat(Enumerable.Range(0, 31).Select(i => "\n" + one.Replace("- name: web", "- name: web" + i.ToString(System.Globalization.CultureInfo.InvariantCulture))));
+        BoardDescriptorException error = LoadVariant(_ => many, out string path);
+        StringAssert.Contains(error.Message, path + ": vms: 33 VMs but the board allows max_vms = 32");
+    }
+
+    [TestMethod]
     public void Unknown_field_in_a_vm_is_reported()
     {
-        BoardDescriptorException error = LoadVariant(t => t.Replace("    vcpus: 1\n", "    vcpus: 1\n      cpus: 2\n").Replace("      vcpus: 1\n      cpus: 2", "      vcpus: 1\n      cpus: 2"), out string path);
-        StringAssert.Contains(error.Message, ".vmm.cpus: unknown field");
+        BoardDescriptorException error = LoadVariant(t => t.Replace("      vcpus: 1\n", "      vcpus: 1\n      cpus: 2\n"), out string path);
+        StringAssert.Contains(error.Message, path + ": vms[0].vmm.cpus: unknown field");
     }
 }
