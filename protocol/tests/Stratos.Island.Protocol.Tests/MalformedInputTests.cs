@@ -219,7 +219,7 @@ public sealed class MalformedInputTests
         byte[] unpacked = Enumerable.Range(1, 9).SelectMany(i => new byte[] { 0x28, (byte)i }).ToArray();
         Assert.AreEqual(CodecStatus.TooManyElements, definition.Decode(unpacked, 0, unpacked.Length));
         var args = new HostLink.VmmConfig();
-        args.ExtraArgs.Add(Enumerable.Range(0, 17).Select(i => "a"));
+        args.ExtraArgs.Add(Enumerable.Range(0, VmmConfig.ExtraArgsMaxCount + 1).Select(i => "a"));
         byte[] vmm = args.ToByteArray();
         Assert.AreEqual(CodecStatus.TooManyElements, new VmmConfig().Decode(vmm, 0, vmm.Length));
     }

@@ -13,7 +13,7 @@ namespace Stratos.Island.Codec.Link
         public const int MachineMaxLength = 32;
         public const int KernelMaxLength = 128;
         public const int DiskMaxLength = 128;
-        public const int ExtraArgsMaxCount = 16;
+        public const int ExtraArgsMaxCount = 8;
         public const int ExtraArgsMaxLength = 64;
         public const int CmdlineMaxLength = 128;
 
@@ -27,8 +27,8 @@ namespace Stratos.Island.Codec.Link
         public string Kernel = string.Empty;
         // Disk image path on the A side.
         public string Disk = string.Empty;
-        // Extra VMM arguments.
-        public readonly string[] ExtraArgs = new string[16];
+        // Extra VMM arguments. At most 8 (not more: 16 x 64 bytes would push the worst-case VmDefinition to 2450 bytes, over its 2048-byte blob limit; WorstCaseSizeTests proves the bound).
+        public readonly string[] ExtraArgs = new string[8];
         public int ExtraArgsCount;
         // Kernel command line.
         public string Cmdline = string.Empty;
@@ -37,7 +37,7 @@ namespace Stratos.Island.Codec.Link
         private int machineByteCount;
         private int kernelByteCount;
         private int diskByteCount;
-        private readonly int[] extraArgsByteCounts = new int[16];
+        private readonly int[] extraArgsByteCounts = new int[8];
         private int cmdlineByteCount;
 
         // Resets every field to its default. Nested messages are cleared when they are selected again
@@ -114,7 +114,7 @@ namespace Stratos.Island.Codec.Link
                 diskByteCount = bytes;
                 size += 1 + ProtoWriter.VarintSize32((uint)bytes) + bytes;
             }
-            if (ExtraArgsCount < 0 || ExtraArgsCount > 16) return CodecStatus.TooManyElements;
+            if (ExtraArgsCount < 0 || ExtraArgsCount > 8) return CodecStatus.TooManyElements;
             for (int i = 0; i < ExtraArgsCount; i++)
             {
                 string item = ExtraArgs[i];
@@ -212,7 +212,7 @@ namespace Stratos.Island.Codec.Link
                         break;
                     case 6:
                         if (wireType != ProtoWriter.WireLengthDelimited) return CodecStatus.WrongWireType;
-                        if (ExtraArgsCount >= 16) return CodecStatus.TooManyElements;
+                        if (ExtraArgsCount >= 8) return CodecStatus.TooManyElements;
                         status = reader.ReadString(64, out ExtraArgs[ExtraArgsCount]);
                         if (status != CodecStatus.Ok) return status;
                         ExtraArgsCount++;
