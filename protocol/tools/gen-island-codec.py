@@ -16,6 +16,7 @@ message, repeated and limit options.
 import os
 import re
 import sys
+import textwrap
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 PROTO = os.path.join(ROOT, "protocol/proto/stratos/island/link/v1/link.proto")
@@ -37,6 +38,11 @@ SCALARS = {
 
 def pascal(name):
     return "".join(part[:1].upper() + part[1:] for part in name.split("_"))
+
+
+def comment_lines(text, indent):
+    """A proto comment as C# // lines wrapped to 100 columns."""
+    return [indent + "// " + line for line in textwrap.wrap(text, 100 - len(indent) - 3)]
 
 
 def camel(name):
@@ -134,24 +140,22 @@ def gen_message(msg, message_names):
         n = f["number"]
         T = tag_size(n)
         tagv = (n << 3) | wt
-        doc = "        // " + f["comment"] if f["comment"] else None
-        if doc:
-            decl.append(doc)
+        decl.extend(comment_lines(f["comment"], "        "))
         if f["repeated"]:
             mc = f["max_count"]
             if mc is None:
                 sys.exit("repeated field %s.%s has no max_count" % (name, f["name"]))
             consts.append("        public const int %sMaxCount = %d;" % (P, mc))
-            decl.append("        public readonly %s[] %s = new %s[%d];" % (cs if kind != "bytes" else "byte[]", P, cs, mc) if kind != "message"
+            decl.append("        public readonly %s[] %s = new %s[%sMaxCount];" % (cs, P, cs, P) if kind != "message"
                         else "        public readonly %s[] %s = New%s();" % (cs, P, P))
             decl.append("        public int %sCount;" % P)
             clear.append("            %sCount = 0;" % P)
-            measure.append("            if (%sCount < 0 || %sCount > %d) return CodecStatus.TooManyElements;" % (P, P, mc))
+            measure.append("            if (%sCount < 0 || %sCount > %sMaxCount) return CodecStatus.TooManyElements;" % (P, P, P))
             if kind == "message":
                 decl.append("")
                 decl.append("        private static %s[] New%s()" % (cs, P))
                 decl.append("        {")
-                decl.append("            %s[] items = new %s[%d];" % (cs, cs, mc))
+                decl.append("            %s[] items = new %s[%sMaxCount];" % (cs, cs, P))
                 decl.append("            for (int i = 0; i < items.Length; i++) items[i] = new %s();" % cs)
                 decl.append("            return items;")
                 decl.append("        }")
@@ -169,7 +173,7 @@ def gen_message(msg, message_names):
                 write.append("            }")
                 decode.append("                    case %d:" % n)
                 decode.append("                        if (wireType != ProtoWriter.WireLengthDelimited) return CodecStatus.WrongWireType;")
-                decode.append("                        if (%sCount >= %d) return CodecStatus.TooManyElements;" % (P, mc))
+                decode.append("                        if (%sCount >= %sMaxCount) return CodecStatus.TooManyElements;" % (P, P))
                 decode.append("                        %s[%sCount].Clear();" % (P, P))
                 decode.append("                        status = reader.BeginMessage(out outerLimit);")
                 decode.append("                        if (status != CodecStatus.Ok) return status;")
@@ -183,12 +187,12 @@ def gen_message(msg, message_names):
                 if ml is None:
                     sys.exit("string field %s.%s has no max_len" % (name, f["name"]))
                 consts.append("        public const int %sMaxLength = %d;" % (P, ml))
-                privates.append("        private readonly int[] %sByteCounts = new int[%d];" % (c, mc))
+                privates.append("        private readonly int[] %sByteCounts = new int[%sMaxCount];" % (c, P))
                 measure.append("            for (int i = 0; i < %sCount; i++)" % P)
                 measure.append("            {")
                 measure.append("                string item = %s[i];" % P)
                 measure.append("                int itemBytes = item == null ? 0 : Utf8.ByteCount(item);")
-                measure.append("                if (itemBytes > %d) return CodecStatus.StringTooLong;" % ml)
+                measure.append("                if (itemBytes > %sMaxLength) return CodecStatus.StringTooLong;" % P)
                 measure.append("                %sByteCounts[i] = itemBytes;" % c)
                 measure.append("                size += %d + ProtoWriter.VarintSize32((uint)itemBytes) + itemBytes;" % T)
                 measure.append("            }")
@@ -199,8 +203,8 @@ def gen_message(msg, message_names):
                 write.append("            }")
                 decode.append("                    case %d:" % n)
                 decode.append("                        if (wireType != ProtoWriter.WireLengthDelimited) return CodecStatus.WrongWireType;")
-                decode.append("                        if (%sCount >= %d) return CodecStatus.TooManyElements;" % (P, mc))
-                decode.append("                        status = reader.ReadString(%d, out %s[%sCount]);" % (ml, P, P))
+                decode.append("                        if (%sCount >= %sMaxCount) return CodecStatus.TooManyElements;" % (P, P))
+                decode.append("                        status = reader.ReadString(%sMaxLength, out %s[%sCount]);" % (P, P, P))
                 decode.append("                        if (status != CodecStatus.Ok) return status;")
                 decode.append("                        %sCount++;" % P)
                 decode.append("                        break;")
@@ -227,7 +231,7 @@ def gen_message(msg, message_names):
                 decode.append("                            if (status != CodecStatus.Ok) return status;")
                 decode.append("                            while (reader.Position < reader.Limit)")
                 decode.append("                            {")
-                decode.append("                                if (%sCount >= %d) return CodecStatus.TooManyElements;" % (P, mc))
+                decode.append("                                if (%sCount >= %sMaxCount) return CodecStatus.TooManyElements;" % (P, P))
                 decode.append("                                status = reader.ReadVarint32(out %s[%sCount]);" % (P, P))
                 decode.append("                                if (status != CodecStatus.Ok) return status;")
                 decode.append("                                %sCount++;" % P)
@@ -237,7 +241,7 @@ def gen_message(msg, message_names):
                 decode.append("                        }")
                 decode.append("                        else if (wireType == ProtoWriter.WireVarint)")
                 decode.append("                        {")
-                decode.append("                            if (%sCount >= %d) return CodecStatus.TooManyElements;" % (P, mc))
+                decode.append("                            if (%sCount >= %sMaxCount) return CodecStatus.TooManyElements;" % (P, P))
                 decode.append("                            status = reader.ReadVarint32(out %s[%sCount]);" % (P, P))
                 decode.append("                            if (status != CodecStatus.Ok) return status;")
                 decode.append("                            %sCount++;" % P)
@@ -295,7 +299,7 @@ def gen_message(msg, message_names):
             measure.append("            if (%s != null && %s.Length != 0)" % (P, P))
             measure.append("            {")
             measure.append("                int bytes = Utf8.ByteCount(%s);" % P)
-            measure.append("                if (bytes > %d) return CodecStatus.StringTooLong;" % ml)
+            measure.append("                if (bytes > %sMaxLength) return CodecStatus.StringTooLong;" % P)
             measure.append("                %sByteCount = bytes;" % c)
             measure.append("                size += %d + ProtoWriter.VarintSize32((uint)bytes) + bytes;" % T)
             measure.append("            }")
@@ -306,7 +310,7 @@ def gen_message(msg, message_names):
             write.append("            }")
             decode.append("                    case %d:" % n)
             decode.append("                        if (wireType != ProtoWriter.WireLengthDelimited) return CodecStatus.WrongWireType;")
-            decode.append("                        status = reader.ReadString(%d, out %s);" % (ml, P))
+            decode.append("                        status = reader.ReadString(%sMaxLength, out %s);" % (P, P))
             decode.append("                        if (status != CodecStatus.Ok) return status;")
             decode.append("                        break;")
             continue
@@ -316,11 +320,11 @@ def gen_message(msg, message_names):
             if ml is None:
                 sys.exit("bytes field %s.%s has no max_len" % (name, f["name"]))
             consts.append("        public const int %sMaxLength = %d;" % (P, ml))
-            decl.append("        public readonly byte[] %s = new byte[%d];" % (P, ml))
+            decl.append("        public readonly byte[] %s = new byte[%sMaxLength];" % (P, P))
             decl.append("        public int %sLength;" % P)
             clear.append("            %sLength = 0;" % P)
             measure.append("            if (%sLength < 0) return CodecStatus.InvalidLength;" % P)
-            measure.append("            if (%sLength > %d) return CodecStatus.StringTooLong;" % (P, ml))
+            measure.append("            if (%sLength > %sMaxLength) return CodecStatus.StringTooLong;" % (P, P))
             measure.append("            if (%sLength != 0) size += %d + ProtoWriter.VarintSize32((uint)%sLength) + %sLength;" % (P, T, P, P))
             write.append("            if (%sLength != 0)" % P)
             write.append("            {")
@@ -397,8 +401,7 @@ def gen_message(msg, message_names):
         for f in bodies:
             cs, wt, kind = classify(f, message_names)
             P = pascal(f["name"])
-            if f["comment"]:
-                decl.append("        // " + f["comment"])
+            decl.extend(comment_lines(f["comment"], "        "))
             decl.append("        public readonly %s %s = new %s();" % (cs, P, cs))
         clear.append("            BodyCase = EnvelopeBody.None;")
         measure.append("            %s body = null;" % "object")
@@ -442,7 +445,7 @@ def gen_message(msg, message_names):
     uses_outer = any("outerLimit" in l for l in decode)
 
     out = []
-    out.append("// %s (link.proto, package stratos.island.link.v1): %s" % (name, msg["comment"] or ""))
+    out.extend(comment_lines("%s (link.proto, package stratos.island.link.v1): %s" % (name, msg["comment"] or ""), ""))
     out.append("//")
     out.append("// Written by protocol/tools/gen-island-codec.py from link.proto; regenerate instead of editing.")
     out.append("// Encode writes the canonical proto3 encoding (fields in number order, default values omitted,")
@@ -575,8 +578,7 @@ def gen_body_enum(envelope, message_names):
            "        // No body set.", "        None = 0,"]
     for f in sorted(envelope["fields"], key=lambda x: x["number"]):
         if f["oneof"]:
-            if f["comment"]:
-                out.append("        // " + f["comment"])
+            out.extend(comment_lines(f["comment"], "        "))
             out.append("        %s = %d," % (pascal(f["name"]), f["number"]))
     out += ["    }", "}"]
     return "\n".join(out) + "\n"

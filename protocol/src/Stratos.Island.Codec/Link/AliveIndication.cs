@@ -1,4 +1,5 @@
-// AliveIndication (link.proto, package stratos.island.link.v1): Alive indications of one supervised entity (a VM, or entity 0: the agent itself).
+// AliveIndication (link.proto, package stratos.island.link.v1): Alive indications of one supervised
+// entity (a VM, or entity 0: the agent itself).
 //
 // Written by protocol/tools/gen-island-codec.py from link.proto; regenerate instead of editing.
 // Encode writes the canonical proto3 encoding (fields in number order, default values omitted,

@@ -1,4 +1,6 @@
-// AliveSupervision (link.proto, package stratos.island.link.v1): Alive supervision (AUTOSAR WdgM): over each reference cycle the number of alive indications must lie in [expected - min_margin, expected + max_margin].
+// AliveSupervision (link.proto, package stratos.island.link.v1): Alive supervision (AUTOSAR WdgM):
+// over each reference cycle the number of alive indications must lie in [expected - min_margin,
+// expected + max_margin].
 //
 // Written by protocol/tools/gen-island-codec.py from link.proto; regenerate instead of editing.
 // Encode writes the canonical proto3 encoding (fields in number order, default values omitted,

@@ -1,4 +1,5 @@
-// BlobAck (link.proto, package stratos.island.link.v1): Acknowledges (or refuses) a complete blob transfer.
+// BlobAck (link.proto, package stratos.island.link.v1): Acknowledges (or refuses) a complete blob
+// transfer.
 //
 // Written by protocol/tools/gen-island-codec.py from link.proto; regenerate instead of editing.
 // Encode writes the canonical proto3 encoding (fields in number order, default values omitted,
@@ -74,7 +75,7 @@ namespace Stratos.Island.Codec.Link
             if (Message != null && Message.Length != 0)
             {
                 int bytes = Utf8.ByteCount(Message);
-                if (bytes > 160) return CodecStatus.StringTooLong;
+                if (bytes > MessageMaxLength) return CodecStatus.StringTooLong;
                 messageByteCount = bytes;
                 size += 1 + ProtoWriter.VarintSize32((uint)bytes) + bytes;
             }
@@ -127,7 +128,7 @@ namespace Stratos.Island.Codec.Link
                         break;
                     case 3:
                         if (wireType != ProtoWriter.WireLengthDelimited) return CodecStatus.WrongWireType;
-                        status = reader.ReadString(160, out Message);
+                        status = reader.ReadString(MessageMaxLength, out Message);
                         if (status != CodecStatus.Ok) return status;
                         break;
                     default:

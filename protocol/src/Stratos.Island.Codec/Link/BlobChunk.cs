@@ -1,4 +1,6 @@
-// BlobChunk (link.proto, package stratos.island.link.v1): One piece of a payload larger than an Envelope. Chunks of one transfer share transfer_id and arrive in offset order; the receiver reassembles into a fixed buffer and checks crc32.
+// BlobChunk (link.proto, package stratos.island.link.v1): One piece of a payload larger than an
+// Envelope. Chunks of one transfer share transfer_id and arrive in offset order; the receiver
+// reassembles into a fixed buffer and checks crc32.
 //
 // Written by protocol/tools/gen-island-codec.py from link.proto; regenerate instead of editing.
 // Encode writes the canonical proto3 encoding (fields in number order, default values omitted,
@@ -21,7 +23,7 @@ namespace Stratos.Island.Codec.Link
         // Offset of this chunk's data in the blob.
         public uint Offset;
         // The chunk's bytes.
-        public readonly byte[] Data = new byte[384];
+        public readonly byte[] Data = new byte[DataMaxLength];
         public int DataLength;
         // CRC-32 (IEEE) of the whole blob; the same on every chunk.
         public uint Crc32;
@@ -83,7 +85,7 @@ namespace Stratos.Island.Codec.Link
             if (TotalLength != 0) size += 1 + ProtoWriter.VarintSize32(TotalLength);
             if (Offset != 0) size += 1 + ProtoWriter.VarintSize32(Offset);
             if (DataLength < 0) return CodecStatus.InvalidLength;
-            if (DataLength > 384) return CodecStatus.StringTooLong;
+            if (DataLength > DataMaxLength) return CodecStatus.StringTooLong;
             if (DataLength != 0) size += 1 + ProtoWriter.VarintSize32((uint)DataLength) + DataLength;
             if (Crc32 != 0) size += 1 + 4;
             cachedSize = size;

@@ -1,4 +1,5 @@
-// Checkpoint (link.proto, package stratos.island.link.v1): A checkpoint reached by a supervised entity (deadline and logical supervision).
+// Checkpoint (link.proto, package stratos.island.link.v1): A checkpoint reached by a supervised
+// entity (deadline and logical supervision).
 //
 // Written by protocol/tools/gen-island-codec.py from link.proto; regenerate instead of editing.
 // Encode writes the canonical proto3 encoding (fields in number order, default values omitted,

@@ -1,4 +1,5 @@
-// DeadlineSupervision (link.proto, package stratos.island.link.v1): Deadline supervision: the time from start_checkpoint to end_checkpoint lies in [min_ms, max_ms].
+// DeadlineSupervision (link.proto, package stratos.island.link.v1): Deadline supervision: the time
+// from start_checkpoint to end_checkpoint lies in [min_ms, max_ms].
 //
 // Written by protocol/tools/gen-island-codec.py from link.proto; regenerate instead of editing.
 // Encode writes the canonical proto3 encoding (fields in number order, default values omitted,

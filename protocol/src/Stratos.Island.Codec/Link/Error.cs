@@ -1,4 +1,5 @@
-// Error (link.proto, package stratos.island.link.v1): A protocol-level error (a frame that could not be handled).
+// Error (link.proto, package stratos.island.link.v1): A protocol-level error (a frame that could
+// not be handled).
 //
 // Written by protocol/tools/gen-island-codec.py from link.proto; regenerate instead of editing.
 // Encode writes the canonical proto3 encoding (fields in number order, default values omitted,
@@ -73,7 +74,7 @@ namespace Stratos.Island.Codec.Link
             if (Message != null && Message.Length != 0)
             {
                 int bytes = Utf8.ByteCount(Message);
-                if (bytes > 160) return CodecStatus.StringTooLong;
+                if (bytes > MessageMaxLength) return CodecStatus.StringTooLong;
                 messageByteCount = bytes;
                 size += 1 + ProtoWriter.VarintSize32((uint)bytes) + bytes;
             }
@@ -122,7 +123,7 @@ namespace Stratos.Island.Codec.Link
                         break;
                     case 2:
                         if (wireType != ProtoWriter.WireLengthDelimited) return CodecStatus.WrongWireType;
-                        status = reader.ReadString(160, out Message);
+                        status = reader.ReadString(MessageMaxLength, out Message);
                         if (status != CodecStatus.Ok) return status;
                         break;
                     case 3:

@@ -90,7 +90,7 @@ namespace Stratos.Island.Codec.Link
             if (Detail != null && Detail.Length != 0)
             {
                 int bytes = Utf8.ByteCount(Detail);
-                if (bytes > 64) return CodecStatus.StringTooLong;
+                if (bytes > DetailMaxLength) return CodecStatus.StringTooLong;
                 detailByteCount = bytes;
                 size += 1 + ProtoWriter.VarintSize32((uint)bytes) + bytes;
             }
@@ -184,7 +184,7 @@ namespace Stratos.Island.Codec.Link
                         break;
                     case 7:
                         if (wireType != ProtoWriter.WireLengthDelimited) return CodecStatus.WrongWireType;
-                        status = reader.ReadString(64, out Detail);
+                        status = reader.ReadString(DetailMaxLength, out Detail);
                         if (status != CodecStatus.Ok) return status;
                         break;
                     default:

@@ -1,4 +1,5 @@
-// Hello (link.proto, package stratos.island.link.v1): Opens (or re-opens) a session. Sent by the agent on every (re)connection.
+// Hello (link.proto, package stratos.island.link.v1): Opens (or re-opens) a session. Sent by the
+// agent on every (re)connection.
 //
 // Written by protocol/tools/gen-island-codec.py from link.proto; regenerate instead of editing.
 // Encode writes the canonical proto3 encoding (fields in number order, default values omitted,
@@ -99,7 +100,7 @@ namespace Stratos.Island.Codec.Link
             if (BoardId != null && BoardId.Length != 0)
             {
                 int bytes = Utf8.ByteCount(BoardId);
-                if (bytes > 32) return CodecStatus.StringTooLong;
+                if (bytes > BoardIdMaxLength) return CodecStatus.StringTooLong;
                 boardIdByteCount = bytes;
                 size += 1 + ProtoWriter.VarintSize32((uint)bytes) + bytes;
             }
@@ -109,7 +110,7 @@ namespace Stratos.Island.Codec.Link
             if (SoftwareVersion != null && SoftwareVersion.Length != 0)
             {
                 int bytes = Utf8.ByteCount(SoftwareVersion);
-                if (bytes > 32) return CodecStatus.StringTooLong;
+                if (bytes > SoftwareVersionMaxLength) return CodecStatus.StringTooLong;
                 softwareVersionByteCount = bytes;
                 size += 1 + ProtoWriter.VarintSize32((uint)bytes) + bytes;
             }
@@ -208,7 +209,7 @@ namespace Stratos.Island.Codec.Link
                         break;
                     case 5:
                         if (wireType != ProtoWriter.WireLengthDelimited) return CodecStatus.WrongWireType;
-                        status = reader.ReadString(32, out BoardId);
+                        status = reader.ReadString(BoardIdMaxLength, out BoardId);
                         if (status != CodecStatus.Ok) return status;
                         break;
                     case 6:
@@ -229,7 +230,7 @@ namespace Stratos.Island.Codec.Link
                         break;
                     case 9:
                         if (wireType != ProtoWriter.WireLengthDelimited) return CodecStatus.WrongWireType;
-                        status = reader.ReadString(32, out SoftwareVersion);
+                        status = reader.ReadString(SoftwareVersionMaxLength, out SoftwareVersion);
                         if (status != CodecStatus.Ok) return status;
                         break;
                     case 10:

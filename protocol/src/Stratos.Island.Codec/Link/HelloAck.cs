@@ -1,4 +1,5 @@
-// HelloAck (link.proto, package stratos.island.link.v1): Accepts a session: the chosen version and the island's own identity.
+// HelloAck (link.proto, package stratos.island.link.v1): Accepts a session: the chosen version and
+// the island's own identity.
 //
 // Written by protocol/tools/gen-island-codec.py from link.proto; regenerate instead of editing.
 // Encode writes the canonical proto3 encoding (fields in number order, default values omitted,
@@ -102,7 +103,7 @@ namespace Stratos.Island.Codec.Link
             if (BoardId != null && BoardId.Length != 0)
             {
                 int bytes = Utf8.ByteCount(BoardId);
-                if (bytes > 32) return CodecStatus.StringTooLong;
+                if (bytes > BoardIdMaxLength) return CodecStatus.StringTooLong;
                 boardIdByteCount = bytes;
                 size += 1 + ProtoWriter.VarintSize32((uint)bytes) + bytes;
             }
@@ -112,7 +113,7 @@ namespace Stratos.Island.Codec.Link
             if (SoftwareVersion != null && SoftwareVersion.Length != 0)
             {
                 int bytes = Utf8.ByteCount(SoftwareVersion);
-                if (bytes > 32) return CodecStatus.StringTooLong;
+                if (bytes > SoftwareVersionMaxLength) return CodecStatus.StringTooLong;
                 softwareVersionByteCount = bytes;
                 size += 1 + ProtoWriter.VarintSize32((uint)bytes) + bytes;
             }
@@ -217,7 +218,7 @@ namespace Stratos.Island.Codec.Link
                         break;
                     case 5:
                         if (wireType != ProtoWriter.WireLengthDelimited) return CodecStatus.WrongWireType;
-                        status = reader.ReadString(32, out BoardId);
+                        status = reader.ReadString(BoardIdMaxLength, out BoardId);
                         if (status != CodecStatus.Ok) return status;
                         break;
                     case 6:
@@ -238,7 +239,7 @@ namespace Stratos.Island.Codec.Link
                         break;
                     case 9:
                         if (wireType != ProtoWriter.WireLengthDelimited) return CodecStatus.WrongWireType;
-                        status = reader.ReadString(32, out SoftwareVersion);
+                        status = reader.ReadString(SoftwareVersionMaxLength, out SoftwareVersion);
                         if (status != CodecStatus.Ok) return status;
                         break;
                     case 10:

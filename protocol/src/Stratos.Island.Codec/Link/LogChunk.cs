@@ -18,7 +18,7 @@ namespace Stratos.Island.Codec.Link
 
         private static Event[] NewRecords()
         {
-            Event[] items = new Event[4];
+            Event[] items = new Event[RecordsMaxCount];
             for (int i = 0; i < items.Length; i++) items[i] = new Event();
             return items;
         }
@@ -81,7 +81,7 @@ namespace Stratos.Island.Codec.Link
             size = 0;
             CodecStatus status;
             int inner;
-            if (RecordsCount < 0 || RecordsCount > 4) return CodecStatus.TooManyElements;
+            if (RecordsCount < 0 || RecordsCount > RecordsMaxCount) return CodecStatus.TooManyElements;
             for (int i = 0; i < RecordsCount; i++)
             {
                 status = Records[i].Measure(out inner);
@@ -135,7 +135,7 @@ namespace Stratos.Island.Codec.Link
                 {
                     case 1:
                         if (wireType != ProtoWriter.WireLengthDelimited) return CodecStatus.WrongWireType;
-                        if (RecordsCount >= 4) return CodecStatus.TooManyElements;
+                        if (RecordsCount >= RecordsMaxCount) return CodecStatus.TooManyElements;
                         Records[RecordsCount].Clear();
                         status = reader.BeginMessage(out outerLimit);
                         if (status != CodecStatus.Ok) return status;

@@ -1,4 +1,5 @@
-// LogRead (link.proto, package stratos.island.link.v1): Read committed records from from_sequence on. Answered by LogChunk pages.
+// LogRead (link.proto, package stratos.island.link.v1): Read committed records from from_sequence
+// on. Answered by LogChunk pages.
 //
 // Written by protocol/tools/gen-island-codec.py from link.proto; regenerate instead of editing.
 // Encode writes the canonical proto3 encoding (fields in number order, default values omitted,

@@ -1,4 +1,5 @@
-// LogicalSupervision (link.proto, package stratos.island.link.v1): Logical supervision: checkpoints must follow the graph.
+// LogicalSupervision (link.proto, package stratos.island.link.v1): Logical supervision: checkpoints
+// must follow the graph.
 //
 // Written by protocol/tools/gen-island-codec.py from link.proto; regenerate instead of editing.
 // Encode writes the canonical proto3 encoding (fields in number order, default values omitted,
@@ -15,10 +16,10 @@ namespace Stratos.Island.Codec.Link
         public const int TransitionsMaxCount = 32;
 
         // Checkpoints a run may start with.
-        public readonly uint[] InitialCheckpoints = new uint[8];
+        public readonly uint[] InitialCheckpoints = new uint[InitialCheckpointsMaxCount];
         public int InitialCheckpointsCount;
         // Checkpoints that end a run (the next checkpoint must be initial).
-        public readonly uint[] FinalCheckpoints = new uint[8];
+        public readonly uint[] FinalCheckpoints = new uint[FinalCheckpointsMaxCount];
         public int FinalCheckpointsCount;
         // Allowed transitions.
         public readonly LogicalTransition[] Transitions = NewTransitions();
@@ -26,7 +27,7 @@ namespace Stratos.Island.Codec.Link
 
         private static LogicalTransition[] NewTransitions()
         {
-            LogicalTransition[] items = new LogicalTransition[32];
+            LogicalTransition[] items = new LogicalTransition[TransitionsMaxCount];
             for (int i = 0; i < items.Length; i++) items[i] = new LogicalTransition();
             return items;
         }
@@ -84,7 +85,7 @@ namespace Stratos.Island.Codec.Link
             size = 0;
             CodecStatus status;
             int inner;
-            if (InitialCheckpointsCount < 0 || InitialCheckpointsCount > 8) return CodecStatus.TooManyElements;
+            if (InitialCheckpointsCount < 0 || InitialCheckpointsCount > InitialCheckpointsMaxCount) return CodecStatus.TooManyElements;
             if (InitialCheckpointsCount != 0)
             {
                 int packed = 0;
@@ -92,7 +93,7 @@ namespace Stratos.Island.Codec.Link
                 initialCheckpointsPackedSize = packed;
                 size += 1 + ProtoWriter.VarintSize32((uint)packed) + packed;
             }
-            if (FinalCheckpointsCount < 0 || FinalCheckpointsCount > 8) return CodecStatus.TooManyElements;
+            if (FinalCheckpointsCount < 0 || FinalCheckpointsCount > FinalCheckpointsMaxCount) return CodecStatus.TooManyElements;
             if (FinalCheckpointsCount != 0)
             {
                 int packed = 0;
@@ -100,7 +101,7 @@ namespace Stratos.Island.Codec.Link
                 finalCheckpointsPackedSize = packed;
                 size += 1 + ProtoWriter.VarintSize32((uint)packed) + packed;
             }
-            if (TransitionsCount < 0 || TransitionsCount > 32) return CodecStatus.TooManyElements;
+            if (TransitionsCount < 0 || TransitionsCount > TransitionsMaxCount) return CodecStatus.TooManyElements;
             for (int i = 0; i < TransitionsCount; i++)
             {
                 status = Transitions[i].Measure(out inner);
@@ -153,7 +154,7 @@ namespace Stratos.Island.Codec.Link
                             if (status != CodecStatus.Ok) return status;
                             while (reader.Position < reader.Limit)
                             {
-                                if (InitialCheckpointsCount >= 8) return CodecStatus.TooManyElements;
+                                if (InitialCheckpointsCount >= InitialCheckpointsMaxCount) return CodecStatus.TooManyElements;
                                 status = reader.ReadVarint32(out InitialCheckpoints[InitialCheckpointsCount]);
                                 if (status != CodecStatus.Ok) return status;
                                 InitialCheckpointsCount++;
@@ -163,7 +164,7 @@ namespace Stratos.Island.Codec.Link
                         }
                         else if (wireType == ProtoWriter.WireVarint)
                         {
-                            if (InitialCheckpointsCount >= 8) return CodecStatus.TooManyElements;
+                            if (InitialCheckpointsCount >= InitialCheckpointsMaxCount) return CodecStatus.TooManyElements;
                             status = reader.ReadVarint32(out InitialCheckpoints[InitialCheckpointsCount]);
                             if (status != CodecStatus.Ok) return status;
                             InitialCheckpointsCount++;
@@ -181,7 +182,7 @@ namespace Stratos.Island.Codec.Link
                             if (status != CodecStatus.Ok) return status;
                             while (reader.Position < reader.Limit)
                             {
-                                if (FinalCheckpointsCount >= 8) return CodecStatus.TooManyElements;
+                                if (FinalCheckpointsCount >= FinalCheckpointsMaxCount) return CodecStatus.TooManyElements;
                                 status = reader.ReadVarint32(out FinalCheckpoints[FinalCheckpointsCount]);
                                 if (status != CodecStatus.Ok) return status;
                                 FinalCheckpointsCount++;
@@ -191,7 +192,7 @@ namespace Stratos.Island.Codec.Link
                         }
                         else if (wireType == ProtoWriter.WireVarint)
                         {
-                            if (FinalCheckpointsCount >= 8) return CodecStatus.TooManyElements;
+                            if (FinalCheckpointsCount >= FinalCheckpointsMaxCount) return CodecStatus.TooManyElements;
                             status = reader.ReadVarint32(out FinalCheckpoints[FinalCheckpointsCount]);
                             if (status != CodecStatus.Ok) return status;
                             FinalCheckpointsCount++;
@@ -204,7 +205,7 @@ namespace Stratos.Island.Codec.Link
                         break;
                     case 3:
                         if (wireType != ProtoWriter.WireLengthDelimited) return CodecStatus.WrongWireType;
-                        if (TransitionsCount >= 32) return CodecStatus.TooManyElements;
+                        if (TransitionsCount >= TransitionsMaxCount) return CodecStatus.TooManyElements;
                         Transitions[TransitionsCount].Clear();
                         status = reader.BeginMessage(out outerLimit);
                         if (status != CodecStatus.Ok) return status;

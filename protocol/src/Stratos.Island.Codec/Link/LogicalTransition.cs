@@ -1,4 +1,5 @@
-// LogicalTransition (link.proto, package stratos.island.link.v1): One allowed edge of a logical supervision graph.
+// LogicalTransition (link.proto, package stratos.island.link.v1): One allowed edge of a logical
+// supervision graph.
 //
 // Written by protocol/tools/gen-island-codec.py from link.proto; regenerate instead of editing.
 // Encode writes the canonical proto3 encoding (fields in number order, default values omitted,

@@ -1,4 +1,5 @@
-// Ping (link.proto, package stratos.island.link.v1): Liveness probe; also carries the host agent's own alive indication.
+// Ping (link.proto, package stratos.island.link.v1): Liveness probe; also carries the host agent's
+// own alive indication.
 //
 // Written by protocol/tools/gen-island-codec.py from link.proto; regenerate instead of editing.
 // Encode writes the canonical proto3 encoding (fields in number order, default values omitted,
@@ -15,7 +16,7 @@ namespace Stratos.Island.Codec.Link
         // Sender's monotonic time in microseconds.
         public ulong TimestampUs;
         // Opaque bytes echoed in the Pong.
-        public readonly byte[] Payload = new byte[400];
+        public readonly byte[] Payload = new byte[PayloadMaxLength];
         public int PayloadLength;
 
         internal int cachedSize;
@@ -68,7 +69,7 @@ namespace Stratos.Island.Codec.Link
             size = 0;
             if (TimestampUs != 0) size += 1 + 8;
             if (PayloadLength < 0) return CodecStatus.InvalidLength;
-            if (PayloadLength > 400) return CodecStatus.StringTooLong;
+            if (PayloadLength > PayloadMaxLength) return CodecStatus.StringTooLong;
             if (PayloadLength != 0) size += 1 + ProtoWriter.VarintSize32((uint)PayloadLength) + PayloadLength;
             cachedSize = size;
             return CodecStatus.Ok;

@@ -15,7 +15,7 @@ namespace Stratos.Island.Codec.Link
         // Echo of Ping.timestamp_us.
         public ulong TimestampUs;
         // Echo of Ping.payload.
-        public readonly byte[] Payload = new byte[400];
+        public readonly byte[] Payload = new byte[PayloadMaxLength];
         public int PayloadLength;
 
         internal int cachedSize;
@@ -68,7 +68,7 @@ namespace Stratos.Island.Codec.Link
             size = 0;
             if (TimestampUs != 0) size += 1 + 8;
             if (PayloadLength < 0) return CodecStatus.InvalidLength;
-            if (PayloadLength > 400) return CodecStatus.StringTooLong;
+            if (PayloadLength > PayloadMaxLength) return CodecStatus.StringTooLong;
             if (PayloadLength != 0) size += 1 + ProtoWriter.VarintSize32((uint)PayloadLength) + PayloadLength;
             cachedSize = size;
             return CodecStatus.Ok;

@@ -1,4 +1,5 @@
-// PowerDomainRequest (link.proto, package stratos.island.link.v1): Set a power domain's state. Answered by RequestResult.
+// PowerDomainRequest (link.proto, package stratos.island.link.v1): Set a power domain's state.
+// Answered by RequestResult.
 //
 // Written by protocol/tools/gen-island-codec.py from link.proto; regenerate instead of editing.
 // Encode writes the canonical proto3 encoding (fields in number order, default values omitted,
@@ -74,7 +75,7 @@ namespace Stratos.Island.Codec.Link
             if (Reason != null && Reason.Length != 0)
             {
                 int bytes = Utf8.ByteCount(Reason);
-                if (bytes > 64) return CodecStatus.StringTooLong;
+                if (bytes > ReasonMaxLength) return CodecStatus.StringTooLong;
                 reasonByteCount = bytes;
                 size += 1 + ProtoWriter.VarintSize32((uint)bytes) + bytes;
             }
@@ -127,7 +128,7 @@ namespace Stratos.Island.Codec.Link
                         break;
                     case 3:
                         if (wireType != ProtoWriter.WireLengthDelimited) return CodecStatus.WrongWireType;
-                        status = reader.ReadString(64, out Reason);
+                        status = reader.ReadString(ReasonMaxLength, out Reason);
                         if (status != CodecStatus.Ok) return status;
                         break;
                     default:

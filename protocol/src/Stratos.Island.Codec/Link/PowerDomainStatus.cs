@@ -76,7 +76,7 @@ namespace Stratos.Island.Codec.Link
             if (Name != null && Name.Length != 0)
             {
                 int bytes = Utf8.ByteCount(Name);
-                if (bytes > 32) return CodecStatus.StringTooLong;
+                if (bytes > NameMaxLength) return CodecStatus.StringTooLong;
                 nameByteCount = bytes;
                 size += 1 + ProtoWriter.VarintSize32((uint)bytes) + bytes;
             }
@@ -130,7 +130,7 @@ namespace Stratos.Island.Codec.Link
                         break;
                     case 2:
                         if (wireType != ProtoWriter.WireLengthDelimited) return CodecStatus.WrongWireType;
-                        status = reader.ReadString(32, out Name);
+                        status = reader.ReadString(NameMaxLength, out Name);
                         if (status != CodecStatus.Ok) return status;
                         break;
                     case 3:

@@ -1,4 +1,5 @@
-// RequestResult (link.proto, package stratos.island.link.v1): The island's answer to a VmRequest, PowerDomainRequest, SystemPowerRequest or StatusRequest.
+// RequestResult (link.proto, package stratos.island.link.v1): The island's answer to a VmRequest,
+// PowerDomainRequest, SystemPowerRequest or StatusRequest.
 //
 // Written by protocol/tools/gen-island-codec.py from link.proto; regenerate instead of editing.
 // Encode writes the canonical proto3 encoding (fields in number order, default values omitted,
@@ -16,7 +17,8 @@ namespace Stratos.Island.Codec.Link
         public bool Accepted;
         // Why it was refused (UNSPECIFIED when accepted).
         public ErrorCode Code;
-        // Human-readable reason naming the object, e.g. "VM 'web': depends on 'base', which is Stopped".
+        // Human-readable reason naming the object, e.g. "VM 'web': depends on 'base', which is
+        // Stopped".
         public string Message = string.Empty;
         // VM or domain id the request named.
         public uint SubjectId;
@@ -77,7 +79,7 @@ namespace Stratos.Island.Codec.Link
             if (Message != null && Message.Length != 0)
             {
                 int bytes = Utf8.ByteCount(Message);
-                if (bytes > 160) return CodecStatus.StringTooLong;
+                if (bytes > MessageMaxLength) return CodecStatus.StringTooLong;
                 messageByteCount = bytes;
                 size += 1 + ProtoWriter.VarintSize32((uint)bytes) + bytes;
             }
@@ -136,7 +138,7 @@ namespace Stratos.Island.Codec.Link
                         break;
                     case 3:
                         if (wireType != ProtoWriter.WireLengthDelimited) return CodecStatus.WrongWireType;
-                        status = reader.ReadString(160, out Message);
+                        status = reader.ReadString(MessageMaxLength, out Message);
                         if (status != CodecStatus.Ok) return status;
                         break;
                     case 4:

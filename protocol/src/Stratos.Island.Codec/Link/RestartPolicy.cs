@@ -1,4 +1,5 @@
-// RestartPolicy (link.proto, package stratos.island.link.v1): Restart policy of a VM: at most max_restarts within window_ms, with exponential backoff.
+// RestartPolicy (link.proto, package stratos.island.link.v1): Restart policy of a VM: at most
+// max_restarts within window_ms, with exponential backoff.
 //
 // Written by protocol/tools/gen-island-codec.py from link.proto; regenerate instead of editing.
 // Encode writes the canonical proto3 encoding (fields in number order, default values omitted,

@@ -1,4 +1,6 @@
-// StatusRequest (link.proto, package stratos.island.link.v1): Asks the island to send every VmStatus, PowerDomainStatus and one SupervisionStatus (each with this request's correlation id), then a RequestResult closing the answer.
+// StatusRequest (link.proto, package stratos.island.link.v1): Asks the island to send every
+// VmStatus, PowerDomainStatus and one SupervisionStatus (each with this request's correlation id),
+// then a RequestResult closing the answer.
 //
 // Written by protocol/tools/gen-island-codec.py from link.proto; regenerate instead of editing.
 // Encode writes the canonical proto3 encoding (fields in number order, default values omitted,

@@ -1,4 +1,5 @@
-// SupervisionConfig (link.proto, package stratos.island.link.v1): Supervision configuration of one entity.
+// SupervisionConfig (link.proto, package stratos.island.link.v1): Supervision configuration of one
+// entity.
 //
 // Written by protocol/tools/gen-island-codec.py from link.proto; regenerate instead of editing.
 // Encode writes the canonical proto3 encoding (fields in number order, default values omitted,
@@ -21,7 +22,7 @@ namespace Stratos.Island.Codec.Link
 
         private static DeadlineSupervision[] NewDeadlines()
         {
-            DeadlineSupervision[] items = new DeadlineSupervision[8];
+            DeadlineSupervision[] items = new DeadlineSupervision[DeadlinesMaxCount];
             for (int i = 0; i < items.Length; i++) items[i] = new DeadlineSupervision();
             return items;
         }
@@ -89,7 +90,7 @@ namespace Stratos.Island.Codec.Link
                 if (status != CodecStatus.Ok) return status;
                 size += 1 + ProtoWriter.VarintSize32((uint)inner) + inner;
             }
-            if (DeadlinesCount < 0 || DeadlinesCount > 8) return CodecStatus.TooManyElements;
+            if (DeadlinesCount < 0 || DeadlinesCount > DeadlinesMaxCount) return CodecStatus.TooManyElements;
             for (int i = 0; i < DeadlinesCount; i++)
             {
                 status = Deadlines[i].Measure(out inner);
@@ -163,7 +164,7 @@ namespace Stratos.Island.Codec.Link
                         break;
                     case 2:
                         if (wireType != ProtoWriter.WireLengthDelimited) return CodecStatus.WrongWireType;
-                        if (DeadlinesCount >= 8) return CodecStatus.TooManyElements;
+                        if (DeadlinesCount >= DeadlinesMaxCount) return CodecStatus.TooManyElements;
                         Deadlines[DeadlinesCount].Clear();
                         status = reader.BeginMessage(out outerLimit);
                         if (status != CodecStatus.Ok) return status;

@@ -1,4 +1,5 @@
-// SupervisionStatus (link.proto, package stratos.island.link.v1): Supervision status: global status and one page of entity statuses.
+// SupervisionStatus (link.proto, package stratos.island.link.v1): Supervision status: global status
+// and one page of entity statuses.
 //
 // Written by protocol/tools/gen-island-codec.py from link.proto; regenerate instead of editing.
 // Encode writes the canonical proto3 encoding (fields in number order, default values omitted,
@@ -24,7 +25,7 @@ namespace Stratos.Island.Codec.Link
 
         private static EntityStatus[] NewEntities()
         {
-            EntityStatus[] items = new EntityStatus[12];
+            EntityStatus[] items = new EntityStatus[EntitiesMaxCount];
             for (int i = 0; i < items.Length; i++) items[i] = new EntityStatus();
             return items;
         }
@@ -87,7 +88,7 @@ namespace Stratos.Island.Codec.Link
             if (Global != 0) size += 1 + ProtoWriter.Int32Size((int)Global);
             if (Cycle != 0) size += 1 + ProtoWriter.VarintSize64(Cycle);
             if (ExpiredCycles != 0) size += 1 + ProtoWriter.VarintSize32(ExpiredCycles);
-            if (EntitiesCount < 0 || EntitiesCount > 12) return CodecStatus.TooManyElements;
+            if (EntitiesCount < 0 || EntitiesCount > EntitiesMaxCount) return CodecStatus.TooManyElements;
             for (int i = 0; i < EntitiesCount; i++)
             {
                 status = Entities[i].Measure(out inner);
@@ -161,7 +162,7 @@ namespace Stratos.Island.Codec.Link
                         break;
                     case 4:
                         if (wireType != ProtoWriter.WireLengthDelimited) return CodecStatus.WrongWireType;
-                        if (EntitiesCount >= 12) return CodecStatus.TooManyElements;
+                        if (EntitiesCount >= EntitiesMaxCount) return CodecStatus.TooManyElements;
                         Entities[EntitiesCount].Clear();
                         status = reader.BeginMessage(out outerLimit);
                         if (status != CodecStatus.Ok) return status;

@@ -1,4 +1,5 @@
-// SystemPowerRequest (link.proto, package stratos.island.link.v1): System off / reboot / suspend. Answered by RequestResult; progress arrives as events.
+// SystemPowerRequest (link.proto, package stratos.island.link.v1): System off / reboot / suspend.
+// Answered by RequestResult; progress arrives as events.
 //
 // Written by protocol/tools/gen-island-codec.py from link.proto; regenerate instead of editing.
 // Encode writes the canonical proto3 encoding (fields in number order, default values omitted,
@@ -70,7 +71,7 @@ namespace Stratos.Island.Codec.Link
             if (Reason != null && Reason.Length != 0)
             {
                 int bytes = Utf8.ByteCount(Reason);
-                if (bytes > 64) return CodecStatus.StringTooLong;
+                if (bytes > ReasonMaxLength) return CodecStatus.StringTooLong;
                 reasonByteCount = bytes;
                 size += 1 + ProtoWriter.VarintSize32((uint)bytes) + bytes;
             }
@@ -113,7 +114,7 @@ namespace Stratos.Island.Codec.Link
                         break;
                     case 2:
                         if (wireType != ProtoWriter.WireLengthDelimited) return CodecStatus.WrongWireType;
-                        status = reader.ReadString(64, out Reason);
+                        status = reader.ReadString(ReasonMaxLength, out Reason);
                         if (status != CodecStatus.Ok) return status;
                         break;
                     default:

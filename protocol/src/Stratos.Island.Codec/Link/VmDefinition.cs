@@ -1,4 +1,5 @@
-// VmDefinition (link.proto, package stratos.island.link.v1): Definition of one VM. Travels as a BlobChunk sequence (BLOB_KIND_VM_DEFINITION); its encoding is at most 2048 bytes.
+// VmDefinition (link.proto, package stratos.island.link.v1): Definition of one VM. Travels as a
+// BlobChunk sequence (BLOB_KIND_VM_DEFINITION); its encoding is at most 2048 bytes.
 //
 // Written by protocol/tools/gen-island-codec.py from link.proto; regenerate instead of editing.
 // Encode writes the canonical proto3 encoding (fields in number order, default values omitted,
@@ -23,7 +24,7 @@ namespace Stratos.Island.Codec.Link
         // Position in the boot sequence (lower first).
         public uint BootOrder;
         // VM ids that must be Running before this VM starts.
-        public readonly uint[] DependsOn = new uint[8];
+        public readonly uint[] DependsOn = new uint[DependsOnMaxCount];
         public int DependsOnCount;
         // Restart policy.
         public readonly RestartPolicy Restart = new RestartPolicy();
@@ -32,7 +33,7 @@ namespace Stratos.Island.Codec.Link
         public readonly SupervisionConfig Supervision = new SupervisionConfig();
         public bool HasSupervision;
         // Power domain ids the VM runs on.
-        public readonly uint[] PowerDomains = new uint[8];
+        public readonly uint[] PowerDomains = new uint[PowerDomainsMaxCount];
         public int PowerDomainsCount;
         // Action when supervision expires or the VM fails.
         public SafeAction SafeAction;
@@ -114,13 +115,13 @@ namespace Stratos.Island.Codec.Link
             if (Name != null && Name.Length != 0)
             {
                 int bytes = Utf8.ByteCount(Name);
-                if (bytes > 32) return CodecStatus.StringTooLong;
+                if (bytes > NameMaxLength) return CodecStatus.StringTooLong;
                 nameByteCount = bytes;
                 size += 1 + ProtoWriter.VarintSize32((uint)bytes) + bytes;
             }
             if (Criticality != 0) size += 1 + ProtoWriter.Int32Size((int)Criticality);
             if (BootOrder != 0) size += 1 + ProtoWriter.VarintSize32(BootOrder);
-            if (DependsOnCount < 0 || DependsOnCount > 8) return CodecStatus.TooManyElements;
+            if (DependsOnCount < 0 || DependsOnCount > DependsOnMaxCount) return CodecStatus.TooManyElements;
             if (DependsOnCount != 0)
             {
                 int packed = 0;
@@ -140,7 +141,7 @@ namespace Stratos.Island.Codec.Link
                 if (status != CodecStatus.Ok) return status;
                 size += 1 + ProtoWriter.VarintSize32((uint)inner) + inner;
             }
-            if (PowerDomainsCount < 0 || PowerDomainsCount > 8) return CodecStatus.TooManyElements;
+            if (PowerDomainsCount < 0 || PowerDomainsCount > PowerDomainsMaxCount) return CodecStatus.TooManyElements;
             if (PowerDomainsCount != 0)
             {
                 int packed = 0;
@@ -257,7 +258,7 @@ namespace Stratos.Island.Codec.Link
                         break;
                     case 2:
                         if (wireType != ProtoWriter.WireLengthDelimited) return CodecStatus.WrongWireType;
-                        status = reader.ReadString(32, out Name);
+                        status = reader.ReadString(NameMaxLength, out Name);
                         if (status != CodecStatus.Ok) return status;
                         break;
                     case 3:
@@ -278,7 +279,7 @@ namespace Stratos.Island.Codec.Link
                             if (status != CodecStatus.Ok) return status;
                             while (reader.Position < reader.Limit)
                             {
-                                if (DependsOnCount >= 8) return CodecStatus.TooManyElements;
+                                if (DependsOnCount >= DependsOnMaxCount) return CodecStatus.TooManyElements;
                                 status = reader.ReadVarint32(out DependsOn[DependsOnCount]);
                                 if (status != CodecStatus.Ok) return status;
                                 DependsOnCount++;
@@ -288,7 +289,7 @@ namespace Stratos.Island.Codec.Link
                         }
                         else if (wireType == ProtoWriter.WireVarint)
                         {
-                            if (DependsOnCount >= 8) return CodecStatus.TooManyElements;
+                            if (DependsOnCount >= DependsOnMaxCount) return CodecStatus.TooManyElements;
                             status = reader.ReadVarint32(out DependsOn[DependsOnCount]);
                             if (status != CodecStatus.Ok) return status;
                             DependsOnCount++;
@@ -334,7 +335,7 @@ namespace Stratos.Island.Codec.Link
                             if (status != CodecStatus.Ok) return status;
                             while (reader.Position < reader.Limit)
                             {
-                                if (PowerDomainsCount >= 8) return CodecStatus.TooManyElements;
+                                if (PowerDomainsCount >= PowerDomainsMaxCount) return CodecStatus.TooManyElements;
                                 status = reader.ReadVarint32(out PowerDomains[PowerDomainsCount]);
                                 if (status != CodecStatus.Ok) return status;
                                 PowerDomainsCount++;
@@ -344,7 +345,7 @@ namespace Stratos.Island.Codec.Link
                         }
                         else if (wireType == ProtoWriter.WireVarint)
                         {
-                            if (PowerDomainsCount >= 8) return CodecStatus.TooManyElements;
+                            if (PowerDomainsCount >= PowerDomainsMaxCount) return CodecStatus.TooManyElements;
                             status = reader.ReadVarint32(out PowerDomains[PowerDomainsCount]);
                             if (status != CodecStatus.Ok) return status;
                             PowerDomainsCount++;

@@ -82,7 +82,7 @@ namespace Stratos.Island.Codec.Link
             if (Reason != null && Reason.Length != 0)
             {
                 int bytes = Utf8.ByteCount(Reason);
-                if (bytes > 64) return CodecStatus.StringTooLong;
+                if (bytes > ReasonMaxLength) return CodecStatus.StringTooLong;
                 reasonByteCount = bytes;
                 size += 1 + ProtoWriter.VarintSize32((uint)bytes) + bytes;
             }
@@ -155,7 +155,7 @@ namespace Stratos.Island.Codec.Link
                         break;
                     case 5:
                         if (wireType != ProtoWriter.WireLengthDelimited) return CodecStatus.WrongWireType;
-                        status = reader.ReadString(64, out Reason);
+                        status = reader.ReadString(ReasonMaxLength, out Reason);
                         if (status != CodecStatus.Ok) return status;
                         break;
                     default:

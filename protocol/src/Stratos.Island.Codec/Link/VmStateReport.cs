@@ -1,4 +1,5 @@
-// VmStateReport (link.proto, package stratos.island.link.v1): The agent's report of what really happened to a VM.
+// VmStateReport (link.proto, package stratos.island.link.v1): The agent's report of what really
+// happened to a VM.
 //
 // Written by protocol/tools/gen-island-codec.py from link.proto; regenerate instead of editing.
 // Encode writes the canonical proto3 encoding (fields in number order, default values omitted,
@@ -82,7 +83,7 @@ namespace Stratos.Island.Codec.Link
             if (Detail != null && Detail.Length != 0)
             {
                 int bytes = Utf8.ByteCount(Detail);
-                if (bytes > 64) return CodecStatus.StringTooLong;
+                if (bytes > DetailMaxLength) return CodecStatus.StringTooLong;
                 detailByteCount = bytes;
                 size += 1 + ProtoWriter.VarintSize32((uint)bytes) + bytes;
             }
@@ -156,7 +157,7 @@ namespace Stratos.Island.Codec.Link
                         break;
                     case 5:
                         if (wireType != ProtoWriter.WireLengthDelimited) return CodecStatus.WrongWireType;
-                        status = reader.ReadString(64, out Detail);
+                        status = reader.ReadString(DetailMaxLength, out Detail);
                         if (status != CodecStatus.Ok) return status;
                         break;
                     default:

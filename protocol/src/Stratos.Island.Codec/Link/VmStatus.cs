@@ -90,7 +90,7 @@ namespace Stratos.Island.Codec.Link
             if (Name != null && Name.Length != 0)
             {
                 int bytes = Utf8.ByteCount(Name);
-                if (bytes > 32) return CodecStatus.StringTooLong;
+                if (bytes > NameMaxLength) return CodecStatus.StringTooLong;
                 nameByteCount = bytes;
                 size += 1 + ProtoWriter.VarintSize32((uint)bytes) + bytes;
             }
@@ -102,7 +102,7 @@ namespace Stratos.Island.Codec.Link
             if (LastFailure != null && LastFailure.Length != 0)
             {
                 int bytes = Utf8.ByteCount(LastFailure);
-                if (bytes > 64) return CodecStatus.StringTooLong;
+                if (bytes > LastFailureMaxLength) return CodecStatus.StringTooLong;
                 lastFailureByteCount = bytes;
                 size += 1 + ProtoWriter.VarintSize32((uint)bytes) + bytes;
             }
@@ -174,7 +174,7 @@ namespace Stratos.Island.Codec.Link
                         break;
                     case 2:
                         if (wireType != ProtoWriter.WireLengthDelimited) return CodecStatus.WrongWireType;
-                        status = reader.ReadString(32, out Name);
+                        status = reader.ReadString(NameMaxLength, out Name);
                         if (status != CodecStatus.Ok) return status;
                         break;
                     case 3:
@@ -207,7 +207,7 @@ namespace Stratos.Island.Codec.Link
                         break;
                     case 8:
                         if (wireType != ProtoWriter.WireLengthDelimited) return CodecStatus.WrongWireType;
-                        status = reader.ReadString(64, out LastFailure);
+                        status = reader.ReadString(LastFailureMaxLength, out LastFailure);
                         if (status != CodecStatus.Ok) return status;
                         break;
                     default:

@@ -1,4 +1,5 @@
-// VmmConfig (link.proto, package stratos.island.link.v1): How the agent runs the VM (opaque to the island, which stores and forwards it).
+// VmmConfig (link.proto, package stratos.island.link.v1): How the agent runs the VM (opaque to the
+// island, which stores and forwards it).
 //
 // Written by protocol/tools/gen-island-codec.py from link.proto; regenerate instead of editing.
 // Encode writes the canonical proto3 encoding (fields in number order, default values omitted,
@@ -27,8 +28,10 @@ namespace Stratos.Island.Codec.Link
         public string Kernel = string.Empty;
         // Disk image path on the A side.
         public string Disk = string.Empty;
-        // Extra VMM arguments. At most 8 (not more: 16 x 64 bytes would push the worst-case VmDefinition to 2450 bytes, over its 2048-byte blob limit; WorstCaseSizeTests proves the bound).
-        public readonly string[] ExtraArgs = new string[8];
+        // Extra VMM arguments. At most 8 (not more: 16 x 64 bytes would push the worst-case
+        // VmDefinition to 2450 bytes, over its 2048-byte blob limit; WorstCaseSizeTests proves the
+        // bound).
+        public readonly string[] ExtraArgs = new string[ExtraArgsMaxCount];
         public int ExtraArgsCount;
         // Kernel command line.
         public string Cmdline = string.Empty;
@@ -37,7 +40,7 @@ namespace Stratos.Island.Codec.Link
         private int machineByteCount;
         private int kernelByteCount;
         private int diskByteCount;
-        private readonly int[] extraArgsByteCounts = new int[8];
+        private readonly int[] extraArgsByteCounts = new int[ExtraArgsMaxCount];
         private int cmdlineByteCount;
 
         // Resets every field to its default. Nested messages are cleared when they are selected again
@@ -94,7 +97,7 @@ namespace Stratos.Island.Codec.Link
             if (Machine != null && Machine.Length != 0)
             {
                 int bytes = Utf8.ByteCount(Machine);
-                if (bytes > 32) return CodecStatus.StringTooLong;
+                if (bytes > MachineMaxLength) return CodecStatus.StringTooLong;
                 machineByteCount = bytes;
                 size += 1 + ProtoWriter.VarintSize32((uint)bytes) + bytes;
             }
@@ -103,30 +106,30 @@ namespace Stratos.Island.Codec.Link
             if (Kernel != null && Kernel.Length != 0)
             {
                 int bytes = Utf8.ByteCount(Kernel);
-                if (bytes > 128) return CodecStatus.StringTooLong;
+                if (bytes > KernelMaxLength) return CodecStatus.StringTooLong;
                 kernelByteCount = bytes;
                 size += 1 + ProtoWriter.VarintSize32((uint)bytes) + bytes;
             }
             if (Disk != null && Disk.Length != 0)
             {
                 int bytes = Utf8.ByteCount(Disk);
-                if (bytes > 128) return CodecStatus.StringTooLong;
+                if (bytes > DiskMaxLength) return CodecStatus.StringTooLong;
                 diskByteCount = bytes;
                 size += 1 + ProtoWriter.VarintSize32((uint)bytes) + bytes;
             }
-            if (ExtraArgsCount < 0 || ExtraArgsCount > 8) return CodecStatus.TooManyElements;
+            if (ExtraArgsCount < 0 || ExtraArgsCount > ExtraArgsMaxCount) return CodecStatus.TooManyElements;
             for (int i = 0; i < ExtraArgsCount; i++)
             {
                 string item = ExtraArgs[i];
                 int itemBytes = item == null ? 0 : Utf8.ByteCount(item);
-                if (itemBytes > 64) return CodecStatus.StringTooLong;
+                if (itemBytes > ExtraArgsMaxLength) return CodecStatus.StringTooLong;
                 extraArgsByteCounts[i] = itemBytes;
                 size += 1 + ProtoWriter.VarintSize32((uint)itemBytes) + itemBytes;
             }
             if (Cmdline != null && Cmdline.Length != 0)
             {
                 int bytes = Utf8.ByteCount(Cmdline);
-                if (bytes > 128) return CodecStatus.StringTooLong;
+                if (bytes > CmdlineMaxLength) return CodecStatus.StringTooLong;
                 cmdlineByteCount = bytes;
                 size += 1 + ProtoWriter.VarintSize32((uint)bytes) + bytes;
             }
@@ -187,7 +190,7 @@ namespace Stratos.Island.Codec.Link
                 {
                     case 1:
                         if (wireType != ProtoWriter.WireLengthDelimited) return CodecStatus.WrongWireType;
-                        status = reader.ReadString(32, out Machine);
+                        status = reader.ReadString(MachineMaxLength, out Machine);
                         if (status != CodecStatus.Ok) return status;
                         break;
                     case 2:
@@ -202,24 +205,24 @@ namespace Stratos.Island.Codec.Link
                         break;
                     case 4:
                         if (wireType != ProtoWriter.WireLengthDelimited) return CodecStatus.WrongWireType;
-                        status = reader.ReadString(128, out Kernel);
+                        status = reader.ReadString(KernelMaxLength, out Kernel);
                         if (status != CodecStatus.Ok) return status;
                         break;
                     case 5:
                         if (wireType != ProtoWriter.WireLengthDelimited) return CodecStatus.WrongWireType;
-                        status = reader.ReadString(128, out Disk);
+                        status = reader.ReadString(DiskMaxLength, out Disk);
                         if (status != CodecStatus.Ok) return status;
                         break;
                     case 6:
                         if (wireType != ProtoWriter.WireLengthDelimited) return CodecStatus.WrongWireType;
-                        if (ExtraArgsCount >= 8) return CodecStatus.TooManyElements;
-                        status = reader.ReadString(64, out ExtraArgs[ExtraArgsCount]);
+                        if (ExtraArgsCount >= ExtraArgsMaxCount) return CodecStatus.TooManyElements;
+                        status = reader.ReadString(ExtraArgsMaxLength, out ExtraArgs[ExtraArgsCount]);
                         if (status != CodecStatus.Ok) return status;
                         ExtraArgsCount++;
                         break;
                     case 7:
                         if (wireType != ProtoWriter.WireLengthDelimited) return CodecStatus.WrongWireType;
-                        status = reader.ReadString(128, out Cmdline);
+                        status = reader.ReadString(CmdlineMaxLength, out Cmdline);
                         if (status != CodecStatus.Ok) return status;
                         break;
                     default:
