@@ -132,6 +132,7 @@ def gen_message(msg, message_names):
     plain = [f for f in fields if not f["oneof"]]
     bodies = [f for f in fields if f["oneof"]]
     decl, consts, clear, measure, write, decode, privates = [], [], [], [], [], [], ["        internal int cachedSize;"]
+    factories = []
 
     for f in plain:
         cs, wt, kind = classify(f, message_names)
@@ -152,13 +153,13 @@ def gen_message(msg, message_names):
             clear.append("            %sCount = 0;" % P)
             measure.append("            if (%sCount < 0 || %sCount > %sMaxCount) return CodecStatus.TooManyElements;" % (P, P, P))
             if kind == "message":
-                decl.append("")
-                decl.append("        private static %s[] New%s()" % (cs, P))
-                decl.append("        {")
-                decl.append("            %s[] items = new %s[%sMaxCount];" % (cs, cs, P))
-                decl.append("            for (int i = 0; i < items.Length; i++) items[i] = new %s();" % cs)
-                decl.append("            return items;")
-                decl.append("        }")
+                factories.append("")
+                factories.append("        private static %s[] New%s()" % (cs, P))
+                factories.append("        {")
+                factories.append("            %s[] items = new %s[%sMaxCount];" % (cs, cs, P))
+                factories.append("            for (int i = 0; i < items.Length; i++) items[i] = new %s();" % cs)
+                factories.append("            return items;")
+                factories.append("        }")
                 measure.append("            for (int i = 0; i < %sCount; i++)" % P)
                 measure.append("            {")
                 measure.append("                status = %s[i].Measure(out inner);" % P)
@@ -463,6 +464,7 @@ def gen_message(msg, message_names):
     out.extend(decl)
     out.append("")
     out.extend(privates)
+    out.extend(factories)
     out.append("")
     if bodies:
         out.append("        // Clears the chosen body and makes it the Envelope's body (BodyCase = which). None clears the body.")

@@ -15,13 +15,6 @@ namespace Stratos.Island.Codec.Link
         // Records, in sequence order.
         public readonly Event[] Records = NewRecords();
         public int RecordsCount;
-
-        private static Event[] NewRecords()
-        {
-            Event[] items = new Event[RecordsMaxCount];
-            for (int i = 0; i < items.Length; i++) items[i] = new Event();
-            return items;
-        }
         // Oldest sequence still stored (older records were reclaimed by wear levelling).
         public uint FirstAvailable;
         // Next sequence to ask for.
@@ -30,6 +23,13 @@ namespace Stratos.Island.Codec.Link
         public bool End;
 
         internal int cachedSize;
+
+        private static Event[] NewRecords()
+        {
+            Event[] items = new Event[RecordsMaxCount];
+            for (int i = 0; i < items.Length; i++) items[i] = new Event();
+            return items;
+        }
 
         // Resets every field to its default. Nested messages are cleared when they are selected again
         // (Has... = true, a repeated element appended, SetBody), not here, so Clear stays cheap.

@@ -25,16 +25,16 @@ namespace Stratos.Island.Codec.Link
         public readonly LogicalTransition[] Transitions = NewTransitions();
         public int TransitionsCount;
 
+        internal int cachedSize;
+        private int initialCheckpointsPackedSize;
+        private int finalCheckpointsPackedSize;
+
         private static LogicalTransition[] NewTransitions()
         {
             LogicalTransition[] items = new LogicalTransition[TransitionsMaxCount];
             for (int i = 0; i < items.Length; i++) items[i] = new LogicalTransition();
             return items;
         }
-
-        internal int cachedSize;
-        private int initialCheckpointsPackedSize;
-        private int finalCheckpointsPackedSize;
 
         // Resets every field to its default. Nested messages are cleared when they are selected again
         // (Has... = true, a repeated element appended, SetBody), not here, so Clear stays cheap.

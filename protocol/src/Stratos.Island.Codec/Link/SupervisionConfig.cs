@@ -19,13 +19,6 @@ namespace Stratos.Island.Codec.Link
         // Deadline supervisions.
         public readonly DeadlineSupervision[] Deadlines = NewDeadlines();
         public int DeadlinesCount;
-
-        private static DeadlineSupervision[] NewDeadlines()
-        {
-            DeadlineSupervision[] items = new DeadlineSupervision[DeadlinesMaxCount];
-            for (int i = 0; i < items.Length; i++) items[i] = new DeadlineSupervision();
-            return items;
-        }
         // Logical supervision (optional).
         public readonly LogicalSupervision Logical = new LogicalSupervision();
         public bool HasLogical;
@@ -33,6 +26,13 @@ namespace Stratos.Island.Codec.Link
         public uint FailedRefCycleTolerance;
 
         internal int cachedSize;
+
+        private static DeadlineSupervision[] NewDeadlines()
+        {
+            DeadlineSupervision[] items = new DeadlineSupervision[DeadlinesMaxCount];
+            for (int i = 0; i < items.Length; i++) items[i] = new DeadlineSupervision();
+            return items;
+        }
 
         // Resets every field to its default. Nested messages are cleared when they are selected again
         // (Has... = true, a repeated element appended, SetBody), not here, so Clear stays cheap.

@@ -22,6 +22,10 @@ namespace Stratos.Island.Codec.Link
         // Entities on this page.
         public readonly EntityStatus[] Entities = NewEntities();
         public int EntitiesCount;
+        // True when more pages follow.
+        public bool More;
+
+        internal int cachedSize;
 
         private static EntityStatus[] NewEntities()
         {
@@ -29,10 +33,6 @@ namespace Stratos.Island.Codec.Link
             for (int i = 0; i < items.Length; i++) items[i] = new EntityStatus();
             return items;
         }
-        // True when more pages follow.
-        public bool More;
-
-        internal int cachedSize;
 
         // Resets every field to its default. Nested messages are cleared when they are selected again
         // (Has... = true, a repeated element appended, SetBody), not here, so Clear stays cheap.
