@@ -9,7 +9,8 @@ writes them from the proto, including the (max_len) / (max_count) limits. The ou
 worst-case tests in protocol/tests/Stratos.Island.Protocol.Tests, which compare every field with the
 Google.Protobuf types through reflection: a field missing here fails them.
 
-Usage: python3 protocol/tools/gen-island-codec.py   (from the repository root)
+Usage: python3 protocol/tools/gen-island-codec.py [--check]
+  --check  write nothing; exit 1 when the checked-in classes differ (run by the protocol tests)
 The parser understands the subset of proto3 link.proto uses: messages, one oneof, scalar, enum,
 message, repeated and limit options.
 """
@@ -587,16 +588,39 @@ def gen_body_enum(envelope, message_names):
 
 
 def main():
+    check = sys.argv[1:] == ["--check"]
+    if sys.argv[1:] and not check:
+        sys.exit("usage: gen-island-codec.py [--check]")
     with open(PROTO) as fh:
         messages, _ = parse(fh.read())
     names = set(m["name"] for m in messages)
-    os.makedirs(OUT, exist_ok=True)
+    files = {}
     for msg in messages:
-        with open(os.path.join(OUT, msg["name"] + ".cs"), "w") as fh:
-            fh.write(gen_message(msg, names))
+        files[msg["name"] + ".cs"] = gen_message(msg, names)
         if msg["name"] == "Envelope":
-            with open(os.path.join(OUT, "EnvelopeBody.cs"), "w") as fh:
-                fh.write(gen_body_enum(msg, names))
+            files["EnvelopeBody.cs"] = gen_body_enum(msg, names)
+    if check:
+        # --check: compare with the checked-in files, write nothing.
+        existing = set(f for f in os.listdir(OUT) if f.endswith(".cs")) if os.path.isdir(OUT) else set()
+        stale = sorted(existing.symmetric_difference(files))
+        for name, text in sorted(files.items()):
+            path = os.path.join(OUT, name)
+            if os.path.exists(path):
+                with open(path) as fh:
+                    if fh.read() != text:
+                        stale.append(name)
+        if stale:
+            print("stale island codec classes (run python3 protocol/tools/gen-island-codec.py): " + ", ".join(stale))
+            sys.exit(1)
+        print("island codec classes are up to date (%d files)" % len(files))
+        return
+    os.makedirs(OUT, exist_ok=True)
+    for name in os.listdir(OUT):
+        if name.endswith(".cs") and name not in files:
+            os.remove(os.path.join(OUT, name))
+    for name, text in files.items():
+        with open(os.path.join(OUT, name), "w") as fh:
+            fh.write(text)
     print("wrote %d message classes to %s" % (len(messages), os.path.relpath(OUT, ROOT)))
 
 
