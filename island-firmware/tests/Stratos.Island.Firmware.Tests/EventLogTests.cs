@@ -3,7 +3,6 @@ using System.Text;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using Stratos.Island.Codec;
 using Stratos.Island.Firmware.EventLog;
-using Stratos.Island.Firmware.Tests.Fakes;
 
 namespace Stratos.Island.Firmware.Tests;
 

@@ -3,7 +3,6 @@ using System.Linq;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using Stratos.Island.Codec;
 using Stratos.Island.Firmware.Lifecycle;
-using Stratos.Island.Firmware.Tests.Fakes;
 
 namespace Stratos.Island.Firmware.Tests;
 

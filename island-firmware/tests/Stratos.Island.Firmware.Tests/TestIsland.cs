@@ -2,7 +2,6 @@ using System;
 using Stratos.Island.Codec;
 using Stratos.Island.Firmware.Configuration;
 using Stratos.Island.Firmware.Lifecycle;
-using Stratos.Island.Firmware.Tests.Fakes;
 
 namespace Stratos.Island.Firmware.Tests;
 
