@@ -241,5 +241,24 @@ public sealed class EscalationTests
         island.Clock.AdvanceMs(10);
         island.Step();
         Assert.AreEqual(LocalStatus.Expired, island.Core.Supervision.Find(1).Status, "missing end detected in the cycle after max");
+        }
+
+    [TestMethod]
+    public void An_unconfirmed_kill_of_an_expired_vm_keeps_it_expired_until_the_safe_state()
+    {
+        // Stop timeout 500 ms; tolerance 100 cycles = 1 s: the timeout comes first.
+        TestIsland island = Island(100, Supervised(1, "web", SafeAction.RestartVm));
+        island.StartRunning(1);
+        Cycle(island);
+        Assert.AreEqual(VmState.Stopping, island.State(1));
+        island.Run(500);
+        Assert.AreEqual(VmState.Failed, island.State(1));
+        Assert.AreEqual("stop timed out", island.Vm(1).LastFailure);
+        Assert.IsFalse(island.Vm(1).RestartPending, "a VM that may still run is never restarted");
+        Assert.AreEqual(LocalStatus.Expired, island.Core.Supervision.Find(1).Status);
+        Assert.IsFalse(island.SafeState.Asserted);
+        island.Run(600);
+        Assert.AreEqual(GlobalStatus.Stopped, island.Core.Supervision.GlobalStatus);
+        Assert.IsTrue(island.SafeState.Asserted);
     }
 }

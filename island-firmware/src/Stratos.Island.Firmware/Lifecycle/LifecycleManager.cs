@@ -702,10 +702,14 @@ namespace Stratos.Island.Firmware.Lifecycle
                     EnterFailed(vm, "resume timed out", true, nowMs);
                     break;
                 case VmState.Stopping:
-                    // The VM may still run: never restart it automatically.
-                    vm.StopIsFailure = false;
+                    // The VM may still run: never restart it automatically. If this was the kill of
+                    // an EXPIRED VM, its entity stays EXPIRED: the island cannot confirm the
+                    // escalation, so the global status goes on towards STOPPED (safe state).
                     vm.RestartAfterStop = false;
-                    EnterFailed(vm, "stop timed out", false, nowMs);
+                    vm.LastFailure = "stop timed out";
+                    bool unconfirmedKill = vm.StopIsFailure;
+                    vm.StopIsFailure = false;
+                    Transition(vm, VmState.Failed, nowMs, unconfirmedKill);
                     break;
             }
         }
@@ -863,6 +867,13 @@ namespace Stratos.Island.Firmware.Lifecycle
 
         private bool Transition(VmRuntime vm, VmState to, long nowMs)
         {
+            return Transition(vm, to, nowMs, false);
+        }
+
+        // keepExpired: an EXPIRED entity stays EXPIRED even though the VM leaves Running (its
+        // escalation is still in flight, or could not be confirmed).
+        private bool Transition(VmRuntime vm, VmState to, long nowMs, bool keepExpired)
+        {
             VmState from = vm.State;
             if (!VmStateMachine.IsAllowed(from, to))
             {
@@ -881,7 +892,7 @@ namespace Stratos.Island.Firmware.Lifecycle
             {
                 // An EXPIRED entity stays EXPIRED while its escalation takes the VM down.
                 SupervisedEntity e = _supervision.Find(vm.Id);
-                if (e != null && !(e.Status == LocalStatus.Expired && to == VmState.Stopping))
+                if (e != null && !(e.Status == LocalStatus.Expired && (to == VmState.Stopping || keepExpired)))
                 {
                     _supervision.Deactivate(vm.Id);
                 }
