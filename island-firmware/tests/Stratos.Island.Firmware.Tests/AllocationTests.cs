@@ -82,4 +82,34 @@ public sealed class AllocationTests
             Assert.AreEqual(LocalStatus.Ok, island.Core.Supervision.Find(i).Status, $"entity {i}");
         }
     }
+
+    [TestMethod]
+    public void Accepted_requests_and_reports_allocate_nothing()
+    {
+        TestIsland island = Loaded(4);
+        void StopAndStart()
+        {
+            island.Request(2, VmAction.Stop);
+            island.Report(2, ObservedVmState.NotRunning);
+            island.Request(2, VmAction.Start);
+            island.Report(2, ObservedVmState.Running);
+            LoadedCycle(island, 4);
+        }
+
+        for (int i = 0; i < 50; i++)
+        {
+            StopAndStart();
+        }
+
+        island.Output.Recording = false;
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 200; i++)
+        {
+            StopAndStart();
+        }
+
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.AreEqual(0L, allocated, "bytes allocated by 200 accepted stop/start rounds (events logged to flash included)");
+        Assert.AreEqual(VmState.Running, island.State(2));
+    }
 }
