@@ -188,7 +188,15 @@ namespace Stratos.Island.Firmware
                 return;
             }
 
-            _supervision.Activate(0);
+            // A reconnect of a supervised agent does not reset its supervision (a FAILED agent
+            // stays FAILED); only an agent that was not supervised (first connection, after an
+            // A-cluster reset or power-off) is armed afresh.
+            SupervisedEntity agent = _supervision.Find(0);
+            if (agent.Status == LocalStatus.Deactivated)
+            {
+                _supervision.Activate(0);
+            }
+
             if (_lifecycle.BootOnAgentConnect || !_agentConnectedOnce)
             {
                 _agentConnectedOnce = true;

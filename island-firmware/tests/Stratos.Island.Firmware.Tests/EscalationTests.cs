@@ -261,4 +261,18 @@ public sealed class EscalationTests
         Assert.AreEqual(GlobalStatus.Stopped, island.Core.Supervision.GlobalStatus);
         Assert.IsTrue(island.SafeState.Asserted);
     }
+
+    [TestMethod]
+    public void A_reconnecting_agent_keeps_its_supervision_status()
+    {
+        IslandConfig config = TestIsland.Configure(TestIsland.Vm(1, "web"));
+        config.AgentSupervision.Alive = new AliveSupervisionConfig { ExpectedIndications = 1, ReferenceCycles = 1 };
+        config.AgentSupervision.FailedRefCycleTolerance = 3;
+        var island = new TestIsland(config);
+        island.Run(TestIsland.PeriodMs);
+        Assert.AreEqual(LocalStatus.Failed, island.Core.Supervision.Find(0).Status);
+        island.Core.HandleAgentConnected();
+        Assert.AreEqual(LocalStatus.Failed, island.Core.Supervision.Find(0).Status, "a link blip does not wipe the failed count");
+        Assert.AreEqual(1, island.Core.Supervision.Find(0).FailedRefCycles);
+    }
 }
