@@ -269,7 +269,7 @@ namespace Stratos.Island.Firmware
         {
             uint first = _log.FirstAvailableSequence;
             uint next = _log.NextSequence;
-            uint sequence = fromSequence < first ? first : fromSequence;
+            uint sequence = fromSequence < first ? first : (fromSequence > next ? next : fromSequence);
             uint wanted = maxRecords == 0 ? uint.MaxValue : maxRecords;
             int budget = _config.Limits.LogReadMaxRecordsPerCall;
             uint sent = 0;

@@ -39,6 +39,10 @@ public sealed class IslandCoreTests
         Assert.AreEqual(EventType.IslandBoot, island.Output.LogRecords[0].Type);
         Assert.AreEqual((1u, 3u, true), island.Output.LogEnds[^1]);
 
+        island.Core.HandleLogRead(9, 5000, 0);
+        Assert.AreEqual(2, island.Output.LogRecords.Count, "nothing beyond the end");
+        Assert.AreEqual((1u, next, true), island.Output.LogEnds[^1], "a read past the end is clamped to the next sequence");
+
         island.Core.HandleLogRead(9, 3, 0);
         Assert.AreEqual((int)next - 1, island.Output.LogRecords.Count);
         Assert.AreEqual((1u, next, true), island.Output.LogEnds[^1]);

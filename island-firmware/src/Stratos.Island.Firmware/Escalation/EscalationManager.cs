@@ -70,6 +70,12 @@ namespace Stratos.Island.Firmware.Escalation
             _events.Record(EventType.SupervisionStatus, entity.EntityId, (int)status, vm == null ? "agent" : vm.Name);
             _output.EntityStatus((uint)entity.EntityId, status, (uint)entity.FailedRefCycles, (uint)entity.AliveCount,
                 (uint)entity.DeadlineViolations, (uint)entity.LogicalViolations);
+            if (vm != null)
+            {
+                // VmStatus carries the supervision status too.
+                _lifecycle.EmitStatus(vm, _clock.MonotonicMs);
+            }
+
             if (status != LocalStatus.Expired)
             {
                 return;
@@ -81,7 +87,6 @@ namespace Stratos.Island.Firmware.Escalation
             }
             else
             {
-                _lifecycle.EmitStatus(vm, _clock.MonotonicMs);
                 Apply(vm.Id, vm, vm.EffectiveSafeAction, "supervision expired");
             }
         }

@@ -27,7 +27,8 @@ namespace Stratos.Island.Firmware.Supervision
     //
     // Alive supervision: indications are counted over ReferenceCycles supervision cycles; the
     // reference cycle is correct iff expected - minMargin <= count <= expected + maxMargin.
-    // Deadline supervision: reaching the start checkpoint starts a measurement; reaching the end
+    // Deadline supervision: reaching the start checkpoint starts a measurement (again reaching it
+    // while one is open restarts it); reaching the end
     // checkpoint ends it, correct iff min <= elapsed <= max. A measurement still open when max has
     // elapsed fails in the first cycle whose time is past start + max (it does not wait for the end).
     // An end checkpoint without an open measurement is ignored (AUTOSAR: not a deadline violation).
