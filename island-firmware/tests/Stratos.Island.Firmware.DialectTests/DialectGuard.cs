@@ -42,8 +42,12 @@ public sealed record DialectViolation(string Assembly, string Item, string Probl
 
 public static class DialectGuard
 {
-    /// <summary>Inspects one assembly file and returns every violation found.</summary>
-    public static IReadOnlyList<DialectViolation> Inspect(string assemblyPath, AllowList allowList)
+    /// <summary>
+    /// Inspects one assembly file and returns every violation found. References into
+    /// <paramref name="guardedAssemblies"/> (other firmware-dialect assemblies, which are themselves
+    /// inspected) are allowed: firmware projects may use each other's types.
+    /// </summary>
+    public static IReadOnlyList<DialectViolation> Inspect(string assemblyPath, AllowList allowList, IReadOnlyCollection<string>? guardedAssemblies = null)
     {
         using FileStream stream = File.OpenRead(assemblyPath);
         using var pe = new PEReader(stream);
@@ -51,7 +55,7 @@ public static class DialectGuard
         {
             return [new DialectViolation(Path.GetFileName(assemblyPath), assemblyPath, "not a .NET assembly", [], null)];
         }
-        return new Inspection(Path.GetFileName(assemblyPath), pe, allowList).Run();
+        return new Inspection(Path.GetFileName(assemblyPath), pe, allowList, guardedAssemblies ?? []).Run();
     }
 
     private sealed class Inspection
@@ -68,8 +72,11 @@ public static class DialectGuard
         // Handles referenced only from assembly/module attributes are build-time identity metadata.
         private readonly HashSet<EntityHandle> _usedOutsideAssemblyAttributes = [];
 
-        public Inspection(string assembly, PEReader pe, AllowList allow)
+        private readonly IReadOnlyCollection<string> _guarded;
+
+        public Inspection(string assembly, PEReader pe, AllowList allow, IReadOnlyCollection<string> guarded)
         {
+            _guarded = guarded;
             _assembly = assembly;
             _pe = pe;
             _reader = pe.GetMetadataReader();
@@ -276,6 +283,10 @@ public static class DialectGuard
         {
             foreach (TypeReferenceHandle handle in _reader.TypeReferences)
             {
+                if (IsInGuardedAssembly(handle))
+                {
+                    continue;
+                }
                 string name = TypeNames.Of(_reader, handle);
                 AllowListEntry? entry = _allow.FindType(name);
                 if (entry == null)
@@ -287,6 +298,22 @@ public static class DialectGuard
                     Report(name, "build-only type (allowed only as an assembly attribute) used in code", UsersOf(handle));
                 }
             }
+        }
+
+        /// <summary>True when the type lives in another firmware-dialect assembly (inspected on its own).</summary>
+        private bool IsInGuardedAssembly(TypeReferenceHandle handle)
+        {
+            EntityHandle scope = _reader.GetTypeReference(handle).ResolutionScope;
+            while (scope.Kind == HandleKind.TypeReference)
+            {
+                scope = _reader.GetTypeReference((TypeReferenceHandle)scope).ResolutionScope;
+            }
+            if (scope.Kind != HandleKind.AssemblyReference)
+            {
+                return false;
+            }
+            string name = _reader.GetString(_reader.GetAssemblyReference((AssemblyReferenceHandle)scope).Name);
+            return _guarded.Contains(name);
         }
 
         private void CheckMemberReferences()
@@ -308,6 +335,10 @@ public static class DialectGuard
                         string parent = TypeNames.Of(_reader, member.Parent, _formatter);
                         Report(parent + "::" + memberName, "member of a generic instantiation or multi-dimensional array", UsersOf(handle));
                     }
+                    continue;
+                }
+                if (IsInGuardedAssembly((TypeReferenceHandle)member.Parent))
+                {
                     continue;
                 }
                 string typeName = TypeNames.Of(_reader, (TypeReferenceHandle)member.Parent);
