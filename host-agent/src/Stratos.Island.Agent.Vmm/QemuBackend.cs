@@ -220,7 +220,7 @@ public sealed class QemuBackend : IAsyncDisposable
     }
 
     /// <summary>True while /proc/pid exists and is not a zombie.</summary>
-    internal static bool IsAlive(int pid)
+    public static bool IsAlive(int pid)
     {
         try
         {
