@@ -253,7 +253,10 @@ public sealed class QemuVm : IAsyncDisposable
     private void Fail(string message)
     {
         SetState(ObservedVmState.StartFailed, message, _process is { HasExited: true } p ? p.ExitCode : null);
-        QemuBackend.TryDeleteDirectory(RuntimeDirectory);
+        if (_process is null)
+            QemuBackend.TryDeleteDirectory(RuntimeDirectory); // exec failed: nothing but the empty folder we made
+        else
+            DeleteRuntimeDirectoryIfOurs();
         _backend.Forget(this);
         _ended.TrySetResult(new VmObservation(Name, ObservedVmState.StartFailed, message, null, DateTimeOffset.UtcNow));
     }
@@ -267,10 +270,20 @@ public sealed class QemuVm : IAsyncDisposable
         int code = _process!.ExitCode;
         (ObservedVmState state, string detail, int status) = ClassifyExit(code);
         await ReleaseAsync().ConfigureAwait(false);
-        QemuBackend.TryDeleteDirectory(RuntimeDirectory);
+        DeleteRuntimeDirectoryIfOurs();
         _backend.Forget(this);
         SetState(state, detail, status);
         _ended.TrySetResult(new VmObservation(Name, state, detail, status, DateTimeOffset.UtcNow));
+    }
+
+    /// <summary>
+    /// Removes the runtime directory unless it already belongs to another QEMU: a successor's stale
+    /// cleanup may have removed it and a new VM of the same name recreated it meanwhile.
+    /// </summary>
+    private void DeleteRuntimeDirectoryIfOurs()
+    {
+        if (QemuBackend.ReadPidFile(RuntimeDirectory) == Pid)
+            QemuBackend.TryDeleteDirectory(RuntimeDirectory);
     }
 
     private (ObservedVmState, string, int) ClassifyExit(int code)

@@ -123,7 +123,9 @@ public sealed class QmpClient : IAsyncDisposable
                 await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), deadline.Token).ConfigureAwait(false);
                 return socket;
             }
-            catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionRefused || !File.Exists(path))
+            // ENOENT (no socket file yet; .NET reports it as AddressNotAvailable) and ECONNREFUSED
+            // (bound, not yet listening) both mean QEMU is still setting up.
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.AddressNotAvailable or SocketError.ConnectionRefused || !File.Exists(path))
             {
                 socket.Dispose();
                 try

@@ -141,7 +141,7 @@ public sealed class QemuBackendTests
         await serial.SendCommandAndWaitAsync("reorder", Timeout);
         int mark = _harness.Messages.Count;
         await serial.SendCommandAndWaitAsync("start", Timeout);
-        await VmHarness.WaitForAsync(() => _harness.Messages.Skip(mark).Count(m => m.Kind == GuestMessageKind.Heartbeat) >= 3, "three periods");
+        await VmHarness.WaitForAsync(() => _harness.Messages.Skip(mark).Count(m => m.Kind == GuestMessageKind.Heartbeat) >= 4, "three complete periods");
 
         // Per period: HB, then the checkpoints. Skip drops one 2; reorder swaps the first two left.
         var periods = _harness.Messages.Skip(mark)
@@ -245,7 +245,7 @@ public sealed class QemuBackendTests
         Assert.IsFalse(Directory.Exists(Path.Combine(_harness.RuntimeRoot, "x")));
         Assert.IsEmpty(_harness.Backend.Vms);
 
-        var deep = new VmHarness().RuntimeRoot + new string('d', 100);
+        var deep = _harness.RuntimeRoot + "-" + new string('d', 100);
         var longPath = _harness.NewBackend(new QemuBackendOptions { RuntimeDirectory = deep });
         try
         {
