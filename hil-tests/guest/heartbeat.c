@@ -9,7 +9,15 @@
  *   `hang`, `crash`, `exit`) and answers each with `ACK <line>` or `ERR <reason>`.
  * - States: RUNNING (emitting) <-> STOPPED (`stop`/`start`); HUNG (`hang`, terminal); the
  *   `crash` and `exit` commands leave the guest (triple fault / isa-debug-exit).
- * No interrupts are used: time is the TSC, the serial port is polled between lines.
+ * Time is the TSC (calibrated against the PIT at boot); the serial port is polled every
+ * 1/POLLS_PER_MS ms (each port read is a VM exit into QEMU, so polling flat out would cost the
+ * host far more). Idle modes (kernel command line hb.idle=):
+ *   poll (default)  spin on the TSC with `pause` between polls, interrupts always off;
+ *   hlt             sleep in `hlt` until the next 1 kHz local APIC timer tick: an idle guest then
+ *                   costs the host almost nothing. Needs a hypervisor that delivers interrupts to
+ *                   a 32-bit guest with paging off: TCG and hardware KVM do, the PVM flavour of
+ *                   KVM found on some cloud VMs fails to emulate its `iret` (see README.md).
+ * READY reports the mode in effect (idle=poll when hlt was asked for but no tick arrived).
  */
 #include <stdint.h>
 #include <stddef.h>
@@ -22,6 +30,8 @@ static inline uint8_t inb(uint16_t port) { uint8_t v; __asm__ volatile("inb %1, 
 static inline uint64_t rdtsc(void) { uint32_t lo, hi; __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi)); return ((uint64_t)hi << 32) | lo; }
 
 extern void triple_fault(void) __attribute__((noreturn));
+extern void timer_isr(void);
+volatile uint32_t timer_ticks;
 
 /* ---- COM1: polled 16550 ------------------------------------------------------------------ */
 
@@ -157,6 +167,96 @@ static void calibrate_tsc(void)
     tsc_calibrated = 1;
 }
 
+/* ---- idle: local APIC timer tick at 1 kHz, hlt between polls -------------------------------- */
+
+/* On microvm the 8259 does not reach the CPU (probed), so the tick comes from the local APIC
+ * timer, which QEMU/KVM emulate for every x86 machine. Paging is off: its MMIO is at 0xfee00000. */
+#define LAPIC_BASE 0xfee00000u
+#define LAPIC_EOI 0x0b0
+#define LAPIC_SVR 0x0f0
+#define LAPIC_LVT_TIMER 0x320
+#define LAPIC_TIMER_INITIAL 0x380
+#define LAPIC_TIMER_CURRENT 0x390
+#define LAPIC_TIMER_DIVIDE 0x3e0
+#define LAPIC_TIMER_DIVIDE_BY_16 0x3
+#define LAPIC_TIMER_PERIODIC (1u << 17)
+#define LAPIC_MASKED (1u << 16)
+#define TIMER_VECTOR 0x30
+#define SPURIOUS_VECTOR 0xff
+#define IDT_ENTRIES 256
+#define KERNEL_CODE_SELECTOR 0x08
+#define TICK_CALIBRATION_MS 10u
+#define TICK_PROBE_MS 50u
+#define PIC_MASTER_DATA 0x21
+#define PIC_SLAVE_DATA 0xa1
+
+extern void ignore_isr(void);
+
+struct idt_gate { uint16_t offset_low, selector; uint8_t zero, type_attr; uint16_t offset_high; } __attribute__((packed));
+struct idt_pointer { uint16_t limit; uint32_t base; } __attribute__((packed));
+
+static struct idt_gate idt[IDT_ENTRIES];
+static int idle_with_hlt;
+static uint32_t lapic_ticks_per_ms;
+
+static inline void lapic_write(uint32_t reg, uint32_t value) { *(volatile uint32_t *)(uintptr_t)(LAPIC_BASE + reg) = value; }
+static inline uint32_t lapic_read(uint32_t reg) { return *(volatile uint32_t *)(uintptr_t)(LAPIC_BASE + reg); }
+
+static void set_gate(int vector, void (*handler)(void))
+{
+    uint32_t address = (uint32_t)(uintptr_t)handler;
+    idt[vector].offset_low = (uint16_t)address;
+    idt[vector].selector = KERNEL_CODE_SELECTOR;
+    idt[vector].zero = 0;
+    idt[vector].type_attr = 0x8e;       /* present, ring 0, 32-bit interrupt gate */
+    idt[vector].offset_high = (uint16_t)(address >> 16);
+}
+
+static void start_tick(void)
+{
+    idle_with_hlt = 0;
+    /* Exceptions (vectors 0..31) have no gate: any fault ends in a triple fault, i.e. a crash. */
+    for (int v = 32; v < IDT_ENTRIES; v++) set_gate(v, ignore_isr);
+    set_gate(TIMER_VECTOR, timer_isr);
+    struct idt_pointer pointer = { sizeof idt - 1, (uint32_t)(uintptr_t)idt };
+    __asm__ volatile("lidt %0" : : "m"(pointer));
+    outb(PIC_MASTER_DATA, 0xff);        /* mask the 8259s: nothing should come from them */
+    outb(PIC_SLAVE_DATA, 0xff);
+
+    lapic_write(LAPIC_SVR, 0x100 | SPURIOUS_VECTOR);   /* software-enable the local APIC */
+    lapic_write(LAPIC_TIMER_DIVIDE, LAPIC_TIMER_DIVIDE_BY_16);
+    lapic_write(LAPIC_LVT_TIMER, LAPIC_MASKED | TIMER_VECTOR);
+    lapic_write(LAPIC_TIMER_INITIAL, 0xffffffffu);     /* one-shot countdown for calibration */
+    uint64_t until = rdtsc() + (uint64_t)TICK_CALIBRATION_MS * tsc_per_ms;
+    while ((int64_t)(rdtsc() - until) < 0) __asm__ volatile("pause");
+    uint32_t counted = 0xffffffffu - lapic_read(LAPIC_TIMER_CURRENT);
+    lapic_write(LAPIC_TIMER_INITIAL, 0);
+    lapic_ticks_per_ms = counted / TICK_CALIBRATION_MS;
+    if (lapic_ticks_per_ms == 0) return;               /* timer does not count: poll */
+
+    lapic_write(LAPIC_LVT_TIMER, LAPIC_TIMER_PERIODIC | TIMER_VECTOR);
+    lapic_write(LAPIC_TIMER_INITIAL, lapic_ticks_per_ms);
+
+    /* Probe: do ticks arrive? Wait up to TICK_PROBE_MS of TSC time with interrupts on. */
+    uint32_t before = timer_ticks;
+    until = rdtsc() + (uint64_t)TICK_PROBE_MS * tsc_per_ms;
+    __asm__ volatile("sti");
+    while (timer_ticks - before < 2 && (int64_t)(rdtsc() - until) < 0) __asm__ volatile("pause");
+    __asm__ volatile("cli");
+    idle_with_hlt = timer_ticks - before >= 2;
+    if (!idle_with_hlt) lapic_write(LAPIC_LVT_TIMER, LAPIC_MASKED | TIMER_VECTOR);
+}
+
+#define POLLS_PER_MS 2u
+
+/* Sleeps until the next tick (at most 1 ms), or spins 1/POLLS_PER_MS ms in polling mode. */
+static void idle(void)
+{
+    if (idle_with_hlt) { __asm__ volatile("sti; hlt; cli"); return; }   /* sti's shadow covers hlt */
+    uint64_t until = rdtsc() + tsc_per_ms / POLLS_PER_MS;
+    while ((int64_t)(rdtsc() - until) < 0) __asm__ volatile("pause");
+}
+
 /* ---- configuration and state --------------------------------------------------------------- */
 
 #define MAX_CHECKPOINTS 16
@@ -170,6 +270,7 @@ static uint32_t slow_factor = 1;
 static uint32_t checkpoints[MAX_CHECKPOINTS];
 static uint32_t checkpoint_count;
 static int emitting = 1;
+static int want_hlt_idle;
 static uint32_t heartbeat_seq;
 static uint32_t checkpoint_seq;
 static int skip_pending;
@@ -226,6 +327,8 @@ static int read_cmdline(const struct hvm_start_info *info)
             if (parse_u32(token + 8, len - 8, &v) && v >= RATE_MIN_MS && v <= RATE_MAX_MS) rate_ms = v;
         } else if (len > 7 && token[0] == 'h' && token[1] == 'b' && token[2] == '.' && token[3] == 'c' && token[4] == 'p' && token[5] == 's' && token[6] == '=') {
             parse_checkpoints(token + 7, len - 7);
+        } else if (len == 11 && token[0] == 'h' && token[1] == 'b' && token[2] == '.' && token[3] == 'i' && token[4] == 'd' && token[5] == 'l' && token[6] == 'e' && token[7] == '=' && token[8] == 'h' && token[9] == 'l' && token[10] == 't') {
+            want_hlt_idle = 1;
         } else if (len == 10 && token[0] == 'h' && token[1] == 'b' && token[2] == '.' && token[3] == 's' && token[4] == 't' && token[5] == 'o' && token[6] == 'p' && token[7] == 'p' && token[8] == 'e' && token[9] == 'd') {
             emitting = 0;
         }
@@ -324,6 +427,7 @@ void guest_main(const struct hvm_start_info *info)
     uart_init();
     read_cmdline(info);
     calibrate_tsc();
+    if (want_hlt_idle) start_tick();
 
     struct line l; line_reset(&l);
     line_str(&l, "READY rate="); line_u32(&l, rate_ms);
@@ -331,18 +435,21 @@ void guest_main(const struct hvm_start_info *info)
     line_str(&l, " emitting="); line_u32(&l, (uint32_t)emitting);
     line_str(&l, " tsc_khz="); line_u32(&l, tsc_per_ms);
     line_str(&l, tsc_calibrated ? " clock=pit" : " clock=fallback");
+    line_str(&l, idle_with_hlt ? " idle=hlt" : " idle=poll");
     line_send(&l);
 
     char input[LINE_MAX_CHARS + 1]; size_t input_len = 0; int overflow = 0;
     next_period_tsc = rdtsc() + period_ticks();
     for (;;) {
-        int c = uart_getc();
-        if (c == '\n' || c == '\r') {
-            if (overflow) send_text("ERR line too long", NULL);
-            else if (input_len > 0) { input[input_len] = 0; execute(input, input_len); }
-            input_len = 0; overflow = 0;
-        } else if (c >= 0) {
-            if (input_len < LINE_MAX_CHARS) input[input_len++] = (char)c; else overflow = 1;
+        int c;
+        while ((c = uart_getc()) >= 0) {
+            if (c == '\n' || c == '\r') {
+                if (overflow) send_text("ERR line too long", NULL);
+                else if (input_len > 0) { input[input_len] = 0; execute(input, input_len); }
+                input_len = 0; overflow = 0;
+            } else {
+                if (input_len < LINE_MAX_CHARS) input[input_len++] = (char)c; else overflow = 1;
+            }
         }
         uint64_t now = rdtsc();
         if ((int64_t)(now - next_period_tsc) >= 0) {
@@ -351,5 +458,6 @@ void guest_main(const struct hvm_start_info *info)
             /* Fell behind by more than a period (host stalled us, e.g. while paused): resync. */
             if ((int64_t)(now - next_period_tsc) >= 0) next_period_tsc = now + period_ticks();
         }
+        idle();
     }
 }

@@ -26,12 +26,45 @@ pvh_entry:
     cli
     cld
     movl $stack_top, %esp
+    /* Own GDT (the loader's may live in memory we do not own): the interrupt gates name 0x08.
+     * It also holds a TSS: VMX refuses a protected-mode guest state without a usable task
+     * register, and KVM (without unrestricted guest, e.g. nested) then emulates every instruction
+     * and fails on the first one its emulator lacks (int3, iret). */
+    movl $tss, %eax
+    movw %ax, gdt_tss + 2
+    shrl $16, %eax
+    movb %al, gdt_tss + 4
+    movb %ah, gdt_tss + 7
+    lgdt gdt_descriptor
+    ljmp $0x08, $1f
+1:  movw $0x10, %ax
+    movw %ax, %ds
+    movw %ax, %es
+    movw %ax, %ss
+    movw %ax, %fs
+    movw %ax, %gs
+    movw $0x18, %ax
+    ltr %ax
+    xorl %eax, %eax
+    lldt %ax
     xorl %ebp, %ebp
     pushl %ebx                      /* hvm_start_info physical address */
     call guest_main
-1:  cli
+2:  cli
     hlt
-    jmp 1b
+    jmp 2b
+
+    /* Local APIC timer tick: counts and wakes the main loop from hlt. */
+    .globl timer_isr
+timer_isr:
+    lock incl timer_ticks
+    movl $0, 0xfee000b0             /* EOI register of the local APIC */
+    iret
+
+    /* Any other vector (spurious APIC interrupt, a stray PIC line): ignore it. */
+    .globl ignore_isr
+ignore_isr:
+    iret
 
     /* Triple fault: load an empty IDT and raise an exception. The CPU cannot deliver it,
      * nor the double fault that follows, so it shuts down; QEMU turns that into a reset
@@ -41,8 +74,8 @@ triple_fault:
     cli
     lidt empty_idt
     ud2
-2:  hlt
-    jmp 2b
+3:  hlt
+    jmp 3b
 
     .section .rodata
     .balign 8
@@ -50,7 +83,24 @@ empty_idt:
     .word 0
     .long 0
 
+    .section .data
+    .balign 8
+gdt:
+    .quad 0                         /* null */
+    .quad 0x00cf9a000000ffff        /* 0x08: code, base 0, limit 4 GiB, 32-bit */
+    .quad 0x00cf92000000ffff        /* 0x10: data, base 0, limit 4 GiB */
+gdt_tss:                            /* 0x18: 32-bit available TSS, base patched at entry */
+    .word 0x67, 0
+    .byte 0, 0x89, 0x00, 0
+gdt_end:
+gdt_descriptor:
+    .word gdt_end - gdt - 1
+    .long gdt
+
     .section .bss
+    .balign 16
+tss:
+    .skip 104
     .balign 16
 stack_bottom:
     .skip 16384

@@ -29,25 +29,30 @@ public sealed class QemuBackendTests
         Assert.AreEqual("1,2", GuestProtocol.ReadyValue(ready.Text, "cps"));
         Assert.AreEqual("pit", GuestProtocol.ReadyValue(ready.Text, "clock"));
 
-        long first = vm.Serial!.HeartbeatCount;
-        await Task.Delay(1000);
-        long perSecond = vm.Serial.HeartbeatCount - first;
-        Assert.IsInRange(14L, 26L, perSecond, "heartbeats in 1 s at 50 ms");
-
-        await vm.Serial.SendCommandAndWaitAsync("rate 20", Timeout);
-        first = vm.Serial.HeartbeatCount;
-        await Task.Delay(500);
-        Assert.IsInRange(17L, 33L, vm.Serial.HeartbeatCount - first, "heartbeats in 0.5 s at 20 ms");
+        // Loose windows: on a loaded 2-core host the vCPU thread can starve, and the guest does not
+        // make up missed periods (it resynchronises), so the lower bound is half the nominal count.
+        Assert.IsInRange(10L, 32L, await CountHeartbeatsAsync(vm, TimeSpan.FromSeconds(1)), "heartbeats in 1 s at 50 ms");
+        await vm.Serial!.SendCommandAndWaitAsync("rate 20", Timeout);
+        Assert.IsInRange(25L, 77L, await CountHeartbeatsAsync(vm, TimeSpan.FromSeconds(1)), "heartbeats in 1 s at 20 ms");
         Assert.AreEqual(0L, vm.Serial.MalformedCount);
         var sequences = _harness.Messages.Where(m => m.Kind == GuestMessageKind.Heartbeat).Select(m => m.Sequence).ToArray();
         CollectionAssert.AreEqual(Enumerable.Range(1, sequences.Length).Select(i => (uint)i).ToArray(), sequences);
     }
 
-    [TestMethod]
-    public async Task Tcg_guest_boots_and_heartbeats_too()
+    private static async Task<long> CountHeartbeatsAsync(QemuVm vm, TimeSpan window)
     {
-        var vm = await _harness.StartAsync(VmHarness.Spec("tcg", "hb.rate=20", accelerator: Accelerator.Tcg));
+        long first = vm.Serial!.HeartbeatCount;
+        await Task.Delay(window);
+        return vm.Serial.HeartbeatCount - first;
+    }
+
+    [TestMethod]
+    public async Task Tcg_guest_idles_in_hlt_and_heartbeats()
+    {
+        var vm = await _harness.StartAsync(VmHarness.Spec("tcg", "hb.rate=20 hb.idle=hlt", accelerator: Accelerator.Tcg));
         Assert.IsFalse(vm.UsesKvm);
+        var ready = _harness.Messages.First(m => m.Kind == GuestMessageKind.Ready);
+        Assert.AreEqual("hlt", GuestProtocol.ReadyValue(ready.Text, "idle"), "the local APIC timer tick works under TCG");
         Assert.Contains("accel=tcg", string.Join(" ", vm.Arguments));
         await VmHarness.WaitForAsync(() => vm.Serial!.HeartbeatCount >= 3, "three heartbeats under TCG");
     }
@@ -61,7 +66,7 @@ public sealed class QemuBackendTests
         await vm.PauseAsync();
         Assert.AreEqual(ObservedVmState.Paused, vm.State);
         Assert.AreEqual((ObservedVmState.Paused, "paused"), await vm.QueryStatusAsync());
-        await Task.Delay(50); // lines already in flight
+        await Task.Delay(150); // lines already in flight
         long paused = vm.Serial!.HeartbeatCount;
         await Task.Delay(300);
         Assert.AreEqual(paused, vm.Serial.HeartbeatCount, "no heartbeat while paused");
