@@ -264,6 +264,8 @@ static void idle(void)
 #define RATE_MAX_MS 60000u
 #define SLOW_MAX_FACTOR 100u
 #define DEBUG_EXIT_PORT 0xf4
+#define PVPANIC_PORT 0x505          /* QEMU -device pvpanic (ISA); reads 0xff when absent */
+#define PVPANIC_PANICKED 0x01
 
 static uint32_t rate_ms = 100;
 static uint32_t slow_factor = 1;
@@ -412,7 +414,13 @@ static void execute(char *text, size_t len)
     send_text("ACK ", text);
 
     if (str_eq(verb, "hang")) hang_forever();
-    if (str_eq(verb, "crash")) { send_text("PANIC crash command", NULL); triple_fault(); }
+    if (str_eq(verb, "crash")) {
+        send_text("PANIC crash command", NULL);
+        /* Tell QEMU through pvpanic when it is there (GUEST_PANICKED event), then triple fault. */
+        uint8_t capabilities = inb(PVPANIC_PORT);
+        if (capabilities != 0xff && (capabilities & PVPANIC_PANICKED)) outb(PVPANIC_PORT, PVPANIC_PANICKED);
+        triple_fault();
+    }
     if (str_eq(verb, "exit")) {
         /* isa-debug-exit: QEMU exits with status (value << 1) | 1. Still here: no such device. */
         outl(DEBUG_EXIT_PORT, v);

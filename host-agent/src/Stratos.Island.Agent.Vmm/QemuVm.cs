@@ -48,7 +48,8 @@ public sealed class QemuVm : IAsyncDisposable
     private ObservedVmState _state = ObservedVmState.NotRunning;
     private volatile string? _agentEnding;        // set when StopAsync/KillAsync is ending the VM
     private volatile string? _shutdownReason;     // SHUTDOWN event reason
-    private volatile string? _panicDetail;        // GUEST_PANICKED action or guest PANIC line
+    private volatile string? _panicLine;          // the guest's PANIC line on the serial console
+    private volatile string? _panicEvent;         // GUEST_PANICKED (pvpanic) with QEMU's action
     private volatile bool _launched;
 
     internal QemuVm(QemuBackend backend, VmSpec spec, string binary, bool useKvm, string runtimeDirectory)
@@ -190,7 +191,7 @@ public sealed class QemuVm : IAsyncDisposable
             Qmp.EventReceived += OnQmpEvent;
             TimeSpan left = options.QmpReadyTimeout - readyBy.Elapsed;
             Serial = await GuestSerialReader.ConnectAsync(SerialSocketPath, left > TimeSpan.Zero ? left : TimeSpan.FromMilliseconds(1), exitCancel.Token).ConfigureAwait(false);
-            Serial.Panic += reason => _panicDetail ??= $"guest printed PANIC {reason}";
+            Serial.Panic += reason => _panicLine = $"PANIC {reason}";
             JsonElement status = await Qmp.ExecuteAsync("query-status", null, options.CommandTimeout, exitCancel.Token).ConfigureAwait(false);
             string runState = status.GetProperty("status").GetString() ?? "";
             if (runState != "prelaunch" && runState != "paused")
@@ -290,18 +291,23 @@ public sealed class QemuVm : IAsyncDisposable
     {
         if (_agentEnding is { } ending)
             return (ObservedVmState.NotRunning, $"{ending}; QEMU exit status {code}", code);
-        if (_shutdownReason == "guest-reset")
-            return (ObservedVmState.Crashed, $"guest reset itself (triple fault) under -no-reboot{PanicSuffix()}; QEMU exit status {code}", code);
-        if (_panicDetail is { } panic && _shutdownReason is null)
-            return (ObservedVmState.Crashed, $"{panic}; QEMU exit status {code}", code);
-        if (_shutdownReason is { } reason)
-            return (ObservedVmState.Exited, $"QEMU shut down ({reason}); exit status {code}", code);
+        switch (_shutdownReason)
+        {
+            case "guest-reset":
+                return (ObservedVmState.Crashed, $"guest reset itself (triple fault) under -no-reboot{PanicSuffix()}; QEMU exit status {code}", code);
+            case "guest-panic":
+                return (ObservedVmState.Crashed, $"{_panicEvent ?? "guest panicked"}{PanicSuffix()}; QEMU exit status {code}", code);
+            case { } reason:
+                return (ObservedVmState.Exited, $"QEMU shut down ({reason}); exit status {code}", code);
+        }
         if (code > SignalExitBase && code <= SignalExitBase + MaxSignal)
-            return (ObservedVmState.Crashed, $"QEMU died from signal {code - SignalExitBase}", -(code - SignalExitBase));
+            return (ObservedVmState.Crashed, $"QEMU died from signal {code - SignalExitBase}{PanicSuffix()}", -(code - SignalExitBase));
+        if (_panicLine is not null || _panicEvent is not null)
+            return (ObservedVmState.Crashed, $"{_panicEvent ?? "guest printed " + _panicLine}; QEMU exit status {code}", code);
         return (ObservedVmState.Exited, $"QEMU exited with status {code}", code);
     }
 
-    private string PanicSuffix() => _panicDetail is { } p ? $" after {p}" : "";
+    private string PanicSuffix() => _panicLine is { } line ? $" after the guest printed {line}" : "";
 
     private void OnQmpEvent(QmpEvent e)
     {
@@ -311,16 +317,20 @@ public sealed class QemuVm : IAsyncDisposable
                 _shutdownReason = e.DataString("reason") ?? "unknown";
                 break;
             case "GUEST_PANICKED":
-                _panicDetail = $"guest panicked (QEMU action {e.DataString("action") ?? "unknown"})";
-                if (_agentEnding is null)
-                    SetState(ObservedVmState.Crashed, _panicDetail, null);
+                string action = e.DataString("action") ?? "unknown";
+                _panicEvent = $"guest panicked via pvpanic (QEMU action {action})";
+                // With action pause QEMU stays up with the vCPUs frozen: report it now. Otherwise
+                // (poweroff, reset) the SHUTDOWN/exit or RESET that follows reports it.
+                if (action == "pause" && _agentEnding is null)
+                    SetState(ObservedVmState.Crashed, $"{_panicEvent}{PanicSuffix()}", null);
                 break;
             case "RESET":
                 if (_launched && _agentEnding is null && e.DataBool("guest") == true)
                 {
                     string reason = e.DataString("reason") ?? "unknown";
                     SetState(ObservedVmState.Crashed, $"guest reset ({reason}){PanicSuffix()}", null);
-                    _panicDetail = null;
+                    _panicLine = null;
+                    _panicEvent = null;
                     SetState(ObservedVmState.Running, "QEMU rebooted the guest after its reset", null);
                 }
                 break;

@@ -104,6 +104,21 @@ public sealed class QemuBackendTests
     }
 
     [TestMethod]
+    public async Task Crash_with_pvpanic_is_observed_as_a_guest_panic()
+    {
+        var spec = VmHarness.Spec("panic");
+        var vm = await _harness.StartAsync(spec with { ExtraArgs = [.. spec.ExtraArgs, "-device", "pvpanic"] });
+        var events = new System.Collections.Concurrent.ConcurrentQueue<QmpEvent>();
+        vm.QmpEventReceived += events.Enqueue;
+        await vm.Serial!.SendCommandAsync("crash");
+        var end = await vm.Ended.WaitAsync(Timeout);
+        Assert.AreEqual(ObservedVmState.Crashed, end.State);
+        Assert.Contains("pvpanic", end.Detail);
+        Assert.Contains("PANIC crash command", end.Detail);
+        Assert.Contains(e => e.Name == "GUEST_PANICKED", events.ToArray());
+    }
+
+    [TestMethod]
     public async Task Crash_without_no_reboot_is_reported_and_the_guest_boots_again()
     {
         var vm = await _harness.StartAsync(VmHarness.Spec("reboot", noReboot: false));
