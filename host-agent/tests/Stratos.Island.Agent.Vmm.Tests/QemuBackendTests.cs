@@ -199,6 +199,19 @@ public sealed class QemuBackendTests
     }
 
     [TestMethod]
+    public async Task Qemu_killed_from_outside_is_observed_as_crashed_by_signal()
+    {
+        var vm = await _harness.StartAsync(VmHarness.Spec("outside"));
+        using (var qemu = System.Diagnostics.Process.GetProcessById(vm.Pid))
+            qemu.Kill();
+        var end = await vm.Ended.WaitAsync(Timeout);
+        Assert.AreEqual(ObservedVmState.Crashed, end.State);
+        Assert.AreEqual(-9, end.ExitStatus, "link.proto: minus the signal number");
+        Assert.Contains("signal 9", end.Detail);
+        Assert.IsFalse(Directory.Exists(vm.RuntimeDirectory));
+    }
+
+    [TestMethod]
     public async Task Stop_quits_a_guest_that_ignores_powerdown_and_cleans_up()
     {
         var vm = await _harness.StartAsync(VmHarness.Spec("stop"));
