@@ -13,6 +13,8 @@ public sealed class QemuBackendTests
     private static readonly TimeSpan Timeout = VmHarness.StepTimeout;
     private VmHarness _harness = null!;
 
+    public TestContext TestContext { get; set; } = null!;
+
     [TestInitialize]
     public void CreateHarness() => _harness = new VmHarness();
 
@@ -37,6 +39,34 @@ public sealed class QemuBackendTests
         Assert.AreEqual(0L, vm.Serial.MalformedCount);
         var sequences = _harness.Messages.Where(m => m.Kind == GuestMessageKind.Heartbeat).Select(m => m.Sequence).ToArray();
         CollectionAssert.AreEqual(Enumerable.Range(1, sequences.Length).Select(i => (uint)i).ToArray(), sequences);
+    }
+
+    [TestMethod]
+    [DataRow(Accelerator.Auto)]
+    [DataRow(Accelerator.Tcg)]
+    public async Task Start_to_ready_and_kill_take_well_under_a_second(Accelerator accelerator)
+    {
+        const int Runs = 5;
+        var toRunning = new double[Runs];
+        var toReady = new double[Runs];
+        var toGone = new double[Runs];
+        for (int i = 0; i < Runs; i++)
+        {
+            var messages = new System.Collections.Concurrent.ConcurrentQueue<GuestMessage>();
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var vm = await _harness.Backend.StartAsync(VmHarness.Spec($"time{i}", accelerator: accelerator));
+            toRunning[i] = clock.Elapsed.TotalMilliseconds;
+            vm.Serial!.MessageReceived += messages.Enqueue;
+            await VmHarness.WaitForAsync(() => messages.Any(m => m.Kind == GuestMessageKind.Ready), "READY");
+            toReady[i] = clock.Elapsed.TotalMilliseconds;
+            clock.Restart();
+            await vm.KillAsync();
+            toGone[i] = clock.Elapsed.TotalMilliseconds;
+        }
+        static double Median(double[] values) => values.Order().ElementAt(values.Length / 2);
+        TestContext.WriteLine($"{accelerator}: start->Running median {Median(toRunning):0} ms, start->READY median {Median(toReady):0} ms, kill->cleaned up median {Median(toGone):0} ms");
+        Assert.IsLessThan(3000.0, Median(toReady), "start to READY in ms");
+        Assert.IsLessThan(3000.0, Median(toGone), "kill to cleaned up in ms");
     }
 
     private static async Task<long> CountHeartbeatsAsync(QemuVm vm, TimeSpan window)
