@@ -27,9 +27,8 @@ pvh_entry:
     cld
     movl $stack_top, %esp
     /* Own GDT (the loader's may live in memory we do not own): the interrupt gates name 0x08.
-     * It also holds a TSS: VMX refuses a protected-mode guest state without a usable task
-     * register, and KVM (without unrestricted guest, e.g. nested) then emulates every instruction
-     * and fails on the first one its emulator lacks (int3, iret). */
+     * It also holds a TSS so that the task register is usable: VMX without unrestricted guest
+     * treats an unusable TR as invalid guest state and falls back to instruction emulation. */
     movl $tss, %eax
     movw %ax, gdt_tss + 2
     shrl $16, %eax
