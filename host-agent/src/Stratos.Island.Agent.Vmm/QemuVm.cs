@@ -185,7 +185,17 @@ public sealed class QemuVm : IAsyncDisposable
         try
         {
             using var exitCancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            _ = processExit.ContinueWith(_ => exitCancel.Cancel(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            _ = processExit.ContinueWith(_ =>
+            {
+                try
+                {
+                    exitCancel.Cancel();
+                }
+                catch (ObjectDisposedException)
+                {
+                    // Start-up already finished; the exit monitor handles this exit.
+                }
+            }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             var readyBy = Stopwatch.StartNew();
             Qmp = await QmpClient.ConnectAsync(QmpSocketPath, options.QmpReadyTimeout, exitCancel.Token).ConfigureAwait(false);
             Qmp.EventReceived += OnQmpEvent;
@@ -208,6 +218,8 @@ public sealed class QemuVm : IAsyncDisposable
                 : e.Message;
             string message = $"VM '{Name}': QEMU did not become ready: {why}; QEMU output: {Tail()}";
             Fail(message);
+            process.Dispose();
+            _process = null;
             if (e is OperationCanceledException && cancellationToken.IsCancellationRequested)
                 throw new OperationCanceledException(message, e, cancellationToken);
             throw new VmmException(e is VmmException { Kind: VmmErrorKind.Timeout } && !processExit.IsCompleted ? VmmErrorKind.Timeout : VmmErrorKind.StartFailed, message, e);
