@@ -31,11 +31,12 @@ public sealed class QemuBackendTests
         Assert.AreEqual("1,2", GuestProtocol.ReadyValue(ready.Text, "cps"));
         Assert.AreEqual("pit", GuestProtocol.ReadyValue(ready.Text, "clock"));
 
-        // Loose windows: on a loaded 2-core host the vCPU thread can starve, and the guest does not
-        // make up missed periods (it resynchronises), so the lower bound is half the nominal count.
-        Assert.IsInRange(10L, 32L, await CountHeartbeatsAsync(vm, TimeSpan.FromSeconds(1)), "heartbeats in 1 s at 50 ms");
+        // Loose windows: on a loaded 2-core host (other suites building) the vCPU thread can starve,
+        // and the guest does not make up missed periods, so the lower bound is half the nominal
+        // count and a window may be retried. A wrong rate fails every window.
+        await AssertHeartbeatRateAsync(vm, 10, 32, "heartbeats in 1 s at 50 ms");
         await vm.Serial!.SendCommandAndWaitAsync("rate 20", Timeout);
-        Assert.IsInRange(25L, 77L, await CountHeartbeatsAsync(vm, TimeSpan.FromSeconds(1)), "heartbeats in 1 s at 20 ms");
+        await AssertHeartbeatRateAsync(vm, 25, 77, "heartbeats in 1 s at 20 ms");
         Assert.AreEqual(0L, vm.Serial.MalformedCount);
         var sequences = _harness.Messages.Where(m => m.Kind == GuestMessageKind.Heartbeat).Select(m => m.Sequence).ToArray();
         CollectionAssert.AreEqual(Enumerable.Range(1, sequences.Length).Select(i => (uint)i).ToArray(), sequences);
@@ -69,11 +70,20 @@ public sealed class QemuBackendTests
         Assert.IsLessThan(3000.0, Median(toGone), "kill to cleaned up in ms");
     }
 
-    private static async Task<long> CountHeartbeatsAsync(QemuVm vm, TimeSpan window)
+    private const int RateWindows = 3;
+
+    private static async Task AssertHeartbeatRateAsync(QemuVm vm, long min, long max, string what)
     {
-        long first = vm.Serial!.HeartbeatCount;
-        await Task.Delay(window);
-        return vm.Serial.HeartbeatCount - first;
+        var counts = new long[RateWindows];
+        for (int window = 0; window < RateWindows; window++)
+        {
+            long first = vm.Serial!.HeartbeatCount;
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            counts[window] = vm.Serial.HeartbeatCount - first;
+            if (counts[window] >= min && counts[window] <= max)
+                return;
+        }
+        Assert.Fail($"{what}: expected {min}..{max} in one of {RateWindows} windows, got {string.Join(", ", counts)}");
     }
 
     [TestMethod]
