@@ -157,9 +157,9 @@ public sealed class GuestSerialReader : IAsyncDisposable
                         if (line.Length > 0 && line[^1] == '\r')
                             line.Length--;
                         if (overflow)
-                            ReportMalformed(line.ToString() + "...");
+                            HandleLineGuarded(line.ToString());   // over MaxLineChars: TryParse rejects it
                         else if (line.Length > 0)
-                            HandleLine(line.ToString());
+                            HandleLineGuarded(line.ToString());
                         line.Clear();
                         overflow = false;
                     }
@@ -182,6 +182,21 @@ public sealed class GuestSerialReader : IAsyncDisposable
         }
         lock (_ackLock)
             _awaitedReply?.TrySetException(new VmmException(VmmErrorKind.ConnectionClosed, $"guest serial '{SocketPath}' closed before the guest answered '{_awaitedCommand}'"));
+    }
+
+    /// <summary>The last exception a subscriber threw (it is caught and kept here; reading goes on).</summary>
+    public Exception? LastHandlerError { get; private set; }
+
+    private void HandleLineGuarded(string text)
+    {
+        try
+        {
+            HandleLine(text);
+        }
+        catch (Exception e)
+        {
+            LastHandlerError = e;
+        }
     }
 
     private void HandleLine(string text)

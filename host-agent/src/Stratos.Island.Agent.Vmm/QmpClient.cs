@@ -71,6 +71,9 @@ public sealed class QmpClient : IAsyncDisposable
     /// <summary>Completes when the connection closes; the result is the error that closed it, or null.</summary>
     public Task<Exception?> Closed => _closed.Task;
 
+    /// <summary>The last exception an EventReceived subscriber threw (it is caught and kept here).</summary>
+    public Exception? LastHandlerError { get; private set; }
+
     /// <summary>True once the connection has closed.</summary>
     public bool IsClosed => _closed.Task.IsCompleted;
 
@@ -245,7 +248,15 @@ public sealed class QmpClient : IAsyncDisposable
             if (root.TryGetProperty("timestamp", out var ts) && ts.TryGetProperty("seconds", out var s) && ts.TryGetProperty("microseconds", out var us)
                 && s.TryGetInt64(out long seconds) && us.TryGetInt64(out long micros))
                 when = DateTimeOffset.FromUnixTimeSeconds(seconds).AddTicks(micros * 10);
-            EventReceived?.Invoke(new QmpEvent(eventName.GetString() ?? "", data, when));
+            try
+            {
+                EventReceived?.Invoke(new QmpEvent(eventName.GetString() ?? "", data, when));
+            }
+            catch (Exception e)
+            {
+                // A subscriber's bug must not take the QMP connection down with it.
+                LastHandlerError = e;
+            }
             return;
         }
         if (!root.TryGetProperty("id", out var idElement) || !idElement.TryGetInt64(out long id) || !_pending.TryGetValue(id, out var pending))
