@@ -210,19 +210,18 @@ public sealed class QemuVm : IAsyncDisposable
         }
         catch (Exception e) when (e is VmmException or QmpCommandException or OperationCanceledException or IOException or System.Net.Sockets.SocketException)
         {
-            if (cancellationToken.IsCancellationRequested && !processExit.IsCompleted)
-                e = new OperationCanceledException($"VM '{Name}': start cancelled", e, cancellationToken);
+            bool exitedOnItsOwn = processExit.IsCompleted;   // before AbortLaunchAsync kills it
             await AbortLaunchAsync().ConfigureAwait(false);
-            string why = processExit.IsCompleted
+            string why = exitedOnItsOwn
                 ? $"QEMU exited with status {process.ExitCode} during start-up"
-                : e.Message;
+                : cancellationToken.IsCancellationRequested ? "start cancelled" : e.Message;
             string message = $"VM '{Name}': QEMU did not become ready: {why}; QEMU output: {Tail()}";
             Fail(message);
             process.Dispose();
             _process = null;
             if (e is OperationCanceledException && cancellationToken.IsCancellationRequested)
                 throw new OperationCanceledException(message, e, cancellationToken);
-            throw new VmmException(e is VmmException { Kind: VmmErrorKind.Timeout } && !processExit.IsCompleted ? VmmErrorKind.Timeout : VmmErrorKind.StartFailed, message, e);
+            throw new VmmException(e is VmmException { Kind: VmmErrorKind.Timeout } && !exitedOnItsOwn ? VmmErrorKind.Timeout : VmmErrorKind.StartFailed, message, e);
         }
         _launched = true;
         SetState(ObservedVmState.Running, $"QEMU pid {Pid} running ({(_useKvm ? "KVM" : "TCG")})", null);

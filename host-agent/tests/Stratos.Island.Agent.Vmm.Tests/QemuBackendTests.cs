@@ -291,6 +291,31 @@ public sealed class QemuBackendTests
     }
 
     [TestMethod]
+    public async Task Qmp_not_ready_in_time_is_a_timeout_and_leaves_no_qemu()
+    {
+        var impatient = _harness.NewBackend(new QemuBackendOptions { RuntimeDirectory = _harness.RuntimeRoot, QmpReadyTimeout = TimeSpan.FromMilliseconds(1) });
+        var error = await Assert.ThrowsExactlyAsync<VmmException>(() => impatient.StartAsync(VmHarness.Spec("slow")));
+        Assert.AreEqual(VmmErrorKind.Timeout, error.Kind);
+        Assert.Contains("did not become ready", error.Message);
+        Assert.IsEmpty(impatient.Vms);
+        string runtimeDirectory = Path.Combine(_harness.RuntimeRoot, "slow");
+        Assert.IsFalse(Directory.Exists(runtimeDirectory));
+        foreach (string proc in Directory.GetDirectories("/proc"))
+        {
+            string cmdline;
+            try
+            {
+                cmdline = File.ReadAllText(Path.Combine(proc, "cmdline"));
+            }
+            catch (IOException)
+            {
+                continue;
+            }
+            Assert.DoesNotContain(runtimeDirectory, cmdline, $"a QEMU for the failed start is still alive: {proc}");
+        }
+    }
+
+    [TestMethod]
     public async Task Bad_specs_are_refused_naming_the_field_or_file()
     {
         var missingKernel = await Assert.ThrowsExactlyAsync<VmmException>(() => _harness.Backend.StartAsync(VmHarness.Spec("k") with { Kernel = "/nonexistent/kernel.elf" }));
