@@ -118,6 +118,34 @@ public sealed class QemuBackendTests
     }
 
     [TestMethod]
+    public async Task Slow_stretches_the_period_and_stop_keeps_commands_answered()
+    {
+        var vm = await _harness.StartAsync(VmHarness.Spec("slow", "hb.rate=20"));
+        var serial = vm.Serial!;
+        await serial.SendCommandAndWaitAsync("slow 5", Timeout);
+        await AssertHeartbeatRateAsync(vm, 5, 13, "heartbeats in 1 s at 20 ms x 5");
+
+        await serial.SendCommandAndWaitAsync("stop", Timeout);
+        long stopped = serial.HeartbeatCount;
+        await serial.SendCommandAndWaitAsync("slow 1", Timeout);
+        await Task.Delay(300);
+        Assert.AreEqual(stopped, serial.HeartbeatCount, "no heartbeat while stopped");
+        await serial.SendCommandAndWaitAsync("start", Timeout);
+        await VmHarness.WaitForAsync(() => serial.HeartbeatCount >= stopped + 3, "heartbeats after start");
+    }
+
+    [TestMethod]
+    public async Task Disk_image_is_attached_on_virtio_mmio()
+    {
+        string disk = Path.Combine(_harness.RuntimeRoot, "disk.img");
+        File.WriteAllBytes(disk, new byte[1 << 20]);
+        var vm = await _harness.StartAsync(VmHarness.Spec("disk") with { Disk = disk });
+        Assert.Contains("virtio-blk-device,drive=disk0", vm.Arguments);
+        var blocks = await vm.Qmp!.ExecuteAsync("query-block", null, Timeout);
+        Assert.AreEqual(disk, blocks[0].GetProperty("inserted").GetProperty("file").GetString());
+    }
+
+    [TestMethod]
     public async Task Hang_stops_heartbeats_while_qemu_keeps_running()
     {
         var vm = await _harness.StartAsync(VmHarness.Spec("hang", "hb.rate=20"));
