@@ -15,8 +15,8 @@
  *   poll (default)  spin on the TSC with `pause` between polls, interrupts always off;
  *   hlt             sleep in `hlt` until the next 1 kHz local APIC timer tick: an idle guest then
  *                   costs the host almost nothing. Needs a hypervisor that delivers interrupts to
- *                   a 32-bit guest with paging off: TCG and hardware KVM do, the PVM flavour of
- *                   KVM found on some cloud VMs fails to emulate its `iret` (see README.md).
+ *                   a 32-bit guest with paging off: TCG does (hardware KVM should); the PVM
+ *                   flavour of KVM on some cloud VMs fails to emulate its `iret` (see README.md).
  * READY reports the mode in effect (idle=poll when hlt was asked for but no tick arrived).
  */
 #include <stdint.h>
@@ -307,7 +307,8 @@ static void line_checkpoints(struct line *l)
     for (uint32_t i = 0; i < checkpoint_count; i++) { if (i) line_str(l, ","); line_u32(l, checkpoints[i]); }
 }
 
-/* Kernel command line tokens: hb.rate=<ms> hb.cps=<ids> hb.stopped (others are ignored). */
+/* Kernel command line (PVH start info, Xen public/arch-x86/hvm/start_info.h). Tokens:
+ * hb.rate=<ms> hb.cps=<ids> hb.stopped hb.idle=hlt; others are ignored, bad values keep defaults. */
 #define HVM_START_MAGIC 0x336ec578u
 struct hvm_start_info {
     uint32_t magic, version, flags, nr_modules;
@@ -315,27 +316,41 @@ struct hvm_start_info {
     uint32_t memmap_entries, reserved;
 };
 
-static int read_cmdline(const struct hvm_start_info *info)
+/* True when token[0..len) starts with prefix; rest and rest_len then describe what follows. */
+static int token_prefix(const char *token, size_t len, const char *prefix, const char **rest, size_t *rest_len)
 {
-    if (info == NULL || info->magic != HVM_START_MAGIC || info->cmdline_paddr == 0 || (info->cmdline_paddr >> 32) != 0) return 0;
+    size_t n = 0;
+    while (prefix[n]) { if (n >= len || token[n] != prefix[n]) return 0; n++; }
+    *rest = token + n; *rest_len = len - n;
+    return 1;
+}
+
+static int token_is(const char *token, size_t len, const char *word)
+{
+    const char *rest; size_t rest_len;
+    return token_prefix(token, len, word, &rest, &rest_len) && rest_len == 0;
+}
+
+static void read_cmdline(const struct hvm_start_info *info)
+{
+    if (info == NULL || info->magic != HVM_START_MAGIC || info->cmdline_paddr == 0 || (info->cmdline_paddr >> 32) != 0) return;
     const char *p = (const char *)(uintptr_t)info->cmdline_paddr;
     while (*p) {
         while (*p == ' ') p++;
         const char *token = p;
         while (*p && *p != ' ') p++;
         size_t len = (size_t)(p - token);
-        uint32_t v;
-        if (len > 8 && token[0] == 'h' && token[1] == 'b' && token[2] == '.' && token[3] == 'r' && token[4] == 'a' && token[5] == 't' && token[6] == 'e' && token[7] == '=') {
-            if (parse_u32(token + 8, len - 8, &v) && v >= RATE_MIN_MS && v <= RATE_MAX_MS) rate_ms = v;
-        } else if (len > 7 && token[0] == 'h' && token[1] == 'b' && token[2] == '.' && token[3] == 'c' && token[4] == 'p' && token[5] == 's' && token[6] == '=') {
-            parse_checkpoints(token + 7, len - 7);
-        } else if (len == 11 && token[0] == 'h' && token[1] == 'b' && token[2] == '.' && token[3] == 'i' && token[4] == 'd' && token[5] == 'l' && token[6] == 'e' && token[7] == '=' && token[8] == 'h' && token[9] == 'l' && token[10] == 't') {
+        const char *value; size_t value_len; uint32_t v;
+        if (token_prefix(token, len, "hb.rate=", &value, &value_len)) {
+            if (parse_u32(value, value_len, &v) && v >= RATE_MIN_MS && v <= RATE_MAX_MS) rate_ms = v;
+        } else if (token_prefix(token, len, "hb.cps=", &value, &value_len)) {
+            parse_checkpoints(value, value_len);
+        } else if (token_is(token, len, "hb.idle=hlt")) {
             want_hlt_idle = 1;
-        } else if (len == 10 && token[0] == 'h' && token[1] == 'b' && token[2] == '.' && token[3] == 's' && token[4] == 't' && token[5] == 'o' && token[6] == 'p' && token[7] == 'p' && token[8] == 'e' && token[9] == 'd') {
+        } else if (token_is(token, len, "hb.stopped")) {
             emitting = 0;
         }
     }
-    return 1;
 }
 
 /* ---- one period: HB then the checkpoints ---------------------------------------------------- */
