@@ -93,7 +93,7 @@ public sealed class BenchTests
             Assert.IsNull(bench.CanInject(FaultKind.IslandReset));
             StringAssert.Contains(bench.CanInject(FaultKind.AClusterReset), "no hooks.a_cluster_reset");
             StringAssert.Contains(bench.CanInject(FaultKind.GuestHang), "serial console");
-            StringAssert.Contains(bench.CanInject(FaultKind.LinkDrop), "transport shim");
+            StringAssert.Contains(bench.CanInject(FaultKind.LinkDrop), "fault-injecting transport");
         }
         finally
         {

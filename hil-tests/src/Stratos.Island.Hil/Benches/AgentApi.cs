@@ -35,6 +35,21 @@ public sealed class AgentApi : IDisposable
     public Task<GetSupervisionStatusResponse> GetSupervisionStatusAsync(CancellationToken cancellationToken) =>
         _client.UnaryAsync("/stratos.island.agent.v1.SupervisionService/GetSupervisionStatus", new GetSupervisionStatusRequest(), GetSupervisionStatusResponse.Parser, CallTimeout, cancellationToken);
 
+    public Task<SetPowerDomainResponse> SetPowerDomainAsync(SetPowerDomainRequest request, CancellationToken cancellationToken) =>
+        _client.UnaryAsync("/stratos.island.agent.v1.PowerService/SetPowerDomain", request, SetPowerDomainResponse.Parser, CallTimeout, cancellationToken);
+
+    public Task<SetSystemPowerResponse> SetSystemPowerAsync(SetSystemPowerRequest request, CancellationToken cancellationToken) =>
+        _client.UnaryAsync("/stratos.island.agent.v1.PowerService/SetSystemPower", request, SetSystemPowerResponse.Parser, CallTimeout, cancellationToken);
+
+    public Task<StopVmResponse> StopVmAsync(string name, CancellationToken cancellationToken) =>
+        _client.UnaryAsync("/stratos.island.agent.v1.VmService/StopVm", new StopVmRequest { Name = name }, StopVmResponse.Parser, CallTimeout, cancellationToken);
+
+    public Task<StartVmResponse> StartVmAsync(string name, CancellationToken cancellationToken) =>
+        _client.UnaryAsync("/stratos.island.agent.v1.VmService/StartVm", new StartVmRequest { Name = name }, StartVmResponse.Parser, CallTimeout, cancellationToken);
+
+    public Task<ReadLogResponse> ReadLogAsync(uint fromSequence, CancellationToken cancellationToken) =>
+        _client.UnaryAsync("/stratos.island.agent.v1.EventService/ReadLog", new ReadLogRequest { FromSequence = fromSequence }, ReadLogResponse.Parser, CallTimeout, cancellationToken);
+
     /// <summary>
     /// Streams events into <paramref name="recorder"/> until cancelled, replaying from
     /// <paramref name="fromSequence"/>; a broken stream (agent restart) is re-opened from the next

@@ -75,7 +75,7 @@ public sealed class BoardBench : IBench
         FaultKind.IslandHang => "a board island cannot be made to hang from outside (needs a debug probe halt hook)",
         FaultKind.AgentKill or FaultKind.AgentFreeze or FaultKind.AgentSlow => "the board bench reaches the agent only through its API, not its process",
         FaultKind.LinkDrop or FaultKind.LinkDuplicate or FaultKind.LinkDelay or FaultKind.LinkCorrupt or FaultKind.LinkTxRingFull =>
-            "link faults need the fault-injecting transport shim, which only the virtual bench starts",
+            "link faults need a fault-injecting transport inside the agent, which a board agent does not run",
         _ => "guest faults need the heartbeat guest's serial console, which the operator API does not expose",
     };
 
@@ -101,6 +101,8 @@ public sealed class BoardBench : IBench
         }
         return at;
     }
+
+    public AgentApi Api => _api ?? throw new InvalidOperationException($"{Name}: not started");
 
     public Task<IReadOnlyList<Vm>> ListVmsAsync(CancellationToken cancellationToken) =>
         (_api ?? throw new InvalidOperationException($"{Name}: not started")).ListVmsAsync(cancellationToken);

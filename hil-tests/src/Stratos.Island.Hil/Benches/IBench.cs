@@ -33,6 +33,9 @@ public interface IBench : IAsyncDisposable
     /// <summary>Injects a fault and returns its injection time on the run's axis.</summary>
     Task<double> InjectAsync(FaultKind fault, string target, CancellationToken cancellationToken);
 
+    /// <summary>The operator API client (for calls beyond the two below: power, VM requests).</summary>
+    AgentApi Api { get; }
+
     /// <summary>The operator API's VM list (VmService.ListVms).</summary>
     Task<IReadOnlyList<Vm>> ListVmsAsync(CancellationToken cancellationToken);
 

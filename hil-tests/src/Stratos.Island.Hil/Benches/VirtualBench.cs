@@ -311,6 +311,8 @@ public sealed class VirtualBench : IBench
         return (await reader.ReadLineAsync(limit.Token).ConfigureAwait(false)) ?? "";
     }
 
+    public AgentApi Api => _api ?? throw new InvalidOperationException("virtual bench: not started");
+
     public Task<IReadOnlyList<Vm>> ListVmsAsync(CancellationToken cancellationToken) =>
         (_api ?? throw new InvalidOperationException("virtual bench: not started")).ListVmsAsync(cancellationToken);
 
