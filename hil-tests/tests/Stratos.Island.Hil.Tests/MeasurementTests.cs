@@ -37,6 +37,23 @@ public sealed class MeasurementTests
     }
 
     [TestMethod]
+    public void Soak_config_defines_eight_alive_supervised_vms_that_restart()
+    {
+        var (board, _) = Virtual();
+        string boards = BoardLoader.FindRepoBoardsDir(AppContext.BaseDirectory);
+        var soak = IslandConfigLoader.Load(Path.Combine(boards, "virtual", "soak-vms.yaml"), board);
+        Assert.AreEqual(8, soak.Vms.Count);
+        foreach (var vm in soak.Vms)
+        {
+            Assert.AreEqual(SafeAction.RestartVm, vm.SafeAction, vm.Name);
+            Assert.IsNotNull(vm.Supervision.Alive, vm.Name);
+            Assert.IsGreaterThanOrEqualTo(100u, vm.Restart.MaxRestarts, vm.Name);
+            // A hang is detected within 1.4 s plus slack on every soak VM.
+            Assert.AreEqual(1310.0, DetectionBound.For(vm, SupervisionKind.Alive, true, board.Island.SupervisionCycleMs, 100, 0).BoundMs, 1e-9);
+        }
+    }
+
+    [TestMethod]
     public void A_bound_for_a_supervision_the_vm_does_not_have_is_refused_naming_the_vm()
     {
         var web = Vm("web");
