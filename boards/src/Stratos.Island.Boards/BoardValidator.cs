@@ -112,7 +112,12 @@ public static class BoardValidator
     }
 
     private static List<DtNode> ReservedNodes(DtNode root) =>
-        root.Descendants().Where(n => n.Parent?.Name == "reserved-memory").ToList();
+        Nodes(root).Where(n => n.Parent?.Name == "reserved-memory").ToList();
+
+    /// <summary>Every node except dtc's overlay bookkeeping (__fixups__, __local_fixups__, __symbols__).</summary>
+    private static IEnumerable<DtNode> Nodes(DtNode root) =>
+        root.Descendants().Where(n => !n.Path.StartsWith("/__fixups__", StringComparison.Ordinal) &&
+            !n.Path.StartsWith("/__local_fixups__", StringComparison.Ordinal) && !n.Path.StartsWith("/__symbols__", StringComparison.Ordinal));
 
     /// <summary>Compares one reserved node with its carve-out; returns false when it differs.</summary>
     private static void CompareReserved(BoardDescriptor board, string file, DtNode node, CarveoutSpec c, List<string> errors)
@@ -144,7 +149,7 @@ public static class BoardValidator
             DtNode? node = reserved.FirstOrDefault(n => n.BaseName == c.Name);
             if (node == null)
             {
-                errors.Add(file + ": reserved-memory: no node for board.yaml " + CarveoutField(board, c) + "; add " + c.Name + "@" + c.Base.ToString("x", CultureInfo.InvariantCulture) + " { reg = <" + Range(c.Base, c.Size) + ">; no-map; }");
+                errors.Add(file + ": reserved-memory: no node for board.yaml " + CarveoutField(board, c) + "; add " + c.Name + "@" + c.Base.ToString("x", CultureInfo.InvariantCulture) + " { reg = <" + Hex(c.Base) + " " + Hex(c.Size) + ">; no-map; }");
                 continue;
             }
             matched.Add(node);
@@ -155,7 +160,7 @@ public static class BoardValidator
             errors.Add(file + ": reserved-memory/" + extra.Name + ": not in board.yaml memory.carveouts; add it there or remove the node");
         }
 
-        List<DtNode> rprocs = root.Descendants().Where(n => n.Properties.ContainsKey("memory-region")).ToList();
+        List<DtNode> rprocs = Nodes(root).Where(n => n.Properties.ContainsKey("memory-region")).ToList();
         if (rprocs.Count != 1)
         {
             errors.Add(file + ": memory-region: expected exactly one remoteproc node with memory-region, found " + rprocs.Count.ToString(CultureInfo.InvariantCulture));
