@@ -196,6 +196,17 @@ public sealed class FirmwareBundleTests
     }
 
     [TestMethod]
+    public void Island_verifier_reads_a_manifest_with_escaped_strings_in_other_fields()
+    {
+        string bundle = Path.Combine(_dir, "escaped.tar");
+        FirmwareBundle.Build(_board, [WriteImage("island.elf", 10)], _vms, _key, bundle, Created, "1.0.0+abc \"quoted\"");
+        var (manifest, signature, config) = Parts(bundle);
+        StringAssert.Contains(Encoding.UTF8.GetString(manifest), "\\\"quoted\\\"");
+        var verifier = new BundleVerifier(new EcdsaSignatureVerifier(_key));
+        Assert.AreEqual(BundleStatus.Ok, verifier.VerifyFile(manifest, manifest.Length, signature, 64, "config.bin", config, 0, config.Length));
+    }
+
+    [TestMethod]
     public void Island_verifier_rejects_each_kind_of_tampering_with_its_status()
     {
         var (manifest, signature, config) = Parts(Build(WriteImage("island.elf", 10)));

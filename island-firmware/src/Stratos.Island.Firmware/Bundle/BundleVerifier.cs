@@ -7,7 +7,7 @@
 //   3. the file's length and SHA-256 against them -> SizeMismatch, DigestMismatch.
 // Only a signed manifest is ever read for step 2, but the scanner still treats it as untrusted
 // input: it returns ManifestMalformed on anything outside the subset the host writes (objects,
-// arrays, strings without escapes, unsigned integers) and never throws. No allocation after
+// arrays, strings, unsigned integers) and never throws. No allocation after
 // construction; one verifier is reused.
 namespace Stratos.Island.Firmware.Bundle
 {
@@ -267,11 +267,8 @@ namespace Stratos.Island.Firmware.Bundle
             start = _pos;
             while (_pos < _length && _text[_pos] != '"')
             {
-                if (_text[_pos] == '\\')
-                {
-                    return false;
-                }
-                _pos++;
+                // A backslash escapes the next character: skip both; names the island compares never hold one.
+                _pos += _text[_pos] == '\\' ? 2 : 1;
             }
             if (_pos >= _length)
             {
