@@ -26,7 +26,11 @@ public enum DomainCriticality
     AsilD,
 }
 
-public sealed record HardwareWatchdogSpec(uint TimeoutMs);
+public sealed record HardwareWatchdogSpec(uint TimeoutMs)
+{
+    /// <summary>Real boards: the watchdog peripheral the island owns (wwdg1, wdog3, rti8, ...).</summary>
+    public string? Device { get; init; }
+}
 
 public sealed record EventLogSpec(uint FlashOffset, uint FlashBytes, uint PageBytes);
 

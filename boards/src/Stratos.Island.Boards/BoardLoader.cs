@@ -164,6 +164,7 @@ public static partial class BoardLoader
         ulong? tolerance = f.Unsigned("expired_supervision_cycle_tolerance");
         YamlFields? wdg = f.Mapping("hardware_watchdog");
         ulong? wdgTimeout = wdg?.Unsigned("timeout_ms");
+        string? wdgDevice = wdg?.String("device", required: false);
         wdg?.Finish();
         YamlFields? log = f.Mapping("event_log");
         ulong? logOffset = log?.Unsigned("flash_offset");
@@ -196,7 +197,7 @@ public static partial class BoardLoader
             return null;
         }
         return new IslandSpec(core, (uint)clock, (uint)ram, (uint)flash, (uint)maxVms, (uint)maxCheckpoints, (uint)cycle, (uint)tolerance,
-            new HardwareWatchdogSpec((uint)wdgTimeout), new EventLogSpec((uint)logOffset, (uint)logBytes, (uint)logPage));
+            new HardwareWatchdogSpec((uint)wdgTimeout) { Device = wdgDevice }, new EventLogSpec((uint)logOffset, (uint)logBytes, (uint)logPage));
     }
 
     private static LinkSpec? ParseLink(YamlFields? f)

@@ -56,6 +56,7 @@ public sealed class RealBoardTests
         Assert.IsTrue(stm.Link.SharedMemory.ResourceTableInImage);
         Assert.AreEqual("m4", stm.Remoteproc!.Name);
         Assert.AreEqual(0x40000UL, stm.ImageBudgetBytes);
+        Assert.AreEqual("wwdg1", stm.Island.HardwareWatchdog.Device);
 
         BoardDescriptor imx = BoardLoader.LoadById(BoardFolder.RepoBoardsDir, "imx8mp-evk");
         Assert.AreEqual(0x550ff000UL, imx.Link.SharedMemory!.Physical(imx.Link.SharedMemory.ResourceTable));

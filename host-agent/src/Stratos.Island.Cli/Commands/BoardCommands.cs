@@ -205,7 +205,7 @@ public static class BoardCommands
         table.Add("soc", board.Soc);
         table.Add("a-side", board.ApplicationCores + "x " + (board.ApplicationCore ?? "?"));
         table.Add("island", board.Island.Core + " @ " + (board.Island.ClockHz / 1_000_000) + " MHz, RAM " + Hex(board.Island.RamBytes) + ", image budget " + Hex(board.ImageBudgetBytes));
-        table.Add("watchdog", board.Island.HardwareWatchdog.TimeoutMs + " ms, supervision cycle " + board.Island.SupervisionCycleMs + " ms");
+        table.Add("watchdog", (board.Island.HardwareWatchdog.Device != null ? board.Island.HardwareWatchdog.Device + ", " : "") + board.Island.HardwareWatchdog.TimeoutMs + " ms, supervision cycle " + board.Island.SupervisionCycleMs + " ms");
         table.Add("link", board.Link.Transport + ", channel " + board.Link.ChannelName);
         if (shm != null)
         {
