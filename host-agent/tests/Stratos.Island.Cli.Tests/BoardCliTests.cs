@@ -191,7 +191,7 @@ public sealed class BoardCliTests
         var lines = output.TrimEnd().Replace("\r", "").Split('\n');
         StringAssert.StartsWith(lines[0], "dry run: verified " + bundle);
         StringAssert.Contains(output, "find " + sysfs + "/remoteprocN with name 'm4'");
-        StringAssert.Contains(output, "to " + Path.Combine(firmware, "stratos-island-m4.elf"));
+        StringAssert.Contains(output, "copy " + bundle + ":stratos-island.elf (8 bytes) to " + Path.Combine(firmware, "stratos-island-m4.elf"));
         StringAssert.Contains(output, "write 'start' to");
         Assert.AreEqual("dry run: nothing was changed", lines[^1]);
         Assert.IsFalse(Directory.Exists(sysfs) || Directory.Exists(firmware));

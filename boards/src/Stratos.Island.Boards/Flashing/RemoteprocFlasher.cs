@@ -72,8 +72,9 @@ public sealed class RemoteprocFlasher
     }
 
     /// <summary>Flashes <paramref name="imagePath"/> as <paramref name="firmwareName"/>; in a dry run prints the steps only.</summary>
-    public void Flash(string remoteprocName, string imagePath, string firmwareName, ulong imageBudgetBytes, bool dryRun)
+    public void Flash(string remoteprocName, string imagePath, string firmwareName, ulong imageBudgetBytes, bool dryRun, string? imageLabel = null)
     {
+        string label = imageLabel ?? imagePath;
         if (!File.Exists(imagePath))
         {
             throw new FlashException(imagePath + ": image not found", FlashFailure.Invalid);
@@ -88,7 +89,7 @@ public sealed class RemoteprocFlasher
         {
             string instance = _sysfsRoot + "/remoteprocN";
             _output.Step("find " + instance + " with name '" + remoteprocName + "'");
-            _output.Step("copy " + imagePath + " (" + size + " bytes) to " + target + " (via " + target + ".partial; a loaded image of that name is kept as " + target + ".previous)");
+            _output.Step("copy " + label + " (" + size + " bytes) to " + target + " (via " + target + ".partial; a loaded image of that name is kept as " + target + ".previous)");
             _output.Step("write 'stop' to " + instance + "/state unless it reads offline; wait up to " + StopTimeout.TotalSeconds + " s for offline");
             _output.Step("write '" + firmwareName + "' to " + instance + "/firmware");
             _output.Step("write 'start' to " + instance + "/state; wait up to " + StartTimeout.TotalSeconds + " s for running");
@@ -109,7 +110,7 @@ public sealed class RemoteprocFlasher
 
         Directory.CreateDirectory(_firmwareDir);
         string partial = target + ".partial";
-        _output.Step("copy " + imagePath + " to " + partial);
+        _output.Step("copy " + label + " to " + partial);
         Copy(imagePath, partial, size);
 
         try

@@ -178,7 +178,7 @@ public static class FlashCommands
             {
                 case "remoteproc":
                     var flasher = new RemoteprocFlasher(o.SysfsRoot, o.FirmwareDir, output) { StartTimeout = TimeSpan.FromSeconds(o.StartTimeoutSeconds) };
-                    flasher.Flash(board.Remoteproc!.Name, imagePath, o.FirmwareName ?? board.Remoteproc.FirmwareName ?? image.Name, board.ImageBudgetBytes, o.DryRun);
+                    flasher.Flash(board.Remoteproc!.Name, imagePath, o.FirmwareName ?? board.Remoteproc.FirmwareName ?? image.Name, board.ImageBudgetBytes, o.DryRun, o.Bundle + ":" + image.Name);
                     break;
                 case "openocd":
                     ProbeFlasher.FlashWithOpenOcd(board, imagePath, output, o.DryRun);
