@@ -70,7 +70,10 @@ public sealed class SoakTests
                 await HilSuites.ExpectVmStatesAsync(c, TimeSpan.FromSeconds(60), vms.Select(v => (v, VmState.Running)).ToArray());
                 var gaps = bench.Events.SequenceGaps();
                 if (gaps.Count > 0)
-                    throw new ScenarioFailure("event stream not contiguous: " + string.Join(", ", gaps.Select(g => $"{g.After}->{g.Next}")));
+                    throw new ScenarioFailure("event log not contiguous: " + string.Join(", ", gaps.Select(g => $"{g.After}->{g.Next}")));
+                var streamGaps = bench.Events.StreamGaps();
+                if (streamGaps.Count > 0)
+                    throw new ScenarioFailure("WatchEvents skipped records: " + string.Join(", ", streamGaps.Select(g => $"{g.After}->{g.Next}")));
             });
             result = await ScenarioRunner.RunAsync(scenario, bench, TimeSpan.FromMilliseconds(120_000 + faults * SettleMs), TestContext.CancellationToken);
         }

@@ -65,11 +65,26 @@ public sealed class AgentApi : IDisposable
                 await foreach (var message in _client.ServerStreamingAsync("/stratos.island.agent.v1.EventService/WatchEvents",
                     new WatchEventsRequest { FromSequence = next }, WatchEventsResponse.Parser, null, cancellationToken).ConfigureAwait(false))
                 {
+                    uint sequence = message.Event.Sequence;
+                    if (next > 1 && sequence > next)
+                    {
+                        // The stream skipped records (committed while the link was down): note the
+                        // gap for the report, then fetch them from the log so scenarios see them.
+                        recorder.NoteStreamGap(next - 1, sequence);
+                        var missing = await ReadLogAsync(next, cancellationToken).ConfigureAwait(false);
+                        foreach (var e in missing.Events)
+                            if (e.Sequence >= next && e.Sequence < sequence)
+                                recorder.Add(e);
+                    }
                     recorder.Add(message.Event);
-                    next = Math.Max(next, message.Event.Sequence + 1);
+                    next = Math.Max(next, sequence + 1);
                 }
             }
-            catch (GrpcException) when (!cancellationToken.IsCancellationRequested)
+            catch (GrpcException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (GrpcException)
             {
                 // Agent down or restarting: try again.
             }

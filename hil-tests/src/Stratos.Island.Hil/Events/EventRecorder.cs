@@ -69,6 +69,22 @@ public sealed class EventRecorder
         }
     }
 
+    private readonly List<(uint After, uint Next)> _streamGaps = new();
+
+    /// <summary>Records that the live stream jumped from <paramref name="after"/> to <paramref name="next"/> (the bench backfilled the records from ReadLog).</summary>
+    public void NoteStreamGap(uint after, uint next)
+    {
+        lock (_gate)
+            _streamGaps.Add((after, next));
+    }
+
+    /// <summary>Jumps in the live WatchEvents stream (records it did not deliver, backfilled from the log).</summary>
+    public IReadOnlyList<(uint After, uint Next)> StreamGaps()
+    {
+        lock (_gate)
+            return _streamGaps.ToList();
+    }
+
     /// <summary>
     /// Gaps in the log's sequence numbers among the received events (sorted, duplicates ignored):
     /// each as (last before the gap, first after it). Empty = contiguous.

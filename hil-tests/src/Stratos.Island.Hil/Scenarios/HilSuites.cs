@@ -22,6 +22,13 @@ public static class HilSuites
     /// <summary>Events about entity 0 (the agent) and the island itself carry subject "island".</summary>
     public const string IslandSubject = "island";
 
+    /// <summary>
+    /// The agent (entity 0) armed by a link connection: the island logs no LinkUp record, but every
+    /// HandleAgentConnected arms the agent's supervision, logged as SupervisionStatus OK on subject 0.
+    /// </summary>
+    public static readonly EventMatch AgentConnected = new("agent connected (supervision of entity 0 OK)",
+        e => e.Type == EventType.SupervisionStatus && e.Event.SubjectId == 0 && e.Value == (int)LocalStatus.Ok);
+
     private static readonly TimeSpan BootTime = TimeSpan.FromSeconds(40);
     private static readonly TimeSpan RecoveryTime = TimeSpan.FromSeconds(40);
 
@@ -94,20 +101,39 @@ public static class HilSuites
         }
     }
 
-    private static Task WaitBootedAsync(ScenarioContext c) =>
-        ExpectVmStatesAsync(c, BootTime, ("base", VmState.Running), ("web", VmState.Running));
+    /// <summary>
+    /// Brings the virtual board's two VMs up: boot orchestration starts 'base'; 'web' lives on the
+    /// power domain 'vm-web', which starts Off, so its autostart is refused until the operator switches
+    /// the domain on and starts it (what an operator does: island power on vm-web; island vm start web).
+    /// </summary>
+    private static async Task WaitBootedAsync(ScenarioContext c)
+    {
+        await ExpectVmStatesAsync(c, BootTime, ("base", VmState.Running)).ConfigureAwait(false);
+        var vms = await c.Bench.ListVmsAsync(c.CancellationToken).ConfigureAwait(false);
+        var web = vms.SingleOrDefault(v => v.Name == "web");
+        if (web is not null && web.State is not (VmState.Running or VmState.Starting))
+        {
+            await c.Bench.Api.SetPowerDomainAsync(new SetPowerDomainRequest { Name = "vm-web", State = PowerState.On, Reason = "hil" }, c.CancellationToken).ConfigureAwait(false);
+            await c.Bench.Api.StartVmAsync("web", c.CancellationToken).ConfigureAwait(false);
+            c.Log("powered vm-web on and started web");
+        }
+        await ExpectVmStatesAsync(c, BootTime, ("base", VmState.Running), ("web", VmState.Running)).ConfigureAwait(false);
+    }
 
     // ---- scenarios -------------------------------------------------------------------------
 
     private static async Task BootOrderAsync(ScenarioContext c)
     {
+        // web depends on base and its power domain starts Off: boot orchestration starts base and
+        // refuses web (power), then the operator powers the domain and starts web.
         await c.ExpectAsync(EventSequence.Expect(EventMatch.OfType(EventType.IslandBoot))
-            .Then(EventMatch.OfType(EventType.LinkUp))
+            .Then(AgentConnected)
             .Then(EventMatch.VmState("base", VmState.Starting))
             .Then(EventMatch.VmState("base", VmState.Running))
-            .Then(EventMatch.VmState("web", VmState.Starting))
-            .Then(EventMatch.VmState("web", VmState.Running)), 0, BootTime).ConfigureAwait(false);
+            .Then(new EventMatch("web refused: power domain off", e => e.Type == EventType.RequestRefused && e.Subject == "web")), 0, BootTime).ConfigureAwait(false);
+        double from = c.Bench.Clock.NowMs;
         await WaitBootedAsync(c).ConfigureAwait(false);
+        await c.ExpectAsync(EventSequence.Expect(EventMatch.VmState("web", VmState.Starting)).Then(EventMatch.VmState("web", VmState.Running)), from, BootTime).ConfigureAwait(false);
         var status = await c.Bench.GetSupervisionStatusAsync(c.CancellationToken).ConfigureAwait(false);
         if (status.Global != GlobalStatus.Ok)
             throw new ScenarioFailure($"operator API: global supervision is {status.Global}, expected Ok");
@@ -216,11 +242,11 @@ public static class HilSuites
             Fault = FaultKind.AgentFreeze,
             Supervision = SupervisionKind.None,
             Action = EventMatch.Escalation(IslandSubject, SafeAction.ResetACluster),
-            Recovery = EventMatch.OfType(EventType.LinkUp),
+            Recovery = AgentConnected,
         }, "agent").ConfigureAwait(false);
         await c.ExpectAsync(EventSequence.Expect(EventMatch.SupervisionFault(IslandSubject))
             .Then(EventMatch.Escalation(IslandSubject, SafeAction.ResetACluster))
-            .Then(EventMatch.OfType(EventType.LinkUp))
+            .Then(AgentConnected)
             .Then(EventMatch.VmState("base", VmState.Running)), at, RecoveryTime).ConfigureAwait(false);
         await WaitBootedAsync(c).ConfigureAwait(false);
     }
@@ -233,10 +259,10 @@ public static class HilSuites
             Vm = IslandSubject,
             Fault = FaultKind.AgentKill,
             Supervision = SupervisionKind.None,
-            Detection = EventMatch.OfType(EventType.LinkUp),
-            Action = EventMatch.OfType(EventType.LinkUp),
+            Detection = AgentConnected,
+            Action = AgentConnected,
         }, "agent").ConfigureAwait(false);
-        await c.ExpectAsync(EventSequence.Expect(EventMatch.OfType(EventType.LinkUp)), at, RecoveryTime).ConfigureAwait(false);
+        await c.ExpectAsync(EventSequence.Expect(AgentConnected), at, RecoveryTime).ConfigureAwait(false);
         await WaitBootedAsync(c).ConfigureAwait(false);
     }
 
@@ -249,10 +275,10 @@ public static class HilSuites
             Fault = fault,
             Supervision = SupervisionKind.None,
             Detection = EventMatch.IslandBoot(reason),
-            Action = EventMatch.OfType(EventType.LinkUp),
-            Recovery = EventMatch.OfType(EventType.LinkUp),
+            Action = AgentConnected,
+            Recovery = AgentConnected,
         }, "island").ConfigureAwait(false);
-        await c.ExpectAsync(EventSequence.Expect(EventMatch.IslandBoot(reason)).Then(EventMatch.OfType(EventType.LinkUp)), at, RecoveryTime).ConfigureAwait(false);
+        await c.ExpectAsync(EventSequence.Expect(EventMatch.IslandBoot(reason)).Then(AgentConnected), at, RecoveryTime).ConfigureAwait(false);
         await WaitBootedAsync(c).ConfigureAwait(false);
     }
 
@@ -264,10 +290,10 @@ public static class HilSuites
             Vm = IslandSubject,
             Fault = FaultKind.AClusterReset,
             Supervision = SupervisionKind.None,
-            Detection = EventMatch.OfType(EventType.LinkUp),
+            Detection = AgentConnected,
             Action = EventMatch.VmState("base", VmState.Starting),
         }, "a-cluster").ConfigureAwait(false);
-        await c.ExpectAsync(EventSequence.Expect(EventMatch.OfType(EventType.LinkUp)).Then(EventMatch.VmState("base", VmState.Running)), at, RecoveryTime).ConfigureAwait(false);
+        await c.ExpectAsync(EventSequence.Expect(AgentConnected).Then(EventMatch.VmState("base", VmState.Running)), at, RecoveryTime).ConfigureAwait(false);
         await WaitBootedAsync(c).ConfigureAwait(false);
     }
 
@@ -278,7 +304,7 @@ public static class HilSuites
         await c.Bench.InjectAsync(FaultKind.IslandReset, "island", c.CancellationToken).ConfigureAwait(false);
         await c.Bench.InjectAsync(FaultKind.AgentKill, "agent", c.CancellationToken).ConfigureAwait(false);
         c.Log("island reset and agent killed together");
-        await c.ExpectAsync(EventSequence.Expect(EventMatch.IslandBoot(ResetReason.Software)).Then(EventMatch.OfType(EventType.LinkUp)), at, RecoveryTime).ConfigureAwait(false);
+        await c.ExpectAsync(EventSequence.Expect(EventMatch.IslandBoot(ResetReason.Software)).Then(AgentConnected), at, RecoveryTime).ConfigureAwait(false);
         await WaitBootedAsync(c).ConfigureAwait(false);
     }
 
@@ -307,10 +333,10 @@ public static class HilSuites
             Fault = FaultKind.PowerCutDuringLogWrite,
             Supervision = SupervisionKind.None,
             Detection = EventMatch.OfType(EventType.IslandBoot),
-            Action = EventMatch.OfType(EventType.LinkUp),
-            Recovery = EventMatch.OfType(EventType.LinkUp),
+            Action = AgentConnected,
+            Recovery = AgentConnected,
         }, "island").ConfigureAwait(false);
-        await c.ExpectAsync(EventSequence.Expect(EventMatch.OfType(EventType.IslandBoot)).Then(EventMatch.OfType(EventType.LinkUp)), at, RecoveryTime).ConfigureAwait(false);
+        await c.ExpectAsync(EventSequence.Expect(EventMatch.OfType(EventType.IslandBoot)).Then(AgentConnected), at, RecoveryTime).ConfigureAwait(false);
         await WaitBootedAsync(c).ConfigureAwait(false);
         var log = await c.Bench.Api.ReadLogAsync(1, c.CancellationToken).ConfigureAwait(false);
         var sequences = log.Events.Select(e => e.Sequence).ToList();

@@ -101,6 +101,8 @@ public static class ScenarioRunner
             failure = $"{e.GetType().Name}: {e.Message}";
         }
         var events = bench.Events.Snapshot();
+        foreach (var (after, next) in bench.Events.StreamGaps())
+            context.Log($"event stream skipped {after + 1}..{next - 1} (backfilled from ReadLog)");
         context.Timelines.AddEvents(events);
         IReadOnlyList<double> Beats(string vm) =>
             context.Timelines.For(vm).Marks.Where(m => m.Kind == MarkKind.Heartbeat).Select(m => m.TimeMs).ToList();
@@ -108,6 +110,12 @@ public static class ScenarioRunner
         foreach (var fault in faults)
             context.Timelines.AddFault(fault);
         failure ??= faults.Select(f => f.Violation()).FirstOrDefault(v => v is not null);
+        if (failure is not null)
+        {
+            // The whole event stream on the run's axis, to read the failure against.
+            foreach (var e in events)
+                context.Log($"event at {e.TimeMs:0.0} ms (boot {e.Event.BootCount}, island {e.Event.TimestampUs / 1000.0:0.0} ms): {e}");
+        }
         return new ScenarioResult
         {
             Name = scenario.Name,
