@@ -113,8 +113,15 @@ public sealed class BoardBench : IBench
     public async ValueTask DisposeAsync()
     {
         _stop.Cancel();
-        if (_pump is not null)
-            await _pump.ConfigureAwait(false);
+        try
+        {
+            if (_pump is not null)
+                await _pump.ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // The tunnel and the client still have to go.
+        }
         _api?.Dispose();
         if (_tunnel is { HasExited: false })
         {

@@ -342,10 +342,20 @@ public sealed class VirtualBench : IBench
     public async ValueTask DisposeAsync()
     {
         _stop.Cancel();
-        if (_pump is not null)
-            await _pump.ConfigureAwait(false);
-        if (_resetWatch is not null)
-            await _resetWatch.ConfigureAwait(false);
+        // Nothing below may stop the cleanup that follows: a failing background task is ignored here
+        // (its failure already showed in the scenario), the processes must go regardless.
+        foreach (var task in new[] { _pump, _resetWatch })
+        {
+            try
+            {
+                if (task is not null)
+                    await task.ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                // Already stopping.
+            }
+        }
         _api?.Dispose();
         var qemus = QemuProcesses();
         lock (_agentGate)
