@@ -47,7 +47,8 @@ public sealed class MeasurementTests
         {
             Assert.AreEqual(SafeAction.RestartVm, vm.SafeAction, vm.Name);
             Assert.IsNotNull(vm.Supervision.Alive, vm.Name);
-            Assert.IsGreaterThanOrEqualTo(100u, vm.Restart.MaxRestarts, vm.Name);
+            Assert.AreEqual(16u, vm.Restart.MaxRestarts, vm.Name);
+            Assert.AreEqual(1000u, vm.Restart.WindowMs, vm.Name);
             // A hang is detected within 1.4 s plus slack on every soak VM.
             Assert.AreEqual(1310.0, DetectionBound.For(vm, SupervisionKind.Alive, true, board.Island.SupervisionCycleMs, 100, 0).BoundMs, 1e-9);
         }

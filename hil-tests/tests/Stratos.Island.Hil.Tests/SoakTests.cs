@@ -44,7 +44,16 @@ public sealed class SoakTests
         ScenarioResult result;
         try
         {
-            await bench.StartAsync(TestContext.CancellationToken);
+            try
+            {
+                await bench.StartAsync(TestContext.CancellationToken);
+            }
+            catch (Exception e) when (e is InvalidOperationException or TimeoutException)
+            {
+                var failed = new ScenarioResult { Name = $"Soak_{faults}_faults_seed_{settings.Seed}", Group = "soak", Outcome = ScenarioOutcome.Failed, Message = "bench did not start: " + e.Message };
+                HilSession.Record(failed);
+                Assert.Fail(failed.Message);
+            }
             var scenario = new Scenario($"Soak_{faults}_faults_seed_{settings.Seed}", "soak", Array.Empty<FaultKind>(), async c =>
             {
                 await HilSuites.ExpectVmStatesAsync(c, TimeSpan.FromSeconds(90), vms.Select(v => (v, VmState.Running)).ToArray());

@@ -95,9 +95,9 @@ public sealed class VirtualBench : IBench
         System.IO.Directory.CreateDirectory(StateDirectory);
         File.WriteAllText(ResetFlagFile, "");
         StartSim();
-        await WaitForSocketAsync(ControlSocket, "island-sim control socket", cancellationToken).ConfigureAwait(false);
+        await WaitForSocketAsync(ControlSocket, "island-sim control socket", () => _sim, cancellationToken).ConfigureAwait(false);
         StartAgent();
-        await WaitForSocketAsync(AgentSocket, "island-agent API socket", cancellationToken).ConfigureAwait(false);
+        await WaitForSocketAsync(AgentSocket, "island-agent API socket", () => _agent, cancellationToken).ConfigureAwait(false);
         _api = new AgentApi(AgentSocket);
         _pump = _api.PumpEventsAsync(Events, 1, _stop.Token);
         _resetWatch = WatchACLusterResetsAsync(_stop.Token);
@@ -154,7 +154,7 @@ public sealed class VirtualBench : IBench
         return process;
     }
 
-    private async Task WaitForSocketAsync(string path, string what, CancellationToken cancellationToken)
+    private async Task WaitForSocketAsync(string path, string what, Func<Process?> owner, CancellationToken cancellationToken)
     {
         var waited = Stopwatch.StartNew();
         while (true)
@@ -172,6 +172,8 @@ public sealed class VirtualBench : IBench
                     // Bound but not listening yet.
                 }
             }
+            if (owner() is { HasExited: true } exited)
+                throw new InvalidOperationException($"virtual bench: no {what}: the process exited with {exited.ExitCode}; log:\n{ProcessLog}");
             if (waited.Elapsed > StartTimeout)
                 throw new TimeoutException($"virtual bench: no {what} at {path} after {StartTimeout.TotalSeconds:0} s; log:\n{ProcessLog}");
             await Task.Delay(50, cancellationToken).ConfigureAwait(false);
@@ -289,7 +291,7 @@ public sealed class VirtualBench : IBench
                 at = Clock.NowMs;
                 KillTree(_sim!);
                 StartSim();
-                await WaitForSocketAsync(ControlSocket, "island-sim control socket after the power cut", cancellationToken).ConfigureAwait(false);
+                await WaitForSocketAsync(ControlSocket, "island-sim control socket after the power cut", () => _sim, cancellationToken).ConfigureAwait(false);
                 return at;
             default: // AClusterReset
                 at = Clock.NowMs;
