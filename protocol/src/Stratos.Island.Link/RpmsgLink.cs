@@ -64,11 +64,13 @@ namespace Stratos.Island.Link
         private bool _nameService;
         private bool _rxPolling;
         private bool _tableProblemReported;
+        private int _lastBadIndex = -1;
 
         // Driver side.
         private ushort _rxLastUsed;
         private ushort _rxAvailShadow;
         private readonly bool[] _rxInFlight;
+        private readonly int[] _rxReposted;
         private ushort _txLastUsed;
         private ushort _txAvailShadow;
         private readonly bool[] _txInFlight;
@@ -111,6 +113,7 @@ namespace Stratos.Island.Link
             _rx = new byte[layout.BufferSize];
             _endpoints = new RpmsgEndpoint[maxEndpoints];
             _rxInFlight = new bool[layout.RxBufferCount];
+            _rxReposted = new int[layout.RxBufferCount];
             _txInFlight = new bool[layout.TxBufferCount];
             _txFree = new int[layout.TxBufferCount];
         }
@@ -583,8 +586,7 @@ namespace Stratos.Island.Link
 
             if (pending > _layout.VringNum)
             {
-                Report(LinkErrorCode.IndexJump, "vring1 used idx jumped from " + _txLastUsed + " to " + usedIdx + " (more than num " + _layout.VringNum + ")");
-                _txLastUsed = usedIdx;
+                ReportIndexJump("vring1 used", _txLastUsed, usedIdx);
                 return;
             }
 
@@ -641,8 +643,7 @@ namespace Stratos.Island.Link
 
                 if (pending > _layout.VringNum)
                 {
-                    Report(LinkErrorCode.IndexJump, "vring0 avail idx jumped from " + _devTxLastAvail + " to " + availIdx + " (more than num " + _layout.VringNum + ")");
-                    _devTxLastAvail = availIdx;
+                    ReportIndexJump("vring0 avail", _devTxLastAvail, availIdx);
                     return LinkSendStatus.BadPeerBuffer;
                 }
 
@@ -765,8 +766,7 @@ namespace Stratos.Island.Link
 
             if (pending > _layout.VringNum)
             {
-                Report(LinkErrorCode.IndexJump, "vring1 avail idx jumped from " + _devRxLastAvail + " to " + availIdx + " (more than num " + _layout.VringNum + ")");
-                _devRxLastAvail = availIdx;
+                ReportIndexJump("vring1 avail", _devRxLastAvail, availIdx);
                 return 0;
             }
 
@@ -826,8 +826,7 @@ namespace Stratos.Island.Link
 
             if (pending > _layout.VringNum)
             {
-                Report(LinkErrorCode.IndexJump, "vring0 used idx jumped from " + _rxLastUsed + " to " + usedIdx + " (more than num " + _layout.VringNum + ")");
-                _rxLastUsed = usedIdx;
+                ReportIndexJump("vring0 used", _rxLastUsed, usedIdx);
                 return 0;
             }
 
@@ -863,12 +862,17 @@ namespace Stratos.Island.Link
                 // The driver trusts its own buffer map, never the descriptor the device could rewrite.
                 _vring0.SetAvailEntry(_rxAvailShadow, (ushort)id);
                 _rxAvailShadow++;
-                _rxInFlight[id] = true;
-                reposted++;
+                _rxReposted[reposted++] = (int)id;
             }
 
             if (reposted > 0)
             {
+                // Marked in flight only now: within one pass a buffer cannot legitimately come back twice.
+                for (int i = 0; i < reposted; i++)
+                {
+                    _rxInFlight[_rxReposted[i]] = true;
+                }
+
                 _shm.ReleaseBarrier();
                 _vring0.AvailIdx = _rxAvailShadow;
                 _shm.FullBarrier();
@@ -1068,6 +1072,21 @@ namespace Stratos.Island.Link
             {
                 _doorbell.Kick();
             }
+        }
+
+        // An idx more than num ahead of what this side consumed is impossible for a sane peer. The
+        // entries it covers are ignored (this side's position is kept, so a transient corruption heals
+        // without loss once the idx is sane again); a peer stuck there is recovered by the restart
+        // protocol. Reported once per distinct bad value so a stuck peer cannot flood the sink.
+        private void ReportIndexJump(string field, ushort consumed, ushort published)
+        {
+            if (_lastBadIndex == published)
+            {
+                return;
+            }
+
+            _lastBadIndex = published;
+            Report(LinkErrorCode.IndexJump, field + " idx jumped from " + consumed + " to " + published + " (more than num " + _layout.VringNum + ")");
         }
 
         private void Report(LinkErrorCode code, string message)
