@@ -21,8 +21,10 @@
 //   * Driver detects a device restart: status byte no longer has DRIVER_OK (or the table vanished)
 //     -> re-initialises the rings and sets DRIVER_OK again.
 //   * Device detects a driver restart: status without DRIVER_OK, or a used idx in shared memory that
-//     differs from the one it last wrote (the driver zeroed the rings), or NotifyPeerReset from the
-//     platform (kick socket closed/reconnected) -> re-attaches as soon as DRIVER_OK is set.
+//     differs from the one it last wrote (the driver zeroed the rings) -> re-attaches as soon as
+//     DRIVER_OK is set. NotifyPeerReset from the platform (kick socket closed/reconnected) makes the
+//     device clear the status byte itself, so it never attaches to a dead driver's stale DRIVER_OK:
+//     the driver sees the cleared status and re-initialises, exactly as after an island reboot.
 //   * After every (re)attach both sides forget the peer's addresses and re-announce all their
 //     endpoints through the name service (the OpenAMP field bug: endpoints not recreated).
 //
@@ -253,8 +255,12 @@ namespace Stratos.Island.Link
             }
             else
             {
+                // The DRIVER_OK still in the table may be the dead driver's: never attach to it.
+                // Clearing it makes any driver (a new one, or the old one after a glitch) re-initialise
+                // the rings and set DRIVER_OK again, so the next attach always sees fresh rings.
+                ResourceTable.WriteStatus(_shm, _layout, 0);
+                _shm.FullBarrier();
                 _state = LinkState.WaitingForDriver;
-                TryAttachDevice();
             }
         }
 

@@ -97,15 +97,18 @@ public sealed class RestartTests
     }
 
     [TestMethod]
-    public void Platform_reported_peer_reset_makes_the_island_re_announce()
+    public void Platform_reported_peer_reset_makes_the_island_clear_DRIVER_OK_and_both_re_announce()
     {
         LinkPair pair = new();
         int announcementsBefore = pair.DriverEvents.Channels.Count;
         pair.Device.NotifyPeerReset("kick socket reconnected");
+        Assert.AreEqual((byte)0, pair.Memory.Bytes[0x2c], "the stale DRIVER_OK is withdrawn");
+        Assert.AreEqual(LinkState.WaitingForDriver, pair.Device.State);
+        pair.Device.Poll();
+        Assert.AreEqual(LinkState.WaitingForDriver, pair.Device.State, "no attach without a fresh DRIVER_OK");
         pair.Settle();
+        Assert.AreEqual(1, pair.Driver.Counters.PeerRestarts, "the agent re-initialised its rings");
         Assert.AreEqual(announcementsBefore + 1, pair.DriverEvents.Channels.Count);
-        Assert.AreEqual(RpmsgHeader.AddressAny, pair.DeviceEndpoint.RemoteAddress, "the peer's address is forgotten");
-        pair.AssertTrafficFlows(); // a live agent's next message teaches the island its address again
         AssertBothWaysFlow(pair);
     }
 
