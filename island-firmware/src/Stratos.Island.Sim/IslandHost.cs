@@ -170,6 +170,7 @@ public static class IslandHost
         using (var json = new Utf8JsonWriter(stream))
         {
             json.WriteStartObject();
+            json.WriteNumber("pid", Environment.ProcessId);
             json.WriteString("boot_id", "0x" + bootId.ToString("x16"));
             json.WriteString("reset_reason", SimOptions.ResetReasonArgument(reason));
             json.WriteNumber("boot_count", core.BootCount);

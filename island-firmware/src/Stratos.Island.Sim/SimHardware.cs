@@ -184,11 +184,15 @@ public sealed class FileSafeStateOutput(string path, SimLog log) : ISafeStateOut
 
 /// <summary>
 /// The hardware watchdog: a thread that ends the process with <see cref="ExitCodes.Watchdog"/> when
-/// the main loop has not kicked for the board's timeout. Armed by the first kick.
+/// the main loop has not kicked for the board's timeout. Running from construction (island boot):
+/// the first kick must come within <see cref="FirstKickGraceMs"/> (the simulator's JIT start-up is
+/// slower than an MCU boot), every later one within the timeout.
 /// </summary>
 public sealed class ThreadWatchdog : IHardwareWatchdog, IDisposable
 {
+    public const int FirstKickGraceMs = 2000;
     private readonly int _timeoutMs;
+    private readonly long _bootTicks = Stopwatch.GetTimestamp();
     private readonly SimLog _log;
     private readonly Action _beforeExit;
     private readonly Thread _thread;
@@ -219,13 +223,13 @@ public sealed class ThreadWatchdog : IHardwareWatchdog, IDisposable
         {
             Thread.Sleep(sleepMs);
             long last = Volatile.Read(ref _lastKick);
-            if (last == 0 || _stopped)
+            if (_stopped)
             {
-                continue;
+                return;
             }
 
-            long silentMs = (Stopwatch.GetTimestamp() - last) * 1000 / Stopwatch.Frequency;
-            if (silentMs >= _timeoutMs)
+            long silentMs = (Stopwatch.GetTimestamp() - (last == 0 ? _bootTicks : last)) * 1000 / Stopwatch.Frequency;
+            if (silentMs >= (last == 0 ? Math.Max(FirstKickGraceMs, _timeoutMs) : _timeoutMs))
             {
                 _log.Error("hardware watchdog expired: no kick for " + silentMs + " ms (timeout " + _timeoutMs + " ms); resetting the island");
                 _beforeExit();
