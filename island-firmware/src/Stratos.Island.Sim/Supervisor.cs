@@ -26,6 +26,7 @@ public static class Supervisor
     {
         SimEnvironment env = SimEnvironment.Resolve(options);
         using var log = new SimLog(options.LogLevel, "supervisor");
+        log.OpenFile(env.LogPath);
         using PosixSignalRegistration term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnStopSignal);
         using PosixSignalRegistration interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnStopSignal);
         ResetReason reason = ResetReason.ProcessStart;
