@@ -45,6 +45,9 @@ public sealed class AgentDriver : IDisposable, ISessionListener, IRpmsgSink, ILi
 
     public HashSet<uint> AliveVms { get; } = new();
 
+    // False: the agent stops its own alive indications (a hung agent, as far as the island can tell).
+    public bool SendAgentAlive { get; set; } = true;
+
     public bool IsUp => Session.State == SessionState.Up;
 
     public long NowMs => _clock.ElapsedMilliseconds;
@@ -65,7 +68,11 @@ public sealed class AgentDriver : IDisposable, ISessionListener, IRpmsgSink, ILi
             if (IsUp && NowMs - _lastAliveMs >= 100)
             {
                 _lastAliveMs = NowMs;
-                SendAlive(0);
+                if (SendAgentAlive)
+                {
+                    SendAlive(0);
+                }
+
                 foreach (uint vm in AliveVms)
                 {
                     SendAlive(vm);

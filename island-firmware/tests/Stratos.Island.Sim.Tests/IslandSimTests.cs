@@ -242,6 +242,21 @@ public sealed class IslandSimTests
     }
 
     [TestMethod]
+    public void A_silent_agent_gets_the_A_cluster_reset_hook_run()
+    {
+        using var world = new SimWorld();
+        string marker = Path.Combine(world.Root, "a-cluster-was-reset");
+        using SimProcess sim = SimProcess.Start(world.Arguments("--a-cluster-reset-hook", "touch '" + marker + "'"));
+        sim.WaitForLine(IslandHost.ReadyMessage, StartTimeoutMs);
+        using AgentDriver driver = Connect(world, 0xF1);
+        driver.SendAgentAlive = false;
+
+        // Agent supervision: >= 1 indication per 1 s reference cycle, 2 failed cycles tolerated.
+        Assert.IsTrue(driver.PumpUntil(() => File.Exists(marker), 10_000), "the reset hook did not run:\n" + sim.Output);
+        StringAssert.Contains(sim.Output, "A-cluster reset: running hook");
+    }
+
+    [TestMethod]
     public void Bad_board_file_exits_2_naming_the_file_and_the_field()
     {
         using var world = new SimWorld();
