@@ -171,7 +171,13 @@ public sealed class SimProcess : IDisposable
 
             if (_process.HasExited)
             {
-                _process.WaitForExit();
+                _process.WaitForExit(); // drains the output readers
+                if (LineTime(text, occurrence) == null)
+                {
+                    throw new InvalidOperationException("island-sim exited with " + _process.ExitCode + " before printing '" + text + "'; output:\n" + Output);
+                }
+
+                continue;
             }
 
             Thread.Sleep(2);
