@@ -16,6 +16,7 @@ using System.Text;
 using System.Text.Json;
 using System.Threading;
 using Stratos.Island.Codec;
+using Stratos.Island.Codec.Link;
 using Stratos.Island.Firmware;
 using Stratos.Island.Firmware.LinkAdapter;
 using Stratos.Island.Link;
@@ -87,6 +88,9 @@ public static class IslandHost
             control = new ControlSocket(env.ControlSocket, () => StatusJson(bootId, options.ResetReason, core, session, port, endpoint, loops), log);
             using PosixSignalRegistration term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnStopSignal);
             using PosixSignalRegistration interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnStopSignal);
+            long warmStart = Stopwatch.GetTimestamp();
+            int prepared = Warmup.PrepareAssemblies(typeof(IslandCore), typeof(Envelope), typeof(RpmsgLink), typeof(SharedMemoryLinkPort), typeof(IslandHost));
+            log.Debug("compiled " + prepared + " methods in " + Stopwatch.GetElapsedTime(warmStart).TotalMilliseconds.ToString("F0") + " ms");
             port.Link.Start();
             log.Info(ReadyMessage + ": board " + env.Board.Id + ", boot id 0x" + bootId.ToString("x16") + ", reset reason "
                 + SimOptions.ResetReasonArgument(options.ResetReason) + ", boot count " + core.BootCount + ", " + env.Config.Vms.Length

@@ -45,6 +45,12 @@ public sealed class AgentDriver : IDisposable, ISessionListener, IRpmsgSink, ILi
 
     public HashSet<uint> AliveVms { get; } = new();
 
+    // Link and session events with their Stopwatch timestamps, for the recovery figures.
+    public List<(long Ticks, string What)> Trace { get; } = new();
+
+    // Wall-clock time of each OnSessionUp (compared with island-sim's log time stamps).
+    public List<DateTime> UpsUtc { get; } = new();
+
     // False: the agent stops its own alive indications (a hung agent, as far as the island can tell).
     public bool SendAgentAlive { get; set; } = true;
 
@@ -101,7 +107,12 @@ public sealed class AgentDriver : IDisposable, ISessionListener, IRpmsgSink, ILi
     }, 0);
 
     // ISessionListener
-    public void OnSessionUp(ulong peerBootId, bool peerRestarted, uint version) => Ups.Add((Stopwatch.GetTimestamp(), peerRestarted));
+    public void OnSessionUp(ulong peerBootId, bool peerRestarted, uint version)
+    {
+        Ups.Add((Stopwatch.GetTimestamp(), peerRestarted));
+        UpsUtc.Add(DateTime.UtcNow);
+        Trace.Add((Stopwatch.GetTimestamp(), "session up"));
+    }
 
     public void OnSessionDown(SessionDownReason reason, string detail)
     {
@@ -121,6 +132,7 @@ public sealed class AgentDriver : IDisposable, ISessionListener, IRpmsgSink, ILi
         Pb.Envelope parsed = Pb.Envelope.Parser.ParseFrom(buffer, offset, length);
         if (parsed.BodyCase == Pb.Envelope.BodyOneofCase.HelloAck)
         {
+            Trace.Add((Stopwatch.GetTimestamp(), "HelloAck"));
             HelloAcks.Add(parsed.HelloAck);
         }
         else if (parsed.BodyCase is not (Pb.Envelope.BodyOneofCase.Pong or Pb.Envelope.BodyOneofCase.Ping))
@@ -132,14 +144,35 @@ public sealed class AgentDriver : IDisposable, ISessionListener, IRpmsgSink, ILi
     }
 
     // ILinkEventSink
-    public void OnLinkUp() => _glue.OnLinkUp();
+    public void OnLinkUp()
+    {
+        Trace.Add((Stopwatch.GetTimestamp(), "link up"));
+        _glue.OnLinkUp();
+    }
 
-    public void OnLinkDown(string reason) => _glue.OnLinkDown(reason);
+    public void OnLinkDown(string reason)
+    {
+        Trace.Add((Stopwatch.GetTimestamp(), "link down: " + reason));
+        _glue.OnLinkDown(reason);
+    }
 
-    public void OnRemoteChannel(string name, uint address, bool created) => _glue.OnRemoteChannel(name, address, created);
+    public void OnRemoteChannel(string name, uint address, bool created)
+    {
+        Trace.Add((Stopwatch.GetTimestamp(), "island announced " + name));
+        _glue.OnRemoteChannel(name, address, created);
+    }
 
     // IMessageTransport
-    public LinkSendStatus TrySend(byte[] buffer, int offset, int count) => _glue.TrySend(buffer, offset, count);
+    public LinkSendStatus TrySend(byte[] buffer, int offset, int count)
+    {
+        LinkSendStatus status = _glue.TrySend(buffer, offset, count);
+        if (Session.State != SessionState.Up)
+        {
+            Trace.Add((Stopwatch.GetTimestamp(), "send while connecting: " + status));
+        }
+
+        return status;
+    }
 
     public void Dispose() => _port.Dispose();
 }

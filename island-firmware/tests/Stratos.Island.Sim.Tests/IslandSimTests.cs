@@ -42,7 +42,9 @@ public sealed class IslandSimTests
         Assert.AreEqual(Link.LinkSendStatus.Ok, driver.Send(fill, correlation));
         bool done(Pb.Envelope e) => e.CorrelationId == correlation
             && (e.BodyCase == Body.RequestResult || (e.BodyCase == Body.LogChunk && e.LogChunk.End));
-        Assert.IsTrue(driver.PumpUntil(() => driver.Received.Skip(before).Any(done), 3000), "no answer to request " + correlation);
+        Assert.IsTrue(driver.PumpUntil(() => driver.Received.Skip(before).Any(done), 3000), "no answer to request " + correlation + "; agent session "
+            + driver.Session.State + ", received since: " + string.Join(", ", driver.Received.Skip(before).Select(e => e.BodyCase + "/" + e.CorrelationId))
+            + "; agent counters sent " + driver.Session.Counters.Sent + " failures " + driver.Session.Counters.SendFailures + " established " + driver.Session.Counters.Established);
         return driver.Received.Skip(before).Where(e => e.CorrelationId == correlation).ToList();
     }
 
@@ -120,10 +122,12 @@ public sealed class IslandSimTests
 
         using SimProcess second = SimProcess.Start(world.Arguments());
         Assert.IsTrue(driver.PumpUntil(() => driver.Ups.Count >= 2, StartTimeoutMs), "the agent session did not come back:\n" + second.Output);
-        long ready = second.WaitForLine(IslandHost.ReadyMessage, 1000);
-        (long upTicks, bool restarted) = driver.Ups[1];
-        Assert.IsTrue(restarted, "peerRestarted must be true for a new island boot");
-        double recoveryMs = Ms(ready, upTicks);
+        second.WaitForLine(IslandHost.ReadyMessage, 1000);
+        Assert.IsTrue(driver.Ups[1].Restarted, "peerRestarted must be true for a new island boot");
+        // The island stamps its log lines (UTC, ms); the driver notes UtcNow at OnSessionUp.
+        string readyLine = second.Output.Split('\n').First(l => l.Contains(IslandHost.ReadyMessage, StringComparison.Ordinal));
+        DateTime readyUtc = DateTime.UtcNow.Date + TimeSpan.ParseExact(readyLine[..12], @"hh\:mm\:ss\.fff", System.Globalization.CultureInfo.InvariantCulture);
+        double recoveryMs = (driver.UpsUtc[1] - readyUtc).TotalMilliseconds;
         TestContext.WriteLine("island restart: agent session up " + recoveryMs.ToString("F1") + " ms after the island printed ready");
         Assert.IsLessThanOrEqualTo(100.0, recoveryMs);
 
@@ -179,6 +183,7 @@ public sealed class IslandSimTests
         using var second = new AgentDriver(world.ShmPath, world.KickSocket, 0xC2);
         Assert.IsTrue(second.PumpUntil(() => second.IsUp, 2000));
         double ms = Ms(begin, second.Ups[0].Ticks);
+        TestContext.WriteLine(string.Join("\n", second.Trace.Select(t => Ms(begin, t.Ticks).ToString("F1") + " ms " + t.What)));
         TestContext.WriteLine("agent restart: new session up " + ms.ToString("F1") + " ms after the new driver opened the link");
         Assert.IsLessThanOrEqualTo(100.0, ms);
         Assert.AreEqual(0xC2UL, second.HelloAcks.Last().PeerBootId);
