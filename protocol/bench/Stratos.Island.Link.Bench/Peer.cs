@@ -62,7 +62,12 @@ internal sealed class Peer : IRpmsgSink
             case TagEcho:
                 // Copy first: the link reuses its receive buffer.
                 Array.Copy(buffer, offset, _reply, 0, length);
-                _endpoint.TrySend(source, _reply, 0, length);
+                LinkSendStatus status = _endpoint.TrySend(source, _reply, 0, length);
+                if (status != LinkSendStatus.Ok)
+                {
+                    Console.Error.WriteLine("island: echo of " + length + " bytes not sent: " + status);
+                }
+
                 break;
             case TagBulk:
                 _bulk++;

@@ -39,10 +39,12 @@ public sealed unsafe class MappedFileSharedMemory : ISharedMemory, IDisposable
     /// <summary>Creates (or replaces) the file at path with size zero bytes and maps it.</summary>
     public static MappedFileSharedMemory Create(string path, int size)
     {
-        // Unlink first: a peer still mapping the old file keeps its own copy and can tell it was replaced.
-        File.Delete(path);
-        FileStream file = new(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+        // Built under a temporary name and renamed over the path: an agent never opens a file of the
+        // wrong size, and one still mapping the old file keeps it and can tell it was replaced.
+        string temporary = path + ".new-" + Environment.ProcessId;
+        FileStream file = new(temporary, FileMode.Create, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
         file.SetLength(size);
+        File.Move(temporary, path, overwrite: true);
         return new MappedFileSharedMemory(path, file, size);
     }
 

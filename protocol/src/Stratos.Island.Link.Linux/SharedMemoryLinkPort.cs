@@ -107,15 +107,23 @@ public sealed class SharedMemoryLinkPort : IDisposable
         return Link.Poll();
     }
 
-    /// <summary>Called when the kick connection changed: remap a recreated file, then reset the link.</summary>
+    /// <summary>Called when the kick connection closed or was replaced.
+    /// Island: the link clears DRIVER_OK unless a new agent already re-initialised the rings.
+    /// Agent: only a recreated shared-memory file needs action here (remap, then re-initialise); an
+    /// island that rebooted over the same file rewrites its table, which the link sees in-band.</summary>
     public void HandlePeerReset()
     {
-        if (Link.Role == LinkRole.Driver && Memory.FileWasReplaced() && File.Exists(Memory.Path))
+        if (Link.Role == LinkRole.Device)
         {
-            Memory.Remap();
+            Link.NotifyPeerReset("kick connection closed or replaced");
+            return;
         }
 
-        Link.NotifyPeerReset("kick connection closed or replaced");
+        if (Memory.FileWasReplaced() && File.Exists(Memory.Path))
+        {
+            Memory.Remap();
+            Link.NotifyPeerReset("island recreated the shared-memory file");
+        }
     }
 
     public void Dispose()

@@ -247,6 +247,13 @@ namespace Stratos.Island.Link
                 return;
             }
 
+            if (_role == LinkRole.Device && (_vring0.UsedIdx != _devTxUsedShadow || _vring1.UsedIdx != _devRxUsedShadow))
+            {
+                // A new driver already re-initialised the rings: Poll's in-band detection re-attaches
+                // to them; clearing DRIVER_OK now would only force a second, needless re-init.
+                return;
+            }
+
             Counters.PeerRestarts++;
             GoDown(reason);
             if (_role == LinkRole.Driver)
@@ -593,6 +600,7 @@ namespace Stratos.Island.Link
             if (pending > _layout.VringNum)
             {
                 ReportIndexJump("vring1 used", _txLastUsed, usedIdx);
+                RequestReset("vring1 used idx inconsistent");
                 return;
             }
 
@@ -650,6 +658,7 @@ namespace Stratos.Island.Link
                 if (pending > _layout.VringNum)
                 {
                     ReportIndexJump("vring0 avail", _devTxLastAvail, availIdx);
+                    RequestReset("vring0 avail idx inconsistent");
                     return LinkSendStatus.BadPeerBuffer;
                 }
 
@@ -773,6 +782,7 @@ namespace Stratos.Island.Link
             if (pending > _layout.VringNum)
             {
                 ReportIndexJump("vring1 avail", _devRxLastAvail, availIdx);
+                RequestReset("vring1 avail idx inconsistent");
                 return 0;
             }
 
@@ -833,6 +843,7 @@ namespace Stratos.Island.Link
             if (pending > _layout.VringNum)
             {
                 ReportIndexJump("vring0 used", _rxLastUsed, usedIdx);
+                RequestReset("vring0 used idx inconsistent");
                 return 0;
             }
 
@@ -1080,10 +1091,9 @@ namespace Stratos.Island.Link
             }
         }
 
-        // An idx more than num ahead of what this side consumed is impossible for a sane peer. The
-        // entries it covers are ignored (this side's position is kept, so a transient corruption heals
-        // without loss once the idx is sane again); a peer stuck there is recovered by the restart
-        // protocol. Reported once per distinct bad value so a stuck peer cannot flood the sink.
+        // An idx more than num away from what this side consumed is impossible for a sane peer: the
+        // rings are inconsistent (corruption, or a restart seen half-way). The entries are ignored and
+        // the rings are rebuilt (RequestReset). Reported once per distinct bad value.
         private void ReportIndexJump(string field, ushort consumed, ushort published)
         {
             if (_lastBadIndex == published)
@@ -1093,6 +1103,28 @@ namespace Stratos.Island.Link
 
             _lastBadIndex = published;
             Report(LinkErrorCode.IndexJump, field + " idx jumped from " + consumed + " to " + published + " (more than num " + _layout.VringNum + ")");
+        }
+
+        // Ring state that cannot be trusted any more. Device: withdraws DRIVER_OK by setting
+        // DEVICE_NEEDS_RESET (virtio 1.1 section 2.1.2), which makes the driver re-initialise the rings.
+        // Driver: re-initialises them itself (the device sees that in-band).
+        private void RequestReset(string reason)
+        {
+            if (_state != LinkState.Up)
+            {
+                return;
+            }
+
+            GoDown(reason);
+            if (_role == LinkRole.Device)
+            {
+                ResourceTable.WriteStatus(_shm, _layout, ResourceTable.StatusDeviceNeedsReset);
+                _shm.FullBarrier();
+            }
+            else
+            {
+                TryAttachDriver();
+            }
         }
 
         private void Report(LinkErrorCode code, string message)
