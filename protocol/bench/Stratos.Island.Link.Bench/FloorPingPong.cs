@@ -17,6 +17,7 @@ internal sealed class FloorPingPong
     public const int PongOffset = 8;
     public const int DevicePollingOffset = 12;
     public const int DriverPollingOffset = 16;
+    public const int PeerSpinOffset = 20;
 
     public const uint PhaseLink = 0;
     public const uint PhaseFloor = 1;
@@ -24,7 +25,7 @@ internal sealed class FloorPingPong
     private readonly ISharedMemory _shm;
     private readonly UnixKickChannel _kicks;
     private readonly int _base;
-    private readonly long _spinTicks;
+    private long _spinTicks;
     private readonly int _myPolling;
     private readonly int _peerPolling;
 
@@ -36,6 +37,18 @@ internal sealed class FloorPingPong
         _spinTicks = spinMicroseconds * Stopwatch.Frequency / 1_000_000;
         _myPolling = baseOffset + (device ? DevicePollingOffset : DriverPollingOffset);
         _peerPolling = baseOffset + (device ? DriverPollingOffset : DevicePollingOffset);
+    }
+
+    public int SpinMicroseconds
+    {
+        set => _spinTicks = value * Stopwatch.Frequency / 1_000_000;
+    }
+
+    /// <summary>The spin the agent asks the island to use (the island reads it on every wake-up).</summary>
+    public uint RequestedPeerSpin
+    {
+        get => _shm.ReadUInt32(_base + PeerSpinOffset);
+        set { _shm.WriteUInt32(_base + PeerSpinOffset, value); _shm.FullBarrier(); _kicks.Kick(); }
     }
 
     public uint Phase

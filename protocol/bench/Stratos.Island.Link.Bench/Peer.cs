@@ -30,8 +30,18 @@ internal sealed class Peer : IRpmsgSink
         port.Link.Start();
         FloorPingPong floor = new(port.Memory, port.Kicks, Program.FloorBase(layout), spinMicroseconds, device: true);
         uint lastPing = 0;
+        floor.RequestedPeerSpin = (uint)spinMicroseconds;
+        uint spin = (uint)spinMicroseconds;
         while (!peer._exit)
         {
+            uint requested = floor.RequestedPeerSpin;
+            if (requested != spin)
+            {
+                spin = requested;
+                port.SpinMicroseconds = (int)spin;
+                floor.SpinMicroseconds = (int)spin;
+            }
+
             if (floor.Phase == FloorPingPong.PhaseFloor)
             {
                 uint ping = floor.WaitChange(FloorPingPong.PingOffset, lastPing, 100, watchPhase: true);

@@ -17,7 +17,7 @@ namespace Stratos.Island.Link.Linux;
 
 public sealed class SharedMemoryLinkPort : IDisposable
 {
-    private readonly long _spinTicks;
+    private long _spinTicks;
 
     private SharedMemoryLinkPort(MappedFileSharedMemory memory, UnixKickChannel kicks, RpmsgLink link, int spinMicroseconds)
     {
@@ -28,6 +28,13 @@ public sealed class SharedMemoryLinkPort : IDisposable
     }
 
     public MappedFileSharedMemory Memory { get; }
+
+    /// <summary>How long WaitAndPoll polls before blocking on the kick socket (0 = kicks only).</summary>
+    public int SpinMicroseconds
+    {
+        get => (int)(_spinTicks * 1_000_000 / Stopwatch.Frequency);
+        set => _spinTicks = value * Stopwatch.Frequency / 1_000_000;
+    }
 
     public UnixKickChannel Kicks { get; }
 

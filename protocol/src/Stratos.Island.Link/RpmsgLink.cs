@@ -82,6 +82,7 @@ namespace Stratos.Island.Link
 
         // Device side.
         private ushort _devTxLastAvail;
+        private ushort _devTxAvailSeen;
         private ushort _devTxUsedShadow;
         private ushort _devRxLastAvail;
         private ushort _devRxUsedShadow;
@@ -151,7 +152,7 @@ namespace Stratos.Island.Link
         /// Announced through the name service now (if up) and after every (re)attach.</summary>
         public RpmsgEndpoint CreateEndpoint(string name, uint address, IRpmsgSink sink)
         {
-            if (name == null || name.Length == 0 || Encoding.UTF8.GetByteCount(name) > RpmsgHeader.NameSize - 1)
+            if (name == null || name.Length == 0 || Encoding.UTF8.GetBytes(name).Length > RpmsgHeader.NameSize - 1)
             {
                 throw new System.ArgumentException("endpoint name must be 1..31 UTF-8 bytes", "name");
             }
@@ -426,6 +427,10 @@ namespace Stratos.Island.Link
             _txFreeCount = 0;
             for (int i = _layout.TxBufferCount - 1; i >= 0; i--)
             {
+                // Written once: descriptor i always names TX buffer i with the whole buffer length (as
+                // OpenAMP does; the rpmsg header's len is authoritative). A descriptor that never
+                // changes stays cached on both cores, which saves the device one miss per message.
+                _vring1.WriteDescriptor(i, (ulong)(_layout.TxBufferBase + i * _layout.BufferSize), (uint)_layout.BufferSize, 0, 0);
                 _txInFlight[i] = false;
                 _txFree[_txFreeCount++] = i;
             }
@@ -470,6 +475,7 @@ namespace Stratos.Island.Link
             // the used idx; a freshly initialised driver has both at 0.
             _devTxUsedShadow = _vring0.UsedIdx;
             _devTxLastAvail = _devTxUsedShadow;
+            _devTxAvailSeen = _devTxLastAvail;
             _devRxUsedShadow = _vring1.UsedIdx;
             _devRxLastAvail = _devRxUsedShadow;
             _devTxWantsNotify = false;
@@ -568,7 +574,6 @@ namespace Stratos.Island.Link
             int index = _txFree[--_txFreeCount];
             int at = _layout.TxBufferBase + index * _layout.BufferSize;
             WriteMessage(at, source, destination, payload, offset, count);
-            _vring1.WriteDescriptor(index, (ulong)at, (uint)(RpmsgHeader.Size + count), 0, 0);
             _txInFlight[index] = true;
             _vring1.SetAvailEntry(_txAvailShadow, (ushort)index);
             _txAvailShadow++;
@@ -636,9 +641,17 @@ namespace Stratos.Island.Link
             int needed = RpmsgHeader.Size + count;
             for (int attempt = 0; attempt <= _layout.VringNum; attempt++)
             {
-                ushort availIdx = _vring0.AvailIdx;
-                _shm.AcquireBarrier();
+                // Buffers already seen posted (validated when read) need no new read of the driver's
+                // avail idx, a cache line it keeps writing.
+                ushort availIdx = _devTxAvailSeen;
                 int pending = (ushort)(availIdx - _devTxLastAvail);
+                if (pending == 0)
+                {
+                    availIdx = _vring0.AvailIdx;
+                    _shm.AcquireBarrier();
+                    pending = (ushort)(availIdx - _devTxLastAvail);
+                }
+
                 if (pending == 0 && !_devTxWantsNotify)
                 {
                     // Out of driver RX buffers: ask for a kick when it re-posts, then look once more.
@@ -662,6 +675,7 @@ namespace Stratos.Island.Link
                     return LinkSendStatus.BadPeerBuffer;
                 }
 
+                _devTxAvailSeen = availIdx;
                 ushort head = _vring0.AvailEntry(_devTxLastAvail);
                 _devTxLastAvail++;
                 int address;

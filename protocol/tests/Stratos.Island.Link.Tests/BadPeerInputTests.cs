@@ -105,6 +105,7 @@ public sealed class BadPeerInputTests
     {
         LinkPair pair = new();
         var sent = pair.SendThenLocate();
+        pair.SetDescriptor(sent.Descriptor, length: 24);
         pair.Memory.WriteUInt16(sent.Buffer + 12, 100);
         Assert.AreEqual(0, pair.Device.Poll());
         AssertRejected(pair, pair.DeviceErrors, pair.Device, LinkErrorCode.HeaderLengthBeyondDescriptor, "runs past the 24 bytes");
