@@ -129,6 +129,10 @@ internal static class Program
                 LinkRun(port, endpoint, payload, 256, link256, 0, RoundTripsPerSize);
                 double[] link496 = new double[RoundTripsPerSize];
                 LinkRun(port, endpoint, payload, 496, link496, 0, RoundTripsPerSize);
+                // 16 bytes again, not interleaved with the floor: shows how much the placement of the
+                // two processes on this machine moves the numbers between runs.
+                double[] solo16 = new double[RoundTripsPerSize];
+                LinkRun(port, endpoint, payload, 16, solo16, 0, RoundTripsPerSize);
 
                 (double msgsPerSecond, int bulkSent) = Throughput(port, endpoint);
 
@@ -139,7 +143,7 @@ internal static class Program
                     child.Kill();
                 }
 
-                Report(floorTimes, link16, link256, link496, kickFloor, kickLink, msgsPerSecond, bulkSent, port.Link.Counters);
+                Report(floorTimes, link16, link256, link496, solo16, kickFloor, kickLink, msgsPerSecond, bulkSent, port.Link.Counters);
                 return 0;
             }
             finally
@@ -268,9 +272,10 @@ internal static class Program
 
         private static double Percentile(double[] sorted, double p) => sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))];
 
-        private static void Report(double[] floor, double[] link16, double[] link256, double[] link496, double[] kickFloor, double[] kickLink,
+        private static void Report(double[] floor, double[] link16, double[] link256, double[] link496, double[] solo16, double[] kickFloor, double[] kickLink,
             double msgsPerSecond, int bulkSent, LinkCounters counters)
         {
+            Array.Sort(solo16);
             Array.Sort(kickFloor);
             Array.Sort(kickLink);
             Array.Sort(floor);
@@ -283,6 +288,7 @@ internal static class Program
             Line("link rtt 16 B", link16);
             Line("link rtt 256 B", link256);
             Line("link rtt 496 B", link496);
+            Line("link rtt 16 B (solo)", solo16);
             Line("kick-only floor", kickFloor);
             Line("kick-only link 16 B", kickLink);
             double mbPerSecond = msgsPerSecond * RpmsgHeader.MaxPayload / 1e6;

@@ -31,7 +31,9 @@
 // Notifications (virtio 1.1 section 2.6.7 and 2.6.10): a side that is polling its RX ring sets
 // NO_INTERRUPT (driver, vring0 avail.flags) or NO_NOTIFY (device, vring1 used.flags); the sender
 // publishes the idx, issues a full barrier and kicks only when the flag is clear. TX-buffer return
-// and RX re-posting are not kicked unless the other side ran out of buffers and cleared its flag.
+// and RX re-posting are not kicked unless the other side ran out of buffers and cleared its flag;
+// those kicks are best-effort (no full barrier) because a starved sender re-reads the ring on every
+// TrySend, so a lost one costs at most one wait timeout, never a message.
 //
 // Threading: single-threaded. Poll and TrySend must be called from the same thread. Nothing blocks.
 using System.Text;
@@ -275,6 +277,11 @@ namespace Stratos.Island.Link
         /// <summary>Tells the peer whether this side is busy-polling its RX ring (peer may skip kicks).</summary>
         public void SetRxPolling(bool polling)
         {
+            if (polling == _rxPolling)
+            {
+                return; // unchanged: no store, no fence (this is called on every wait)
+            }
+
             _rxPolling = polling;
             if (_state == LinkState.Up)
             {
@@ -834,7 +841,8 @@ namespace Stratos.Island.Link
             {
                 _shm.ReleaseBarrier();
                 _vring1.UsedIdx = _devRxUsedShadow;
-                _shm.FullBarrier();
+                // Best-effort notification without a full barrier: only a driver starved of TX
+                // buffers asks for it, and that driver re-reads the used ring on every TrySend.
                 if ((_vring1.AvailFlags & Vring.AvailFlagNoInterrupt) == 0)
                 {
                     Kick();
@@ -906,7 +914,8 @@ namespace Stratos.Island.Link
 
                 _shm.ReleaseBarrier();
                 _vring0.AvailIdx = _rxAvailShadow;
-                _shm.FullBarrier();
+                // Best-effort, no full barrier: only a device out of RX buffers asks for this kick,
+                // and it re-reads the avail idx on every TrySend.
                 if ((_vring0.UsedFlags & Vring.UsedFlagNoNotify) == 0)
                 {
                     Kick();
