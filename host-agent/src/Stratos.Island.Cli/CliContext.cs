@@ -1,0 +1,116 @@
+using System;
+using System.Collections;
+using System.CommandLine;
+using System.IO;
+using System.Threading;
+using System.Threading.Tasks;
+using Google.Protobuf;
+using Stratos.Island.Grpc;
+
+namespace Stratos.Island.Cli;
+
+/// <summary>Output format of read commands.</summary>
+public enum OutputFormat
+{
+    Table,
+    Json,
+}
+
+/// <summary>
+/// Options every command shares, and the lazily opened connection to the agent. Commands ask it
+/// for calls and for output; they never build sockets or format errors themselves.
+/// </summary>
+public sealed class CliContext : IDisposable
+{
+    public static readonly Option<string?> SocketOption = new("--socket")
+    {
+        Description = "Agent API socket (default: $ISLAND_SOCKET, /run/island/agent.sock as root, $XDG_RUNTIME_DIR/island/agent.sock otherwise)",
+        Recursive = true,
+    };
+
+    public static readonly Option<string> OutputOption = CreateOutputOption();
+
+    public static readonly Option<bool> QuietOption = new("--quiet", "-q")
+    {
+        Description = "Print names or ids only, one per line",
+        Recursive = true,
+    };
+
+    public static readonly Option<double> TimeoutOption = new("--timeout")
+    {
+        Description = "Seconds to wait for the agent before giving up",
+        DefaultValueFactory = _ => 15.0,
+        Recursive = true,
+    };
+
+    public static readonly Option<bool> NoColorOption = new("--no-color")
+    {
+        Description = "Never colour the output (also: NO_COLOR set, or output not a terminal)",
+        Recursive = true,
+    };
+
+    private readonly IDictionary _environment;
+
+    private static Option<string> CreateOutputOption()
+    {
+        var option = new Option<string>("--output", "-o")
+        {
+            Description = "Output format of read commands (json is stable for scripts)",
+            DefaultValueFactory = _ => "table",
+            Recursive = true,
+        };
+        option.AcceptOnlyFromAmong("table", "json");
+        return option;
+    }
+    private GrpcClient? _client;
+
+    public CliContext(ParseResult parse, TextWriter stdout, TextWriter stderr, IDictionary environment, bool stdoutIsTerminal)
+    {
+        Out = stdout;
+        Error = stderr;
+        _environment = environment;
+        SocketPath = AgentSocket.Resolve(parse.GetValue(SocketOption), environment, AgentSocket.CurrentUserIsRoot());
+        Format = parse.GetValue(OutputOption) == "json" ? OutputFormat.Json : OutputFormat.Table;
+        Quiet = parse.GetValue(QuietOption);
+        var seconds = parse.GetValue(TimeoutOption);
+        Timeout = seconds > 0 ? TimeSpan.FromSeconds(seconds) : null;
+        Colour = stdoutIsTerminal && !parse.GetValue(NoColorOption) && environment["NO_COLOR"] is null;
+    }
+
+    public TextWriter Out { get; }
+
+    public TextWriter Error { get; }
+
+    public string SocketPath { get; }
+
+    public OutputFormat Format { get; }
+
+    public bool Quiet { get; }
+
+    public bool Colour { get; }
+
+    public TimeSpan? Timeout { get; }
+
+    public IDictionary Environment => _environment;
+
+    private GrpcClient Client => _client ??= GrpcClient.ForUnixSocket(SocketPath);
+
+    public Task<TResponse> CallAsync<TRequest, TResponse>(string method, TRequest request, MessageParser<TResponse> parser, CancellationToken cancellationToken)
+        where TRequest : IMessage<TRequest>
+        where TResponse : IMessage<TResponse>
+        => Client.UnaryAsync(method, request, parser, Timeout, cancellationToken);
+
+    public System.Collections.Generic.IAsyncEnumerable<TResponse> StreamAsync<TRequest, TResponse>(string method, TRequest request, MessageParser<TResponse> parser, CancellationToken cancellationToken)
+        where TRequest : IMessage<TRequest>
+        where TResponse : IMessage<TResponse>
+        => Client.ServerStreamingAsync(method, request, parser, null, cancellationToken);
+
+    /// <summary>Writes a response as JSON with the .proto field names (stable for scripts).</summary>
+    public void WriteJson(IMessage message)
+    {
+        var formatter = new JsonFormatter(JsonFormatter.Settings.Default.WithFormatDefaultValues(true).WithPreserveProtoFieldNames(true));
+        Out.WriteLine(formatter.Format(message));
+    }
+
+    public void Dispose() => _client?.Dispose();
+}

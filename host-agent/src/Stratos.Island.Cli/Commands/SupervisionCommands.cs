@@ -1,0 +1,44 @@
+using System.CommandLine;
+using System.Threading;
+using System.Threading.Tasks;
+using Stratos.Island.Cli.Output;
+using Stratos.Island.Protocol;
+using Stratos.Island.Protocol.Agent.V1;
+using static Stratos.Island.Cli.Commands.CommandBuilder;
+
+namespace Stratos.Island.Cli.Commands;
+
+/// <summary>`island supervision status`.</summary>
+public static class SupervisionCommands
+{
+    public static Command Create() =>
+        Noun("supervision", "Supervision of VMs and the agent (AUTOSAR WdgM semantics)",
+            Verb("status", "Global status and every supervised entity", StatusAsync));
+
+    private static async Task<int> StatusAsync(CliContext c, ParseResult p, CancellationToken t)
+    {
+        var r = await c.CallAsync(AgentMethods.GetSupervisionStatus, new GetSupervisionStatusRequest(), GetSupervisionStatusResponse.Parser, t);
+        if (c.Format == OutputFormat.Json)
+        {
+            c.WriteJson(r);
+            return ExitCodes.Ok;
+        }
+
+        if (c.Quiet)
+        {
+            c.Out.WriteLine(Names.Of(r.Global));
+            return ExitCodes.Ok;
+        }
+
+        var (global, _) = Names.Global(r.Global);
+        c.Out.WriteLine($"global: {global} (cycle {r.Cycle})");
+        var table = new Table("ENTITY", "STATUS", "FAILED CYCLES", "ALIVE", "DEADLINE VIOL.", "LOGICAL VIOL.");
+        foreach (var e in r.Entities)
+        {
+            table.Add(e.Name, Names.Status(e.Status), e.FailedRefCycles, e.AliveCount, e.DeadlineViolations, e.LogicalViolations);
+        }
+
+        table.Write(c.Out, c.Colour);
+        return ExitCodes.Ok;
+    }
+}

@@ -1,0 +1,118 @@
+using System.CommandLine;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using Google.Protobuf;
+using Stratos.Island.Cli.Output;
+using Stratos.Island.Protocol;
+using Stratos.Island.Protocol.Agent.V1;
+using static Stratos.Island.Cli.Commands.CommandBuilder;
+
+namespace Stratos.Island.Cli.Commands;
+
+/// <summary>`island vm list|show|start|stop|restart|pause|resume|kill|clear`.</summary>
+public static class VmCommands
+{
+    public static Command Create()
+    {
+        var showName = NameArgument("VM name");
+        return Noun("vm", "Virtual machines (the island owns their lifecycle)",
+            Verb("list", "List VMs in boot order", ListAsync),
+            Verb("show", "Show one VM", (c, p, t) => ShowAsync(c, p.GetValue(showName)!, t), showName),
+            Action("start", "Ask the island to start a VM", AgentMethods.StartVm, (n, r) => new StartVmRequest { Name = n, Reason = r }, StartVmResponse.Parser),
+            Action("stop", "Ask the island to stop a VM", AgentMethods.StopVm, (n, r) => new StopVmRequest { Name = n, Reason = r }, StopVmResponse.Parser),
+            Action("restart", "Ask the island to restart a VM", AgentMethods.RestartVm, (n, r) => new RestartVmRequest { Name = n, Reason = r }, RestartVmResponse.Parser),
+            Action("pause", "Ask the island to pause a VM", AgentMethods.PauseVm, (n, r) => new PauseVmRequest { Name = n, Reason = r }, PauseVmResponse.Parser),
+            Action("resume", "Ask the island to resume a VM", AgentMethods.ResumeVm, (n, r) => new ResumeVmRequest { Name = n, Reason = r }, ResumeVmResponse.Parser),
+            Action("kill", "Ask the island to kill a VM at once", AgentMethods.KillVm, (n, r) => new KillVmRequest { Name = n, Reason = r }, KillVmResponse.Parser),
+            Action("clear", "Clear a VM's quarantine", AgentMethods.ClearVm, (n, r) => new ClearVmRequest { Name = n, Reason = r }, ClearVmResponse.Parser));
+    }
+
+    private static async Task<int> ListAsync(CliContext c, ParseResult p, CancellationToken t)
+    {
+        var response = await c.CallAsync(AgentMethods.ListVms, new ListVmsRequest(), ListVmsResponse.Parser, t);
+        if (c.Format == OutputFormat.Json)
+        {
+            c.WriteJson(response);
+        }
+        else if (c.Quiet)
+        {
+            foreach (var vm in response.Vms)
+            {
+                c.Out.WriteLine(vm.Name);
+            }
+        }
+        else
+        {
+            var table = new Table("NAME", "STATE", "SUPERVISION", "CRITICALITY", "RESTARTS", "PID", "DEPENDS ON");
+            foreach (var vm in response.Vms)
+            {
+                table.Add(vm.Name, Names.State(vm.State), Names.Status(vm.Supervision), Names.Of(vm.Criticality),
+                    vm.RestartsInWindow, vm.Pid == 0 ? "-" : vm.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    vm.DependsOn.Count == 0 ? "-" : string.Join(",", vm.DependsOn));
+            }
+
+            table.Write(c.Out, c.Colour);
+        }
+
+        return ExitCodes.Ok;
+    }
+
+    private static async Task<int> ShowAsync(CliContext c, string name, CancellationToken t)
+    {
+        var r = await c.CallAsync(AgentMethods.GetVm, new GetVmRequest { Name = name }, GetVmResponse.Parser, t);
+        if (c.Format == OutputFormat.Json)
+        {
+            c.WriteJson(r);
+            return ExitCodes.Ok;
+        }
+
+        if (c.Quiet)
+        {
+            c.Out.WriteLine(r.Vm.Name);
+            return ExitCodes.Ok;
+        }
+
+        var vm = r.Vm;
+        var table = new Table("FIELD", "VALUE");
+        table.Add("name", vm.Name);
+        table.Add("id", vm.Id);
+        table.Add("state", Names.State(vm.State));
+        table.Add("supervision", Names.Status(vm.Supervision));
+        table.Add("criticality", Names.Of(vm.Criticality));
+        table.Add("boot order", vm.BootOrder);
+        table.Add("depends on", vm.DependsOn.Count == 0 ? "-" : string.Join(", ", vm.DependsOn));
+        table.Add("power domains", vm.PowerDomains.Count == 0 ? "-" : string.Join(", ", vm.PowerDomains));
+        table.Add("restarts", $"{vm.RestartsInWindow} of {r.MaxRestarts} per {r.RestartWindowMs / 1000.0:0.#} s");
+        table.Add("safe action", Names.Of(r.SafeAction));
+        table.Add("machine", $"{r.Machine}, {r.MemoryMib} MiB");
+        table.Add("pid", vm.Pid == 0 ? "-" : vm.Pid);
+        table.Add("last failure", vm.LastFailure.Length == 0 ? "-" : vm.LastFailure);
+        table.Write(c.Out, c.Colour);
+        return ExitCodes.Ok;
+    }
+
+    private static Command Action<TRequest, TResponse>(string verb, string description, string method, System.Func<string, string, TRequest> build, MessageParser<TResponse> parser)
+        where TRequest : IMessage<TRequest>
+        where TResponse : IMessage<TResponse>
+    {
+        var name = NameArgument("VM name");
+        var reason = ReasonOption();
+        return Verb(verb, description, async (c, p, t) =>
+        {
+            var response = await c.CallAsync(method, build(p.GetValue(name)!, p.GetValue(reason)!), parser, t);
+            // Every action response carries the VM as field 1.
+            var vm = (Vm)response.Descriptor.FindFieldByNumber(1).Accessor.GetValue(response);
+            if (c.Format == OutputFormat.Json)
+            {
+                c.WriteJson(response);
+            }
+            else if (!c.Quiet)
+            {
+                c.Out.WriteLine($"{vm.Name}: {verb} accepted by the island; now {Names.Of(vm.State)}");
+            }
+
+            return ExitCodes.Ok;
+        }, name, reason);
+    }
+}

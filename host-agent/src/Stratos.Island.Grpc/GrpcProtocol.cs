@@ -1,0 +1,211 @@
+using System;
+using System.Buffers.Binary;
+using System.Globalization;
+using System.IO;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace Stratos.Island.Grpc;
+
+/// <summary>
+/// The parts of the gRPC-over-HTTP/2 wire protocol shared by server and client
+/// (grpc/doc/PROTOCOL-HTTP2.md):
+/// <list type="bullet">
+/// <item>Length-Prefixed-Message: 1 byte compressed flag, 4 bytes big-endian length, the message.</item>
+/// <item>grpc-timeout: at most 8 ASCII digits and a unit (H, M, S, m, u, n).</item>
+/// <item>grpc-message: percent-encoded UTF-8 (bytes outside 0x20-0x7E and '%' are escaped).</item>
+/// </list>
+/// Compression is not negotiated: we never send compressed messages and refuse compressed ones with
+/// UNIMPLEMENTED, as the protocol allows when no grpc-encoding was agreed.
+/// </summary>
+public static class GrpcProtocol
+{
+    /// <summary>Content type of every gRPC request and response.</summary>
+    public const string ContentType = "application/grpc";
+
+    /// <summary>Largest message accepted in either direction (the gRPC default, 4 MiB).</summary>
+    public const int MaxMessageBytes = 4 * 1024 * 1024;
+
+    /// <summary>Size of the Length-Prefixed-Message header.</summary>
+    public const int FrameHeaderBytes = 5;
+
+    /// <summary>Writes one length-prefixed message.</summary>
+    public static async Task WriteMessageAsync(Stream stream, byte[] message, CancellationToken cancellationToken)
+    {
+        var header = new byte[FrameHeaderBytes];
+        header[0] = 0;
+        BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(1), (uint)message.Length);
+        await stream.WriteAsync(header, cancellationToken).ConfigureAwait(false);
+        await stream.WriteAsync(message, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Reads one length-prefixed message; null at a clean end of stream (no partial header).
+    /// A truncated frame, a compressed frame or an oversize length is a <see cref="GrpcException"/>.
+    /// </summary>
+    public static async Task<byte[]?> ReadMessageAsync(Stream stream, CancellationToken cancellationToken)
+    {
+        var header = new byte[FrameHeaderBytes];
+        int read = await ReadFullyAsync(stream, header, cancellationToken).ConfigureAwait(false);
+        if (read == 0)
+        {
+            return null;
+        }
+
+        if (read < FrameHeaderBytes)
+        {
+            throw new GrpcException(GrpcStatusCode.Internal, $"truncated gRPC frame header: {read} of {FrameHeaderBytes} bytes");
+        }
+
+        if (header[0] == 1)
+        {
+            throw new GrpcException(GrpcStatusCode.Unimplemented, "compressed gRPC messages are not supported (no grpc-encoding was negotiated)");
+        }
+
+        if (header[0] != 0)
+        {
+            throw new GrpcException(GrpcStatusCode.Internal, $"invalid gRPC frame flag 0x{header[0]:x2}");
+        }
+
+        uint length = BinaryPrimitives.ReadUInt32BigEndian(header.AsSpan(1));
+        if (length > MaxMessageBytes)
+        {
+            throw new GrpcException(GrpcStatusCode.ResourceExhausted, $"gRPC message of {length} bytes exceeds the {MaxMessageBytes}-byte limit");
+        }
+
+        var message = new byte[length];
+        read = await ReadFullyAsync(stream, message, cancellationToken).ConfigureAwait(false);
+        if (read < length)
+        {
+            throw new GrpcException(GrpcStatusCode.Internal, $"truncated gRPC message: {read} of {length} bytes");
+        }
+
+        return message;
+    }
+
+    private static async Task<int> ReadFullyAsync(Stream stream, byte[] buffer, CancellationToken cancellationToken)
+    {
+        int total = 0;
+        while (total < buffer.Length)
+        {
+            int n = await stream.ReadAsync(buffer.AsMemory(total), cancellationToken).ConfigureAwait(false);
+            if (n == 0)
+            {
+                break;
+            }
+
+            total += n;
+        }
+
+        return total;
+    }
+
+    /// <summary>Formats a timeout as a grpc-timeout header value (at most 8 digits).</summary>
+    public static string FormatTimeout(TimeSpan timeout)
+    {
+        if (timeout < TimeSpan.Zero)
+        {
+            timeout = TimeSpan.Zero;
+        }
+
+        long ticks = timeout.Ticks;
+        // Pick the finest unit whose value fits in 8 digits (1 tick = 100 ns).
+        (long Value, char Unit)[] candidates =
+        {
+            (ticks * 100, 'n'),
+            (ticks / 10, 'u'),
+            (ticks / TimeSpan.TicksPerMillisecond, 'm'),
+            (ticks / TimeSpan.TicksPerSecond, 'S'),
+            (ticks / TimeSpan.TicksPerMinute, 'M'),
+            (ticks / TimeSpan.TicksPerHour, 'H'),
+        };
+        foreach (var (value, unit) in candidates)
+        {
+            if (value >= 0 && value <= 99_999_999)
+            {
+                return value.ToString(CultureInfo.InvariantCulture) + unit;
+            }
+        }
+
+        return "99999999H";
+    }
+
+    /// <summary>Parses a grpc-timeout header value; false when it is malformed.</summary>
+    public static bool TryParseTimeout(string? value, out TimeSpan timeout)
+    {
+        timeout = default;
+        if (string.IsNullOrEmpty(value) || value.Length < 2 || value.Length > 9)
+        {
+            return false;
+        }
+
+        if (!long.TryParse(value.AsSpan(0, value.Length - 1), NumberStyles.None, CultureInfo.InvariantCulture, out long amount))
+        {
+            return false;
+        }
+
+        long ticks;
+        switch (value[^1])
+        {
+            case 'H': ticks = amount * TimeSpan.TicksPerHour; break;
+            case 'M': ticks = amount * TimeSpan.TicksPerMinute; break;
+            case 'S': ticks = amount * TimeSpan.TicksPerSecond; break;
+            case 'm': ticks = amount * TimeSpan.TicksPerMillisecond; break;
+            case 'u': ticks = amount * 10; break;
+            case 'n': ticks = amount / 100; break;
+            default: return false;
+        }
+
+        timeout = TimeSpan.FromTicks(ticks);
+        return true;
+    }
+
+    /// <summary>Percent-encodes a status message for the grpc-message header.</summary>
+    public static string EncodeMessage(string message)
+    {
+        var bytes = Encoding.UTF8.GetBytes(message);
+        var sb = new StringBuilder(bytes.Length);
+        foreach (byte b in bytes)
+        {
+            if (b >= 0x20 && b <= 0x7E && b != (byte)'%')
+            {
+                sb.Append((char)b);
+            }
+            else
+            {
+                sb.Append('%').Append(b.ToString("X2", CultureInfo.InvariantCulture));
+            }
+        }
+
+        return sb.ToString();
+    }
+
+    /// <summary>Decodes a percent-encoded grpc-message header; invalid escapes are kept as they are.</summary>
+    public static string DecodeMessage(string? encoded)
+    {
+        if (string.IsNullOrEmpty(encoded))
+        {
+            return string.Empty;
+        }
+
+        var bytes = new byte[encoded.Length];
+        int n = 0;
+        for (int i = 0; i < encoded.Length; i++)
+        {
+            char c = encoded[i];
+            if (c == '%' && i + 2 < encoded.Length
+                && byte.TryParse(encoded.AsSpan(i + 1, 2), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out byte b))
+            {
+                bytes[n++] = b;
+                i += 2;
+            }
+            else
+            {
+                bytes[n++] = (byte)c;
+            }
+        }
+
+        return Encoding.UTF8.GetString(bytes, 0, n);
+    }
+}

@@ -1,0 +1,91 @@
+using System;
+using System.IO;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+
+namespace Stratos.Island.Grpc.Tests;
+
+[TestClass]
+public sealed class GrpcProtocolTests
+{
+    [TestMethod]
+    [DataRow(0L, "0n")]
+    [DataRow(1L, "100n")]
+    [DataRow(10_000_000L, "1000000u")]
+    [DataRow(36_000_000_000L, "3600000m")]
+    public void Timeouts_use_the_finest_unit_that_fits_eight_digits(long ticks, string expected)
+    {
+        Assert.AreEqual(expected, GrpcProtocol.FormatTimeout(TimeSpan.FromTicks(ticks)));
+    }
+
+    [TestMethod]
+    [DataRow("1H", 36_000_000_000L)]
+    [DataRow("2M", 1_200_000_000L)]
+    [DataRow("3S", 30_000_000L)]
+    [DataRow("250m", 2_500_000L)]
+    [DataRow("15u", 150L)]
+    [DataRow("99999999n", 999_999L)]
+    public void Timeouts_in_every_unit_parse(string header, long expectedTicks)
+    {
+        Assert.IsTrue(GrpcProtocol.TryParseTimeout(header, out var timeout));
+        Assert.AreEqual(expectedTicks, timeout.Ticks);
+    }
+
+    [TestMethod]
+    [DataRow("")]
+    [DataRow("S")]
+    [DataRow("10")]
+    [DataRow("10x")]
+    [DataRow("-5S")]
+    [DataRow("123456789S")]
+    [DataRow(" 5S")]
+    public void Malformed_timeouts_are_rejected(string header)
+    {
+        Assert.IsFalse(GrpcProtocol.TryParseTimeout(header, out _));
+    }
+
+    [TestMethod]
+    public void Status_messages_round_trip_through_percent_encoding()
+    {
+        const string message = "VM 'web' refused: 100% busy — ünïcode\r\nnext";
+        var encoded = GrpcProtocol.EncodeMessage(message);
+        foreach (char c in encoded)
+        {
+            Assert.IsTrue(c >= 0x20 && c <= 0x7E, $"unescaped character 0x{(int)c:x2} in '{encoded}'");
+        }
+
+        Assert.AreEqual(message, GrpcProtocol.DecodeMessage(encoded));
+    }
+
+    [TestMethod]
+    public void Invalid_percent_escapes_are_kept_literally()
+    {
+        Assert.AreEqual("50%zz done%", GrpcProtocol.DecodeMessage("50%zz done%"));
+    }
+
+    [TestMethod]
+    public async Task A_framed_message_reads_back_and_the_stream_then_ends()
+    {
+        using var stream = new MemoryStream();
+        await GrpcProtocol.WriteMessageAsync(stream, new byte[] { 1, 2, 3 }, CancellationToken.None);
+        CollectionAssert.AreEqual(new byte[] { 0, 0, 0, 0, 3, 1, 2, 3 }, stream.ToArray());
+        stream.Position = 0;
+        CollectionAssert.AreEqual(new byte[] { 1, 2, 3 }, await GrpcProtocol.ReadMessageAsync(stream, CancellationToken.None));
+        Assert.IsNull(await GrpcProtocol.ReadMessageAsync(stream, CancellationToken.None));
+    }
+
+    [TestMethod]
+    [DataRow(new byte[] { 0, 0 }, GrpcStatusCode.Internal, "truncated gRPC frame header")]
+    [DataRow(new byte[] { 0, 0, 0, 0, 4, 1, 2 }, GrpcStatusCode.Internal, "truncated gRPC message")]
+    [DataRow(new byte[] { 1, 0, 0, 0, 1, 9 }, GrpcStatusCode.Unimplemented, "compressed")]
+    [DataRow(new byte[] { 7, 0, 0, 0, 1, 9 }, GrpcStatusCode.Internal, "invalid gRPC frame flag")]
+    [DataRow(new byte[] { 0, 0x7f, 0xff, 0xff, 0xff }, GrpcStatusCode.ResourceExhausted, "exceeds")]
+    public async Task Bad_frames_are_rejected_with_a_status_naming_the_problem(byte[] bytes, GrpcStatusCode status, string fragment)
+    {
+        using var stream = new MemoryStream(bytes);
+        var e = await Assert.ThrowsExactlyAsync<GrpcException>(() => GrpcProtocol.ReadMessageAsync(stream, CancellationToken.None));
+        Assert.AreEqual(status, e.Status);
+        StringAssert.Contains(e.Message, fragment);
+    }
+}

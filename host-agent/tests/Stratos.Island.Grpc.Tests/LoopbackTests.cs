@@ -1,0 +1,187 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+using Stratos.Island.Protocol.Agent.V1;
+using Stratos.Island.Protocol.Common.V1;
+
+namespace Stratos.Island.Grpc.Tests;
+
+/// <summary>Our client against our server over a real UNIX socket with real HTTP/2.</summary>
+[TestClass]
+public sealed class LoopbackTests
+{
+    private DemoService _service = null!;
+    private GrpcServer _server = null!;
+    private GrpcClient _client = null!;
+    private string _socket = null!;
+
+    [TestInitialize]
+    public async Task StartAsync()
+    {
+        _socket = DemoService.NewSocketPath();
+        _service = new DemoService();
+        _server = await GrpcServer.StartAsync(_service.CreateRegistry(), new GrpcServerOptions { UnixSocketPath = _socket });
+        _client = GrpcClient.ForUnixSocket(_socket);
+    }
+
+    [TestCleanup]
+    public async Task StopAsync()
+    {
+        _client.Dispose();
+        await _server.DisposeAsync();
+    }
+
+    [TestMethod]
+    public async Task Unary_call_returns_the_response()
+    {
+        var response = await _client.UnaryAsync(DemoService.ListVms, new ListVmsRequest(), ListVmsResponse.Parser);
+        CollectionAssert.AreEqual(new[] { "base", "web" }, response.Vms.Select(v => v.Name).ToArray());
+        Assert.AreEqual(Criticality.AsilB, response.Vms[1].Criticality);
+    }
+
+    [TestMethod]
+    public async Task Handler_error_arrives_as_status_and_message()
+    {
+        var e = await Assert.ThrowsExactlyAsync<GrpcException>(() => _client.UnaryAsync(DemoService.StartVm, new StartVmRequest { Name = "dbx" }, StartVmResponse.Parser));
+        Assert.AreEqual(GrpcStatusCode.NotFound, e.Status);
+        Assert.AreEqual("VM 'dbx' not found; known VMs: base, web", e.Message);
+    }
+
+    [TestMethod]
+    public async Task Unknown_method_is_unimplemented()
+    {
+        var e = await Assert.ThrowsExactlyAsync<GrpcException>(() => _client.UnaryAsync("/stratos.island.agent.v1.VmService/Explode", new ListVmsRequest(), ListVmsResponse.Parser));
+        Assert.AreEqual(GrpcStatusCode.Unimplemented, e.Status);
+        StringAssert.Contains(e.Message, "VmService/Explode");
+    }
+
+    [TestMethod]
+    public async Task Server_stream_delivers_every_message_then_ok()
+    {
+        var sequences = new List<uint>();
+        await foreach (var r in _client.ServerStreamingAsync(DemoService.WatchEvents, new WatchEventsRequest { FromSequence = 10 }, WatchEventsResponse.Parser))
+        {
+            sequences.Add(r.Event.Sequence);
+        }
+
+        CollectionAssert.AreEqual(new uint[] { 10, 11, 12, 13, 14 }, sequences);
+    }
+
+    [TestMethod]
+    public async Task Server_stream_error_after_messages_arrives_in_trailers()
+    {
+        var sequences = new List<uint>();
+        var e = await Assert.ThrowsExactlyAsync<GrpcException>(async () =>
+        {
+            await foreach (var r in _client.ServerStreamingAsync(DemoService.WatchEvents, new WatchEventsRequest { FromSequence = 900 }, WatchEventsResponse.Parser))
+            {
+                sequences.Add(r.Event.Sequence);
+            }
+        });
+        CollectionAssert.AreEqual(new uint[] { 900, 901 }, sequences);
+        Assert.AreEqual(GrpcStatusCode.DataLoss, e.Status);
+        Assert.AreEqual("event log page 3 failed its CRC", e.Message);
+    }
+
+    [TestMethod]
+    public async Task Deadline_exceeded_ends_the_call_and_cancels_the_handler()
+    {
+        var e = await Assert.ThrowsExactlyAsync<GrpcException>(() => _client.UnaryAsync(DemoService.StopVm, new StopVmRequest { Name = "web", Reason = "10000" }, StopVmResponse.Parser, TimeSpan.FromMilliseconds(200)));
+        Assert.AreEqual(GrpcStatusCode.DeadlineExceeded, e.Status);
+        Assert.IsTrue(await _service.SlowCallCancelled.Task.WaitAsync(TimeSpan.FromSeconds(5)));
+    }
+
+    [TestMethod]
+    public async Task A_call_that_finishes_inside_its_deadline_succeeds()
+    {
+        var response = await _client.UnaryAsync(DemoService.StopVm, new StopVmRequest { Name = "web", Reason = "10" }, StopVmResponse.Parser, TimeSpan.FromSeconds(10));
+        Assert.AreEqual(VmState.Stopped, response.Vm.State);
+    }
+
+    [TestMethod]
+    public async Task Cancelling_a_stream_reaches_the_server_handler()
+    {
+        using var cts = new CancellationTokenSource();
+        int received = 0;
+        var e = await Assert.ThrowsExactlyAsync<GrpcException>(async () =>
+        {
+            await foreach (var _ in _client.ServerStreamingAsync(DemoService.WatchEvents, new WatchEventsRequest { FromSequence = 0 }, WatchEventsResponse.Parser, cancellationToken: cts.Token))
+            {
+                if (++received == 3)
+                {
+                    cts.Cancel();
+                }
+            }
+        });
+        Assert.AreEqual(GrpcStatusCode.Cancelled, e.Status);
+        Assert.AreEqual(3, received);
+        Assert.IsTrue(await _service.SlowCallCancelled.Task.WaitAsync(TimeSpan.FromSeconds(5)));
+    }
+
+    [TestMethod]
+    public async Task Many_concurrent_calls_share_one_connection()
+    {
+        var calls = Enumerable.Range(0, 50).Select(_ => _client.UnaryAsync(DemoService.ListVms, new ListVmsRequest(), ListVmsResponse.Parser));
+        var responses = await Task.WhenAll(calls);
+        Assert.AreEqual(50, responses.Count(r => r.Vms.Count == 2));
+    }
+
+    [TestMethod]
+    public void Socket_is_created_with_mode_0660()
+    {
+        var mode = File.GetUnixFileMode(_socket);
+        Assert.AreEqual(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite, mode);
+    }
+
+    [TestMethod]
+    public async Task A_second_server_on_a_live_socket_is_refused()
+    {
+        var e = await Assert.ThrowsExactlyAsync<IOException>(() => GrpcServer.StartAsync(new GrpcServiceRegistry(), new GrpcServerOptions { UnixSocketPath = _socket }));
+        StringAssert.Contains(e.Message, _socket);
+    }
+}
+
+[TestClass]
+public sealed class ServerLifecycleTests
+{
+    [TestMethod]
+    public async Task Calling_a_socket_nobody_listens_on_is_unavailable_and_names_the_path()
+    {
+        var path = DemoService.NewSocketPath();
+        using var client = GrpcClient.ForUnixSocket(path);
+        var e = await Assert.ThrowsExactlyAsync<GrpcException>(() => client.UnaryAsync(DemoService.ListVms, new ListVmsRequest(), ListVmsResponse.Parser));
+        Assert.AreEqual(GrpcStatusCode.Unavailable, e.Status);
+        StringAssert.Contains(e.Message, path);
+    }
+
+    [TestMethod]
+    public async Task A_stale_socket_file_is_replaced_and_removed_on_stop()
+    {
+        var path = DemoService.NewSocketPath();
+        // A socket file that is bound but not listening: what a crashed server leaves behind.
+        // (.NET unlinks the file when a bound socket is disposed, so keep this one open.)
+        using var stale = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        stale.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(path));
+        Assert.IsTrue(File.Exists(path));
+        var server = await GrpcServer.StartAsync(new DemoService().CreateRegistry(), new GrpcServerOptions { UnixSocketPath = path });
+        using (var client = GrpcClient.ForUnixSocket(path))
+        {
+            var response = await client.UnaryAsync(DemoService.ListVms, new ListVmsRequest(), ListVmsResponse.Parser);
+            Assert.AreEqual(2, response.Vms.Count);
+        }
+
+        await server.DisposeAsync();
+        Assert.IsFalse(File.Exists(path));
+    }
+
+    [TestMethod]
+    public async Task Plaintext_tcp_listener_is_refused()
+    {
+        var e = await Assert.ThrowsExactlyAsync<ArgumentException>(() => GrpcServer.StartAsync(new GrpcServiceRegistry(), new GrpcServerOptions { TcpEndpoint = new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0) }));
+        StringAssert.Contains(e.Message, "TLS");
+    }
+}

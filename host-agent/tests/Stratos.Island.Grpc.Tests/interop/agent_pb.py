@@ -1,0 +1,17 @@
+"""Generates Python modules for agent.proto with Debian's protoc into a temp dir and imports them."""
+import os
+import subprocess
+import sys
+import tempfile
+
+
+def load(proto_root):
+    out = tempfile.mkdtemp(prefix="stratos-pb-")
+    files = ["stratos/island/agent/v1/agent.proto", "stratos/island/common/v1/common.proto"]
+    subprocess.run(["protoc", "-I", proto_root, "--python_out", out] + files, check=True)
+    sys.path.insert(0, out)
+    from stratos.island.agent.v1 import agent_pb2  # noqa: E402
+    return agent_pb2
+
+
+SERVICE = "stratos.island.agent.v1."

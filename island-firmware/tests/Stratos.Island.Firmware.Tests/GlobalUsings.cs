@@ -1,0 +1,1 @@
+global using Stratos.Island.Firmware.Tests.Fakes;

@@ -1,0 +1,147 @@
+// DeadlineSupervision (link.proto, package stratos.island.link.v1): Deadline supervision: the time
+// from start_checkpoint to end_checkpoint lies in [min_ms, max_ms].
+//
+// Written by protocol/tools/gen-island-codec.py from link.proto; regenerate instead of editing.
+// Encode writes the canonical proto3 encoding (fields in number order, default values omitted,
+// repeated scalars packed), byte-identical to Google.Protobuf. Decode accepts any valid
+// encoding: any field order, unknown fields skipped, packed or unpacked repeated scalars, last
+// value wins for scalars, repeated occurrences of a nested message merge. Limits from
+// (max_len) / (max_count) are enforced both ways. See docs/codec.md.
+namespace Stratos.Island.Codec.Link
+{
+    public sealed class DeadlineSupervision
+    {
+        // Checkpoint that starts the measurement.
+        public uint StartCheckpoint;
+        // Checkpoint that ends it.
+        public uint EndCheckpoint;
+        // Minimum allowed time in milliseconds.
+        public uint MinMs;
+        // Maximum allowed time in milliseconds.
+        public uint MaxMs;
+
+        internal int cachedSize;
+
+        // Resets every field to its default. Nested messages are cleared when they are selected again
+        // (Has... = true, a repeated element appended, SetBody), not here, so Clear stays cheap.
+        public void Clear()
+        {
+            StartCheckpoint = 0;
+            EndCheckpoint = 0;
+            MinMs = 0;
+            MaxMs = 0;
+        }
+
+        // Size in bytes of the canonical encoding, or -1 when a field breaks its limit (Encode says which).
+        public int ComputeSize()
+        {
+            int size;
+            return Measure(out size) == CodecStatus.Ok ? size : -1;
+        }
+
+        // Writes the canonical encoding into buffer[offset .. offset + capacity). Returns
+        // BufferTooSmall (writing nothing) when it does not fit.
+        public CodecStatus Encode(byte[] buffer, int offset, int capacity, out int written)
+        {
+            written = 0;
+            CodecStatus status = ProtoWriter.CheckRange(buffer, offset, capacity);
+            if (status != CodecStatus.Ok) return status;
+            int size;
+            status = Measure(out size);
+            if (status != CodecStatus.Ok) return status;
+            if (size > capacity) return CodecStatus.BufferTooSmall;
+            int position = offset;
+            WriteTo(buffer, ref position);
+            written = position - offset;
+            return CodecStatus.Ok;
+        }
+
+        // Clears this message, then reads buffer[offset .. offset + count) into it.
+        public CodecStatus Decode(byte[] buffer, int offset, int count)
+        {
+            Clear();
+            CodecStatus status = ProtoWriter.CheckRange(buffer, offset, count);
+            if (status != CodecStatus.Ok) return status;
+            ProtoReader reader = new ProtoReader(buffer, offset, count);
+            return MergeFrom(ref reader);
+        }
+
+        // Computes the encoded size, checks the limits and caches the sizes WriteTo needs.
+        internal CodecStatus Measure(out int size)
+        {
+            size = 0;
+            if (StartCheckpoint != 0) size += 1 + ProtoWriter.VarintSize32(StartCheckpoint);
+            if (EndCheckpoint != 0) size += 1 + ProtoWriter.VarintSize32(EndCheckpoint);
+            if (MinMs != 0) size += 1 + ProtoWriter.VarintSize32(MinMs);
+            if (MaxMs != 0) size += 1 + ProtoWriter.VarintSize32(MaxMs);
+            cachedSize = size;
+            return CodecStatus.Ok;
+        }
+
+        // Writes the fields; Measure must have run and the bytes must be reserved.
+        internal void WriteTo(byte[] buffer, ref int position)
+        {
+            if (StartCheckpoint != 0)
+            {
+                ProtoWriter.WriteVarint32(buffer, ref position, 8u);
+                ProtoWriter.WriteVarint32(buffer, ref position, StartCheckpoint);
+            }
+            if (EndCheckpoint != 0)
+            {
+                ProtoWriter.WriteVarint32(buffer, ref position, 16u);
+                ProtoWriter.WriteVarint32(buffer, ref position, EndCheckpoint);
+            }
+            if (MinMs != 0)
+            {
+                ProtoWriter.WriteVarint32(buffer, ref position, 24u);
+                ProtoWriter.WriteVarint32(buffer, ref position, MinMs);
+            }
+            if (MaxMs != 0)
+            {
+                ProtoWriter.WriteVarint32(buffer, ref position, 32u);
+                ProtoWriter.WriteVarint32(buffer, ref position, MaxMs);
+            }
+        }
+
+        // Reads fields until the reader's limit, merging into the current values.
+        internal CodecStatus MergeFrom(ref ProtoReader reader)
+        {
+            while (reader.Position < reader.Limit)
+            {
+                int fieldNumber;
+                int wireType;
+                CodecStatus status = reader.ReadTag(out fieldNumber, out wireType);
+                if (status != CodecStatus.Ok) return status;
+                switch (fieldNumber)
+                {
+                    case 1:
+                        if (wireType != ProtoWriter.WireVarint) return CodecStatus.WrongWireType;
+                        status = reader.ReadVarint32(out StartCheckpoint);
+                        if (status != CodecStatus.Ok) return status;
+                        break;
+                    case 2:
+                        if (wireType != ProtoWriter.WireVarint) return CodecStatus.WrongWireType;
+                        status = reader.ReadVarint32(out EndCheckpoint);
+                        if (status != CodecStatus.Ok) return status;
+                        break;
+                    case 3:
+                        if (wireType != ProtoWriter.WireVarint) return CodecStatus.WrongWireType;
+                        status = reader.ReadVarint32(out MinMs);
+                        if (status != CodecStatus.Ok) return status;
+                        break;
+                    case 4:
+                        if (wireType != ProtoWriter.WireVarint) return CodecStatus.WrongWireType;
+                        status = reader.ReadVarint32(out MaxMs);
+                        if (status != CodecStatus.Ok) return status;
+                        break;
+                    default:
+                        status = reader.SkipField(fieldNumber, wireType);
+                        if (status != CodecStatus.Ok) return status;
+                        break;
+                }
+            }
+
+            return CodecStatus.Ok;
+        }
+    }
+}

@@ -1,0 +1,147 @@
+// RestartPolicy (link.proto, package stratos.island.link.v1): Restart policy of a VM: at most
+// max_restarts within window_ms, with exponential backoff.
+//
+// Written by protocol/tools/gen-island-codec.py from link.proto; regenerate instead of editing.
+// Encode writes the canonical proto3 encoding (fields in number order, default values omitted,
+// repeated scalars packed), byte-identical to Google.Protobuf. Decode accepts any valid
+// encoding: any field order, unknown fields skipped, packed or unpacked repeated scalars, last
+// value wins for scalars, repeated occurrences of a nested message merge. Limits from
+// (max_len) / (max_count) are enforced both ways. See docs/codec.md.
+namespace Stratos.Island.Codec.Link
+{
+    public sealed class RestartPolicy
+    {
+        // Restarts allowed within the window; 0 = never restart automatically.
+        public uint MaxRestarts;
+        // Sliding window in milliseconds.
+        public uint WindowMs;
+        // Delay before the first restart in milliseconds.
+        public uint BackoffInitialMs;
+        // Upper bound of the doubling backoff in milliseconds.
+        public uint BackoffMaxMs;
+
+        internal int cachedSize;
+
+        // Resets every field to its default. Nested messages are cleared when they are selected again
+        // (Has... = true, a repeated element appended, SetBody), not here, so Clear stays cheap.
+        public void Clear()
+        {
+            MaxRestarts = 0;
+            WindowMs = 0;
+            BackoffInitialMs = 0;
+            BackoffMaxMs = 0;
+        }
+
+        // Size in bytes of the canonical encoding, or -1 when a field breaks its limit (Encode says which).
+        public int ComputeSize()
+        {
+            int size;
+            return Measure(out size) == CodecStatus.Ok ? size : -1;
+        }
+
+        // Writes the canonical encoding into buffer[offset .. offset + capacity). Returns
+        // BufferTooSmall (writing nothing) when it does not fit.
+        public CodecStatus Encode(byte[] buffer, int offset, int capacity, out int written)
+        {
+            written = 0;
+            CodecStatus status = ProtoWriter.CheckRange(buffer, offset, capacity);
+            if (status != CodecStatus.Ok) return status;
+            int size;
+            status = Measure(out size);
+            if (status != CodecStatus.Ok) return status;
+            if (size > capacity) return CodecStatus.BufferTooSmall;
+            int position = offset;
+            WriteTo(buffer, ref position);
+            written = position - offset;
+            return CodecStatus.Ok;
+        }
+
+        // Clears this message, then reads buffer[offset .. offset + count) into it.
+        public CodecStatus Decode(byte[] buffer, int offset, int count)
+        {
+            Clear();
+            CodecStatus status = ProtoWriter.CheckRange(buffer, offset, count);
+            if (status != CodecStatus.Ok) return status;
+            ProtoReader reader = new ProtoReader(buffer, offset, count);
+            return MergeFrom(ref reader);
+        }
+
+        // Computes the encoded size, checks the limits and caches the sizes WriteTo needs.
+        internal CodecStatus Measure(out int size)
+        {
+            size = 0;
+            if (MaxRestarts != 0) size += 1 + ProtoWriter.VarintSize32(MaxRestarts);
+            if (WindowMs != 0) size += 1 + ProtoWriter.VarintSize32(WindowMs);
+            if (BackoffInitialMs != 0) size += 1 + ProtoWriter.VarintSize32(BackoffInitialMs);
+            if (BackoffMaxMs != 0) size += 1 + ProtoWriter.VarintSize32(BackoffMaxMs);
+            cachedSize = size;
+            return CodecStatus.Ok;
+        }
+
+        // Writes the fields; Measure must have run and the bytes must be reserved.
+        internal void WriteTo(byte[] buffer, ref int position)
+        {
+            if (MaxRestarts != 0)
+            {
+                ProtoWriter.WriteVarint32(buffer, ref position, 8u);
+                ProtoWriter.WriteVarint32(buffer, ref position, MaxRestarts);
+            }
+            if (WindowMs != 0)
+            {
+                ProtoWriter.WriteVarint32(buffer, ref position, 16u);
+                ProtoWriter.WriteVarint32(buffer, ref position, WindowMs);
+            }
+            if (BackoffInitialMs != 0)
+            {
+                ProtoWriter.WriteVarint32(buffer, ref position, 24u);
+                ProtoWriter.WriteVarint32(buffer, ref position, BackoffInitialMs);
+            }
+            if (BackoffMaxMs != 0)
+            {
+                ProtoWriter.WriteVarint32(buffer, ref position, 32u);
+                ProtoWriter.WriteVarint32(buffer, ref position, BackoffMaxMs);
+            }
+        }
+
+        // Reads fields until the reader's limit, merging into the current values.
+        internal CodecStatus MergeFrom(ref ProtoReader reader)
+        {
+            while (reader.Position < reader.Limit)
+            {
+                int fieldNumber;
+                int wireType;
+                CodecStatus status = reader.ReadTag(out fieldNumber, out wireType);
+                if (status != CodecStatus.Ok) return status;
+                switch (fieldNumber)
+                {
+                    case 1:
+                        if (wireType != ProtoWriter.WireVarint) return CodecStatus.WrongWireType;
+                        status = reader.ReadVarint32(out MaxRestarts);
+                        if (status != CodecStatus.Ok) return status;
+                        break;
+                    case 2:
+                        if (wireType != ProtoWriter.WireVarint) return CodecStatus.WrongWireType;
+                        status = reader.ReadVarint32(out WindowMs);
+                        if (status != CodecStatus.Ok) return status;
+                        break;
+                    case 3:
+                        if (wireType != ProtoWriter.WireVarint) return CodecStatus.WrongWireType;
+                        status = reader.ReadVarint32(out BackoffInitialMs);
+                        if (status != CodecStatus.Ok) return status;
+                        break;
+                    case 4:
+                        if (wireType != ProtoWriter.WireVarint) return CodecStatus.WrongWireType;
+                        status = reader.ReadVarint32(out BackoffMaxMs);
+                        if (status != CodecStatus.Ok) return status;
+                        break;
+                    default:
+                        status = reader.SkipField(fieldNumber, wireType);
+                        if (status != CodecStatus.Ok) return status;
+                        break;
+                }
+            }
+
+            return CodecStatus.Ok;
+        }
+    }
+}
