@@ -485,6 +485,19 @@ namespace Stratos.Island.Link
             _devTxAvailSeen = _devTxLastAvail;
             _devRxUsedShadow = _vring1.UsedIdx;
             _devRxLastAvail = _devRxUsedShadow;
+            if ((ushort)(_vring1.AvailIdx - _devRxUsedShadow) > _layout.VringNum
+                || (ushort)(_vring0.AvailIdx - _devTxUsedShadow) > _layout.VringNum)
+            {
+                // A used idx store of this side's previous session landed after the driver zeroed the
+                // rings (this side was descheduled between publishing a reply and returning the request's
+                // buffer). Such rings cannot be trusted: ask for one more reset instead of attaching.
+                Report(LinkErrorCode.PeerRestart, "rings inconsistent at attach (vring1 avail " + _vring1.AvailIdx + ", used " + _devRxUsedShadow
+                    + "); asking the driver to reset again");
+                ResourceTable.WriteStatus(_shm, _layout, ResourceTable.StatusDeviceNeedsReset);
+                _shm.FullBarrier();
+                return false;
+            }
+
             _devTxWantsNotify = false;
             _vring0.UsedFlags = Vring.UsedFlagNoNotify;
             _vring1.UsedFlags = _rxPolling ? Vring.UsedFlagNoNotify : (ushort)0;
