@@ -68,7 +68,8 @@ public static class Program
             EventCommands.CreateEvents(),
             EventCommands.CreateLog(),
             StatusCommands.CreateStatus(),
-            StatusCommands.CreateBoard(),
+            BoardCommands.Create(),
+            FlashCommands.Create(),
             CompletionCommand.Create(),
         };
         root.Options.Add(CliContext.SocketOption);
