@@ -81,8 +81,11 @@ internal sealed class FloorPingPong
 
         _shm.WriteUInt32(_myPolling, 1);
         _shm.FullBarrier();
-        long until = Stopwatch.GetTimestamp() + _spinTicks;
-        while (Stopwatch.GetTimestamp() < until)
+        long now = Stopwatch.GetTimestamp();
+        long until = now + _spinTicks;
+        long yieldTicks = SharedMemoryLinkPort.SpinYieldMicroseconds * Stopwatch.Frequency / 1_000_000;
+        long yieldAt = now + yieldTicks;
+        while (now < until)
         {
             value = Read(at);
             if (value != notValue)
@@ -91,6 +94,12 @@ internal sealed class FloorPingPong
             }
 
             Thread.SpinWait(8);
+            now = Stopwatch.GetTimestamp();
+            if (now >= yieldAt)
+            {
+                Thread.Yield(); // same policy as SharedMemoryLinkPort.WaitAndPoll
+                yieldAt = now + yieldTicks;
+            }
         }
 
         long deadline = System.Environment.TickCount64 + timeoutMs;

@@ -20,7 +20,8 @@ internal static class Program
     private const int Rounds = 4;
     private const int RoundTripsPerRound = 5_000;
     private const int RoundTripsPerSize = 20_000;
-    private const int WarmupRoundTrips = 20_000; // long enough for tiered JIT + dynamic PGO to settle
+    private const int WarmupRoundTrips = 20_000;
+    private const int WarmupMilliseconds = 1_500;
     private const int ThroughputMilliseconds = 2_000;
     private const int KickOnlyPerRound = 2_500;
 
@@ -96,11 +97,18 @@ internal static class Program
                 byte[] payload = new byte[RpmsgHeader.MaxPayload];
                 payload[0] = Peer.TagEcho;
 
-                // Warm-up of both paths (JIT tiers, page faults, caches).
-                floor.Phase = FloorPingPong.PhaseFloor;
-                FloorRun(floor, ref seq, null, WarmupRoundTrips);
-                floor.Phase = FloorPingPong.PhaseLink;
-                LinkRun(port, endpoint, payload, 16, null, 0, WarmupRoundTrips);
+                // Warm-up of both paths in both processes (page faults, caches, and the JIT: tiered
+                // compilation only starts counting calls 100 ms after start-up, so a warm-up shorter
+                // than that measures tier-0 code). At least WarmupMilliseconds per path.
+                long warmUntil = Stopwatch.GetTimestamp() + WarmupMilliseconds * Stopwatch.Frequency / 1000;
+                while (Stopwatch.GetTimestamp() < warmUntil)
+                {
+                    floor.Phase = FloorPingPong.PhaseFloor;
+                    FloorRun(floor, ref seq, null, WarmupRoundTrips / 10);
+                    floor.Phase = FloorPingPong.PhaseLink;
+                    LinkRun(port, endpoint, payload, 16, null, 0, WarmupRoundTrips / 10);
+                    LinkRun(port, endpoint, payload, 496, null, 0, WarmupRoundTrips / 10);
+                }
 
                 for (int round = 0; round < Rounds; round++)
                 {

@@ -5,6 +5,8 @@
 // on the receiver): WaitAndPoll first polls; then, for SpinMicroseconds, it keeps polling with the
 // RX "I am polling" flag set, so the peer skips its kick; only then it clears the flag, polls once
 // more (closing the lost-wakeup window, see RpmsgLink's primer) and blocks on the kick socket.
+// Every SpinYieldMicroseconds of spinning it yields the core: when both processes end up on one core
+// (the other one busy), a pure spin would make every round trip cost two whole spin windows.
 //
 // Restarts seen here: the kick connection closing or being replaced (PeerReset) -> the agent checks
 // whether the island recreated the shared-memory file and remaps it -> RpmsgLink.NotifyPeerReset.
@@ -18,6 +20,11 @@ namespace Stratos.Island.Link.Linux;
 public sealed class SharedMemoryLinkPort : IDisposable
 {
     private long _spinTicks;
+
+    /// <summary>While spinning, the core is offered to other threads this often (µs).</summary>
+    public const int SpinYieldMicroseconds = 5;
+
+    private static readonly long YieldTicks = SpinYieldMicroseconds * Stopwatch.Frequency / 1_000_000;
 
     private SharedMemoryLinkPort(MappedFileSharedMemory memory, UnixKickChannel kicks, RpmsgLink link, int spinMicroseconds)
     {
@@ -84,7 +91,9 @@ public sealed class SharedMemoryLinkPort : IDisposable
         if (_spinTicks > 0)
         {
             Link.SetRxPolling(true);
-            long until = Stopwatch.GetTimestamp() + _spinTicks;
+            long now = Stopwatch.GetTimestamp();
+            long until = now + _spinTicks;
+            long yieldAt = now + YieldTicks;
             do
             {
                 delivered = Link.Poll();
@@ -94,8 +103,15 @@ public sealed class SharedMemoryLinkPort : IDisposable
                 }
 
                 Thread.SpinWait(8);
+                now = Stopwatch.GetTimestamp();
+                if (now >= yieldAt)
+                {
+                    // If the peer shares this core it cannot answer while we spin: let it run.
+                    Thread.Yield();
+                    yieldAt = now + YieldTicks;
+                }
             }
-            while (Stopwatch.GetTimestamp() < until);
+            while (now < until);
         }
 
         Link.SetRxPolling(false);
