@@ -50,7 +50,7 @@ public sealed class QemuBackendTests
         }
 
         Assert.IsTrue(ratioHeld, "rate 20 should give about 2.5x the heartbeats of rate 50; measured " + string.Join(", ", pairs));
-        Assert.AreEqual(0L, vm.Serial.MalformedCount);
+        Assert.AreEqual(0L, vm.Serial!.MalformedCount);
         var sequences = _harness.Messages.Where(m => m.Kind == GuestMessageKind.Heartbeat).Select(m => m.Sequence).ToArray();
         CollectionAssert.AreEqual(Enumerable.Range(1, sequences.Length).Select(i => (uint)i).ToArray(), sequences);
     }
