@@ -1,0 +1,97 @@
+using System.Runtime.InteropServices;
+
+namespace Stratos.Island.Link.Linux;
+
+/// <summary>The few libc calls the Linux transports need (x86_64 and aarch64 share these layouts).</summary>
+internal static unsafe partial class Native
+{
+    public const int EAGAIN = 11;
+    public const int EINTR = 4;
+    public const int EPIPE = 32;
+    public const int ENETRESET = 102;
+    public const int ENODEV = 19;
+    public const int ENXIO = 6;
+
+    public const int O_RDWR = 0x2;
+    public const int O_NOCTTY = 0x100;
+    public const int O_NONBLOCK = 0x800;
+    public const int O_CLOEXEC = 0x80000;
+
+    public const short POLLIN = 0x1;
+    public const short POLLERR = 0x8;
+    public const short POLLHUP = 0x10;
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct PollFd
+    {
+        public int Fd;
+        public short Events;
+        public short Revents;
+    }
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int poll(PollFd* fds, nuint count, int timeoutMs);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int open(string path, int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int close(int fd);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint read(int fd, byte* buffer, nuint count);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint write(int fd, byte* buffer, nuint count);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int ioctl(int fd, nuint request, void* argument);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int socketpair(int domain, int type, int protocol, int* fds);
+
+    // struct stat: st_dev (8 bytes) then st_ino (8 bytes) on both x86_64 and the generic (arm64) ABI.
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int fstat(int fd, byte* statBuffer);
+
+    [LibraryImport("libc", EntryPoint = "stat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int stat(string path, byte* statBuffer);
+
+    public const int StatBufferSize = 256;
+    public const int StatInodeOffset = 8;
+}
+
+internal static unsafe partial class Termios
+{
+    // struct termios is treated as opaque (its size differs between C libraries); 256 bytes is larger
+    // than every Linux layout. cfmakeraw sets the classic raw mode: no echo, no canonical line
+    // editing, no signal characters, no CR/LF translation, 8 data bits.
+    public const int OpaqueSize = 256;
+    public const int TCSANOW = 0;
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int tcgetattr(int fd, byte* termios);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int tcsetattr(int fd, int optionalActions, byte* termios);
+
+    [LibraryImport("libc")]
+    public static partial void cfmakeraw(byte* termios);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int cfsetspeed(byte* termios, uint speed);
+
+    /// <summary>Linux speed_t codes (asm-generic/termbits.h).</summary>
+    public static uint SpeedCode(int baud) => baud switch
+    {
+        9600 => 0xD,
+        19200 => 0xE,
+        38400 => 0xF,
+        57600 => 0x1001,
+        115200 => 0x1002,
+        230400 => 0x1003,
+        460800 => 0x1004,
+        921600 => 0x1007,
+        _ => throw new System.ArgumentOutOfRangeException(nameof(baud), "unsupported baud rate " + baud),
+    };
+}

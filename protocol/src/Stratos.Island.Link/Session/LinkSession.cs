@@ -1,0 +1,642 @@
+// The session layer of the link: Hello/HelloAck, keepalives, peer-restart detection and automatic
+// re-establishment, sequence checking, and request time-outs, over any message transport (rpmsg over
+// shared-memory vrings, the Linux rpmsg char device, COBS serial frames).
+//
+// States (SessionState):
+//   Down        transport not attached. TransportUp -> Connecting.
+//   Connecting  agent: Hello sent, resent every HelloRetryMs until a HelloAck arrives -> Up.
+//               island: waiting for a Hello; a Hello with a common version -> HelloAck -> Up.
+//   Up          application Envelopes flow. The agent pings every KeepaliveIntervalMs; the island
+//               answers with Pong. Either side that hears nothing for PeerTimeoutMs goes back to
+//               Connecting (agent: re-Hello at once; island: waits for the next Hello).
+//   TransportDown (ring reset, socket closed, EPIPE/ENETRESET) from any state -> Down.
+//
+// Who triggers what:
+//   * The agent always opens: a Hello on every (re)connection, carrying its boot id and the island
+//     boot id it last saw. The island answers with a HelloAck carrying its own boot id.
+//   * Peer restart: a boot id different from the last one seen. The session reports it to the layer
+//     above (ISessionListener.OnSessionUp with peerRestarted = true), which re-synchronises state
+//     (the agent reports every VM it runs; the island reconciles). A Hello from a new agent boot while
+//     Up is a restart too: the island reports the old session down first.
+//   * An island that rebooted without the transport noticing (serial) answers the agent's traffic
+//     with Error FAILED_PRECONDITION "no session"; the agent then re-Hellos.
+//   * Versions: the chosen version is the highest both ranges contain; none -> the island answers
+//     Error UNSUPPORTED_VERSION and the agent reports SessionDownReason.VersionMismatch and retries
+//     at the slower PeerTimeoutMs pace.
+//
+// Sequence numbers: each side numbers every Envelope it sends from 1 (wrapping). The receiver drops
+// a repeat of the last sequence (Duplicates), counts and still delivers an older one (OutOfOrder:
+// rpmsg keeps order, so this means a faulty peer, not a reason to lose data), and counts skipped
+// numbers (Gaps). Tracking restarts with every Hello/HelloAck.
+//
+// Request time-outs: callers register correlation ids with a deadline (TrackRequest) in a fixed
+// table and complete them (CompleteRequest); Poll reports expired ones through OnRequestTimeout. A
+// session going down clears the table; the layer above fails what it was waiting for.
+//
+// Threading: single-threaded, like the transports: TransportUp/Down, OnMessage, Poll and Send run on
+// one thread. Steady state (keepalives, checkpoints, alive indications) allocates nothing; error
+// messages build strings only when an error happens.
+using Stratos.Island.Codec;
+using Stratos.Island.Codec.Link;
+
+namespace Stratos.Island.Link.Session
+{
+    /// <summary>Sends one whole message; never waits (a full ring is reported, not waited for).</summary>
+    public interface IMessageTransport
+    {
+        LinkSendStatus TrySend(byte[] buffer, int offset, int count);
+    }
+
+    /// <summary>What the session tells the layer above; called on the session's thread.</summary>
+    public interface ISessionListener
+    {
+        /// <summary>The session is up. peerRestarted: the peer's boot id changed since the last session.</summary>
+        void OnSessionUp(ulong peerBootId, bool peerRestarted, uint version);
+
+        /// <summary>The session went down (it re-establishes by itself).</summary>
+        void OnSessionDown(SessionDownReason reason, string detail);
+
+        /// <summary>An application Envelope (anything but Hello, HelloAck, Ping, Pong). Valid only during the call.</summary>
+        void OnEnvelope(Envelope envelope);
+
+        /// <summary>A tracked request passed its deadline without CompleteRequest.</summary>
+        void OnRequestTimeout(uint correlationId);
+    }
+
+    public enum SessionState
+    {
+        Down = 0,
+        Connecting = 1,
+        Up = 2,
+    }
+
+    public enum SessionDownReason
+    {
+        TransportDown = 1,
+        KeepaliveTimeout = 2,
+        PeerRestarted = 3,
+        VersionMismatch = 4,
+        NoSessionAtPeer = 5,
+    }
+
+    /// <summary>Tunables of the session, with their units in the names.</summary>
+    public sealed class SessionSettings
+    {
+        public uint MinVersion = 1;
+        public uint MaxVersion = 1;
+        /// <summary>Agent: ping period while Up.</summary>
+        public int KeepaliveIntervalMs = 100;
+        /// <summary>Silence after which the peer is considered gone.</summary>
+        public int PeerTimeoutMs = 1000;
+        /// <summary>Agent: Hello resend period while Connecting.</summary>
+        public int HelloRetryMs = 50;
+        public string BoardId = string.Empty;
+        public string SoftwareVersion = string.Empty;
+        public uint Capabilities;
+        public uint ConfigHash;
+        public ResetReason ResetReason = ResetReason.ProcessStart;
+        /// <summary>Island: supervision cycle reported in HelloAck.</summary>
+        public uint SupervisionCycleMs;
+        /// <summary>Island: number of VMs reported in HelloAck.</summary>
+        public uint VmCount;
+        /// <summary>Size of the request time-out table.</summary>
+        public int MaxTrackedRequests = 32;
+    }
+
+    /// <summary>Counters of one session object (across reconnections). Single writer: the session thread.</summary>
+    public sealed class SessionCounters
+    {
+        public long Sent;
+        public long Received;
+        public long SendFailures;
+        public long DecodeErrors;
+        public long Duplicates;
+        public long OutOfOrder;
+        public long Gaps;
+        public long Established;
+        public long PeerRestarts;
+        public long KeepaliveTimeouts;
+        public long RequestTimeouts;
+        public long NoSessionRejects;
+    }
+
+    /// <summary>The session layer; see the primer at the top of this file.</summary>
+    public sealed class LinkSession
+    {
+        private const int MaxEnvelopeBytes = 496;
+
+        private readonly Role _role;
+        private readonly ulong _bootId;
+        private readonly SessionSettings _settings;
+        private readonly IMessageTransport _transport;
+        private readonly ISessionListener _listener;
+        private readonly Envelope _rx = new Envelope();
+        private readonly Envelope _control = new Envelope();
+        private readonly Envelope _outgoing = new Envelope();
+        private readonly byte[] _txBuffer = new byte[MaxEnvelopeBytes];
+        private readonly uint[] _trackedIds;
+        private readonly long[] _trackedDeadlines;
+
+        private SessionState _state;
+        private uint _version;
+        private ulong _peerBootId;
+        private ulong _lastPeerBootId;
+        private uint _nextSequence = 1;
+        private uint _nextCorrelation = 1;
+        private uint _helloCorrelation;
+        private bool _haveLastReceived;
+        private uint _lastReceivedSequence;
+        private long _lastHeardMs;
+        private long _lastPingMs;
+        private long _nextHelloMs;
+        private long _nowMs;
+
+        public LinkSession(Role role, ulong bootId, SessionSettings settings, IMessageTransport transport, ISessionListener listener)
+        {
+            if (settings == null || transport == null || listener == null)
+            {
+                throw new System.ArgumentException("LinkSession needs settings, a transport and a listener");
+            }
+
+            if (role != Role.Agent && role != Role.Island)
+            {
+                throw new System.ArgumentException("LinkSession role must be Agent or Island");
+            }
+
+            _role = role;
+            _bootId = bootId;
+            _settings = settings;
+            _transport = transport;
+            _listener = listener;
+            _trackedIds = new uint[settings.MaxTrackedRequests];
+            _trackedDeadlines = new long[settings.MaxTrackedRequests];
+            Counters = new SessionCounters();
+        }
+
+        public SessionState State => _state;
+
+        /// <summary>Negotiated protocol version (0 until Up).</summary>
+        public uint Version => _version;
+
+        /// <summary>Boot id of the peer of the current (or last) session; 0 before the first.</summary>
+        public ulong PeerBootId => _peerBootId;
+
+        public ulong BootId => _bootId;
+
+        public SessionCounters Counters { get; private set; }
+
+        /// <summary>A reusable Envelope for callers to fill and pass to Send (session thread only).</summary>
+        public Envelope Outgoing => _outgoing;
+
+        /// <summary>A fresh correlation id (never 0).</summary>
+        public uint NewCorrelationId()
+        {
+            uint id = _nextCorrelation++;
+            if (_nextCorrelation == 0)
+            {
+                _nextCorrelation = 1;
+            }
+
+            return id;
+        }
+
+        /// <summary>The transport is attached (link up, device opened, port opened).</summary>
+        public void TransportUp(long nowMs)
+        {
+            _nowMs = nowMs;
+            _lastHeardMs = nowMs;
+            _state = SessionState.Connecting;
+            if (_role == Role.Agent)
+            {
+                SendHello();
+            }
+        }
+
+        /// <summary>The transport went away (peer reset, socket closed, EPIPE, ENETRESET).</summary>
+        public void TransportDown(string reason)
+        {
+            if (_state == SessionState.Down)
+            {
+                return;
+            }
+
+            bool wasUp = _state == SessionState.Up;
+            _state = SessionState.Down;
+            ClearTracked();
+            if (wasUp)
+            {
+                _listener.OnSessionDown(SessionDownReason.TransportDown, reason);
+            }
+        }
+
+        /// <summary>Time-driven work: Hello retries, keepalives, peer time-out, request time-outs.</summary>
+        public void Poll(long nowMs)
+        {
+            _nowMs = nowMs;
+            if (_state == SessionState.Down)
+            {
+                return;
+            }
+
+            if (_state == SessionState.Connecting && _role == Role.Agent && nowMs >= _nextHelloMs)
+            {
+                SendHello();
+            }
+
+            if (_state == SessionState.Up)
+            {
+                if (nowMs - _lastHeardMs > _settings.PeerTimeoutMs)
+                {
+                    Counters.KeepaliveTimeouts++;
+                    GoConnecting(SessionDownReason.KeepaliveTimeout, "no message from the peer for " + (nowMs - _lastHeardMs).ToString() + " ms");
+                    return;
+                }
+
+                if (_role == Role.Agent && nowMs - _lastPingMs >= _settings.KeepaliveIntervalMs)
+                {
+                    _lastPingMs = nowMs;
+                    _control.SetBody(EnvelopeBody.Ping);
+                    _control.Ping.TimestampUs = (ulong)nowMs * 1000UL;
+                    SendControl(0);
+                }
+
+                ExpireTracked(nowMs);
+            }
+        }
+
+        /// <summary>One message from the transport. The bytes are only read during the call.</summary>
+        public void OnMessage(byte[] buffer, int offset, int count, long nowMs)
+        {
+            _nowMs = nowMs;
+            CodecStatus status = _rx.Decode(buffer, offset, count);
+            if (status != CodecStatus.Ok)
+            {
+                Counters.DecodeErrors++;
+                SendError(ErrorCode.Malformed, "envelope of " + count.ToString() + " bytes rejected: " + status.ToString(), 0);
+                return;
+            }
+
+            Counters.Received++;
+            _lastHeardMs = nowMs;
+            switch (_rx.BodyCase)
+            {
+                case EnvelopeBody.Hello:
+                    HandleHello();
+                    return;
+                case EnvelopeBody.HelloAck:
+                    HandleHelloAck();
+                    return;
+                case EnvelopeBody.Ping:
+                    if (_state == SessionState.Up)
+                    {
+                        _control.SetBody(EnvelopeBody.Pong);
+                        _control.Pong.TimestampUs = _rx.Ping.TimestampUs;
+                        _control.Pong.PayloadLength = _rx.Ping.PayloadLength;
+                        System.Array.Copy(_rx.Ping.Payload, _control.Pong.Payload, _rx.Ping.PayloadLength);
+                        SendControl(_rx.CorrelationId);
+                    }
+                    else
+                    {
+                        RejectNoSession();
+                    }
+
+                    return;
+                case EnvelopeBody.Pong:
+                    return;
+            }
+
+            if (_state != SessionState.Up)
+            {
+                if (_role == Role.Agent && _rx.BodyCase == EnvelopeBody.Error)
+                {
+                    HandleErrorWhileConnecting();
+                }
+                else if (_role == Role.Island)
+                {
+                    RejectNoSession();
+                }
+
+                return;
+            }
+
+            // Before the sequence check: a restarted island numbers from 1 again, so its first
+            // message may repeat a sequence number of the old session.
+            if (_role == Role.Agent && _rx.BodyCase == EnvelopeBody.Error && _rx.Error.Code == ErrorCode.FailedPrecondition
+                && _rx.Error.Message == NoSessionMessage)
+            {
+                // Counted as a restart once the new HelloAck shows a new boot id.
+                GoConnecting(SessionDownReason.NoSessionAtPeer, "the island has no session (it restarted)");
+                return;
+            }
+
+            if (!CheckSequence(_rx.Sequence))
+            {
+                return;
+            }
+
+            _listener.OnEnvelope(_rx);
+        }
+
+        /// <summary>
+        /// Sends an application Envelope (usually <see cref="Outgoing"/>): stamps the version and the
+        /// next sequence number, encodes into the session's buffer and hands it to the transport.
+        /// </summary>
+        public LinkSendStatus Send(Envelope envelope)
+        {
+            if (_state != SessionState.Up)
+            {
+                return LinkSendStatus.NotReady;
+            }
+
+            return Transmit(envelope);
+        }
+
+        /// <summary>Registers a request's correlation id with a deadline; false when the table is full.</summary>
+        public bool TrackRequest(uint correlationId, long deadlineMs)
+        {
+            for (int i = 0; i < _trackedIds.Length; i++)
+            {
+                if (_trackedIds[i] == 0)
+                {
+                    _trackedIds[i] = correlationId;
+                    _trackedDeadlines[i] = deadlineMs;
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        /// <summary>Marks a tracked request answered; false when it was not tracked (late or unknown).</summary>
+        public bool CompleteRequest(uint correlationId)
+        {
+            for (int i = 0; i < _trackedIds.Length; i++)
+            {
+                if (_trackedIds[i] == correlationId && correlationId != 0)
+                {
+                    _trackedIds[i] = 0;
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        /// <summary>Number of requests currently tracked.</summary>
+        public int TrackedRequests
+        {
+            get
+            {
+                int n = 0;
+                for (int i = 0; i < _trackedIds.Length; i++)
+                {
+                    if (_trackedIds[i] != 0)
+                    {
+                        n++;
+                    }
+                }
+
+                return n;
+            }
+        }
+
+        /// <summary>The text the island puts in Error FAILED_PRECONDITION when it has no session.</summary>
+        public const string NoSessionMessage = "no session: send Hello first";
+
+        private void HandleHello()
+        {
+            if (_role != Role.Island)
+            {
+                SendError(ErrorCode.InvalidArgument, "Hello is sent by the agent, not the island", _rx.Sequence);
+                return;
+            }
+
+            Hello hello = _rx.Hello;
+            uint high = hello.MaxVersion < _settings.MaxVersion ? hello.MaxVersion : _settings.MaxVersion;
+            uint low = hello.MinVersion > _settings.MinVersion ? hello.MinVersion : _settings.MinVersion;
+            if (high < low || high == 0)
+            {
+                SendError(ErrorCode.UnsupportedVersion,
+                    "no common protocol version: agent speaks " + hello.MinVersion.ToString() + ".." + hello.MaxVersion.ToString()
+                    + ", island " + _settings.MinVersion.ToString() + ".." + _settings.MaxVersion.ToString(), _rx.Sequence);
+                return;
+            }
+
+            ulong agentBoot = hello.BootId;
+            bool restarted = _lastPeerBootId != 0 && agentBoot != _lastPeerBootId;
+            if (_state == SessionState.Up)
+            {
+                // A Hello while Up: the agent reconnected (same boot) or restarted (new boot).
+                _state = SessionState.Connecting;
+                ClearTracked();
+                if (restarted)
+                {
+                    Counters.PeerRestarts++;
+                }
+
+                _listener.OnSessionDown(restarted ? SessionDownReason.PeerRestarted : SessionDownReason.TransportDown,
+                    restarted ? "the agent restarted (new boot id)" : "the agent reconnected");
+            }
+
+            _version = high;
+            uint correlation = _rx.CorrelationId;
+            uint helloSequence = _rx.Sequence;
+            _control.SetBody(EnvelopeBody.HelloAck);
+            HelloAck ack = _control.HelloAck;
+            ack.Role = Role.Island;
+            ack.Version = high;
+            ack.BootId = _bootId;
+            ack.PeerBootId = agentBoot;
+            ack.BoardId = _settings.BoardId;
+            ack.ResetReason = _settings.ResetReason;
+            ack.ConfigHash = _settings.ConfigHash;
+            ack.Capabilities = _settings.Capabilities;
+            ack.SoftwareVersion = _settings.SoftwareVersion;
+            ack.SupervisionCycleMs = _settings.SupervisionCycleMs;
+            ack.VmCount = _settings.VmCount;
+            SendControl(correlation);
+            Established(agentBoot, restarted, helloSequence);
+        }
+
+        private void HandleHelloAck()
+        {
+            if (_role != Role.Agent || _state != SessionState.Connecting || _rx.CorrelationId != _helloCorrelation)
+            {
+                // A late answer to an older Hello, or an island talking to an island: ignore.
+                return;
+            }
+
+            HelloAck ack = _rx.HelloAck;
+            if (ack.Version < _settings.MinVersion || ack.Version > _settings.MaxVersion)
+            {
+                _listener.OnSessionDown(SessionDownReason.VersionMismatch, "island chose version " + ack.Version.ToString() + ", which the agent does not speak");
+                _nextHelloMs = _nowMs + _settings.PeerTimeoutMs;
+                return;
+            }
+
+            _version = ack.Version;
+            bool restarted = _lastPeerBootId != 0 && ack.BootId != _lastPeerBootId;
+            Established(ack.BootId, restarted, _rx.Sequence);
+        }
+
+        private void HandleErrorWhileConnecting()
+        {
+            if (_rx.Error.Code == ErrorCode.UnsupportedVersion)
+            {
+                _listener.OnSessionDown(SessionDownReason.VersionMismatch, _rx.Error.Message);
+                _nextHelloMs = _nowMs + _settings.PeerTimeoutMs;
+            }
+        }
+
+        private void Established(ulong peerBootId, bool restarted, uint peerSequence)
+        {
+            _state = SessionState.Up;
+            _peerBootId = peerBootId;
+            _lastPeerBootId = peerBootId;
+            _haveLastReceived = true;
+            _lastReceivedSequence = peerSequence;
+            _lastHeardMs = _nowMs;
+            _lastPingMs = _nowMs;
+            Counters.Established++;
+            if (restarted && _role == Role.Agent)
+            {
+                Counters.PeerRestarts++;
+            }
+
+            _listener.OnSessionUp(peerBootId, restarted, _version);
+        }
+
+        private void GoConnecting(SessionDownReason reason, string detail)
+        {
+            _state = SessionState.Connecting;
+            ClearTracked();
+            _listener.OnSessionDown(reason, detail);
+            if (_role == Role.Agent)
+            {
+                SendHello();
+            }
+        }
+
+        private bool CheckSequence(uint sequence)
+        {
+            if (!_haveLastReceived)
+            {
+                _haveLastReceived = true;
+                _lastReceivedSequence = sequence;
+                return true;
+            }
+
+            int delta = (int)(sequence - _lastReceivedSequence);
+            if (delta == 0)
+            {
+                Counters.Duplicates++;
+                return false;
+            }
+
+            if (delta < 0)
+            {
+                Counters.OutOfOrder++;
+                return true;
+            }
+
+            if (delta > 1)
+            {
+                Counters.Gaps += delta - 1;
+            }
+
+            _lastReceivedSequence = sequence;
+            return true;
+        }
+
+        private void SendHello()
+        {
+            _helloCorrelation = NewCorrelationId();
+            _nextHelloMs = _nowMs + _settings.HelloRetryMs;
+            _control.SetBody(EnvelopeBody.Hello);
+            Hello hello = _control.Hello;
+            hello.Role = Role.Agent;
+            hello.MinVersion = _settings.MinVersion;
+            hello.MaxVersion = _settings.MaxVersion;
+            hello.BootId = _bootId;
+            hello.BoardId = _settings.BoardId;
+            hello.ResetReason = _settings.ResetReason;
+            hello.ConfigHash = _settings.ConfigHash;
+            hello.Capabilities = _settings.Capabilities;
+            hello.SoftwareVersion = _settings.SoftwareVersion;
+            hello.LastPeerBootId = _lastPeerBootId;
+            SendControl(_helloCorrelation);
+        }
+
+        private void RejectNoSession()
+        {
+            Counters.NoSessionRejects++;
+            SendError(ErrorCode.FailedPrecondition, NoSessionMessage, _rx.Sequence);
+        }
+
+        private void SendError(ErrorCode code, string message, uint offendingSequence)
+        {
+            _control.SetBody(EnvelopeBody.Error);
+            _control.Error.Code = code;
+            _control.Error.Message = message.Length > Error.MessageMaxLength ? message.Substring(0, Error.MessageMaxLength) : message;
+            _control.Error.OffendingSequence = offendingSequence;
+            SendControl(0);
+        }
+
+        private void SendControl(uint correlationId)
+        {
+            _control.CorrelationId = correlationId;
+            Transmit(_control);
+        }
+
+        private LinkSendStatus Transmit(Envelope envelope)
+        {
+            envelope.ProtocolVersion = _version == 0 ? _settings.MaxVersion : _version;
+            envelope.Sequence = _nextSequence;
+            int written;
+            CodecStatus status = envelope.Encode(_txBuffer, 0, _txBuffer.Length, out written);
+            if (status != CodecStatus.Ok)
+            {
+                Counters.SendFailures++;
+                return LinkSendStatus.TooLarge;
+            }
+
+            LinkSendStatus sent = _transport.TrySend(_txBuffer, 0, written);
+            if (sent != LinkSendStatus.Ok)
+            {
+                Counters.SendFailures++;
+                return sent;
+            }
+
+            _nextSequence++;
+            if (_nextSequence == 0)
+            {
+                _nextSequence = 1;
+            }
+
+            Counters.Sent++;
+            return LinkSendStatus.Ok;
+        }
+
+        private void ExpireTracked(long nowMs)
+        {
+            for (int i = 0; i < _trackedIds.Length; i++)
+            {
+                if (_trackedIds[i] != 0 && nowMs >= _trackedDeadlines[i])
+                {
+                    uint id = _trackedIds[i];
+                    _trackedIds[i] = 0;
+                    Counters.RequestTimeouts++;
+                    _listener.OnRequestTimeout(id);
+                }
+            }
+        }
+
+        private void ClearTracked()
+        {
+            for (int i = 0; i < _trackedIds.Length; i++)
+            {
+                _trackedIds[i] = 0;
+            }
+        }
+    }
+}

@@ -1,0 +1,401 @@
+using System;
+using System.Collections.Generic;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+using Stratos.Island.Codec;
+using Stratos.Island.Codec.Link;
+using Stratos.Island.Link.Session;
+
+namespace Stratos.Island.Link.Tests;
+
+/// <summary>
+/// The session layer between an agent and an island session joined by an in-memory message pipe,
+/// under simulated time. The pipe can hold messages back (a silent peer) and the tests can swap in a
+/// new session object with a new boot id (a restarted process).
+/// </summary>
+[TestClass]
+public sealed class SessionTests
+{
+    private long _now = 1_000;
+
+    private sealed class Pipe : IMessageTransport
+    {
+        public readonly Queue<byte[]> Queue = new();
+        public bool Full;
+        public bool Blackhole;
+
+        public LinkSendStatus TrySend(byte[] buffer, int offset, int count)
+        {
+            if (Full)
+            {
+                return LinkSendStatus.NoTxBuffer;
+            }
+
+            if (!Blackhole)
+            {
+                Queue.Enqueue(buffer.AsSpan(offset, count).ToArray());
+            }
+
+            return LinkSendStatus.Ok;
+        }
+    }
+
+    private sealed class Recorder : ISessionListener
+    {
+        public readonly List<string> Log = new();
+        public readonly List<EnvelopeBody> Bodies = new();
+        public readonly List<uint> Sequences = new();
+        public readonly List<uint> TimedOut = new();
+
+        public void OnSessionUp(ulong peerBootId, bool peerRestarted, uint version) => Log.Add($"up {peerBootId:x} restarted={peerRestarted} v{version}");
+
+        public void OnSessionDown(SessionDownReason reason, string detail) => Log.Add($"down {reason}");
+
+        public void OnEnvelope(Envelope envelope)
+        {
+            Bodies.Add(envelope.BodyCase);
+            Sequences.Add(envelope.Sequence);
+        }
+
+        public void OnRequestTimeout(uint correlationId) => TimedOut.Add(correlationId);
+    }
+
+    private Pipe _toIsland = new();
+    private Pipe _toAgent = new();
+    private Recorder _agentEvents = new();
+    private Recorder _islandEvents = new();
+    private LinkSession _agent = null!;
+    private LinkSession _island = null!;
+
+    [TestInitialize]
+    public void Create()
+    {
+        _agent = NewAgent(0xA1);
+        _island = NewIsland(0x15, new SessionSettings { BoardId = "virtual", SupervisionCycleMs = 10, VmCount = 2 });
+    }
+
+    private LinkSession NewAgent(ulong boot, SessionSettings? settings = null)
+    {
+        _agentEvents = new Recorder();
+        return new LinkSession(Role.Agent, boot, settings ?? new SessionSettings(), _toIsland, _agentEvents);
+    }
+
+    private LinkSession NewIsland(ulong boot, SessionSettings? settings = null)
+    {
+        _islandEvents = new Recorder();
+        return new LinkSession(Role.Island, boot, settings ?? new SessionSettings(), _toAgent, _islandEvents);
+    }
+
+    /// <summary>Delivers queued messages both ways and polls both sides, advancing time by stepMs each round.</summary>
+    private void Run(int totalMs, int stepMs = 5)
+    {
+        for (int t = 0; t <= totalMs; t += stepMs)
+        {
+            Deliver();
+            _agent.Poll(_now);
+            _island.Poll(_now);
+            Deliver();
+            _now += stepMs;
+        }
+    }
+
+    private void Deliver()
+    {
+        for (int guard = 0; guard < 1000 && (_toIsland.Queue.Count > 0 || _toAgent.Queue.Count > 0); guard++)
+        {
+            if (_toIsland.Queue.TryDequeue(out var m))
+            {
+                _island.OnMessage(m, 0, m.Length, _now);
+            }
+
+            if (_toAgent.Queue.TryDequeue(out var n))
+            {
+                _agent.OnMessage(n, 0, n.Length, _now);
+            }
+        }
+    }
+
+    private void Connect()
+    {
+        _island.TransportUp(_now);
+        _agent.TransportUp(_now);
+        Run(20);
+        Assert.AreEqual(SessionState.Up, _agent.State);
+        Assert.AreEqual(SessionState.Up, _island.State);
+    }
+
+    private static byte[] Encode(Envelope e)
+    {
+        var buffer = new byte[496];
+        Assert.AreEqual(CodecStatus.Ok, e.Encode(buffer, 0, buffer.Length, out int n));
+        return buffer.AsSpan(0, n).ToArray();
+    }
+
+    private LinkSendStatus SendAlive(LinkSession from, uint entity)
+    {
+        from.Outgoing.SetBody(EnvelopeBody.AliveIndication);
+        from.Outgoing.AliveIndication.EntityId = entity;
+        from.Outgoing.AliveIndication.Count = 1;
+        return from.Send(from.Outgoing);
+    }
+
+    [TestMethod]
+    public void Hello_and_HelloAck_bring_both_sides_up_with_each_others_boot_ids()
+    {
+        Connect();
+        Assert.AreEqual(0x15UL, _agent.PeerBootId);
+        Assert.AreEqual(0xA1UL, _island.PeerBootId);
+        CollectionAssert.AreEqual(new[] { "up 15 restarted=False v1" }, _agentEvents.Log);
+        CollectionAssert.AreEqual(new[] { "up a1 restarted=False v1" }, _islandEvents.Log);
+    }
+
+    [TestMethod]
+    public void The_highest_common_version_is_chosen()
+    {
+        _agent = NewAgent(0xA1, new SessionSettings { MinVersion = 1, MaxVersion = 3 });
+        _island = NewIsland(0x15, new SessionSettings { MinVersion = 1, MaxVersion = 2 });
+        Connect();
+        Assert.AreEqual(2u, _agent.Version);
+        Assert.AreEqual(2u, _island.Version);
+    }
+
+    [TestMethod]
+    public void No_common_version_is_refused_and_retried_slowly()
+    {
+        _agent = NewAgent(0xA1, new SessionSettings { MinVersion = 2, MaxVersion = 3 });
+        _island = NewIsland(0x15, new SessionSettings { MinVersion = 1, MaxVersion = 1 });
+        _island.TransportUp(_now);
+        _agent.TransportUp(_now);
+        Run(500);
+        Assert.AreEqual(SessionState.Connecting, _agent.State);
+        Assert.AreEqual(SessionState.Connecting, _island.State);
+        Assert.IsTrue(_agentEvents.Log.Count is >= 1 and <= 2, string.Join(", ", _agentEvents.Log));
+        Assert.IsTrue(_agentEvents.Log.TrueForAll(l => l == "down VersionMismatch"));
+    }
+
+    [TestMethod]
+    public void Keepalives_keep_an_idle_session_up()
+    {
+        Connect();
+        Run(5_000, 10);
+        Assert.AreEqual(SessionState.Up, _agent.State);
+        Assert.AreEqual(0, _agent.Counters.KeepaliveTimeouts);
+        Assert.AreEqual(0, _island.Counters.KeepaliveTimeouts);
+        Assert.IsGreaterThanOrEqualTo(45L, _agent.Counters.Sent, "about one ping per 100 ms");
+    }
+
+    [TestMethod]
+    public void A_silent_island_is_detected_and_the_session_comes_back_when_it_speaks_again()
+    {
+        Connect();
+        _toAgent.Blackhole = true;
+        Run(1_200);
+        Assert.AreEqual(SessionState.Connecting, _agent.State);
+        CollectionAssert.Contains(_agentEvents.Log, "down KeepaliveTimeout");
+        _toAgent.Blackhole = false;
+        Run(100);
+        Assert.AreEqual(SessionState.Up, _agent.State);
+        Assert.AreEqual("up 15 restarted=False v1", _agentEvents.Log[^1]);
+    }
+
+    [TestMethod]
+    public void An_island_restart_unseen_by_the_transport_is_detected_through_no_session_and_reported()
+    {
+        Connect();
+        _island = NewIsland(0x16);
+        _island.TransportUp(_now);
+        Assert.AreEqual(LinkSendStatus.Ok, SendAlive(_agent, 1));
+        long before = _now;
+        while (_agentEvents.Log.Count < 3 && _now - before < 1_000)
+        {
+            Run(0, 1);
+        }
+
+        Assert.IsLessThanOrEqualTo(5L, _now - before, "back within one message round trip, far inside the 100 ms goal");
+        Assert.AreEqual(SessionState.Up, _agent.State);
+        CollectionAssert.AreEqual(new[] { "up 15 restarted=False v1", "down NoSessionAtPeer", "up 16 restarted=True v1" }, _agentEvents.Log);
+        Assert.AreEqual(1, _agent.Counters.PeerRestarts);
+        Assert.IsLessThanOrEqualTo(100L, _now - before);
+    }
+
+    [TestMethod]
+    public void An_agent_restart_is_reported_to_the_island_as_down_then_up_restarted()
+    {
+        Connect();
+        _agent = NewAgent(0xA2);
+        _agent.TransportUp(_now);
+        Run(20);
+        Assert.AreEqual(SessionState.Up, _agent.State);
+        CollectionAssert.AreEqual(new[] { "up a1 restarted=False v1", "down PeerRestarted", "up a2 restarted=True v1" }, _islandEvents.Log);
+    }
+
+    [TestMethod]
+    public void Transport_down_and_up_re_establishes_at_once()
+    {
+        Connect();
+        _agent.TransportDown("ring reset");
+        _island.TransportDown("ring reset");
+        Assert.AreEqual(SessionState.Down, _agent.State);
+        _island.TransportUp(_now);
+        _agent.TransportUp(_now);
+        Deliver();
+        Assert.AreEqual(SessionState.Up, _agent.State, "one round trip, no waiting");
+        CollectionAssert.AreEqual(new[] { "up 15 restarted=False v1", "down TransportDown", "up 15 restarted=False v1" }, _agentEvents.Log);
+    }
+
+    [TestMethod]
+    public void Application_messages_before_a_session_are_refused_not_delivered()
+    {
+        _island.TransportUp(_now);
+        var e = new Envelope();
+        e.SetBody(EnvelopeBody.VmRequest);
+        e.Sequence = 1;
+        e.VmRequest.VmId = 1;
+        e.VmRequest.Action = VmAction.Start;
+        var bytes = Encode(e);
+        _island.OnMessage(bytes, 0, bytes.Length, _now);
+        Assert.AreEqual(0, _islandEvents.Bodies.Count);
+        Assert.AreEqual(1, _island.Counters.NoSessionRejects);
+        var reply = new Envelope();
+        var sent = _toAgent.Queue.Dequeue();
+        Assert.AreEqual(CodecStatus.Ok, reply.Decode(sent, 0, sent.Length));
+        Assert.AreEqual(ErrorCode.FailedPrecondition, reply.Error.Code);
+        Assert.AreEqual(LinkSession.NoSessionMessage, reply.Error.Message);
+    }
+
+    [TestMethod]
+    public void Duplicates_are_dropped_out_of_order_delivered_and_gaps_counted()
+    {
+        Connect();
+        var e = new Envelope();
+        e.SetBody(EnvelopeBody.AliveIndication);
+        e.AliveIndication.EntityId = 1;
+        e.AliveIndication.Count = 1;
+        uint start = 100;
+        foreach (uint seq in new uint[] { start, start, start + 3, start + 2, start + 4 })
+        {
+            e.Sequence = seq;
+            var b = Encode(e);
+            _island.OnMessage(b, 0, b.Length, _now);
+        }
+
+        CollectionAssert.AreEqual(new uint[] { start, start + 3, start + 2, start + 4 }, _islandEvents.Sequences);
+        Assert.AreEqual(1, _island.Counters.Duplicates);
+        Assert.AreEqual(1, _island.Counters.OutOfOrder);
+        Assert.AreEqual(start - 2 + 2, _island.Counters.Gaps, "gap from the HelloAck's sequence to 100, and 101..102");
+    }
+
+    [TestMethod]
+    public void Malformed_bytes_are_counted_answered_and_valid_traffic_continues()
+    {
+        Connect();
+        var garbage = new byte[] { 0x0a, 0xff, 0xff };
+        _island.OnMessage(garbage, 0, garbage.Length, _now);
+        Assert.AreEqual(1, _island.Counters.DecodeErrors);
+        Assert.AreEqual(LinkSendStatus.Ok, SendAlive(_agent, 3));
+        Deliver();
+        CollectionAssert.Contains(_islandEvents.Bodies, EnvelopeBody.AliveIndication);
+        Assert.AreEqual(SessionState.Up, _island.State);
+        CollectionAssert.Contains(_agentEvents.Bodies, EnvelopeBody.Error, "the agent hears about the malformed frame");
+    }
+
+    [TestMethod]
+    public void Tracked_requests_time_out_unless_completed_and_a_session_drop_clears_them()
+    {
+        Connect();
+        uint answered = _agent.NewCorrelationId();
+        uint lost = _agent.NewCorrelationId();
+        Assert.IsTrue(_agent.TrackRequest(answered, _now + 200));
+        Assert.IsTrue(_agent.TrackRequest(lost, _now + 200));
+        Assert.IsTrue(_agent.CompleteRequest(answered));
+        Run(300);
+        CollectionAssert.AreEqual(new[] { lost }, _agentEvents.TimedOut);
+        Assert.IsTrue(_agent.TrackRequest(_agent.NewCorrelationId(), _now + 200));
+        _agent.TransportDown("gone");
+        Assert.AreEqual(0, _agent.TrackedRequests);
+    }
+
+    [TestMethod]
+    public void Sends_never_wait_a_full_ring_is_reported_and_counted()
+    {
+        Assert.AreEqual(LinkSendStatus.NotReady, SendAlive(_agent, 1));
+        Connect();
+        _toIsland.Full = true;
+        Assert.AreEqual(LinkSendStatus.NoTxBuffer, SendAlive(_agent, 1));
+        Assert.AreEqual(1, _agent.Counters.SendFailures);
+        _toIsland.Full = false;
+        Assert.AreEqual(LinkSendStatus.Ok, SendAlive(_agent, 1));
+    }
+
+    /// <summary>A one-slot pipe and a counting listener: nothing in the test allocates per message.</summary>
+    private sealed class SlotPipe : IMessageTransport, ISessionListener
+    {
+        public readonly byte[] Slot = new byte[496];
+        public int Length;
+        public int Delivered;
+
+        public LinkSendStatus TrySend(byte[] buffer, int offset, int count)
+        {
+            Array.Copy(buffer, offset, Slot, 0, count);
+            Length = count;
+            return LinkSendStatus.Ok;
+        }
+
+        public void OnSessionUp(ulong peerBootId, bool peerRestarted, uint version) { }
+
+        public void OnSessionDown(SessionDownReason reason, string detail) { }
+
+        public void OnEnvelope(Envelope envelope) => Delivered++;
+
+        public void OnRequestTimeout(uint correlationId) { }
+    }
+
+    [TestMethod]
+    public void Steady_state_traffic_allocates_nothing()
+    {
+        var toIsland = new SlotPipe();
+        var toAgent = new SlotPipe();
+        var agent = new LinkSession(Role.Agent, 1, new SessionSettings(), toIsland, toAgent);
+        var island = new LinkSession(Role.Island, 2, new SessionSettings(), toAgent, toIsland);
+        island.TransportUp(_now);
+        agent.TransportUp(_now);
+        island.OnMessage(toIsland.Slot, 0, toIsland.Length, _now);
+        agent.OnMessage(toAgent.Slot, 0, toAgent.Length, _now);
+        Assert.AreEqual(SessionState.Up, agent.State);
+
+        void Round(int i)
+        {
+            agent.Outgoing.SetBody(i % 2 == 0 ? EnvelopeBody.AliveIndication : EnvelopeBody.Checkpoint);
+            agent.Outgoing.AliveIndication.EntityId = 1;
+            agent.Outgoing.AliveIndication.Count = 1;
+            agent.Outgoing.Checkpoint.EntityId = 1;
+            agent.Outgoing.Checkpoint.CheckpointId = 7;
+            agent.Send(agent.Outgoing);
+            island.OnMessage(toIsland.Slot, 0, toIsland.Length, _now);
+            _now += 10;
+            toIsland.Length = 0;
+            agent.Poll(_now);
+            if (toIsland.Length > 0)
+            {
+                island.OnMessage(toIsland.Slot, 0, toIsland.Length, _now);
+                agent.OnMessage(toAgent.Slot, 0, toAgent.Length, _now);
+            }
+
+            island.Poll(_now);
+        }
+
+        for (int i = 0; i < 1_000; i++)
+        {
+            Round(i);
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 10_000; i++)
+        {
+            Round(i);
+        }
+
+        Assert.AreEqual(0L, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.AreEqual(SessionState.Up, agent.State);
+        Assert.IsGreaterThanOrEqualTo(11_000, toIsland.Delivered);
+    }
+}
