@@ -7,8 +7,10 @@
 //   12  u32 board block length B
 //   16  manifest[M], signature[64] (manifest.sig), config[C], board block[B]
 // Board block: u8 idLength, id bytes (UTF-8), then u32 maxVms, maxCheckpointsPerVm,
-// supervisionCycleMs, expiredSupervisionCycleTolerance, watchdogTimeoutMs, configHash, domainCount,
-// and per domain u32 id, u32 criticality, u8 initialOn, u8 aCluster, u8 nameLength, name bytes.
+// supervisionCycleMs, expiredSupervisionCycleTolerance, watchdogTimeoutMs, configHash; the link:
+// u8 channelNameLength, channel name, u32 shmSize, resourceTable, vring0Da, vring1Da, vringAlign,
+// vringNum, buffersBase, buffersCount, buffersSize; then u32 domainCount and per domain u32 id,
+// u32 scmiId, u32 criticality, u8 initialOn, u8 aCluster, u8 nameLength, name bytes.
 //
 // Steps: read the partition -> BundleVerifier.VerifyFile(manifest, signature, "config.bin", config)
 // -> board block -> IslandLimits + PowerDomainConfig[] -> ConfigurationBuilder.AddEncoded per VM ->
@@ -19,6 +21,7 @@ using Stratos.Island.Codec;
 using Stratos.Island.Firmware.Bundle;
 using Stratos.Island.Firmware.Configuration;
 using Stratos.Island.Firmware.Nano.Native;
+using Stratos.Island.Link;
 
 namespace Stratos.Island.Firmware.Nano
 {
@@ -34,6 +37,10 @@ namespace Stratos.Island.Firmware.Nano
         public string BoardId;
         public uint ConfigHash;
         public int WatchdogTimeoutMs;
+        public string ChannelName;
+        public LinkLayout Layout;
+        public int[] DomainIds;
+        public int[] ScmiIds;
         public string Error;
 
         private byte[] _image;
@@ -115,6 +122,18 @@ namespace Stratos.Island.Firmware.Nano
             limits.ExpiredSupervisionCycleTolerance = ReadInt("expired_supervision_cycle_tolerance");
             WatchdogTimeoutMs = ReadInt("watchdog_timeout_ms");
             ConfigHash = (uint)ReadInt("config_hash");
+            ChannelName = ReadString("link.channel_name");
+            LinkLayout layout = new LinkLayout();
+            layout.SharedMemorySize = ReadInt("link.shared_memory.size");
+            layout.ResourceTableOffset = ReadInt("link.shared_memory.resource_table");
+            layout.VringCount = LinkLayout.RpmsgVringCount;
+            layout.Vring0Address = ReadInt("link.shared_memory.vrings[0].da");
+            layout.Vring1Address = ReadInt("link.shared_memory.vrings[1].da");
+            layout.VringAlign = ReadInt("link.shared_memory.vrings[].align");
+            layout.VringNum = ReadInt("link.shared_memory.vrings[].num");
+            layout.BufferBase = ReadInt("link.shared_memory.buffers.base");
+            layout.BufferCount = ReadInt("link.shared_memory.buffers.count");
+            layout.BufferSize = ReadInt("link.shared_memory.buffers.size");
             int domainCount = ReadInt("power domain count");
             if (Error != null)
             {
@@ -127,12 +146,24 @@ namespace Stratos.Island.Firmware.Nano
                 return;
             }
 
+            string layoutProblem = layout.Validate();
+            if (layoutProblem != null)
+            {
+                Error = "config partition: board block: link layout: " + layoutProblem;
+                return;
+            }
+
+            Layout = layout;
             limits.MaxPowerDomains = domainCount > 16 ? domainCount : 16;
             PowerDomainConfig[] domains = new PowerDomainConfig[domainCount];
+            DomainIds = new int[domainCount];
+            ScmiIds = new int[domainCount];
             for (int i = 0; i < domainCount && Error == null; i++)
             {
                 PowerDomainConfig d = new PowerDomainConfig();
                 d.Id = ReadInt("power domain id");
+                DomainIds[i] = d.Id;
+                ScmiIds[i] = ReadInt("power domain scmi_id");
                 d.Criticality = (Criticality)ReadInt("power domain criticality");
                 d.InitialState = ReadByte("power domain initial_on") != 0 ? PowerState.On : PowerState.Off;
                 d.IsACluster = ReadByte("power domain a_cluster") != 0;

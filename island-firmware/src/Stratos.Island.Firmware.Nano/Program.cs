@@ -24,7 +24,6 @@ namespace Stratos.Island.Firmware.Nano
     public static class Program
     {
         public const string SoftwareVersion = "stratos-island-nano 1.0";
-        public const string ChannelName = "stratos-island";
         public const int DefaultWatchdogTimeoutMs = 500;
         public const int MaxEndpoints = 4;
 
@@ -64,7 +63,7 @@ namespace Stratos.Island.Firmware.Nano
                 return;
             }
 
-            LinkLayout layout = LinkLayout.CreateOpenAmpLinuxReference();
+            LinkLayout layout = partition.Layout;
             if (shm.Size < layout.SharedMemorySize)
             {
                 Fail(safeState, "shared memory: carve-out is " + shm.Size + " bytes, the link layout needs " + layout.SharedMemorySize);
@@ -85,10 +84,10 @@ namespace Stratos.Island.Firmware.Nano
             glue.Session = session;
 
             RpmsgLink link = new RpmsgLink(layout, shm, doorbell, LinkRole.Device, MaxEndpoints, new LinkCounters(), glue, glue);
-            glue.Endpoint = link.CreateEndpoint(ChannelName, RpmsgHeader.AddressAny, glue);
+            glue.Endpoint = link.CreateEndpoint(partition.ChannelName, RpmsgHeader.AddressAny, glue);
 
             long coreStartMs = clock.MonotonicMs;
-            IslandCore core = new IslandCore(partition.Config, clock, flash, new NanoPowerRails(), watchdog, safeState,
+            IslandCore core = new IslandCore(partition.Config, clock, flash, new NanoPowerRails(partition.DomainIds, partition.ScmiIds), watchdog, safeState,
                 new NanoResetControl(), endpoint, resetReason);
             endpoint.Attach(session, core, clock);
             link.Start();

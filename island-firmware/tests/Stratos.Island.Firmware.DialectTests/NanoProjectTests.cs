@@ -2,6 +2,9 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
+using System.Reflection;
+using System.Reflection.Metadata;
+using System.Reflection.PortableExecutable;
 using System.Text.RegularExpressions;
 using System.Xml.Linq;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
@@ -117,6 +120,56 @@ public sealed class NanoProjectTests
         string sln = File.ReadAllText(Path.Combine(RepoLayout.Root, "Stratos.Island.sln"));
         Assert.DoesNotContain(".nfproj", sln);
         Assert.Contains(@"Stratos.Island.Firmware.Nano.Check\Stratos.Island.Firmware.Nano.Check.csproj", sln);
+    }
+
+    [TestMethod]
+    public void Every_native_method_is_an_InternalCall_extern_documented_in_the_README()
+    {
+        string assembly = RepoLayout.OutputOf(
+            Path.Combine(RepoLayout.Root, "island-firmware", "src", "Stratos.Island.Firmware.Nano.Check", "Stratos.Island.Firmware.Nano.Check.csproj"),
+            "Stratos.Island.Firmware.Nano.Check", "netstandard2.0");
+        string readme = File.ReadAllText(Path.Combine(AppDirectory, "README.md"));
+        using var stream = File.OpenRead(assembly);
+        using var pe = new PEReader(stream);
+        MetadataReader md = pe.GetMetadataReader();
+        var problems = new List<string>();
+        int natives = 0;
+        foreach (TypeDefinitionHandle th in md.TypeDefinitions)
+        {
+            TypeDefinition type = md.GetTypeDefinition(th);
+            string ns = md.GetString(type.Namespace);
+            string typeName = md.GetString(type.Name);
+            foreach (MethodDefinitionHandle mh in type.GetMethods())
+            {
+                MethodDefinition method = md.GetMethodDefinition(mh);
+                string name = md.GetString(method.Name);
+                bool internalCall = (method.ImplAttributes & MethodImplAttributes.InternalCall) != 0;
+                bool bodiless = method.RelativeVirtualAddress == 0 && (method.Attributes & MethodAttributes.Abstract) == 0;
+                if (ns != "Stratos.Island.Firmware.Nano.Native")
+                {
+                    if (internalCall || bodiless)
+                    {
+                        problems.Add(ns + "." + typeName + "::" + name + ": native methods belong in Stratos.Island.Firmware.Nano.Native");
+                    }
+                    continue;
+                }
+                if (name == ".cctor" || name == ".ctor")
+                {
+                    continue;
+                }
+                natives++;
+                if (!internalCall || !bodiless || (method.Attributes & MethodAttributes.PinvokeImpl) != 0)
+                {
+                    problems.Add(typeName + "::" + name + ": must be `static extern` with [MethodImpl(MethodImplOptions.InternalCall)]");
+                }
+                if (!readme.Contains("### " + typeName, StringComparison.Ordinal) || !Regex.IsMatch(readme, @"\b" + Regex.Escape(name) + @"\("))
+                {
+                    problems.Add(typeName + "::" + name + ": not described in README.md's HAL contract");
+                }
+            }
+        }
+        Assert.IsGreaterThanOrEqualTo(25, natives);
+        Assert.AreEqual(0, problems.Count, string.Join(Environment.NewLine, problems));
     }
 
     private sealed record CompileItem(string Include, string Exclude);

@@ -231,25 +231,55 @@ namespace Stratos.Island.Firmware.Nano.Hal
         }
     }
 
-    /// <summary>Power domains through SCMI POWER_STATE_SET / STATE_GET.</summary>
+    /// <summary>Power domains through SCMI POWER_STATE_SET / STATE_GET; island domain ids map to
+    /// the board's SCMI domain ids (board.yaml power_domains[].scmi_id).</summary>
     public sealed class NanoPowerRails : IPowerRails
     {
         public const uint ScmiStateOn = 0x00000000;
         public const uint ScmiStateOff = 0x40000000;
+        private readonly int[] _domainIds;
+        private readonly int[] _scmiIds;
+
+        public NanoPowerRails(int[] domainIds, int[] scmiIds)
+        {
+            _domainIds = domainIds;
+            _scmiIds = scmiIds;
+        }
+
+        /// <summary>The SCMI domain of an island domain id, or -1 when the board has no such domain.</summary>
+        public int ScmiDomainOf(int domainId)
+        {
+            for (int i = 0; i < _domainIds.Length; i++)
+            {
+                if (_domainIds[i] == domainId)
+                {
+                    return _scmiIds[i];
+                }
+            }
+
+            return -1;
+        }
 
         public bool SetState(int domainId, PowerState state)
         {
-            if (state != PowerState.On && state != PowerState.Off)
+            int scmi = ScmiDomainOf(domainId);
+            if (scmi < 0 || (state != PowerState.On && state != PowerState.Off))
             {
                 return false;
             }
 
-            return NativePower.StateSet(domainId, state == PowerState.On ? ScmiStateOn : ScmiStateOff) == 0;
+            return NativePower.StateSet(scmi, state == PowerState.On ? ScmiStateOn : ScmiStateOff) == 0;
         }
 
         public PowerState GetState(int domainId)
         {
-            long raw = NativePower.StateGet(domainId);
+            int scmi = ScmiDomainOf(domainId);
+            if (scmi < 0)
+            {
+                return PowerState.Unspecified;
+            }
+
+            long raw = NativePower.StateGet(scmi);
             if (raw < 0)
             {
                 return PowerState.Unspecified;

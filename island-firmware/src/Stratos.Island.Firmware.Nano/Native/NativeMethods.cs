@@ -128,11 +128,11 @@ namespace Stratos.Island.Firmware.Nano.Native
     {
         /// <summary>SCMI POWER_STATE_SET (0x4), synchronous. 0 or -errno (the SCMI status mapped).</summary>
         [MethodImpl(MethodImplOptions.InternalCall)]
-        public static extern int StateSet(int domainId, uint scmiState);
+        public static extern int StateSet(int scmiDomainId, uint scmiState);
 
         /// <summary>SCMI POWER_STATE_GET (0x5): the state in the low 32 bits, or a negative errno.</summary>
         [MethodImpl(MethodImplOptions.InternalCall)]
-        public static extern long StateGet(int domainId);
+        public static extern long StateGet(int scmiDomainId);
 
         /// <summary>Pulses the A-cluster's reset (board.yaml island.a_cluster_reset). 0 or -errno.</summary>
         [MethodImpl(MethodImplOptions.InternalCall)]
