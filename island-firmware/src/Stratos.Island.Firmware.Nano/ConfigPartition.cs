@@ -50,50 +50,98 @@ namespace Stratos.Island.Firmware.Nano
         /// <summary>Reads and verifies the partition; on failure returns an instance with Error set.</summary>
         public static ConfigPartition Load(ISignatureVerifier signatures)
         {
-            ConfigPartition result = new ConfigPartition();
             int size = NativeFlash.PartitionSize(NativeFlash.ConfigPartition);
             if (size < HeaderBytes)
             {
-                result.Error = "config partition: missing or smaller than its 16-byte header (size " + size + ")";
-                return result;
+                return Failed("config partition: missing or smaller than its 16-byte header (size " + size + ")");
             }
 
             byte[] header = new byte[HeaderBytes];
             if (NativeFlash.Read(NativeFlash.ConfigPartition, 0, header, 0, HeaderBytes) != 0)
             {
-                result.Error = "config partition: header read failed at offset 0";
-                return result;
+                return Failed("config partition: header read failed at offset 0");
             }
 
-            result.Parse(header, size, signatures);
+            long total = TotalLength(header, HeaderBytes);
+            if (total < HeaderBytes || total > size)
+            {
+                // Parse reports the exact problem (magic, lengths) from the header alone.
+                return Parse(header, size, signatures);
+            }
+
+            byte[] image = new byte[(int)total];
+            if (NativeFlash.Read(NativeFlash.ConfigPartition, 0, image, 0, (int)total) != 0)
+            {
+                return Failed("config partition: read of " + total + " bytes failed");
+            }
+
+            return Parse(image, size, signatures);
+        }
+
+        /// <summary>Verifies and decodes a partition image (image[0..] as read from flash; partitionSize
+        /// bounds the lengths). Never throws; Error names the field and offset on failure.</summary>
+        public static ConfigPartition Parse(byte[] image, int partitionSize, ISignatureVerifier signatures)
+        {
+            ConfigPartition result = new ConfigPartition();
+            result.ParseImage(image, partitionSize, signatures);
+            if (result.Error != null)
+            {
+                result.Config = null;
+            }
+
+            result._image = null;
             return result;
         }
 
-        private void Parse(byte[] header, int partitionSize, ISignatureVerifier signatures)
+        private static ConfigPartition Failed(string error)
         {
-            if (ReadU32(header, 0) != Magic)
+            ConfigPartition result = new ConfigPartition();
+            result.Error = error;
+            return result;
+        }
+
+        // Header + manifest + signature + config + board block, or -1 when the header is short.
+        private static long TotalLength(byte[] image, int length)
+        {
+            if (length < HeaderBytes)
+            {
+                return -1;
+            }
+
+            return (long)HeaderBytes + ReadU32(image, 4) + BundleVerifier.SignatureBytes + ReadU32(image, 8) + ReadU32(image, 12);
+        }
+
+        private void ParseImage(byte[] image, int partitionSize, ISignatureVerifier signatures)
+        {
+            if (image == null || image.Length < HeaderBytes)
+            {
+                Error = "config partition: shorter than its 16-byte header";
+                return;
+            }
+
+            if (ReadU32(image, 0) != Magic)
             {
                 Error = "config partition: bad magic at offset 0 (not written, or not a Stratos island configuration)";
                 return;
             }
 
-            uint manifestLength = ReadU32(header, 4);
-            uint configLength = ReadU32(header, 8);
-            uint boardLength = ReadU32(header, 12);
-            long total = (long)HeaderBytes + manifestLength + BundleVerifier.SignatureBytes + configLength + boardLength;
+            uint manifestLength = ReadU32(image, 4);
+            uint configLength = ReadU32(image, 8);
+            uint boardLength = ReadU32(image, 12);
+            long total = TotalLength(image, image.Length);
             if (total > partitionSize)
             {
                 Error = "config partition: lengths at offset 4..15 add up to " + total + " bytes, the partition holds " + partitionSize;
                 return;
             }
 
-            _image = new byte[(int)total];
-            if (NativeFlash.Read(NativeFlash.ConfigPartition, 0, _image, 0, (int)total) != 0)
+            if (total > image.Length)
             {
-                Error = "config partition: read of " + total + " bytes failed";
+                Error = "config partition: lengths at offset 4..15 add up to " + total + " bytes, only " + image.Length + " were read";
                 return;
             }
 
+            _image = image;
             int manifestOffset = HeaderBytes;
             int signatureOffset = manifestOffset + (int)manifestLength;
             int configOffset = signatureOffset + BundleVerifier.SignatureBytes;
@@ -143,6 +191,17 @@ namespace Stratos.Island.Firmware.Nano
             if (domainCount < 0 || domainCount > 256)
             {
                 Error = "config partition: board block: power domain count " + domainCount + " out of range 0..256";
+                return;
+            }
+
+            // Ranges from docs/boards.md, checked before anything is sized from them.
+            Range("island.max_vms", limits.MaxVms, 1, 255);
+            Range("island.max_checkpoints_per_vm", limits.MaxCheckpointsPerVm, 1, IslandLimits.MaxCheckpointIdLimit);
+            Range("island.supervision_cycle_ms", limits.SupervisionCyclePeriodMs, 1, 60000);
+            Range("island.expired_supervision_cycle_tolerance", limits.ExpiredSupervisionCycleTolerance, 0, 1000000);
+            Range("island.hardware_watchdog.timeout_ms", WatchdogTimeoutMs, 1, 3600000);
+            if (Error != null)
+            {
                 return;
             }
 
@@ -217,8 +276,14 @@ namespace Stratos.Island.Firmware.Nano
             {
                 Definitions[i] = builder.EncodedAt(i);
             }
+        }
 
-            _image = null;
+        private void Range(string field, int value, int min, int max)
+        {
+            if (Error == null && (value < min || value > max))
+            {
+                Error = "config partition: board block: " + field + " is " + value + ", must be " + min + ".." + max;
+            }
         }
 
         private static uint ReadU32(byte[] b, int offset)
