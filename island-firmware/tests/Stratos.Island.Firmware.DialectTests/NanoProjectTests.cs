@@ -144,7 +144,9 @@ public sealed class NanoProjectTests
                 MethodDefinition method = md.GetMethodDefinition(mh);
                 string name = md.GetString(method.Name);
                 bool internalCall = (method.ImplAttributes & MethodImplAttributes.InternalCall) != 0;
-                bool bodiless = method.RelativeVirtualAddress == 0 && (method.Attributes & MethodAttributes.Abstract) == 0;
+                // Abstract (interface) and runtime-implemented (delegate) methods have no body either.
+                bool bodiless = method.RelativeVirtualAddress == 0 && (method.Attributes & MethodAttributes.Abstract) == 0
+                    && (method.ImplAttributes & MethodImplAttributes.Runtime) == 0;
                 if (ns != "Stratos.Island.Firmware.Nano.Native")
                 {
                     if (internalCall || bodiless)
