@@ -1,0 +1,560 @@
+using System;
+using System.Collections.Generic;
+using System.ComponentModel;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using System.Text.Json;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace Stratos.Island.Agent.Vmm;
+
+/// <summary>
+/// One QEMU process running one VM.
+/// <para>
+/// States (ObservedVmState, link.proto):
+///   Starting -> Running          QEMU launched paused (-S), QMP negotiated, serial connected, `cont` done
+///   Starting -> StartFailed      exec failed, QEMU exited early, or QMP/serial not ready in time
+///   Running <-> Paused           PauseAsync/ResumeAsync (QMP stop/cont) or STOP/RESUME events
+///   Running  -> Crashed          GUEST_PANICKED; without -no-reboot a guest RESET is reported as
+///                                Crashed and then Running again (QEMU rebooted the guest)
+///   any      -> Exited           QEMU exited on its own: SHUTDOWN event (guest poweroff, quit from
+///                                elsewhere) or isa-debug-exit (status (code &lt;&lt; 1) | 1)
+///   any      -> Crashed          SHUTDOWN reason guest-reset under -no-reboot (triple fault), a
+///                                guest panic before exit, or QEMU killed by a signal it did not get from us
+///   any      -> NotRunning       StopAsync / KillAsync by the agent
+/// The last three are terminal; then the runtime directory is gone and <see cref="Ended"/> completes.
+/// QEMU starts with -S so the serial socket is connected before the guest prints its first byte
+/// (a chardev socket server drops output while no client is connected).
+/// </para>
+/// </summary>
+public sealed class QemuVm : IAsyncDisposable
+{
+    /// <summary>How long the exit monitor waits for QMP to deliver QEMU's last events after the process is gone.</summary>
+    private const int FinalEventsGraceMs = 500;
+    /// <summary>Exit statuses 129..192 without a SHUTDOWN event are read as death by signal (128 + signo).</summary>
+    private const int SignalExitBase = 128;
+    private const int MaxSignal = 64;
+
+    private readonly QemuBackend _backend;
+    private readonly string _binary;
+    private readonly bool _useKvm;
+    private readonly object _stateLock = new();
+    private readonly Queue<string> _outputTail = new();
+    private readonly TaskCompletionSource<VmObservation> _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Process? _process;
+    private Task? _monitor;
+    private ObservedVmState _state = ObservedVmState.NotRunning;
+    private volatile string? _agentEnding;        // set when StopAsync/KillAsync is ending the VM
+    private volatile string? _shutdownReason;     // SHUTDOWN event reason
+    private volatile string? _panicLine;          // the guest's PANIC line on the serial console
+    private volatile string? _panicEvent;         // GUEST_PANICKED (pvpanic) with QEMU's action
+    private volatile bool _launched;
+
+    internal QemuVm(QemuBackend backend, VmSpec spec, string binary, bool useKvm, string runtimeDirectory)
+    {
+        _backend = backend;
+        Spec = spec;
+        _binary = binary;
+        _useKvm = useKvm;
+        RuntimeDirectory = runtimeDirectory;
+        QmpSocketPath = Path.Combine(runtimeDirectory, QemuBackend.QmpSocketName);
+        SerialSocketPath = Path.Combine(runtimeDirectory, QemuBackend.SerialSocketName);
+        PidFilePath = Path.Combine(runtimeDirectory, QemuBackend.PidFileName);
+    }
+
+    public VmSpec Spec { get; }
+    public string Name => Spec.Name;
+    public string RuntimeDirectory { get; }
+    public string QmpSocketPath { get; }
+    public string SerialSocketPath { get; }
+    public string PidFilePath { get; }
+    /// <summary>True when this VM runs under KVM, false under TCG.</summary>
+    public bool UsesKvm => _useKvm;
+    /// <summary>QEMU's pid (0 before launch).</summary>
+    public int Pid { get; private set; }
+    /// <summary>The full QEMU argument list used.</summary>
+    public IReadOnlyList<string> Arguments { get; private set; } = Array.Empty<string>();
+    /// <summary>The QMP connection (null before launch).</summary>
+    public QmpClient? Qmp { get; private set; }
+    /// <summary>The guest serial console (null before launch).</summary>
+    public GuestSerialReader? Serial { get; private set; }
+
+    /// <summary>Raised for every state change, in order; handlers must not block.</summary>
+    public event Action<VmObservation>? StateChanged;
+    /// <summary>Raised for every QMP event (after the state machine has seen it).</summary>
+    public event Action<QmpEvent>? QmpEventReceived;
+
+    public ObservedVmState State
+    {
+        get
+        {
+            lock (_stateLock)
+                return _state;
+        }
+    }
+
+    /// <summary>Completes with the terminal observation (Exited, Crashed, NotRunning, StartFailed).</summary>
+    public Task<VmObservation> Ended => _ended.Task;
+
+    /// <summary>The last lines QEMU printed on stderr/stdout.</summary>
+    public string OutputTail
+    {
+        get
+        {
+            lock (_outputTail)
+                return string.Join(" | ", _outputTail);
+        }
+    }
+
+    internal static string QmpArgument(string qmpSocketPath) => $"unix:{qmpSocketPath},server=on,wait=off";
+
+    internal List<string> BuildArguments()
+    {
+        var args = new List<string>
+        {
+            "-name", $"guest={Spec.Name},process=qemu-{Spec.Name}",
+            "-machine", $"{Spec.Machine},accel={(_useKvm ? "kvm" : "tcg")}",
+        };
+        string? cpu = Spec.CpuModel ?? (_useKvm ? _backend.Options.KvmCpuModel : null);
+        if (cpu is not null)
+            args.AddRange(["-cpu", cpu]);
+        args.AddRange([
+            "-m", Spec.MemoryMib.ToString(CultureInfo.InvariantCulture),
+            "-smp", Spec.Vcpus.ToString(CultureInfo.InvariantCulture),
+            "-nodefaults", "-no-user-config", "-nographic",
+            "-S",
+            "-qmp", QmpArgument(QmpSocketPath),
+            "-chardev", $"socket,id=serial0,path={SerialSocketPath},server=on,wait=off",
+            "-serial", "chardev:serial0",
+            "-kernel", Spec.Kernel,
+        ]);
+        if (!string.IsNullOrEmpty(Spec.Cmdline))
+            args.AddRange(["-append", Spec.Cmdline]);
+        if (!string.IsNullOrEmpty(Spec.Disk))
+        {
+            // microvm has no PCI by default: the disk goes on virtio-mmio.
+            args.AddRange(["-drive", $"id=disk0,file={Spec.Disk},format=raw,if=none"]);
+            args.AddRange(["-device", Spec.Machine == "microvm" ? "virtio-blk-device,drive=disk0" : "virtio-blk-pci,drive=disk0"]);
+        }
+        if (Spec.NoReboot)
+            args.Add("-no-reboot");
+        args.AddRange(Spec.ExtraArgs);
+        return args;
+    }
+
+    internal async Task LaunchAsync(CancellationToken cancellationToken)
+    {
+        SetState(ObservedVmState.Starting, "launching QEMU", null);
+        var args = BuildArguments();
+        Arguments = args;
+        var startInfo = new ProcessStartInfo(_binary)
+        {
+            UseShellExecute = false,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (string a in args)
+            startInfo.ArgumentList.Add(a);
+
+        var process = new Process { StartInfo = startInfo };
+        try
+        {
+            process.Start();
+        }
+        catch (Win32Exception e)
+        {
+            process.Dispose();
+            string message = $"VM '{Name}': cannot execute '{_binary}': {e.Message}";
+            Fail(message);
+            throw new VmmException(VmmErrorKind.StartFailed, message, e);
+        }
+        _process = process;
+        Pid = process.Id;
+        File.WriteAllText(PidFilePath, Pid.ToString(CultureInfo.InvariantCulture) + "\n");
+        process.ErrorDataReceived += (_, e) => KeepOutput(e.Data);
+        process.OutputDataReceived += (_, e) => KeepOutput(e.Data);
+        process.BeginErrorReadLine();
+        process.BeginOutputReadLine();
+        process.StandardInput.Close();
+        Task processExit = process.WaitForExitAsync(CancellationToken.None);
+
+        var options = _backend.Options;
+        try
+        {
+            using var exitCancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            _ = processExit.ContinueWith(_ =>
+            {
+                try
+                {
+                    exitCancel.Cancel();
+                }
+                catch (ObjectDisposedException)
+                {
+                    // Start-up already finished; the exit monitor handles this exit.
+                }
+            }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            var readyBy = Stopwatch.StartNew();
+            Qmp = await QmpClient.ConnectAsync(QmpSocketPath, options.QmpReadyTimeout, exitCancel.Token).ConfigureAwait(false);
+            Qmp.EventReceived += OnQmpEvent;
+            TimeSpan left = options.QmpReadyTimeout - readyBy.Elapsed;
+            Serial = await GuestSerialReader.ConnectAsync(SerialSocketPath, left > TimeSpan.Zero ? left : TimeSpan.FromMilliseconds(1), exitCancel.Token).ConfigureAwait(false);
+            Serial.Panic += reason => _panicLine = $"PANIC {reason}";
+            JsonElement status = await Qmp.ExecuteAsync("query-status", null, options.CommandTimeout, exitCancel.Token).ConfigureAwait(false);
+            string runState = status.GetProperty("status").GetString() ?? "";
+            if (runState != "prelaunch" && runState != "paused")
+                throw new VmmException(VmmErrorKind.StartFailed, $"VM '{Name}': QEMU is in state '{runState}' before cont, expected prelaunch");
+            await Qmp.ExecuteAsync("cont", null, options.CommandTimeout, exitCancel.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is VmmException or QmpCommandException or OperationCanceledException or IOException or System.Net.Sockets.SocketException)
+        {
+            bool exitedOnItsOwn = processExit.IsCompleted;   // before AbortLaunchAsync kills it
+            await AbortLaunchAsync().ConfigureAwait(false);
+            string why = exitedOnItsOwn
+                ? $"QEMU exited with status {process.ExitCode} during start-up"
+                : cancellationToken.IsCancellationRequested ? "start cancelled" : e.Message;
+            string message = $"VM '{Name}': QEMU did not become ready: {why}; QEMU output: {Tail()}";
+            Fail(message);
+            process.Dispose();
+            _process = null;
+            if (e is OperationCanceledException && cancellationToken.IsCancellationRequested)
+                throw new OperationCanceledException(message, e, cancellationToken);
+            throw new VmmException(e is VmmException { Kind: VmmErrorKind.Timeout } && !exitedOnItsOwn ? VmmErrorKind.Timeout : VmmErrorKind.StartFailed, message, e);
+        }
+        _launched = true;
+        SetState(ObservedVmState.Running, $"QEMU pid {Pid} running ({(_useKvm ? "KVM" : "TCG")})", null);
+        _monitor = MonitorExitAsync(processExit);
+    }
+
+    private string Tail()
+    {
+        string tail = OutputTail;
+        return tail.Length == 0 ? "(none)" : tail;
+    }
+
+    private void KeepOutput(string? line)
+    {
+        if (line is null)
+            return;
+        lock (_outputTail)
+        {
+            _outputTail.Enqueue(line);
+            while (_outputTail.Count > _backend.Options.OutputTailLines)
+                _outputTail.Dequeue();
+        }
+    }
+
+    private async Task AbortLaunchAsync()
+    {
+        if (_process is not null)
+        {
+            try
+            {
+                _process.Kill();
+            }
+            catch (InvalidOperationException)
+            {
+            }
+            await WaitForExitAsync(_backend.Options.KillTimeout).ConfigureAwait(false);
+        }
+        await ReleaseAsync().ConfigureAwait(false);
+    }
+
+    private void Fail(string message)
+    {
+        SetState(ObservedVmState.StartFailed, message, _process is { HasExited: true } p ? p.ExitCode : null);
+        if (_process is null)
+            QemuBackend.TryDeleteDirectory(RuntimeDirectory); // exec failed: nothing but the empty folder we made
+        else
+            DeleteRuntimeDirectoryIfOurs();
+        _backend.Forget(this);
+        _ended.TrySetResult(new VmObservation(Name, ObservedVmState.StartFailed, message, null, DateTimeOffset.UtcNow));
+    }
+
+    /// <summary>Watches the process: classifies its exit, releases the sockets, removes the runtime directory.</summary>
+    private async Task MonitorExitAsync(Task processExit)
+    {
+        await processExit.ConfigureAwait(false);
+        if (Qmp is not null)
+            await Task.WhenAny(Qmp.Closed, Task.Delay(FinalEventsGraceMs)).ConfigureAwait(false);
+        int code = _process!.ExitCode;
+        (ObservedVmState state, string detail, int status) = ClassifyExit(code);
+        await ReleaseAsync().ConfigureAwait(false);
+        DeleteRuntimeDirectoryIfOurs();
+        _backend.Forget(this);
+        SetState(state, detail, status);
+        _ended.TrySetResult(new VmObservation(Name, state, detail, status, DateTimeOffset.UtcNow));
+    }
+
+    /// <summary>
+    /// Removes the runtime directory unless it already belongs to another QEMU: a successor's stale
+    /// cleanup may have removed it and a new VM of the same name recreated it meanwhile.
+    /// </summary>
+    private void DeleteRuntimeDirectoryIfOurs()
+    {
+        if (QemuBackend.ReadPidFile(RuntimeDirectory) == Pid)
+            QemuBackend.TryDeleteDirectory(RuntimeDirectory);
+    }
+
+    private (ObservedVmState, string, int) ClassifyExit(int code)
+    {
+        if (_agentEnding is { } ending)
+            return (ObservedVmState.NotRunning, $"{ending}; QEMU exit status {code}", code);
+        switch (_shutdownReason)
+        {
+            case "guest-reset":
+                return (ObservedVmState.Crashed, $"guest reset itself (triple fault) under -no-reboot{PanicSuffix()}; QEMU exit status {code}", code);
+            case "guest-panic":
+                return (ObservedVmState.Crashed, $"{_panicEvent ?? "guest panicked"}{PanicSuffix()}; QEMU exit status {code}", code);
+            case { } reason:
+                return (ObservedVmState.Exited, $"QEMU shut down ({reason}); exit status {code}", code);
+        }
+        if (code > SignalExitBase && code <= SignalExitBase + MaxSignal)
+            return (ObservedVmState.Crashed, $"QEMU died from signal {code - SignalExitBase}{PanicSuffix()}", -(code - SignalExitBase));
+        if (_panicLine is not null || _panicEvent is not null)
+            return (ObservedVmState.Crashed, $"{_panicEvent ?? "guest printed " + _panicLine}; QEMU exit status {code}", code);
+        return (ObservedVmState.Exited, $"QEMU exited with status {code}", code);
+    }
+
+    private string PanicSuffix() => _panicLine is { } line ? $" after the guest printed {line}" : "";
+
+    private void OnQmpEvent(QmpEvent e)
+    {
+        switch (e.Name)
+        {
+            case "SHUTDOWN":
+                _shutdownReason = e.DataString("reason") ?? "unknown";
+                break;
+            case "GUEST_PANICKED":
+                string action = e.DataString("action") ?? "unknown";
+                _panicEvent = $"guest panicked via pvpanic (QEMU action {action})";
+                // With action pause QEMU stays up with the vCPUs frozen: report it now. Otherwise
+                // (poweroff, reset) the SHUTDOWN/exit or RESET that follows reports it.
+                if (action == "pause" && _agentEnding is null)
+                    SetState(ObservedVmState.Crashed, $"{_panicEvent}{PanicSuffix()}", null);
+                break;
+            case "RESET":
+                if (_launched && _agentEnding is null && e.DataBool("guest") == true)
+                {
+                    string reason = e.DataString("reason") ?? "unknown";
+                    SetState(ObservedVmState.Crashed, $"guest reset ({reason}){PanicSuffix()}", null);
+                    _panicLine = null;
+                    _panicEvent = null;
+                    SetState(ObservedVmState.Running, "QEMU rebooted the guest after its reset", null);
+                }
+                break;
+            case "STOP":
+                if (_launched && _agentEnding is null && _shutdownReason is null && State == ObservedVmState.Running)
+                    SetState(ObservedVmState.Paused, "vCPUs stopped (STOP event)", null);
+                break;
+            case "RESUME":
+                if (_launched && _agentEnding is null && State == ObservedVmState.Paused)
+                    SetState(ObservedVmState.Running, "vCPUs resumed (RESUME event)", null);
+                break;
+        }
+        QmpEventReceived?.Invoke(e);
+    }
+
+    private void SetState(ObservedVmState state, string detail, int? exitStatus)
+    {
+        VmObservation observation;
+        lock (_stateLock)
+        {
+            if (_state == state && state is ObservedVmState.Running or ObservedVmState.Paused)
+                return;
+            if (_ended.Task.IsCompleted)
+                return;
+            _state = state;
+            observation = new VmObservation(Name, state, detail, exitStatus, DateTimeOffset.UtcNow);
+        }
+        StateChanged?.Invoke(observation);
+    }
+
+    private QmpClient RequireQmp(string operation)
+    {
+        var qmp = Qmp;
+        if (qmp is null || _ended.Task.IsCompleted || qmp.IsClosed)
+            throw new VmmException(VmmErrorKind.InvalidState, $"VM '{Name}': cannot {operation} while {State}");
+        return qmp;
+    }
+
+    /// <summary>Pauses the vCPUs (QMP stop).</summary>
+    public async Task PauseAsync(CancellationToken cancellationToken = default)
+    {
+        await RequireQmp("pause").ExecuteAsync("stop", null, _backend.Options.CommandTimeout, cancellationToken).ConfigureAwait(false);
+        SetState(ObservedVmState.Paused, "paused by the agent", null);
+    }
+
+    /// <summary>Resumes the vCPUs (QMP cont).</summary>
+    public async Task ResumeAsync(CancellationToken cancellationToken = default)
+    {
+        await RequireQmp("resume").ExecuteAsync("cont", null, _backend.Options.CommandTimeout, cancellationToken).ConfigureAwait(false);
+        SetState(ObservedVmState.Running, "resumed by the agent", null);
+    }
+
+    /// <summary>Resets the machine (QMP system_reset); the guest boots again.</summary>
+    public async Task ResetAsync(CancellationToken cancellationToken = default)
+    {
+        await RequireQmp("reset").ExecuteAsync("system_reset", null, _backend.Options.CommandTimeout, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Asks QEMU for its run state (QMP query-status) and maps it to an observed state.</summary>
+    public async Task<(ObservedVmState State, string QemuStatus)> QueryStatusAsync(CancellationToken cancellationToken = default)
+    {
+        JsonElement reply = await RequireQmp("query status").ExecuteAsync("query-status", null, _backend.Options.CommandTimeout, cancellationToken).ConfigureAwait(false);
+        string status = reply.TryGetProperty("status", out var s) ? s.GetString() ?? "" : "";
+        ObservedVmState state = status switch
+        {
+            "running" => ObservedVmState.Running,
+            "prelaunch" or "inmigrate" => ObservedVmState.Starting,
+            "guest-panicked" or "internal-error" or "io-error" => ObservedVmState.Crashed,
+            "shutdown" => ObservedVmState.Exited,
+            _ => ObservedVmState.Paused, // paused, suspended, debug, watchdog, restore-vm, save-vm, ...
+        };
+        return (state, status);
+    }
+
+    /// <summary>
+    /// Graceful stop: system_powerdown, then quit after the grace period, then SIGKILL after
+    /// QuitTimeout. Returns the terminal observation (NotRunning); the runtime directory is gone.
+    /// </summary>
+    public async Task<VmObservation> StopAsync(TimeSpan? gracePeriod = null, CancellationToken cancellationToken = default)
+    {
+        if (_ended.Task.IsCompleted)
+            return await _ended.Task.ConfigureAwait(false);
+        var options = _backend.Options;
+        _agentEnding ??= "stopped by the agent";
+        var qmp = Qmp;
+        if (qmp is not null && !qmp.IsClosed)
+        {
+            if (await TryCommandAsync(qmp, "system_powerdown", cancellationToken).ConfigureAwait(false)
+                && await WaitForExitAsync(gracePeriod ?? options.StopGracePeriod).ConfigureAwait(false))
+                return await _ended.Task.ConfigureAwait(false);
+            _agentEnding = "stopped by the agent (guest ignored powerdown; quit)";
+            if (await TryCommandAsync(qmp, "quit", cancellationToken).ConfigureAwait(false)
+                && await WaitForExitAsync(options.QuitTimeout).ConfigureAwait(false))
+                return await _ended.Task.ConfigureAwait(false);
+        }
+        _agentEnding = "stopped by the agent (QEMU ignored quit; SIGKILL)";
+        return await KillCoreAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>SIGKILL now. Returns the terminal observation (NotRunning).</summary>
+    public Task<VmObservation> KillAsync(CancellationToken cancellationToken = default)
+    {
+        if (_ended.Task.IsCompleted)
+            return _ended.Task;
+        _agentEnding ??= "killed by the agent (SIGKILL)";
+        return KillCoreAsync(cancellationToken);
+    }
+
+    private async Task<VmObservation> KillCoreAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            _process?.Kill();
+        }
+        catch (InvalidOperationException)
+        {
+            // Already exited.
+        }
+        if (!await WaitForExitAsync(_backend.Options.KillTimeout).ConfigureAwait(false))
+            throw new VmmException(VmmErrorKind.Timeout, $"VM '{Name}': QEMU pid {Pid} still alive {_backend.Options.KillTimeout.TotalMilliseconds:0} ms after SIGKILL");
+        return await _ended.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<bool> TryCommandAsync(QmpClient qmp, string command, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await qmp.ExecuteAsync(command, null, _backend.Options.CommandTimeout, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (VmmException e) when (e.Kind == VmmErrorKind.ConnectionClosed)
+        {
+            return true; // QEMU is exiting: the connection closed before the reply
+        }
+        catch (Exception e) when (e is VmmException or QmpCommandException)
+        {
+            return false;
+        }
+    }
+
+    private async Task<bool> WaitForExitAsync(TimeSpan timeout)
+    {
+        if (_process is null)
+            return true;
+        try
+        {
+            await _process.WaitForExitAsync(CancellationToken.None).WaitAsync(timeout).ConfigureAwait(false);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Waits until the VM reaches a state (or has already), failing after the timeout.</summary>
+    public async Task<VmObservation> WaitForStateAsync(ObservedVmState state, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        var reached = new TaskCompletionSource<VmObservation>(TaskCreationOptions.RunContinuationsAsynchronously);
+        void Handler(VmObservation o)
+        {
+            if (o.State == state)
+                reached.TrySetResult(o);
+        }
+        StateChanged += Handler;
+        try
+        {
+            lock (_stateLock)
+            {
+                if (_state == state)
+                    reached.TrySetResult(new VmObservation(Name, state, "already in this state", null, DateTimeOffset.UtcNow));
+            }
+            if (_ended.Task.IsCompleted && _ended.Task.Result.State == state)
+                return _ended.Task.Result;
+            try
+            {
+                return await reached.Task.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                throw new VmmException(VmmErrorKind.Timeout, $"VM '{Name}': not {state} within {timeout.TotalMilliseconds:0} ms (now {State})");
+            }
+        }
+        finally
+        {
+            StateChanged -= Handler;
+        }
+    }
+
+    private async Task ReleaseAsync()
+    {
+        if (Serial is not null)
+            await Serial.DisposeAsync().ConfigureAwait(false);
+        if (Qmp is not null)
+            await Qmp.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Kills QEMU if it still runs and releases everything.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_process is not null && !_ended.Task.IsCompleted)
+        {
+            try
+            {
+                await KillAsync().ConfigureAwait(false);
+            }
+            catch (VmmException)
+            {
+                // Reported by KillAsync's message to callers who wait; dispose must not throw.
+            }
+        }
+        if (_monitor is not null)
+            await _monitor.ConfigureAwait(false);
+        _process?.Dispose();
+    }
+}
