@@ -69,6 +69,8 @@ public static class Program
             EventCommands.CreateLog(),
             StatusCommands.CreateStatus(),
             StatusCommands.CreateBoard(),
+            VirtualBoardCommands.CreateUp(),
+            VirtualBoardCommands.CreateDown(),
             CompletionCommand.Create(),
         };
         root.Options.Add(CliContext.SocketOption);
