@@ -42,6 +42,7 @@ public sealed class DirectiveExecutor : IAsyncDisposable
     private readonly ConcurrentDictionary<uint, SemaphoreSlim> _gates = new();
     private readonly ConcurrentDictionary<uint, QemuVm> _running = new();
     private readonly ConcurrentDictionary<uint, int> _inDirective = new();
+    private readonly ConcurrentDictionary<uint, int> _pendingPerVm = new();
     private readonly CancellationTokenSource _stop = new();
     private int _busy;
 
@@ -68,6 +69,7 @@ public sealed class DirectiveExecutor : IAsyncDisposable
     public Task HandleAsync(VmDirective directive)
     {
         Interlocked.Increment(ref _busy);
+        _pendingPerVm.AddOrUpdate(directive.VmId, 1, (_, n) => n + 1);
         return Task.Run(async () =>
         {
             try
@@ -76,6 +78,7 @@ public sealed class DirectiveExecutor : IAsyncDisposable
             }
             finally
             {
+                _pendingPerVm.AddOrUpdate(directive.VmId, 0, (_, n) => n - 1);
                 Interlocked.Decrement(ref _busy);
             }
         });
@@ -84,11 +87,17 @@ public sealed class DirectiveExecutor : IAsyncDisposable
     /// <summary>
     /// Re-synchronisation: one report per known VM with its real state (RUNNING / PAUSED for VMs with
     /// QEMU, NOT_RUNNING for the others), directive id 0, so the island reconciles with directives.
+    /// VMs with a directive under way are skipped: that directive's report is the truth.
     /// </summary>
     public void ReportAll(IEnumerable<uint> vmIds)
     {
         foreach (uint id in vmIds.Union(_running.Keys).Distinct())
         {
+            if (_pendingPerVm.TryGetValue(id, out int pending) && pending > 0)
+            {
+                continue; // a directive is executing or queued: its own report tells the island
+            }
+
             if (_running.TryGetValue(id, out QemuVm? vm))
             {
                 ProtoObserved state = vm.State == VmmObserved.Paused ? ProtoObserved.Paused : ProtoObserved.Running;
