@@ -114,7 +114,7 @@ public static class VirtualBoardCommands
             return ExitCodes.Ok;
         }
 
-        ListVmsResponse? vms = await WaitForVmsAsync(context, layout, token);
+        ListVmsResponse? vms = await WaitForVmsAsync(layout, token);
         if (vms is null)
         {
             context.Error.WriteLine($"island: the virtual board did not come up within {UpTimeout.TotalSeconds:0} s; see {layout.SimLog} and {layout.AgentLog}");
@@ -124,23 +124,43 @@ public static class VirtualBoardCommands
         foreach (Vm vm in vms.Vms)
         {
             context.Out.WriteLine($"VM {vm.Name,-12} {Output.Names.Of(vm.State),-10} pid {vm.Pid}");
+            if (vm.State != VmState.Running && IsAutostart(layout, vm.Name))
+            {
+                context.Out.WriteLine($"   autostart VM '{vm.Name}' is not running; 'island events' shows why");
+            }
         }
 
         context.Out.WriteLine("next: 'island vm list', 'island events --follow', 'island status'; stop with 'island down'");
         return ExitCodes.Ok;
     }
 
-    private static async Task<ListVmsResponse?> WaitForVmsAsync(CliContext context, Layout layout, CancellationToken token)
+    /// <summary>
+    /// Waits for the link and for every autostart VM to be Running; settles earlier when the VMs'
+    /// states stop changing for SettleTime after the first one runs (an autostart VM the island
+    /// refused, e.g. because its power domain is off, is then shown as it is).
+    /// </summary>
+    private static async Task<ListVmsResponse?> WaitForVmsAsync(Layout layout, CancellationToken token)
     {
         using var client = GrpcClient.ForUnixSocket(layout.AgentSocket);
         long deadline = Environment.TickCount64 + (long)UpTimeout.TotalMilliseconds;
+        string lastStates = string.Empty;
+        long lastChange = Environment.TickCount64;
         while (Environment.TickCount64 < deadline)
         {
             try
             {
                 ListVmsResponse vms = await client.UnaryAsync(AgentMethods.ListVms, new ListVmsRequest(), ListVmsResponse.Parser, TimeSpan.FromSeconds(2), token);
-                if (vms.Vms.Count > 0 && vms.Vms.All(v => v.State is VmState.Running or VmState.Stopped or VmState.Defined) && vms.Vms.Any(v => v.State == VmState.Running)
-                    && vms.Vms.Where(v => v.State != VmState.Running).All(v => !IsAutostart(layout, v.Name)))
+                string states = string.Join(",", vms.Vms.Select(v => v.Name + "=" + v.State));
+                if (states != lastStates)
+                {
+                    lastStates = states;
+                    lastChange = Environment.TickCount64;
+                }
+
+                bool allAutostartRunning = vms.Vms.Where(v => IsAutostart(layout, v.Name)).All(v => v.State == VmState.Running);
+                bool settled = vms.Vms.Any(v => v.State == VmState.Running) && Environment.TickCount64 - lastChange >= SettleTimeMs
+                    && vms.Vms.All(v => v.State is not (VmState.Starting or VmState.Stopping or VmState.Pausing));
+                if (vms.Vms.Count > 0 && (allAutostartRunning || settled))
                 {
                     return vms;
                 }
@@ -155,6 +175,9 @@ public static class VirtualBoardCommands
 
         return null;
     }
+
+    /// <summary>How long the VM states must stay unchanged for `up` to stop waiting early.</summary>
+    public const int SettleTimeMs = 3000;
 
     private static bool IsAutostart(Layout layout, string vm)
     {
