@@ -66,11 +66,15 @@ public sealed class AgentRuntime : IAsyncDisposable
         Executor = new DirectiveExecutor(Backend, Cache, new VmSpecFactory(options.GuestKernelDirectory, options.ExtraQemuArgs), Relay, sink, loggers.CreateLogger("directives"));
         var gateway = new IslandGateway(Link);
         Island = new IslandService(gateway, options.Board.Id, options.AgentVersion) { SupervisionCycleMs = options.Board.Island.SupervisionCycleMs };
+        var events = new EventService(gateway, Cache, Events);
+        Feed = new EventFeed(Events, async (from, token) => (await events.ReadLogAsync(from, 0, token).ConfigureAwait(false)).Events
+            .Select(e => new Event { Sequence = e.Sequence, TimestampUs = e.TimestampUs, BootCount = e.BootCount, Type = e.Type, SubjectId = e.SubjectId, Value = e.Value, Detail = e.Detail }).ToList(),
+            loggers.CreateLogger("events"));
         Registry = new GrpcServiceRegistry(loggers.CreateLogger("grpc"));
         VmApi.Register(Registry, new VmService(gateway, Cache));
         SupervisionApi.Register(Registry, new SupervisionService(gateway, Cache));
         PowerApi.Register(Registry, new PowerService(gateway, Cache));
-        EventApi.Register(Registry, new EventService(gateway, Cache, Events));
+        EventApi.Register(Registry, events);
         IslandApi.Register(Registry, Island);
         BoardApi.Register(Registry, new BoardService(options.BoardsDirectory));
     }
@@ -83,6 +87,7 @@ public sealed class AgentRuntime : IAsyncDisposable
     public HeartbeatRelay Relay { get; }
     public DirectiveExecutor Executor { get; }
     public IslandService Island { get; }
+    public EventFeed Feed { get; }
     public GrpcServiceRegistry Registry { get; }
 
     /// <summary>QEMUs of a previous run found (and killed) at start.</summary>
@@ -121,10 +126,14 @@ public sealed class AgentRuntime : IAsyncDisposable
         Link.VmStatusReceived += Cache.ApplyVmStatus;
         Link.SupervisionStatusReceived += Cache.ApplySupervision;
         Link.PowerStatusReceived += Cache.ApplyPower;
-        Link.EventReceived += Events.Publish;
+        Link.EventReceived += Feed.OnEvent;
         Link.BlobReceived += OnBlob;
         Link.DirectiveReceived += d => _ = Executor.HandleAsync(d);
-        Link.SessionUp += session => _ = Task.Run(ResynchroniseAsync);
+        Link.SessionUp += session =>
+        {
+            Feed.OnSessionUp();
+            _ = Task.Run(ResynchroniseAsync);
+        };
         Link.Start();
 
         string? socketDir = Path.GetDirectoryName(Options.SocketPath);
@@ -250,6 +259,7 @@ public sealed class AgentRuntime : IAsyncDisposable
         }
 
         await Executor.DisposeAsync().ConfigureAwait(false);
+        await Feed.DisposeAsync().ConfigureAwait(false);
         await Link.DisposeAsync().ConfigureAwait(false);
     }
 }

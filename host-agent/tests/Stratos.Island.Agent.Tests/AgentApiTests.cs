@@ -169,4 +169,32 @@ public sealed class AgentApiTests
         Assert.IsTrue(boards.Boards.Any(b => b.Id == "virtual"));
         Assert.AreEqual(GrpcStatusCode.NotFound, missing.Status);
     }
+    [TestMethod]
+    public async Task Watch_events_fills_a_gap_in_the_live_sequence_from_the_log()
+    {
+        await using Rig rig = await Rig.StartAsync();
+        await rig.WaitUpAsync();
+        using var cancel = new System.Threading.CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var seen = new System.Collections.Generic.List<uint>();
+        Task watch = Task.Run(async () =>
+        {
+            await foreach (WatchEventsResponse e in rig.Client.ServerStreamingAsync(AgentMethods.WatchEvents, new WatchEventsRequest(), WatchEventsResponse.Parser, null, cancel.Token))
+            {
+                seen.Add(e.Event.Sequence);
+                if (e.Event.Sequence == 5)
+                {
+                    return;
+                }
+            }
+        });
+        await rig.Island.WaitForAsync(() => rig.Agent.Events.SubscriberCount == 1, "the watcher subscribed");
+
+        rig.Island.Send(new LinkEnvelope { Event = new Protocol.Link.V1.Event { Sequence = 1, Type = EventType.VmState, SubjectId = 1, Detail = "one" } });
+        await rig.Island.WaitForAsync(() => rig.Agent.Feed.LastSequence == 1, "event 1 published");
+        rig.Island.Send(new LinkEnvelope { Event = new Protocol.Link.V1.Event { Sequence = 5, Type = EventType.VmState, SubjectId = 1, Detail = "five" } });
+        await watch.WaitAsync(TimeSpan.FromSeconds(10));
+
+        CollectionAssert.AreEqual(new uint[] { 1, 2, 3, 4, 5 }, seen);
+        Assert.IsTrue(rig.Island.Received.Any(m => m.LogRead is { FromSequence: 2 }), "the gap was read from the log");
+    }
 }

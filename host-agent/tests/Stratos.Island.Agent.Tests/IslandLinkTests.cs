@@ -154,7 +154,11 @@ public sealed class IslandLinkTests
             SharedMemoryChannel.Factory(System.IO.Path.Combine(dir.Path, "no-shm"), System.IO.Path.Combine(dir.Path, "no-kick"), "stratos-island", LinkLayout.CreateOpenAmpLinuxReference()),
             NullLogger.Instance);
         link.Start();
-        await Task.Delay(300);
+        long deadline = Environment.TickCount64 + 5000;
+        while (!link.DownReason.StartsWith("cannot open", StringComparison.Ordinal) && Environment.TickCount64 < deadline)
+        {
+            await Task.Delay(20);
+        }
 
         var error = await Assert.ThrowsExactlyAsync<AgentException>(() => link.RequestAsync(new Envelope { StatusRequest = new StatusRequest() }, ReplyShape.RequestResult));
 

@@ -100,7 +100,7 @@ public sealed class IslandLink : IAsyncDisposable, ISessionListener, ILinkChanne
     private int _reconnects;
     private int _state;
     private long _nextAliveMs;
-    private string _lastDownReason = "not connected yet";
+    private string _lastDownReason = "opening the link to the island";
     private string _lastOpenError = string.Empty;
     private volatile IslandSessionInfo? _info;
 
