@@ -186,7 +186,7 @@ static void calibrate_tsc(void)
 #define IDT_ENTRIES 256
 #define KERNEL_CODE_SELECTOR 0x08
 #define TICK_CALIBRATION_MS 10u
-#define TICK_PROBE_MS 50u
+#define TICK_PROBE_MS 500u    /* returns after 2 ticks; the bound only matters on a starved host */
 #define PIC_MASTER_DATA 0x21
 #define PIC_SLAVE_DATA 0xa1
 

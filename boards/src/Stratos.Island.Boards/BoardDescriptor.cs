@@ -26,7 +26,11 @@ public enum DomainCriticality
     AsilD,
 }
 
-public sealed record HardwareWatchdogSpec(uint TimeoutMs);
+public sealed record HardwareWatchdogSpec(uint TimeoutMs)
+{
+    /// <summary>Real boards: the watchdog peripheral the island owns (wwdg1, wdog3, rti8, ...).</summary>
+    public string? Device { get; init; }
+}
 
 public sealed record EventLogSpec(uint FlashOffset, uint FlashBytes, uint PageBytes);
 
@@ -55,6 +59,15 @@ public sealed record BufferPoolSpec(uint Base, uint Count, uint Size);
 
 public sealed record SharedMemorySpec(string Path, uint Size, uint ResourceTable, IReadOnlyList<VringSpec> Vrings, BufferPoolSpec Buffers)
 {
+    /// <summary>Real boards: physical address of offset 0 of the shared window (null on the virtual board's shared file).</summary>
+    public ulong? PhysBase { get; init; }
+
+    /// <summary>Real boards: the resource table is the firmware image's .resource_table section, not part of the window.</summary>
+    public bool ResourceTableInImage { get; init; }
+
+    /// <summary>Physical address of a window offset (the offset itself on the virtual board).</summary>
+    public ulong Physical(ulong offset) => (PhysBase ?? 0) + offset;
+
     /// <summary>Resource table bytes: header with one offset, one vdev entry, one fw_rsc_vdev_vring per vring (FACTS.md).</summary>
     public uint ResourceTableBytes => (uint)(16 + 4 + 28 + (20 * Vrings.Count));
 }
@@ -71,7 +84,66 @@ public sealed record LinkSpec(
     SerialSpec? Serial,
     RpmsgCharSpec? RpmsgChar);
 
-public sealed record RemoteprocSpec(string Name);
+/// <summary>The island's remoteproc instance on the A side (Linux drivers/remoteproc).</summary>
+public sealed record RemoteprocSpec(string Name)
+{
+    /// <summary>Linux driver (stm32_rproc, imx_rproc, k3_m4_rproc, ...); informational.</summary>
+    public string? Driver { get; init; }
+
+    /// <summary>Default firmware file name under the firmware directory.</summary>
+    public string? FirmwareName { get; init; }
+}
+
+/// <summary>What a reserved physical region is used for.</summary>
+public enum CarveoutUse
+{
+    /// <summary>The island's code and data (remoteproc loads the image here).</summary>
+    IslandImage,
+    /// <summary>The resource table (remoteproc reads it; rsc-table carve-out on NXP).</summary>
+    ResourceTable,
+    Vring0,
+    Vring1,
+    /// <summary>The rpmsg buffer pool (shared-dma-pool).</summary>
+    Buffers,
+    /// <summary>One region holding vrings and buffers, as TI's dma-memory regions do.</summary>
+    Ipc,
+}
+
+/// <summary>A bank of physical RAM a carve-out may lie in.</summary>
+public sealed record MemoryBankSpec(string Name, ulong Base, ulong Size)
+{
+    public ulong End => Base + Size;
+}
+
+/// <summary>A reserved-memory region: the node name in both devicetree fragments, physical base and size.</summary>
+public sealed record CarveoutSpec(string Name, ulong Base, ulong Size, CarveoutUse Use)
+{
+    public ulong End => Base + Size;
+}
+
+public sealed record MemoryMapSpec(IReadOnlyList<MemoryBankSpec> Banks, IReadOnlyList<CarveoutSpec> Carveouts)
+{
+    public CarveoutSpec? FindUse(CarveoutUse use)
+    {
+        foreach (CarveoutSpec c in Carveouts)
+        {
+            if (c.Use == use)
+            {
+                return c;
+            }
+        }
+        return null;
+    }
+}
+
+/// <summary>The inter-processor doorbell: kind (ipcc, mu, mailbox, ipi, socket) and the A-side device name.</summary>
+public sealed record DoorbellSpec(string Kind, string Device, IReadOnlyList<string> Channels);
+
+/// <summary>OpenOCD flashing: config files (-f, in order) and the load address of a raw image.</summary>
+public sealed record OpenOcdSpec(IReadOnlyList<string> Configs, ulong LoadAddress);
+
+/// <summary>nanoFramework's nanoff: the target name (--target) and the image address (--address).</summary>
+public sealed record NanoffSpec(string Target, ulong Address);
 
 public sealed record PowerDomainSpec(uint Id, string Name, uint ScmiId, DomainCriticality Criticality, bool InitialOn, bool ACluster);
 
@@ -91,6 +163,25 @@ public sealed record BoardDescriptor(
     IReadOnlyList<string> Flashing,
     string SourcePath)
 {
+    /// <summary>Core type of the A side (cortex-a7, cortex-a53, ...).</summary>
+    public string? ApplicationCore { get; init; }
+
+    /// <summary>Real boards: physical RAM banks and reserved-memory carve-outs.</summary>
+    public MemoryMapSpec? Memory { get; init; }
+
+    public DoorbellSpec? Doorbell { get; init; }
+
+    public OpenOcdSpec? OpenOcd { get; init; }
+
+    public NanoffSpec? Nanoff { get; init; }
+
+    /// <summary>Directory holding board.yaml and the devicetree fragments.</summary>
+    public string Directory => System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(SourcePath)) ?? ".";
+
+    /// <summary>Largest island image: the island-image carve-out when there is one, else island flash before the event log.</summary>
+    public ulong ImageBudgetBytes => Memory?.FindUse(CarveoutUse.IslandImage)?.Size
+        ?? Math.Max(Island.EventLog.FlashOffset, (ulong)Island.FlashBytes - Island.EventLog.FlashOffset - Island.EventLog.FlashBytes);
+
     /// <summary>The power domain with this name, or null.</summary>
     public PowerDomainSpec? FindDomain(string name)
     {

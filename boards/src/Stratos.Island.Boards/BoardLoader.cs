@@ -15,7 +15,7 @@ using YamlDotNet.RepresentationModel;
 
 namespace Stratos.Island.Boards;
 
-public static class BoardLoader
+public static partial class BoardLoader
 {
     public const string DescriptorFileName = "board.yaml";
 
@@ -111,13 +111,25 @@ public static class BoardLoader
         if (remoteprocFields != null)
         {
             string? rpName = remoteprocFields.String("name");
+            string? driver = remoteprocFields.String("driver", required: false);
+            string? firmwareName = remoteprocFields.String("firmware", required: false);
             remoteprocFields.Finish();
-            remoteproc = rpName == null ? null : new RemoteprocSpec(rpName);
+            remoteproc = rpName == null ? null : new RemoteprocSpec(rpName) { Driver = driver, FirmwareName = firmwareName };
         }
         List<PowerDomainSpec> domains = ParseDomains(root);
         SafeStateSpec? safeState = ParseSafeState(root.Mapping("safe_state"), domains);
         IReadOnlyList<string> flashing = root.Strings("flashing", required: false);
+        string? applicationCore = root.String("application_core", required: false);
+        MemoryMapSpec? memory = ParseMemory(root.Mapping("memory", required: false));
+        DoorbellSpec? doorbell = ParseDoorbell(root.Mapping("doorbell", required: false));
+        OpenOcdSpec? openOcd = ParseOpenOcd(root.Mapping("openocd", required: false));
+        NanoffSpec? nanoff = ParseNanoff(root.Mapping("nanoff", required: false));
         root.Finish();
+        CheckFlashing(root, flashing, remoteproc, openOcd, nanoff);
+        if (link?.SharedMemory != null)
+        {
+            CheckLinkPlacement(root, link.SharedMemory, memory);
+        }
         if (id != null && !IsSlug(id))
         {
             errors.Add("id", "'" + id + "' must be lowercase letters, digits and '-'");
@@ -126,7 +138,14 @@ public static class BoardLoader
         {
             return null;
         }
-        return new BoardDescriptor(id, name, soc, (uint)cores.Value, island, link, remoteproc, domains, safeState, flashing, path);
+        return new BoardDescriptor(id, name, soc, (uint)cores.Value, island, link, remoteproc, domains, safeState, flashing, path)
+        {
+            ApplicationCore = applicationCore,
+            Memory = memory,
+            Doorbell = doorbell,
+            OpenOcd = openOcd,
+            Nanoff = nanoff,
+        };
     }
 
     private static IslandSpec? ParseIsland(YamlFields? f)
@@ -145,6 +164,7 @@ public static class BoardLoader
         ulong? tolerance = f.Unsigned("expired_supervision_cycle_tolerance");
         YamlFields? wdg = f.Mapping("hardware_watchdog");
         ulong? wdgTimeout = wdg?.Unsigned("timeout_ms");
+        string? wdgDevice = wdg?.String("device", required: false);
         wdg?.Finish();
         YamlFields? log = f.Mapping("event_log");
         ulong? logOffset = log?.Unsigned("flash_offset");
@@ -177,7 +197,7 @@ public static class BoardLoader
             return null;
         }
         return new IslandSpec(core, (uint)clock, (uint)ram, (uint)flash, (uint)maxVms, (uint)maxCheckpoints, (uint)cycle, (uint)tolerance,
-            new HardwareWatchdogSpec((uint)wdgTimeout), new EventLogSpec((uint)logOffset, (uint)logBytes, (uint)logPage));
+            new HardwareWatchdogSpec((uint)wdgTimeout) { Device = wdgDevice }, new EventLogSpec((uint)logOffset, (uint)logBytes, (uint)logPage));
     }
 
     private static LinkSpec? ParseLink(YamlFields? f)
@@ -256,7 +276,12 @@ public static class BoardLoader
     {
         string path = f.String("path", required: false) ?? "/dev/shm/stratos-island";
         ulong size = f.Unsigned("size", required: false) ?? 0x80000;
-        ulong table = f.Unsigned("resource_table", required: false) ?? 0;
+        ulong? physBase = f.Unsigned("phys_base", required: false, max: ulong.MaxValue);
+        ulong? tableField = f.Unsigned("resource_table", required: false);
+        // On a real board the resource table may be the image's .resource_table section (ST, TI, Xilinx
+        // layouts): then it is not part of the shared window. The virtual file always has it at 0.
+        bool tableInImage = physBase != null && tableField == null;
+        ulong table = tableField ?? 0;
         var vrings = new List<(VringSpec Spec, string Path)>();
         IReadOnlyList<YamlFields> vringFields = f.Mappings("vrings");
         foreach (YamlFields v in vringFields)
@@ -304,13 +329,18 @@ public static class BoardLoader
         {
             return null;
         }
-        var spec = new SharedMemorySpec(path, (uint)size, (uint)table, vrings.Select(v => v.Spec).ToList(), new BufferPoolSpec((uint)bufBase, (uint)bufCount, (uint)bufSize));
+        var spec = new SharedMemorySpec(path, (uint)size, (uint)table, vrings.Select(v => v.Spec).ToList(), new BufferPoolSpec((uint)bufBase, (uint)bufCount, (uint)bufSize))
+        {
+            PhysBase = physBase,
+            ResourceTableInImage = tableInImage,
+        };
 
         // Regions: [start, end) in the shared memory, checked for fit and overlap.
-        var regions = new List<(string Path, ulong Start, ulong End)>
+        var regions = new List<(string Path, ulong Start, ulong End)>();
+        if (!tableInImage)
         {
-            (f.Child("resource_table"), table, table + spec.ResourceTableBytes),
-        };
+            regions.Add((f.Child("resource_table"), table, table + spec.ResourceTableBytes));
+        }
         regions.AddRange(vrings.Select(v => (v.Path, (ulong)v.Spec.Da, v.Spec.Da + v.Spec.SizeBytes)));
         regions.Add((b.Path, bufBase.Value, bufBase.Value + (bufCount.Value * bufSize.Value)));
         foreach ((string regionPath, ulong start, ulong end) in regions)

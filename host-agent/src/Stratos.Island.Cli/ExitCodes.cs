@@ -19,7 +19,7 @@ public static class ExitCodes
     /// <summary>The agent could not be reached (not running, wrong socket, link to the island down).</summary>
     public const int Unavailable = 3;
 
-    /// <summary>The named VM, power domain or board does not exist.</summary>
+    /// <summary>The named VM, power domain, board, remoteproc, debug probe or tool does not exist.</summary>
     public const int NotFound = 4;
 
     /// <summary>The island refused the request (state, policy, dependencies, quarantine, budget).</summary>
@@ -27,6 +27,9 @@ public static class ExitCodes
 
     /// <summary>The call did not finish before its deadline (--timeout).</summary>
     public const int Timeout = 6;
+
+    /// <summary>Validation failed: a board descriptor or fragment, a bundle's signature or digest, an image too large.</summary>
+    public const int Invalid = 7;
 
     /// <summary>Interrupted by Ctrl-C.</summary>
     public const int Interrupted = 130;

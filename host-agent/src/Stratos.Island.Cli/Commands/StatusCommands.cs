@@ -8,18 +8,10 @@ using static Stratos.Island.Cli.Commands.CommandBuilder;
 
 namespace Stratos.Island.Cli.Commands;
 
-/// <summary>`island status` and `island board list|show`.</summary>
+/// <summary>`island status` (board commands are local: BoardCommands).</summary>
 public static class StatusCommands
 {
     public static Command CreateStatus() => Verb("status", "Island, link and agent at a glance", StatusAsync);
-
-    public static Command CreateBoard()
-    {
-        var id = NameArgument("Board id");
-        return Noun("board", "Board descriptors known to the agent",
-            Verb("list", "List boards", ListBoardsAsync),
-            Verb("show", "Show one board's descriptor", (c, p, t) => ShowBoardAsync(c, p.GetValue(id)!, t), id));
-    }
 
     private static async Task<int> StatusAsync(CliContext c, ParseResult p, CancellationToken t)
     {
@@ -46,51 +38,6 @@ public static class StatusCommands
         table.Add("messages", $"{info.MessagesSent} sent, {info.MessagesReceived} received, {info.LinkErrors} errors");
         table.Add("reconnects", info.Reconnects);
         table.Write(c.Out, c.Colour);
-        return ExitCodes.Ok;
-    }
-
-    private static async Task<int> ListBoardsAsync(CliContext c, ParseResult p, CancellationToken t)
-    {
-        var r = await c.CallAsync(AgentMethods.ListBoards, new ListBoardsRequest(), ListBoardsResponse.Parser, t);
-        if (c.Format == OutputFormat.Json)
-        {
-            c.WriteJson(r);
-            return ExitCodes.Ok;
-        }
-
-        var table = new Table("ID", "NAME", "SOC", "ISLAND", "A-SIDE");
-        foreach (var b in r.Boards)
-        {
-            if (c.Quiet)
-            {
-                c.Out.WriteLine(b.Id);
-            }
-            else
-            {
-                table.Add(b.Id, b.Name, b.Soc, b.IslandCore, b.ApplicationCores);
-            }
-        }
-
-        if (!c.Quiet)
-        {
-            table.Write(c.Out, c.Colour);
-        }
-
-        return ExitCodes.Ok;
-    }
-
-    private static async Task<int> ShowBoardAsync(CliContext c, string id, CancellationToken t)
-    {
-        var r = await c.CallAsync(AgentMethods.GetBoard, new GetBoardRequest { Id = id }, GetBoardResponse.Parser, t);
-        if (c.Format == OutputFormat.Json)
-        {
-            c.WriteJson(r);
-        }
-        else
-        {
-            c.Out.Write(r.DescriptorYaml);
-        }
-
         return ExitCodes.Ok;
     }
 }

@@ -1,0 +1,232 @@
+using System;
+using System.Collections.Generic;
+using System.Formats.Tar;
+using System.IO;
+using System.Linq;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+using Stratos.Island.Boards.Flashing;
+using Stratos.Island.Firmware.Bundle;
+
+namespace Stratos.Island.Boards.Tests;
+
+[TestClass]
+public sealed class FirmwareBundleTests
+{
+    private static readonly DateTimeOffset Created = new(2026, 11, 21, 21, 30, 0, TimeSpan.Zero);
+    private string _dir = null!;
+    private ECDsa _key = null!;
+    private BoardDescriptor _board = null!;
+    private string _vms = null!;
+
+    [TestInitialize]
+    public void SetUp()
+    {
+        _dir = Path.Combine(Path.GetTempPath(), "stratos-bundle-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(_dir);
+        _key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        _board = BoardLoader.LoadById(BoardFolder.RepoBoardsDir, "stm32mp157c-dk2");
+        _vms = Path.Combine(BoardFolder.RepoBoardsDir, "virtual", "vms.yaml");
+    }
+
+    [TestCleanup]
+    public void TearDown()
+    {
+        _key.Dispose();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    private string WriteImage(string name, int size)
+    {
+        string path = Path.Combine(_dir, name);
+        var data = new byte[size];
+        new Random(size).NextBytes(data);
+        File.WriteAllBytes(path, data);
+        return path;
+    }
+
+    private string Build(params string[] images)
+    {
+        string output = Path.Combine(_dir, "bundle.tar");
+        FirmwareBundle.Build(_board, images, _vms, _key, output, Created, "1.2.3");
+        return output;
+    }
+
+    private static void RewriteEntry(string bundle, string name, Func<byte[], byte[]> change)
+    {
+        var entries = FirmwareBundle.ReadEntries(bundle);
+        using var stream = File.Create(bundle);
+        using var tar = new TarWriter(stream, TarEntryFormat.Ustar);
+        foreach ((string entryName, byte[] data) in entries)
+        {
+            byte[] content = entryName == name ? change(data) : data;
+            tar.WriteEntry(new UstarTarEntry(TarEntryType.RegularFile, entryName) { DataStream = new MemoryStream(content) });
+        }
+    }
+
+    private static byte[] FlipByte(byte[] data)
+    {
+        byte[] copy = (byte[])data.Clone();
+        copy[copy.Length / 2] ^= 0x01;
+        return copy;
+    }
+
+    [TestMethod]
+    public void Bundle_holds_manifest_signature_descriptor_config_and_images_in_order()
+    {
+        string bundle = Build(WriteImage("island.elf", 3000), WriteImage("island-b.bin", 100));
+        var names = FirmwareBundle.ReadEntries(bundle).Select(e => e.Name).ToList();
+        CollectionAssert.AreEqual(new[] { "manifest.json", "manifest.sig", "board.yaml", "config.bin", "vms.yaml", "island.elf", "island-b.bin" }, names);
+        BundleManifest manifest = FirmwareBundle.Verify(bundle, _key);
+        Assert.AreEqual("stm32mp157c-dk2", manifest.Board);
+        Assert.AreEqual("1.2.3", manifest.ToolVersion);
+        Assert.AreEqual(Created, manifest.CreatedUtc);
+        Assert.AreEqual(IslandConfigLoader.Load(_vms, _board).ConfigHash, manifest.ConfigHash);
+        BundleFile image = manifest.Files.Single(f => f.Name == "island.elf");
+        Assert.AreEqual(3000, image.Size);
+        Assert.AreEqual(Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(Path.Combine(_dir, "island.elf")))), image.Sha256);
+        Assert.AreEqual(64, FirmwareBundle.Extract(bundle, "manifest.sig").Length);
+    }
+
+    [TestMethod]
+    public void Config_is_each_vm_definition_with_a_little_endian_length()
+    {
+        IslandConfig config = IslandConfigLoader.Load(_vms, _board);
+        byte[] encoded = FirmwareBundle.EncodeConfig(config);
+        int offset = 0;
+        foreach (var vm in config.Vms)
+        {
+            int length = BitConverter.ToInt32(encoded, offset);
+            var decoded = Stratos.Island.Protocol.Link.V1.VmDefinition.Parser.ParseFrom(encoded, offset + 4, length);
+            Assert.AreEqual(vm, decoded);
+            offset += 4 + length;
+        }
+        Assert.AreEqual(encoded.Length, offset);
+    }
+
+    [TestMethod]
+    public void Flipping_a_byte_in_any_file_is_detected_and_names_that_file()
+    {
+        string original = Build(WriteImage("island.elf", 3000));
+        foreach (string name in FirmwareBundle.ReadEntries(original).Select(e => e.Name))
+        {
+            string copy = Path.Combine(_dir, "tampered-" + name + ".tar");
+            File.Copy(original, copy);
+            RewriteEntry(copy, name, FlipByte);
+            BundleException error = Assert.ThrowsExactly<BundleException>(() => FirmwareBundle.Verify(copy, _key), name);
+            string expected = name == "manifest.sig" ? "manifest.json: signature mismatch" : name + ": ";
+            StringAssert.Contains(error.Message, copy + ": " + expected, name);
+            Assert.AreEqual(name.StartsWith("manifest", StringComparison.Ordinal) ? BundleFailure.Signature : BundleFailure.Digest, error.Failure, name);
+        }
+    }
+
+    [TestMethod]
+    public void Bundle_signed_with_another_key_fails_the_signature_check()
+    {
+        string bundle = Build(WriteImage("island.elf", 10));
+        using ECDsa other = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        BundleException error = Assert.ThrowsExactly<BundleException>(() => FirmwareBundle.Verify(bundle, other));
+        StringAssert.Contains(error.Message, "manifest.json: signature mismatch");
+    }
+
+    [TestMethod]
+    public void File_not_listed_in_the_manifest_is_rejected()
+    {
+        string bundle = Build(WriteImage("island.elf", 10));
+        var entries = FirmwareBundle.ReadEntries(bundle).ToList();
+        using (var stream = File.Create(bundle))
+        using (var tar = new TarWriter(stream, TarEntryFormat.Ustar))
+        {
+            foreach ((string name, byte[] data) in entries.Append(("extra.bin", new byte[] { 1, 2, 3 })))
+            {
+                tar.WriteEntry(new UstarTarEntry(TarEntryType.RegularFile, name) { DataStream = new MemoryStream(data) });
+            }
+        }
+        BundleException error = Assert.ThrowsExactly<BundleException>(() => FirmwareBundle.Verify(bundle, _key));
+        StringAssert.Contains(error.Message, "extra.bin: not listed in the manifest");
+    }
+
+    [TestMethod]
+    public void Image_larger_than_the_board_budget_is_refused()
+    {
+        BundleException error = Assert.ThrowsExactly<BundleException>(() => Build(WriteImage("island.elf", 0x40001)));
+        Assert.AreEqual(BundleFailure.TooLarge, error.Failure);
+        StringAssert.Contains(error.Message, "too large for board 'stm32mp157c-dk2' (image budget 0x40000 bytes");
+    }
+
+    [TestMethod]
+    public void Something_that_is_not_a_tar_is_not_a_bundle()
+    {
+        string path = Path.Combine(_dir, "junk.tar");
+        File.WriteAllBytes(path, Encoding.ASCII.GetBytes(new string('z', 1500)));
+        BundleException error = Assert.ThrowsExactly<BundleException>(() => FirmwareBundle.Verify(path, _key));
+        StringAssert.Contains(error.Message, "junk.tar: ");
+    }
+
+    [TestMethod]
+    public void Generated_keys_sign_and_verify_and_the_private_key_is_owner_only()
+    {
+        string priv = Path.Combine(_dir, "k.pem");
+        string pub = Path.Combine(_dir, "k.pub.pem");
+        SigningKeys.Generate(priv, pub);
+        Assert.AreEqual(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(priv));
+        using ECDsa signing = SigningKeys.LoadPrivate(priv);
+        using ECDsa verifying = SigningKeys.LoadPublic(pub);
+        string bundle = Path.Combine(_dir, "b.tar");
+        FirmwareBundle.Build(_board, [WriteImage("island.elf", 10)], _vms, signing, bundle, Created, "1");
+        Assert.AreEqual("stm32mp157c-dk2", FirmwareBundle.Verify(bundle, verifying).Board);
+        StringAssert.Contains(Assert.ThrowsExactly<BundleException>(() => SigningKeys.LoadPrivate(pub)).Message, "holds a public key");
+        StringAssert.Contains(Assert.ThrowsExactly<BundleException>(() => SigningKeys.Generate(priv, pub)).Message, "already exists");
+    }
+
+    // The island's own verifier (firmware dialect) on the same bundle.
+
+    private (byte[] Manifest, byte[] Signature, byte[] Config) Parts(string bundle) =>
+        (FirmwareBundle.Extract(bundle, "manifest.json"), FirmwareBundle.Extract(bundle, "manifest.sig"), FirmwareBundle.Extract(bundle, "config.bin"));
+
+    [TestMethod]
+    public void Island_verifier_accepts_the_config_of_a_good_bundle()
+    {
+        var (manifest, signature, config) = Parts(Build(WriteImage("island.elf", 10)));
+        var verifier = new BundleVerifier(new EcdsaSignatureVerifier(_key));
+        Assert.AreEqual(BundleStatus.Ok, verifier.VerifyFile(manifest, manifest.Length, signature, signature.Length, "config.bin", config, 0, config.Length));
+        byte[] image = File.ReadAllBytes(Path.Combine(_dir, "island.elf"));
+        Assert.AreEqual(BundleStatus.Ok, verifier.VerifyFile(manifest, manifest.Length, signature, signature.Length, "island.elf", image, 0, image.Length));
+    }
+
+    [TestMethod]
+    public void Island_verifier_reads_a_manifest_with_escaped_strings_in_other_fields()
+    {
+        string bundle = Path.Combine(_dir, "escaped.tar");
+        FirmwareBundle.Build(_board, [WriteImage("island.elf", 10)], _vms, _key, bundle, Created, "1.0.0+abc \"quoted\"");
+        var (manifest, signature, config) = Parts(bundle);
+        StringAssert.Contains(Encoding.UTF8.GetString(manifest), "\\\"quoted\\\"");
+        var verifier = new BundleVerifier(new EcdsaSignatureVerifier(_key));
+        Assert.AreEqual(BundleStatus.Ok, verifier.VerifyFile(manifest, manifest.Length, signature, 64, "config.bin", config, 0, config.Length));
+    }
+
+    [TestMethod]
+    public void Island_verifier_rejects_each_kind_of_tampering_with_its_status()
+    {
+        var (manifest, signature, config) = Parts(Build(WriteImage("island.elf", 10)));
+        var verifier = new BundleVerifier(new EcdsaSignatureVerifier(_key));
+        Assert.AreEqual(BundleStatus.DigestMismatch, verifier.VerifyFile(manifest, manifest.Length, signature, 64, "config.bin", FlipByte(config), 0, config.Length));
+        Assert.AreEqual(BundleStatus.SizeMismatch, verifier.VerifyFile(manifest, manifest.Length, signature, 64, "config.bin", config, 0, config.Length - 1));
+        Assert.AreEqual(BundleStatus.BadSignature, verifier.VerifyFile(FlipByte(manifest), manifest.Length, signature, 64, "config.bin", config, 0, config.Length));
+        Assert.AreEqual(BundleStatus.BadSignature, verifier.VerifyFile(manifest, manifest.Length, FlipByte(signature), 64, "config.bin", config, 0, config.Length));
+        Assert.AreEqual(BundleStatus.FileNotListed, verifier.VerifyFile(manifest, manifest.Length, signature, 64, "other.bin", config, 0, config.Length));
+    }
+
+    [TestMethod]
+    public void Island_verifier_reports_a_signed_but_malformed_manifest_without_throwing()
+    {
+        var verifier = new BundleVerifier(new EcdsaSignatureVerifier(_key));
+        foreach (string text in new[] { "", "[]", "{\"files\": [ {\"name\": \"config.bin\", \"size\": 3 } ] }", "{\"files\": [ {\"name\": \"config.bin\", \"sha256\": \"zz\"", "{\"files\": {" })
+        {
+            byte[] manifest = Encoding.UTF8.GetBytes(text);
+            byte[] signature = _key.SignData(manifest, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+            Assert.AreEqual(BundleStatus.ManifestMalformed, verifier.VerifyFile(manifest, manifest.Length, signature, 64, "config.bin", [1, 2, 3], 0, 3), text);
+        }
+    }
+}
