@@ -63,11 +63,19 @@ public sealed class ScriptedIsland : IAsyncDisposable, ISessionListener, ILinkEv
     /// <summary>Definitions sent as blobs on StatusRequest(include_definitions).</summary>
     public List<VmDefinition> Definitions { get; } = new();
 
+    /// <summary>When true, an accepted START request is followed by a START directive (as the island does).</summary>
+    public bool DirectOnStart { get; set; }
+
+    private uint _nextDirective = 1000;
+
     /// <summary>When false, requests get no answer at all (time-out tests).</summary>
     public bool Answering { get; set; } = true;
 
     /// <summary>Every application message the agent sent.</summary>
     public ConcurrentQueue<ProtoEnvelope> Received { get; } = new();
+
+    /// <summary>Called on the island thread for every message from the agent (timing probes).</summary>
+    public Action<ProtoEnvelope>? Observer { get; set; }
 
     public int SessionsUp;
 
@@ -139,6 +147,7 @@ public sealed class ScriptedIsland : IAsyncDisposable, ISessionListener, ILinkEv
         envelope.Encode(_encode, 0, _encode.Length, out int written);
         ProtoEnvelope message = ProtoEnvelope.Parser.ParseFrom(_encode, 0, written);
         Received.Enqueue(message);
+        Observer?.Invoke(message);
         if (!Answering)
         {
             return;
@@ -177,6 +186,11 @@ public sealed class ScriptedIsland : IAsyncDisposable, ISessionListener, ILinkEv
                 }
 
                 SendNow(new ProtoEnvelope { CorrelationId = id, RequestResult = refusal ?? new RequestResult { Accepted = true, SubjectId = message.VmRequest.VmId } });
+                if (refusal is null && DirectOnStart && message.VmRequest.Action == VmAction.Start)
+                {
+                    SendNow(new ProtoEnvelope { VmDirective = new VmDirective { DirectiveId = _nextDirective++, VmId = message.VmRequest.VmId, Action = DirectiveAction.Start, TimeoutMs = 10000, Reason = "operator" } });
+                }
+
                 break;
             case ProtoEnvelope.BodyOneofCase.LogRead:
                 uint from = Math.Max(1, message.LogRead.FromSequence);
