@@ -197,4 +197,11 @@ public sealed class AgentApiTests
         CollectionAssert.AreEqual(new uint[] { 1, 2, 3, 4, 5 }, seen);
         Assert.IsTrue(rig.Island.Received.Any(m => m.LogRead is { FromSequence: 2 }), "the gap was read from the log");
     }
+    [TestMethod]
+    public async Task Every_method_of_agent_proto_is_served()
+    {
+        await using Rig rig = await Rig.StartAsync(withIsland: false);
+
+        CollectionAssert.AreEquivalent(AgentMethods.All, rig.Agent.Registry.Methods.ToArray());
+    }
 }
