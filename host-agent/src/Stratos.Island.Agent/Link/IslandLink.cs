@@ -184,7 +184,8 @@ public sealed class IslandLink : IAsyncDisposable, ISessionListener, ILinkChanne
         var pending = new PendingRequest(request, shape, (int)(timeout?.TotalMilliseconds ?? _options.RequestTimeoutMs));
         if (cancellationToken.CanBeCanceled)
         {
-            cancellationToken.Register(() => pending.Completion.TrySetCanceled(cancellationToken));
+            CancellationTokenRegistration registration = cancellationToken.Register(() => pending.Completion.TrySetCanceled(cancellationToken));
+            _ = pending.Completion.Task.ContinueWith(_ => registration.Dispose(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
 
         _requests.Enqueue(pending);
