@@ -36,12 +36,21 @@ public sealed class QemuBackendTests
         // count and a window may be retried. A wrong rate fails every window.
         // The rate change is checked as a ratio of two windows measured back to back: a starved vCPU
         // slows both alike, so the ratio holds where absolute counts do not (nominal 20 vs 50 per s).
-        long slow = await CountHeartbeatsAsync(vm, TimeSpan.FromSeconds(1));
-        await vm.Serial!.SendCommandAndWaitAsync("rate 20", Timeout);
-        long fast = await CountHeartbeatsAsync(vm, TimeSpan.FromSeconds(1));
-        Assert.IsGreaterThanOrEqualTo(5L, slow, "heartbeats in 1 s at 50 ms");
-        Assert.IsTrue(fast >= slow * 3 / 2 && fast <= slow * 4, $"rate 20 should give about 2.5x the heartbeats of rate 50: {slow} then {fast}");
-        Assert.AreEqual(0L, vm.Serial.MalformedCount);
+        // A pair may be retried: a host so loaded that the vCPU runs only in long slices caps both rates.
+        var pairs = new System.Collections.Generic.List<string>();
+        bool ratioHeld = false;
+        for (int attempt = 0; attempt < 3 && !ratioHeld; attempt++)
+        {
+            await vm.Serial!.SendCommandAndWaitAsync("rate 50", Timeout);
+            long slow = await CountHeartbeatsAsync(vm, TimeSpan.FromSeconds(1));
+            await vm.Serial!.SendCommandAndWaitAsync("rate 20", Timeout);
+            long fast = await CountHeartbeatsAsync(vm, TimeSpan.FromSeconds(1));
+            pairs.Add($"{slow}->{fast}");
+            ratioHeld = slow >= 5 && fast >= slow * 3 / 2 && fast <= slow * 4;
+        }
+
+        Assert.IsTrue(ratioHeld, "rate 20 should give about 2.5x the heartbeats of rate 50; measured " + string.Join(", ", pairs));
+        Assert.AreEqual(0L, vm.Serial!.MalformedCount);
         var sequences = _harness.Messages.Where(m => m.Kind == GuestMessageKind.Heartbeat).Select(m => m.Sequence).ToArray();
         CollectionAssert.AreEqual(Enumerable.Range(1, sequences.Length).Select(i => (uint)i).ToArray(), sequences);
     }

@@ -17,6 +17,7 @@ internal sealed class FloorPingPong
     public const int PongOffset = 8;
     public const int DevicePollingOffset = 12;
     public const int DriverPollingOffset = 16;
+    public const int PeerSpinOffset = 20;
 
     public const uint PhaseLink = 0;
     public const uint PhaseFloor = 1;
@@ -24,7 +25,7 @@ internal sealed class FloorPingPong
     private readonly ISharedMemory _shm;
     private readonly UnixKickChannel _kicks;
     private readonly int _base;
-    private readonly long _spinTicks;
+    private long _spinTicks;
     private readonly int _myPolling;
     private readonly int _peerPolling;
 
@@ -36,6 +37,18 @@ internal sealed class FloorPingPong
         _spinTicks = spinMicroseconds * Stopwatch.Frequency / 1_000_000;
         _myPolling = baseOffset + (device ? DevicePollingOffset : DriverPollingOffset);
         _peerPolling = baseOffset + (device ? DriverPollingOffset : DevicePollingOffset);
+    }
+
+    public int SpinMicroseconds
+    {
+        set => _spinTicks = value * Stopwatch.Frequency / 1_000_000;
+    }
+
+    /// <summary>The spin the agent asks the island to use (the island reads it on every wake-up).</summary>
+    public uint RequestedPeerSpin
+    {
+        get => _shm.ReadUInt32(_base + PeerSpinOffset);
+        set { _shm.WriteUInt32(_base + PeerSpinOffset, value); _shm.FullBarrier(); _kicks.Kick(); }
     }
 
     public uint Phase
@@ -68,8 +81,11 @@ internal sealed class FloorPingPong
 
         _shm.WriteUInt32(_myPolling, 1);
         _shm.FullBarrier();
-        long until = Stopwatch.GetTimestamp() + _spinTicks;
-        while (Stopwatch.GetTimestamp() < until)
+        long now = Stopwatch.GetTimestamp();
+        long until = now + _spinTicks;
+        long yieldTicks = SharedMemoryLinkPort.SpinYieldMicroseconds * Stopwatch.Frequency / 1_000_000;
+        long yieldAt = now + yieldTicks;
+        while (now < until)
         {
             value = Read(at);
             if (value != notValue)
@@ -78,6 +94,12 @@ internal sealed class FloorPingPong
             }
 
             Thread.SpinWait(8);
+            now = Stopwatch.GetTimestamp();
+            if (now >= yieldAt)
+            {
+                Thread.Yield(); // same policy as SharedMemoryLinkPort.WaitAndPoll
+                yieldAt = now + yieldTicks;
+            }
         }
 
         long deadline = System.Environment.TickCount64 + timeoutMs;

@@ -30,8 +30,18 @@ internal sealed class Peer : IRpmsgSink
         port.Link.Start();
         FloorPingPong floor = new(port.Memory, port.Kicks, Program.FloorBase(layout), spinMicroseconds, device: true);
         uint lastPing = 0;
+        floor.RequestedPeerSpin = (uint)spinMicroseconds;
+        uint spin = (uint)spinMicroseconds;
         while (!peer._exit)
         {
+            uint requested = floor.RequestedPeerSpin;
+            if (requested != spin)
+            {
+                spin = requested;
+                port.SpinMicroseconds = (int)spin;
+                floor.SpinMicroseconds = (int)spin;
+            }
+
             if (floor.Phase == FloorPingPong.PhaseFloor)
             {
                 uint ping = floor.WaitChange(FloorPingPong.PingOffset, lastPing, 100, watchPhase: true);
@@ -62,7 +72,12 @@ internal sealed class Peer : IRpmsgSink
             case TagEcho:
                 // Copy first: the link reuses its receive buffer.
                 Array.Copy(buffer, offset, _reply, 0, length);
-                _endpoint.TrySend(source, _reply, 0, length);
+                LinkSendStatus status = _endpoint.TrySend(source, _reply, 0, length);
+                if (status != LinkSendStatus.Ok)
+                {
+                    Console.Error.WriteLine("island: echo of " + length + " bytes not sent: " + status);
+                }
+
                 break;
             case TagBulk:
                 _bulk++;

@@ -20,8 +20,10 @@ internal static class Program
     private const int Rounds = 4;
     private const int RoundTripsPerRound = 5_000;
     private const int RoundTripsPerSize = 20_000;
-    private const int WarmupRoundTrips = 3_000;
+    private const int WarmupRoundTrips = 20_000;
+    private const int WarmupMilliseconds = 1_500;
     private const int ThroughputMilliseconds = 2_000;
+    private const int KickOnlyPerRound = 2_500;
 
     public static int FloorBase(LinkLayout layout) => layout.SharedMemorySize - 0x1000;
 
@@ -95,11 +97,18 @@ internal static class Program
                 byte[] payload = new byte[RpmsgHeader.MaxPayload];
                 payload[0] = Peer.TagEcho;
 
-                // Warm-up of both paths (JIT tiers, page faults, caches).
-                floor.Phase = FloorPingPong.PhaseFloor;
-                FloorRun(floor, ref seq, null, WarmupRoundTrips);
-                floor.Phase = FloorPingPong.PhaseLink;
-                LinkRun(port, endpoint, payload, 16, null, 0, WarmupRoundTrips);
+                // Warm-up of both paths in both processes (page faults, caches, and the JIT: tiered
+                // compilation only starts counting calls 100 ms after start-up, so a warm-up shorter
+                // than that measures tier-0 code). At least WarmupMilliseconds per path.
+                long warmUntil = Stopwatch.GetTimestamp() + WarmupMilliseconds * Stopwatch.Frequency / 1000;
+                while (Stopwatch.GetTimestamp() < warmUntil)
+                {
+                    floor.Phase = FloorPingPong.PhaseFloor;
+                    FloorRun(floor, ref seq, null, WarmupRoundTrips / 10);
+                    floor.Phase = FloorPingPong.PhaseLink;
+                    LinkRun(port, endpoint, payload, 16, null, 0, WarmupRoundTrips / 10);
+                    LinkRun(port, endpoint, payload, 496, null, 0, WarmupRoundTrips / 10);
+                }
 
                 for (int round = 0; round < Rounds; round++)
                 {
@@ -109,10 +118,29 @@ internal static class Program
                     LinkRun(port, endpoint, payload, 16, link16, round * RoundTripsPerRound, RoundTripsPerRound);
                 }
 
+                // The same comparison with spinning off: every message costs a kick and a wake-up.
+                double[] kickFloor = new double[Rounds * KickOnlyPerRound];
+                double[] kickLink = new double[Rounds * KickOnlyPerRound];
+                SetSpin(port, floor, 0);
+                for (int round = 0; round < Rounds; round++)
+                {
+                    floor.Phase = FloorPingPong.PhaseFloor;
+                    FloorRun(floor, ref seq, kickFloor, KickOnlyPerRound, round * KickOnlyPerRound);
+                    floor.Phase = FloorPingPong.PhaseLink;
+                    LinkRun(port, endpoint, payload, 16, kickLink, round * KickOnlyPerRound, KickOnlyPerRound);
+                }
+
+                SetSpin(port, floor, SpinMicroseconds);
+                LinkRun(port, endpoint, payload, 16, null, 0, WarmupRoundTrips);
+
                 double[] link256 = new double[RoundTripsPerSize];
                 LinkRun(port, endpoint, payload, 256, link256, 0, RoundTripsPerSize);
                 double[] link496 = new double[RoundTripsPerSize];
                 LinkRun(port, endpoint, payload, 496, link496, 0, RoundTripsPerSize);
+                // 16 bytes again, not interleaved with the floor: shows how much the placement of the
+                // two processes on this machine moves the numbers between runs.
+                double[] solo16 = new double[RoundTripsPerSize];
+                LinkRun(port, endpoint, payload, 16, solo16, 0, RoundTripsPerSize);
 
                 (double msgsPerSecond, int bulkSent) = Throughput(port, endpoint);
 
@@ -123,7 +151,7 @@ internal static class Program
                     child.Kill();
                 }
 
-                Report(floorTimes, link16, link256, link496, msgsPerSecond, bulkSent, port.Link.Counters);
+                Report(floorTimes, link16, link256, link496, solo16, kickFloor, kickLink, msgsPerSecond, bulkSent, port.Link.Counters);
                 return 0;
             }
             finally
@@ -138,6 +166,13 @@ internal static class Program
                 File.Delete(_shmPath);
                 File.Delete(_socketPath);
             }
+        }
+
+        private static void SetSpin(SharedMemoryLinkPort port, FloorPingPong floor, int microseconds)
+        {
+            port.SpinMicroseconds = microseconds;
+            floor.SpinMicroseconds = microseconds;
+            floor.RequestedPeerSpin = (uint)microseconds;
         }
 
         private static void FloorRun(FloorPingPong floor, ref uint seq, double[]? times, int count, int at = 0)
@@ -155,7 +190,7 @@ internal static class Program
 
                 if (times != null)
                 {
-                    times[at + i] = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+                    times[at + i] = Microseconds(start);
                 }
             }
         }
@@ -180,7 +215,7 @@ internal static class Program
 
                 if (times != null)
                 {
-                    times[at + i] = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+                    times[at + i] = Microseconds(start);
                 }
 
                 if (_lastReplyLength != size)
@@ -210,7 +245,8 @@ internal static class Program
                 }
                 else if (status == LinkSendStatus.NoTxBuffer)
                 {
-                    Thread.SpinWait(16);
+                    // Waiting for the island: give up the core in case it shares this one.
+                    Thread.Yield();
                 }
                 else
                 {
@@ -239,20 +275,30 @@ internal static class Program
             return (sent / seconds, sent);
         }
 
+        // Raw timestamps: TimeSpan's 100 ns tick is too coarse for sub-microsecond round trips.
+        private static double Microseconds(long start) => (Stopwatch.GetTimestamp() - start) * 1e6 / Stopwatch.Frequency;
+
         private static double Percentile(double[] sorted, double p) => sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))];
 
-        private static void Report(double[] floor, double[] link16, double[] link256, double[] link496, double msgsPerSecond, int bulkSent, LinkCounters counters)
+        private static void Report(double[] floor, double[] link16, double[] link256, double[] link496, double[] solo16, double[] kickFloor, double[] kickLink,
+            double msgsPerSecond, int bulkSent, LinkCounters counters)
         {
+            Array.Sort(solo16);
+            Array.Sort(kickFloor);
+            Array.Sort(kickLink);
             Array.Sort(floor);
             Array.Sort(link16);
             Array.Sort(link256);
             Array.Sort(link496);
             CultureInfo c = CultureInfo.InvariantCulture;
-            void Line(string name, double[] t) => Console.WriteLine(string.Format(c, "{0,-22} n={1,6}  p50 {2,7:F2} us  p99 {3,7:F2} us  max {4,8:F1} us", name, t.Length, Percentile(t, 0.5), Percentile(t, 0.99), t[^1]));
+            void Line(string name, double[] t) => Console.WriteLine(string.Format(c, "{0,-22} n={1,6}  p50 {2,8:F3} us  p99 {3,8:F3} us  max {4,9:F1} us", name, t.Length, Percentile(t, 0.5), Percentile(t, 0.99), t[^1]));
             Line("floor ping-pong", floor);
             Line("link rtt 16 B", link16);
             Line("link rtt 256 B", link256);
             Line("link rtt 496 B", link496);
+            Line("link rtt 16 B (solo)", solo16);
+            Line("kick-only floor", kickFloor);
+            Line("kick-only link 16 B", kickLink);
             double mbPerSecond = msgsPerSecond * RpmsgHeader.MaxPayload / 1e6;
             Console.WriteLine(string.Format(c, "one-way 496 B          {0:F0} msgs/s  {1:F1} MB/s ({2} messages)", msgsPerSecond, mbPerSecond, bulkSent));
             Console.WriteLine(string.Format(c, "agent kicks sent {0}, suppressed {1}, link errors {2}", counters.KicksSent, counters.KicksSuppressed, counters.ErrorsTotal));
@@ -260,7 +306,7 @@ internal static class Program
             Console.WriteLine(string.Format(c, "goals: rtt_p50/floor_p50 = {0:F2} (<= 1.3: {1}), rtt_p50 < 20 us: {2}, >= 100000 msgs/s: {3}",
                 ratio, ratio <= 1.3 ? "met" : "MISSED", Percentile(link16, 0.5) < 20 ? "met" : "MISSED", msgsPerSecond >= 100_000 ? "met" : "MISSED"));
             Console.WriteLine(string.Format(c,
-                "{{\"bench\":\"link\",\"rtt_p50_us\":{0:F2},\"rtt_p99_us\":{1:F2},\"floor_p50_us\":{2:F2},\"floor_p99_us\":{3:F2},\"msgs_per_s\":{4:F0},\"mb_per_s\":{5:F1}}}",
+                "{{\"bench\":\"link\",\"rtt_p50_us\":{0:F3},\"rtt_p99_us\":{1:F3},\"floor_p50_us\":{2:F3},\"floor_p99_us\":{3:F3},\"msgs_per_s\":{4:F0},\"mb_per_s\":{5:F1}}}",
                 Percentile(link16, 0.5), Percentile(link16, 0.99), Percentile(floor, 0.5), Percentile(floor, 0.99), msgsPerSecond, mbPerSecond));
         }
     }

@@ -1,6 +1,12 @@
 // ISharedMemory over a memory-mapped file (normally under /dev/shm), the virtual board's "RAM shared
-// between the A cluster and the island". Values are little-endian (checked at construction); the
-// barriers are real full fences (Interlocked.MemoryBarrier), as strong as DMB ISH on arm64.
+// between the A cluster and the island". Values are little-endian (checked at construction).
+//
+// Ordering: every field access is a volatile access (acquire load / release store in the .NET memory
+// model: a plain MOV on x86-64, LDAR/STLR on arm64). A release store orders every earlier access
+// (including the WriteBytes/Clear copies) before it, and an acquire load orders every later access
+// after it, so the idx-publishing patterns of virtio need no separate fence: ReleaseBarrier and
+// AcquireBarrier are therefore empty here. FullBarrier is a real fence (Interlocked.MemoryBarrier):
+// the store-then-load of notification suppression is the one place that needs it.
 //
 // The device (island) creates the file at boot; the driver (agent) opens it. When the island is
 // restarted it recreates the file: FileWasReplaced tells the agent its mapping is orphaned and Remap
@@ -39,10 +45,12 @@ public sealed unsafe class MappedFileSharedMemory : ISharedMemory, IDisposable
     /// <summary>Creates (or replaces) the file at path with size zero bytes and maps it.</summary>
     public static MappedFileSharedMemory Create(string path, int size)
     {
-        // Unlink first: a peer still mapping the old file keeps its own copy and can tell it was replaced.
-        File.Delete(path);
-        FileStream file = new(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+        // Built under a temporary name and renamed over the path: an agent never opens a file of the
+        // wrong size, and one still mapping the old file keeps it and can tell it was replaced.
+        string temporary = path + ".new-" + Environment.ProcessId;
+        FileStream file = new(temporary, FileMode.Create, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
         file.SetLength(size);
+        File.Move(temporary, path, overwrite: true);
         return new MappedFileSharedMemory(path, file, size);
     }
 
@@ -142,19 +150,74 @@ public sealed unsafe class MappedFileSharedMemory : ISharedMemory, IDisposable
 
     public byte ReadByte(int offset) => Volatile.Read(ref *At(offset, 1));
 
-    public ushort ReadUInt16(int offset) => Unsafe.ReadUnaligned<ushort>(At(offset, 2));
+    public ushort ReadUInt16(int offset)
+    {
+        byte* p = At(offset, 2);
+        return ((nint)p & 1) == 0 ? Volatile.Read(ref *(ushort*)p) : Fenced(Unsafe.ReadUnaligned<ushort>(p));
+    }
 
-    public uint ReadUInt32(int offset) => Unsafe.ReadUnaligned<uint>(At(offset, 4));
+    public uint ReadUInt32(int offset)
+    {
+        byte* p = At(offset, 4);
+        return ((nint)p & 3) == 0 ? Volatile.Read(ref *(uint*)p) : Fenced(Unsafe.ReadUnaligned<uint>(p));
+    }
 
-    public ulong ReadUInt64(int offset) => Unsafe.ReadUnaligned<ulong>(At(offset, 8));
+    public ulong ReadUInt64(int offset)
+    {
+        byte* p = At(offset, 8);
+        return ((nint)p & 7) == 0 ? Volatile.Read(ref *(ulong*)p) : Fenced(Unsafe.ReadUnaligned<ulong>(p));
+    }
+
+    // Misaligned fields never occur in virtio layouts; if a caller makes one, a fence keeps the order.
+    private static T Fenced<T>(T value)
+    {
+        Interlocked.MemoryBarrier();
+        return value;
+    }
 
     public void WriteByte(int offset, byte value) => Volatile.Write(ref *At(offset, 1), value);
 
-    public void WriteUInt16(int offset, ushort value) => Unsafe.WriteUnaligned(At(offset, 2), value);
+    public void WriteUInt16(int offset, ushort value)
+    {
+        byte* p = At(offset, 2);
+        if (((nint)p & 1) == 0)
+        {
+            Volatile.Write(ref *(ushort*)p, value);
+        }
+        else
+        {
+            Interlocked.MemoryBarrier();
+            Unsafe.WriteUnaligned(p, value);
+        }
+    }
 
-    public void WriteUInt32(int offset, uint value) => Unsafe.WriteUnaligned(At(offset, 4), value);
+    public void WriteUInt32(int offset, uint value)
+    {
+        byte* p = At(offset, 4);
+        if (((nint)p & 3) == 0)
+        {
+            Volatile.Write(ref *(uint*)p, value);
+        }
+        else
+        {
+            Interlocked.MemoryBarrier();
+            Unsafe.WriteUnaligned(p, value);
+        }
+    }
 
-    public void WriteUInt64(int offset, ulong value) => Unsafe.WriteUnaligned(At(offset, 8), value);
+    public void WriteUInt64(int offset, ulong value)
+    {
+        byte* p = At(offset, 8);
+        if (((nint)p & 7) == 0)
+        {
+            Volatile.Write(ref *(ulong*)p, value);
+        }
+        else
+        {
+            Interlocked.MemoryBarrier();
+            Unsafe.WriteUnaligned(p, value);
+        }
+    }
 
     public void ReadBytes(int offset, byte[] destination, int destinationOffset, int count) =>
         new ReadOnlySpan<byte>(At(offset, count), count).CopyTo(destination.AsSpan(destinationOffset, count));
@@ -164,9 +227,14 @@ public sealed unsafe class MappedFileSharedMemory : ISharedMemory, IDisposable
 
     public void Clear(int offset, int count) => new Span<byte>(At(offset, count), count).Clear();
 
-    public void ReleaseBarrier() => Interlocked.MemoryBarrier();
+    // Empty on purpose: see the ordering note at the top (every field access is acquire/release).
+    public void ReleaseBarrier()
+    {
+    }
 
-    public void AcquireBarrier() => Interlocked.MemoryBarrier();
+    public void AcquireBarrier()
+    {
+    }
 
     public void FullBarrier() => Interlocked.MemoryBarrier();
 

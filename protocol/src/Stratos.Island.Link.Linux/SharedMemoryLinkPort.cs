@@ -5,6 +5,8 @@
 // on the receiver): WaitAndPoll first polls; then, for SpinMicroseconds, it keeps polling with the
 // RX "I am polling" flag set, so the peer skips its kick; only then it clears the flag, polls once
 // more (closing the lost-wakeup window, see RpmsgLink's primer) and blocks on the kick socket.
+// Every SpinYieldMicroseconds of spinning it yields the core: when both processes end up on one core
+// (the other one busy), a pure spin would make every round trip cost two whole spin windows.
 //
 // Restarts seen here: the kick connection closing or being replaced (PeerReset) -> the agent checks
 // whether the island recreated the shared-memory file and remaps it -> RpmsgLink.NotifyPeerReset.
@@ -17,7 +19,12 @@ namespace Stratos.Island.Link.Linux;
 
 public sealed class SharedMemoryLinkPort : IDisposable
 {
-    private readonly long _spinTicks;
+    private long _spinTicks;
+
+    /// <summary>While spinning, the core is offered to other threads this often (µs).</summary>
+    public const int SpinYieldMicroseconds = 5;
+
+    private static readonly long YieldTicks = SpinYieldMicroseconds * Stopwatch.Frequency / 1_000_000;
 
     private SharedMemoryLinkPort(MappedFileSharedMemory memory, UnixKickChannel kicks, RpmsgLink link, int spinMicroseconds)
     {
@@ -28,6 +35,13 @@ public sealed class SharedMemoryLinkPort : IDisposable
     }
 
     public MappedFileSharedMemory Memory { get; }
+
+    /// <summary>How long WaitAndPoll polls before blocking on the kick socket (0 = kicks only).</summary>
+    public int SpinMicroseconds
+    {
+        get => (int)(_spinTicks * 1_000_000 / Stopwatch.Frequency);
+        set => _spinTicks = value * Stopwatch.Frequency / 1_000_000;
+    }
 
     public UnixKickChannel Kicks { get; }
 
@@ -77,7 +91,9 @@ public sealed class SharedMemoryLinkPort : IDisposable
         if (_spinTicks > 0)
         {
             Link.SetRxPolling(true);
-            long until = Stopwatch.GetTimestamp() + _spinTicks;
+            long now = Stopwatch.GetTimestamp();
+            long until = now + _spinTicks;
+            long yieldAt = now + YieldTicks;
             do
             {
                 delivered = Link.Poll();
@@ -87,8 +103,15 @@ public sealed class SharedMemoryLinkPort : IDisposable
                 }
 
                 Thread.SpinWait(8);
+                now = Stopwatch.GetTimestamp();
+                if (now >= yieldAt)
+                {
+                    // If the peer shares this core it cannot answer while we spin: let it run.
+                    Thread.Yield();
+                    yieldAt = now + YieldTicks;
+                }
             }
-            while (Stopwatch.GetTimestamp() < until);
+            while (now < until);
         }
 
         Link.SetRxPolling(false);
@@ -107,15 +130,23 @@ public sealed class SharedMemoryLinkPort : IDisposable
         return Link.Poll();
     }
 
-    /// <summary>Called when the kick connection changed: remap a recreated file, then reset the link.</summary>
+    /// <summary>Called when the kick connection closed or was replaced.
+    /// Island: the link clears DRIVER_OK unless a new agent already re-initialised the rings.
+    /// Agent: only a recreated shared-memory file needs action here (remap, then re-initialise); an
+    /// island that rebooted over the same file rewrites its table, which the link sees in-band.</summary>
     public void HandlePeerReset()
     {
-        if (Link.Role == LinkRole.Driver && Memory.FileWasReplaced() && File.Exists(Memory.Path))
+        if (Link.Role == LinkRole.Device)
         {
-            Memory.Remap();
+            Link.NotifyPeerReset("kick connection closed or replaced");
+            return;
         }
 
-        Link.NotifyPeerReset("kick connection closed or replaced");
+        if (Memory.FileWasReplaced() && File.Exists(Memory.Path))
+        {
+            Memory.Remap();
+            Link.NotifyPeerReset("island recreated the shared-memory file");
+        }
     }
 
     public void Dispose()

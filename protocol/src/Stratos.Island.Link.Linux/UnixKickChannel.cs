@@ -3,8 +3,9 @@
 // Whoever receives a kick services both vrings; the byte's value means nothing, and several kicks
 // may arrive as one read (kicks coalesce, exactly like an interrupt line).
 //
-// Peer restarts: the listener accepts a new connection at any time and drops the old one; a closed
-// connection (EOF, reset) is reported once by Wait as PeerReset. The driver reconnects by itself
+// Peer restarts: the listener accepts a new connection at any time; a closed connection (EOF, reset)
+// or one replaced by a newer connection is reported once by Wait as PeerReset. The first connection
+// after none is a plain wake-up: the agent that made it initialises the rings itself. The driver reconnects by itself
 // inside Wait. Either way RpmsgLink.NotifyPeerReset is the caller's next step (SharedMemoryLinkPort
 // does it).
 using System;
@@ -18,7 +19,7 @@ public enum KickWaitResult
 {
     Kicked = 0,
     Timeout = 1,
-    /// <summary>The peer's connection closed or a new one replaced it.</summary>
+    /// <summary>The peer's connection closed, a new one replaced it, or (agent side) it reconnected.</summary>
     PeerReset = 2,
 }
 
@@ -166,8 +167,12 @@ public sealed unsafe class UnixKickChannel : IDoorbell, IDisposable
                 accepted.Blocking = false;
                 Socket? old = _connection;
                 _connection = accepted;
-                old?.Dispose();
-                reset = true;
+                if (old != null)
+                {
+                    // A new agent while the old connection looked alive: the old agent is gone.
+                    old.Dispose();
+                    reset = true;
+                }
             }
             catch (SocketException)
             {

@@ -51,6 +51,9 @@ namespace Stratos.Island.Link
         DuplicateBuffer = 10,
         BadResourceTable = 11,
         PeerRestart = 12,
+        /// <summary>Reported by the session layer (Session/LinkSession): malformed Envelopes,
+        /// version mismatches, messages outside a session.</summary>
+        Session = 13,
     }
 
     /// <summary>Receives every rejected input; called on the polling thread.</summary>
@@ -80,7 +83,7 @@ namespace Stratos.Island.Link
     /// <summary>Counters of the link (single writer: the thread that calls Poll and TrySend).</summary>
     public sealed class LinkCounters
     {
-        public const int ErrorCodeCount = 13;
+        public const int ErrorCodeCount = 14;
 
         private readonly int[] _errors = new int[ErrorCodeCount];
 

@@ -8,7 +8,8 @@
 //
 // Status handshake (virtio 1.1 section 3.1): the device writes the table with status 0; the driver
 // writes gfeatures and then status DRIVER_OK (0x04) once its rings and buffers are ready. The device
-// uses no ring before it sees DRIVER_OK. A status that falls back to 0 means a reset.
+// uses no ring before it sees DRIVER_OK. A status that falls back to 0 means a reset; the device sets
+// DEVICE_NEEDS_RESET (0x40) when it finds the rings inconsistent, and the driver re-initialises them.
 namespace Stratos.Island.Link
 {
     public static class ResourceTable
@@ -18,6 +19,7 @@ namespace Stratos.Island.Link
         public const uint VirtioIdRpmsg = 7;
         public const uint FeatureNameService = 1;
         public const byte StatusDriverOk = 0x04;
+        public const byte StatusDeviceNeedsReset = 0x40;
 
         public const int VdevOffset = 0x14;
         public const int VdevTypeOffset = VdevOffset;
@@ -35,8 +37,11 @@ namespace Stratos.Island.Link
         public static void Write(ISharedMemory shm, LinkLayout layout)
         {
             int b = layout.ResourceTableOffset;
-            shm.Clear(b, LinkLayout.ResourceTableBytes);
-            shm.WriteUInt32(b + 0x00, Version);
+            // ver is written last: a driver that reads the table while it is being written sees
+            // ver 0 ("device not booted yet") rather than a half-filled entry.
+            shm.WriteUInt32(b + 0x00, 0);
+            shm.FullBarrier();
+            shm.Clear(b + 4, LinkLayout.ResourceTableBytes - 4);
             shm.WriteUInt32(b + 0x04, 1);
             shm.WriteUInt32(b + 0x10, VdevOffset);
             shm.WriteUInt32(b + VdevTypeOffset, TypeVdev);
@@ -50,6 +55,8 @@ namespace Stratos.Island.Link
             WriteVring(shm, b + Vring0Offset, layout.Vring0Address, layout, 1);
             WriteVring(shm, b + Vring0Offset + VringEntrySize, layout.Vring1Address, layout, 2);
             shm.ReleaseBarrier();
+            shm.WriteUInt32(b + 0x00, Version);
+            shm.FullBarrier();
         }
 
         private static void WriteVring(ISharedMemory shm, int at, int da, LinkLayout layout, uint notifyId)

@@ -19,7 +19,9 @@ namespace Stratos.Island.Link
             Sink = sink;
             RemoteAddress = RpmsgHeader.AddressAny;
             NameBytes = new byte[RpmsgHeader.NameSize];
-            NameLength = Encoding.UTF8.GetBytes(name, 0, name.Length, NameBytes, 0);
+            byte[] encoded = Encoding.UTF8.GetBytes(name);
+            System.Array.Copy(encoded, 0, NameBytes, 0, encoded.Length);
+            NameLength = encoded.Length;
         }
 
         public string Name { get; private set; }

@@ -31,7 +31,9 @@
 // Notifications (virtio 1.1 section 2.6.7 and 2.6.10): a side that is polling its RX ring sets
 // NO_INTERRUPT (driver, vring0 avail.flags) or NO_NOTIFY (device, vring1 used.flags); the sender
 // publishes the idx, issues a full barrier and kicks only when the flag is clear. TX-buffer return
-// and RX re-posting are not kicked unless the other side ran out of buffers and cleared its flag.
+// and RX re-posting are not kicked unless the other side ran out of buffers and cleared its flag;
+// those kicks are best-effort (no full barrier) because a starved sender re-reads the ring on every
+// TrySend, so a lost one costs at most one wait timeout, never a message.
 //
 // Threading: single-threaded. Poll and TrySend must be called from the same thread. Nothing blocks.
 using System.Text;
@@ -82,6 +84,7 @@ namespace Stratos.Island.Link
 
         // Device side.
         private ushort _devTxLastAvail;
+        private ushort _devTxAvailSeen;
         private ushort _devTxUsedShadow;
         private ushort _devRxLastAvail;
         private ushort _devRxUsedShadow;
@@ -151,7 +154,7 @@ namespace Stratos.Island.Link
         /// Announced through the name service now (if up) and after every (re)attach.</summary>
         public RpmsgEndpoint CreateEndpoint(string name, uint address, IRpmsgSink sink)
         {
-            if (name == null || name.Length == 0 || Encoding.UTF8.GetByteCount(name) > RpmsgHeader.NameSize - 1)
+            if (name == null || name.Length == 0 || Encoding.UTF8.GetBytes(name).Length > RpmsgHeader.NameSize - 1)
             {
                 throw new System.ArgumentException("endpoint name must be 1..31 UTF-8 bytes", "name");
             }
@@ -247,6 +250,13 @@ namespace Stratos.Island.Link
                 return;
             }
 
+            if (_role == LinkRole.Device && (_vring0.UsedIdx != _devTxUsedShadow || _vring1.UsedIdx != _devRxUsedShadow))
+            {
+                // A new driver already re-initialised the rings: Poll's in-band detection re-attaches
+                // to them; clearing DRIVER_OK now would only force a second, needless re-init.
+                return;
+            }
+
             Counters.PeerRestarts++;
             GoDown(reason);
             if (_role == LinkRole.Driver)
@@ -267,6 +277,11 @@ namespace Stratos.Island.Link
         /// <summary>Tells the peer whether this side is busy-polling its RX ring (peer may skip kicks).</summary>
         public void SetRxPolling(bool polling)
         {
+            if (polling == _rxPolling)
+            {
+                return; // unchanged: no store, no fence (this is called on every wait)
+            }
+
             _rxPolling = polling;
             if (_state == LinkState.Up)
             {
@@ -419,6 +434,10 @@ namespace Stratos.Island.Link
             _txFreeCount = 0;
             for (int i = _layout.TxBufferCount - 1; i >= 0; i--)
             {
+                // Written once: descriptor i always names TX buffer i with the whole buffer length (as
+                // OpenAMP does; the rpmsg header's len is authoritative). A descriptor that never
+                // changes stays cached on both cores, which saves the device one miss per message.
+                _vring1.WriteDescriptor(i, (ulong)(_layout.TxBufferBase + i * _layout.BufferSize), (uint)_layout.BufferSize, 0, 0);
                 _txInFlight[i] = false;
                 _txFree[_txFreeCount++] = i;
             }
@@ -463,8 +482,22 @@ namespace Stratos.Island.Link
             // the used idx; a freshly initialised driver has both at 0.
             _devTxUsedShadow = _vring0.UsedIdx;
             _devTxLastAvail = _devTxUsedShadow;
+            _devTxAvailSeen = _devTxLastAvail;
             _devRxUsedShadow = _vring1.UsedIdx;
             _devRxLastAvail = _devRxUsedShadow;
+            if ((ushort)(_vring1.AvailIdx - _devRxUsedShadow) > _layout.VringNum
+                || (ushort)(_vring0.AvailIdx - _devTxUsedShadow) > _layout.VringNum)
+            {
+                // A used idx store of this side's previous session landed after the driver zeroed the
+                // rings (this side was descheduled between publishing a reply and returning the request's
+                // buffer). Such rings cannot be trusted: ask for one more reset instead of attaching.
+                Report(LinkErrorCode.PeerRestart, "rings inconsistent at attach (vring1 avail " + _vring1.AvailIdx + ", used " + _devRxUsedShadow
+                    + "); asking the driver to reset again");
+                ResourceTable.WriteStatus(_shm, _layout, ResourceTable.StatusDeviceNeedsReset);
+                _shm.FullBarrier();
+                return false;
+            }
+
             _devTxWantsNotify = false;
             _vring0.UsedFlags = Vring.UsedFlagNoNotify;
             _vring1.UsedFlags = _rxPolling ? Vring.UsedFlagNoNotify : (ushort)0;
@@ -561,7 +594,6 @@ namespace Stratos.Island.Link
             int index = _txFree[--_txFreeCount];
             int at = _layout.TxBufferBase + index * _layout.BufferSize;
             WriteMessage(at, source, destination, payload, offset, count);
-            _vring1.WriteDescriptor(index, (ulong)at, (uint)(RpmsgHeader.Size + count), 0, 0);
             _txInFlight[index] = true;
             _vring1.SetAvailEntry(_txAvailShadow, (ushort)index);
             _txAvailShadow++;
@@ -593,6 +625,7 @@ namespace Stratos.Island.Link
             if (pending > _layout.VringNum)
             {
                 ReportIndexJump("vring1 used", _txLastUsed, usedIdx);
+                RequestReset("vring1 used idx inconsistent");
                 return;
             }
 
@@ -628,9 +661,17 @@ namespace Stratos.Island.Link
             int needed = RpmsgHeader.Size + count;
             for (int attempt = 0; attempt <= _layout.VringNum; attempt++)
             {
-                ushort availIdx = _vring0.AvailIdx;
-                _shm.AcquireBarrier();
+                // Buffers already seen posted (validated when read) need no new read of the driver's
+                // avail idx, a cache line it keeps writing.
+                ushort availIdx = _devTxAvailSeen;
                 int pending = (ushort)(availIdx - _devTxLastAvail);
+                if (pending == 0)
+                {
+                    availIdx = _vring0.AvailIdx;
+                    _shm.AcquireBarrier();
+                    pending = (ushort)(availIdx - _devTxLastAvail);
+                }
+
                 if (pending == 0 && !_devTxWantsNotify)
                 {
                     // Out of driver RX buffers: ask for a kick when it re-posts, then look once more.
@@ -650,9 +691,11 @@ namespace Stratos.Island.Link
                 if (pending > _layout.VringNum)
                 {
                     ReportIndexJump("vring0 avail", _devTxLastAvail, availIdx);
+                    RequestReset("vring0 avail idx inconsistent");
                     return LinkSendStatus.BadPeerBuffer;
                 }
 
+                _devTxAvailSeen = availIdx;
                 ushort head = _vring0.AvailEntry(_devTxLastAvail);
                 _devTxLastAvail++;
                 int address;
@@ -773,6 +816,7 @@ namespace Stratos.Island.Link
             if (pending > _layout.VringNum)
             {
                 ReportIndexJump("vring1 avail", _devRxLastAvail, availIdx);
+                RequestReset("vring1 avail idx inconsistent");
                 return 0;
             }
 
@@ -810,7 +854,8 @@ namespace Stratos.Island.Link
             {
                 _shm.ReleaseBarrier();
                 _vring1.UsedIdx = _devRxUsedShadow;
-                _shm.FullBarrier();
+                // Best-effort notification without a full barrier: only a driver starved of TX
+                // buffers asks for it, and that driver re-reads the used ring on every TrySend.
                 if ((_vring1.AvailFlags & Vring.AvailFlagNoInterrupt) == 0)
                 {
                     Kick();
@@ -833,6 +878,7 @@ namespace Stratos.Island.Link
             if (pending > _layout.VringNum)
             {
                 ReportIndexJump("vring0 used", _rxLastUsed, usedIdx);
+                RequestReset("vring0 used idx inconsistent");
                 return 0;
             }
 
@@ -881,7 +927,8 @@ namespace Stratos.Island.Link
 
                 _shm.ReleaseBarrier();
                 _vring0.AvailIdx = _rxAvailShadow;
-                _shm.FullBarrier();
+                // Best-effort, no full barrier: only a device out of RX buffers asks for this kick,
+                // and it re-reads the avail idx on every TrySend.
                 if ((_vring0.UsedFlags & Vring.UsedFlagNoNotify) == 0)
                 {
                     Kick();
@@ -1080,10 +1127,9 @@ namespace Stratos.Island.Link
             }
         }
 
-        // An idx more than num ahead of what this side consumed is impossible for a sane peer. The
-        // entries it covers are ignored (this side's position is kept, so a transient corruption heals
-        // without loss once the idx is sane again); a peer stuck there is recovered by the restart
-        // protocol. Reported once per distinct bad value so a stuck peer cannot flood the sink.
+        // An idx more than num away from what this side consumed is impossible for a sane peer: the
+        // rings are inconsistent (corruption, or a restart seen half-way). The entries are ignored and
+        // the rings are rebuilt (RequestReset). Reported once per distinct bad value.
         private void ReportIndexJump(string field, ushort consumed, ushort published)
         {
             if (_lastBadIndex == published)
@@ -1093,6 +1139,28 @@ namespace Stratos.Island.Link
 
             _lastBadIndex = published;
             Report(LinkErrorCode.IndexJump, field + " idx jumped from " + consumed + " to " + published + " (more than num " + _layout.VringNum + ")");
+        }
+
+        // Ring state that cannot be trusted any more. Device: withdraws DRIVER_OK by setting
+        // DEVICE_NEEDS_RESET (virtio 1.1 section 2.1.2), which makes the driver re-initialise the rings.
+        // Driver: re-initialises them itself (the device sees that in-band).
+        private void RequestReset(string reason)
+        {
+            if (_state != LinkState.Up)
+            {
+                return;
+            }
+
+            GoDown(reason);
+            if (_role == LinkRole.Device)
+            {
+                ResourceTable.WriteStatus(_shm, _layout, ResourceTable.StatusDeviceNeedsReset);
+                _shm.FullBarrier();
+            }
+            else
+            {
+                TryAttachDriver();
+            }
         }
 
         private void Report(LinkErrorCode code, string message)

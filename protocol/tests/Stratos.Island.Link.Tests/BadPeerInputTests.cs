@@ -83,8 +83,10 @@ public sealed class BadPeerInputTests
         ushort idx = pair.Memory.ReadUInt16(LinkPair.Vring1Avail + 2);
         pair.Memory.WriteUInt16(LinkPair.Vring1Avail + 2, (ushort)(idx + 300));
         Assert.AreEqual(0, pair.Device.Poll());
-        Assert.AreEqual(0, pair.Device.Poll());
-        pair.Memory.WriteUInt16(LinkPair.Vring1Avail + 2, idx);
+        Assert.AreEqual((byte)0x40, pair.Memory.Bytes[0x2c], "island asks for a reset (DEVICE_NEEDS_RESET)");
+        Assert.AreEqual(LinkState.WaitingForDriver, pair.Device.State);
+        pair.Settle();
+        Assert.AreEqual(1, pair.Driver.Counters.PeerRestarts, "agent rebuilt the rings");
         AssertRejected(pair, pair.DeviceErrors, pair.Device, LinkErrorCode.IndexJump, "vring1 avail idx jumped");
     }
 
@@ -103,6 +105,7 @@ public sealed class BadPeerInputTests
     {
         LinkPair pair = new();
         var sent = pair.SendThenLocate();
+        pair.SetDescriptor(sent.Descriptor, length: 24);
         pair.Memory.WriteUInt16(sent.Buffer + 12, 100);
         Assert.AreEqual(0, pair.Device.Poll());
         AssertRejected(pair, pair.DeviceErrors, pair.Device, LinkErrorCode.HeaderLengthBeyondDescriptor, "runs past the 24 bytes");

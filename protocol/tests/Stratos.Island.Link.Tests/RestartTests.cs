@@ -128,4 +128,28 @@ public sealed class RestartTests
         pair.Settle();
         AssertBothWaysFlow(pair);
     }
+
+    [TestMethod]
+    public void Late_store_of_the_old_session_landing_after_the_agent_reset_triggers_another_reset_instead_of_an_attach()
+    {
+        LinkPair pair = new();
+        for (int i = 0; i < 21; i++)
+        {
+            pair.DriverEndpoint.TrySendToRemote(new byte[2], 0, 2);
+        }
+
+        pair.Device.Poll();
+        ushort staleUsed = pair.Memory.ReadUInt16(LinkPair.Vring1Used + 2);
+        pair.NewDriver();
+        pair.Driver.Start();
+        // The island's late store of its vring1 used idx lands after the new agent zeroed the rings.
+        pair.Memory.WriteUInt16(LinkPair.Vring1Used + 2, staleUsed);
+        pair.Device.Poll();
+        Assert.AreEqual((byte)0x40, pair.Memory.Bytes[0x2c], "island asked for another reset");
+        Assert.AreEqual(LinkState.WaitingForDriver, pair.Device.State);
+        Assert.IsTrue(pair.DeviceErrors.Errors.Exists(e => e.Code == LinkErrorCode.PeerRestart && e.Message.Contains("inconsistent at attach")));
+        pair.Settle();
+        Assert.AreEqual(0, pair.Device.Counters.Errors(LinkErrorCode.IndexJump));
+        AssertBothWaysFlow(pair);
+    }
 }

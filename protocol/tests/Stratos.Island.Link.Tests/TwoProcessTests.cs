@@ -37,11 +37,43 @@ public sealed class TwoProcessTests
             {
                 if (Environment.TickCount64 > deadline)
                 {
-                    Assert.Fail("timed out waiting for " + what + " (link state " + Port.Link.State + ")");
+                    ISharedMemory m = Port.Memory;
+                    LinkCounters c = Port.Link.Counters;
+                    Assert.Fail("timed out waiting for " + what + " (link state " + Port.Link.State + "; status 0x" + m.ReadByte(0x2c).ToString("x")
+                        + "; vring0 avail " + m.ReadUInt16(0x5002) + " flags " + m.ReadUInt16(0x5000) + " used " + m.ReadUInt16(0x6002) + " flags " + m.ReadUInt16(0x6000)
+                        + "; vring1 avail " + m.ReadUInt16(0x9002) + " flags " + m.ReadUInt16(0x9000) + " used " + m.ReadUInt16(0xA002) + " flags " + m.ReadUInt16(0xA000)
+                        + "; tx " + c.TxMessages + " rx " + c.RxMessages + " kicks " + c.KicksSent + "/" + c.KicksSuppressed + " restarts " + c.PeerRestarts
+                        + " kick socket connected " + Port.Kicks.IsConnected + ")");
                 }
 
                 Port.WaitAndPoll(20);
             }
+        }
+
+        /// <summary>After a restart, messages sent while the link was re-forming may be lost (a
+        /// session layer retries them): ping until one echo comes back, then every echo must.</summary>
+        public void Resynchronise()
+        {
+            byte[] ping = { 1, 0xEE };
+            long deadline = Environment.TickCount64 + 15_000;
+            while (Environment.TickCount64 < deadline)
+            {
+                WaitUntil(() => Endpoint.RemoteAddress != RpmsgHeader.AddressAny && Port.Link.State == LinkState.Up, "the island's announcement");
+                int before = Sink.Messages.Count;
+                Endpoint.TrySendToRemote(ping, 0, ping.Length);
+                long until = Environment.TickCount64 + 300;
+                while (Sink.Messages.Count == before && Environment.TickCount64 < until)
+                {
+                    Port.WaitAndPoll(20);
+                }
+
+                if (Sink.Messages.Count > before)
+                {
+                    return;
+                }
+            }
+
+            Assert.Fail("the link never carried an echo after the restart");
         }
 
         public void AssertEchoes(int count)
@@ -108,6 +140,7 @@ public sealed class TwoProcessTests
             }
 
             using Agent second = new(paths);
+            second.Resynchronise();
             second.AssertEchoes(20);
         }
         finally
@@ -132,6 +165,7 @@ public sealed class TwoProcessTests
             island = StartIsland(paths);
             agent.WaitUntil(() => agent.Endpoint.RemoteAddress == RpmsgHeader.AddressAny || agent.Port.Link.Counters.PeerRestarts > 0, "the agent to notice");
             agent.WaitUntil(() => !agent.Port.Memory.FileWasReplaced() && agent.Port.Link.State == LinkState.Up && agent.Endpoint.RemoteAddress != RpmsgHeader.AddressAny, "the new island");
+            agent.Resynchronise();
             agent.AssertEchoes(20);
             Assert.IsTrue(agent.Port.Link.Counters.PeerRestarts >= 1);
         }
@@ -159,6 +193,7 @@ public sealed class TwoProcessTests
             island.Dispose();
             island = StartIsland(paths);
             using Agent second = new(paths);
+            second.Resynchronise();
             second.AssertEchoes(10);
         }
         finally
