@@ -65,7 +65,11 @@ public sealed class AgentApiTests
 
         public async Task WaitUpAsync()
         {
-            await Island.WaitForAsync(() => Agent.Link.IsUp && Island.Received.Count(m => m.VmStateReport is not null) >= 2, "link up and re-sync reports", 10000);
+            // Re-sync done: a StatusRequest, then a report per VM (the link may re-attach at start,
+            // so an earlier round can be cut short; wait for a complete one).
+            await Island.WaitForAsync(
+                () => Agent.Link.IsUp && Island.Received.SkipWhile(m => m.StatusRequest is not { IncludeDefinitions: true }).Count(m => m.VmStateReport is not null) >= 2,
+                "link up and a complete re-sync", 10000);
         }
 
         public async ValueTask DisposeAsync()
