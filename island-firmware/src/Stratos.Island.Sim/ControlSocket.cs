@@ -1,0 +1,106 @@
+// The fault-injection socket for the HIL bench: a UNIX stream socket taking one command per line.
+//   hang    -> "ok hang": the main loop stops (the hardware watchdog must fire and reset the island)
+//   reset   -> "ok reset": immediate restart, reset reason SOFTWARE
+//   status  -> one JSON line: boot id, reset reason, cycle count, session state, link counters
+// Anything else -> "error ..." naming the command. Served on its own thread; commands only set
+// flags the main loop reads, and status reads counters the main loop writes (a diagnostic snapshot).
+using System;
+using System.IO;
+using System.Net.Sockets;
+using System.Text;
+using System.Threading;
+
+namespace Stratos.Island.Sim;
+
+public sealed class ControlSocket : IDisposable
+{
+    private readonly string _path;
+    private readonly Socket _listener;
+    private readonly Func<string> _status;
+    private readonly SimLog _log;
+    private readonly Thread _thread;
+    private volatile bool _disposed;
+
+    public ControlSocket(string path, Func<string> status, SimLog log)
+    {
+        _path = path;
+        _status = status;
+        _log = log;
+        File.Delete(path);
+        _listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        _listener.Bind(new UnixDomainSocketEndPoint(path));
+        _listener.Listen(4);
+        _thread = new Thread(Serve) { IsBackground = true, Name = "control-socket" };
+        _thread.Start();
+    }
+
+    public volatile bool HangRequested;
+
+    public volatile bool ResetRequested;
+
+    private void Serve()
+    {
+        while (!_disposed)
+        {
+            Socket client;
+            try
+            {
+                client = _listener.Accept();
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                return;
+            }
+
+            try
+            {
+                using var stream = new NetworkStream(client, ownsSocket: true);
+                using var reader = new StreamReader(stream, Encoding.UTF8);
+                using var writer = new StreamWriter(stream, new UTF8Encoding(false)) { AutoFlush = true, NewLine = "\n" };
+                string? line;
+                while ((line = reader.ReadLine()) != null)
+                {
+                    writer.WriteLine(Execute(line.Trim()));
+                }
+            }
+            catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
+            {
+                // Client went away.
+            }
+        }
+    }
+
+    private string Execute(string command)
+    {
+        switch (command)
+        {
+            case "hang":
+                _log.Warn("control: hang (main loop stops; the watchdog must fire)");
+                HangRequested = true;
+                return "ok hang";
+            case "reset":
+                _log.Warn("control: reset (software reset)");
+                ResetRequested = true;
+                return "ok reset";
+            case "status":
+                return _status();
+            case "":
+                return "error empty command (hang, reset, status)";
+            default:
+                return "error unknown command '" + command + "' (hang, reset, status)";
+        }
+    }
+
+    public void Dispose()
+    {
+        _disposed = true;
+        _listener.Dispose();
+        try
+        {
+            File.Delete(_path);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}

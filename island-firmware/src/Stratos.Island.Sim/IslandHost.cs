@@ -1,0 +1,241 @@
+// The island process (island-sim --child): the firmware core on the Linux HAL, the shared-memory
+// link in the device role, the session (island role) and the link adapter, driven by ONE main-loop
+// thread:
+//   WaitAndPoll until the next supervision cycle is due (messages are handled as they arrive:
+//   link -> session -> IslandLinkEndpoint -> IslandCore.Handle*), session.Poll, core.Step (timers,
+//   due supervision cycles, watchdog kick when on time), endpoint.Service (re-sends).
+// Side threads only set flags (control socket, signals) or end the process (hardware watchdog).
+using System;
+using System.Diagnostics;
+using System.IO;
+using System.Net.Sockets;
+using System.Reflection;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Threading;
+using Stratos.Island.Codec;
+using Stratos.Island.Codec.Link;
+using Stratos.Island.Firmware;
+using Stratos.Island.Firmware.LinkAdapter;
+using Stratos.Island.Link;
+using Stratos.Island.Link.Linux;
+using Stratos.Island.Link.Session;
+
+namespace Stratos.Island.Sim;
+
+public static class IslandHost
+{
+    public const string ReadyMessage = "island ready";
+
+    private static volatile bool s_stop;
+
+    public static int Run(SimOptions options)
+    {
+        Native.DieWithParent();
+        SimEnvironment env = SimEnvironment.Resolve(options);
+        using var log = new SimLog(options.LogLevel, "island");
+        log.OpenFile(env.LogPath);
+        File.WriteAllText(env.ResetReasonPath, SimOptions.ResetReasonArgument(options.ResetReason) + "\n");
+        if (File.Exists(env.SafeStatePath))
+        {
+            File.Delete(env.SafeStatePath); // the safe state is latched only until an island reset
+        }
+
+        var clock = new StopwatchClock();
+        using var flash = new FileFlash(env.FlashPath, env.FlashPageBytes, env.FlashPages, log);
+        var rails = new SimPowerRails(log);
+        var reset = new HookResetControl(options.ACLusterResetHook, log);
+        var safeState = new FileSafeStateOutput(env.SafeStatePath, log);
+        ulong bootId = NewBootId();
+
+        var endpoint = new IslandLinkEndpoint(env.Config.Limits, env.Definitions, env.Definitions.Length);
+        var glue = new RpmsgSessionLink(Role.Island, env.ChannelName, () => clock.MonotonicMs, log);
+        var settings = new SessionSettings
+        {
+            BoardId = env.Board.Id,
+            SoftwareVersion = "island-sim " + (typeof(IslandHost).Assembly.GetName().Version?.ToString(3) ?? "0"),
+            Capabilities = (uint)(Capability.EventLog | Capability.Power),
+            ConfigHash = env.Vms.ConfigHash,
+            ResetReason = options.ResetReason,
+            SupervisionCycleMs = (uint)env.Config.Limits.SupervisionCyclePeriodMs,
+            VmCount = (uint)env.Config.Vms.Length,
+        };
+        var session = new LinkSession(Role.Island, bootId, settings, glue, endpoint);
+        glue.Session = session;
+
+        SharedMemoryLinkPort port;
+        try
+        {
+            port = SharedMemoryLinkPort.OpenDevice(env.ShmPath, env.KickSocket, env.Layout, 0, new LogLinkErrors(log), glue);
+        }
+        catch (Exception e) when (e is IOException or SocketException or UnauthorizedAccessException)
+        {
+            throw new SimConfigurationException("shared memory '" + env.ShmPath + "' / kick socket '" + env.KickSocket + "': cannot be opened: " + e.Message);
+        }
+
+        using var watchdog = new ThreadWatchdog(env.WatchdogTimeoutMs, log, () => { });
+        ControlSocket? control = null;
+        int exitCode = ExitCodes.Ok;
+        try
+        {
+            glue.Endpoint = port.Link.CreateEndpoint(env.ChannelName, RpmsgHeader.AddressAny, glue);
+            long coreStartMs = clock.MonotonicMs;
+            var core = new IslandCore(env.Config, clock, flash, rails, watchdog, safeState, reset, endpoint, options.ResetReason);
+            endpoint.Attach(session, core, clock);
+            long loops = 0;
+            control = new ControlSocket(env.ControlSocket, () => StatusJson(bootId, options.ResetReason, core, session, port, endpoint, loops), log);
+            using PosixSignalRegistration term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnStopSignal);
+            using PosixSignalRegistration interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnStopSignal);
+            long warmStart = Stopwatch.GetTimestamp();
+            int prepared = Warmup.PrepareAssemblies(typeof(IslandCore), typeof(Envelope), typeof(RpmsgLink), typeof(SharedMemoryLinkPort), typeof(IslandHost));
+            log.Debug("compiled " + prepared + " methods in " + Stopwatch.GetElapsedTime(warmStart).TotalMilliseconds.ToString("F0") + " ms");
+            port.Link.Start();
+            log.Info(ReadyMessage + ": board " + env.Board.Id + ", boot id 0x" + bootId.ToString("x16") + ", reset reason "
+                + SimOptions.ResetReasonArgument(options.ResetReason) + ", boot count " + core.BootCount + ", " + env.Config.Vms.Length
+                + " VMs, shm " + env.ShmPath + ", kick " + env.KickSocket + ", control " + env.ControlSocket);
+
+            int periodMs = env.Config.Limits.SupervisionCyclePeriodMs;
+            while (!s_stop)
+            {
+                if (control.HangRequested)
+                {
+                    // A stuck main loop: no more kicks. Only a stop signal ends it (or the watchdog).
+                    while (!s_stop)
+                    {
+                        Thread.Sleep(5);
+                    }
+
+                    break;
+                }
+
+                if (control.ResetRequested)
+                {
+                    exitCode = ExitCodes.SoftwareReset;
+                    break;
+                }
+
+                long now = clock.MonotonicMs;
+                int waitMs = periodMs - (int)((now - coreStartMs) % periodMs);
+                port.WaitAndPoll(waitMs);
+                session.Poll(clock.MonotonicMs);
+                core.Step();
+                endpoint.Service();
+                loops++;
+            }
+
+            log.Info(exitCode == ExitCodes.SoftwareReset ? "software reset" : "stopping (signal)");
+        }
+        finally
+        {
+            control?.Dispose();
+            port.Dispose();
+            TryDelete(env.ShmPath);
+        }
+
+        return exitCode;
+    }
+
+    private static void OnStopSignal(PosixSignalContext context)
+    {
+        context.Cancel = true;
+        s_stop = true;
+    }
+
+    private static ulong NewBootId()
+    {
+        Span<byte> bytes = stackalloc byte[8];
+        ulong id;
+        do
+        {
+            RandomNumberGenerator.Fill(bytes);
+            id = BitConverter.ToUInt64(bytes);
+        }
+        while (id == 0);
+        return id;
+    }
+
+    internal static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+    }
+
+    private static string StatusJson(ulong bootId, ResetReason reason, IslandCore core, LinkSession session, SharedMemoryLinkPort port,
+        IslandLinkEndpoint endpoint, long loops)
+    {
+        using var stream = new MemoryStream();
+        using (var json = new Utf8JsonWriter(stream))
+        {
+            json.WriteStartObject();
+            json.WriteNumber("pid", Environment.ProcessId);
+            json.WriteString("boot_id", "0x" + bootId.ToString("x16"));
+            json.WriteString("reset_reason", SimOptions.ResetReasonArgument(reason));
+            json.WriteNumber("boot_count", core.BootCount);
+            json.WriteNumber("cycles", core.Supervision.Cycles);
+            json.WriteNumber("main_loops", loops);
+            json.WriteNumber("late_steps", core.LateSteps);
+            json.WriteNumber("watchdog_kicks", core.WatchdogKicks);
+            json.WriteString("session", session.State.ToString().ToLowerInvariant());
+            json.WriteString("agent_boot_id", "0x" + session.PeerBootId.ToString("x16"));
+            json.WriteStartObject("link");
+            LinkCounters link = port.Link.Counters;
+            json.WriteString("state", port.Link.State.ToString());
+            json.WriteNumber("tx_messages", link.TxMessages);
+            json.WriteNumber("rx_messages", link.RxMessages);
+            json.WriteNumber("tx_no_buffer", link.TxNoBuffer);
+            json.WriteNumber("kicks_sent", link.KicksSent);
+            json.WriteNumber("kicks_suppressed", link.KicksSuppressed);
+            json.WriteNumber("link_ups", link.LinkUps);
+            json.WriteNumber("peer_restarts", link.PeerRestarts);
+            json.WriteNumber("errors", link.ErrorsTotal);
+            json.WriteEndObject();
+            json.WriteStartObject("session_counters");
+            SessionCounters s = session.Counters;
+            json.WriteNumber("sent", s.Sent);
+            json.WriteNumber("received", s.Received);
+            json.WriteNumber("send_failures", s.SendFailures);
+            json.WriteNumber("established", s.Established);
+            json.WriteNumber("peer_restarts", s.PeerRestarts);
+            json.WriteNumber("keepalive_timeouts", s.KeepaliveTimeouts);
+            json.WriteEndObject();
+            json.WriteStartObject("endpoint");
+            IslandLinkCounters e = endpoint.Counters;
+            json.WriteNumber("ring_full", e.RingFull);
+            json.WriteNumber("events_not_sent", e.EventsNotSent);
+            json.WriteNumber("status_resends", e.StatusResends);
+            json.WriteNumber("queued", endpoint.QueuedMessages);
+            json.WriteEndObject();
+            json.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(stream.ToArray());
+    }
+}
+
+internal static partial class Native
+{
+    private const int PrSetPdeathsig = 1;
+    private const int Sigkill = 9;
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int prctl(int option, nint arg2, nint arg3, nint arg4, nint arg5);
+
+    [LibraryImport("libc", SetLastError = true)]
+    internal static partial int kill(int pid, int signal);
+
+    // The child must not outlive its supervisor (kill -9 of the supervisor takes the island with it).
+    internal static void DieWithParent()
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            prctl(PrSetPdeathsig, Sigkill, 0, 0, 0);
+        }
+    }
+}

@@ -1,0 +1,242 @@
+// The island's HAL on Linux (docs/island-sim.md "HAL mapping").
+using System;
+using System.Diagnostics;
+using System.IO;
+using System.Threading;
+using Stratos.Island.Codec;
+using Stratos.Island.Firmware.Hal;
+
+namespace Stratos.Island.Sim;
+
+/// <summary>Monotonic island time from Stopwatch, 0 at construction (island boot).</summary>
+public sealed class StopwatchClock : IClock
+{
+    private readonly long _start = Stopwatch.GetTimestamp();
+
+    public long MonotonicMs => (Stopwatch.GetTimestamp() - _start) * 1000 / Stopwatch.Frequency;
+
+    public long MonotonicUs => (long)((Stopwatch.GetTimestamp() - _start) * (1_000_000.0 / Stopwatch.Frequency));
+}
+
+/// <summary>
+/// NOR flash in a file: erase sets a page to 0xFF, program only clears bits (new = old AND data).
+/// Every operation is written through and fsync'ed before it returns, so a kill -9 keeps exactly the
+/// operations that completed (the event log's recovery handles the torn one).
+/// </summary>
+public sealed class FileFlash : IFlash, IDisposable
+{
+    private readonly FileStream _file;
+    private readonly byte[] _image;
+
+    public FileFlash(string path, int pageSize, int pageCount, SimLog log)
+    {
+        PageSize = pageSize;
+        PageCount = pageCount;
+        int size = pageSize * pageCount;
+        _image = new byte[size];
+        _file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
+        if (_file.Length != size)
+        {
+            if (_file.Length != 0)
+            {
+                log.Warn("flash file " + path + " is " + _file.Length + " bytes, the board's event log needs " + size + ": erased");
+            }
+
+            Array.Fill(_image, (byte)0xFF);
+            _file.SetLength(0);
+            _file.Write(_image, 0, size);
+            _file.Flush(true);
+        }
+        else
+        {
+            _file.Position = 0;
+            _file.ReadExactly(_image, 0, size);
+        }
+    }
+
+    public int PageSize { get; }
+
+    public int PageCount { get; }
+
+    public void Read(int address, byte[] buffer, int offset, int count) => Array.Copy(_image, address, buffer, offset, count);
+
+    public bool ErasePage(int pageIndex)
+    {
+        if (pageIndex < 0 || pageIndex >= PageCount)
+        {
+            return false;
+        }
+
+        Array.Fill(_image, (byte)0xFF, pageIndex * PageSize, PageSize);
+        return WriteThrough(pageIndex * PageSize, PageSize);
+    }
+
+    public bool Program(int address, byte[] data, int offset, int count)
+    {
+        if (address < 0 || count < 0 || address + count > _image.Length)
+        {
+            return false;
+        }
+
+        for (int i = 0; i < count; i++)
+        {
+            _image[address + i] &= data[offset + i];
+        }
+
+        return WriteThrough(address, count);
+    }
+
+    private bool WriteThrough(int address, int count)
+    {
+        try
+        {
+            _file.Position = address;
+            _file.Write(_image, address, count);
+            _file.Flush(true);
+            return true;
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    public void Dispose() => _file.Dispose();
+}
+
+/// <summary>Power rails kept in memory; every change is logged.</summary>
+public sealed class SimPowerRails(SimLog log) : IPowerRails
+{
+    private readonly PowerState[] _states = new PowerState[256];
+
+    public bool SetState(int domainId, PowerState state)
+    {
+        if (domainId < 0 || domainId >= _states.Length)
+        {
+            return false;
+        }
+
+        if (_states[domainId] != state)
+        {
+            log.Info("power rail " + domainId + ": " + _states[domainId] + " -> " + state);
+        }
+
+        _states[domainId] = state;
+        return true;
+    }
+
+    public PowerState GetState(int domainId) => domainId >= 0 && domainId < _states.Length ? _states[domainId] : PowerState.Unspecified;
+}
+
+/// <summary>The A-cluster reset line: runs the configured hook (sh -c CMD) without waiting for it.</summary>
+public sealed class HookResetControl(string? hook, SimLog log) : IResetControl
+{
+    public int Resets { get; private set; }
+
+    public void ResetACluster()
+    {
+        Resets++;
+        if (string.IsNullOrEmpty(hook))
+        {
+            log.Warn("A-cluster reset (no --a-cluster-reset-hook configured)");
+            return;
+        }
+
+        log.Warn("A-cluster reset: running hook: " + hook);
+        try
+        {
+            var start = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
+            start.ArgumentList.Add("-c");
+            start.ArgumentList.Add(hook);
+            Process? process = Process.Start(start);
+            if (process != null)
+            {
+                process.EnableRaisingEvents = true;
+                process.Exited += (_, _) =>
+                {
+                    log.Info("A-cluster reset hook exited with " + process.ExitCode);
+                    process.Dispose();
+                };
+            }
+        }
+        catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException)
+        {
+            log.Error("A-cluster reset hook could not be started: " + e.Message);
+        }
+    }
+}
+
+/// <summary>The safe-state output: logged, and the file &lt;state-dir&gt;/safe-state exists while asserted.</summary>
+public sealed class FileSafeStateOutput(string path, SimLog log) : ISafeStateOutput
+{
+    public void Assert()
+    {
+        log.Error("SAFE STATE asserted");
+        File.WriteAllText(path, "asserted " + DateTime.UtcNow.ToString("O") + "\n");
+    }
+
+    public void Deassert()
+    {
+        log.Warn("safe state withdrawn");
+        File.Delete(path);
+    }
+}
+
+/// <summary>
+/// The hardware watchdog: a thread that ends the process with <see cref="ExitCodes.Watchdog"/> when
+/// the main loop has not kicked for the board's timeout. Running from construction (island boot):
+/// the first kick must come within <see cref="FirstKickGraceMs"/> (the simulator's JIT start-up is
+/// slower than an MCU boot), every later one within the timeout.
+/// </summary>
+public sealed class ThreadWatchdog : IHardwareWatchdog, IDisposable
+{
+    public const int FirstKickGraceMs = 2000;
+    private readonly int _timeoutMs;
+    private readonly long _bootTicks = Stopwatch.GetTimestamp();
+    private readonly SimLog _log;
+    private readonly Action _beforeExit;
+    private readonly Thread _thread;
+    private long _lastKick;
+    private volatile bool _stopped;
+
+    public ThreadWatchdog(int timeoutMs, SimLog log, Action beforeExit)
+    {
+        _timeoutMs = timeoutMs;
+        _log = log;
+        _beforeExit = beforeExit;
+        _thread = new Thread(Watch) { IsBackground = true, Name = "hardware-watchdog", Priority = ThreadPriority.AboveNormal };
+        _thread.Start();
+    }
+
+    public long Kicks;
+
+    public void Kick()
+    {
+        Kicks++;
+        Volatile.Write(ref _lastKick, Stopwatch.GetTimestamp());
+    }
+
+    private void Watch()
+    {
+        int sleepMs = Math.Max(1, Math.Min(10, _timeoutMs / 4));
+        while (!_stopped)
+        {
+            Thread.Sleep(sleepMs);
+            long last = Volatile.Read(ref _lastKick);
+            if (_stopped)
+            {
+                return;
+            }
+
+            long silentMs = (Stopwatch.GetTimestamp() - (last == 0 ? _bootTicks : last)) * 1000 / Stopwatch.Frequency;
+            if (silentMs >= (last == 0 ? Math.Max(FirstKickGraceMs, _timeoutMs) : _timeoutMs))
+            {
+                _log.Error("hardware watchdog expired: no kick for " + silentMs + " ms (timeout " + _timeoutMs + " ms); resetting the island");
+                _beforeExit();
+                Environment.Exit(ExitCodes.Watchdog);
+            }
+        }
+    }
+
+    public void Dispose() => _stopped = true;
+}

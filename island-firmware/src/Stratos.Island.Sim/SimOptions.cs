@@ -1,0 +1,147 @@
+// Command line of island-sim (docs/island-sim.md). Every problem is one SimConfigurationException
+// naming the option, file or field; Program turns it into exit code 2.
+using System;
+using System.Collections.Generic;
+using System.IO;
+using Stratos.Island.Codec;
+
+namespace Stratos.Island.Sim;
+
+public sealed class SimConfigurationException(string message) : Exception(message);
+
+public sealed class SimOptions
+{
+    public const string Usage =
+        "usage: island-sim [--board NAME|PATH] [--boards-dir DIR] [--config PATH] [--state-dir DIR]\n" +
+        "                  [--shm-path PATH] [--kick-socket PATH] [--control-socket PATH]\n" +
+        "                  [--log-level debug|info|warn|error] [--a-cluster-reset-hook CMD]";
+
+    public string Board { get; private set; } = "virtual";
+
+    public string? BoardsDir { get; private set; }
+
+    public string? ConfigPath { get; private set; }
+
+    public string? StateDir { get; private set; }
+
+    public string? ShmPath { get; private set; }
+
+    public string? KickSocket { get; private set; }
+
+    public string? ControlSocket { get; private set; }
+
+    public SimLogLevel LogLevel { get; private set; } = SimLogLevel.Info;
+
+    public string? ACLusterResetHook { get; private set; }
+
+    public bool ShowHelp { get; private set; }
+
+    // Internal: run the island itself (the supervisor re-executes itself with --child).
+    public bool Child { get; private set; }
+
+    // Internal: why the supervisor (re)started the child.
+    public ResetReason ResetReason { get; private set; } = ResetReason.ProcessStart;
+
+    // The user's arguments, without the internal ones (passed on to the child).
+    public IReadOnlyList<string> UserArguments { get; private set; } = Array.Empty<string>();
+
+    public static SimOptions Parse(string[] args)
+    {
+        var options = new SimOptions();
+        var user = new List<string>();
+        for (int i = 0; i < args.Length; i++)
+        {
+            string arg = args[i];
+            switch (arg)
+            {
+                case "-h":
+                case "--help":
+                    options.ShowHelp = true;
+                    continue;
+                case "--child":
+                    options.Child = true;
+                    continue;
+                case "--reset-reason":
+                    string reason = Value(args, ref i, arg);
+                    options.ResetReason = reason switch
+                    {
+                        "process-start" => ResetReason.ProcessStart,
+                        "watchdog" => ResetReason.Watchdog,
+                        "software" => ResetReason.Software,
+                        _ => throw new SimConfigurationException("--reset-reason: '" + reason + "' is not process-start, watchdog or software"),
+                    };
+                    continue;
+            }
+
+            string value = Value(args, ref i, arg);
+            switch (arg)
+            {
+                case "--board": options.Board = value; break;
+                case "--boards-dir": options.BoardsDir = value; break;
+                case "--config": options.ConfigPath = value; break;
+                case "--state-dir": options.StateDir = value; break;
+                case "--shm-path": options.ShmPath = value; break;
+                case "--kick-socket": options.KickSocket = value; break;
+                case "--control-socket": options.ControlSocket = value; break;
+                case "--a-cluster-reset-hook": options.ACLusterResetHook = value; break;
+                case "--log-level":
+                    if (!SimLog.TryParseLevel(value, out SimLogLevel level))
+                    {
+                        throw new SimConfigurationException("--log-level: '" + value + "' is not debug, info, warn or error");
+                    }
+
+                    options.LogLevel = level;
+                    break;
+                default:
+                    throw new SimConfigurationException("unknown option '" + arg + "'\n" + Usage);
+            }
+
+            user.Add(arg);
+            user.Add(value);
+        }
+
+        options.UserArguments = user;
+        return options;
+    }
+
+    public static string ResetReasonArgument(ResetReason reason) => reason switch
+    {
+        ResetReason.Watchdog => "watchdog",
+        ResetReason.Software => "software",
+        _ => "process-start",
+    };
+
+    // Default state directory: $XDG_RUNTIME_DIR/island/<board>, /run/island/<board> as root, else
+    // /tmp/island-<user>/<board>.
+    public static string DefaultStateDir(string boardId)
+    {
+        string? runtime = Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR");
+        if (!string.IsNullOrEmpty(runtime))
+        {
+            return Path.Combine(runtime, "island", boardId);
+        }
+
+        if (Environment.UserName == "root")
+        {
+            return Path.Combine("/run/island", boardId);
+        }
+
+        return Path.Combine(Path.GetTempPath(), "island-" + Environment.UserName, boardId);
+    }
+
+    private static string Value(string[] args, ref int i, string option)
+    {
+        if (!option.StartsWith("--", StringComparison.Ordinal) && !option.StartsWith('-'))
+        {
+            throw new SimConfigurationException("unexpected argument '" + option + "'\n" + Usage);
+        }
+
+        if (i + 1 >= args.Length)
+        {
+            throw new SimConfigurationException(option + ": missing value\n" + Usage);
+        }
+
+        i++;
+        return args[i];
+    }
+}

@@ -1,0 +1,291 @@
+using System;
+using System.Collections.Generic;
+using Google.Protobuf;
+using Stratos.Island.Codec;
+using Stratos.Island.Firmware.Configuration;
+using Stratos.Island.Firmware.LinkAdapter;
+using Stratos.Island.Link;
+using Stratos.Island.Link.Session;
+using Pb = Stratos.Island.Protocol.Link.V1;
+using PbCommon = Stratos.Island.Protocol.Common.V1;
+
+namespace Stratos.Island.Firmware.Tests;
+
+// One direction of an in-memory link: a fixed ring of message slots (no allocation per message) that
+// can be made to refuse sends like a full TX ring.
+public sealed class MessagePipe : IMessageTransport
+{
+    private readonly byte[][] _slots;
+    private readonly int[] _lengths;
+    private int _head;
+    private int _count;
+
+    public MessagePipe(int capacity = 1024)
+    {
+        _slots = new byte[capacity][];
+        _lengths = new int[capacity];
+        for (int i = 0; i < capacity; i++)
+        {
+            _slots[i] = new byte[512];
+        }
+    }
+
+    // Refuse every send (NoTxBuffer), as a ring with no free buffer does.
+    public bool Full { get; set; }
+
+    public int Count => _count;
+
+    public LinkSendStatus TrySend(byte[] buffer, int offset, int count)
+    {
+        if (Full || _count == _slots.Length)
+        {
+            return LinkSendStatus.NoTxBuffer;
+        }
+
+        int slot = (_head + _count) % _slots.Length;
+        Array.Copy(buffer, offset, _slots[slot], 0, count);
+        _lengths[slot] = count;
+        _count++;
+        return LinkSendStatus.Ok;
+    }
+
+    public void DeliverTo(LinkSession session, long nowMs)
+    {
+        while (_count > 0)
+        {
+            int slot = _head;
+            _head = (_head + 1) % _slots.Length;
+            _count--;
+            session.OnMessage(_slots[slot], 0, _lengths[slot], nowMs);
+        }
+    }
+}
+
+// The agent's side of the test link: records every application Envelope, decoded by Google.Protobuf
+// from the codec's own re-encoding (so the tests read the messages the way the host agent does).
+public sealed class AgentRecorder : ISessionListener
+{
+    private readonly byte[] _buffer = new byte[512];
+
+    public bool Recording { get; set; } = true;
+
+    public int UpCount { get; private set; }
+
+    public bool LastUpRestarted { get; private set; }
+
+    public List<Pb.Envelope> Received { get; } = new();
+
+    public void OnSessionUp(ulong peerBootId, bool peerRestarted, uint version)
+    {
+        UpCount++;
+        LastUpRestarted = peerRestarted;
+    }
+
+    public void OnSessionDown(SessionDownReason reason, string detail)
+    {
+    }
+
+    public void OnEnvelope(Codec.Link.Envelope envelope)
+    {
+        if (!Recording)
+        {
+            return;
+        }
+
+        CodecStatus status = envelope.Encode(_buffer, 0, _buffer.Length, out int written);
+        if (status != CodecStatus.Ok)
+        {
+            throw new InvalidOperationException("re-encoding a received envelope failed: " + status);
+        }
+
+        Received.Add(Pb.Envelope.Parser.ParseFrom(_buffer, 0, written));
+    }
+
+    public void OnRequestTimeout(uint correlationId)
+    {
+    }
+
+    public IEnumerable<Pb.Envelope> Of(Pb.Envelope.BodyOneofCase body)
+    {
+        foreach (Pb.Envelope e in Received)
+        {
+            if (e.BodyCase == body)
+            {
+                yield return e;
+            }
+        }
+    }
+}
+
+// IslandCore + IslandLinkEndpoint + an island LinkSession, joined to a real agent LinkSession by
+// in-memory pipes, all under a simulated clock. The configuration goes through ConfigurationBuilder
+// from Google.Protobuf-encoded VmDefinitions, as on the MCU and in island-sim.
+public sealed class LinkedIsland
+{
+    public const int PeriodMs = 10;
+
+    public LinkedIsland(IReadOnlyList<Pb.VmDefinition> definitions, SupervisionConfig? agentSupervision = null)
+    {
+        Definitions = definitions;
+        var limits = new IslandLimits { SupervisionCyclePeriodMs = PeriodMs, MaxVms = 32, ExpiredSupervisionCycleTolerance = 50 };
+        var domains = new[]
+        {
+            new PowerDomainConfig { Id = 0, Name = "a-cluster", Criticality = Criticality.Qm, IsACluster = true },
+            new PowerDomainConfig { Id = 1, Name = "vm-base", Criticality = Criticality.AsilB },
+            new PowerDomainConfig { Id = 2, Name = "vm-web", Criticality = Criticality.Qm },
+        };
+        var builder = new ConfigurationBuilder(limits, domains, agentSupervision ?? new SupervisionConfig());
+        foreach (Pb.VmDefinition d in definitions)
+        {
+            byte[] encoded = d.ToByteArray();
+            string? error = builder.AddEncoded(encoded, 0, encoded.Length);
+            if (error != null)
+            {
+                throw new InvalidOperationException(error);
+            }
+        }
+
+        IslandConfig config = builder.Build(out string buildError) ?? throw new InvalidOperationException(buildError);
+        var encodedDefinitions = new byte[builder.Count][];
+        for (int i = 0; i < builder.Count; i++)
+        {
+            encodedDefinitions[i] = builder.EncodedAt(i);
+        }
+
+        Endpoint = new IslandLinkEndpoint(limits, encodedDefinitions, builder.Count);
+        IslandSession = new LinkSession(Role.Island, 0x1517, new SessionSettings { BoardId = "virtual", SupervisionCycleMs = PeriodMs, VmCount = (uint)builder.Count },
+            ToAgent, Endpoint);
+        Core = new IslandCore(config, Clock, Flash, Rails, Watchdog, SafeState, Reset, Endpoint, ResetReason.PowerOn);
+        Endpoint.Attach(IslandSession, Core, Clock);
+        Agent = new LinkSession(Role.Agent, 0xA6E7, new SessionSettings(), ToIsland, AgentEvents);
+    }
+
+    public IReadOnlyList<Pb.VmDefinition> Definitions { get; }
+
+    public SimulatedClock Clock { get; } = new();
+
+    public RamFlash Flash { get; } = new(256, 32);
+
+    public RecordingPowerRails Rails { get; } = new();
+
+    public RecordingWatchdog Watchdog { get; } = new();
+
+    public RecordingSafeStateOutput SafeState { get; } = new();
+
+    public RecordingResetControl Reset { get; } = new();
+
+    public MessagePipe ToIsland { get; } = new();
+
+    public MessagePipe ToAgent { get; } = new();
+
+    public AgentRecorder AgentEvents { get; } = new();
+
+    public IslandLinkEndpoint Endpoint { get; }
+
+    public LinkSession IslandSession { get; }
+
+    public LinkSession Agent { get; }
+
+    public IslandCore Core { get; }
+
+    public long NowMs => Clock.MonotonicMs;
+
+    public void Connect()
+    {
+        IslandSession.TransportUp(NowMs);
+        Agent.TransportUp(NowMs);
+        Pump();
+    }
+
+    // Delivers everything queued both ways (the island first), then polls both sessions.
+    public void Pump()
+    {
+        for (int i = 0; i < 100 && (ToIsland.Count > 0 || ToAgent.Count > 0); i++)
+        {
+            ToIsland.DeliverTo(IslandSession, NowMs);
+            ToAgent.DeliverTo(Agent, NowMs);
+        }
+    }
+
+    // One main-loop pass as island-sim runs it: sessions polled, core stepped, endpoint serviced.
+    public void Step()
+    {
+        Pump();
+        IslandSession.Poll(NowMs);
+        Agent.Poll(NowMs);
+        Core.Step();
+        Endpoint.Service();
+        Pump();
+    }
+
+    public void Run(int ms)
+    {
+        for (int t = 0; t < ms; t += PeriodMs)
+        {
+            Clock.AdvanceMs(PeriodMs);
+            Step();
+        }
+    }
+
+    public void SendFromAgent(Action<Codec.Link.Envelope> fill, uint correlationId = 0)
+    {
+        Codec.Link.Envelope e = Agent.Outgoing;
+        fill(e);
+        e.CorrelationId = correlationId;
+        LinkSendStatus status = Agent.Send(e);
+        if (status != LinkSendStatus.Ok)
+        {
+            throw new InvalidOperationException("agent send failed: " + status);
+        }
+
+        Pump();
+    }
+
+    public void Request(uint vmId, VmAction action, uint correlationId) => SendFromAgent(e =>
+    {
+        e.SetBody(Codec.Link.EnvelopeBody.VmRequest);
+        e.VmRequest.VmId = vmId;
+        e.VmRequest.Action = action;
+        e.VmRequest.Reason = "test";
+    }, correlationId);
+
+    public void Report(uint vmId, ObservedVmState state, uint directiveId) => SendFromAgent(e =>
+    {
+        e.SetBody(Codec.Link.EnvelopeBody.VmStateReport);
+        e.VmStateReport.VmId = vmId;
+        e.VmStateReport.State = state;
+        e.VmStateReport.DirectiveId = directiveId;
+    });
+
+    // A VM definition in the shape of boards/virtual/vms.yaml.
+    public static Pb.VmDefinition Vm(uint id, string name, PbCommon.Criticality criticality, uint bootOrder, uint domain, params uint[] dependsOn)
+    {
+        var vm = new Pb.VmDefinition
+        {
+            VmId = id,
+            Name = name,
+            Criticality = criticality,
+            BootOrder = bootOrder,
+            SafeAction = PbCommon.SafeAction.RestartVm,
+            Autostart = true,
+            StartTimeoutMs = 5000,
+            StopTimeoutMs = 3000,
+            Restart = new Pb.RestartPolicy { MaxRestarts = 3, WindowMs = 60_000, BackoffInitialMs = 100, BackoffMaxMs = 800 },
+            Supervision = new Pb.SupervisionConfig
+            {
+                Alive = new Pb.AliveSupervision { ExpectedIndications = 2, MinMargin = 1, MaxMargin = 2, ReferenceCycles = 5 },
+                FailedRefCycleTolerance = 1,
+            },
+            Vmm = new Pb.VmmConfig { Machine = "microvm", MemoryMib = 64, Vcpus = 1, Kernel = "hil-tests/guest/build/heartbeat.elf", Cmdline = "console=ttyS0" },
+        };
+        vm.PowerDomains.Add(domain);
+        vm.DependsOn.Add(dependsOn);
+        return vm;
+    }
+
+    public static List<Pb.VmDefinition> Demo() => new()
+    {
+        Vm(1, "base", PbCommon.Criticality.AsilB, 1, 1),
+        Vm(2, "web", PbCommon.Criticality.Qm, 2, 2, 1),
+    };
+}

@@ -1,0 +1,294 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Text.Json;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+using Stratos.Island.Codec;
+using Body = Stratos.Island.Protocol.Link.V1.Envelope.BodyOneofCase;
+using Pb = Stratos.Island.Protocol.Link.V1;
+using PbCommon = Stratos.Island.Protocol.Common.V1;
+
+namespace Stratos.Island.Sim.Tests;
+
+// The real island-sim process (supervisor + child) driven by a real agent-side link and session.
+[TestClass]
+public sealed class IslandSimTests
+{
+    private const int StartTimeoutMs = 20_000;
+
+    public TestContext TestContext { get; set; } = null!;
+
+    private static SimProcess StartIsland(SimWorld world, int occurrence = 0)
+    {
+        SimProcess sim = SimProcess.Start(world.Arguments("--log-level", "debug"));
+        sim.WaitForLine(IslandHost.ReadyMessage, StartTimeoutMs, occurrence);
+        return sim;
+    }
+
+    private static AgentDriver Connect(SimWorld world, ulong bootId)
+    {
+        var driver = new AgentDriver(world.ShmPath, world.KickSocket, bootId);
+        Assert.IsTrue(driver.PumpUntil(() => driver.IsUp, 5000), "the agent session did not come up");
+        return driver;
+    }
+
+    private static double Ms(long fromTicks, long toTicks) => (toTicks - fromTicks) * 1000.0 / Stopwatch.Frequency;
+
+    private static List<Pb.Envelope> Answer(AgentDriver driver, uint correlation, Action<Codec.Link.Envelope> fill)
+    {
+        int before = driver.Received.Count;
+        Assert.AreEqual(Link.LinkSendStatus.Ok, driver.Send(fill, correlation));
+        bool done(Pb.Envelope e) => e.CorrelationId == correlation
+            && (e.BodyCase == Body.RequestResult || (e.BodyCase == Body.LogChunk && e.LogChunk.End));
+        Assert.IsTrue(driver.PumpUntil(() => driver.Received.Skip(before).Any(done), 3000), "no answer to request " + correlation + "; agent session "
+            + driver.Session.State + ", received since: " + string.Join(", ", driver.Received.Skip(before).Select(e => e.BodyCase + "/" + e.CorrelationId))
+            + "; agent counters sent " + driver.Session.Counters.Sent + " failures " + driver.Session.Counters.SendFailures + " established " + driver.Session.Counters.Established);
+        return driver.Received.Skip(before).Where(e => e.CorrelationId == correlation).ToList();
+    }
+
+    private static List<Pb.Event> ReadLog(AgentDriver driver, uint correlation) =>
+        Answer(driver, correlation, e =>
+        {
+            e.SetBody(Codec.Link.EnvelopeBody.LogRead);
+            e.LogRead.FromSequence = 1;
+        }).Where(e => e.BodyCase == Body.LogChunk).SelectMany(e => e.LogChunk.Records).ToList();
+
+    private static JsonElement Status(SimWorld world) => JsonDocument.Parse(world.Control("status")).RootElement;
+
+    private static void WaitGone(int pid)
+    {
+        long deadline = Environment.TickCount64 + 5000;
+        while (Directory.Exists("/proc/" + pid) && Environment.TickCount64 < deadline)
+        {
+            System.Threading.Thread.Sleep(5);
+        }
+
+        Assert.IsFalse(Directory.Exists("/proc/" + pid), "process " + pid + " still exists");
+    }
+
+    [TestMethod]
+    public void Agent_handshake_status_start_and_running_report_over_the_real_link()
+    {
+        using var world = new SimWorld();
+        using SimProcess sim = StartIsland(world);
+        using AgentDriver driver = Connect(world, 0xA1);
+
+        Pb.HelloAck ack = driver.HelloAcks.Last();
+        Assert.AreEqual("virtual", ack.BoardId);
+        Assert.AreEqual(10u, ack.SupervisionCycleMs);
+        Assert.AreEqual(2u, ack.VmCount);
+        Assert.AreEqual(PbCommon.ResetReason.ProcessStart, ack.ResetReason);
+        Assert.AreEqual(0xA1UL, ack.PeerBootId);
+
+        List<Pb.Envelope> status = Answer(driver, 5, e => e.SetBody(Codec.Link.EnvelopeBody.StatusRequest));
+        CollectionAssert.AreEqual(new[] { "base", "web" }, status.Where(e => e.BodyCase == Body.VmStatus).Select(e => e.VmStatus.Name).ToList());
+        Assert.IsTrue(status[^1].RequestResult.Accepted);
+
+        List<Pb.Envelope> start = Answer(driver, 6, e =>
+        {
+            e.SetBody(Codec.Link.EnvelopeBody.VmRequest);
+            e.VmRequest.VmId = 1;
+            e.VmRequest.Action = VmAction.Start;
+        });
+        Assert.IsTrue(start.Single(e => e.BodyCase == Body.RequestResult).RequestResult.Accepted);
+        Assert.IsTrue(driver.PumpUntil(() => driver.Received.Any(e => e.BodyCase == Body.VmDirective), 2000));
+        Pb.VmDirective directive = driver.Received.First(e => e.BodyCase == Body.VmDirective).VmDirective;
+        Assert.AreEqual(Pb.DirectiveAction.Start, directive.Action);
+        Assert.AreEqual(1u, directive.VmId);
+
+        driver.Send(e =>
+        {
+            e.SetBody(Codec.Link.EnvelopeBody.VmStateReport);
+            e.VmStateReport.VmId = 1;
+            e.VmStateReport.State = ObservedVmState.Running;
+            e.VmStateReport.DirectiveId = directive.DirectiveId;
+        }, 0);
+        driver.AliveVms.Add(1);
+        Assert.IsTrue(driver.PumpUntil(() => driver.Received.Any(e => e.BodyCase == Body.VmStatus && e.VmStatus.VmId == 1
+            && e.VmStatus.State == PbCommon.VmState.Running), 2000), "no VmStatus RUNNING for base");
+
+        JsonElement json = Status(world);
+        Assert.AreEqual("up", json.GetProperty("session").GetString());
+        Assert.IsGreaterThan(0L, json.GetProperty("cycles").GetInt64());
+    }
+
+    [TestMethod]
+    public void Island_restart_is_seen_by_the_agent_within_100_ms_and_the_event_log_survives()
+    {
+        using var world = new SimWorld();
+        using AgentDriver driver = WithIsland(world, out List<Pb.Event> before, out int firstChild, kill: true);
+
+        using SimProcess second = SimProcess.Start(world.Arguments());
+        Assert.IsTrue(driver.PumpUntil(() => driver.Ups.Count >= 2, StartTimeoutMs), "the agent session did not come back:\n" + second.Output);
+        second.WaitForLine(IslandHost.ReadyMessage, 1000);
+        Assert.IsTrue(driver.Ups[1].Restarted, "peerRestarted must be true for a new island boot");
+        // The island stamps its log lines (UTC, ms); the driver notes UtcNow at OnSessionUp.
+        string readyLine = second.Output.Split('\n').First(l => l.Contains(IslandHost.ReadyMessage, StringComparison.Ordinal));
+        DateTime readyUtc = DateTime.UtcNow.Date + TimeSpan.ParseExact(readyLine[..12], @"hh\:mm\:ss\.fff", System.Globalization.CultureInfo.InvariantCulture);
+        double recoveryMs = (driver.UpsUtc[1] - readyUtc).TotalMilliseconds;
+        TestContext.WriteLine("island restart: agent session up " + recoveryMs.ToString("F1") + " ms after the island printed ready");
+        Assert.IsLessThanOrEqualTo(100.0, recoveryMs);
+
+        List<Pb.Event> after = ReadLog(driver, 31);
+        Assert.IsTrue(before.All(b => after.Any(a => a.Sequence == b.Sequence && a.Type == b.Type && a.BootCount == b.BootCount)),
+            "records of the first boot are missing after the restart");
+        uint firstBoot = before.Single(e => e.Type == PbCommon.EventType.IslandBoot).BootCount;
+        Assert.IsTrue(after.Any(e => e.Type == PbCommon.EventType.IslandBoot && e.BootCount == firstBoot + 1));
+        Assert.AreNotEqual(firstChild, Status(world).GetProperty("pid").GetInt32());
+    }
+
+    // Starts an island, connects, reads the log; with kill: kill -9 the supervisor (its child dies with it).
+    private static AgentDriver WithIsland(SimWorld world, out List<Pb.Event> log, out int childPid, bool kill)
+    {
+        SimProcess first = StartIsland(world);
+        AgentDriver driver = Connect(world, 0xB1);
+        try
+        {
+            log = ReadLog(driver, 30);
+            Assert.IsNotEmpty(log);
+            childPid = Status(world).GetProperty("pid").GetInt32();
+            if (kill)
+            {
+                first.Signal(9);
+                Assert.IsTrue(first.WaitForExit(5000));
+                WaitGone(childPid);
+            }
+        }
+        catch
+        {
+            driver.Dispose();
+            throw;
+        }
+        finally
+        {
+            if (kill)
+            {
+                first.Dispose();
+            }
+        }
+
+        return driver;
+    }
+
+    [TestMethod]
+    public void A_restarted_agent_is_accepted_within_100_ms()
+    {
+        using var world = new SimWorld();
+        using SimProcess sim = StartIsland(world);
+        Connect(world, 0xC1).Dispose();
+
+        long begin = Stopwatch.GetTimestamp();
+        using var second = new AgentDriver(world.ShmPath, world.KickSocket, 0xC2);
+        Assert.IsTrue(second.PumpUntil(() => second.IsUp, 2000));
+        double ms = Ms(begin, second.Ups[0].Ticks);
+        TestContext.WriteLine(string.Join("\n", second.Trace.Select(t => Ms(begin, t.Ticks).ToString("F1") + " ms " + t.What)));
+        TestContext.WriteLine("agent restart: new session up " + ms.ToString("F1") + " ms after the new driver opened the link");
+        Assert.IsLessThanOrEqualTo(100.0, ms);
+        Assert.AreEqual(0xC2UL, second.HelloAcks.Last().PeerBootId);
+    }
+
+    [TestMethod]
+    public void Sigterm_cleans_up_and_a_deleted_shm_file_is_recreated_on_restart()
+    {
+        using var world = new SimWorld();
+        SimProcess sim = StartIsland(world);
+        using (sim)
+        {
+            using (Connect(world, 0xD1))
+            {
+                File.Delete(world.ShmPath);
+            }
+
+            sim.Signal(15);
+            Assert.IsTrue(sim.WaitForExit(5000));
+            Assert.AreEqual(0, sim.ExitCode);
+        }
+
+        Assert.IsFalse(File.Exists(world.KickSocket), "kick socket left behind");
+        Assert.IsFalse(File.Exists(world.ControlSocket), "control socket left behind");
+        Assert.IsFalse(File.Exists(world.ShmPath), "shm file left behind");
+
+        using SimProcess again = StartIsland(world);
+        Assert.IsTrue(File.Exists(world.ShmPath));
+        using AgentDriver driver = Connect(world, 0xD2);
+        Assert.IsNotEmpty(ReadLog(driver, 3));
+    }
+
+    [TestMethod]
+    public void Hang_fires_the_hardware_watchdog_and_the_next_HelloAck_says_WATCHDOG()
+    {
+        using var world = new SimWorld();
+        using SimProcess sim = StartIsland(world);
+        using AgentDriver driver = Connect(world, 0xE1);
+
+        Assert.AreEqual("ok hang", world.Control("hang"));
+
+        Assert.IsTrue(driver.PumpUntil(() => driver.HelloAcks.Any(a => a.ResetReason == PbCommon.ResetReason.Watchdog), StartTimeoutMs),
+            "no HelloAck with reset reason WATCHDOG:\n" + sim.Output);
+        StringAssert.Contains(sim.Output, "hardware watchdog expired");
+        Assert.AreEqual("watchdog", Status(world).GetProperty("reset_reason").GetString());
+        Assert.IsFalse(sim.HasExited, "the supervisor must restart the island, not exit");
+    }
+
+    [TestMethod]
+    public void Reset_command_restarts_the_island_with_reset_reason_SOFTWARE()
+    {
+        using var world = new SimWorld();
+        using SimProcess sim = StartIsland(world);
+        using AgentDriver driver = Connect(world, 0xE2);
+
+        Assert.AreEqual("ok reset", world.Control("reset"));
+
+        Assert.IsTrue(driver.PumpUntil(() => driver.HelloAcks.Any(a => a.ResetReason == PbCommon.ResetReason.Software), StartTimeoutMs),
+            "no HelloAck with reset reason SOFTWARE:\n" + sim.Output);
+        StringAssert.StartsWith(world.Control("bogus"), "error unknown command 'bogus'");
+    }
+
+    [TestMethod]
+    public void A_silent_agent_gets_the_A_cluster_reset_hook_run()
+    {
+        using var world = new SimWorld();
+        string marker = Path.Combine(world.Root, "a-cluster-was-reset");
+        using SimProcess sim = SimProcess.Start(world.Arguments("--a-cluster-reset-hook", "touch '" + marker + "'"));
+        sim.WaitForLine(IslandHost.ReadyMessage, StartTimeoutMs);
+        using AgentDriver driver = Connect(world, 0xF1);
+        driver.SendAgentAlive = false;
+
+        // Agent supervision: >= 1 indication per 1 s reference cycle, 2 failed cycles tolerated.
+        Assert.IsTrue(driver.PumpUntil(() => File.Exists(marker), 10_000), "the reset hook did not run:\n" + sim.Output);
+        StringAssert.Contains(sim.Output, "A-cluster reset: running hook");
+    }
+
+    [TestMethod]
+    public void Bad_board_file_exits_2_naming_the_file_and_the_field()
+    {
+        using var world = new SimWorld();
+        string board = Path.Combine(world.Root, "board.yaml");
+        File.WriteAllText(board, File.ReadAllText(Path.Combine(SimWorld.RepoBoardsDir, "virtual", "board.yaml"))
+            .Replace("supervision_cycle_ms: 10", "supervision_cycle_ms: fast", StringComparison.Ordinal));
+
+        using SimProcess sim = SimProcess.Start("--board", board, "--config", world.ConfigPath, "--state-dir", world.StateDir);
+        Assert.IsTrue(sim.WaitForExit(20_000));
+
+        Assert.AreEqual(2, sim.ExitCode);
+        StringAssert.Contains(sim.Output, board);
+        StringAssert.Contains(sim.Output, "supervision_cycle_ms");
+    }
+
+    [TestMethod]
+    public void Unusable_shm_path_exits_2_naming_the_option()
+    {
+        using var world = new SimWorld();
+        string[] args = world.Arguments();
+        args[Array.IndexOf(args, "--shm-path") + 1] = "/nonexistent-island-dir/shm";
+
+        using SimProcess sim = SimProcess.Start(args);
+        Assert.IsTrue(sim.WaitForExit(20_000));
+
+        Assert.AreEqual(2, sim.ExitCode);
+        StringAssert.Contains(sim.Output, "--shm-path");
+        StringAssert.Contains(sim.Output, "/nonexistent-island-dir");
+    }
+}
