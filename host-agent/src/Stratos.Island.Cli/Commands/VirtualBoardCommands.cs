@@ -10,7 +10,7 @@
 //       and sockets), then every QEMU left under the runtime dir (pidfiles checked against
 //       /proc/<pid>/cmdline), then the rest of the shm file and sockets.
 //
-// State dir: $XDG_RUNTIME_DIR/island/virtual, /run/island/virtual as root (next to the agent socket).
+// State dir: $ISLAND_STATE_DIR, else $XDG_RUNTIME_DIR/island/virtual, /run/island/virtual as root.
 using System;
 using System.Collections.Generic;
 using System.CommandLine;
@@ -58,7 +58,8 @@ public static class VirtualBoardCommands
         public static Layout For(CliContext context)
         {
             string repo = context.Environment["ISLAND_REPO"] as string ?? FindRepo();
-            string state = Path.Combine(Path.GetDirectoryName(Cli.AgentSocket.DefaultPath(context.Environment, Cli.AgentSocket.CurrentUserIsRoot()))!, "virtual");
+            string state = context.Environment["ISLAND_STATE_DIR"] as string
+                ?? Path.Combine(Path.GetDirectoryName(Cli.AgentSocket.DefaultPath(context.Environment, Cli.AgentSocket.CurrentUserIsRoot()))!, "virtual");
             return new Layout(repo, state, Path.GetFullPath(context.SocketPath));
         }
     }
