@@ -70,6 +70,8 @@ public static class Program
             StatusCommands.CreateStatus(),
             BoardCommands.Create(),
             FlashCommands.Create(),
+            VirtualBoardCommands.CreateUp(),
+            VirtualBoardCommands.CreateDown(),
             CompletionCommand.Create(),
         };
         root.Options.Add(CliContext.SocketOption);

@@ -1,0 +1,286 @@
+// ./bench.sh e2e [--iterations N]
+//
+// 1. agent_start_to_heartbeat: `island vm start web` (a real CLI process) -> agent -> VmRequest ->
+//    island accepts and directs START -> agent launches QEMU -> the guest's first HB line -> relayed
+//    AliveIndication reaches the island. The island is ScriptedIsland (real island-role LinkSession
+//    over the real shared-memory link) so the arrival time is observable; the agent is the real
+//    island-agent process. Baseline in the same run: a bare QEMU of the same guest, same arguments,
+//    from Process.Start to its first serial byte. start_overhead = the difference of the medians.
+// 2. cli_list: wall time of `island vm list` against that agent, vs the floor of a .NET console app
+//    launched the same way (this program with --hello: returns before touching anything) and
+//    `virsh -c test:///default list` (libvirt-clients).
+// The guest runs with hb.rate=5 so the first heartbeat follows READY within 5 ms.
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Net.Sockets;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+using Stratos.Island.Agent.Tests;
+using Stratos.Island.Protocol.Common.V1;
+using Stratos.Island.Protocol.Link.V1;
+using ProtoObserved = Stratos.Island.Protocol.Link.V1.ObservedVmState;
+
+namespace Stratos.Island.Agent.Bench;
+
+public static class Program
+{
+    private const string GuestCmdline = "console=ttyS0 hb.rate=5";
+
+    public static async Task<int> Main(string[] args)
+    {
+        if (args.Length == 1 && args[0] == "--hello")
+        {
+            Console.WriteLine("hello");
+            return 0;
+        }
+
+        int iterations = 10;
+        if (args.Length == 2 && args[0] == "--iterations" && int.TryParse(args[1], out int n) && n > 0)
+        {
+            iterations = n;
+        }
+        else if (args.Length != 0)
+        {
+            Console.Error.WriteLine("usage: ./bench.sh e2e [--iterations N]");
+            return 2;
+        }
+
+        string repo = FindRepo();
+        string kernel = Path.Combine(repo, "hil-tests", "guest", "build", "heartbeat.elf");
+        string agentExe = Path.Combine(repo, "host-agent", "src", "Stratos.Island.Agent.Host", "bin", "Release", "net10.0", "island-agent");
+        string cliExe = Path.Combine(repo, "host-agent", "src", "Stratos.Island.Cli", "bin", "Release", "net10.0", "island");
+        Run("make", "-s", "-C", Path.Combine(repo, "hil-tests", "guest"));
+        Run("dotnet", "build", Path.Combine(repo, "host-agent", "src", "Stratos.Island.Agent.Host"), "-c", "Release", "-nologo", "-v", "quiet", "-clp:ErrorsOnly");
+        Run("dotnet", "build", Path.Combine(repo, "host-agent", "src", "Stratos.Island.Cli"), "-c", "Release", "-nologo", "-v", "quiet", "-clp:ErrorsOnly");
+
+        string dir = Path.Combine(Path.GetTempPath(), "sibench-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(dir);
+        var island = new ScriptedIsland(dir) { DirectOnStart = true };
+        island.Vms[1] = new VmStatus { VmId = 1, Name = "web", State = VmState.Stopped, Criticality = Criticality.Qm };
+        island.Definitions.Add(new VmDefinition
+        {
+            VmId = 1, Name = "web", Criticality = Criticality.Qm, BootOrder = 1,
+            Vmm = new VmmConfig { Machine = "microvm", MemoryMib = 32, Vcpus = 1, Kernel = kernel, Cmdline = GuestCmdline },
+        });
+        long heartbeatTicks = 0;
+        island.Observer = m =>
+        {
+            if (m.AliveIndication is { EntityId: 1 })
+            {
+                Interlocked.CompareExchange(ref heartbeatTicks, Stopwatch.GetTimestamp(), 0);
+            }
+        };
+
+        string socket = Path.Combine(dir, "agent.sock");
+        using Process agent = Start(agentExe, "--board", "virtual", "--boards-dir", Path.Combine(repo, "boards"), "--socket", socket,
+            "--runtime-dir", Path.Combine(dir, "vms"), "--shm-path", island.ShmPath, "--kick-socket", island.KickPath, "--log-level", "warning");
+        try
+        {
+            await island.WaitForAsync(() => island.Received.Any(m => m.VmStateReport is not null) && File.Exists(socket), "agent up and re-synchronised", 30000);
+            var agentStart = new List<double>();
+            var apiStart = new List<double>();
+            var bare = new List<double>();
+            var bareHeartbeat = new List<double>();
+            using var api = Stratos.Island.Grpc.GrpcClient.ForUnixSocket(socket);
+            for (int i = 0; i < 2 * (iterations + 1); i++)
+            {
+                bool viaCli = i % 2 == 0;
+                Interlocked.Exchange(ref heartbeatTicks, 0);
+                long t0 = Stopwatch.GetTimestamp();
+                if (viaCli)
+                {
+                    int status = RunCli(cliExe, socket, "vm", "start", "web");
+                    if (status != 0)
+                    {
+                        throw new InvalidOperationException($"island vm start web exited {status}");
+                    }
+                }
+                else
+                {
+                    await api.UnaryAsync(Stratos.Island.Protocol.AgentMethods.StartVm, new Stratos.Island.Protocol.Agent.V1.StartVmRequest { Name = "web" }, Stratos.Island.Protocol.Agent.V1.StartVmResponse.Parser);
+                }
+
+                await island.WaitForAsync(() => Interlocked.Read(ref heartbeatTicks) != 0, "first heartbeat of web", 15000);
+                double ms = Stopwatch.GetElapsedTime(t0, Interlocked.Read(ref heartbeatTicks)).TotalMilliseconds;
+                int before = island.Received.Count(m => m.VmStateReport is { State: ProtoObserved.NotRunning, DirectiveId: > 0 });
+                island.Send(new Envelope { VmDirective = new VmDirective { DirectiveId = (uint)(5000 + i), VmId = 1, Action = DirectiveAction.Kill } });
+                await island.WaitForAsync(() => island.Received.Count(m => m.VmStateReport is { State: ProtoObserved.NotRunning, DirectiveId: > 0 }) > before, "web killed", 15000);
+                island.Vms[1] = new VmStatus { VmId = 1, Name = "web", State = VmState.Stopped, Criticality = Criticality.Qm };
+                if (i < 2)
+                {
+                    continue; // warm-up of both paths
+                }
+
+                if (viaCli)
+                {
+                    agentStart.Add(ms);
+                    var (firstByte, firstHeartbeat) = BareQemu(kernel, dir);
+                    bare.Add(firstByte);
+                    bareHeartbeat.Add(firstHeartbeat);
+                }
+                else
+                {
+                    apiStart.Add(ms);
+                }
+            }
+
+            var list = Time(iterations * 2, () => RunCli(cliExe, socket, "vm", "list"));
+            string self = Path.Combine(AppContext.BaseDirectory, "Stratos.Island.Agent.Bench");
+            var floor = Time(iterations * 2, () => RunQuiet(self, "--hello"));
+            var virsh = Time(iterations * 2, () => RunQuiet("virsh", "-c", "test:///default", "list"));
+
+            double startP50 = Median(agentStart), bareP50 = Median(bare);
+            Console.WriteLine($"vm start -> first heartbeat at the island  p50 {startP50:0.0} ms  (n={agentStart.Count}, min {agentStart.Min():0.0}, max {agentStart.Max():0.0})");
+            Console.WriteLine($"bare QEMU -> first serial byte             p50 {bareP50:0.0} ms  (first HB line p50 {Median(bareHeartbeat):0.0} ms)");
+            Console.WriteLine($"start overhead (difference of medians)     {startP50 - bareP50:0.0} ms");
+            Console.WriteLine($"StartVm API call -> first heartbeat         p50 {Median(apiStart):0.0} ms  (in-process gRPC client: no CLI start-up; overhead {Median(apiStart) - bareP50:0.0} ms)");
+            Console.WriteLine($"island vm list                              p50 {Median(list):0.0} ms");
+            Console.WriteLine($".NET hello-world floor                      p50 {Median(floor):0.0} ms");
+            Console.WriteLine($"virsh -c test:///default list               p50 {Median(virsh):0.0} ms");
+            Console.WriteLine(FormattableString.Invariant(
+                $"{{\"bench\":\"e2e\",\"start_overhead_ms_p50\":{startP50 - bareP50:0.0},\"agent_start_to_heartbeat_ms_p50\":{startP50:0.0},\"bare_qemu_to_first_byte_ms_p50\":{bareP50:0.0},\"cli_list_ms_p50\":{Median(list):0.0},\"dotnet_floor_ms_p50\":{Median(floor):0.0},\"virsh_list_ms_p50\":{Median(virsh):0.0},\"api_start_to_heartbeat_ms_p50\":{Median(apiStart):0.0}}}"));
+            return 0;
+        }
+        finally
+        {
+            agent.Kill();
+            await agent.WaitForExitAsync();
+            foreach (string pidFile in Directory.Exists(Path.Combine(dir, "vms")) ? Directory.GetFiles(Path.Combine(dir, "vms"), "qemu.pid", SearchOption.AllDirectories) : Array.Empty<string>())
+            {
+                if (int.TryParse(File.ReadAllText(pidFile).Trim(), out int pid))
+                {
+                    try
+                    {
+                        Process.GetProcessById(pid).Kill();
+                    }
+                    catch (ArgumentException)
+                    {
+                        // Already gone.
+                    }
+                }
+            }
+
+            await island.DisposeAsync();
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>Bare QEMU with the agent's arguments for this guest: ms to the first serial byte and to the first HB line.</summary>
+    private static (double FirstByte, double FirstHeartbeat) BareQemu(string kernel, string dir)
+    {
+        string serial = Path.Combine(dir, "bare-serial.sock");
+        File.Delete(serial);
+        using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        listener.Bind(new UnixDomainSocketEndPoint(serial));
+        listener.Listen(1);
+        bool kvm = File.Exists("/dev/kvm");
+        long t0 = Stopwatch.GetTimestamp();
+        using Process qemu = Start("qemu-system-x86_64", "-machine", "microvm" + (kvm ? ",accel=kvm" : ",accel=tcg"), "-cpu", kvm ? "host,-arch-capabilities" : "max",
+            "-m", "32", "-smp", "1", "-nodefaults", "-no-user-config", "-nographic", "-no-reboot",
+            "-chardev", "socket,id=s0,path=" + serial, "-serial", "chardev:s0", "-kernel", kernel, "-append", GuestCmdline);
+        try
+        {
+            using Socket client = listener.Accept();
+            client.ReceiveTimeout = 10000;
+            var buffer = new byte[4096];
+            var text = new StringBuilder();
+            double firstByte = -1;
+            while (true)
+            {
+                int read = client.Receive(buffer);
+                if (read <= 0)
+                {
+                    throw new InvalidOperationException("bare QEMU closed its serial before a heartbeat");
+                }
+
+                if (firstByte < 0)
+                {
+                    firstByte = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+                }
+
+                text.Append(Encoding.ASCII.GetString(buffer, 0, read));
+                if (text.ToString().Contains("\nHB ", StringComparison.Ordinal))
+                {
+                    return (firstByte, Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+                }
+            }
+        }
+        finally
+        {
+            qemu.Kill();
+            qemu.WaitForExit();
+            File.Delete(serial);
+        }
+    }
+
+    private static List<double> Time(int runs, Func<int> action)
+    {
+        var result = new List<double>();
+        action(); // warm the page cache
+        for (int i = 0; i < runs; i++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            int status = action();
+            if (status != 0)
+            {
+                throw new InvalidOperationException("a timed command exited " + status);
+            }
+
+            result.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+        }
+
+        return result;
+    }
+
+    private static double Median(List<double> values)
+    {
+        var sorted = values.OrderBy(v => v).ToList();
+        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+    }
+
+    private static int RunCli(string cli, string socket, params string[] args) => RunQuiet(cli, new[] { "--socket", socket }.Concat(args).ToArray());
+
+    private static int RunQuiet(string exe, params string[] args)
+    {
+        using Process p = Start(exe, args);
+        p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        return p.ExitCode;
+    }
+
+    private static void Run(string exe, params string[] args)
+    {
+        if (RunQuiet(exe, args) != 0)
+        {
+            throw new InvalidOperationException($"{exe} {string.Join(' ', args)} failed");
+        }
+    }
+
+    private static Process Start(string exe, params string[] args)
+    {
+        var info = new ProcessStartInfo(exe) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = false };
+        foreach (string a in args)
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        return Process.Start(info) ?? throw new InvalidOperationException("cannot start " + exe);
+    }
+
+    private static string FindRepo()
+    {
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+        {
+            if (File.Exists(Path.Combine(d.FullName, "Stratos.Island.sln")))
+            {
+                return d.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("no Stratos.Island.sln above " + AppContext.BaseDirectory);
+    }
+}

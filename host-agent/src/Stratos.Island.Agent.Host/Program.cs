@@ -1,0 +1,248 @@
+// island-agent: parses options, sets up logging and systemd notification, runs AgentRuntime until
+// SIGTERM/SIGINT. All logic lives in the Stratos.Island.Agent library.
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.IO;
+using System.Runtime.InteropServices;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.Extensions.Logging;
+using Stratos.Island.Agent;
+using Stratos.Island.Agent.Link;
+using Stratos.Island.Agent.Systemd;
+using Stratos.Island.Boards;
+using Stratos.Island.Cli;
+
+namespace Stratos.Island.Agent.Host;
+
+public static class Program
+{
+    private const string Usage = """
+        usage: island-agent [options]
+          --board NAME|PATH      board id under --boards-dir, or a board.yaml / board folder (default: virtual)
+          --boards-dir DIR       where board folders live (default: the repository's boards/)
+          --socket PATH          API socket (default: $ISLAND_SOCKET, /run/island/agent.sock as root,
+                                 $XDG_RUNTIME_DIR/island/agent.sock otherwise)
+          --runtime-dir DIR      QEMU runtime directories (default: next to the socket, vms/)
+          --shm-path PATH        shared-memory file (default: the board's link.shared_memory.path)
+          --kick-socket PATH     kick socket (default: the board's link.kick_socket)
+          --rpmsg-device PATH    rpmsg char endpoint for rpmsg-char boards (default: /dev/rpmsg0)
+          --guest-kernel-dir DIR base for relative kernel/disk paths in VM definitions (default: repository root)
+          --alive-interval-ms N  period of the agent's own alive indication (default: 100)
+          --qemu-arg ARG         extra QEMU argument for every VM (repeatable)
+          --log-level LEVEL      trace|debug|information|warning|error (default: information)
+        """;
+
+    public static async Task<int> Main(string[] args)
+    {
+        Dictionary<string, List<string>> options;
+        try
+        {
+            options = Parse(args);
+        }
+        catch (ArgumentException e)
+        {
+            Console.Error.WriteLine("island-agent: " + e.Message);
+            Console.Error.WriteLine(Usage);
+            return 2;
+        }
+
+        if (options.ContainsKey("help"))
+        {
+            Console.WriteLine(Usage);
+            return 0;
+        }
+
+        IDictionary environment = Environment.GetEnvironmentVariables();
+        if (!Enum.TryParse(Get(options, "log-level") ?? "information", ignoreCase: true, out LogLevel level))
+        {
+            Console.Error.WriteLine($"island-agent: --log-level '{Get(options, "log-level")}' is not one of trace, debug, information, warning, error");
+            return 2;
+        }
+
+        using ILoggerFactory loggers = LoggerFactory.Create(builder =>
+        {
+            builder.SetMinimumLevel(level);
+            if (environment["JOURNAL_STREAM"] is string)
+            {
+                builder.AddSystemdConsole(o => o.TimestampFormat = null);
+            }
+            else
+            {
+                builder.AddSimpleConsole(o =>
+                {
+                    o.SingleLine = true;
+                    o.TimestampFormat = "HH:mm:ss.fff ";
+                });
+            }
+        });
+        ILogger logger = loggers.CreateLogger("island-agent");
+
+        AgentOptions agentOptions;
+        try
+        {
+            agentOptions = BuildOptions(options, environment);
+        }
+        catch (Exception e) when (e is BoardDescriptorException or ArgumentException or IOException)
+        {
+            Console.Error.WriteLine("island-agent: " + e.Message);
+            return 2;
+        }
+
+        using var stop = new CancellationTokenSource();
+        using PosixSignalRegistration term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+        using PosixSignalRegistration interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
+        await using SdNotify systemd = SdNotify.FromEnvironment(environment, Environment.ProcessId);
+
+        AgentRuntime runtime;
+        try
+        {
+            runtime = await AgentRuntime.StartAsync(agentOptions, loggers, stop.Token);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            logger.LogCritical("cannot start: {Error}", e.Message);
+            return 1;
+        }
+
+        systemd.Ready($"API on {agentOptions.SocketPath}", () => true);
+        try
+        {
+            await Task.Delay(Timeout.Infinite, stop.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            logger.LogInformation("stopping (VMs keep running; the island decides about them)");
+        }
+
+        systemd.Stopping();
+        await runtime.DisposeAsync();
+        return 0;
+    }
+
+    private static AgentOptions BuildOptions(Dictionary<string, List<string>> options, IDictionary environment)
+    {
+        bool root = AgentSocket.CurrentUserIsRoot();
+        string boardArg = Get(options, "board") ?? "virtual";
+        string boardsDir = Get(options, "boards-dir") ?? FindBoardsDir();
+        BoardDescriptor board;
+        if (File.Exists(boardArg))
+        {
+            board = BoardLoader.Load(boardArg);
+        }
+        else if (Directory.Exists(boardArg) && File.Exists(Path.Combine(boardArg, BoardLoader.DescriptorFileName)))
+        {
+            board = BoardLoader.Load(Path.Combine(boardArg, BoardLoader.DescriptorFileName));
+        }
+        else
+        {
+            board = BoardLoader.LoadById(boardsDir, boardArg);
+        }
+
+        string socket = Path.GetFullPath(AgentSocket.Resolve(Get(options, "socket"), environment, root));
+        string runtimeDir = Path.GetFullPath(Get(options, "runtime-dir") ?? Path.Combine(Path.GetDirectoryName(socket)!, "vms"));
+        string kernelDir = Path.GetFullPath(Get(options, "guest-kernel-dir") ?? Path.GetDirectoryName(Path.GetFullPath(boardsDir))!);
+        int aliveMs = 100;
+        if (Get(options, "alive-interval-ms") is string alive && (!int.TryParse(alive, out aliveMs) || aliveMs < 1 || aliveMs > 60_000))
+        {
+            throw new ArgumentException($"--alive-interval-ms '{alive}' is not a number of milliseconds in 1..60000");
+        }
+
+        return new AgentOptions
+        {
+            Board = board,
+            BoardsDirectory = Path.GetFullPath(boardsDir),
+            SocketPath = socket,
+            RuntimeDirectory = runtimeDir,
+            GuestKernelDirectory = kernelDir,
+            SharedMemoryPath = Get(options, "shm-path"),
+            KickSocketPath = Get(options, "kick-socket"),
+            RpmsgDevice = Get(options, "rpmsg-device") ?? "/dev/rpmsg0",
+            ExtraQemuArgs = options.TryGetValue("qemu-arg", out List<string>? extra) ? extra : new List<string>(),
+            Link = new IslandLinkOptions { AliveIntervalMs = aliveMs },
+            AgentVersion = typeof(AgentRuntime).Assembly.GetName().Version?.ToString(3) ?? "0.1.0",
+        };
+    }
+
+    private static string FindBoardsDir()
+    {
+        foreach (string start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
+        {
+            try
+            {
+                return BoardLoader.FindRepoBoardsDir(start);
+            }
+            catch (BoardDescriptorException)
+            {
+                // Try the next start point.
+            }
+            catch (DirectoryNotFoundException)
+            {
+                // Try the next start point.
+            }
+        }
+
+        throw new ArgumentException("no boards/ folder found above the working directory or the program; pass --boards-dir");
+    }
+
+    private static readonly HashSet<string> Known = new(StringComparer.Ordinal)
+    {
+        "board", "boards-dir", "socket", "runtime-dir", "shm-path", "kick-socket", "rpmsg-device", "guest-kernel-dir", "alive-interval-ms", "qemu-arg", "log-level",
+    };
+
+    private static Dictionary<string, List<string>> Parse(string[] args)
+    {
+        var result = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        for (int i = 0; i < args.Length; i++)
+        {
+            string arg = args[i];
+            if (arg is "-h" or "--help")
+            {
+                result["help"] = new List<string>();
+                continue;
+            }
+
+            if (!arg.StartsWith("--", StringComparison.Ordinal))
+            {
+                throw new ArgumentException($"unexpected argument '{arg}'");
+            }
+
+            string name = arg[2..];
+            string? value = null;
+            int eq = name.IndexOf('=', StringComparison.Ordinal);
+            if (eq >= 0)
+            {
+                value = name[(eq + 1)..];
+                name = name[..eq];
+            }
+
+            if (!Known.Contains(name))
+            {
+                throw new ArgumentException($"unknown option '--{name}'");
+            }
+
+            if (value is null)
+            {
+                if (i + 1 >= args.Length)
+                {
+                    throw new ArgumentException($"option '--{name}' needs a value");
+                }
+
+                value = args[++i];
+            }
+
+            if (!result.TryGetValue(name, out List<string>? values))
+            {
+                result[name] = values = new List<string>();
+            }
+
+            values.Add(value);
+        }
+
+        return result;
+    }
+
+    private static string? Get(Dictionary<string, List<string>> options, string name) =>
+        options.TryGetValue(name, out List<string>? values) ? values[^1] : null;
+}

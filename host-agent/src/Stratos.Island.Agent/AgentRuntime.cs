@@ -1,0 +1,265 @@
+// The agent assembled: QEMU backend (after stale cleanup), state cache, island link, directive
+// executor, heartbeat relay, event fan-out, API services and the gRPC server on the UNIX socket.
+//
+// Re-synchronisation (docs/agent.md):
+//   * at start: QemuBackend.CleanupStaleAsync kills QEMUs left by a previous agent run (no orphans);
+//     the first session then reports every VM NOT_RUNNING and the island reconciles with directives.
+//   * at every session up (first connection, island restart, link glitch): StatusRequest with
+//     include_definitions -> the cache gets every VmStatus, PowerDomainStatus, SupervisionStatus and
+//     VmDefinition blob; then one VmStateReport per VM with its real state.
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using Google.Protobuf;
+using Microsoft.Extensions.Logging;
+using Stratos.Island.Agent.Api;
+using Stratos.Island.Agent.Link;
+using Stratos.Island.Agent.Services;
+using Stratos.Island.Agent.State;
+using Stratos.Island.Agent.Vmm;
+using Stratos.Island.Agent.Vms;
+using Stratos.Island.Boards;
+using Stratos.Island.Grpc;
+using Stratos.Island.Link;
+using Stratos.Island.Protocol.Link.V1;
+
+namespace Stratos.Island.Agent;
+
+/// <summary>Everything the host exe decides from its command line.</summary>
+public sealed record AgentOptions
+{
+    public required BoardDescriptor Board { get; init; }
+    public required string BoardsDirectory { get; init; }
+    public required string SocketPath { get; init; }
+    public required string RuntimeDirectory { get; init; }
+    /// <summary>Base for relative kernel/disk paths of VM definitions.</summary>
+    public required string GuestKernelDirectory { get; init; }
+    public string? SharedMemoryPath { get; init; }
+    public string? KickSocketPath { get; init; }
+    /// <summary>rpmsg char endpoint device for board transport rpmsg-char (default /dev/rpmsg0).</summary>
+    public string RpmsgDevice { get; init; } = "/dev/rpmsg0";
+    /// <summary>Extra QEMU arguments for every VM (tests add isa-debug-exit).</summary>
+    public IReadOnlyList<string> ExtraQemuArgs { get; init; } = Array.Empty<string>();
+    public IslandLinkOptions Link { get; init; } = new();
+    public string AgentVersion { get; init; } = "0.1.0";
+}
+
+public sealed class AgentRuntime : IAsyncDisposable
+{
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stop = new();
+    private GrpcServer? _server;
+
+    private AgentRuntime(AgentOptions options, ILoggerFactory loggers)
+    {
+        Options = options;
+        _logger = loggers.CreateLogger("island-agent");
+        Cache = new StateCache();
+        Events = new EventHub();
+        Backend = new QemuBackend(new QemuBackendOptions { RuntimeDirectory = options.RuntimeDirectory });
+        Link = new IslandLink(options.Link with { BoardId = options.Board.Id }, CreateChannelFactory(options), loggers.CreateLogger("island-link"));
+        var sink = new LinkSupervisionSink(Link);
+        Relay = new HeartbeatRelay(sink);
+        Executor = new DirectiveExecutor(Backend, Cache, new VmSpecFactory(options.GuestKernelDirectory, options.ExtraQemuArgs), Relay, sink, loggers.CreateLogger("directives"));
+        var gateway = new IslandGateway(Link);
+        Island = new IslandService(gateway, options.Board.Id, options.AgentVersion) { SupervisionCycleMs = options.Board.Island.SupervisionCycleMs };
+        var events = new EventService(gateway, Cache, Events);
+        Feed = new EventFeed(Events, async (from, token) => (await events.ReadLogAsync(from, 0, token).ConfigureAwait(false)).Events
+            .Select(e => new Event { Sequence = e.Sequence, TimestampUs = e.TimestampUs, BootCount = e.BootCount, Type = e.Type, SubjectId = e.SubjectId, Value = e.Value, Detail = e.Detail }).ToList(),
+            loggers.CreateLogger("events"));
+        Registry = new GrpcServiceRegistry(loggers.CreateLogger("grpc"));
+        VmApi.Register(Registry, new VmService(gateway, Cache));
+        SupervisionApi.Register(Registry, new SupervisionService(gateway, Cache));
+        PowerApi.Register(Registry, new PowerService(gateway, Cache));
+        EventApi.Register(Registry, events);
+        IslandApi.Register(Registry, Island);
+        BoardApi.Register(Registry, new BoardService(options.BoardsDirectory));
+    }
+
+    public AgentOptions Options { get; }
+    public StateCache Cache { get; }
+    public EventHub Events { get; }
+    public QemuBackend Backend { get; }
+    public IslandLink Link { get; }
+    public HeartbeatRelay Relay { get; }
+    public DirectiveExecutor Executor { get; }
+    public IslandService Island { get; }
+    public EventFeed Feed { get; }
+    public GrpcServiceRegistry Registry { get; }
+
+    /// <summary>QEMUs of a previous run found (and killed) at start.</summary>
+    public IReadOnlyList<StaleVm> StaleVms { get; private set; } = Array.Empty<StaleVm>();
+
+    /// <summary>Completes after each re-synchronisation (tests wait on it).</summary>
+    public event Action? Resynchronised;
+
+    /// <summary>Starts everything; returns once the API socket listens.</summary>
+    public static async Task<AgentRuntime> StartAsync(AgentOptions options, ILoggerFactory loggers, CancellationToken cancellationToken = default)
+    {
+        Directory.CreateDirectory(options.RuntimeDirectory);
+        var runtime = new AgentRuntime(options, loggers);
+        try
+        {
+            await runtime.StartCoreAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await runtime.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        return runtime;
+    }
+
+    private async Task StartCoreAsync(CancellationToken cancellationToken)
+    {
+        StaleVms = await Backend.CleanupStaleAsync(cancellationToken).ConfigureAwait(false);
+        foreach (StaleVm stale in StaleVms)
+        {
+            _logger.LogWarning("stale QEMU of VM '{Vm}' (pid {Pid}) from a previous agent run: {Detail}", stale.VmName, stale.Pid, stale.Detail);
+        }
+
+        SeedDefinitions();
+        Link.VmStatusReceived += Cache.ApplyVmStatus;
+        Link.SupervisionStatusReceived += Cache.ApplySupervision;
+        Link.PowerStatusReceived += Cache.ApplyPower;
+        Link.EventReceived += Feed.OnEvent;
+        Link.BlobReceived += OnBlob;
+        Link.DirectiveReceived += d => _ = Executor.HandleAsync(d);
+        Link.SessionUp += session =>
+        {
+            Feed.OnSessionUp();
+            _ = Task.Run(ResynchroniseAsync);
+        };
+        Link.Start();
+
+        string? socketDir = Path.GetDirectoryName(Options.SocketPath);
+        if (!string.IsNullOrEmpty(socketDir))
+        {
+            Directory.CreateDirectory(socketDir);
+        }
+
+        _server = await GrpcServer.StartAsync(Registry, new GrpcServerOptions { UnixSocketPath = Options.SocketPath }, null, cancellationToken).ConfigureAwait(false);
+        _logger.LogInformation("API listening on {Socket}; board '{Board}'; QEMU runtime {Runtime}", Options.SocketPath, Options.Board.Id, Options.RuntimeDirectory);
+    }
+
+    private void SeedDefinitions()
+    {
+        string path = Path.Combine(Path.GetDirectoryName(Options.Board.SourcePath) ?? ".", IslandConfigLoader.ConfigFileName);
+        if (!File.Exists(path))
+        {
+            return;
+        }
+
+        try
+        {
+            Cache.SeedDefinitions(IslandConfigLoader.Load(path, Options.Board).Vms);
+        }
+        catch (BoardDescriptorException e)
+        {
+            _logger.LogWarning("{Path}: not used until the island sends its definitions: {Error}", path, e.Message);
+        }
+    }
+
+    private void OnBlob(BlobKind kind, byte[] blob)
+    {
+        if (kind != BlobKind.VmDefinition)
+        {
+            return;
+        }
+
+        try
+        {
+            Cache.ApplyDefinition(VmDefinition.Parser.ParseFrom(blob));
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            _logger.LogWarning("VM definition blob of {Length} bytes rejected: {Error}", blob.Length, e.Message);
+        }
+    }
+
+    private async Task ResynchroniseAsync()
+    {
+        try
+        {
+            var request = new Envelope { StatusRequest = new StatusRequest { IncludeDefinitions = true } };
+            await Link.RequestAsync(request, ReplyShape.RequestResult, TimeSpan.FromSeconds(5), _stop.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is AgentException or OperationCanceledException)
+        {
+            _logger.LogWarning("re-sync: status request failed: {Error}", e.Message);
+        }
+
+        Executor.ReportAll(Cache.VmIds());
+        _logger.LogInformation("re-sync: reported {Count} VM(s) to the island", Cache.VmIds().Count);
+        Resynchronised?.Invoke();
+    }
+
+    private static LinkChannelFactory CreateChannelFactory(AgentOptions options)
+    {
+        LinkSpec link = options.Board.Link;
+        switch (link.Transport)
+        {
+            case LinkTransport.SharedMemory:
+                SharedMemorySpec shm = link.SharedMemory ?? throw new AgentException(Protocol.Common.V1.ErrorCode.InvalidArgument,
+                    $"board '{options.Board.Id}': link.shared_memory is missing");
+                return SharedMemoryChannel.Factory(options.SharedMemoryPath ?? shm.Path, options.KickSocketPath ?? link.KickSocket ?? "/tmp/stratos-island.kick",
+                    link.ChannelName, ToLayout(shm));
+            case LinkTransport.Serial:
+                SerialSpec serial = link.Serial ?? throw new AgentException(Protocol.Common.V1.ErrorCode.InvalidArgument, $"board '{options.Board.Id}': link.serial is missing");
+                return SerialChannel.Factory(serial.Device, (int)serial.Baud);
+            default:
+                return RpmsgCharChannel.Factory(options.RpmsgDevice);
+        }
+    }
+
+    /// <summary>The board's shared-memory layout as the link library wants it.</summary>
+    public static LinkLayout ToLayout(SharedMemorySpec shm)
+    {
+        LinkLayout layout = LinkLayout.CreateOpenAmpLinuxReference();
+        layout.SharedMemorySize = (int)shm.Size;
+        layout.ResourceTableOffset = (int)shm.ResourceTable;
+        if (shm.Vrings.Count >= 2)
+        {
+            layout.VringNum = (int)shm.Vrings[0].Num;
+            layout.VringAlign = (int)shm.Vrings[0].Align;
+            layout.Vring0Address = (int)shm.Vrings[0].Da;
+            layout.Vring1Address = (int)shm.Vrings[1].Da;
+        }
+
+        layout.BufferBase = (int)shm.Buffers.Base;
+        layout.BufferCount = (int)shm.Buffers.Count;
+        layout.BufferSize = (int)shm.Buffers.Size;
+        return layout;
+    }
+
+    /// <summary>
+    /// Clean stop: the API closes and its socket is removed; the link closes; VMs keep running
+    /// (the island decides about them; the next agent run cleans them up and reports NOT_RUNNING).
+    /// </summary>
+    public async ValueTask DisposeAsync()
+    {
+        _stop.Cancel();
+        if (_server is not null)
+        {
+            await _server.DisposeAsync().ConfigureAwait(false);
+            _server = null;
+        }
+
+        try
+        {
+            File.Delete(Options.SocketPath);
+        }
+        catch (IOException)
+        {
+            // Nothing to remove.
+        }
+
+        await Executor.DisposeAsync().ConfigureAwait(false);
+        await Feed.DisposeAsync().ConfigureAwait(false);
+        await Link.DisposeAsync().ConfigureAwait(false);
+    }
+}

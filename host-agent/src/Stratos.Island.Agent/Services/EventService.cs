@@ -1,0 +1,144 @@
+// The island's event log for operators. ReadLog pages through LogRead/LogChunk until the island says
+// end (or the wanted count is reached). WatchEvents subscribes to the live fan-out FIRST, then replays
+// committed records from from_sequence with ReadLog, then streams live events, skipping any sequence
+// already replayed: no gap and no duplicate between replay and live.
+using System;
+using System.Collections.Generic;
+using System.Runtime.CompilerServices;
+using System.Threading;
+using System.Threading.Tasks;
+using Stratos.Island.Agent.Link;
+using Stratos.Island.Agent.State;
+using Stratos.Island.Protocol.Common.V1;
+using Stratos.Island.Protocol.Link.V1;
+using ApiEvent = Stratos.Island.Protocol.Agent.V1.Event;
+using ReadLogResponse = Stratos.Island.Protocol.Agent.V1.ReadLogResponse;
+
+namespace Stratos.Island.Agent.Services;
+
+public sealed class EventService
+{
+    /// <summary>Most LogRead round trips one ReadLog makes.</summary>
+    public const int MaxPages = 4096;
+
+    private readonly IslandGateway _island;
+    private readonly StateCache _cache;
+    private readonly EventHub _hub;
+
+    public EventService(IslandGateway island, StateCache cache, EventHub hub)
+    {
+        _island = island;
+        _cache = cache;
+        _hub = hub;
+    }
+
+    public async Task<ReadLogResponse> ReadLogAsync(uint fromSequence, uint maxRecords, CancellationToken cancellationToken)
+    {
+        _island.EnsureUp();
+        var response = new ReadLogResponse();
+        uint next = fromSequence == 0 ? 1 : fromSequence;
+        for (int page = 0; page < MaxPages; page++)
+        {
+            uint wanted = maxRecords == 0 ? 0 : maxRecords - (uint)response.Events.Count;
+            var request = new Envelope { LogRead = new LogRead { FromSequence = next, MaxRecords = wanted } };
+            LinkReply reply = await _island.Link.RequestAsync(request, ReplyShape.LogPages, null, cancellationToken).ConfigureAwait(false);
+            bool end = false;
+            uint before = next;
+            foreach (Envelope message in reply.Messages)
+            {
+                if (message.BodyCase == Envelope.BodyOneofCase.Error)
+                {
+                    throw new AgentException(message.Error.Code == ErrorCode.Unspecified ? ErrorCode.Internal : message.Error.Code,
+                        $"event log: island reported an error: {message.Error.Message}");
+                }
+
+                if (message.BodyCase != Envelope.BodyOneofCase.LogChunk)
+                {
+                    continue;
+                }
+
+                LogChunk chunk = message.LogChunk;
+                foreach (Event record in chunk.Records)
+                {
+                    response.Events.Add(ToApi(record));
+                }
+
+                response.FirstAvailable = chunk.FirstAvailable;
+                next = Math.Max(next, chunk.NextSequence);
+                end |= chunk.End;
+            }
+
+            response.NextSequence = next;
+            if (end || next == before || (maxRecords != 0 && response.Events.Count >= maxRecords))
+            {
+                break;
+            }
+        }
+
+        return response;
+    }
+
+    public async IAsyncEnumerable<ApiEvent> WatchAsync(uint fromSequence, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        _island.EnsureUp();
+        using EventHub.Subscription subscription = _hub.Subscribe();
+        uint last = 0;
+        if (fromSequence != 0)
+        {
+            ReadLogResponse replay = await ReadLogAsync(fromSequence, 0, cancellationToken).ConfigureAwait(false);
+            foreach (ApiEvent e in replay.Events)
+            {
+                last = e.Sequence;
+                yield return e;
+            }
+        }
+
+        await foreach (Event record in ReadAll(subscription, cancellationToken).ConfigureAwait(false))
+        {
+            if (record.Sequence != 0 && record.Sequence <= last)
+            {
+                continue;
+            }
+
+            yield return ToApi(record);
+        }
+    }
+
+    private static async IAsyncEnumerable<Event> ReadAll(EventHub.Subscription subscription, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            bool more;
+            try
+            {
+                more = await subscription.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (AgentException)
+            {
+                throw;
+            }
+
+            if (!more)
+            {
+                yield break;
+            }
+
+            while (subscription.Reader.TryRead(out Event? record))
+            {
+                yield return record;
+            }
+        }
+    }
+
+    public ApiEvent ToApi(Event record) => new()
+    {
+        Sequence = record.Sequence,
+        TimestampUs = record.TimestampUs,
+        BootCount = record.BootCount,
+        Type = record.Type,
+        SubjectId = record.SubjectId,
+        Subject = record.SubjectId == 0 ? "island" : _cache.VmName(record.SubjectId),
+        Value = record.Value,
+        Detail = record.Detail,
+    };
+}

@@ -1,0 +1,51 @@
+using Stratos.Island.Agent.Link;
+using Stratos.Island.Protocol.Agent.V1;
+
+namespace Stratos.Island.Agent.Services;
+
+/// <summary>Island and link information (works while the link is down: it says so).</summary>
+public sealed class IslandService
+{
+    private readonly IslandGateway _island;
+    private readonly string _boardId;
+    private readonly string _agentVersion;
+
+    public IslandService(IslandGateway island, string boardId, string agentVersion)
+    {
+        _island = island;
+        _boardId = boardId;
+        _agentVersion = agentVersion;
+    }
+
+    /// <summary>Filled from the last HelloAck by the runtime.</summary>
+    public string IslandVersion { get; set; } = string.Empty;
+
+    public uint SupervisionCycleMs { get; set; }
+
+    public GetIslandInfoResponse Get()
+    {
+        IslandLink link = _island.Link;
+        IslandSessionInfo? session = link.Session;
+        IslandLinkCounters counters = link.Counters;
+        return new GetIslandInfoResponse
+        {
+            Board = _boardId,
+            LinkState = link.State switch
+            {
+                IslandLinkState.Up => "up",
+                IslandLinkState.Connecting => "connecting",
+                _ => "down",
+            },
+            ProtocolVersion = session?.Version ?? 0,
+            IslandVersion = IslandVersion,
+            AgentVersion = _agentVersion,
+            IslandBootId = session is null ? string.Empty : session.IslandBootId.ToString("x16"),
+            AgentBootId = link.AgentBootId.ToString("x16"),
+            SupervisionCycleMs = SupervisionCycleMs,
+            MessagesSent = (ulong)counters.MessagesSent,
+            MessagesReceived = (ulong)counters.MessagesReceived,
+            LinkErrors = (ulong)(counters.LinkErrors + counters.PostsDropped + counters.SendFailures),
+            Reconnects = (uint)counters.Reconnects,
+        };
+    }
+}

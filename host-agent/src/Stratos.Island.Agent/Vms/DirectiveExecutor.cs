@@ -1,0 +1,311 @@
+// Island directives -> QEMU operations -> VmStateReports (link.proto VmDirective / VmStateReport).
+//
+// Authority: the agent never starts or stops a VM on its own; it executes what the island orders and
+// reports what really happened. Every directive gets exactly one report echoing its directive id:
+//   START  -> QemuBackend.StartAsync -> RUNNING, or START_FAILED with the reason (missing kernel, QEMU
+//             error tail); a START for a VM that already runs reports RUNNING (idempotent).
+//   STOP   -> QemuVm.StopAsync (powerdown, quit, SIGKILL within the timeout) -> NOT_RUNNING
+//   KILL   -> QemuVm.KillAsync -> NOT_RUNNING
+//   PAUSE / RESUME / RESET -> QMP stop / cont / system_reset -> PAUSED / RUNNING
+// A directive for a VM without QEMU (STOP, KILL) reports NOT_RUNNING; one that cannot be done
+// (PAUSE without QEMU, unknown VM) reports the real state with the reason in detail.
+// Observations outside a directive (guest panic, triple fault, QEMU exit or death) become
+// spontaneous reports (directive id 0): CRASHED or EXITED with the exit status.
+//
+// Ordering: directives for one VM run one after the other (a per-VM gate); different VMs run in
+// parallel. Handlers are entered from the link thread and return at once.
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.Extensions.Logging;
+using Stratos.Island.Agent.State;
+using Stratos.Island.Agent.Vmm;
+using Stratos.Island.Protocol.Link.V1;
+using ProtoObserved = Stratos.Island.Protocol.Link.V1.ObservedVmState;
+using VmmObserved = Stratos.Island.Agent.Vmm.ObservedVmState;
+
+namespace Stratos.Island.Agent.Vms;
+
+public sealed class DirectiveExecutor : IAsyncDisposable
+{
+    private const int DetailMaxBytes = 64;
+
+    private readonly QemuBackend _backend;
+    private readonly StateCache _cache;
+    private readonly VmSpecFactory _specs;
+    private readonly HeartbeatRelay _relay;
+    private readonly ISupervisionSink _reports;
+    private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<uint, SemaphoreSlim> _gates = new();
+    private readonly ConcurrentDictionary<uint, QemuVm> _running = new();
+    private readonly ConcurrentDictionary<uint, int> _inDirective = new();
+    private readonly ConcurrentDictionary<uint, int> _pendingPerVm = new();
+    private readonly CancellationTokenSource _stop = new();
+    private int _busy;
+
+    public DirectiveExecutor(QemuBackend backend, StateCache cache, VmSpecFactory specs, HeartbeatRelay relay, ISupervisionSink reports, ILogger logger)
+    {
+        _backend = backend;
+        _cache = cache;
+        _specs = specs;
+        _relay = relay;
+        _reports = reports;
+        _logger = logger;
+    }
+
+    /// <summary>Raised after every report the executor sends (tests and the event log use it).</summary>
+    public event Action<VmStateReport>? Reported;
+
+    /// <summary>Directives being executed or waiting.</summary>
+    public int Busy => Volatile.Read(ref _busy);
+
+    /// <summary>The QEMU of a VM, if one runs.</summary>
+    public QemuVm? Running(uint vmId) => _running.GetValueOrDefault(vmId);
+
+    /// <summary>Queues a directive (returns at once; the report follows).</summary>
+    public Task HandleAsync(VmDirective directive)
+    {
+        Interlocked.Increment(ref _busy);
+        _pendingPerVm.AddOrUpdate(directive.VmId, 1, (_, n) => n + 1);
+        return Task.Run(async () =>
+        {
+            try
+            {
+                await ExecuteAsync(directive).ConfigureAwait(false);
+            }
+            finally
+            {
+                _pendingPerVm.AddOrUpdate(directive.VmId, 0, (_, n) => n - 1);
+                Interlocked.Decrement(ref _busy);
+            }
+        });
+    }
+
+    /// <summary>
+    /// Re-synchronisation: one report per known VM with its real state (RUNNING / PAUSED for VMs with
+    /// QEMU, NOT_RUNNING for the others), directive id 0, so the island reconciles with directives.
+    /// VMs with a directive under way are skipped: that directive's report is the truth.
+    /// </summary>
+    public void ReportAll(IEnumerable<uint> vmIds)
+    {
+        foreach (uint id in vmIds.Union(_running.Keys).Distinct())
+        {
+            if (_pendingPerVm.TryGetValue(id, out int pending) && pending > 0)
+            {
+                continue; // a directive is executing or queued: its own report tells the island
+            }
+
+            if (_running.TryGetValue(id, out QemuVm? vm))
+            {
+                ProtoObserved state = vm.State == VmmObserved.Paused ? ProtoObserved.Paused : ProtoObserved.Running;
+                Report(id, state, 0, 0, "re-sync: QEMU pid " + vm.Pid);
+            }
+            else
+            {
+                Report(id, ProtoObserved.NotRunning, 0, 0, "re-sync: no QEMU");
+            }
+        }
+    }
+
+    private async Task ExecuteAsync(VmDirective d)
+    {
+        SemaphoreSlim gate = _gates.GetOrAdd(d.VmId, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(_stop.Token).ConfigureAwait(false);
+        _inDirective[d.VmId] = 1;
+        try
+        {
+            string name = _cache.VmName(d.VmId);
+            _logger.LogInformation("directive {Id}: {Action} VM '{Vm}' ({Reason})", d.DirectiveId, d.Action, name, d.Reason);
+            switch (d.Action)
+            {
+                case DirectiveAction.Start:
+                    await StartAsync(d).ConfigureAwait(false);
+                    break;
+                case DirectiveAction.Stop:
+                case DirectiveAction.Kill:
+                    await EndAsync(d).ConfigureAwait(false);
+                    break;
+                case DirectiveAction.Pause:
+                case DirectiveAction.Resume:
+                case DirectiveAction.Reset:
+                    await ControlAsync(d).ConfigureAwait(false);
+                    break;
+                default:
+                    Report(d.VmId, CurrentState(d.VmId), d.DirectiveId, 0, "unknown directive action " + (int)d.Action);
+                    break;
+            }
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            _logger.LogError(e, "directive {Id} for VM {Vm} failed", d.DirectiveId, d.VmId);
+            Report(d.VmId, CurrentState(d.VmId), d.DirectiveId, 0, e.Message);
+        }
+        finally
+        {
+            _inDirective.TryRemove(d.VmId, out _);
+            gate.Release();
+        }
+    }
+
+    private async Task StartAsync(VmDirective d)
+    {
+        if (_running.TryGetValue(d.VmId, out QemuVm? existing))
+        {
+            Report(d.VmId, ProtoObserved.Running, d.DirectiveId, 0, "already running, QEMU pid " + existing.Pid);
+            return;
+        }
+
+        VmDefinition? definition = _cache.Definition(d.VmId);
+        if (definition is null)
+        {
+            Report(d.VmId, ProtoObserved.StartFailed, d.DirectiveId, 0, $"no definition for VM id {d.VmId}");
+            return;
+        }
+
+        QemuVm vm;
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+            if (d.TimeoutMs > 0)
+            {
+                timeout.CancelAfter(TimeSpan.FromMilliseconds(d.TimeoutMs));
+            }
+
+            vm = await _backend.StartAsync(_specs.Create(definition), timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is VmmException or OperationCanceledException or System.ComponentModel.Win32Exception)
+        {
+            _logger.LogWarning("VM '{Vm}': start failed: {Error}", definition.Name, e.Message);
+            Report(d.VmId, ProtoObserved.StartFailed, d.DirectiveId, 0, e is OperationCanceledException ? $"not running within {d.TimeoutMs} ms" : e.Message);
+            return;
+        }
+
+        Adopt(d.VmId, vm);
+        Report(d.VmId, ProtoObserved.Running, d.DirectiveId, 0, "QEMU pid " + vm.Pid);
+    }
+
+    private void Adopt(uint vmId, QemuVm vm)
+    {
+        _running[vmId] = vm;
+        _cache.SetPid(vmId, vm.Pid);
+        if (vm.Serial is not null)
+        {
+            _relay.Attach(vmId, vm.Serial);
+        }
+
+        vm.StateChanged += observation => OnObservation(vmId, vm, observation);
+        _ = vm.Ended.ContinueWith(_ => Forget(vmId, vm), TaskScheduler.Default);
+    }
+
+    private void Forget(uint vmId, QemuVm vm)
+    {
+        if (_running.TryRemove(new KeyValuePair<uint, QemuVm>(vmId, vm)))
+        {
+            _relay.Detach(vmId);
+            _cache.SetPid(vmId, 0);
+        }
+    }
+
+    private void OnObservation(uint vmId, QemuVm vm, VmObservation observation)
+    {
+        if (_inDirective.ContainsKey(vmId) || observation.State == VmmObserved.NotRunning)
+        {
+            return; // the directive's own report covers it
+        }
+
+        if (observation.State is VmmObserved.Crashed or VmmObserved.Exited)
+        {
+            Forget(vmId, vm);
+            Report(vmId, (ProtoObserved)(int)observation.State, 0, observation.ExitStatus ?? 0, observation.Detail);
+        }
+        else if (observation.State is VmmObserved.Paused or VmmObserved.Running)
+        {
+            Report(vmId, (ProtoObserved)(int)observation.State, 0, 0, observation.Detail);
+        }
+    }
+
+    private async Task EndAsync(VmDirective d)
+    {
+        if (!_running.TryGetValue(d.VmId, out QemuVm? vm))
+        {
+            Report(d.VmId, ProtoObserved.NotRunning, d.DirectiveId, 0, "no QEMU running");
+            return;
+        }
+
+        VmObservation end = d.Action == DirectiveAction.Kill
+            ? await vm.KillAsync(_stop.Token).ConfigureAwait(false)
+            : await vm.StopAsync(d.TimeoutMs > 0 ? TimeSpan.FromMilliseconds(d.TimeoutMs * 0.6) : null, _stop.Token).ConfigureAwait(false);
+        Forget(d.VmId, vm);
+        Report(d.VmId, ProtoObserved.NotRunning, d.DirectiveId, end.ExitStatus ?? 0, end.Detail);
+    }
+
+    private async Task ControlAsync(VmDirective d)
+    {
+        if (!_running.TryGetValue(d.VmId, out QemuVm? vm))
+        {
+            Report(d.VmId, ProtoObserved.NotRunning, d.DirectiveId, 0, $"cannot {d.Action.ToString().ToLowerInvariant()}: no QEMU running");
+            return;
+        }
+
+        switch (d.Action)
+        {
+            case DirectiveAction.Pause:
+                await vm.PauseAsync(_stop.Token).ConfigureAwait(false);
+                Report(d.VmId, ProtoObserved.Paused, d.DirectiveId, 0, "vCPUs stopped");
+                break;
+            case DirectiveAction.Resume:
+                await vm.ResumeAsync(_stop.Token).ConfigureAwait(false);
+                Report(d.VmId, ProtoObserved.Running, d.DirectiveId, 0, "vCPUs resumed");
+                break;
+            default:
+                await vm.ResetAsync(_stop.Token).ConfigureAwait(false);
+                Report(d.VmId, ProtoObserved.Running, d.DirectiveId, 0, "guest reset");
+                break;
+        }
+    }
+
+    private ProtoObserved CurrentState(uint vmId) =>
+        _running.TryGetValue(vmId, out QemuVm? vm) ? (ProtoObserved)(int)vm.State : ProtoObserved.NotRunning;
+
+    private void Report(uint vmId, ProtoObserved state, uint directiveId, int exitStatus, string detail)
+    {
+        var report = new VmStateReport { VmId = vmId, State = state, DirectiveId = directiveId, ExitStatus = exitStatus, Detail = Truncate(detail) };
+        if (!_reports.Post(new Envelope { VmStateReport = report }))
+        {
+            _logger.LogWarning("VM {Vm}: report {State} (directive {Directive}) not sent: link down or queue full", vmId, state, directiveId);
+        }
+
+        Reported?.Invoke(report);
+    }
+
+    private static string Truncate(string text)
+    {
+        text = text.ReplaceLineEndings(" ");
+        if (System.Text.Encoding.UTF8.GetByteCount(text) <= DetailMaxBytes)
+        {
+            return text;
+        }
+
+        int length = Math.Min(text.Length, DetailMaxBytes);
+        while (System.Text.Encoding.UTF8.GetByteCount(text.AsSpan(0, length)) > DetailMaxBytes)
+        {
+            length--;
+        }
+
+        return text[..length];
+    }
+
+    /// <summary>
+    /// Agent shutdown: stops executing directives. VMs keep running (docs/agent.md: on a clean stop
+    /// the island decides; the next agent run re-adopts nothing and cleans up stale QEMUs, reporting
+    /// NOT_RUNNING so the island restarts what it wants).
+    /// </summary>
+    public ValueTask DisposeAsync()
+    {
+        _stop.Cancel();
+        return ValueTask.CompletedTask;
+    }
+}

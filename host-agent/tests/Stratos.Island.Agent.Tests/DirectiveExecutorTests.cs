@@ -1,0 +1,187 @@
+using System;
+using System.Collections.Concurrent;
+using System.Linq;
+using System.Threading.Tasks;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+using Stratos.Island.Agent.State;
+using Stratos.Island.Agent.Vmm;
+using Stratos.Island.Agent.Vms;
+using Stratos.Island.Protocol.Link.V1;
+using ProtoObserved = Stratos.Island.Protocol.Link.V1.ObservedVmState;
+
+namespace Stratos.Island.Agent.Tests;
+
+/// <summary>Directives executed on real QEMU running the heartbeat guest; reports and relayed heartbeats recorded.</summary>
+[TestClass]
+public sealed class DirectiveExecutorTests
+{
+    private sealed class Recorder : ISupervisionSink
+    {
+        public ConcurrentQueue<Envelope> Messages { get; } = new();
+
+        public bool Post(Envelope message)
+        {
+            Messages.Enqueue(message);
+            return true;
+        }
+    }
+
+    private sealed class Rig : IAsyncDisposable
+    {
+        public Rig()
+        {
+            Dir = new TempDir();
+            Backend = new QemuBackend(new QemuBackendOptions { RuntimeDirectory = Dir.Path, StopGracePeriod = TimeSpan.FromMilliseconds(300) });
+            Cache = new StateCache();
+            Cache.SeedDefinitions(new[]
+            {
+                new VmDefinition
+                {
+                    VmId = 1, Name = "base",
+                    Vmm = new VmmConfig { Machine = "microvm", MemoryMib = 32, Vcpus = 1, Kernel = RepoPaths.GuestKernel, Cmdline = "hb.rate=20 hb.cps=1,2" },
+                },
+                new VmDefinition { VmId = 2, Name = "broken", Vmm = new VmmConfig { Kernel = "no/such/kernel.elf" } },
+            });
+            Executor = new DirectiveExecutor(Backend, Cache, new VmSpecFactory(RepoPaths.Root, new[] { "-device", "pvpanic" }), new HeartbeatRelay(Sink), Sink, NullLogger.Instance);
+        }
+
+        public TempDir Dir { get; }
+        public QemuBackend Backend { get; }
+        public StateCache Cache { get; }
+        public Recorder Sink { get; } = new();
+        public DirectiveExecutor Executor { get; }
+
+        public VmStateReport[] Reports(uint vmId) => Sink.Messages.Where(m => m.VmStateReport?.VmId == vmId).Select(m => m.VmStateReport).ToArray();
+
+        public async Task<VmStateReport> WaitReportAsync(Func<VmStateReport, bool> match, string what, int timeoutMs = 10000)
+        {
+            long deadline = Environment.TickCount64 + timeoutMs;
+            while (true)
+            {
+                VmStateReport? report = Sink.Messages.Select(m => m.VmStateReport).FirstOrDefault(r => r is not null && match(r));
+                if (report is not null)
+                {
+                    return report;
+                }
+
+                if (Environment.TickCount64 > deadline)
+                {
+                    throw new TimeoutException("no report: " + what + "; got: " + string.Join(" | ", Sink.Messages.Where(m => m.VmStateReport is not null).Select(m => m.VmStateReport.ToString())));
+                }
+
+                await Task.Delay(10);
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Executor.DisposeAsync();
+            await Backend.DisposeAsync();
+            Dir.Dispose();
+        }
+    }
+
+    [TestMethod]
+    public async Task Start_reports_running_with_the_directive_id_and_heartbeats_become_alive_indications()
+    {
+        await using var rig = new Rig();
+
+        await rig.Executor.HandleAsync(new VmDirective { DirectiveId = 11, VmId = 1, Action = DirectiveAction.Start, TimeoutMs = 10000 });
+        VmStateReport running = await rig.WaitReportAsync(r => r.DirectiveId == 11, "start");
+
+        Assert.AreEqual(ProtoObserved.Running, running.State);
+        Assert.IsTrue(rig.Cache.ToApiVm(1).Pid > 0, "the pid is known to the cache");
+        await WaitAsync(() => rig.Sink.Messages.Count(m => m.AliveIndication is { EntityId: 1, Count: 1 }) >= 3, "three relayed heartbeats");
+        await WaitAsync(() => rig.Sink.Messages.Any(m => m.Checkpoint is { EntityId: 1, CheckpointId: 2 }), "checkpoint 2 relayed");
+
+        await rig.Executor.HandleAsync(new VmDirective { DirectiveId = 12, VmId = 1, Action = DirectiveAction.Stop, TimeoutMs = 3000 });
+        VmStateReport stopped = await rig.WaitReportAsync(r => r.DirectiveId == 12, "stop");
+        Assert.AreEqual(ProtoObserved.NotRunning, stopped.State);
+        Assert.AreEqual(0u, rig.Cache.ToApiVm(1).Pid);
+        Assert.IsNull(rig.Executor.Running(1));
+    }
+
+    [TestMethod]
+    public async Task Pause_and_resume_report_the_new_state()
+    {
+        await using var rig = new Rig();
+        await rig.Executor.HandleAsync(new VmDirective { DirectiveId = 1, VmId = 1, Action = DirectiveAction.Start, TimeoutMs = 10000 });
+        await rig.WaitReportAsync(r => r.DirectiveId == 1, "start");
+
+        await rig.Executor.HandleAsync(new VmDirective { DirectiveId = 2, VmId = 1, Action = DirectiveAction.Pause });
+        Assert.AreEqual(ProtoObserved.Paused, (await rig.WaitReportAsync(r => r.DirectiveId == 2, "pause")).State);
+        await rig.Executor.HandleAsync(new VmDirective { DirectiveId = 3, VmId = 1, Action = DirectiveAction.Resume });
+        Assert.AreEqual(ProtoObserved.Running, (await rig.WaitReportAsync(r => r.DirectiveId == 3, "resume")).State);
+        await rig.Executor.HandleAsync(new VmDirective { DirectiveId = 4, VmId = 1, Action = DirectiveAction.Kill });
+        Assert.AreEqual(ProtoObserved.NotRunning, (await rig.WaitReportAsync(r => r.DirectiveId == 4, "kill")).State);
+    }
+
+    [TestMethod]
+    public async Task A_start_that_cannot_work_reports_start_failed_with_the_reason()
+    {
+        await using var rig = new Rig();
+
+        await rig.Executor.HandleAsync(new VmDirective { DirectiveId = 5, VmId = 2, Action = DirectiveAction.Start, TimeoutMs = 5000 });
+        VmStateReport report = await rig.WaitReportAsync(r => r.DirectiveId == 5, "start failure");
+
+        Assert.AreEqual(ProtoObserved.StartFailed, report.State);
+        StringAssert.Contains(report.Detail, "kernel file");
+        Assert.IsTrue(System.Text.Encoding.UTF8.GetByteCount(report.Detail) <= 64);
+    }
+
+    [TestMethod]
+    public async Task Stop_for_a_vm_without_qemu_reports_not_running()
+    {
+        await using var rig = new Rig();
+
+        await rig.Executor.HandleAsync(new VmDirective { DirectiveId = 6, VmId = 1, Action = DirectiveAction.Stop });
+
+        Assert.AreEqual(ProtoObserved.NotRunning, (await rig.WaitReportAsync(r => r.DirectiveId == 6, "stop")).State);
+    }
+
+    [TestMethod]
+    public async Task A_guest_crash_becomes_a_spontaneous_crashed_report()
+    {
+        await using var rig = new Rig();
+        await rig.Executor.HandleAsync(new VmDirective { DirectiveId = 7, VmId = 1, Action = DirectiveAction.Start, TimeoutMs = 10000 });
+        await rig.WaitReportAsync(r => r.DirectiveId == 7, "start");
+        QemuVm vm = rig.Executor.Running(1)!;
+
+        await WaitAsync(() => rig.Sink.Messages.Any(m => m.AliveIndication is { EntityId: 1 }), "a first heartbeat (the guest reads commands)");
+        await vm.Serial!.SendCommandAndWaitAsync("crash", TimeSpan.FromSeconds(5));
+        VmStateReport crashed = await rig.WaitReportAsync(r => r.DirectiveId == 0 && r.State == ProtoObserved.Crashed, "spontaneous crash");
+
+        Assert.AreEqual(1u, crashed.VmId);
+        await WaitAsync(() => rig.Executor.Running(1) is null, "the crashed VM forgotten");
+    }
+
+    [TestMethod]
+    public async Task Resync_reports_every_vm_with_its_real_state()
+    {
+        await using var rig = new Rig();
+        await rig.Executor.HandleAsync(new VmDirective { DirectiveId = 8, VmId = 1, Action = DirectiveAction.Start, TimeoutMs = 10000 });
+        await rig.WaitReportAsync(r => r.DirectiveId == 8, "start");
+
+        rig.Executor.ReportAll(rig.Cache.VmIds());
+
+        VmStateReport[] base_ = rig.Reports(1).Where(r => r.DirectiveId == 0).ToArray();
+        VmStateReport[] broken = rig.Reports(2).Where(r => r.DirectiveId == 0).ToArray();
+        Assert.AreEqual(ProtoObserved.Running, base_.Last().State);
+        Assert.AreEqual(ProtoObserved.NotRunning, broken.Last().State);
+    }
+
+    private static async Task WaitAsync(Func<bool> condition, string what, int timeoutMs = 10000)
+    {
+        long deadline = Environment.TickCount64 + timeoutMs;
+        while (!condition())
+        {
+            if (Environment.TickCount64 > deadline)
+            {
+                throw new TimeoutException("timed out waiting for " + what);
+            }
+
+            await Task.Delay(10);
+        }
+    }
+}

@@ -1,0 +1,210 @@
+using System;
+using System.Linq;
+using System.Threading.Tasks;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+using Stratos.Island.Agent.Link;
+using Stratos.Island.Agent.Services;
+using Stratos.Island.Agent.State;
+using Stratos.Island.Link;
+using Stratos.Island.Protocol.Common.V1;
+using Stratos.Island.Protocol.Link.V1;
+
+namespace Stratos.Island.Agent.Tests;
+
+/// <summary>IslandLink against a real island-role LinkSession over a real shared-memory link.</summary>
+[TestClass]
+public sealed class IslandLinkTests
+{
+    internal static IslandLink NewLink(ScriptedIsland island, IslandLinkOptions? options = null) =>
+        new(options ?? new IslandLinkOptions { BoardId = "virtual", AliveIntervalMs = 20 },
+            SharedMemoryChannel.Factory(island.ShmPath, island.KickPath, ScriptedIsland.ChannelName, LinkLayout.CreateOpenAmpLinuxReference()),
+            NullLogger.Instance);
+
+    internal static async Task WaitUpAsync(IslandLink link)
+    {
+        long deadline = Environment.TickCount64 + 5000;
+        while (!link.IsUp)
+        {
+            if (Environment.TickCount64 > deadline)
+            {
+                throw new TimeoutException("link not up within 5 s: " + link.DownReason);
+            }
+
+            await Task.Delay(5);
+        }
+    }
+
+    [TestMethod]
+    public async Task Session_comes_up_and_the_agent_sends_its_own_alive_indications()
+    {
+        using var dir = new TempDir();
+        await using var island = new ScriptedIsland(dir.Path);
+        await using IslandLink link = NewLink(island);
+        link.Start();
+        await WaitUpAsync(link);
+        await island.WaitForAsync(() => island.Received.Count(m => m.AliveIndication is { EntityId: 0 }) >= 3, "three alive indications of entity 0");
+        Assert.AreEqual(island.BootId, link.Session!.IslandBootId);
+        Assert.AreEqual(IslandLinkState.Up, link.State);
+    }
+
+    [TestMethod]
+    public async Task Status_request_collects_the_answer_up_to_the_request_result()
+    {
+        using var dir = new TempDir();
+        await using var island = new ScriptedIsland(dir.Path);
+        island.Vms[1] = new VmStatus { VmId = 1, Name = "base", State = VmState.Running };
+        island.Vms[2] = new VmStatus { VmId = 2, Name = "web", State = VmState.Stopped };
+        await using IslandLink link = NewLink(island);
+        var cache = new StateCache();
+        link.VmStatusReceived += cache.ApplyVmStatus;
+        link.Start();
+        await WaitUpAsync(link);
+
+        LinkReply reply = await link.RequestAsync(new Envelope { StatusRequest = new StatusRequest() }, ReplyShape.RequestResult);
+
+        Assert.AreEqual(Envelope.BodyOneofCase.RequestResult, reply.Final.BodyCase);
+        Assert.AreEqual(2, reply.Messages.Count(m => m.BodyCase == Envelope.BodyOneofCase.VmStatus));
+        Assert.AreEqual(VmState.Running, cache.ToApiVm(cache.FindVm("base")).State);
+        Assert.AreEqual(VmState.Stopped, cache.ToApiVm(cache.FindVm("web")).State);
+    }
+
+    [TestMethod]
+    public async Task Definitions_arrive_as_blobs_and_are_reassembled()
+    {
+        using var dir = new TempDir();
+        await using var island = new ScriptedIsland(dir.Path);
+        var definition = new VmDefinition { VmId = 7, Name = "big", Vmm = new VmmConfig { Machine = "microvm", Kernel = new string('k', 120), Cmdline = new string('c', 120), ExtraArgs = { Enumerable.Range(0, 8).Select(i => new string('x', 60)) } } };
+        island.Definitions.Add(definition);
+        await using IslandLink link = NewLink(island);
+        VmDefinition? received = null;
+        link.BlobReceived += (kind, blob) => received = kind == BlobKind.VmDefinition ? VmDefinition.Parser.ParseFrom(blob) : null;
+        link.Start();
+        await WaitUpAsync(link);
+
+        await link.RequestAsync(new Envelope { StatusRequest = new StatusRequest { IncludeDefinitions = true } }, ReplyShape.RequestResult);
+
+        Assert.AreEqual(definition, received);
+        await island.WaitForAsync(() => island.Received.Any(m => m.BlobAck is { TransferId: 100, Code: ErrorCode.Unspecified }), "the agent's BlobAck");
+    }
+
+    [TestMethod]
+    public async Task A_refused_request_names_the_vm_and_the_islands_reason()
+    {
+        using var dir = new TempDir();
+        await using var island = new ScriptedIsland(dir.Path);
+        island.Vms[1] = new VmStatus { VmId = 1, Name = "base", State = VmState.Stopped };
+        island.Vms[2] = new VmStatus { VmId = 2, Name = "web", State = VmState.Stopped };
+        island.OnVmRequest = r => new RequestResult { Accepted = false, Code = ErrorCode.DependencyNotReady, Message = "VM 'web': depends on 'base', which is Stopped", SubjectId = r.VmId };
+        await using IslandLink link = NewLink(island);
+        var cache = new StateCache();
+        link.VmStatusReceived += cache.ApplyVmStatus;
+        link.Start();
+        await WaitUpAsync(link);
+        await link.RequestAsync(new Envelope { StatusRequest = new StatusRequest() }, ReplyShape.RequestResult);
+        var vms = new VmService(new IslandGateway(link), cache);
+
+        var error = await Assert.ThrowsExactlyAsync<AgentException>(() => vms.ActAsync("web", VmAction.Start, "test", default));
+
+        Assert.AreEqual(ErrorCode.DependencyNotReady, error.Code);
+        Assert.AreEqual("VM 'web' refused by island: depends on 'base', which is Stopped", error.Message);
+    }
+
+    [TestMethod]
+    public async Task An_accepted_action_returns_the_vm_as_the_island_reports_it()
+    {
+        using var dir = new TempDir();
+        await using var island = new ScriptedIsland(dir.Path);
+        island.Vms[1] = new VmStatus { VmId = 1, Name = "base", State = VmState.Stopped };
+        await using IslandLink link = NewLink(island);
+        var cache = new StateCache();
+        link.VmStatusReceived += cache.ApplyVmStatus;
+        link.Start();
+        await WaitUpAsync(link);
+        await link.RequestAsync(new Envelope { StatusRequest = new StatusRequest() }, ReplyShape.RequestResult);
+        var vms = new VmService(new IslandGateway(link), cache);
+
+        Protocol.Agent.V1.Vm vm = await vms.ActAsync("base", VmAction.Start, "test", default);
+
+        Assert.AreEqual(VmState.Starting, vm.State);
+        Assert.IsTrue(island.Received.Any(m => m.VmRequest is { VmId: 1, Action: VmAction.Start, Reason: "test" }));
+    }
+
+    [TestMethod]
+    public async Task An_unanswered_request_times_out_with_deadline_exceeded()
+    {
+        using var dir = new TempDir();
+        await using var island = new ScriptedIsland(dir.Path) { Answering = false };
+        await using IslandLink link = NewLink(island);
+        link.Start();
+        await WaitUpAsync(link);
+
+        var error = await Assert.ThrowsExactlyAsync<AgentException>(() =>
+            link.RequestAsync(new Envelope { StatusRequest = new StatusRequest() }, ReplyShape.RequestResult, TimeSpan.FromMilliseconds(200)));
+
+        Assert.AreEqual(ErrorCode.DeadlineExceeded, error.Code);
+        StringAssert.Contains(error.Message, "StatusRequest within 200 ms");
+    }
+
+    [TestMethod]
+    public async Task Without_an_island_requests_fail_with_unavailable_naming_the_link()
+    {
+        using var dir = new TempDir();
+        await using var link = new IslandLink(new IslandLinkOptions(),
+            SharedMemoryChannel.Factory(System.IO.Path.Combine(dir.Path, "no-shm"), System.IO.Path.Combine(dir.Path, "no-kick"), "stratos-island", LinkLayout.CreateOpenAmpLinuxReference()),
+            NullLogger.Instance);
+        link.Start();
+        long deadline = Environment.TickCount64 + 5000;
+        while (!link.DownReason.StartsWith("cannot open", StringComparison.Ordinal) && Environment.TickCount64 < deadline)
+        {
+            await Task.Delay(20);
+        }
+
+        var error = await Assert.ThrowsExactlyAsync<AgentException>(() => link.RequestAsync(new Envelope { StatusRequest = new StatusRequest() }, ReplyShape.RequestResult));
+
+        Assert.AreEqual(ErrorCode.Unavailable, error.Code);
+        StringAssert.StartsWith(error.Message, "island link is down (cannot open the island link: shared-memory file");
+        Assert.IsFalse(link.Post(new Envelope { AliveIndication = new AliveIndication { EntityId = 1, Count = 1 } }));
+        Assert.AreEqual(1, link.Counters.PostsDropped);
+    }
+
+    [TestMethod]
+    public async Task A_restarted_island_brings_the_session_back_with_a_new_boot_id()
+    {
+        using var dir = new TempDir();
+        var island = new ScriptedIsland(dir.Path);
+        await using IslandLink link = NewLink(island);
+        var ups = new System.Collections.Concurrent.ConcurrentQueue<IslandSessionInfo>();
+        link.SessionUp += ups.Enqueue;
+        link.Start();
+        await WaitUpAsync(link);
+        ulong firstBoot = island.BootId;
+        await island.DisposeAsync();
+
+        await using var second = new ScriptedIsland(dir.Path);
+        await second.WaitForAsync(() => link.IsUp && ups.Any(u => u.IslandBootId == second.BootId), "a session with the second island", 10000);
+
+        // The link may re-attach more than once while the file is recreated; the first session with
+        // the new island is the one that must say "restarted".
+        IslandSessionInfo first = ups.First(u => u.IslandBootId == second.BootId);
+        Assert.AreNotEqual(firstBoot, first.IslandBootId);
+        Assert.IsTrue(first.IslandRestarted);
+        Assert.AreEqual(second.BootId, link.Session!.IslandBootId);
+    }
+
+    [TestMethod]
+    public async Task Log_reads_page_until_the_island_says_end()
+    {
+        using var dir = new TempDir();
+        await using var island = new ScriptedIsland(dir.Path);
+        await using IslandLink link = NewLink(island);
+        link.Start();
+        await WaitUpAsync(link);
+        var events = new EventService(new IslandGateway(link), new StateCache(), new EventHub());
+
+        var log = await events.ReadLogAsync(2, 0, default);
+
+        CollectionAssert.AreEqual(Enumerable.Range(2, 9).Select(i => (uint)i).ToArray(), log.Events.Select(e => e.Sequence).ToArray());
+        Assert.AreEqual(11u, log.NextSequence);
+    }
+}

@@ -1,0 +1,259 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.IO;
+using System.Threading;
+using System.Threading.Tasks;
+using Google.Protobuf;
+using Stratos.Island.Agent.Link;
+
+using Stratos.Island.Link;
+using Stratos.Island.Link.Linux;
+using Stratos.Island.Link.Session;
+using Stratos.Island.Protocol.Common.V1;
+using Stratos.Island.Protocol.Link.V1;
+using CodecEnvelope = Stratos.Island.Codec.Link.Envelope;
+using ProtoEnvelope = Stratos.Island.Protocol.Link.V1.Envelope;
+
+namespace Stratos.Island.Agent.Tests;
+
+/// <summary>
+/// The island side of a real shared-memory link (SharedMemoryLinkPort.OpenDevice) with a real
+/// island-role LinkSession, answering with a script: the test decides what each request gets.
+/// Everything the agent sends is recorded. Stands in for island-sim until it lands; the wire, the
+/// rings and the session are the production code.
+/// </summary>
+public sealed class ScriptedIsland : IAsyncDisposable, ISessionListener, ILinkEventSink, IRpmsgSink, IMessageTransport
+{
+    public const string ChannelName = "stratos-island";
+
+    private readonly SharedMemoryLinkPort _port;
+    private readonly RpmsgEndpoint _endpoint;
+    private readonly LinkSession _session;
+    private readonly Thread _thread;
+    private readonly ConcurrentQueue<ProtoEnvelope> _outbox = new();
+    private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
+    private readonly byte[] _encode = new byte[512];
+    private volatile bool _stop;
+    private bool _transportUp;
+
+    public ScriptedIsland(string directory, ulong bootId = 0)
+    {
+        ShmPath = Path.Combine(directory, "shm");
+        KickPath = Path.Combine(directory, "kick");
+        _port = SharedMemoryLinkPort.OpenDevice(ShmPath, KickPath, LinkLayout.CreateOpenAmpLinuxReference(), 0, null, this);
+        _endpoint = _port.Link.CreateEndpoint(ChannelName, RpmsgHeader.AddressAny, this);
+        _port.Link.Start();
+        BootId = bootId != 0 ? bootId : unchecked((ulong)Random.Shared.NextInt64()) | 1;
+        _session = new LinkSession(Stratos.Island.Codec.Role.Island, BootId, new SessionSettings { BoardId = "virtual", SoftwareVersion = "scripted", SupervisionCycleMs = 10 }, this, this);
+        _thread = new Thread(Run) { IsBackground = true, Name = "scripted-island" };
+        _thread.Start();
+    }
+
+    public string ShmPath { get; }
+    public string KickPath { get; }
+    public ulong BootId { get; }
+
+    /// <summary>VMs the island reports on StatusRequest.</summary>
+    public ConcurrentDictionary<uint, VmStatus> Vms { get; } = new();
+
+    /// <summary>Answer to a VmRequest; null = accept (and send the status change), or a refusal.</summary>
+    public Func<VmRequest, RequestResult?>? OnVmRequest { get; set; }
+
+    /// <summary>Definitions sent as blobs on StatusRequest(include_definitions).</summary>
+    public List<VmDefinition> Definitions { get; } = new();
+
+    /// <summary>When true, an accepted START request is followed by a START directive (as the island does).</summary>
+    public bool DirectOnStart { get; set; }
+
+    private uint _nextDirective = 1000;
+
+    /// <summary>When false, requests get no answer at all (time-out tests).</summary>
+    public bool Answering { get; set; } = true;
+
+    /// <summary>Every application message the agent sent.</summary>
+    public ConcurrentQueue<ProtoEnvelope> Received { get; } = new();
+
+    /// <summary>Called on the island thread for every message from the agent (timing probes).</summary>
+    public Action<ProtoEnvelope>? Observer { get; set; }
+
+    public int SessionsUp;
+
+    /// <summary>Queues a message for the agent (sent from the island thread).</summary>
+    public void Send(ProtoEnvelope message) => _outbox.Enqueue(message);
+
+    public async Task WaitForAsync(Func<bool> condition, string what, int timeoutMs = 5000)
+    {
+        long deadline = Environment.TickCount64 + timeoutMs;
+        while (!condition())
+        {
+            if (Environment.TickCount64 > deadline)
+            {
+                throw new TimeoutException("scripted island: timed out waiting for " + what);
+            }
+
+            await Task.Delay(5);
+        }
+    }
+
+    private void Run()
+    {
+        while (!_stop)
+        {
+            _port.WaitAndPoll(1);
+            UpdateTransport();
+            long now = _clock.ElapsedMilliseconds;
+            _session.Poll(now);
+            while (_session.State == SessionState.Up && _outbox.TryDequeue(out ProtoEnvelope? message))
+            {
+                SendNow(message);
+            }
+        }
+    }
+
+    private void UpdateTransport()
+    {
+        bool up = _port.Link.State == LinkState.Up && _endpoint.RemoteAddress != RpmsgHeader.AddressAny;
+        if (up && !_transportUp)
+        {
+            _session.TransportUp(_clock.ElapsedMilliseconds);
+        }
+        else if (!up && _transportUp)
+        {
+            _session.TransportDown("link reset");
+        }
+
+        _transportUp = up;
+    }
+
+    private void SendNow(ProtoEnvelope message)
+    {
+        if (!EnvelopeConversion.TryToCodec(message, _session.Outgoing, out string problem))
+        {
+            throw new InvalidOperationException(problem);
+        }
+
+        _session.Send(_session.Outgoing);
+    }
+
+    public void OnSessionUp(ulong peerBootId, bool peerRestarted, uint version) => Interlocked.Increment(ref SessionsUp);
+
+    public void OnSessionDown(SessionDownReason reason, string detail)
+    {
+    }
+
+    public void OnEnvelope(CodecEnvelope envelope)
+    {
+        envelope.Encode(_encode, 0, _encode.Length, out int written);
+        ProtoEnvelope message = ProtoEnvelope.Parser.ParseFrom(_encode, 0, written);
+        Received.Enqueue(message);
+        Observer?.Invoke(message);
+        if (!Answering)
+        {
+            return;
+        }
+
+        uint id = message.CorrelationId;
+        switch (message.BodyCase)
+        {
+            case ProtoEnvelope.BodyOneofCase.StatusRequest:
+                foreach (VmStatus vm in Vms.Values)
+                {
+                    SendNow(new ProtoEnvelope { CorrelationId = id, VmStatus = vm });
+                }
+
+                SendNow(new ProtoEnvelope { CorrelationId = id, SupervisionStatus = new SupervisionStatus { Global = GlobalStatus.Ok, Cycle = 42, Entities = { new EntityStatus { EntityId = 0, Status = LocalStatus.Ok } } } });
+                SendNow(new ProtoEnvelope { CorrelationId = id, PowerDomainStatus = new PowerDomainStatus { DomainId = 1, Name = "vm-base", State = PowerState.On, Criticality = Criticality.AsilB } });
+                if (message.StatusRequest.IncludeDefinitions)
+                {
+                    uint transfer = 100;
+                    foreach (VmDefinition d in Definitions)
+                    {
+                        SendBlob(transfer++, d.ToByteArray());
+                    }
+                }
+
+                SendNow(new ProtoEnvelope { CorrelationId = id, RequestResult = new RequestResult { Accepted = true } });
+                break;
+            case ProtoEnvelope.BodyOneofCase.VmRequest:
+                RequestResult? refusal = OnVmRequest?.Invoke(message.VmRequest);
+                if (refusal is null && Vms.TryGetValue(message.VmRequest.VmId, out VmStatus? status))
+                {
+                    VmStatus changed = status.Clone();
+                    changed.State = message.VmRequest.Action == VmAction.Start ? VmState.Starting : VmState.Stopping;
+                    Vms[changed.VmId] = changed;
+                    SendNow(new ProtoEnvelope { VmStatus = changed });
+                }
+
+                SendNow(new ProtoEnvelope { CorrelationId = id, RequestResult = refusal ?? new RequestResult { Accepted = true, SubjectId = message.VmRequest.VmId } });
+                if (refusal is null && DirectOnStart && message.VmRequest.Action == VmAction.Start)
+                {
+                    SendNow(new ProtoEnvelope { VmDirective = new VmDirective { DirectiveId = _nextDirective++, VmId = message.VmRequest.VmId, Action = DirectiveAction.Start, TimeoutMs = 10000, Reason = "operator" } });
+                }
+
+                break;
+            case ProtoEnvelope.BodyOneofCase.LogRead:
+                uint from = Math.Max(1, message.LogRead.FromSequence);
+                var chunk = new LogChunk { FirstAvailable = 1, NextSequence = Math.Min(from + 3, 11), End = from + 3 >= 11 };
+                for (uint s = from; s < chunk.NextSequence; s++)
+                {
+                    chunk.Records.Add(new Event { Sequence = s, Type = EventType.VmState, SubjectId = 1, Detail = "event " + s });
+                }
+
+                SendNow(new ProtoEnvelope { CorrelationId = id, LogChunk = chunk });
+                break;
+        }
+    }
+
+    private void SendBlob(uint transfer, byte[] blob)
+    {
+        uint crc = Stratos.Island.Link.Serial.Crc32.Compute(blob, 0, blob.Length);
+        for (int offset = 0; offset < blob.Length; offset += 300)
+        {
+            int count = Math.Min(300, blob.Length - offset);
+            SendNow(new ProtoEnvelope
+            {
+                BlobChunk = new BlobChunk { TransferId = transfer, Kind = BlobKind.VmDefinition, TotalLength = (uint)blob.Length, Offset = (uint)offset, Data = ByteString.CopyFrom(blob, offset, count), Crc32 = crc },
+            });
+        }
+    }
+
+    public void OnRequestTimeout(uint correlationId)
+    {
+    }
+
+    public void OnLinkUp()
+    {
+    }
+
+    public void OnLinkDown(string reason)
+    {
+    }
+
+    public void OnRemoteChannel(string name, uint address, bool created)
+    {
+    }
+
+    public void OnMessage(uint source, uint destination, byte[] buffer, int offset, int length) =>
+        _session.OnMessage(buffer, offset, length, _clock.ElapsedMilliseconds);
+
+    public LinkSendStatus TrySend(byte[] buffer, int offset, int count) => _endpoint.TrySendToRemote(buffer, offset, count);
+
+    public ValueTask DisposeAsync()
+    {
+        _stop = true;
+        _thread.Join(TimeSpan.FromSeconds(5));
+        _port.Dispose();
+        try
+        {
+            File.Delete(ShmPath);
+            File.Delete(KickPath);
+        }
+        catch (IOException)
+        {
+            // Already gone.
+        }
+
+        return ValueTask.CompletedTask;
+    }
+}

@@ -1,0 +1,133 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Threading.Tasks;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+
+namespace Stratos.Island.E2E.Tests;
+
+/// <summary>
+/// `island up`, operator commands, an agent killed with SIGKILL and restarted by the A-cluster reset
+/// script, and `island down`, with real processes in an isolated state dir.
+/// </summary>
+[TestClass]
+public sealed class VirtualBoardTests
+{
+    private static readonly string Repo = FindRepo();
+
+    private static string FindRepo()
+    {
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+        {
+            if (File.Exists(Path.Combine(d.FullName, "Stratos.Island.sln")))
+            {
+                return d.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("no Stratos.Island.sln above " + AppContext.BaseDirectory);
+    }
+
+    private static (int Status, string Output) Island(string state, params string[] args)
+    {
+        var info = new ProcessStartInfo(Path.Combine(Repo, "host-agent", "src", "Stratos.Island.Cli", "bin", "Release", "net10.0", "island"))
+        {
+            UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true,
+        };
+        info.Environment["ISLAND_REPO"] = Repo;
+        info.Environment["ISLAND_STATE_DIR"] = state;
+        info.Environment["ISLAND_SOCKET"] = Path.Combine(state, "agent.sock");
+        foreach (string a in args)
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        using Process p = Process.Start(info)!;
+        Task<string> err = p.StandardError.ReadToEndAsync();
+        string output = p.StandardOutput.ReadToEnd() + err.Result;
+        p.WaitForExit();
+        return (p.ExitCode, output);
+    }
+
+    /// <summary>QEMU processes whose command line names this run's state dir (QEMU renames itself with -name process=).</summary>
+    private static int QemuCount(string state) =>
+        Directory.GetDirectories("/proc").Count(dir =>
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out _))
+            {
+                return false;
+            }
+
+            try
+            {
+                string cmdline = File.ReadAllText(Path.Combine(dir, "cmdline"));
+                return cmdline.Contains("qemu-system", StringComparison.Ordinal) && cmdline.Contains(state, StringComparison.Ordinal);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return false;
+            }
+        });
+
+    private static async Task WaitAsync(Func<bool> condition, string what, int timeoutMs = 30000)
+    {
+        long deadline = Environment.TickCount64 + timeoutMs;
+        while (!condition())
+        {
+            if (Environment.TickCount64 > deadline)
+            {
+                throw new TimeoutException("timed out waiting for " + what);
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
+    [TestMethod]
+    public async Task Up_operate_kill_the_agent_and_down_leave_nothing_behind()
+    {
+        string state = Path.Combine(Path.GetTempPath(), "sie2e-" + Guid.NewGuid().ToString("N")[..8]);
+        try
+        {
+            var up = Island(state, "up");
+            Assert.AreEqual(0, up.Status, up.Output);
+            StringAssert.Contains(up.Output, "VM base         running");
+            StringAssert.Contains(Island(state, "up").Output, "already up");
+
+            var list = Island(state, "vm", "list");
+            StringAssert.Contains(list.Output, "base  running");
+            Assert.AreEqual(1, QemuCount(state));
+
+            var missing = Island(state, "vm", "start", "nope");
+            Assert.AreEqual(4, missing.Status);
+            StringAssert.Contains(missing.Output, "VM 'nope' not found; known VMs: base, web");
+
+            // The agent dies without warning; the A-cluster reset script starts a new one, whose stale
+            // cleanup kills the old QEMU; the island restarts base: exactly one QEMU again.
+            int agentPid = int.Parse(File.ReadAllText(Path.Combine(state, "island-agent.pid")).Trim());
+            Process.GetProcessById(agentPid).Kill();
+            using (Process restart = Process.Start("sh", Path.Combine(state, "restart-agent.sh")))
+            {
+                restart.WaitForExit();
+            }
+
+            await WaitAsync(() => Island(state, "vm", "list").Output.Contains("base  running", StringComparison.Ordinal) && QemuCount(state) == 1, "base running again under the new agent");
+
+            var down = Island(state, "down");
+            Assert.AreEqual(0, down.Status, down.Output);
+            StringAssert.Contains(down.Output, "stopped island-agent");
+            StringAssert.Contains(down.Output, "stopped island-sim");
+            await WaitAsync(() => QemuCount(state) == 0, "no QEMU left", 10000);
+            Assert.IsFalse(File.Exists(Path.Combine(state, "link.shm")), "shared memory removed");
+            Assert.IsFalse(File.Exists(Path.Combine(state, "agent.sock")), "API socket removed");
+            Assert.IsFalse(File.Exists(Path.Combine(state, "kick.sock")), "kick socket removed");
+            StringAssert.Contains(Island(state, "down").Output, "not running");
+        }
+        finally
+        {
+            Island(state, "down");
+            Directory.Delete(state, recursive: true);
+        }
+    }
+}
