@@ -16,7 +16,7 @@ public sealed class HilScenarioTests
 
     [TestMethod]
     [TestCategory("hil")]
-    [TestCategory("full")]
+    [TestCategory("quick")]
     public Task Autostart_vms_boot_in_dependency_order() => HilSession.RunAsync(nameof(Autostart_vms_boot_in_dependency_order), TestContext);
 
     [TestMethod]
@@ -31,12 +31,12 @@ public sealed class HilScenarioTests
 
     [TestMethod]
     [TestCategory("hil")]
-    [TestCategory("full")]
+    [TestCategory("quick")]
     public Task Hung_asil_vm_is_detected_by_alive_supervision_and_restarted() => HilSession.RunAsync(nameof(Hung_asil_vm_is_detected_by_alive_supervision_and_restarted), TestContext);
 
     [TestMethod]
     [TestCategory("hil")]
-    [TestCategory("full")]
+    [TestCategory("quick")]
     public Task Hung_qm_vm_is_stopped_by_its_stop_vm_action() => HilSession.RunAsync(nameof(Hung_qm_vm_is_stopped_by_its_stop_vm_action), TestContext);
 
     [TestMethod]
@@ -56,7 +56,7 @@ public sealed class HilScenarioTests
 
     [TestMethod]
     [TestCategory("hil")]
-    [TestCategory("full")]
+    [TestCategory("quick")]
     public Task Crashed_vm_is_restarted_by_its_restart_policy() => HilSession.RunAsync(nameof(Crashed_vm_is_restarted_by_its_restart_policy), TestContext);
 
     [TestMethod]
@@ -76,7 +76,7 @@ public sealed class HilScenarioTests
 
     [TestMethod]
     [TestCategory("hil")]
-    [TestCategory("full")]
+    [TestCategory("quick")]
     public Task Island_reset_reboots_the_island_and_the_vms_keep_running() => HilSession.RunAsync(nameof(Island_reset_reboots_the_island_and_the_vms_keep_running), TestContext);
 
     [TestMethod]
