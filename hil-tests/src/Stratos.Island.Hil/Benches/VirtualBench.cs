@@ -46,6 +46,9 @@ public sealed class VirtualBench : IBench
     private Task? _pump;
     private Task? _resetWatch;
     private readonly object _agentGate = new();
+    // Separate from _agentGate: Process.WaitForExit (called under _agentGate) waits for the output
+    // handlers, which append to the log; one shared lock deadlocked the bench.
+    private readonly object _logGate = new();
 
     /// <param name="configPath">island configuration for island-sim (default: boards/virtual/vms.yaml).</param>
     public VirtualBench(string repositoryRoot, string? configPath = null)
@@ -144,7 +147,7 @@ public sealed class VirtualBench : IBench
         {
             if (line is null)
                 return;
-            lock (_agentGate)
+            lock (_logGate)
                 File.AppendAllText(log, $"{Clock.NowMs,9:0.0} {name}[{process.Id}] {line}\n");
         }
         process.OutputDataReceived += (_, e) => Append(e.Data);
