@@ -76,6 +76,8 @@ public sealed class SoakTests
                         };
                     await c.InjectAsync(probe, step.Vm);
                 }
+                // Let the last faults be detected and recovered before judging.
+                await Task.Delay(TimeSpan.FromMilliseconds(SettleMs), c.CancellationToken);
                 await HilSuites.ExpectVmStatesAsync(c, TimeSpan.FromSeconds(60), vms.Select(v => (v, VmState.Running)).ToArray());
                 var gaps = bench.Events.SequenceGaps();
                 if (gaps.Count > 0)

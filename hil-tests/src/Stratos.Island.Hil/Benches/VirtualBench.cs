@@ -263,9 +263,16 @@ public sealed class VirtualBench : IBench
             case FaultKind.GuestHang:
             case FaultKind.GuestCrash:
             {
-                int pid = QemuProcesses().Where(q => q.Vm == target).Select(q => q.Pid).FirstOrDefault();
+                // The API may show Running a moment before the agent's pid file is there.
+                int pid = 0;
+                for (var wait = Stopwatch.StartNew(); pid == 0 && wait.Elapsed < TimeSpan.FromSeconds(5); )
+                {
+                    pid = QemuProcesses().Where(q => q.Vm == target).Select(q => q.Pid).FirstOrDefault(ProcessSignals.Exists);
+                    if (pid == 0)
+                        await Task.Delay(50, cancellationToken).ConfigureAwait(false);
+                }
                 if (pid == 0)
-                    throw new InvalidOperationException($"virtual bench: VM '{target}' has no QEMU running under {RuntimeDirectory}");
+                    throw new InvalidOperationException($"virtual bench: VM '{target}' has no live QEMU under {RuntimeDirectory} after 5 s (pid files: {string.Join(", ", QemuProcesses().Select(q => $"{q.Vm}={q.Pid}{(ProcessSignals.Exists(q.Pid) ? "" : " (gone)")}"))})");
                 at = Clock.NowMs;
                 ProcessSignals.Send(pid, fault == FaultKind.GuestHang ? ProcessSignals.SIGSTOP : ProcessSignals.SIGKILL);
                 return at;
@@ -327,6 +334,11 @@ public sealed class VirtualBench : IBench
     /// <summary>What the bench left behind: live processes it owns, QEMU pids, the shm file, sockets.</summary>
     public IReadOnlyList<string> Leftovers(IReadOnlyList<int> pids)
     {
+        // A process killed a moment ago exists until its parent (or init, for orphans) reaps it:
+        // give them 5 s to go before calling them leftovers.
+        var wait = Stopwatch.StartNew();
+        while (pids.Any(ProcessSignals.Exists) && wait.Elapsed < TimeSpan.FromSeconds(5))
+            Thread.Sleep(50);
         var left = pids.Where(ProcessSignals.Exists).Select(p => $"process {p} still running").ToList();
         if (File.Exists(ShmPath))
             left.Add($"shared memory {ShmPath}");
