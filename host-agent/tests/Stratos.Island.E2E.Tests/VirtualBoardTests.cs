@@ -8,8 +8,9 @@ using Microsoft.VisualStudio.TestTools.UnitTesting;
 namespace Stratos.Island.E2E.Tests;
 
 /// <summary>
-/// `island up`, operator commands, an agent killed with SIGKILL and restarted by the A-cluster reset
-/// script, and `island down`, with real processes in an isolated state dir.
+/// `island up`, operator commands (refusal, stop, start, restart), a hung guest restarted by the
+/// island, an agent killed with SIGKILL and restarted by the A-cluster reset script, and
+/// `island down`, with real processes in an isolated state dir.
 /// </summary>
 [TestClass]
 public sealed class VirtualBoardTests
@@ -84,6 +85,15 @@ public sealed class VirtualBoardTests
         }
     }
 
+    private static int VmPid(string state, string vm)
+    {
+        var show = Island(state, "vm", "show", vm, "-o", "json");
+        Assert.AreEqual(0, show.Status, show.Output);
+        return System.Text.Json.JsonDocument.Parse(show.Output).RootElement.GetProperty("vm").GetProperty("pid").GetInt32();
+    }
+
+    private static bool Shows(string state, string text) => Island(state, "vm", "list").Output.Contains(text, StringComparison.Ordinal);
+
     [TestMethod]
     public async Task Up_operate_kill_the_agent_and_down_leave_nothing_behind()
     {
@@ -93,18 +103,42 @@ public sealed class VirtualBoardTests
             var up = Island(state, "up");
             Assert.AreEqual(0, up.Status, up.Output);
             StringAssert.Contains(up.Output, "VM base         running");
+            StringAssert.Contains(up.Output, "VM web          running");
             StringAssert.Contains(Island(state, "up").Output, "already up");
 
             var list = Island(state, "vm", "list");
             StringAssert.Contains(list.Output, "base  running");
-            Assert.AreEqual(1, QemuCount(state));
+            Assert.AreEqual(2, QemuCount(state));
 
             var missing = Island(state, "vm", "start", "nope");
             Assert.AreEqual(4, missing.Status);
             StringAssert.Contains(missing.Output, "VM 'nope' not found; known VMs: base, web");
 
+            // The island refuses to stop a VM another running VM depends on.
+            var refused = Island(state, "vm", "stop", "base");
+            Assert.AreEqual(5, refused.Status, refused.Output);
+            StringAssert.Contains(refused.Output, "'web', which depends on it");
+
+            // Stop, start and restart as an operator would.
+            Assert.AreEqual(0, Island(state, "vm", "stop", "web").Status);
+            await WaitAsync(() => Shows(state, "web   stopped") && QemuCount(state) == 1, "web stopped and its QEMU gone");
+            Assert.AreEqual(0, Island(state, "vm", "start", "web").Status);
+            await WaitAsync(() => Shows(state, "web   running") && QemuCount(state) == 2, "web running again");
+            int webPid = VmPid(state, "web");
+            Assert.AreEqual(0, Island(state, "vm", "restart", "web").Status);
+            await WaitAsync(() => Shows(state, "web   running") && VmPid(state, "web") != webPid && QemuCount(state) == 2, "web restarted in a new QEMU");
+
+            // A hung guest: its QEMU is frozen (SIGSTOP), so it still exists but sends no heartbeat.
+            // The island's alive supervision expires and its safe action restarts the VM.
+            int basePid = VmPid(state, "base");
+            Process.Start("kill", "-STOP " + basePid.ToString(System.Globalization.CultureInfo.InvariantCulture))!.WaitForExit();
+            await WaitAsync(() => Shows(state, "base  running") && VmPid(state, "base") != basePid, "base restarted by the island after its supervision expired", 30000);
+            var events = Island(state, "events", "--since", "1").Output;
+            StringAssert.Contains(events, "supervision-status   base         expired");
+            Assert.AreEqual(2, QemuCount(state), "the frozen QEMU was killed, not left behind");
+
             // The agent dies without warning; the A-cluster reset script starts a new one, whose stale
-            // cleanup kills the old QEMU; the island restarts base: exactly one QEMU again.
+            // cleanup kills the old QEMUs; the island restarts them: exactly two QEMUs again.
             int agentPid = int.Parse(File.ReadAllText(Path.Combine(state, "island-agent.pid")).Trim());
             Process.GetProcessById(agentPid).Kill();
             using (Process restart = Process.Start("sh", Path.Combine(state, "restart-agent.sh")))
@@ -112,7 +146,7 @@ public sealed class VirtualBoardTests
                 restart.WaitForExit();
             }
 
-            await WaitAsync(() => Island(state, "vm", "list").Output.Contains("base  running", StringComparison.Ordinal) && QemuCount(state) == 1, "base running again under the new agent");
+            await WaitAsync(() => Shows(state, "base  running") && Shows(state, "web   running") && QemuCount(state) == 2, "both VMs running again under the new agent");
 
             var down = Island(state, "down");
             Assert.AreEqual(0, down.Status, down.Output);
