@@ -92,6 +92,24 @@ public sealed class VirtualBoardTests
         return System.Text.Json.JsonDocument.Parse(show.Output).RootElement.GetProperty("vm").GetProperty("pid").GetInt32();
     }
 
+    /// <summary>Runs an interop peer (host-agent/tests/Stratos.Island.Grpc.Tests/interop) and returns its JSON line.</summary>
+    private static string Peer(string program, string script, string socket, string scenario)
+    {
+        string dir = Path.Combine(Repo, "host-agent", "tests", "Stratos.Island.Grpc.Tests", "interop");
+        var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = dir };
+        foreach (string a in new[] { Path.Combine(dir, script), socket, Path.Combine(Repo, "protocol", "proto"), scenario })
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        using Process p = Process.Start(info)!;
+        Task<string> err = p.StandardError.ReadToEndAsync();
+        string output = p.StandardOutput.ReadToEnd().Trim();
+        Assert.IsTrue(p.WaitForExit(30_000), script + " did not finish");
+        Assert.AreEqual(0, p.ExitCode, script + ": " + err.Result);
+        return output;
+    }
+
     private static bool Shows(string state, string text) => Island(state, "vm", "list").Output.Contains(text, StringComparison.Ordinal);
 
     [TestMethod]
@@ -109,6 +127,17 @@ public sealed class VirtualBoardTests
             var list = Island(state, "vm", "list");
             StringAssert.Contains(list.Output, "base  running");
             Assert.AreEqual(2, QemuCount(state));
+
+            // Real gRPC peers against the real agent: python3-grpcio (Debian) and @grpc/grpc-js (npm).
+            foreach (var (program, script) in new[] { ("/usr/bin/python3", "python_client.py"), ("node", "node_client.js") })
+            {
+                var peer = Peer(program, script, Path.Combine(state, "agent.sock"), "list");
+                var names = System.Text.Json.JsonDocument.Parse(peer).RootElement.GetProperty("names").EnumerateArray().Select(e => e.GetString()).ToArray();
+                CollectionAssert.AreEqual(new[] { "base", "web" }, names, script + ": " + peer);
+                var notFound = System.Text.Json.JsonDocument.Parse(Peer(program, script, Path.Combine(state, "agent.sock"), "notfound")).RootElement;
+                Assert.AreEqual("NOT_FOUND", notFound.GetProperty("code").GetString(), script);
+                StringAssert.Contains(notFound.GetProperty("details").GetString(), "VM 'dbx' not found; known VMs: base, web", script);
+            }
 
             var missing = Island(state, "vm", "start", "nope");
             Assert.AreEqual(4, missing.Status);
@@ -135,7 +164,8 @@ public sealed class VirtualBoardTests
             await WaitAsync(() => Shows(state, "base  running") && VmPid(state, "base") != basePid, "base restarted by the island after its supervision expired", 30000);
             var events = Island(state, "events", "--since", "1").Output;
             StringAssert.Contains(events, "supervision-status   base         expired");
-            Assert.AreEqual(2, QemuCount(state), "the frozen QEMU was killed, not left behind");
+            Assert.IsFalse(Directory.Exists("/proc/" + basePid.ToString(System.Globalization.CultureInfo.InvariantCulture)), "the frozen QEMU was killed, not left behind");
+            await WaitAsync(() => Shows(state, "base  running") && Shows(state, "web   running") && QemuCount(state) == 2, "both VMs running, two QEMUs");
 
             // The agent dies without warning; the A-cluster reset script starts a new one, whose stale
             // cleanup kills the old QEMUs; the island restarts them: exactly two QEMUs again.
