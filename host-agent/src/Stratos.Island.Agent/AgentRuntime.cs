@@ -206,7 +206,8 @@ public sealed class AgentRuntime : IAsyncDisposable
             case LinkTransport.SharedMemory:
                 SharedMemorySpec shm = link.SharedMemory ?? throw new AgentException(Protocol.Common.V1.ErrorCode.InvalidArgument,
                     $"board '{options.Board.Id}': link.shared_memory is missing");
-                return SharedMemoryChannel.Factory(options.SharedMemoryPath ?? shm.Path, options.KickSocketPath ?? link.KickSocket ?? "/tmp/stratos-island.kick",
+                return SharedMemoryChannel.Factory(options.SharedMemoryPath ?? shm.Path, options.KickSocketPath ?? link.KickSocket
+                    ?? throw new AgentException(Protocol.Common.V1.ErrorCode.InvalidArgument, $"board '{options.Board.Id}': link.kick_socket is missing (or pass --kick-socket)"),
                     link.ChannelName, ToLayout(shm));
             case LinkTransport.Serial:
                 SerialSpec serial = link.Serial ?? throw new AgentException(Protocol.Common.V1.ErrorCode.InvalidArgument, $"board '{options.Board.Id}': link.serial is missing");
