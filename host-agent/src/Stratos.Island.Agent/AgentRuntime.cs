@@ -45,6 +45,10 @@ public sealed record AgentOptions
     public IReadOnlyList<string> ExtraQemuArgs { get; init; } = Array.Empty<string>();
     public IslandLinkOptions Link { get; init; } = new();
     public string AgentVersion { get; init; } = "0.1.0";
+    /// <summary>Optional TCP listener for the API (off by default); always TLS.</summary>
+    public System.Net.IPEndPoint? TcpEndpoint { get; init; }
+    /// <summary>Server certificate of the TCP listener (required with TcpEndpoint).</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? TlsCertificate { get; init; }
 }
 
 public sealed class AgentRuntime : IAsyncDisposable
@@ -142,7 +146,7 @@ public sealed class AgentRuntime : IAsyncDisposable
             Directory.CreateDirectory(socketDir);
         }
 
-        _server = await GrpcServer.StartAsync(Registry, new GrpcServerOptions { UnixSocketPath = Options.SocketPath }, null, cancellationToken).ConfigureAwait(false);
+        _server = await GrpcServer.StartAsync(Registry, new GrpcServerOptions { UnixSocketPath = Options.SocketPath, TcpEndpoint = Options.TcpEndpoint, TlsCertificate = Options.TlsCertificate }, null, cancellationToken).ConfigureAwait(false);
         _logger.LogInformation("API listening on {Socket}; board '{Board}'; QEMU runtime {Runtime}", Options.SocketPath, Options.Board.Id, Options.RuntimeDirectory);
     }
 
