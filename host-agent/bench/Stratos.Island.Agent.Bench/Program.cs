@@ -52,10 +52,12 @@ public static class Program
         string repo = FindRepo();
         string kernel = Path.Combine(repo, "hil-tests", "guest", "build", "heartbeat.elf");
         string agentExe = Path.Combine(repo, "host-agent", "src", "Stratos.Island.Agent.Host", "bin", "Release", "net10.0", "island-agent");
-        string cliExe = Path.Combine(repo, "host-agent", "src", "Stratos.Island.Cli", "bin", "Release", "net10.0", "island");
+        // The CLI as `./island` runs it: published ReadyToRun (precompiled) into bin/r2r.
+        string cliExe = Path.Combine(repo, "host-agent", "src", "Stratos.Island.Cli", "bin", "r2r", "island");
         Run("make", "-s", "-C", Path.Combine(repo, "hil-tests", "guest"));
         Run("dotnet", "build", Path.Combine(repo, "host-agent", "src", "Stratos.Island.Agent.Host"), "-c", "Release", "-nologo", "-v", "quiet", "-clp:ErrorsOnly");
-        Run("dotnet", "build", Path.Combine(repo, "host-agent", "src", "Stratos.Island.Cli"), "-c", "Release", "-nologo", "-v", "quiet", "-clp:ErrorsOnly");
+        Run("dotnet", "publish", Path.Combine(repo, "host-agent", "src", "Stratos.Island.Cli"), "-c", "Release", "-r", "linux-x64", "--self-contained", "false",
+            "-p:PublishReadyToRun=true", "-o", Path.GetDirectoryName(cliExe)!, "-nologo", "-v", "quiet", "-clp:ErrorsOnly");
 
         string dir = Path.Combine(Path.GetTempPath(), "sibench-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(dir);

@@ -32,6 +32,9 @@ public static class Program
           --alive-interval-ms N  period of the agent's own alive indication (default: 100)
           --qemu-arg ARG         extra QEMU argument for every VM (repeatable)
           --log-level LEVEL      trace|debug|information|warning|error (default: information)
+          --tcp-listen ADDR:PORT also serve the API on TCP (off by default); requires TLS:
+          --tls-cert PEM         server certificate for --tcp-listen
+          --tls-key PEM          its private key
         """;
 
     public static async Task<int> Main(string[] args)
@@ -149,8 +152,35 @@ public static class Program
             throw new ArgumentException($"--alive-interval-ms '{alive}' is not a number of milliseconds in 1..60000");
         }
 
+        System.Net.IPEndPoint? tcp = null;
+        System.Security.Cryptography.X509Certificates.X509Certificate2? certificate = null;
+        if (Get(options, "tcp-listen") is string listen)
+        {
+            if (!System.Net.IPEndPoint.TryParse(listen, out tcp) || tcp.Port == 0)
+            {
+                throw new ArgumentException($"--tcp-listen '{listen}' is not ADDRESS:PORT (e.g. 127.0.0.1:7443)");
+            }
+
+            string cert = Get(options, "tls-cert") ?? throw new ArgumentException("--tcp-listen requires --tls-cert and --tls-key: the TCP listener is TLS only");
+            string key = Get(options, "tls-key") ?? throw new ArgumentException("--tcp-listen requires --tls-key (the certificate's private key, PEM)");
+            try
+            {
+                certificate = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(cert, key);
+            }
+            catch (Exception e) when (e is IOException or System.Security.Cryptography.CryptographicException or ArgumentException)
+            {
+                throw new ArgumentException($"--tls-cert '{cert}' / --tls-key '{key}': {e.Message}");
+            }
+        }
+        else if (Get(options, "tls-cert") is not null || Get(options, "tls-key") is not null)
+        {
+            throw new ArgumentException("--tls-cert and --tls-key only make sense with --tcp-listen");
+        }
+
         return new AgentOptions
         {
+            TcpEndpoint = tcp,
+            TlsCertificate = certificate,
             Board = board,
             BoardsDirectory = Path.GetFullPath(boardsDir),
             SocketPath = socket,
@@ -188,7 +218,7 @@ public static class Program
 
     private static readonly HashSet<string> Known = new(StringComparer.Ordinal)
     {
-        "board", "boards-dir", "socket", "runtime-dir", "shm-path", "kick-socket", "rpmsg-device", "guest-kernel-dir", "alive-interval-ms", "qemu-arg", "log-level",
+        "board", "boards-dir", "socket", "runtime-dir", "shm-path", "kick-socket", "rpmsg-device", "guest-kernel-dir", "alive-interval-ms", "qemu-arg", "log-level", "tcp-listen", "tls-cert", "tls-key",
     };
 
     private static Dictionary<string, List<string>> Parse(string[] args)

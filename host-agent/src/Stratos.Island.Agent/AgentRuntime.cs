@@ -45,6 +45,10 @@ public sealed record AgentOptions
     public IReadOnlyList<string> ExtraQemuArgs { get; init; } = Array.Empty<string>();
     public IslandLinkOptions Link { get; init; } = new();
     public string AgentVersion { get; init; } = "0.1.0";
+    /// <summary>Optional TCP listener for the API (off by default); always TLS.</summary>
+    public System.Net.IPEndPoint? TcpEndpoint { get; init; }
+    /// <summary>Server certificate of the TCP listener (required with TcpEndpoint).</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? TlsCertificate { get; init; }
 }
 
 public sealed class AgentRuntime : IAsyncDisposable
@@ -142,7 +146,7 @@ public sealed class AgentRuntime : IAsyncDisposable
             Directory.CreateDirectory(socketDir);
         }
 
-        _server = await GrpcServer.StartAsync(Registry, new GrpcServerOptions { UnixSocketPath = Options.SocketPath }, null, cancellationToken).ConfigureAwait(false);
+        _server = await GrpcServer.StartAsync(Registry, new GrpcServerOptions { UnixSocketPath = Options.SocketPath, TcpEndpoint = Options.TcpEndpoint, TlsCertificate = Options.TlsCertificate }, null, cancellationToken).ConfigureAwait(false);
         _logger.LogInformation("API listening on {Socket}; board '{Board}'; QEMU runtime {Runtime}", Options.SocketPath, Options.Board.Id, Options.RuntimeDirectory);
     }
 
@@ -206,7 +210,8 @@ public sealed class AgentRuntime : IAsyncDisposable
             case LinkTransport.SharedMemory:
                 SharedMemorySpec shm = link.SharedMemory ?? throw new AgentException(Protocol.Common.V1.ErrorCode.InvalidArgument,
                     $"board '{options.Board.Id}': link.shared_memory is missing");
-                return SharedMemoryChannel.Factory(options.SharedMemoryPath ?? shm.Path, options.KickSocketPath ?? link.KickSocket ?? "/tmp/stratos-island.kick",
+                return SharedMemoryChannel.Factory(options.SharedMemoryPath ?? shm.Path, options.KickSocketPath ?? link.KickSocket
+                    ?? throw new AgentException(Protocol.Common.V1.ErrorCode.InvalidArgument, $"board '{options.Board.Id}': link.kick_socket is missing (or pass --kick-socket)"),
                     link.ChannelName, ToLayout(shm));
             case LinkTransport.Serial:
                 SerialSpec serial = link.Serial ?? throw new AgentException(Protocol.Common.V1.ErrorCode.InvalidArgument, $"board '{options.Board.Id}': link.serial is missing");

@@ -212,3 +212,18 @@ public sealed class AgentMethodTests
         Assert.AreEqual("/y.sock", AgentSocket.Resolve("/y.sock", new Hashtable { ["ISLAND_SOCKET"] = "/x.sock" }, isRoot: true));
     }
 }
+
+[TestClass]
+public sealed class EventFormatTests
+{
+    [TestMethod]
+    public void Event_values_are_spelled_by_event_type_and_repeated_details_are_dropped()
+    {
+        var running = new Stratos.Island.Protocol.Agent.V1.Event { Sequence = 45, TimestampUs = 285_750, Type = Stratos.Island.Protocol.Common.V1.EventType.VmState, Subject = "base", Value = (int)Stratos.Island.Protocol.Common.V1.VmState.Running, Detail = "base" };
+        Assert.AreEqual("#45         0.285750s  vm-state             base         running", Commands.EventCommands.Format(running));
+        var refused = new Stratos.Island.Protocol.Agent.V1.Event { Sequence = 6, Type = Stratos.Island.Protocol.Common.V1.EventType.RequestRefused, Subject = "web", Value = (int)Stratos.Island.Protocol.Common.V1.ErrorCode.FailedPrecondition, Detail = "VM 'web': power domain 'vm-web' is Off" };
+        StringAssert.EndsWith(Commands.EventCommands.Format(refused), "web          failed-precondition  VM 'web': power domain 'vm-web' is Off");
+        var boot = new Stratos.Island.Protocol.Agent.V1.Event { Type = Stratos.Island.Protocol.Common.V1.EventType.IslandBoot, Subject = "island", Value = (int)Stratos.Island.Protocol.Common.V1.ResetReason.Watchdog };
+        StringAssert.Contains(Commands.EventCommands.Format(boot), "reset: watchdog");
+    }
+}

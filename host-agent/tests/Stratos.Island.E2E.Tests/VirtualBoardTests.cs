@@ -8,8 +8,9 @@ using Microsoft.VisualStudio.TestTools.UnitTesting;
 namespace Stratos.Island.E2E.Tests;
 
 /// <summary>
-/// `island up`, operator commands, an agent killed with SIGKILL and restarted by the A-cluster reset
-/// script, and `island down`, with real processes in an isolated state dir.
+/// `island up`, operator commands (refusal, stop, start, restart), a hung guest restarted by the
+/// island, an agent killed with SIGKILL and restarted by the A-cluster reset script, and
+/// `island down`, with real processes in an isolated state dir.
 /// </summary>
 [TestClass]
 public sealed class VirtualBoardTests
@@ -84,6 +85,33 @@ public sealed class VirtualBoardTests
         }
     }
 
+    private static int VmPid(string state, string vm)
+    {
+        var show = Island(state, "vm", "show", vm, "-o", "json");
+        Assert.AreEqual(0, show.Status, show.Output);
+        return System.Text.Json.JsonDocument.Parse(show.Output).RootElement.GetProperty("vm").GetProperty("pid").GetInt32();
+    }
+
+    /// <summary>Runs an interop peer (host-agent/tests/Stratos.Island.Grpc.Tests/interop) and returns its JSON line.</summary>
+    private static string Peer(string program, string script, string socket, string scenario)
+    {
+        string dir = Path.Combine(Repo, "host-agent", "tests", "Stratos.Island.Grpc.Tests", "interop");
+        var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = dir };
+        foreach (string a in new[] { Path.Combine(dir, script), socket, Path.Combine(Repo, "protocol", "proto"), scenario })
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        using Process p = Process.Start(info)!;
+        Task<string> err = p.StandardError.ReadToEndAsync();
+        string output = p.StandardOutput.ReadToEnd().Trim();
+        Assert.IsTrue(p.WaitForExit(30_000), script + " did not finish");
+        Assert.AreEqual(0, p.ExitCode, script + ": " + err.Result);
+        return output;
+    }
+
+    private static bool Shows(string state, string text) => Island(state, "vm", "list").Output.Contains(text, StringComparison.Ordinal);
+
     [TestMethod]
     public async Task Up_operate_kill_the_agent_and_down_leave_nothing_behind()
     {
@@ -93,18 +121,54 @@ public sealed class VirtualBoardTests
             var up = Island(state, "up");
             Assert.AreEqual(0, up.Status, up.Output);
             StringAssert.Contains(up.Output, "VM base         running");
+            StringAssert.Contains(up.Output, "VM web          running");
             StringAssert.Contains(Island(state, "up").Output, "already up");
 
             var list = Island(state, "vm", "list");
             StringAssert.Contains(list.Output, "base  running");
-            Assert.AreEqual(1, QemuCount(state));
+            Assert.AreEqual(2, QemuCount(state));
+
+            // Real gRPC peers against the real agent: python3-grpcio (Debian) and @grpc/grpc-js (npm).
+            foreach (var (program, script) in new[] { ("/usr/bin/python3", "python_client.py"), ("node", "node_client.js") })
+            {
+                var peer = Peer(program, script, Path.Combine(state, "agent.sock"), "list");
+                var names = System.Text.Json.JsonDocument.Parse(peer).RootElement.GetProperty("names").EnumerateArray().Select(e => e.GetString()).ToArray();
+                CollectionAssert.AreEqual(new[] { "base", "web" }, names, script + ": " + peer);
+                var notFound = System.Text.Json.JsonDocument.Parse(Peer(program, script, Path.Combine(state, "agent.sock"), "notfound")).RootElement;
+                Assert.AreEqual("NOT_FOUND", notFound.GetProperty("code").GetString(), script);
+                StringAssert.Contains(notFound.GetProperty("details").GetString(), "VM 'dbx' not found; known VMs: base, web", script);
+            }
 
             var missing = Island(state, "vm", "start", "nope");
             Assert.AreEqual(4, missing.Status);
             StringAssert.Contains(missing.Output, "VM 'nope' not found; known VMs: base, web");
 
+            // The island refuses to stop a VM another running VM depends on.
+            var refused = Island(state, "vm", "stop", "base");
+            Assert.AreEqual(5, refused.Status, refused.Output);
+            StringAssert.Contains(refused.Output, "'web', which depends on it");
+
+            // Stop, start and restart as an operator would.
+            Assert.AreEqual(0, Island(state, "vm", "stop", "web").Status);
+            await WaitAsync(() => Shows(state, "web   stopped") && QemuCount(state) == 1, "web stopped and its QEMU gone");
+            Assert.AreEqual(0, Island(state, "vm", "start", "web").Status);
+            await WaitAsync(() => Shows(state, "web   running") && QemuCount(state) == 2, "web running again");
+            int webPid = VmPid(state, "web");
+            Assert.AreEqual(0, Island(state, "vm", "restart", "web").Status);
+            await WaitAsync(() => Shows(state, "web   running") && VmPid(state, "web") != webPid && QemuCount(state) == 2, "web restarted in a new QEMU");
+
+            // A hung guest: its QEMU is frozen (SIGSTOP), so it still exists but sends no heartbeat.
+            // The island's alive supervision expires and its safe action restarts the VM.
+            int basePid = VmPid(state, "base");
+            Process.Start("kill", "-STOP " + basePid.ToString(System.Globalization.CultureInfo.InvariantCulture))!.WaitForExit();
+            await WaitAsync(() => Shows(state, "base  running") && VmPid(state, "base") != basePid, "base restarted by the island after its supervision expired", 30000);
+            var events = Island(state, "events", "--since", "1").Output;
+            StringAssert.Contains(events, "supervision-status   base         expired");
+            Assert.IsFalse(Directory.Exists("/proc/" + basePid.ToString(System.Globalization.CultureInfo.InvariantCulture)), "the frozen QEMU was killed, not left behind");
+            await WaitAsync(() => Shows(state, "base  running") && Shows(state, "web   running") && QemuCount(state) == 2, "both VMs running, two QEMUs");
+
             // The agent dies without warning; the A-cluster reset script starts a new one, whose stale
-            // cleanup kills the old QEMU; the island restarts base: exactly one QEMU again.
+            // cleanup kills the old QEMUs; the island restarts them: exactly two QEMUs again.
             int agentPid = int.Parse(File.ReadAllText(Path.Combine(state, "island-agent.pid")).Trim());
             Process.GetProcessById(agentPid).Kill();
             using (Process restart = Process.Start("sh", Path.Combine(state, "restart-agent.sh")))
@@ -112,7 +176,7 @@ public sealed class VirtualBoardTests
                 restart.WaitForExit();
             }
 
-            await WaitAsync(() => Island(state, "vm", "list").Output.Contains("base  running", StringComparison.Ordinal) && QemuCount(state) == 1, "base running again under the new agent");
+            await WaitAsync(() => Shows(state, "base  running") && Shows(state, "web   running") && QemuCount(state) == 2, "both VMs running again under the new agent");
 
             var down = Island(state, "down");
             Assert.AreEqual(0, down.Status, down.Output);

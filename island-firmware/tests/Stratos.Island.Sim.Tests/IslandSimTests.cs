@@ -258,7 +258,8 @@ public sealed class IslandSimTests
 
         // Agent supervision: >= 1 indication per 1 s reference cycle, 2 failed cycles tolerated.
         Assert.IsTrue(driver.PumpUntil(() => File.Exists(marker), 10_000), "the reset hook did not run:\n" + sim.Output);
-        StringAssert.Contains(sim.Output, "A-cluster reset: running hook");
+        // The log line is read from the child's pipe asynchronously: wait for it rather than race it.
+        sim.WaitForLine("A-cluster reset: running hook", 5_000);
     }
 
     [TestMethod]

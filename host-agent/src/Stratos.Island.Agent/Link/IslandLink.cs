@@ -71,7 +71,17 @@ public sealed record IslandLinkOptions
 }
 
 /// <summary>What the session negotiated, for GetIslandInfo.</summary>
-public sealed record IslandSessionInfo(ulong IslandBootId, ulong AgentBootId, uint Version, bool IslandRestarted, string Description);
+public sealed record IslandSessionInfo(ulong IslandBootId, ulong AgentBootId, uint Version, bool IslandRestarted, string Description)
+{
+    /// <summary>The island's software version from its HelloAck.</summary>
+    public string IslandVersion { get; init; } = string.Empty;
+
+    /// <summary>Why the island last booted, from its HelloAck.</summary>
+    public Stratos.Island.Protocol.Common.V1.ResetReason IslandResetReason { get; init; }
+
+    /// <summary>The island's supervision cycle from its HelloAck (0 when it did not say).</summary>
+    public uint SupervisionCycleMs { get; init; }
+}
 
 /// <summary>Counters of the link, read from any thread.</summary>
 public sealed record IslandLinkCounters(long MessagesSent, long MessagesReceived, long LinkErrors, long PostsDropped, long SendFailures, int Reconnects);
@@ -475,7 +485,12 @@ public sealed class IslandLink : IAsyncDisposable, ISessionListener, ILinkChanne
             Interlocked.Increment(ref _reconnects);
         }
 
-        var info = new IslandSessionInfo(peerBootId, AgentBootId, version, peerRestarted, _channel?.Description ?? string.Empty);
+        var info = new IslandSessionInfo(peerBootId, AgentBootId, version, peerRestarted, _channel?.Description ?? string.Empty)
+        {
+            IslandVersion = _session.PeerSoftwareVersion,
+            IslandResetReason = (Stratos.Island.Protocol.Common.V1.ResetReason)(int)_session.PeerResetReason,
+            SupervisionCycleMs = _session.PeerSupervisionCycleMs,
+        };
         _info = info;
         Volatile.Write(ref _state, (int)IslandLinkState.Up);
         _nextAliveMs = NowMs;

@@ -130,6 +130,31 @@ public sealed class EventService
         }
     }
 
+    /// <summary>What subject_id names depends on the event type (common.proto EventType).</summary>
+    private string SubjectName(Event record)
+    {
+        if (record.Type == EventType.PowerDomain)
+        {
+            foreach (var domain in _cache.PowerDomains())
+            {
+                if (domain.DomainId == record.SubjectId)
+                {
+                    return domain.Name;
+                }
+            }
+
+            return "domain " + record.SubjectId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        if (record.SubjectId == 0)
+        {
+            // Supervised entity 0 is the host agent itself; elsewhere 0 means the island.
+            return record.Type is EventType.SupervisionStatus or EventType.Escalation ? "agent" : "island";
+        }
+
+        return _cache.VmName(record.SubjectId);
+    }
+
     public ApiEvent ToApi(Event record) => new()
     {
         Sequence = record.Sequence,
@@ -137,7 +162,7 @@ public sealed class EventService
         BootCount = record.BootCount,
         Type = record.Type,
         SubjectId = record.SubjectId,
-        Subject = record.SubjectId == 0 ? "island" : _cache.VmName(record.SubjectId),
+        Subject = SubjectName(record),
         Value = record.Value,
         Detail = record.Detail,
     };

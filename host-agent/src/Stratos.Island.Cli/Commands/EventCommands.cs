@@ -6,6 +6,7 @@ using System.Threading.Tasks;
 using Stratos.Island.Cli.Output;
 using Stratos.Island.Protocol;
 using Stratos.Island.Protocol.Agent.V1;
+using Stratos.Island.Protocol.Common.V1;
 using static Stratos.Island.Cli.Commands.CommandBuilder;
 
 namespace Stratos.Island.Cli.Commands;
@@ -28,8 +29,28 @@ public static class EventCommands
     }
 
     /// <summary>One event as a line: sequence, island time, type, subject, value, detail.</summary>
-    public static string Format(Event e) =>
-        string.Create(CultureInfo.InvariantCulture, $"#{e.Sequence,-6} {e.TimestampUs / 1_000_000.0,12:0.000000}s  {Names.Of(e.Type),-20} {(e.Subject.Length > 0 ? e.Subject : e.SubjectId.ToString(CultureInfo.InvariantCulture)),-12} {e.Detail}");
+    public static string Format(Event e)
+    {
+        var subject = e.Subject.Length > 0 ? e.Subject : e.SubjectId.ToString(CultureInfo.InvariantCulture);
+        var value = Value(e);
+        // The island's detail often repeats the subject's name; show it only when it adds something.
+        var detail = e.Detail.Length == 0 || e.Detail == e.Subject ? string.Empty : "  " + e.Detail;
+        return string.Create(CultureInfo.InvariantCulture, $"#{e.Sequence,-6} {e.TimestampUs / 1_000_000.0,12:0.000000}s  {Names.Of(e.Type),-20} {subject,-12} {value}{detail}").TrimEnd();
+    }
+
+    /// <summary>An event's value spelled as common.proto defines it for the event's type.</summary>
+    public static string Value(Event e) => e.Type switch
+    {
+        EventType.VmState => Names.Of((VmState)e.Value),
+        EventType.SupervisionStatus => Names.Of((LocalStatus)e.Value),
+        EventType.GlobalStatus => Names.Of((GlobalStatus)e.Value),
+        EventType.Escalation => Names.Of((SafeAction)e.Value),
+        EventType.PowerDomain => Names.Of((PowerState)e.Value),
+        EventType.SystemPower => Names.Of((SystemPowerAction)e.Value),
+        EventType.RequestRefused or EventType.LinkError => Names.Of((ErrorCode)e.Value),
+        EventType.IslandBoot => "reset: " + Names.Of((ResetReason)e.Value),
+        _ => e.Value == 0 ? string.Empty : e.Value.ToString(CultureInfo.InvariantCulture),
+    };
 
     private static async Task<int> EventsAsync(CliContext c, bool follow, uint since, CancellationToken t)
     {

@@ -1,6 +1,6 @@
 """gRPC interop client (python3-grpcio) against the island agent's wire layer.
 
-usage: python_client.py SOCKET PROTO_ROOT SCENARIO
+usage: python_client.py SOCKET|tls://HOST:PORT@CA.pem|tcp://HOST:PORT PROTO_ROOT SCENARIO
 Prints one JSON object describing what happened; the C# test asserts on it.
 """
 import json
@@ -13,7 +13,17 @@ import agent_pb
 
 socket_path, proto_root, scenario = sys.argv[1:4]
 pb = agent_pb.load(proto_root)
-channel = grpc.insecure_channel("unix:" + socket_path)
+if socket_path.startswith("tls://"):
+    # tls://HOST:PORT@CA.pem: the agent's optional TCP listener, TLS only.
+    target, ca = socket_path[len("tls://"):].split("@", 1)
+    with open(ca, "rb") as f:
+        credentials = grpc.ssl_channel_credentials(root_certificates=f.read())
+    channel = grpc.secure_channel(target, credentials, options=(("grpc.ssl_target_name_override", "localhost"),))
+elif socket_path.startswith("tcp://"):
+    # tcp://HOST:PORT: plaintext TCP (the agent refuses it; used to prove that).
+    channel = grpc.insecure_channel(socket_path[len("tcp://"):])
+else:
+    channel = grpc.insecure_channel("unix:" + socket_path)
 
 
 def unary(service, method, request, response_type, timeout=None):

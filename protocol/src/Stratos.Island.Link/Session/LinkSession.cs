@@ -183,6 +183,21 @@ namespace Stratos.Island.Link.Session
 
         public ulong BootId => _bootId;
 
+        /// <summary>Software version the peer sent in its Hello / HelloAck (set once per session).</summary>
+        public string PeerSoftwareVersion { get; private set; } = string.Empty;
+
+        /// <summary>Board id the peer sent in its Hello / HelloAck.</summary>
+        public string PeerBoardId { get; private set; } = string.Empty;
+
+        /// <summary>Why the peer last started, from its Hello / HelloAck.</summary>
+        public ResetReason PeerResetReason { get; private set; }
+
+        /// <summary>Configuration hash the peer holds, from its Hello / HelloAck.</summary>
+        public uint PeerConfigHash { get; private set; }
+
+        /// <summary>Island only (agent side): supervision cycle from the HelloAck.</summary>
+        public uint PeerSupervisionCycleMs { get; private set; }
+
         public SessionCounters Counters { get; private set; }
 
         /// <summary>A reusable Envelope for callers to fill and pass to Send (session thread only).</summary>
@@ -439,6 +454,10 @@ namespace Stratos.Island.Link.Session
             }
 
             _version = high;
+            PeerSoftwareVersion = hello.SoftwareVersion;
+            PeerBoardId = hello.BoardId;
+            PeerResetReason = hello.ResetReason;
+            PeerConfigHash = hello.ConfigHash;
             uint correlation = _rx.CorrelationId;
             uint helloSequence = _rx.Sequence;
             _control.SetBody(EnvelopeBody.HelloAck);
@@ -475,6 +494,11 @@ namespace Stratos.Island.Link.Session
             }
 
             _version = ack.Version;
+            PeerSoftwareVersion = ack.SoftwareVersion;
+            PeerBoardId = ack.BoardId;
+            PeerResetReason = ack.ResetReason;
+            PeerConfigHash = ack.ConfigHash;
+            PeerSupervisionCycleMs = ack.SupervisionCycleMs;
             bool restarted = _lastPeerBootId != 0 && ack.BootId != _lastPeerBootId;
             Established(ack.BootId, restarted, _rx.Sequence);
         }

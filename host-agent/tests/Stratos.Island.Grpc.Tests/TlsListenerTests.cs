@@ -1,0 +1,60 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Threading.Tasks;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+
+namespace Stratos.Island.Grpc.Tests;
+
+/// <summary>The optional TCP listener (off by default, TLS only) served to a python3-grpcio TLS client.</summary>
+[TestClass]
+public sealed class TlsListenerTests
+{
+    [TestMethod]
+    public async Task Python_client_calls_the_tls_tcp_listener()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256);
+        var san = new SubjectAlternativeNameBuilder();
+        san.AddDnsName("localhost");
+        request.CertificateExtensions.Add(san.Build());
+        using X509Certificate2 selfSigned = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+        using X509Certificate2 certificate = X509CertificateLoader.LoadPkcs12(selfSigned.Export(X509ContentType.Pkcs12), null);
+        string ca = Path.Combine(Path.GetTempPath(), "stratos-grpc-tests", Guid.NewGuid().ToString("N")[..8] + "-ca.pem");
+        Directory.CreateDirectory(Path.GetDirectoryName(ca)!);
+        await File.WriteAllTextAsync(ca, selfSigned.ExportCertificatePem());
+
+        int port;
+        using (var probe = new TcpListener(IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        }
+
+        var server = await GrpcServer.StartAsync(new DemoService().CreateRegistry(), new GrpcServerOptions
+        {
+            UnixSocketPath = DemoService.NewSocketPath(),
+            TcpEndpoint = new IPEndPoint(IPAddress.Loopback, port),
+            TlsCertificate = certificate,
+        });
+        try
+        {
+            var r = await InteropPeers.RunClientAsync(InteropPeers.Python, "python_client.py", $"tls://127.0.0.1:{port}@{ca}", "list");
+            Assert.AreEqual("OK", r.GetProperty("code").GetString(), r.ToString());
+            CollectionAssert.AreEqual(new[] { "base", "web" }, r.GetProperty("names").EnumerateArray().Select(e => e.GetString()).ToArray());
+
+            // The same port refuses plaintext HTTP/2: a client without TLS gets no gRPC answer.
+            var plain = await InteropPeers.RunClientAsync(InteropPeers.Python, "python_client.py", $"tcp://127.0.0.1:{port}", "list");
+            Assert.AreEqual("UNAVAILABLE", plain.GetProperty("code").GetString());
+        }
+        finally
+        {
+            await server.DisposeAsync();
+            File.Delete(ca);
+        }
+    }
+}
