@@ -37,7 +37,7 @@ public sealed class HilScenarioTests
     [TestMethod]
     [TestCategory("hil")]
     [TestCategory("quick")]
-    public Task Hung_qm_vm_is_stopped_by_its_stop_vm_action() => HilSession.RunAsync(nameof(Hung_qm_vm_is_stopped_by_its_stop_vm_action), TestContext);
+    public Task Hung_qm_vm_gets_its_configured_safe_action() => HilSession.RunAsync(nameof(Hung_qm_vm_gets_its_configured_safe_action), TestContext);
 
     [TestMethod]
     [TestCategory("hil")]
