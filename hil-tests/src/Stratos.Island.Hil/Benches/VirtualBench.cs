@@ -1,0 +1,402 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Net.Sockets;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+using Stratos.Island.Hil.Events;
+using Stratos.Island.Hil.Measurement;
+using Stratos.Island.Protocol.Agent.V1;
+
+namespace Stratos.Island.Hil.Benches;
+
+/// <summary>
+/// The virtual bench: island-sim + island-agent + QEMU heartbeat guests on this machine, every path
+/// unique to the bench (shared-memory file, kick / control / API sockets, state and runtime dirs
+/// under one temp directory), so benches never share anything.
+///
+/// Fault injection, each by pid of a process the bench started (or that its agent started):
+/// - guest hang = SIGSTOP the VM's QEMU (no more output; QEMU stays alive); guest crash = SIGKILL QEMU;
+/// - agent kill = SIGKILL the agent (the bench restarts it, like systemd's Restart=always);
+///   agent freeze = SIGSTOP (SIGCONT at dispose or when the A-cluster is reset);
+/// - island hang / reset = the island-sim control socket's <c>hang</c> / <c>reset</c>;
+/// - power cut = SIGKILL island-sim (supervisor and child) and start it again on the same state dir;
+/// - A-cluster reset = what island-sim's <c>--a-cluster-reset-hook</c> triggers too: kill the agent
+///   and every QEMU, start the agent again.
+/// Link faults need a fault-injecting transport in the agent and guest checkpoint faults need a way
+/// to write to the guest's serial port, which the agent holds alone: <see cref="CanInject"/> names them.
+/// </summary>
+public sealed class VirtualBench : IBench
+{
+    public const string SimProject = "island-firmware/src/Stratos.Island.Sim";
+    public const string AgentProject = "host-agent/src/Stratos.Island.Agent.Host";
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
+
+    private readonly string _repositoryRoot;
+    private readonly string? _configPath;
+    private readonly string _dir;
+    private readonly CancellationTokenSource _stop = new();
+    private Process? _sim;
+    private Process? _agent;
+    private AgentApi? _api;
+    private Task? _pump;
+    private Task? _resetWatch;
+    private readonly object _agentGate = new();
+    // Separate from _agentGate: Process.WaitForExit (called under _agentGate) waits for the output
+    // handlers, which append to the log; one shared lock deadlocked the bench.
+    private readonly object _logGate = new();
+
+    /// <param name="configPath">island configuration for island-sim (default: boards/virtual/vms.yaml).</param>
+    public VirtualBench(string repositoryRoot, string? configPath = null)
+    {
+        _repositoryRoot = repositoryRoot;
+        _configPath = configPath;
+        // Short: UNIX socket paths must fit 107 bytes, and QEMU sockets go two levels below.
+        _dir = Path.Combine("/tmp", "hil-" + Guid.NewGuid().ToString("N")[..10]);
+        Events = new EventRecorder(Clock);
+    }
+
+    public string Name => "virtual";
+    public RunClock Clock { get; } = new();
+    public EventRecorder Events { get; }
+    public string Directory => _dir;
+    public string AgentSocket => Path.Combine(_dir, "agent.sock");
+    public string ControlSocket => Path.Combine(_dir, "control.sock");
+    public string ShmPath => "/dev/shm/" + Path.GetFileName(_dir);
+    public string RuntimeDirectory => Path.Combine(_dir, "vms");
+    public string StateDirectory => Path.Combine(_dir, "state");
+    private string ResetFlagFile => Path.Combine(_dir, "a-cluster-resets");
+
+    /// <summary>Log lines of the bench's own processes (island-sim, island-agent), for failure messages.</summary>
+    public string ProcessLog => File.Exists(Path.Combine(_dir, "processes.log")) ? File.ReadAllText(Path.Combine(_dir, "processes.log")) : "";
+
+    public static string BuiltDll(string repositoryRoot, string project, string assembly) =>
+        Path.Combine(repositoryRoot, project, "bin", "Release", "net10.0", assembly + ".dll");
+
+    /// <summary>Null when island-sim, island-agent and the guest are built here, else what is missing.</summary>
+    public static string? MissingParts(string repositoryRoot)
+    {
+        var missing = new List<string>();
+        if (!File.Exists(BuiltDll(repositoryRoot, SimProject, "island-sim")))
+            missing.Add($"island-sim ({SimProject})");
+        if (!File.Exists(BuiltDll(repositoryRoot, AgentProject, "island-agent")))
+            missing.Add($"island-agent ({AgentProject})");
+        if (!File.Exists(Path.Combine(repositoryRoot, "hil-tests/guest/build/heartbeat.elf")))
+            missing.Add("the heartbeat guest (make -C hil-tests/guest)");
+        return missing.Count == 0 ? null : "not built: " + string.Join(", ", missing);
+    }
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (MissingParts(_repositoryRoot) is string missing)
+            throw new InvalidOperationException("virtual bench: " + missing);
+        System.IO.Directory.CreateDirectory(_dir);
+        System.IO.Directory.CreateDirectory(StateDirectory);
+        File.WriteAllText(ResetFlagFile, "");
+        StartSim();
+        await WaitForSocketAsync(ControlSocket, "island-sim control socket", () => _sim, cancellationToken).ConfigureAwait(false);
+        StartAgent();
+        await WaitForSocketAsync(AgentSocket, "island-agent API socket", () => _agent, cancellationToken).ConfigureAwait(false);
+        _api = new AgentApi(AgentSocket);
+        _pump = _api.PumpEventsAsync(Events, 1, _stop.Token);
+        _resetWatch = WatchACLusterResetsAsync(_stop.Token);
+    }
+
+    private void StartSim()
+    {
+        var args = new List<string>
+        {
+            BuiltDll(_repositoryRoot, SimProject, "island-sim"),
+            "--board", "virtual", "--boards-dir", Path.Combine(_repositoryRoot, "boards"),
+            "--state-dir", StateDirectory, "--shm-path", ShmPath,
+            "--kick-socket", Path.Combine(_dir, "kick.sock"), "--control-socket", ControlSocket,
+            "--a-cluster-reset-hook", $"echo reset >> '{ResetFlagFile}'",
+        };
+        if (_configPath is not null)
+            args.AddRange(new[] { "--config", _configPath });
+        _sim = StartProcess("island-sim", args);
+    }
+
+    private void StartAgent()
+    {
+        lock (_agentGate)
+        {
+            _agent = StartProcess("island-agent", new List<string>
+            {
+                BuiltDll(_repositoryRoot, AgentProject, "island-agent"),
+                "--board", "virtual", "--boards-dir", Path.Combine(_repositoryRoot, "boards"),
+                "--socket", AgentSocket, "--runtime-dir", RuntimeDirectory,
+                "--shm-path", ShmPath, "--kick-socket", Path.Combine(_dir, "kick.sock"),
+                "--guest-kernel-dir", _repositoryRoot,
+            });
+        }
+    }
+
+    private Process StartProcess(string name, List<string> args)
+    {
+        var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = _repositoryRoot };
+        foreach (var a in args)
+            start.ArgumentList.Add(a);
+        var process = Process.Start(start) ?? throw new InvalidOperationException($"virtual bench: {name} did not start");
+        string log = Path.Combine(_dir, "processes.log");
+        void Append(string? line)
+        {
+            if (line is null)
+                return;
+            lock (_logGate)
+                File.AppendAllText(log, $"{Clock.NowMs,9:0.0} {name}[{process.Id}] {line}\n");
+        }
+        process.OutputDataReceived += (_, e) => Append(e.Data);
+        process.ErrorDataReceived += (_, e) => Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    private async Task WaitForSocketAsync(string path, string what, Func<Process?> owner, CancellationToken cancellationToken)
+    {
+        var waited = Stopwatch.StartNew();
+        while (true)
+        {
+            if (File.Exists(path))
+            {
+                try
+                {
+                    using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                    await probe.ConnectAsync(new UnixDomainSocketEndPoint(path), cancellationToken).ConfigureAwait(false);
+                    return;
+                }
+                catch (SocketException)
+                {
+                    // Bound but not listening yet.
+                }
+            }
+            if (owner() is { HasExited: true } exited)
+                throw new InvalidOperationException($"virtual bench: no {what}: the process exited with {exited.ExitCode}; log:\n{ProcessLog}");
+            if (waited.Elapsed > StartTimeout)
+                throw new TimeoutException($"virtual bench: no {what} at {path} after {StartTimeout.TotalSeconds:0} s; log:\n{ProcessLog}");
+            await Task.Delay(50, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>island-sim's A-cluster reset hook appends to a file; this resets the A side when it grows.</summary>
+    private async Task WatchACLusterResetsAsync(CancellationToken cancellationToken)
+    {
+        long seen = 0;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(20, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            long length = new FileInfo(ResetFlagFile).Length;
+            if (length > seen)
+            {
+                seen = length;
+                ResetACluster();
+            }
+        }
+    }
+
+    /// <summary>Every QEMU the agent started (pid files under the runtime dir).</summary>
+    public IReadOnlyList<(string Vm, int Pid)> QemuProcesses()
+    {
+        var list = new List<(string, int)>();
+        if (!System.IO.Directory.Exists(RuntimeDirectory))
+            return list;
+        foreach (var pidFile in System.IO.Directory.GetFiles(RuntimeDirectory, "qemu.pid", SearchOption.AllDirectories))
+        {
+            string vm = Path.GetFileName(Path.GetDirectoryName(pidFile)!);
+            try
+            {
+                if (int.TryParse(File.ReadAllText(pidFile).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int pid))
+                    list.Add((vm, pid));
+            }
+            catch (IOException)
+            {
+                // Removed while reading: that QEMU is gone.
+            }
+        }
+        return list;
+    }
+
+    private void ResetACluster()
+    {
+        lock (_agentGate)
+        {
+            if (_agent is { HasExited: false })
+            {
+                ProcessSignals.Send(_agent.Id, ProcessSignals.SIGKILL);
+                _agent.WaitForExit();
+            }
+        }
+        foreach (var (_, pid) in QemuProcesses())
+            ProcessSignals.Send(pid, ProcessSignals.SIGKILL);
+        StartAgent();
+    }
+
+    public string? CanInject(FaultKind fault) => fault switch
+    {
+        FaultKind.GuestHang or FaultKind.GuestCrash or FaultKind.AgentKill or FaultKind.AgentFreeze
+            or FaultKind.IslandHang or FaultKind.IslandReset or FaultKind.PowerCutDuringLogWrite or FaultKind.AClusterReset => null,
+        FaultKind.LinkDrop or FaultKind.LinkDuplicate or FaultKind.LinkDelay or FaultKind.LinkCorrupt or FaultKind.LinkTxRingFull =>
+            "island-agent has no fault-injecting link transport (an ILinkChannel wrapper enabled only in bench runs) yet",
+        FaultKind.AgentSlow => "slowing the agent needs a duty-cycled SIGSTOP/SIGCONT driver, not built yet",
+        _ => "the agent holds the guest's only serial connection and has no guest-command API, so guest commands (slow, skip, reorder, stop, exit) cannot reach the guest",
+    };
+
+    public async Task<double> InjectAsync(FaultKind fault, string target, CancellationToken cancellationToken)
+    {
+        if (CanInject(fault) is string reason)
+            throw new NotSupportedException($"virtual bench: cannot inject {fault}: {reason}");
+        double at;
+        switch (fault)
+        {
+            case FaultKind.GuestHang:
+            case FaultKind.GuestCrash:
+            {
+                // The API may show Running a moment before the agent's pid file is there.
+                int pid = 0;
+                for (var wait = Stopwatch.StartNew(); pid == 0 && wait.Elapsed < TimeSpan.FromSeconds(5); )
+                {
+                    pid = QemuProcesses().Where(q => q.Vm == target).Select(q => q.Pid).FirstOrDefault(ProcessSignals.Exists);
+                    if (pid == 0)
+                        await Task.Delay(50, cancellationToken).ConfigureAwait(false);
+                }
+                if (pid == 0)
+                    throw new InvalidOperationException($"virtual bench: VM '{target}' has no live QEMU under {RuntimeDirectory} after 5 s (pid files: {string.Join(", ", QemuProcesses().Select(q => $"{q.Vm}={q.Pid}{(ProcessSignals.Exists(q.Pid) ? "" : " (gone)")}"))})");
+                at = Clock.NowMs;
+                ProcessSignals.Send(pid, fault == FaultKind.GuestHang ? ProcessSignals.SIGSTOP : ProcessSignals.SIGKILL);
+                return at;
+            }
+            case FaultKind.AgentKill:
+                lock (_agentGate)
+                {
+                    at = Clock.NowMs;
+                    ProcessSignals.Send(_agent!.Id, ProcessSignals.SIGKILL);
+                    _agent.WaitForExit();
+                }
+                StartAgent();
+                return at;
+            case FaultKind.AgentFreeze:
+                at = Clock.NowMs;
+                ProcessSignals.Send(_agent!.Id, ProcessSignals.SIGSTOP);
+                return at;
+            case FaultKind.IslandHang:
+            case FaultKind.IslandReset:
+                at = Clock.NowMs;
+                string answer = await SendControlAsync(fault == FaultKind.IslandHang ? "hang" : "reset", cancellationToken).ConfigureAwait(false);
+                if (!answer.StartsWith("ok", StringComparison.Ordinal))
+                    throw new InvalidOperationException($"virtual bench: island-sim control socket answered '{answer}'");
+                return at;
+            case FaultKind.PowerCutDuringLogWrite:
+                at = Clock.NowMs;
+                KillTree(_sim!);
+                StartSim();
+                await WaitForSocketAsync(ControlSocket, "island-sim control socket after the power cut", () => _sim, cancellationToken).ConfigureAwait(false);
+                return at;
+            default: // AClusterReset
+                at = Clock.NowMs;
+                ResetACluster();
+                return at;
+        }
+    }
+
+    /// <summary>One line command on island-sim's control socket (hang / reset / status) and its answer.</summary>
+    public async Task<string> SendControlAsync(string command, CancellationToken cancellationToken)
+    {
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        await socket.ConnectAsync(new UnixDomainSocketEndPoint(ControlSocket), cancellationToken).ConfigureAwait(false);
+        await using var stream = new NetworkStream(socket, ownsSocket: false);
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(command + "\n"), cancellationToken).ConfigureAwait(false);
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(TimeSpan.FromSeconds(5));
+        return (await reader.ReadLineAsync(limit.Token).ConfigureAwait(false)) ?? "";
+    }
+
+    public AgentApi Api => _api ?? throw new InvalidOperationException("virtual bench: not started");
+
+    public Task<IReadOnlyList<Vm>> ListVmsAsync(CancellationToken cancellationToken) =>
+        (_api ?? throw new InvalidOperationException("virtual bench: not started")).ListVmsAsync(cancellationToken);
+
+    public Task<GetSupervisionStatusResponse> GetSupervisionStatusAsync(CancellationToken cancellationToken) =>
+        (_api ?? throw new InvalidOperationException("virtual bench: not started")).GetSupervisionStatusAsync(cancellationToken);
+
+    /// <summary>What the bench left behind: live processes it owns, QEMU pids, the shm file, sockets.</summary>
+    public IReadOnlyList<string> Leftovers(IReadOnlyList<int> pids)
+    {
+        // A process killed a moment ago exists until its parent (or init, for orphans) reaps it:
+        // give them 5 s to go before calling them leftovers.
+        var wait = Stopwatch.StartNew();
+        while (pids.Any(ProcessSignals.Exists) && wait.Elapsed < TimeSpan.FromSeconds(5))
+            Thread.Sleep(50);
+        var left = pids.Where(ProcessSignals.Exists).Select(p => $"process {p} still running").ToList();
+        if (File.Exists(ShmPath))
+            left.Add($"shared memory {ShmPath}");
+        if (System.IO.Directory.Exists(_dir))
+            left.AddRange(System.IO.Directory.GetFiles(_dir, "*.sock", SearchOption.AllDirectories).Select(s => "socket " + s));
+        return left;
+    }
+
+    private static void KillTree(Process process)
+    {
+        if (!process.HasExited)
+        {
+            process.Kill(entireProcessTree: true);
+            process.WaitForExit();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _stop.Cancel();
+        // Nothing below may stop the cleanup that follows: a failing background task is ignored here
+        // (its failure already showed in the scenario), the processes must go regardless.
+        foreach (var task in new[] { _pump, _resetWatch })
+        {
+            try
+            {
+                if (task is not null)
+                    await task.ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                // Already stopping.
+            }
+        }
+        _api?.Dispose();
+        var qemus = QemuProcesses();
+        lock (_agentGate)
+        {
+            if (_agent is { HasExited: false })
+            {
+                ProcessSignals.Send(_agent.Id, ProcessSignals.SIGCONT);
+                KillTree(_agent);
+            }
+        }
+        foreach (var (_, pid) in qemus)
+            ProcessSignals.Send(pid, ProcessSignals.SIGKILL);
+        if (_sim is not null)
+            KillTree(_sim);
+        if (File.Exists(ShmPath))
+            File.Delete(ShmPath);
+        try
+        {
+            System.IO.Directory.Delete(_dir, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A QEMU may still be removing its runtime directory; the temp dir goes with the next reboot.
+        }
+        _stop.Dispose();
+    }
+}

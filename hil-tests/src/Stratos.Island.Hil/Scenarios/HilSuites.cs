@@ -1,0 +1,411 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading.Tasks;
+using Stratos.Island.Grpc;
+using Stratos.Island.Hil.Events;
+using Stratos.Island.Hil.Measurement;
+using Stratos.Island.Protocol.Agent.V1;
+using Stratos.Island.Protocol.Common.V1;
+
+namespace Stratos.Island.Hil.Scenarios;
+
+/// <summary>
+/// The HIL scenarios, written against <see cref="Benches.IBench"/> and the virtual board's two VMs
+/// (boards/virtual/vms.yaml: 'base' ASIL-B restart-vm with alive + deadline + logical supervision,
+/// 'web' QM stop-vm depending on 'base'). Each asserts both sides: the island's events in order within
+/// a time, and what the operator API shows afterwards. Groups: lifecycle, supervision, escalation,
+/// power, recovery, persistence. <see cref="Quick"/> is the CI subset.
+/// </summary>
+public static class HilSuites
+{
+    /// <summary>Events about entity 0 (the agent) and the island itself carry subject "island".</summary>
+    public const string IslandSubject = "island";
+
+    /// <summary>
+    /// The agent (entity 0) armed by a link connection: the island logs no LinkUp record, but every
+    /// HandleAgentConnected arms the agent's supervision, logged as SupervisionStatus OK on subject 0.
+    /// </summary>
+    /// <summary>The agent's supervision (entity 0) FAILED or EXPIRED, whatever name the agent gives subject 0.</summary>
+    public static readonly EventMatch AgentSupervisionFault = new("supervision of the agent (entity 0) FAILED or EXPIRED",
+        e => e.Type == EventType.SupervisionStatus && e.Event.SubjectId == 0 && e.Value is (int)LocalStatus.Failed or (int)LocalStatus.Expired);
+
+    /// <summary>RESET_A_CLUSTER taken for the agent (entity 0).</summary>
+    public static readonly EventMatch AgentResetACluster = new("escalation ResetACluster for the agent (entity 0)",
+        e => e.Type == EventType.Escalation && e.Event.SubjectId == 0 && e.Value == (int)SafeAction.ResetACluster);
+
+    public static readonly EventMatch AgentConnected = new("agent connected (supervision of entity 0 OK)",
+        e => e.Type == EventType.SupervisionStatus && e.Event.SubjectId == 0 && e.Value == (int)LocalStatus.Ok);
+
+    private static readonly TimeSpan BootTime = TimeSpan.FromSeconds(40);
+    private static readonly TimeSpan RecoveryTime = TimeSpan.FromSeconds(40);
+
+    public static readonly string[] Quick =
+    {
+        "Autostart_vms_boot_in_dependency_order",
+        "Hung_asil_vm_is_detected_by_alive_supervision_and_restarted",
+        "Hung_qm_vm_gets_its_configured_safe_action",
+        "Crashed_vm_is_restarted_by_its_restart_policy",
+        "Island_reset_reboots_the_island_and_the_vms_keep_running",
+    };
+
+    public static IReadOnlyList<Scenario> All(HilTarget target) => new[]
+    {
+        new Scenario("Autostart_vms_boot_in_dependency_order", "lifecycle", Array.Empty<FaultKind>(), c => BootOrderAsync(c)),
+        new Scenario("Power_off_of_a_domain_in_use_is_refused", "power", Array.Empty<FaultKind>(), c => PowerRefusalAsync(c)),
+        new Scenario("System_reboot_stops_vms_in_reverse_boot_order_and_boots_them_again", "power", Array.Empty<FaultKind>(), c => SystemRebootAsync(c)),
+        new Scenario("Hung_asil_vm_is_detected_by_alive_supervision_and_restarted", "supervision", new[] { FaultKind.GuestHang },
+            c => HangAsync(c, target.SupervisionProbe("base", FaultKind.GuestHang, SupervisionKind.Alive, heartbeatsStop: true), SafeAction.RestartVm, VmState.Running)),
+        new Scenario("Hung_qm_vm_gets_its_configured_safe_action", "escalation", new[] { FaultKind.GuestHang },
+            c => HangAsync(c, target.SupervisionProbe("web", FaultKind.GuestHang, SupervisionKind.Alive, heartbeatsStop: true),
+                target.Vm("web").SafeAction, target.Vm("web").SafeAction == SafeAction.StopVm ? VmState.Failed : VmState.Running)),
+        new Scenario("Withheld_end_checkpoint_is_detected_by_deadline_supervision", "supervision", new[] { FaultKind.GuestLateCheckpoint },
+            c => CheckpointFaultAsync(c, target.SupervisionProbe("base", FaultKind.GuestLateCheckpoint, SupervisionKind.Deadline, heartbeatsStop: false))),
+        new Scenario("Reordered_checkpoints_are_detected_by_logical_supervision", "supervision", new[] { FaultKind.GuestReorderCheckpoints },
+            c => CheckpointFaultAsync(c, target.SupervisionProbe("base", FaultKind.GuestReorderCheckpoints, SupervisionKind.Logical, heartbeatsStop: false))),
+        new Scenario("Slowed_heartbeats_within_the_margin_stay_ok", "supervision", new[] { FaultKind.GuestSlowHeartbeats },
+            c => CheckpointFaultAsync(c, target.SupervisionProbe("base", FaultKind.GuestSlowHeartbeats, SupervisionKind.Alive, heartbeatsStop: false))),
+        new Scenario("Crashed_vm_is_restarted_by_its_restart_policy", "escalation", new[] { FaultKind.GuestCrash }, c => CrashAsync(c)),
+        new Scenario("Vm_crashing_past_its_restart_budget_is_quarantined", "lifecycle", new[] { FaultKind.GuestCrash }, c => QuarantineAsync(c, (int)target.Vm("base").Restart.MaxRestarts)),
+        new Scenario("Frozen_agent_expires_and_the_a_cluster_is_reset", "escalation", new[] { FaultKind.AgentFreeze }, c => FrozenAgentAsync(c)),
+        new Scenario("Killed_agent_restarts_and_the_link_comes_back", "recovery", new[] { FaultKind.AgentKill }, c => AgentKillAsync(c)),
+        new Scenario("Island_reset_reboots_the_island_and_the_vms_keep_running", "recovery", new[] { FaultKind.IslandReset },
+            c => IslandRestartAsync(c, FaultKind.IslandReset, ResetReason.Software)),
+        new Scenario("Hung_island_is_reset_by_its_watchdog", "recovery", new[] { FaultKind.IslandHang },
+            c => IslandRestartAsync(c, FaultKind.IslandHang, ResetReason.Watchdog)),
+        new Scenario("A_cluster_reset_boots_the_vms_again", "recovery", new[] { FaultKind.AClusterReset }, c => AClusterResetAsync(c)),
+        new Scenario("Island_and_agent_restarting_together_resynchronise", "recovery", new[] { FaultKind.IslandReset, FaultKind.AgentKill }, c => BothRestartAsync(c)),
+        new Scenario("Dropped_link_messages_are_recovered", "recovery", new[] { FaultKind.LinkDrop }, c => LinkFaultAsync(c, FaultKind.LinkDrop)),
+        new Scenario("Corrupted_link_messages_are_counted_and_dropped", "recovery", new[] { FaultKind.LinkCorrupt }, c => LinkFaultAsync(c, FaultKind.LinkCorrupt)),
+        new Scenario("Full_tx_ring_is_reported_not_waited_on", "recovery", new[] { FaultKind.LinkTxRingFull }, c => LinkFaultAsync(c, FaultKind.LinkTxRingFull)),
+        new Scenario("Power_cut_keeps_the_event_log_contiguous", "persistence", new[] { FaultKind.PowerCutDuringLogWrite }, c => PowerCutAsync(c)),
+    };
+
+    // ---- helpers ---------------------------------------------------------------------------
+
+    /// <summary>Polls the operator API until every named VM shows the wanted state, or fails with what it showed.</summary>
+    public static async Task ExpectVmStatesAsync(ScenarioContext c, TimeSpan within, params (string Vm, VmState State)[] wanted)
+    {
+        var deadline = DateTime.UtcNow + within;
+        string seen = "";
+        while (true)
+        {
+            try
+            {
+                var vms = await c.Bench.ListVmsAsync(c.CancellationToken).ConfigureAwait(false);
+                seen = string.Join(", ", vms.Select(v => $"{v.Name}={v.State}/{v.Supervision}"));
+                if (wanted.All(w => vms.Any(v => v.Name == w.Vm && v.State == w.State)))
+                {
+                    c.Log("API shows " + seen);
+                    return;
+                }
+            }
+            catch (GrpcException e)
+            {
+                seen = "API error: " + e.Message;
+            }
+            if (DateTime.UtcNow > deadline)
+                throw new ScenarioFailure($"operator API: expected {string.Join(", ", wanted.Select(w => $"{w.Vm}={w.State}"))} within {within.TotalSeconds:0} s; it shows {seen}");
+            await Task.Delay(200, c.CancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Brings the virtual board's two VMs up: boot orchestration starts 'base'; 'web' lives on the
+    /// power domain 'vm-web', which starts Off, so its autostart is refused until the operator switches
+    /// the domain on and starts it (what an operator does: island power on vm-web; island vm start web).
+    /// </summary>
+    private static async Task WaitBootedAsync(ScenarioContext c)
+    {
+        await ExpectVmStatesAsync(c, BootTime, ("base", VmState.Running)).ConfigureAwait(false);
+        var deadline = DateTime.UtcNow + BootTime;
+        DateTime lastStart = DateTime.MinValue;
+        while (true)
+        {
+            IReadOnlyList<Vm> vms;
+            try
+            {
+                vms = await c.Bench.ListVmsAsync(c.CancellationToken).ConfigureAwait(false);
+            }
+            catch (GrpcException)
+            {
+                vms = Array.Empty<Vm>();
+            }
+            var web = vms.SingleOrDefault(v => v.Name == "web");
+            var baseVm = vms.SingleOrDefault(v => v.Name == "base");
+            if (web?.State == VmState.Running && baseVm?.State == VmState.Running)
+            {
+                c.Log("API shows base=Running, web=Running");
+                return;
+            }
+            if (DateTime.UtcNow > deadline)
+                throw new ScenarioFailure($"operator API: expected base=Running, web=Running within {BootTime.TotalSeconds:0} s; it shows {string.Join(", ", vms.Select(v => $"{v.Name}={v.State}/{v.Supervision}"))}");
+            // An island or A-cluster reboot puts web back to Defined with its domain Off: bring it up
+            // again the operator's way (at most every 3 s, the time a start takes here).
+            if (baseVm?.State == VmState.Running && web is not null
+                && web.State is VmState.Defined or VmState.Stopped or VmState.Failed
+                && DateTime.UtcNow - lastStart > TimeSpan.FromSeconds(3))
+            {
+                lastStart = DateTime.UtcNow;
+                try
+                {
+                    await c.Bench.Api.SetPowerDomainAsync(new SetPowerDomainRequest { Name = "vm-web", State = PowerState.On, Reason = "hil" }, c.CancellationToken).ConfigureAwait(false);
+                    await c.Bench.Api.StartVmAsync("web", c.CancellationToken).ConfigureAwait(false);
+                    c.Log("powered vm-web on and started web");
+                }
+                catch (GrpcException e)
+                {
+                    c.Log("bringing web up: " + e.Message);
+                }
+            }
+            await Task.Delay(200, c.CancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    // ---- scenarios -------------------------------------------------------------------------
+
+    private static async Task BootOrderAsync(ScenarioContext c)
+    {
+        // web depends on base: it starts only once base runs. (When its power domain starts Off, its
+        // autostart is refused and the bench powers the domain and starts it, as an operator would.)
+        await WaitBootedAsync(c).ConfigureAwait(false);
+        await c.ExpectAsync(EventSequence.Expect(EventMatch.OfType(EventType.IslandBoot))
+            .Then(AgentConnected)
+            .Then(EventMatch.VmState("base", VmState.Starting))
+            .Then(EventMatch.VmState("base", VmState.Running))
+            .Then(EventMatch.VmState("web", VmState.Starting))
+            .Then(EventMatch.VmState("web", VmState.Running)), 0, BootTime).ConfigureAwait(false);
+        var status = await c.Bench.GetSupervisionStatusAsync(c.CancellationToken).ConfigureAwait(false);
+        if (status.Global != GlobalStatus.Ok)
+            throw new ScenarioFailure($"operator API: global supervision is {status.Global}, expected Ok");
+    }
+
+    private static async Task PowerRefusalAsync(ScenarioContext c)
+    {
+        await WaitBootedAsync(c).ConfigureAwait(false);
+        double from = c.Bench.Clock.NowMs;
+        try
+        {
+            await c.Bench.Api.SetPowerDomainAsync(new SetPowerDomainRequest { Name = "vm-base", State = PowerState.Off, Reason = "hil" }, c.CancellationToken).ConfigureAwait(false);
+            throw new ScenarioFailure("power domain 'vm-base' was switched off while 'base' runs on it");
+        }
+        catch (GrpcException e)
+        {
+            if (e.Status != GrpcStatusCode.PermissionDenied || !e.Message.Contains("base", StringComparison.Ordinal))
+                throw new ScenarioFailure($"expected PERMISSION_DENIED naming VM 'base', got {e.Status}: {e.Message}");
+            c.Log("refused: " + e.Message);
+        }
+        await c.ExpectAsync(EventSequence.Expect(EventMatch.OfType(EventType.RequestRefused)), from, TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        await ExpectVmStatesAsync(c, TimeSpan.FromSeconds(5), ("base", VmState.Running)).ConfigureAwait(false);
+    }
+
+    private static async Task SystemRebootAsync(ScenarioContext c)
+    {
+        await WaitBootedAsync(c).ConfigureAwait(false);
+        double from = c.Bench.Clock.NowMs;
+        await c.Bench.Api.SetSystemPowerAsync(new SetSystemPowerRequest { Action = SystemPowerAction.Reboot, Reason = "hil" }, c.CancellationToken).ConfigureAwait(false);
+        // Reverse boot order: web down before base. A guest without a graceful shutdown path ends its
+        // stop by the stop timeout (Failed) instead of Stopped; both count as down.
+        var down = new Func<string, EventMatch>(vm => new EventMatch($"VM '{vm}' down (Stopped or Failed)",
+            e => e.Type == EventType.VmState && e.Subject == vm && e.Value is (int)VmState.Stopped or (int)VmState.Failed));
+        await c.ExpectAsync(EventSequence.Expect(EventMatch.VmState("web", VmState.Stopping))
+            .Then(down("web"))
+            .Then(EventMatch.VmState("base", VmState.Stopping))
+            .Then(down("base"))
+            .Then(new EventMatch("system power sequence complete", e => e.Type == EventType.SystemPower && e.Event.Detail == "complete"))
+            .Then(AgentConnected)
+            .Then(EventMatch.VmState("base", VmState.Running)), from, RecoveryTime).ConfigureAwait(false);
+        await WaitBootedAsync(c).ConfigureAwait(false);
+    }
+
+    private static async Task HangAsync(ScenarioContext c, FaultProbe probe, SafeAction action, VmState after)
+    {
+        await WaitBootedAsync(c).ConfigureAwait(false);
+        double at = await c.InjectAsync(probe with { Action = EventMatch.Escalation(probe.Vm, action) }, probe.Vm).ConfigureAwait(false);
+        await c.ExpectAsync(EventSequence.Expect(EventMatch.SupervisionFault(probe.Vm))
+            .Then(EventMatch.Escalation(probe.Vm, action))
+            .Then(EventMatch.VmState(probe.Vm, after)), at, RecoveryTime).ConfigureAwait(false);
+        await ExpectVmStatesAsync(c, RecoveryTime, (probe.Vm, after)).ConfigureAwait(false);
+    }
+
+    private static async Task CheckpointFaultAsync(ScenarioContext c, FaultProbe probe)
+    {
+        await WaitBootedAsync(c).ConfigureAwait(false);
+        double at = await c.InjectAsync(probe, probe.Vm).ConfigureAwait(false);
+        await c.ExpectAsync(EventSequence.Expect(EventMatch.SupervisionFault(probe.Vm)), at, RecoveryTime).ConfigureAwait(false);
+    }
+
+    private static FaultProbe CrashProbe(string vm) => new()
+    {
+        Vm = vm,
+        Fault = FaultKind.GuestCrash,
+        Supervision = SupervisionKind.None,
+        Detection = EventMatch.VmState(vm, VmState.Failed),
+        Action = EventMatch.VmState(vm, VmState.Starting),
+        BoundMs = 2000,
+        BoundRationale = "QEMU exit -> agent report -> island: process fault, no supervision bound; 2 s on a loaded host",
+    };
+
+    private static async Task CrashAsync(ScenarioContext c)
+    {
+        await WaitBootedAsync(c).ConfigureAwait(false);
+        double at = await c.InjectAsync(CrashProbe("base"), "base").ConfigureAwait(false);
+        await c.ExpectAsync(EventSequence.Expect(EventMatch.VmState("base", VmState.Failed))
+            .Then(EventMatch.VmState("base", VmState.Starting))
+            .Then(EventMatch.VmState("base", VmState.Running)), at, RecoveryTime).ConfigureAwait(false);
+        var vms = await c.Bench.ListVmsAsync(c.CancellationToken).ConfigureAwait(false);
+        var vm = vms.Single(v => v.Name == "base");
+        if (vm.RestartsInWindow < 1)
+            throw new ScenarioFailure($"operator API: 'base' shows {vm.RestartsInWindow} restarts in its window after a crash");
+    }
+
+    private static async Task QuarantineAsync(ScenarioContext c, int maxRestarts)
+    {
+        await WaitBootedAsync(c).ConfigureAwait(false);
+        // web depends on base: stop it so base may come and go.
+        await c.Bench.Api.StopVmAsync("web", c.CancellationToken).ConfigureAwait(false);
+        await ExpectVmStatesAsync(c, RecoveryTime, ("web", VmState.Stopped)).ConfigureAwait(false);
+        // Failures before the scenario (a failed first start) may already use part of the budget:
+        // crash until quarantined, never more than the whole budget + 1.
+        for (int crash = 1; ; crash++)
+        {
+            await ExpectVmStatesAsync(c, RecoveryTime, ("base", VmState.Running)).ConfigureAwait(false);
+            double at = await c.InjectAsync(CrashProbe("base") with { Action = null, BoundMs = null }, "base").ConfigureAwait(false);
+            var outcome = await c.Bench.Events.WaitForAsync(EventSequence.Expect(EventMatch.VmState("base", VmState.Failed))
+                .Then(new EventMatch("base Running again or quarantined", e => e.Type == EventType.VmState && e.Subject == "base"
+                    && e.Value is (int)VmState.Running or (int)VmState.Quarantined)), at, RecoveryTime, c.CancellationToken).ConfigureAwait(false);
+            if (!outcome.Success)
+                throw new ScenarioFailure($"crash {crash}: {outcome.Failure}");
+            if (outcome.Matched[1].Value == (int)VmState.Quarantined)
+            {
+                c.Log($"quarantined after crash {crash} (budget {maxRestarts} restarts)");
+                await c.ExpectAsync(EventSequence.Expect(EventMatch.OfType(EventType.Quarantine)), at, RecoveryTime).ConfigureAwait(false);
+                break;
+            }
+            if (crash > maxRestarts)
+                throw new ScenarioFailure($"'base' was restarted after crash {crash}, beyond its budget of {maxRestarts} restarts");
+        }
+        await ExpectVmStatesAsync(c, TimeSpan.FromSeconds(5), ("base", VmState.Quarantined)).ConfigureAwait(false);
+    }
+
+    private static async Task FrozenAgentAsync(ScenarioContext c)
+    {
+        await WaitBootedAsync(c).ConfigureAwait(false);
+        double at = await c.InjectAsync(new FaultProbe
+        {
+            Vm = IslandSubject,
+            Fault = FaultKind.AgentFreeze,
+            Supervision = SupervisionKind.None,
+            Detection = AgentSupervisionFault,
+            Action = AgentResetACluster,
+            Recovery = AgentConnected,
+        }, "agent").ConfigureAwait(false);
+        await c.ExpectAsync(EventSequence.Expect(AgentSupervisionFault)
+            .Then(AgentResetACluster)
+            .Then(AgentConnected)
+            .Then(EventMatch.VmState("base", VmState.Running)), at, RecoveryTime).ConfigureAwait(false);
+        await WaitBootedAsync(c).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// An A-side loss (agent killed, A-cluster reset) has no single island event: a reconnecting agent
+    /// keeps its supervision status, and whether the VMs fail depends on how fast it comes back. What
+    /// must hold: the API comes back with both VMs Running, the island never went to the safe state,
+    /// and global supervision is OK again.
+    /// </summary>
+    private static async Task ASideLossAsync(ScenarioContext c, FaultKind fault, string target)
+    {
+        await WaitBootedAsync(c).ConfigureAwait(false);
+        double at = c.Bench.Clock.NowMs;
+        await c.Bench.InjectAsync(fault, target, c.CancellationToken).ConfigureAwait(false);
+        c.Log($"injected {fault}");
+        await WaitBootedAsync(c).ConfigureAwait(false);
+        c.Log($"both VMs Running again {c.Bench.Clock.NowMs - at:0} ms after the fault");
+        var safe = c.Bench.Events.Snapshot().FirstOrDefault(e => e.TimeMs >= at && e.Type == EventType.SafeState);
+        if (safe is not null)
+            throw new ScenarioFailure($"the island entered the safe state after {fault}: {safe}");
+        var deadline = DateTime.UtcNow + RecoveryTime;
+        while (true)
+        {
+            var status = await c.Bench.GetSupervisionStatusAsync(c.CancellationToken).ConfigureAwait(false);
+            if (status.Global == GlobalStatus.Ok)
+                break;
+            if (DateTime.UtcNow > deadline)
+                throw new ScenarioFailure($"operator API: global supervision is {status.Global} {RecoveryTime.TotalSeconds:0} s after {fault}, expected Ok");
+            await Task.Delay(200, c.CancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static Task AgentKillAsync(ScenarioContext c) => ASideLossAsync(c, FaultKind.AgentKill, "agent");
+
+    private static async Task IslandRestartAsync(ScenarioContext c, FaultKind fault, ResetReason reason)
+    {
+        await WaitBootedAsync(c).ConfigureAwait(false);
+        double at = await c.InjectAsync(new FaultProbe
+        {
+            Vm = IslandSubject,
+            Fault = fault,
+            Supervision = SupervisionKind.None,
+            Detection = EventMatch.IslandBoot(reason),
+            Action = AgentConnected,
+            Recovery = AgentConnected,
+        }, "island").ConfigureAwait(false);
+        await c.ExpectAsync(EventSequence.Expect(EventMatch.IslandBoot(reason)).Then(AgentConnected), at, RecoveryTime).ConfigureAwait(false);
+        await WaitBootedAsync(c).ConfigureAwait(false);
+    }
+
+    private static Task AClusterResetAsync(ScenarioContext c) => ASideLossAsync(c, FaultKind.AClusterReset, "a-cluster");
+
+    private static async Task BothRestartAsync(ScenarioContext c)
+    {
+        await WaitBootedAsync(c).ConfigureAwait(false);
+        double at = c.Bench.Clock.NowMs;
+        await c.Bench.InjectAsync(FaultKind.IslandReset, "island", c.CancellationToken).ConfigureAwait(false);
+        await c.Bench.InjectAsync(FaultKind.AgentKill, "agent", c.CancellationToken).ConfigureAwait(false);
+        c.Log("island reset and agent killed together");
+        await c.ExpectAsync(EventSequence.Expect(EventMatch.IslandBoot(ResetReason.Software)).Then(AgentConnected), at, RecoveryTime).ConfigureAwait(false);
+        await WaitBootedAsync(c).ConfigureAwait(false);
+    }
+
+    private static async Task LinkFaultAsync(ScenarioContext c, FaultKind fault)
+    {
+        await WaitBootedAsync(c).ConfigureAwait(false);
+        double at = await c.InjectAsync(new FaultProbe
+        {
+            Vm = IslandSubject,
+            Fault = fault,
+            Supervision = SupervisionKind.None,
+            Detection = EventMatch.OfType(EventType.LinkError),
+        }, "link").ConfigureAwait(false);
+        await c.ExpectAsync(EventSequence.Expect(EventMatch.OfType(EventType.LinkError)), at, RecoveryTime).ConfigureAwait(false);
+        await WaitBootedAsync(c).ConfigureAwait(false);
+    }
+
+    private static async Task PowerCutAsync(ScenarioContext c)
+    {
+        await WaitBootedAsync(c).ConfigureAwait(false);
+        // Cut while the island is writing: a crash makes it log Failed/Starting records right now.
+        await c.Bench.InjectAsync(FaultKind.GuestCrash, "base", c.CancellationToken).ConfigureAwait(false);
+        double at = await c.InjectAsync(new FaultProbe
+        {
+            Vm = IslandSubject,
+            Fault = FaultKind.PowerCutDuringLogWrite,
+            Supervision = SupervisionKind.None,
+            Detection = EventMatch.OfType(EventType.IslandBoot),
+            Action = AgentConnected,
+            Recovery = AgentConnected,
+        }, "island").ConfigureAwait(false);
+        await c.ExpectAsync(EventSequence.Expect(EventMatch.OfType(EventType.IslandBoot)).Then(AgentConnected), at, RecoveryTime).ConfigureAwait(false);
+        await WaitBootedAsync(c).ConfigureAwait(false);
+        var log = await c.Bench.Api.ReadLogAsync(1, c.CancellationToken).ConfigureAwait(false);
+        var sequences = log.Events.Select(e => e.Sequence).ToList();
+        var gaps = EventRecorder.FindGaps(sequences.Distinct().OrderBy(s => s).ToList());
+        if (gaps.Count > 0 || sequences.Count == 0 || sequences[0] != log.FirstAvailable)
+            throw new ScenarioFailure($"event log after the power cut: {sequences.Count} records from {log.FirstAvailable}, gaps: {string.Join(", ", gaps.Select(g => $"{g.After}->{g.Next}"))}");
+        var streamed = c.Bench.Events.Snapshot().Select(e => e.Sequence).ToHashSet();
+        var lost = streamed.Where(s => s < log.NextSequence && s >= log.FirstAvailable && !sequences.Contains(s)).ToList();
+        if (lost.Count > 0)
+            throw new ScenarioFailure($"records streamed before the cut are missing from the log: {string.Join(", ", lost)}");
+        c.Log($"event log contiguous: {sequences.Count} records, {log.FirstAvailable}..{log.NextSequence - 1}");
+    }
+}

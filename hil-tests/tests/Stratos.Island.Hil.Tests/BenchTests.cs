@@ -1,0 +1,173 @@
+using System;
+using System.IO;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+using Stratos.Island.Hil.Benches;
+using Stratos.Island.Hil.Measurement;
+using Stratos.Island.Hil.Scenarios;
+
+namespace Stratos.Island.Hil.Tests;
+
+[TestClass]
+public sealed class BenchTests
+{
+    private static string WriteBenchFile(string yaml)
+    {
+        string path = Path.Combine(Path.GetTempPath(), "bench-" + Guid.NewGuid().ToString("N") + ".yaml");
+        File.WriteAllText(path, yaml);
+        return path;
+    }
+
+    private const string FullBench = """
+        board: rpi5-pico
+        heartbeat_period_ms: 50
+        agent:
+          socket: /tmp/hil-rpi.sock
+          ssh:
+            host: lab@rpi5-01
+            remote_socket: /run/island/agent.sock
+            options: [-p, "2222"]
+        console: { device: /dev/ttyUSB0, baud: 921600 }
+        hooks:
+          power_off: relay-ctl off 3
+          power_on: relay-ctl on 3
+          island_reset: pico-reset
+          timeout_ms: 5000
+        """;
+
+    [TestMethod]
+    public void A_complete_bench_file_loads_every_field()
+    {
+        string path = WriteBenchFile(FullBench);
+        try
+        {
+            var file = BenchFileLoader.Load(path);
+            Assert.AreEqual("rpi5-pico", file.Board);
+            Assert.AreEqual("lab@rpi5-01", file.Agent.SshHost);
+            Assert.AreEqual("/run/island/agent.sock", file.Agent.SshRemoteSocket);
+            Assert.AreEqual("-p 2222", string.Join(" ", file.Agent.SshOptions));
+            Assert.AreEqual(921600, file.Console!.BaudRate);
+            Assert.AreEqual("relay-ctl on 3", file.Hooks.PowerOn);
+            Assert.IsNull(file.Hooks.AClusterReset);
+            Assert.AreEqual(5000, file.Hooks.TimeoutMs);
+            Assert.AreEqual(50u, file.HeartbeatPeriodMs);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [TestMethod]
+    [DataRow("board: x\n", "agent: missing")]
+    [DataRow("board: x\nagent: { }\n", "agent.socket: missing")]
+    [DataRow("board: x\nagent: { socket: /s, ssh: { host: h } }\n", "agent.ssh.remote_socket: missing")]
+    [DataRow("board: x\nagent: { socket: /s }\nconsole: { device: /dev/ttyS0, baud: fast }\n", "console.baud: expected an integer 1200..4000000, got 'fast'")]
+    [DataRow("board: x\nagent: { socket: /s }\nhooks: { power_off: off }\n", "hooks: power_off and power_on go together")]
+    [DataRow("board: [x\n", "not valid YAML at line")]
+    [DataRow("- a\n", "expected a mapping at the top level")]
+    public void A_bad_bench_file_is_refused_naming_file_and_field(string yaml, string expected)
+    {
+        string path = WriteBenchFile(yaml);
+        try
+        {
+            var e = Assert.ThrowsExactly<BenchFileException>(() => BenchFileLoader.Load(path));
+            StringAssert.StartsWith(e.Message, path + ": ");
+            StringAssert.Contains(e.Message, expected);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [TestMethod]
+    public void A_board_bench_says_why_it_cannot_inject_a_fault()
+    {
+        string path = WriteBenchFile(FullBench);
+        try
+        {
+            var bench = new BoardBench(BenchFileLoader.Load(path));
+            Assert.IsNull(bench.CanInject(FaultKind.PowerCutDuringLogWrite));
+            Assert.IsNull(bench.CanInject(FaultKind.IslandReset));
+            StringAssert.Contains(bench.CanInject(FaultKind.AClusterReset), "no hooks.a_cluster_reset");
+            StringAssert.Contains(bench.CanInject(FaultKind.GuestHang), "serial console");
+            StringAssert.Contains(bench.CanInject(FaultKind.LinkDrop), "fault-injecting transport");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [TestMethod]
+    public async Task Runner_skips_a_scenario_the_bench_cannot_inject_for_and_never_runs_its_body()
+    {
+        string path = WriteBenchFile(FullBench);
+        try
+        {
+            await using var bench = new BoardBench(BenchFileLoader.Load(path));
+            bool ran = false;
+            var scenario = new Scenario("Island_hang_fires_its_watchdog", "recovery", new[] { FaultKind.IslandHang }, _ => { ran = true; return Task.CompletedTask; });
+            var result = await ScenarioRunner.RunAsync(scenario, bench, TimeSpan.FromSeconds(5));
+            Assert.AreEqual(ScenarioOutcome.Skipped, result.Outcome);
+            StringAssert.StartsWith(result.Message, "skipped: board:rpi5-pico cannot inject IslandHang: ");
+            Assert.IsFalse(ran);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [TestMethod]
+    public async Task Runner_fails_a_scenario_whose_body_fails_or_times_out_and_passes_one_that_completes()
+    {
+        string path = WriteBenchFile(FullBench);
+        try
+        {
+            await using var bench = new BoardBench(BenchFileLoader.Load(path));
+            var failing = await ScenarioRunner.RunAsync(new Scenario("f", "g", Array.Empty<FaultKind>(), _ => throw new ScenarioFailure("VM 'web' was Stopped, expected Running")), bench, TimeSpan.FromSeconds(5));
+            Assert.AreEqual(ScenarioOutcome.Failed, failing.Outcome);
+            Assert.AreEqual("VM 'web' was Stopped, expected Running", failing.Message);
+            var slow = await ScenarioRunner.RunAsync(new Scenario("s", "g", Array.Empty<FaultKind>(), c => Task.Delay(Timeout.Infinite, c.CancellationToken)), bench, TimeSpan.FromMilliseconds(200));
+            Assert.AreEqual(ScenarioOutcome.Failed, slow.Outcome);
+            StringAssert.StartsWith(slow.Message, "timed out after");
+            var fine = await ScenarioRunner.RunAsync(new Scenario("p", "g", Array.Empty<FaultKind>(), c => { c.Log("nothing to do"); return Task.CompletedTask; }), bench, TimeSpan.FromSeconds(5));
+            Assert.AreEqual(ScenarioOutcome.Passed, fine.Outcome);
+            Assert.AreEqual(1, fine.Log.Count);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [TestMethod]
+    public async Task A_board_bench_without_an_agent_fails_to_start_naming_the_socket()
+    {
+        string socket = Path.Combine(Path.GetTempPath(), "no-agent-" + Guid.NewGuid().ToString("N") + ".sock");
+        string path = WriteBenchFile($"board: x\nagent: {{ socket: {socket} }}\n");
+        try
+        {
+            await using var bench = new BoardBench(BenchFileLoader.Load(path));
+            var e = await Assert.ThrowsAsync<Exception>(() => bench.StartAsync(CancellationToken.None));
+            StringAssert.Contains(e.Message, socket);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [TestMethod]
+    public async Task Hooks_run_through_the_shell_and_report_failures_and_timeouts_by_name()
+    {
+        Assert.AreEqual("on 3\n", await CommandHook.RunAsync("power_on", "echo on $((1+2))", TimeSpan.FromSeconds(10), CancellationToken.None));
+        var failed = await Assert.ThrowsExactlyAsync<InvalidOperationException>(() => CommandHook.RunAsync("power_off", "echo relay busy >&2; exit 3", TimeSpan.FromSeconds(10), CancellationToken.None));
+        Assert.AreEqual("hook 'power_off' (echo relay busy >&2; exit 3) exited with 3: relay busy", failed.Message);
+        var slow = await Assert.ThrowsExactlyAsync<TimeoutException>(() => CommandHook.RunAsync("island_reset", "sleep 30", TimeSpan.FromMilliseconds(300), CancellationToken.None));
+        StringAssert.Contains(slow.Message, "hook 'island_reset' (sleep 30) did not finish within 300 ms");
+    }
+}

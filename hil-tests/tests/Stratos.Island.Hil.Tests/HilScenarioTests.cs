@@ -1,0 +1,116 @@
+using System.Threading.Tasks;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+
+namespace Stratos.Island.Hil.Tests;
+
+/// <summary>
+/// The HIL scenario suites (Stratos.Island.Hil.Scenarios.HilSuites), one MSTest method each, on the
+/// bench ./hil.sh selects (virtual by default). Category "hil" plus "quick" (CI, inside ./test.sh) or
+/// "full" (./hil.sh --suite full). Scenarios the bench cannot inject for pass with
+/// "skipped: reason" printed and are counted as skipped in the reports.
+/// </summary>
+[TestClass]
+public sealed class HilScenarioTests
+{
+    public TestContext TestContext { get; set; } = null!;
+
+    [TestMethod]
+    [TestCategory("hil")]
+    [TestCategory("quick")]
+    public Task Autostart_vms_boot_in_dependency_order() => HilSession.RunAsync(nameof(Autostart_vms_boot_in_dependency_order), TestContext);
+
+    [TestMethod]
+    [TestCategory("hil")]
+    [TestCategory("full")]
+    public Task Power_off_of_a_domain_in_use_is_refused() => HilSession.RunAsync(nameof(Power_off_of_a_domain_in_use_is_refused), TestContext);
+
+    [TestMethod]
+    [TestCategory("hil")]
+    [TestCategory("full")]
+    public Task System_reboot_stops_vms_in_reverse_boot_order_and_boots_them_again() => HilSession.RunAsync(nameof(System_reboot_stops_vms_in_reverse_boot_order_and_boots_them_again), TestContext);
+
+    [TestMethod]
+    [TestCategory("hil")]
+    [TestCategory("quick")]
+    public Task Hung_asil_vm_is_detected_by_alive_supervision_and_restarted() => HilSession.RunAsync(nameof(Hung_asil_vm_is_detected_by_alive_supervision_and_restarted), TestContext);
+
+    [TestMethod]
+    [TestCategory("hil")]
+    [TestCategory("quick")]
+    public Task Hung_qm_vm_gets_its_configured_safe_action() => HilSession.RunAsync(nameof(Hung_qm_vm_gets_its_configured_safe_action), TestContext);
+
+    [TestMethod]
+    [TestCategory("hil")]
+    [TestCategory("full")]
+    public Task Withheld_end_checkpoint_is_detected_by_deadline_supervision() => HilSession.RunAsync(nameof(Withheld_end_checkpoint_is_detected_by_deadline_supervision), TestContext);
+
+    [TestMethod]
+    [TestCategory("hil")]
+    [TestCategory("full")]
+    public Task Reordered_checkpoints_are_detected_by_logical_supervision() => HilSession.RunAsync(nameof(Reordered_checkpoints_are_detected_by_logical_supervision), TestContext);
+
+    [TestMethod]
+    [TestCategory("hil")]
+    [TestCategory("full")]
+    public Task Slowed_heartbeats_within_the_margin_stay_ok() => HilSession.RunAsync(nameof(Slowed_heartbeats_within_the_margin_stay_ok), TestContext);
+
+    [TestMethod]
+    [TestCategory("hil")]
+    [TestCategory("quick")]
+    public Task Crashed_vm_is_restarted_by_its_restart_policy() => HilSession.RunAsync(nameof(Crashed_vm_is_restarted_by_its_restart_policy), TestContext);
+
+    [TestMethod]
+    [TestCategory("hil")]
+    [TestCategory("full")]
+    public Task Vm_crashing_past_its_restart_budget_is_quarantined() => HilSession.RunAsync(nameof(Vm_crashing_past_its_restart_budget_is_quarantined), TestContext);
+
+    [TestMethod]
+    [TestCategory("hil")]
+    [TestCategory("full")]
+    public Task Frozen_agent_expires_and_the_a_cluster_is_reset() => HilSession.RunAsync(nameof(Frozen_agent_expires_and_the_a_cluster_is_reset), TestContext);
+
+    [TestMethod]
+    [TestCategory("hil")]
+    [TestCategory("full")]
+    public Task Killed_agent_restarts_and_the_link_comes_back() => HilSession.RunAsync(nameof(Killed_agent_restarts_and_the_link_comes_back), TestContext);
+
+    [TestMethod]
+    [TestCategory("hil")]
+    [TestCategory("quick")]
+    public Task Island_reset_reboots_the_island_and_the_vms_keep_running() => HilSession.RunAsync(nameof(Island_reset_reboots_the_island_and_the_vms_keep_running), TestContext);
+
+    [TestMethod]
+    [TestCategory("hil")]
+    [TestCategory("full")]
+    public Task Hung_island_is_reset_by_its_watchdog() => HilSession.RunAsync(nameof(Hung_island_is_reset_by_its_watchdog), TestContext);
+
+    [TestMethod]
+    [TestCategory("hil")]
+    [TestCategory("full")]
+    public Task A_cluster_reset_boots_the_vms_again() => HilSession.RunAsync(nameof(A_cluster_reset_boots_the_vms_again), TestContext);
+
+    [TestMethod]
+    [TestCategory("hil")]
+    [TestCategory("full")]
+    public Task Island_and_agent_restarting_together_resynchronise() => HilSession.RunAsync(nameof(Island_and_agent_restarting_together_resynchronise), TestContext);
+
+    [TestMethod]
+    [TestCategory("hil")]
+    [TestCategory("full")]
+    public Task Dropped_link_messages_are_recovered() => HilSession.RunAsync(nameof(Dropped_link_messages_are_recovered), TestContext);
+
+    [TestMethod]
+    [TestCategory("hil")]
+    [TestCategory("full")]
+    public Task Corrupted_link_messages_are_counted_and_dropped() => HilSession.RunAsync(nameof(Corrupted_link_messages_are_counted_and_dropped), TestContext);
+
+    [TestMethod]
+    [TestCategory("hil")]
+    [TestCategory("full")]
+    public Task Full_tx_ring_is_reported_not_waited_on() => HilSession.RunAsync(nameof(Full_tx_ring_is_reported_not_waited_on), TestContext);
+
+    [TestMethod]
+    [TestCategory("hil")]
+    [TestCategory("full")]
+    public Task Power_cut_keeps_the_event_log_contiguous() => HilSession.RunAsync(nameof(Power_cut_keeps_the_event_log_contiguous), TestContext);
+}

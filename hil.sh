@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Runs the HIL scenario suites on a bench and writes out/hil/<run>/ (summary.json, junit.xml,
+# results.trx, report.html). docs/hil.md.
+#   ./hil.sh                                   quick suite on the virtual bench
+#   ./hil.sh --suite full                      every scenario (tens of minutes)
+#   ./hil.sh --bench board --bench-file F      a real board described by bench file F
+#   ./hil.sh --soak N [--seed S]               N random faults across the 8-VM soak config
+#   ./hil.sh --out DIR                         reports into DIR instead of out/hil/<run>
+# Exit status: 0 when no scenario failed (skipped ones do not fail a run), 1 otherwise, 2 on bad usage.
+set -uo pipefail
+cd "$(dirname "$0")"
+
+suite=quick; bench=virtual; bench_file=""; soak=0; seed=""; out=""
+usage() { sed -n '2,9p' "$0"; }
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --suite) suite="${2:-}"; shift 2 ;;
+    --bench) bench="${2:-}"; shift 2 ;;
+    --bench-file) bench_file="${2:-}"; shift 2 ;;
+    --soak) soak="${2:-}"; shift 2 ;;
+    --seed) seed="${2:-}"; shift 2 ;;
+    --out) out="${2:-}"; shift 2 ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "hil.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
+  esac
+done
+case "$suite" in quick|full) ;; *) echo "hil.sh: --suite '$suite' is not quick or full" >&2; exit 2 ;; esac
+case "$bench" in
+  virtual) ;;
+  board) [ -n "$bench_file" ] || { echo "hil.sh: --bench board needs --bench-file FILE" >&2; exit 2; }
+         [ -f "$bench_file" ] || { echo "hil.sh: bench file '$bench_file' not found" >&2; exit 2; }
+         bench_file="$(cd "$(dirname "$bench_file")" && pwd)/$(basename "$bench_file")" ;;
+  *) echo "hil.sh: --bench '$bench' is not virtual or board" >&2; exit 2 ;;
+esac
+[[ "$soak" =~ ^[0-9]+$ ]] || { echo "hil.sh: --soak '$soak' is not a number of faults" >&2; exit 2; }
+
+run_id="$(date -u +%Y%m%d-%H%M%S)"
+run_dir="${out:-out/hil/$run_id}"
+mkdir -p "$run_dir"; run_dir="$(cd "$run_dir" && pwd)"
+
+project=hil-tests/tests/Stratos.Island.Hil.Tests
+dotnet build "$project" -c Release -nologo -v quiet -clp:ErrorsOnly >&2 || exit 1
+# island-sim and island-agent are started by the virtual bench from their build output.
+if [ "$bench" = virtual ]; then
+  for p in island-firmware/src/Stratos.Island.Sim host-agent/src/Stratos.Island.Agent.Host; do
+    [ -d "$p" ] && { dotnet build "$p" -c Release -nologo -v quiet -clp:ErrorsOnly >&2 || exit 1; }
+  done
+  make -s -C hil-tests/guest >&2 || exit 1
+fi
+
+if [ "$soak" -gt 0 ]; then filter="TestCategory=soak"
+elif [ "$suite" = full ]; then filter="TestCategory=hil"
+else filter="TestCategory=hil&TestCategory=quick"; fi
+
+export HIL_BENCH="$bench" HIL_BENCH_FILE="$bench_file" HIL_SUITE="$suite" HIL_RUN_DIR="$run_dir" HIL_SOAK="$soak" HIL_SEED="$seed"
+dotnet test "$project" -c Release --no-build -nologo --filter "$filter" \
+  --logger "console;verbosity=normal" > "$run_dir/dotnet-test.log" 2>&1
+status=$?
+grep -E '^\s*(Passed|Failed|Skipped|Total|Error Message)' "$run_dir/dotnet-test.log" | tail -40
+if [ ! -f "$run_dir/summary.json" ]; then
+  tail -30 "$run_dir/dotnet-test.log" >&2
+  echo "hil.sh: no summary.json was written (see $run_dir/dotnet-test.log)" >&2
+  exit 1
+fi
+python3 - "$run_dir/summary.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+t = s["totals"]
+print(f'{t["passed"]} passed, {t["failed"]} failed, {t["skipped"]} skipped; '
+      f'detection coverage {t["detection_coverage"]*100:.1f}% of {t["faults"]} faults')
+for sc in s["scenarios"]:
+    if sc["result"] != "passed":
+        print(f'  {sc["result"]:8} {sc["group"]}/{sc["name"]}: {sc["message"]}')
+PY
+echo "report: $run_dir/report.html"
+[ $status -eq 0 ] && exit 0 || exit 1
