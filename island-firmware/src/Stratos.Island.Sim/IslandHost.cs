@@ -45,8 +45,17 @@ public static class IslandHost
 
         var clock = new StopwatchClock();
         using var flash = new FileFlash(env.FlashPath, env.FlashPageBytes, env.FlashPages, log);
-        var rails = new SimPowerRails(log);
         var reset = new HookResetControl(options.ACLusterResetHook, log);
+        int aClusterDomain = -1;
+        foreach (var domain in env.Board.PowerDomains)
+        {
+            if (domain.ACluster)
+            {
+                aClusterDomain = (int)domain.Id;
+            }
+        }
+
+        var rails = new SimPowerRails(log, aClusterDomain, reset);
         var safeState = new FileSafeStateOutput(env.SafeStatePath, log);
         ulong bootId = NewBootId();
 

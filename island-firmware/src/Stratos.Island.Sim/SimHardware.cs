@@ -104,8 +104,12 @@ public sealed class FileFlash : IFlash, IDisposable
     public void Dispose() => _file.Dispose();
 }
 
-/// <summary>Power rails kept in memory; every change is logged.</summary>
-public sealed class SimPowerRails(SimLog log) : IPowerRails
+/// <summary>
+/// Power rails kept in memory; every change is logged. Powering the A-cluster's domain back on after
+/// it was off or held in reset boots the A side afresh: the simulator runs the A-cluster reset hook,
+/// which (under `island up` and the benches) starts a new agent, as a real A cluster would boot one.
+/// </summary>
+public sealed class SimPowerRails(SimLog log, int aClusterDomainId = -1, IResetControl? aClusterBoot = null) : IPowerRails
 {
     private readonly PowerState[] _states = new PowerState[256];
 
@@ -116,12 +120,19 @@ public sealed class SimPowerRails(SimLog log) : IPowerRails
             return false;
         }
 
-        if (_states[domainId] != state)
+        PowerState previous = _states[domainId];
+        if (previous != state)
         {
-            log.Info("power rail " + domainId + ": " + _states[domainId] + " -> " + state);
+            log.Info("power rail " + domainId + ": " + previous + " -> " + state);
         }
 
         _states[domainId] = state;
+        if (domainId == aClusterDomainId && state == PowerState.On && (previous == PowerState.Off || previous == PowerState.Reset))
+        {
+            log.Warn("A-cluster powered on again: the A side boots afresh");
+            aClusterBoot?.ResetACluster();
+        }
+
         return true;
     }
 
