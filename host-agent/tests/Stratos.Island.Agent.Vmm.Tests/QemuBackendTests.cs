@@ -334,6 +334,10 @@ public sealed class QemuBackendTests
         Assert.IsFalse(QemuBackend.IsAlive(pid));
         Assert.IsFalse(Directory.Exists(previous.RuntimeDirectory));
 
+        // In this test the "previous agent" still lives in this process, so its VM object observes
+        // the kill and runs its own end-of-life cleanup; a real previous agent is dead and cannot.
+        // Let that finish before reusing the name, or it races the successor's new directory.
+        await previous.Ended.WaitAsync(TimeSpan.FromSeconds(10));
         var fresh = await _harness.StartAsync(VmHarness.Spec("stale"), successor);
         Assert.AreEqual(ObservedVmState.Running, fresh.State);
     }
