@@ -51,9 +51,6 @@ namespace Stratos.Island.Link
         DuplicateBuffer = 10,
         BadResourceTable = 11,
         PeerRestart = 12,
-        /// <summary>Reported by the session layer (Session/LinkSession): malformed Envelopes,
-        /// version mismatches, messages outside a session.</summary>
-        Session = 13,
     }
 
     /// <summary>Receives every rejected input; called on the polling thread.</summary>
@@ -83,7 +80,7 @@ namespace Stratos.Island.Link
     /// <summary>Counters of the link (single writer: the thread that calls Poll and TrySend).</summary>
     public sealed class LinkCounters
     {
-        public const int ErrorCodeCount = 14;
+        public const int ErrorCodeCount = 13;
 
         private readonly int[] _errors = new int[ErrorCodeCount];
 
