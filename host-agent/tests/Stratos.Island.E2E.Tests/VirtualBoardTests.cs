@@ -124,6 +124,11 @@ public sealed class VirtualBoardTests
             StringAssert.Contains(up.Output, "VM web          running");
             StringAssert.Contains(Island(state, "up").Output, "already up");
 
+            // The island's identity comes from its HelloAck.
+            var status = Island(state, "status");
+            StringAssert.Matches(status.Output, new System.Text.RegularExpressions.Regex(@"island\s+island-sim \d+\.\d+\.\d+ \(boot [0-9a-f]{16}, reset: process-start\)"));
+            StringAssert.Contains(status.Output, "supervision cycle  10 ms");
+
             var list = Island(state, "vm", "list");
             StringAssert.Contains(list.Output, "base  running");
             Assert.AreEqual(2, QemuCount(state));

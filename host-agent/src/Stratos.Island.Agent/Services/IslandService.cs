@@ -17,9 +17,7 @@ public sealed class IslandService
         _agentVersion = agentVersion;
     }
 
-    /// <summary>Filled from the last HelloAck by the runtime.</summary>
-    public string IslandVersion { get; set; } = string.Empty;
-
+    /// <summary>The board's supervision cycle, shown until a HelloAck reports the island's own.</summary>
     public uint SupervisionCycleMs { get; set; }
 
     public GetIslandInfoResponse Get()
@@ -37,7 +35,7 @@ public sealed class IslandService
                 _ => "down",
             },
             ProtocolVersion = session?.Version ?? 0,
-            IslandVersion = session is { IslandVersion.Length: > 0 } ? session.IslandVersion : IslandVersion,
+            IslandVersion = session?.IslandVersion ?? string.Empty,
             IslandResetReason = session?.IslandResetReason ?? default,
             AgentVersion = _agentVersion,
             IslandBootId = session is null ? string.Empty : session.IslandBootId.ToString("x16"),
