@@ -27,7 +27,9 @@ public static class Program
           --runtime-dir DIR      QEMU runtime directories (default: next to the socket, vms/)
           --shm-path PATH        shared-memory file (default: the board's link.shared_memory.path)
           --kick-socket PATH     kick socket (default: the board's link.kick_socket)
-          --rpmsg-device PATH    rpmsg char endpoint for rpmsg-char boards (default: /dev/rpmsg0)
+          --rpmsg-device PATH    fixed rpmsg char endpoint for rpmsg-char boards (default: find the
+                                 island's channel and create the endpoint through the board's
+                                 rpmsg_char.control_device)
           --guest-kernel-dir DIR base for relative kernel/disk paths in VM definitions (default: repository root)
           --alive-interval-ms N  period of the agent's own alive indication (default: 100)
           --qemu-arg ARG         extra QEMU argument for every VM (repeatable)
@@ -188,7 +190,7 @@ public static class Program
             GuestKernelDirectory = kernelDir,
             SharedMemoryPath = Get(options, "shm-path"),
             KickSocketPath = Get(options, "kick-socket"),
-            RpmsgDevice = Get(options, "rpmsg-device") ?? "/dev/rpmsg0",
+            RpmsgDevice = Get(options, "rpmsg-device"),
             ExtraQemuArgs = options.TryGetValue("qemu-arg", out List<string>? extra) ? extra : new List<string>(),
             Link = new IslandLinkOptions { AliveIntervalMs = aliveMs },
             AgentVersion = typeof(AgentRuntime).Assembly.GetName().Version?.ToString(3) ?? "0.1.0",

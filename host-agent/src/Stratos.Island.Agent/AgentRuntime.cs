@@ -17,6 +17,7 @@ using Google.Protobuf;
 using Microsoft.Extensions.Logging;
 using Stratos.Island.Agent.Api;
 using Stratos.Island.Agent.Link;
+using Stratos.Island.Link.Linux;
 using Stratos.Island.Agent.Services;
 using Stratos.Island.Agent.State;
 using Stratos.Island.Agent.Vmm;
@@ -39,8 +40,12 @@ public sealed record AgentOptions
     public required string GuestKernelDirectory { get; init; }
     public string? SharedMemoryPath { get; init; }
     public string? KickSocketPath { get; init; }
-    /// <summary>rpmsg char endpoint device for board transport rpmsg-char (default /dev/rpmsg0).</summary>
-    public string RpmsgDevice { get; init; } = "/dev/rpmsg0";
+    /// <summary>A fixed rpmsg char endpoint device for board transport rpmsg-char; null (the default)
+    /// finds or creates the endpoint through the board's rpmsg_char.control_device.</summary>
+    public string? RpmsgDevice { get; init; }
+
+    /// <summary>Where sysfs and /dev live for rpmsg endpoint discovery (tests use a folder tree).</summary>
+    public RpmsgSysfsPaths RpmsgSysfs { get; init; } = new();
     /// <summary>Extra QEMU arguments for every VM (tests add isa-debug-exit).</summary>
     public IReadOnlyList<string> ExtraQemuArgs { get; init; } = Array.Empty<string>();
     public IslandLinkOptions Link { get; init; } = new();
@@ -217,7 +222,14 @@ public sealed class AgentRuntime : IAsyncDisposable
                 SerialSpec serial = link.Serial ?? throw new AgentException(Protocol.Common.V1.ErrorCode.InvalidArgument, $"board '{options.Board.Id}': link.serial is missing");
                 return SerialChannel.Factory(serial.Device, (int)serial.Baud);
             default:
-                return RpmsgCharChannel.Factory(options.RpmsgDevice);
+                if (options.RpmsgDevice is not null)
+                {
+                    return RpmsgCharChannel.Factory(options.RpmsgDevice);
+                }
+
+                RpmsgCharSpec rpmsg = link.RpmsgChar ?? throw new AgentException(Protocol.Common.V1.ErrorCode.InvalidArgument,
+                    $"board '{options.Board.Id}': link.rpmsg_char.control_device is missing (or pass --rpmsg-device)");
+                return RpmsgCharChannel.Factory(new RpmsgEndpointLocator(options.RpmsgSysfs), rpmsg.ControlDevice, link.ChannelName);
         }
     }
 

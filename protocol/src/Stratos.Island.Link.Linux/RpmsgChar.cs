@@ -87,6 +87,9 @@ public sealed unsafe class RpmsgCharControl : IDisposable
 
     private RpmsgCharControl(int fd) => _fd = fd;
 
+    /// <summary>errno of the last failed ioctl.</summary>
+    public int LastErrno { get; private set; }
+
     public static RpmsgCharControl Open(string path)
     {
         int fd = Native.open(path, Native.O_RDWR | Native.O_CLOEXEC);
@@ -111,7 +114,8 @@ public sealed unsafe class RpmsgCharControl : IDisposable
             return RpmsgCharResult.Ok;
         }
 
-        return RpmsgCharEndpoint.MapErrno(Marshal.GetLastPInvokeError());
+        LastErrno = Marshal.GetLastPInvokeError();
+        return RpmsgCharEndpoint.MapErrno(LastErrno);
     }
 
     public void Dispose()

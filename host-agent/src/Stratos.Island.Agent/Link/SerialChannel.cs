@@ -39,7 +39,10 @@ namespace Stratos.Island.Agent.Link
     /// <summary>
     /// Linux rpmsg char endpoint device (/dev/rpmsgN, board link.transport: rpmsg-char). One read is
     /// one message; EPIPE / ENETRESET mean the island withdrew the channel or the device went away:
-    /// the channel reports down and the link thread reopens it.
+    /// the channel reports down and the link thread reopens it. Each open finds the endpoint afresh
+    /// through <see cref="RpmsgEndpointLocator"/> (the island's announcement on the board's control
+    /// device; the endpoint is reused or created with RPMSG_CREATE_EPT_IOCTL), unless the operator
+    /// named a fixed device (--rpmsg-device).
     /// </summary>
     public sealed class RpmsgCharChannel : ILinkChannel
     {
@@ -48,10 +51,10 @@ namespace Stratos.Island.Agent.Link
         private readonly byte[] _rx = new byte[512];
         private bool _up;
 
-        private RpmsgCharChannel(string device, ILinkChannelSink sink)
+        private RpmsgCharChannel(string device, string description, ILinkChannelSink sink)
         {
             _sink = sink;
-            Description = "rpmsg char " + device;
+            Description = description;
             RpmsgCharResult result = RpmsgCharEndpoint.TryOpen(device, nonBlocking: true, out RpmsgCharEndpoint? endpoint);
             if (result != RpmsgCharResult.Ok || endpoint is null)
             {
@@ -65,7 +68,15 @@ namespace Stratos.Island.Agent.Link
 
         public string Description { get; }
 
-        public static LinkChannelFactory Factory(string device) => sink => new RpmsgCharChannel(device, sink);
+        /// <summary>A fixed endpoint device the operator named.</summary>
+        public static LinkChannelFactory Factory(string device) => sink => new RpmsgCharChannel(device, "rpmsg char " + device, sink);
+
+        /// <summary>The endpoint for <paramref name="channel"/> behind <paramref name="controlDevice"/>, located on every open.</summary>
+        public static LinkChannelFactory Factory(RpmsgEndpointLocator locator, string controlDevice, string channel) => sink =>
+        {
+            RpmsgEndpointLocation location = locator.Locate(controlDevice, channel);
+            return new RpmsgCharChannel(location.DevicePath, location.Description, sink);
+        };
 
         public void Pump(int timeoutMs)
         {
