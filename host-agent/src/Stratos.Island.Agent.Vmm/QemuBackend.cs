@@ -23,6 +23,7 @@ public sealed class QemuBackend : IAsyncDisposable
     internal const string QmpSocketName = "qmp.sock";
     internal const string SerialSocketName = "serial.sock";
     internal const string PidFileName = "qemu.pid";
+    internal const string ConsoleSocketName = "console.sock";
     /// <summary>sockaddr_un.sun_path is 108 bytes including the terminating NUL.</summary>
     internal const int MaxUnixSocketPathBytes = 107;
 
@@ -83,7 +84,7 @@ public sealed class QemuBackend : IAsyncDisposable
         };
         string vmDirectory = Path.Combine(RuntimeDirectory, spec.Name);
         string qmpPath = Path.Combine(vmDirectory, QmpSocketName);
-        if (System.Text.Encoding.UTF8.GetByteCount(qmpPath) > MaxUnixSocketPathBytes || System.Text.Encoding.UTF8.GetByteCount(Path.Combine(vmDirectory, SerialSocketName)) > MaxUnixSocketPathBytes)
+        if (System.Text.Encoding.UTF8.GetByteCount(qmpPath) > MaxUnixSocketPathBytes || System.Text.Encoding.UTF8.GetByteCount(Path.Combine(vmDirectory, ConsoleSocketName)) > MaxUnixSocketPathBytes)
             throw new VmmException(VmmErrorKind.InvalidSpec, $"VM '{spec.Name}': socket path '{qmpPath}' exceeds the {MaxUnixSocketPathBytes}-byte UNIX socket limit; use a shorter runtime directory");
 
         QemuVm vm;

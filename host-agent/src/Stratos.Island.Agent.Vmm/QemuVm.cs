@@ -62,6 +62,7 @@ public sealed class QemuVm : IAsyncDisposable
         QmpSocketPath = Path.Combine(runtimeDirectory, QemuBackend.QmpSocketName);
         SerialSocketPath = Path.Combine(runtimeDirectory, QemuBackend.SerialSocketName);
         PidFilePath = Path.Combine(runtimeDirectory, QemuBackend.PidFileName);
+        ConsoleSocketPath = Path.Combine(runtimeDirectory, QemuBackend.ConsoleSocketName);
     }
 
     public VmSpec Spec { get; }
@@ -70,6 +71,8 @@ public sealed class QemuVm : IAsyncDisposable
     public string QmpSocketPath { get; }
     public string SerialSocketPath { get; }
     public string PidFilePath { get; }
+    /// <summary>The guest console tap's socket (see <see cref="ConsoleTap"/>).</summary>
+    public string ConsoleSocketPath { get; }
     /// <summary>True when this VM runs under KVM, false under TCG.</summary>
     public bool UsesKvm => _useKvm;
     /// <summary>QEMU's pid (0 before launch).</summary>
@@ -80,6 +83,8 @@ public sealed class QemuVm : IAsyncDisposable
     public QmpClient? Qmp { get; private set; }
     /// <summary>The guest serial console (null before launch).</summary>
     public GuestSerialReader? Serial { get; private set; }
+    /// <summary>The guest console tap (null before the serial console is connected).</summary>
+    public ConsoleTap? Console { get; private set; }
 
     /// <summary>Raised for every state change, in order; handlers must not block.</summary>
     public event Action<VmObservation>? StateChanged;
@@ -202,6 +207,7 @@ public sealed class QemuVm : IAsyncDisposable
             TimeSpan left = options.QmpReadyTimeout - readyBy.Elapsed;
             Serial = await GuestSerialReader.ConnectAsync(SerialSocketPath, left > TimeSpan.Zero ? left : TimeSpan.FromMilliseconds(1), exitCancel.Token).ConfigureAwait(false);
             Serial.Panic += reason => _panicLine = $"PANIC {reason}";
+            Console = ConsoleTap.Start(ConsoleSocketPath, Serial);
             JsonElement status = await Qmp.ExecuteAsync("query-status", null, options.CommandTimeout, exitCancel.Token).ConfigureAwait(false);
             string runState = status.GetProperty("status").GetString() ?? "";
             if (runState != "prelaunch" && runState != "paused")
@@ -533,6 +539,8 @@ public sealed class QemuVm : IAsyncDisposable
 
     private async Task ReleaseAsync()
     {
+        if (Console is not null)
+            await Console.DisposeAsync().ConfigureAwait(false);
         if (Serial is not null)
             await Serial.DisposeAsync().ConfigureAwait(false);
         if (Qmp is not null)
