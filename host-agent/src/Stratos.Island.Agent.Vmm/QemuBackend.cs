@@ -11,11 +11,12 @@ namespace Stratos.Island.Agent.Vmm;
 /// Starts QEMU VMs and keeps track of them; owns the runtime directory root.
 /// <para>
 /// Runtime directory layout, one folder per VM: {root}/{name}/qmp.sock (QMP), serial.sock (guest
-/// COM1), qemu.pid (the child's pid, written right after exec). Everything is removed when the VM
-/// ends. If the agent is killed (SIGKILL) its QEMU children keep running; the next agent calls
-/// <see cref="CleanupStaleAsync"/>, which finds each leftover folder, checks via /proc that the pid
-/// still is the QEMU started for that folder (its command line names the folder's QMP socket),
-/// kills it and reports it, so the agent can reconcile with the island.
+/// COM1), console.sock (the console tap), qemu.log (QEMU's stdout/stderr), qemu.pid (the pid,
+/// written right after exec). Everything is removed when the VM ends. QEMU outlives the agent (own
+/// session, no pipes to the agent); the next agent calls <see cref="AdoptAsync"/>, which re-adopts
+/// each QEMU whose pid is alive and still is the QEMU started for that folder (its command line names
+/// the folder's QMP socket), and removes what is left of the others. <see cref="CleanupStaleAsync"/>
+/// kills instead of adopting.
 /// </para>
 /// </summary>
 public sealed class QemuBackend : IAsyncDisposable

@@ -110,6 +110,29 @@ public sealed class VirtualBoardTests
         return output;
     }
 
+    private static int CountExpired(string state) =>
+        Island(state, "events", "--since", "1").Output.Split('\n').Count(l => l.Contains("supervision-status", StringComparison.Ordinal) && l.Contains("expired", StringComparison.Ordinal));
+
+    /// <summary>Types one line into a VM's console tap and returns the guest's ACK/ERR answer.</summary>
+    private static async Task<string> TypeOnConsoleAsync(string consoleSocket, string line)
+    {
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        await socket.ConnectAsync(new System.Net.Sockets.UnixDomainSocketEndPoint(consoleSocket));
+        using var stream = new System.Net.Sockets.NetworkStream(socket);
+        using var reader = new StreamReader(stream);
+        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(line + "\n"));
+        using var timeout = new System.Threading.CancellationTokenSource(10000);
+        while (await reader.ReadLineAsync(timeout.Token) is { } answer)
+        {
+            if (answer.StartsWith("ACK ", StringComparison.Ordinal) || answer.StartsWith("ERR ", StringComparison.Ordinal))
+            {
+                return answer;
+            }
+        }
+
+        return "(console closed)";
+    }
+
     private static bool Shows(string state, string text) => Island(state, "vm", "list").Output.Contains(text, StringComparison.Ordinal);
 
     [TestMethod]
@@ -162,18 +185,23 @@ public sealed class VirtualBoardTests
             Assert.AreEqual(0, Island(state, "vm", "restart", "web").Status);
             await WaitAsync(() => Shows(state, "web   running") && VmPid(state, "web") != webPid && QemuCount(state) == 2, "web restarted in a new QEMU");
 
-            // A hung guest: its QEMU is frozen (SIGSTOP), so it still exists but sends no heartbeat.
-            // The island's alive supervision expires and its safe action restarts the VM.
+            // A hung guest: `hang` typed into the agent's console tap; QEMU still runs but the guest
+            // sends no heartbeat. The island's alive supervision expires and its safe action restarts the VM.
             int basePid = VmPid(state, "base");
-            Process.Start("kill", "-STOP " + basePid.ToString(System.Globalization.CultureInfo.InvariantCulture))!.WaitForExit();
+            string hangAck = await TypeOnConsoleAsync(Path.Combine(state, "vms", "base", "console.sock"), "hang");
+            Assert.AreEqual("ACK hang", hangAck);
             await WaitAsync(() => Shows(state, "base  running") && VmPid(state, "base") != basePid, "base restarted by the island after its supervision expired", 30000);
             var events = Island(state, "events", "--since", "1").Output;
             StringAssert.Contains(events, "supervision-status   base         expired");
-            Assert.IsFalse(Directory.Exists("/proc/" + basePid.ToString(System.Globalization.CultureInfo.InvariantCulture)), "the frozen QEMU was killed, not left behind");
+            Assert.IsFalse(Directory.Exists("/proc/" + basePid.ToString(System.Globalization.CultureInfo.InvariantCulture)), "the hung VM's QEMU was killed, not left behind");
             await WaitAsync(() => Shows(state, "base  running") && Shows(state, "web   running") && QemuCount(state) == 2, "both VMs running, two QEMUs");
 
-            // The agent dies without warning; the A-cluster reset script starts a new one, whose stale
-            // cleanup kills the old QEMUs; the island restarts them: exactly two QEMUs again.
+            // The agent dies without warning and restart-agent.sh starts a new one, which re-adopts the
+            // running QEMUs: the same pids, heartbeats keep reaching the island (no supervision expiry,
+            // no restart by the island), still exactly two QEMUs.
+            basePid = VmPid(state, "base");
+            webPid = VmPid(state, "web");
+            int expiredBefore = CountExpired(state);
             int agentPid = int.Parse(File.ReadAllText(Path.Combine(state, "island-agent.pid")).Trim());
             Process.GetProcessById(agentPid).Kill();
             using (Process restart = Process.Start("sh", Path.Combine(state, "restart-agent.sh")))
@@ -181,7 +209,14 @@ public sealed class VirtualBoardTests
                 restart.WaitForExit();
             }
 
-            await WaitAsync(() => Shows(state, "base  running") && Shows(state, "web   running") && QemuCount(state) == 2, "both VMs running again under the new agent");
+            await WaitAsync(() => File.ReadAllText(Path.Combine(state, "island-agent.log")).Contains($"re-adopted QEMU pid {webPid}", StringComparison.Ordinal), "the new agent re-adopting web");
+            await WaitAsync(() => Shows(state, "base  running") && Shows(state, "web   running"), "both VMs running under the new agent");
+            await Task.Delay(4000); // longer than base's alive supervision takes to expire (3 windows of 1 s)
+            Assert.AreEqual(basePid, VmPid(state, "base"), "base kept its QEMU across the agent restart");
+            Assert.AreEqual(webPid, VmPid(state, "web"), "web kept its QEMU across the agent restart");
+            Assert.AreEqual(2, QemuCount(state));
+            Assert.AreEqual(expiredBefore, CountExpired(state), "no supervision expired: heartbeats kept reaching the island");
+            Assert.AreEqual("ACK rate 100", await TypeOnConsoleAsync(Path.Combine(state, "vms", "web", "console.sock"), "rate 100"));
 
             var down = Island(state, "down");
             Assert.AreEqual(0, down.Status, down.Output);
