@@ -23,7 +23,9 @@ public sealed class GuestSerialReader : IAsyncDisposable
     private readonly NetworkStream _stream;
     private readonly CancellationTokenSource _stop = new();
     private readonly SemaphoreSlim _writeLock = new(1, 1);
-    private readonly Task _reader;
+    private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Task? _reader;
+    private int _readingStarted;
     private readonly object _ackLock = new();
     private TaskCompletionSource<GuestMessage>? _awaitedReply;
     private string? _awaitedCommand;
@@ -37,14 +39,38 @@ public sealed class GuestSerialReader : IAsyncDisposable
         _socket = socket;
         _stream = new NetworkStream(socket, ownsSocket: true);
         SocketPath = path;
-        _reader = Task.Run(ReadLoopAsync);
     }
 
-    /// <summary>Connects to a serial chardev socket, retrying until QEMU listens or the timeout passes.</summary>
-    public static async Task<GuestSerialReader> ConnectAsync(string socketPath, TimeSpan timeout, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Connects to a serial chardev socket, retrying until QEMU listens or the timeout passes. With
+    /// startReading false nothing is read (the guest's output waits in the socket) until
+    /// <see cref="StartReading"/>, so subscribers can attach before the first line.
+    /// </summary>
+    public static async Task<GuestSerialReader> ConnectAsync(string socketPath, TimeSpan timeout, CancellationToken cancellationToken = default, bool startReading = true)
     {
         Socket socket = await QmpClient.ConnectUnixAsync(socketPath, "guest serial", timeout, cancellationToken).ConfigureAwait(false);
-        return new GuestSerialReader(socket, socketPath);
+        var reader = new GuestSerialReader(socket, socketPath);
+        if (startReading)
+            reader.StartReading();
+        return reader;
+    }
+
+    /// <summary>Starts the reader thread (once; later calls do nothing).</summary>
+    public void StartReading()
+    {
+        if (Interlocked.Exchange(ref _readingStarted, 1) != 0 || Volatile.Read(ref _disposed) != 0)
+            return;
+        _reader = Task.Run(async () =>
+        {
+            try
+            {
+                await ReadLoopAsync().ConfigureAwait(false);
+            }
+            finally
+            {
+                _closed.TrySetResult();
+            }
+        });
     }
 
     public string SocketPath { get; }
@@ -78,7 +104,7 @@ public sealed class GuestSerialReader : IAsyncDisposable
     public long LastHeartbeatSequence => Interlocked.Read(ref _lastHeartbeatSeq);
 
     /// <summary>Completes when the serial socket closes (QEMU exited) or the reader is disposed.</summary>
-    public Task Closed => _reader;
+    public Task Closed => _closed.Task;
 
     /// <summary>Sends one command line (without terminator); throws ArgumentException for a bad command.</summary>
     public async Task SendCommandAsync(string command, CancellationToken cancellationToken = default)
@@ -306,7 +332,10 @@ public sealed class GuestSerialReader : IAsyncDisposable
         {
         }
         _stream.Dispose();
-        await _reader.ConfigureAwait(false);
+        Interlocked.Exchange(ref _readingStarted, 1);
+        if (_reader is not null)
+            await _reader.ConfigureAwait(false);
+        _closed.TrySetResult();
         _stop.Dispose();
         _writeLock.Dispose();
     }

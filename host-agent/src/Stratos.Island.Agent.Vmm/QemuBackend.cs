@@ -73,7 +73,14 @@ public sealed class QemuBackend : IAsyncDisposable
     /// runs. Throws VmmException naming the problem (spec, missing binary or file, QEMU failing to
     /// come up with its stderr tail, timeouts).
     /// </summary>
-    public async Task<QemuVm> StartAsync(VmSpec spec, CancellationToken cancellationToken = default)
+    public Task<QemuVm> StartAsync(VmSpec spec, CancellationToken cancellationToken = default) => StartAsync(spec, null, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="StartAsync(VmSpec, CancellationToken)"/>; beforeGuestOutput runs once the serial
+    /// console is connected and before its first line is read (the agent attaches its heartbeat relay
+    /// there, so no early heartbeat is missed).
+    /// </summary>
+    public async Task<QemuVm> StartAsync(VmSpec spec, Action<GuestSerialReader>? beforeGuestOutput, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(spec);
         spec.Validate();
@@ -107,7 +114,7 @@ public sealed class QemuBackend : IAsyncDisposable
         }
         try
         {
-            await vm.LaunchAsync(cancellationToken).ConfigureAwait(false);
+            await vm.LaunchAsync(beforeGuestOutput, cancellationToken).ConfigureAwait(false);
         }
         catch
         {

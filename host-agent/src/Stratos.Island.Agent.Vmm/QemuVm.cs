@@ -15,7 +15,8 @@ namespace Stratos.Island.Agent.Vmm;
 /// One QEMU process running one VM.
 /// <para>
 /// States (ObservedVmState, link.proto):
-///   Starting -> Running          QEMU launched paused (-S), QMP negotiated, serial connected, `cont` done
+///   Starting -> Running          QEMU launched, serial connected (QEMU waits for it), QMP negotiated,
+///                                query-status running; or re-adopted from a previous agent run
 ///   Starting -> StartFailed      exec failed, QEMU exited early, or QMP/serial not ready in time
 ///   Running <-> Paused           PauseAsync/ResumeAsync (QMP stop/cont) or STOP/RESUME events
 ///   Running  -> Crashed          GUEST_PANICKED; without -no-reboot a guest RESET is reported as
@@ -26,8 +27,8 @@ namespace Stratos.Island.Agent.Vmm;
 ///                                guest panic before exit, or QEMU killed by a signal it did not get from us
 ///   any      -> NotRunning       StopAsync / KillAsync by the agent
 /// The last three are terminal; then the runtime directory is gone and <see cref="Ended"/> completes.
-/// QEMU starts with -S so the serial socket is connected before the guest prints its first byte
-/// (a chardev socket server drops output while no client is connected).
+/// The serial chardev uses wait=on so the serial socket is connected before the guest prints its
+/// first byte (a chardev socket server drops output while no client is connected).
 /// </para>
 /// </summary>
 public sealed class QemuVm : IAsyncDisposable
@@ -89,6 +90,8 @@ public sealed class QemuVm : IAsyncDisposable
     public int Pid { get; private set; }
     /// <summary>The full QEMU argument list used.</summary>
     public IReadOnlyList<string> Arguments { get; private set; } = Array.Empty<string>();
+    /// <summary>When each start-up step finished (null for an adopted VM); see <see cref="StartTimeline"/>.</summary>
+    public StartTimeline? StartSteps { get; private set; }
     /// <summary>The QMP connection (null before launch).</summary>
     public QmpClient? Qmp { get; private set; }
     /// <summary>The guest serial console (null before launch).</summary>
@@ -149,9 +152,11 @@ public sealed class QemuVm : IAsyncDisposable
             "-m", Spec.MemoryMib.ToString(CultureInfo.InvariantCulture),
             "-smp", Spec.Vcpus.ToString(CultureInfo.InvariantCulture),
             "-nodefaults", "-no-user-config", "-nographic",
-            "-S",
             "-qmp", QmpArgument(QmpSocketPath),
-            "-chardev", $"socket,id=serial0,path={SerialSocketPath},server=on,wait=off",
+            // wait=on: QEMU blocks in its start-up until the agent connects the serial console, so
+            // the guest's first line (READY) cannot be lost, without -S and a QMP `cont` round trip
+            // on the guest's critical path. Later reconnects (re-adoption) need no wait.
+            "-chardev", $"socket,id=serial0,path={SerialSocketPath},server=on,wait=on",
             "-serial", "chardev:serial0",
             "-kernel", Spec.Kernel,
         ]);
@@ -169,8 +174,11 @@ public sealed class QemuVm : IAsyncDisposable
         return args;
     }
 
-    internal async Task LaunchAsync(CancellationToken cancellationToken)
+    internal async Task LaunchAsync(Action<GuestSerialReader>? beforeGuestOutput, CancellationToken cancellationToken)
     {
+        var clock = Stopwatch.StartNew();
+        var timeline = new StartTimeline();
+        StartSteps = timeline;
         SetState(ObservedVmState.Starting, "launching QEMU", null);
         var args = BuildArguments();
         Arguments = args;
@@ -207,6 +215,7 @@ public sealed class QemuVm : IAsyncDisposable
         File.WriteAllText(PidFilePath, Pid.ToString(CultureInfo.InvariantCulture) + "\n");
         Task processExit = process.WaitForExitAsync(CancellationToken.None);
         _exited = processExit;
+        timeline.SpawnedMs = clock.Elapsed.TotalMilliseconds;
 
         var options = _backend.Options;
         try
@@ -223,18 +232,32 @@ public sealed class QemuVm : IAsyncDisposable
                     // Start-up already finished; the exit monitor handles this exit.
                 }
             }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            // Serial first: QEMU waits for it (wait=on) and goes on initialising while QMP connects.
             var readyBy = Stopwatch.StartNew();
-            Qmp = await QmpClient.ConnectAsync(QmpSocketPath, options.QmpReadyTimeout, exitCancel.Token).ConfigureAwait(false);
-            Qmp.EventReceived += OnQmpEvent;
-            TimeSpan left = options.QmpReadyTimeout - readyBy.Elapsed;
-            Serial = await GuestSerialReader.ConnectAsync(SerialSocketPath, left > TimeSpan.Zero ? left : TimeSpan.FromMilliseconds(1), exitCancel.Token).ConfigureAwait(false);
+            Serial = await GuestSerialReader.ConnectAsync(SerialSocketPath, options.QmpReadyTimeout, exitCancel.Token, startReading: false).ConfigureAwait(false);
+            timeline.SerialConnectedMs = clock.Elapsed.TotalMilliseconds;
             Serial.Panic += reason => _panicLine = $"PANIC {reason}";
+            GuestSerialReader serial = Serial;
+            void FirstLine(string line)
+            {
+                serial.LineReceived -= FirstLine;
+                timeline.FirstLineMs = clock.Elapsed.TotalMilliseconds;
+            }
+            Serial.LineReceived += FirstLine;
             Console = ConsoleTap.Start(ConsoleSocketPath, Serial);
+            beforeGuestOutput?.Invoke(Serial);
+            Serial.StartReading();
+            TimeSpan left = options.QmpReadyTimeout - readyBy.Elapsed;
+            Qmp = await QmpClient.ConnectAsync(QmpSocketPath, left > TimeSpan.Zero ? left : TimeSpan.FromMilliseconds(1), exitCancel.Token).ConfigureAwait(false);
+            Qmp.EventReceived += OnQmpEvent;
+            timeline.QmpReadyMs = clock.Elapsed.TotalMilliseconds;
             JsonElement status = await Qmp.ExecuteAsync("query-status", null, options.CommandTimeout, exitCancel.Token).ConfigureAwait(false);
             string runState = status.GetProperty("status").GetString() ?? "";
-            if (runState != "prelaunch" && runState != "paused")
-                throw new VmmException(VmmErrorKind.StartFailed, $"VM '{Name}': QEMU is in state '{runState}' before cont, expected prelaunch");
-            await Qmp.ExecuteAsync("cont", null, options.CommandTimeout, exitCancel.Token).ConfigureAwait(false);
+            if (runState == "prelaunch") // -S among the spec's extra arguments
+                await Qmp.ExecuteAsync("cont", null, options.CommandTimeout, exitCancel.Token).ConfigureAwait(false);
+            else if (runState != "running")
+                throw new VmmException(VmmErrorKind.StartFailed, $"VM '{Name}': QEMU is in state '{runState}' right after start, expected running");
+            timeline.RunningMs = clock.Elapsed.TotalMilliseconds;
         }
         catch (Exception e) when (e is VmmException or QmpCommandException or OperationCanceledException or IOException or System.Net.Sockets.SocketException)
         {

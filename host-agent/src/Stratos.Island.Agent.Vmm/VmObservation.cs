@@ -34,3 +34,20 @@ public sealed record StaleVm(string VmName, int Pid, string RuntimeDirectory, bo
 
 /// <summary>What <see cref="QemuBackend.AdoptAsync"/> found: QEMUs re-adopted, and folders or QEMUs cleaned up.</summary>
 public sealed record VmAdoption(System.Collections.Generic.IReadOnlyList<QemuVm> Adopted, System.Collections.Generic.IReadOnlyList<StaleVm> Stale);
+
+/// <summary>
+/// Milliseconds from the start of QemuVm's launch to the end of each start-up step: QEMU spawned,
+/// serial console connected (QEMU waits for it), QMP negotiated, query-status answered (Running),
+/// the guest's first line received (0 until it arrives).
+/// </summary>
+public sealed class StartTimeline
+{
+    public double SpawnedMs { get; internal set; }
+    public double QmpReadyMs { get; internal set; }
+    public double SerialConnectedMs { get; internal set; }
+    public double RunningMs { get; internal set; }
+    public double FirstLineMs { get; internal set; }
+
+    public override string ToString() => System.FormattableString.Invariant(
+        $"spawned {SpawnedMs:0.0} ms, serial {SerialConnectedMs:0.0} ms, QMP ready {QmpReadyMs:0.0} ms, running {RunningMs:0.0} ms, first guest line {FirstLineMs:0.0} ms");
+}

@@ -214,24 +214,27 @@ public sealed class DirectiveExecutor : IAsyncDisposable
                 timeout.CancelAfter(TimeSpan.FromMilliseconds(d.TimeoutMs));
             }
 
-            vm = await _backend.StartAsync(_specs.Create(definition), timeout.Token).ConfigureAwait(false);
+            // The relay attaches before the guest's first line is read: the first heartbeat is relayed too.
+            vm = await _backend.StartAsync(_specs.Create(definition), serial => _relay.Attach(d.VmId, serial), timeout.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is VmmException or OperationCanceledException or System.ComponentModel.Win32Exception)
         {
+            _relay.Detach(d.VmId);
             _logger.LogWarning("VM '{Vm}': start failed: {Error}", definition.Name, e.Message);
             Report(d.VmId, ProtoObserved.StartFailed, d.DirectiveId, 0, e is OperationCanceledException ? $"not running within {d.TimeoutMs} ms" : e.Message);
             return;
         }
 
-        Adopt(d.VmId, vm);
+        Adopt(d.VmId, vm, relayAttached: true);
+        _logger.LogDebug("VM '{Vm}': QEMU pid {Pid} start steps: {Steps}", definition.Name, vm.Pid, vm.StartSteps);
         Report(d.VmId, ProtoObserved.Running, d.DirectiveId, 0, "QEMU pid " + vm.Pid);
     }
 
-    private void Adopt(uint vmId, QemuVm vm)
+    private void Adopt(uint vmId, QemuVm vm, bool relayAttached = false)
     {
         _running[vmId] = vm;
         _cache.SetPid(vmId, vm.Pid);
-        if (vm.Serial is not null)
+        if (vm.Serial is not null && !relayAttached)
         {
             _relay.Attach(vmId, vm.Serial);
         }
