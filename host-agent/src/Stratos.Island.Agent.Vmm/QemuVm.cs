@@ -15,8 +15,8 @@ namespace Stratos.Island.Agent.Vmm;
 /// One QEMU process running one VM.
 /// <para>
 /// States (ObservedVmState, link.proto):
-///   Starting -> Running          QEMU launched, serial connected (QEMU waits for it), QMP negotiated,
-///                                query-status running; or re-adopted from a previous agent run
+///   Starting -> Running          QEMU launched paused (-S), QMP negotiated, serial connected, `cont`
+///                                done; or re-adopted from a previous agent run
 ///   Starting -> StartFailed      exec failed, QEMU exited early, or QMP/serial not ready in time
 ///   Running <-> Paused           PauseAsync/ResumeAsync (QMP stop/cont) or STOP/RESUME events
 ///   Running  -> Crashed          GUEST_PANICKED; without -no-reboot a guest RESET is reported as
@@ -27,8 +27,8 @@ namespace Stratos.Island.Agent.Vmm;
 ///                                guest panic before exit, or QEMU killed by a signal it did not get from us
 ///   any      -> NotRunning       StopAsync / KillAsync by the agent
 /// The last three are terminal; then the runtime directory is gone and <see cref="Ended"/> completes.
-/// The serial chardev uses wait=on so the serial socket is connected before the guest prints its
-/// first byte (a chardev socket server drops output while no client is connected).
+/// QEMU starts with -S so the serial socket is connected before the guest prints its first byte
+/// (a chardev socket server drops output while no client is connected).
 /// </para>
 /// </summary>
 public sealed class QemuVm : IAsyncDisposable
@@ -133,9 +133,6 @@ public sealed class QemuVm : IAsyncDisposable
         }
     }
 
-    /// <summary>setsid(1) from util-linux (Essential on Debian); null when missing (QEMU then shares the agent's session).</summary>
-    private static readonly string? SetsidPath = new[] { "/usr/bin/setsid", "/bin/setsid" }.FirstOrDefault(File.Exists);
-
     internal static string QmpArgument(string qmpSocketPath) => $"unix:{qmpSocketPath},server=on,wait=off";
 
     internal List<string> BuildArguments()
@@ -152,11 +149,12 @@ public sealed class QemuVm : IAsyncDisposable
             "-m", Spec.MemoryMib.ToString(CultureInfo.InvariantCulture),
             "-smp", Spec.Vcpus.ToString(CultureInfo.InvariantCulture),
             "-nodefaults", "-no-user-config", "-nographic",
+            // -S: vCPUs stopped until `cont`, so the serial console is connected before the guest's
+            // first line (a chardev server drops output while no client is connected). Serial
+            // wait=on without -S was measured as no faster (docs/vmm.md), so -S stays.
+            "-S",
             "-qmp", QmpArgument(QmpSocketPath),
-            // wait=on: QEMU blocks in its start-up until the agent connects the serial console, so
-            // the guest's first line (READY) cannot be lost, without -S and a QMP `cont` round trip
-            // on the guest's critical path. Later reconnects (re-adoption) need no wait.
-            "-chardev", $"socket,id=serial0,path={SerialSocketPath},server=on,wait=on",
+            "-chardev", $"socket,id=serial0,path={SerialSocketPath},server=on,wait=off",
             "-serial", "chardev:serial0",
             "-kernel", Spec.Kernel,
         ]);
@@ -183,15 +181,15 @@ public sealed class QemuVm : IAsyncDisposable
         var args = BuildArguments();
         Arguments = args;
         // QEMU must outlive the agent (re-adoption): stdio goes to a log file in the runtime folder,
-        // not to pipes (a write to a pipe whose reader died fails with EPIPE/SIGPIPE), and QEMU runs
-        // in its own session (setsid: no SIGINT/SIGHUP aimed at the agent's group or terminal). The
-        // shell execs setsid, which execs QEMU in place (sh is no group leader, so setsid does not
-        // fork): the pid is QEMU's from the start. No PR_SET_PDEATHSIG anywhere on this path.
+        // not to pipes (a write to a pipe whose reader died fails with EPIPE/SIGPIPE); the shell
+        // execs QEMU in place, so the pid is QEMU's from the start. No PR_SET_PDEATHSIG on this path.
+        // QEMU stays in the agent's session and process group: a new session (setsid) made the
+        // guest's first line 17-60 ms later on the loaded development VM (CFS autogroup: a new
+        // session is a new scheduling group; docs/vmm.md), and the agent runs without a terminal
+        // anyway (systemd, island up: setsid), where nothing signals its group.
         var startInfo = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
         startInfo.ArgumentList.Add("-c");
-        startInfo.ArgumentList.Add(SetsidPath is null
-            ? "log=$1; shift; exec </dev/null >>\"$log\" 2>&1; exec \"$@\""
-            : "log=$1; shift; exec </dev/null >>\"$log\" 2>&1; exec " + SetsidPath + " \"$@\"");
+        startInfo.ArgumentList.Add("log=$1; shift; exec </dev/null >>\"$log\" 2>&1; exec \"$@\"");
         startInfo.ArgumentList.Add("qemu-" + Name);
         startInfo.ArgumentList.Add(LogPath);
         startInfo.ArgumentList.Add(_binary);
@@ -232,11 +230,25 @@ public sealed class QemuVm : IAsyncDisposable
                     // Start-up already finished; the exit monitor handles this exit.
                 }
             }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-            // Serial first: QEMU waits for it (wait=on) and goes on initialising while QMP connects.
-            var readyBy = Stopwatch.StartNew();
-            Serial = await GuestSerialReader.ConnectAsync(SerialSocketPath, options.QmpReadyTimeout, exitCancel.Token, startReading: false).ConfigureAwait(false);
-            timeline.SerialConnectedMs = clock.Elapsed.TotalMilliseconds;
-            Serial.Panic += reason => _panicLine = $"PANIC {reason}";
+            // QMP and the serial console connect in parallel (QEMU creates both sockets early in its
+            // start-up); the serial reader starts only after the caller's subscribers are attached.
+            Task<QmpClient> qmpConnect = QmpClient.ConnectAsync(QmpSocketPath, options.QmpReadyTimeout, exitCancel.Token);
+            Task<GuestSerialReader> serialConnect = GuestSerialReader.ConnectAsync(SerialSocketPath, options.QmpReadyTimeout, exitCancel.Token, startReading: false);
+            try
+            {
+                await Task.WhenAll(qmpConnect, serialConnect).ConfigureAwait(false);
+            }
+            finally
+            {
+                // Keep whichever side connected, so a failure releases it (ReleaseAsync).
+                if (qmpConnect.IsCompletedSuccessfully)
+                    Qmp = qmpConnect.Result;
+                if (serialConnect.IsCompletedSuccessfully)
+                    Serial = serialConnect.Result;
+            }
+            Qmp!.EventReceived += OnQmpEvent;
+            timeline.QmpReadyMs = clock.Elapsed.TotalMilliseconds;
+            Serial!.Panic += reason => _panicLine = $"PANIC {reason}";
             GuestSerialReader serial = Serial;
             void FirstLine(string line)
             {
@@ -247,16 +259,12 @@ public sealed class QemuVm : IAsyncDisposable
             Console = ConsoleTap.Start(ConsoleSocketPath, Serial);
             beforeGuestOutput?.Invoke(Serial);
             Serial.StartReading();
-            TimeSpan left = options.QmpReadyTimeout - readyBy.Elapsed;
-            Qmp = await QmpClient.ConnectAsync(QmpSocketPath, left > TimeSpan.Zero ? left : TimeSpan.FromMilliseconds(1), exitCancel.Token).ConfigureAwait(false);
-            Qmp.EventReceived += OnQmpEvent;
-            timeline.QmpReadyMs = clock.Elapsed.TotalMilliseconds;
+            timeline.SerialConnectedMs = clock.Elapsed.TotalMilliseconds;
             JsonElement status = await Qmp.ExecuteAsync("query-status", null, options.CommandTimeout, exitCancel.Token).ConfigureAwait(false);
             string runState = status.GetProperty("status").GetString() ?? "";
-            if (runState == "prelaunch") // -S among the spec's extra arguments
-                await Qmp.ExecuteAsync("cont", null, options.CommandTimeout, exitCancel.Token).ConfigureAwait(false);
-            else if (runState != "running")
-                throw new VmmException(VmmErrorKind.StartFailed, $"VM '{Name}': QEMU is in state '{runState}' right after start, expected running");
+            if (runState != "prelaunch" && runState != "paused")
+                throw new VmmException(VmmErrorKind.StartFailed, $"VM '{Name}': QEMU is in state '{runState}' before cont, expected prelaunch");
+            await Qmp.ExecuteAsync("cont", null, options.CommandTimeout, exitCancel.Token).ConfigureAwait(false);
             timeline.RunningMs = clock.Elapsed.TotalMilliseconds;
         }
         catch (Exception e) when (e is VmmException or QmpCommandException or OperationCanceledException or IOException or System.Net.Sockets.SocketException)

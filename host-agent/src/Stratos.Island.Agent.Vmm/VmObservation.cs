@@ -37,8 +37,8 @@ public sealed record VmAdoption(System.Collections.Generic.IReadOnlyList<QemuVm>
 
 /// <summary>
 /// Milliseconds from the start of QemuVm's launch to the end of each start-up step: QEMU spawned,
-/// serial console connected (QEMU waits for it), QMP negotiated, query-status answered (Running),
-/// the guest's first line received (0 until it arrives).
+/// QMP negotiated and serial console connected (in parallel), `cont` answered (Running), the guest's
+/// first line received (0 until it arrives).
 /// </summary>
 public sealed class StartTimeline
 {
@@ -49,5 +49,5 @@ public sealed class StartTimeline
     public double FirstLineMs { get; internal set; }
 
     public override string ToString() => System.FormattableString.Invariant(
-        $"spawned {SpawnedMs:0.0} ms, serial {SerialConnectedMs:0.0} ms, QMP ready {QmpReadyMs:0.0} ms, running {RunningMs:0.0} ms, first guest line {FirstLineMs:0.0} ms");
+        $"spawned {SpawnedMs:0.0} ms, QMP ready {QmpReadyMs:0.0} ms, serial {SerialConnectedMs:0.0} ms, running {RunningMs:0.0} ms, first guest line {FirstLineMs:0.0} ms");
 }

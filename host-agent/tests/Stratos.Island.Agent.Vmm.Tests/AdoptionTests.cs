@@ -26,16 +26,13 @@ public sealed class AdoptionTests
     public async Task DisposeHarness() => await _harness.DisposeAsync();
 
     [TestMethod]
-    public async Task Qemu_runs_in_its_own_session_with_stdio_on_a_log_file_not_pipes()
+    public async Task Qemu_stdio_is_a_log_file_not_pipes_and_the_recorded_pid_is_qemu()
     {
         var vm = await _harness.StartAsync(VmHarness.Spec("stdio"));
         Assert.AreEqual("/dev/null", ReadLink($"/proc/{vm.Pid}/fd/0"));
         Assert.AreEqual(vm.LogPath, ReadLink($"/proc/{vm.Pid}/fd/1"));
         Assert.AreEqual(vm.LogPath, ReadLink($"/proc/{vm.Pid}/fd/2"));
-        string stat = File.ReadAllText($"/proc/{vm.Pid}/stat");
-        string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        Assert.AreEqual(vm.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture), fields[3], "QEMU leads its own session (field 6 of /proc/PID/stat)");
-        Assert.Contains("qemu-system", File.ReadAllText($"/proc/{vm.Pid}/cmdline"), "the recorded pid is QEMU itself, not a wrapper");
+        Assert.StartsWith("qemu-system", Path.GetFileName(File.ReadAllText($"/proc/{vm.Pid}/cmdline").Split('\0')[0]), "the recorded pid is QEMU itself, not a wrapper");
     }
 
     [TestMethod]
