@@ -68,12 +68,20 @@ public static class Program
             VmId = 1, Name = "web", Criticality = Criticality.Qm, BootOrder = 1,
             Vmm = new VmmConfig { Machine = "microvm", MemoryMib = 32, Vcpus = 1, Kernel = kernel, Cmdline = GuestCmdline },
         });
-        long heartbeatTicks = 0;
+        long heartbeatTicks = 0, requestTicks = 0, runningTicks = 0;
         island.Observer = m =>
         {
             if (m.AliveIndication is { EntityId: 1 })
             {
                 Interlocked.CompareExchange(ref heartbeatTicks, Stopwatch.GetTimestamp(), 0);
+            }
+            else if (m.VmRequest is { VmId: 1, Action: Stratos.Island.Protocol.Link.V1.VmAction.Start })
+            {
+                Interlocked.CompareExchange(ref requestTicks, Stopwatch.GetTimestamp(), 0);
+            }
+            else if (m.VmStateReport is { VmId: 1, State: ProtoObserved.Running, DirectiveId: > 0 })
+            {
+                Interlocked.CompareExchange(ref runningTicks, Stopwatch.GetTimestamp(), 0);
             }
         };
 
@@ -87,11 +95,16 @@ public static class Program
             var apiStart = new List<double>();
             var bare = new List<double>();
             var bareHeartbeat = new List<double>();
+            var toRequest = new List<double>();   // API call -> VmRequest at the island
+            var toRunning = new List<double>();   // VmRequest -> RUNNING report at the island (directive, QEMU start)
+            var toHeartbeat = new List<double>(); // RUNNING report -> first heartbeat at the island
             using var api = Stratos.Island.Grpc.GrpcClient.ForUnixSocket(socket);
             for (int i = 0; i < 2 * (iterations + 1); i++)
             {
                 bool viaCli = i % 2 == 0;
                 Interlocked.Exchange(ref heartbeatTicks, 0);
+                Interlocked.Exchange(ref requestTicks, 0);
+                Interlocked.Exchange(ref runningTicks, 0);
                 long t0 = Stopwatch.GetTimestamp();
                 if (viaCli)
                 {
@@ -127,6 +140,13 @@ public static class Program
                 else
                 {
                     apiStart.Add(ms);
+                    long request = Interlocked.Read(ref requestTicks), running = Interlocked.Read(ref runningTicks), heartbeat = Interlocked.Read(ref heartbeatTicks);
+                    if (request != 0 && running != 0)
+                    {
+                        toRequest.Add(Stopwatch.GetElapsedTime(t0, request).TotalMilliseconds);
+                        toRunning.Add(Stopwatch.GetElapsedTime(request, running).TotalMilliseconds);
+                        toHeartbeat.Add(Stopwatch.GetElapsedTime(running, heartbeat).TotalMilliseconds);
+                    }
                 }
             }
 
@@ -140,11 +160,17 @@ public static class Program
             Console.WriteLine($"bare QEMU -> first serial byte             p50 {bareP50:0.0} ms  (first HB line p50 {Median(bareHeartbeat):0.0} ms)");
             Console.WriteLine($"start overhead (difference of medians)     {startP50 - bareP50:0.0} ms");
             Console.WriteLine($"StartVm API call -> first heartbeat         p50 {Median(apiStart):0.0} ms  (in-process gRPC client: no CLI start-up; overhead {Median(apiStart) - bareP50:0.0} ms)");
+            if (toRequest.Count > 0)
+            {
+                Console.WriteLine($"  API breakdown p50: call -> VmRequest at the island {Median(toRequest):0.0} ms, -> RUNNING report {Median(toRunning):0.0} ms, -> first heartbeat {Median(toHeartbeat):0.0} ms");
+            }
+
+            Console.WriteLine($"  API overhead over bare QEMU's first HB line (the guest's own READY -> HB gap excluded): {Median(apiStart) - Median(bareHeartbeat):0.0} ms");
             Console.WriteLine($"island vm list                              p50 {Median(list):0.0} ms");
             Console.WriteLine($".NET hello-world floor                      p50 {Median(floor):0.0} ms");
             Console.WriteLine($"virsh -c test:///default list               p50 {Median(virsh):0.0} ms");
             Console.WriteLine(FormattableString.Invariant(
-                $"{{\"bench\":\"e2e\",\"start_overhead_ms_p50\":{startP50 - bareP50:0.0},\"agent_start_to_heartbeat_ms_p50\":{startP50:0.0},\"bare_qemu_to_first_byte_ms_p50\":{bareP50:0.0},\"cli_list_ms_p50\":{Median(list):0.0},\"dotnet_floor_ms_p50\":{Median(floor):0.0},\"virsh_list_ms_p50\":{Median(virsh):0.0},\"api_start_to_heartbeat_ms_p50\":{Median(apiStart):0.0}}}"));
+                $"{{\"bench\":\"e2e\",\"start_overhead_ms_p50\":{startP50 - bareP50:0.0},\"agent_start_to_heartbeat_ms_p50\":{startP50:0.0},\"bare_qemu_to_first_byte_ms_p50\":{bareP50:0.0},\"cli_list_ms_p50\":{Median(list):0.0},\"dotnet_floor_ms_p50\":{Median(floor):0.0},\"virsh_list_ms_p50\":{Median(virsh):0.0},\"api_start_to_heartbeat_ms_p50\":{Median(apiStart):0.0},\"api_start_overhead_ms_p50\":{Median(apiStart) - bareP50:0.0},\"bare_qemu_to_first_hb_ms_p50\":{Median(bareHeartbeat):0.0}}}"));
             return 0;
         }
         finally

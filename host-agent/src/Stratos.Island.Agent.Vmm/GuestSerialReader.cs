@@ -23,7 +23,9 @@ public sealed class GuestSerialReader : IAsyncDisposable
     private readonly NetworkStream _stream;
     private readonly CancellationTokenSource _stop = new();
     private readonly SemaphoreSlim _writeLock = new(1, 1);
-    private readonly Task _reader;
+    private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Task? _reader;
+    private int _readingStarted;
     private readonly object _ackLock = new();
     private TaskCompletionSource<GuestMessage>? _awaitedReply;
     private string? _awaitedCommand;
@@ -37,14 +39,38 @@ public sealed class GuestSerialReader : IAsyncDisposable
         _socket = socket;
         _stream = new NetworkStream(socket, ownsSocket: true);
         SocketPath = path;
-        _reader = Task.Run(ReadLoopAsync);
     }
 
-    /// <summary>Connects to a serial chardev socket, retrying until QEMU listens or the timeout passes.</summary>
-    public static async Task<GuestSerialReader> ConnectAsync(string socketPath, TimeSpan timeout, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Connects to a serial chardev socket, retrying until QEMU listens or the timeout passes. With
+    /// startReading false nothing is read (the guest's output waits in the socket) until
+    /// <see cref="StartReading"/>, so subscribers can attach before the first line.
+    /// </summary>
+    public static async Task<GuestSerialReader> ConnectAsync(string socketPath, TimeSpan timeout, CancellationToken cancellationToken = default, bool startReading = true)
     {
         Socket socket = await QmpClient.ConnectUnixAsync(socketPath, "guest serial", timeout, cancellationToken).ConfigureAwait(false);
-        return new GuestSerialReader(socket, socketPath);
+        var reader = new GuestSerialReader(socket, socketPath);
+        if (startReading)
+            reader.StartReading();
+        return reader;
+    }
+
+    /// <summary>Starts the reader thread (once; later calls do nothing).</summary>
+    public void StartReading()
+    {
+        if (Interlocked.Exchange(ref _readingStarted, 1) != 0 || Volatile.Read(ref _disposed) != 0)
+            return;
+        _reader = Task.Run(async () =>
+        {
+            try
+            {
+                await ReadLoopAsync().ConfigureAwait(false);
+            }
+            finally
+            {
+                _closed.TrySetResult();
+            }
+        });
     }
 
     public string SocketPath { get; }
@@ -65,6 +91,8 @@ public sealed class GuestSerialReader : IAsyncDisposable
     public event Action<string>? MalformedLine;
     /// <summary>Raised for every parsed message, before the typed callback.</summary>
     public event Action<GuestMessage>? MessageReceived;
+    /// <summary>Raised for every line the guest prints (valid or not, without its terminator), first.</summary>
+    public event Action<string>? LineReceived;
 
     /// <summary>Number of HB lines received.</summary>
     public long HeartbeatCount => Interlocked.Read(ref _heartbeats);
@@ -76,7 +104,7 @@ public sealed class GuestSerialReader : IAsyncDisposable
     public long LastHeartbeatSequence => Interlocked.Read(ref _lastHeartbeatSeq);
 
     /// <summary>Completes when the serial socket closes (QEMU exited) or the reader is disposed.</summary>
-    public Task Closed => _reader;
+    public Task Closed => _closed.Task;
 
     /// <summary>Sends one command line (without terminator); throws ArgumentException for a bad command.</summary>
     public async Task SendCommandAsync(string command, CancellationToken cancellationToken = default)
@@ -91,6 +119,30 @@ public sealed class GuestSerialReader : IAsyncDisposable
         catch (IOException e)
         {
             throw new VmmException(VmmErrorKind.ConnectionClosed, $"guest serial '{SocketPath}': cannot send '{command}': connection closed", e);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    /// <summary>
+    /// Writes one raw line (bytes without terminator, no validation) followed by LF; serialised with
+    /// every other write to the guest. The console tap forwards its clients' lines through here.
+    /// </summary>
+    public async Task SendLineAsync(ReadOnlyMemory<byte> line, CancellationToken cancellationToken = default)
+    {
+        byte[] bytes = new byte[line.Length + 1];
+        line.CopyTo(bytes);
+        bytes[^1] = (byte)'\n';
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _stream.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
+        {
+            throw new VmmException(VmmErrorKind.ConnectionClosed, $"guest serial '{SocketPath}': cannot send a line: connection closed", e);
         }
         finally
         {
@@ -191,6 +243,15 @@ public sealed class GuestSerialReader : IAsyncDisposable
     {
         try
         {
+            LineReceived?.Invoke(text);
+        }
+        catch (Exception e)
+        {
+            LastHandlerError = e;
+        }
+
+        try
+        {
             HandleLine(text);
         }
         catch (Exception e)
@@ -271,7 +332,10 @@ public sealed class GuestSerialReader : IAsyncDisposable
         {
         }
         _stream.Dispose();
-        await _reader.ConfigureAwait(false);
+        Interlocked.Exchange(ref _readingStarted, 1);
+        if (_reader is not null)
+            await _reader.ConfigureAwait(false);
+        _closed.TrySetResult();
         _stop.Dispose();
         _writeLock.Dispose();
     }

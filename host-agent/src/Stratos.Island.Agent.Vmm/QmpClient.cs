@@ -39,7 +39,13 @@ public sealed class QmpClient : IAsyncDisposable
     /// <summary>Longest QMP message accepted; QEMU's replies here are a few KiB at most.</summary>
     public const int MaxMessageBytes = 1 << 20;
 
-    private const int ConnectRetryDelayMs = 5;
+    /// <summary>
+    /// Connect retry backoff: QEMU creates its sockets some tens of ms after exec, and every ms of
+    /// polling slack is start latency, so retry every ms first, then every 5 ms after FastRetryWindowMs.
+    /// </summary>
+    private const int FastConnectRetryDelayMs = 1;
+    private const int SlowConnectRetryDelayMs = 5;
+    private const int FastRetryWindowMs = 500;
 
     private readonly Socket _socket;
     private readonly NetworkStream _stream;
@@ -118,6 +124,7 @@ public sealed class QmpClient : IAsyncDisposable
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
+        long started = Environment.TickCount64;
         while (true)
         {
             var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
@@ -133,7 +140,7 @@ public sealed class QmpClient : IAsyncDisposable
                 socket.Dispose();
                 try
                 {
-                    await Task.Delay(ConnectRetryDelayMs, deadline.Token).ConfigureAwait(false);
+                    await Task.Delay(Environment.TickCount64 - started < FastRetryWindowMs ? FastConnectRetryDelayMs : SlowConnectRetryDelayMs, deadline.Token).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
                 {

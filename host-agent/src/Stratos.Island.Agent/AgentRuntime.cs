@@ -2,8 +2,10 @@
 // executor, heartbeat relay, event fan-out, API services and the gRPC server on the UNIX socket.
 //
 // Re-synchronisation (docs/agent.md):
-//   * at start: QemuBackend.CleanupStaleAsync kills QEMUs left by a previous agent run (no orphans);
-//     the first session then reports every VM NOT_RUNNING and the island reconciles with directives.
+//   * at start: QEMUs a previous agent run left running are re-adopted (DirectiveExecutor.
+//     AdoptRunningAsync -> QemuBackend.AdoptAsync); stale folders are removed, QEMUs of unknown VMs
+//     killed. The first session then reports each VM's real state (adopted ones RUNNING / PAUSED) and
+//     the island reconciles with directives (a VM that must not run gets a STOP).
 //   * at every session up (first connection, island restart, link glitch): StatusRequest with
 //     include_definitions -> the cache gets every VmStatus, PowerDomainStatus, SupervisionStatus and
 //     VmDefinition blob; then one VmStateReport per VM with its real state.
@@ -99,7 +101,7 @@ public sealed class AgentRuntime : IAsyncDisposable
     public EventFeed Feed { get; }
     public GrpcServiceRegistry Registry { get; }
 
-    /// <summary>QEMUs of a previous run found (and killed) at start.</summary>
+    /// <summary>Leftovers of a previous run cleaned up at start (gone QEMUs, unknown or unadoptable ones killed).</summary>
     public IReadOnlyList<StaleVm> StaleVms { get; private set; } = Array.Empty<StaleVm>();
 
     /// <summary>Completes after each re-synchronisation (tests wait on it).</summary>
@@ -125,13 +127,13 @@ public sealed class AgentRuntime : IAsyncDisposable
 
     private async Task StartCoreAsync(CancellationToken cancellationToken)
     {
-        StaleVms = await Backend.CleanupStaleAsync(cancellationToken).ConfigureAwait(false);
+        SeedDefinitions();
+        StaleVms = await Executor.AdoptRunningAsync(cancellationToken).ConfigureAwait(false);
         foreach (StaleVm stale in StaleVms)
         {
-            _logger.LogWarning("stale QEMU of VM '{Vm}' (pid {Pid}) from a previous agent run: {Detail}", stale.VmName, stale.Pid, stale.Detail);
+            _logger.LogWarning("leftover of VM '{Vm}' (pid {Pid}) from a previous agent run: {Detail}", stale.VmName, stale.Pid, stale.Detail);
         }
 
-        SeedDefinitions();
         Link.VmStatusReceived += Cache.ApplyVmStatus;
         Link.SupervisionStatusReceived += Cache.ApplySupervision;
         Link.PowerStatusReceived += Cache.ApplyPower;
@@ -255,7 +257,7 @@ public sealed class AgentRuntime : IAsyncDisposable
 
     /// <summary>
     /// Clean stop: the API closes and its socket is removed; the link closes; VMs keep running
-    /// (the island decides about them; the next agent run cleans them up and reports NOT_RUNNING).
+    /// (the island decides about them; the next agent run re-adopts them).
     /// </summary>
     public async ValueTask DisposeAsync()
     {

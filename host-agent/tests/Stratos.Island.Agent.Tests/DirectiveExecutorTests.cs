@@ -29,10 +29,10 @@ public sealed class DirectiveExecutorTests
 
     private sealed class Rig : IAsyncDisposable
     {
-        public Rig()
+        public Rig(string? runtimeDirectory = null)
         {
             Dir = new TempDir();
-            Backend = new QemuBackend(new QemuBackendOptions { RuntimeDirectory = Dir.Path, StopGracePeriod = TimeSpan.FromMilliseconds(300) });
+            Backend = new QemuBackend(new QemuBackendOptions { RuntimeDirectory = runtimeDirectory ?? Dir.Path, StopGracePeriod = TimeSpan.FromMilliseconds(300) });
             Cache = new StateCache();
             Cache.SeedDefinitions(new[]
             {
@@ -169,6 +169,32 @@ public sealed class DirectiveExecutorTests
         VmStateReport[] broken = rig.Reports(2).Where(r => r.DirectiveId == 0).ToArray();
         Assert.AreEqual(ProtoObserved.Running, base_.Last().State);
         Assert.AreEqual(ProtoObserved.NotRunning, broken.Last().State);
+    }
+
+    [TestMethod]
+    public async Task A_qemu_left_by_a_previous_agent_is_readopted_reported_running_relayed_and_stoppable()
+    {
+        await using var previous = new Rig();
+        await previous.Executor.HandleAsync(new VmDirective { DirectiveId = 1, VmId = 1, Action = DirectiveAction.Start, TimeoutMs = 10000 });
+        await previous.WaitReportAsync(r => r.DirectiveId == 1, "start");
+        int pid = previous.Executor.Running(1)!.Pid;
+        await previous.Executor.Running(1)!.DetachAsync(); // the previous agent dies: its connections close, QEMU runs on
+
+        await using var successor = new Rig(previous.Dir.Path);
+        var stale = await successor.Executor.AdoptRunningAsync(default);
+        Assert.IsEmpty(stale);
+        Assert.AreEqual(pid, successor.Executor.Running(1)!.Pid);
+        Assert.AreEqual((long)pid, (long)successor.Cache.ToApiVm(1).Pid);
+
+        successor.Executor.ReportAll(successor.Cache.VmIds());
+        VmStateReport resync = successor.Reports(1).Last();
+        Assert.AreEqual(ProtoObserved.Running, resync.State);
+        Assert.AreEqual($"re-sync: QEMU pid {pid}", resync.Detail);
+        await WaitAsync(() => successor.Sink.Messages.Count(m => m.AliveIndication is { EntityId: 1 }) >= 3, "heartbeats relayed by the successor");
+
+        await successor.Executor.HandleAsync(new VmDirective { DirectiveId = 2, VmId = 1, Action = DirectiveAction.Stop, TimeoutMs = 3000 });
+        Assert.AreEqual(ProtoObserved.NotRunning, (await successor.WaitReportAsync(r => r.DirectiveId == 2, "stop")).State);
+        Assert.IsFalse(QemuBackend.IsAlive(pid));
     }
 
     private static async Task WaitAsync(Func<bool> condition, string what, int timeoutMs = 10000)

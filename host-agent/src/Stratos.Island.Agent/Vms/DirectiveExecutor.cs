@@ -110,6 +110,46 @@ public sealed class DirectiveExecutor : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Agent start: re-adopts the QEMUs a previous agent run left running (QemuBackend.AdoptAsync),
+    /// for every VM the cache knows by name (its definition gives the spec); they are then tracked like
+    /// VMs this run started (heartbeat relay, observations, directives) and the next re-sync reports
+    /// their real state. QEMUs of unknown VMs are killed; leftover folders are removed. Returns what
+    /// was cleaned up.
+    /// </summary>
+    public async Task<IReadOnlyList<StaleVm>> AdoptRunningAsync(CancellationToken cancellationToken)
+    {
+        var ids = new Dictionary<string, uint>(StringComparer.Ordinal);
+        VmAdoption adoption = await _backend.AdoptAsync(name =>
+        {
+            uint id;
+            try
+            {
+                id = _cache.FindVm(name);
+            }
+            catch (AgentException)
+            {
+                return null;
+            }
+
+            VmDefinition? definition = _cache.Definition(id);
+            if (definition is null)
+            {
+                return null;
+            }
+
+            ids[name] = id;
+            return _specs.Create(definition);
+        }, cancellationToken).ConfigureAwait(false);
+        foreach (QemuVm vm in adoption.Adopted)
+        {
+            Adopt(ids[vm.Name], vm);
+            _logger.LogInformation("VM '{Vm}': re-adopted QEMU pid {Pid} ({State})", vm.Name, vm.Pid, vm.State);
+        }
+
+        return adoption.Stale;
+    }
+
     private async Task ExecuteAsync(VmDirective d)
     {
         SemaphoreSlim gate = _gates.GetOrAdd(d.VmId, _ => new SemaphoreSlim(1, 1));
@@ -174,24 +214,27 @@ public sealed class DirectiveExecutor : IAsyncDisposable
                 timeout.CancelAfter(TimeSpan.FromMilliseconds(d.TimeoutMs));
             }
 
-            vm = await _backend.StartAsync(_specs.Create(definition), timeout.Token).ConfigureAwait(false);
+            // The relay attaches before the guest's first line is read: the first heartbeat is relayed too.
+            vm = await _backend.StartAsync(_specs.Create(definition), serial => _relay.Attach(d.VmId, serial), timeout.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is VmmException or OperationCanceledException or System.ComponentModel.Win32Exception)
         {
+            _relay.Detach(d.VmId);
             _logger.LogWarning("VM '{Vm}': start failed: {Error}", definition.Name, e.Message);
             Report(d.VmId, ProtoObserved.StartFailed, d.DirectiveId, 0, e is OperationCanceledException ? $"not running within {d.TimeoutMs} ms" : e.Message);
             return;
         }
 
-        Adopt(d.VmId, vm);
+        Adopt(d.VmId, vm, relayAttached: true);
+        _logger.LogDebug("VM '{Vm}': QEMU pid {Pid} start steps: {Steps}", definition.Name, vm.Pid, vm.StartSteps);
         Report(d.VmId, ProtoObserved.Running, d.DirectiveId, 0, "QEMU pid " + vm.Pid);
     }
 
-    private void Adopt(uint vmId, QemuVm vm)
+    private void Adopt(uint vmId, QemuVm vm, bool relayAttached = false)
     {
         _running[vmId] = vm;
         _cache.SetPid(vmId, vm.Pid);
-        if (vm.Serial is not null)
+        if (vm.Serial is not null && !relayAttached)
         {
             _relay.Attach(vmId, vm.Serial);
         }
@@ -300,8 +343,7 @@ public sealed class DirectiveExecutor : IAsyncDisposable
 
     /// <summary>
     /// Agent shutdown: stops executing directives. VMs keep running (docs/agent.md: on a clean stop
-    /// the island decides; the next agent run re-adopts nothing and cleans up stale QEMUs, reporting
-    /// NOT_RUNNING so the island restarts what it wants).
+    /// the island decides; the next agent run re-adopts them, AdoptRunningAsync).
     /// </summary>
     public ValueTask DisposeAsync()
     {

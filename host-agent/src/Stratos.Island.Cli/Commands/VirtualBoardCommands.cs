@@ -3,9 +3,11 @@
 //
 // up:   island-sim (the virtual island) and island-agent start in the background, each in its own
 //       session (setsid), output appended to a log in the state dir, pid in a pidfile there. The
-//       island resets the A-cluster through --a-cluster-reset-hook, which runs restart-agent.sh: it
-//       SIGKILLs the agent and starts a new one (whose stale cleanup kills the old QEMUs: the VMs
-//       die with their cluster, as on a board). Then up waits for the link and the autostart VMs.
+//       island resets the A-cluster through --a-cluster-reset-hook, which runs
+//       `restart-agent.sh --a-cluster-reset`: it SIGKILLs the agent and every QEMU of the runtime dir
+//       (the VMs die with their cluster, as on a board) and starts a new agent. Without the option the
+//       script only replaces the agent, which re-adopts the running QEMUs. Then up waits for the link
+//       and the autostart VMs.
 // down: SIGTERM to the agent (its VMs keep running), SIGTERM to island-sim (it removes its shm file
 //       and sockets), then every QEMU left under the runtime dir (pidfiles checked against
 //       /proc/<pid>/cmdline), then the rest of the shm file and sockets.
@@ -91,16 +93,26 @@ public static class VirtualBoardCommands
             + " --shm-path " + Quote(layout.ShmPath) + " --kick-socket " + Quote(layout.KickSocket)
             + " --guest-kernel-dir " + Quote(layout.Repo);
         string agentStart = $"setsid {agentCommand} >>{Quote(layout.AgentLog)} 2>&1 </dev/null & echo $! >{Quote(layout.AgentPidFile)}";
+        // The QEMU check mirrors the agent's: the pid's command line names the folder's QMP socket.
         File.WriteAllText(layout.RestartScript,
-            "#!/bin/sh\n# Run by island-sim when the island resets the A-cluster: the agent dies (and its VMs with the\n# next agent's stale cleanup), a new agent starts.\n"
-            + $"[ -f {Quote(layout.AgentPidFile)} ] && kill -9 \"$(cat {Quote(layout.AgentPidFile)})\" 2>/dev/null\n{agentStart}\n");
+            "#!/bin/sh\n# Replaces the agent (SIGKILL, start a new one that re-adopts the running VMs). With --a-cluster-reset\n"
+            + "# (island-sim's reset hook) the VMs die with their cluster first.\n"
+            + $"[ -f {Quote(layout.AgentPidFile)} ] && kill -9 \"$(cat {Quote(layout.AgentPidFile)})\" 2>/dev/null\n"
+            + "if [ \"$1\" = --a-cluster-reset ]; then\n"
+            + $"  for d in {Quote(layout.RuntimeDir)}/*/; do\n"
+            + "    p=$(cat \"${d}qemu.pid\" 2>/dev/null) || continue\n"
+            + "    tr '\\0' '\\n' <\"/proc/$p/cmdline\" 2>/dev/null | grep -qF \"${d}qmp.sock\" || continue\n"
+            + "    kill -9 \"$p\"; n=0; while [ -d \"/proc/$p\" ] && [ $n -lt 200 ]; do sleep 0.01; n=$((n+1)); done\n"
+            + "  done\n"
+            + "fi\n"
+            + $"{agentStart}\n");
 
         if (sim is null)
         {
             KillAt(layout.AgentPidFile, Signal.Kill);
             string simCommand = Quote(layout.SimBinary) + " --board virtual --boards-dir " + Quote(Path.Combine(layout.Repo, "boards"))
                 + " --state-dir " + Quote(layout.IslandStateDir) + " --shm-path " + Quote(layout.ShmPath) + " --kick-socket " + Quote(layout.KickSocket)
-                + " --a-cluster-reset-hook " + Quote("sh " + Quote(layout.RestartScript));
+                + " --a-cluster-reset-hook " + Quote("sh " + Quote(layout.RestartScript) + " --a-cluster-reset");
             await ShellAsync($"setsid {simCommand} >>{Quote(layout.SimLog)} 2>&1 </dev/null & echo $! >{Quote(layout.SimPidFile)}", token);
         }
 
