@@ -27,8 +27,11 @@ namespace Stratos.Island.Hil.Benches;
 /// - power cut = SIGKILL island-sim (supervisor and child) and start it again on the same state dir;
 /// - A-cluster reset = what island-sim's <c>--a-cluster-reset-hook</c> triggers too: kill the agent
 ///   and every QEMU, start the agent again.
-/// Link faults need a fault-injecting transport in the agent and guest checkpoint faults need a way
-/// to write to the guest's serial port, which the agent holds alone: <see cref="CanInject"/> names them.
+/// - link faults and a slow agent = a command on the agent's link fault socket (--fault-socket, the
+///   agent's test hook: FaultInjectingChannel); power cut = island-sim's <c>powercut 1 mid</c>, then a
+///   crash of the target VM makes the island write, and the write kills it half done.
+/// Guest checkpoint faults need a way to write to the guest's serial port, which the agent holds
+/// alone: <see cref="CanInject"/> names them.
 /// </summary>
 public sealed class VirtualBench : IBench
 {
@@ -66,6 +69,7 @@ public sealed class VirtualBench : IBench
     public string Directory => _dir;
     public string AgentSocket => Path.Combine(_dir, "agent.sock");
     public string ControlSocket => Path.Combine(_dir, "control.sock");
+    public string FaultSocket => Path.Combine(_dir, "faults.sock");
     public string ShmPath => "/dev/shm/" + Path.GetFileName(_dir);
     public string RuntimeDirectory => Path.Combine(_dir, "vms");
     public string StateDirectory => Path.Combine(_dir, "state");
@@ -131,7 +135,7 @@ public sealed class VirtualBench : IBench
                 "--board", "virtual", "--boards-dir", Path.Combine(_repositoryRoot, "boards"),
                 "--socket", AgentSocket, "--runtime-dir", RuntimeDirectory,
                 "--shm-path", ShmPath, "--kick-socket", Path.Combine(_dir, "kick.sock"),
-                "--guest-kernel-dir", _repositoryRoot,
+                "--guest-kernel-dir", _repositoryRoot, "--fault-socket", FaultSocket,
             });
         }
     }
@@ -246,10 +250,9 @@ public sealed class VirtualBench : IBench
     public string? CanInject(FaultKind fault) => fault switch
     {
         FaultKind.GuestHang or FaultKind.GuestCrash or FaultKind.AgentKill or FaultKind.AgentFreeze
-            or FaultKind.IslandHang or FaultKind.IslandReset or FaultKind.PowerCutDuringLogWrite or FaultKind.AClusterReset => null,
-        FaultKind.LinkDrop or FaultKind.LinkDuplicate or FaultKind.LinkDelay or FaultKind.LinkCorrupt or FaultKind.LinkTxRingFull =>
-            "island-agent has no fault-injecting link transport (an ILinkChannel wrapper enabled only in bench runs) yet",
-        FaultKind.AgentSlow => "slowing the agent needs a duty-cycled SIGSTOP/SIGCONT driver, not built yet",
+            or FaultKind.IslandHang or FaultKind.IslandReset or FaultKind.PowerCutDuringLogWrite or FaultKind.AClusterReset
+            or FaultKind.LinkDrop or FaultKind.LinkDuplicate or FaultKind.LinkDelay or FaultKind.LinkCorrupt or FaultKind.LinkTxRingFull
+            or FaultKind.AgentSlow => null,
         _ => "the agent holds the guest's only serial connection and has no guest-command API, so guest commands (slow, skip, reorder, stop, exit) cannot reach the guest",
     };
 
@@ -298,11 +301,38 @@ public sealed class VirtualBench : IBench
                     throw new InvalidOperationException($"virtual bench: island-sim control socket answered '{answer}'");
                 return at;
             case FaultKind.PowerCutDuringLogWrite:
+            {
+                // Arm the cut at the next flash write (half of it reaches the file), then make the
+                // island write: the target VM's QEMU dies, the island logs its Failed state.
+                string armed = await SendControlAsync("powercut 1 mid", cancellationToken).ConfigureAwait(false);
+                if (!armed.StartsWith("ok", StringComparison.Ordinal))
+                    throw new InvalidOperationException($"virtual bench: island-sim control socket answered '{armed}' to powercut");
+                await InjectAsync(FaultKind.GuestCrash, target, cancellationToken).ConfigureAwait(false);
+                var sim = _sim!;
+                var waited = Stopwatch.StartNew();
+                while (!sim.HasExited && waited.Elapsed < TimeSpan.FromSeconds(15))
+                    await Task.Delay(5, cancellationToken).ConfigureAwait(false);
+                if (!sim.HasExited)
+                    throw new InvalidOperationException($"virtual bench: island-sim did not cut its power within 15 s of the crash of '{target}' (no flash write?)");
                 at = Clock.NowMs;
-                KillTree(_sim!);
                 StartSim();
                 await WaitForSocketAsync(ControlSocket, "island-sim control socket after the power cut", () => _sim, cancellationToken).ConfigureAwait(false);
                 return at;
+            }
+            case FaultKind.LinkDrop:
+            case FaultKind.LinkDuplicate:
+            case FaultKind.LinkDelay:
+            case FaultKind.LinkCorrupt:
+            case FaultKind.LinkTxRingFull:
+            case FaultKind.AgentSlow:
+            {
+                string command = LinkFaultCommand(fault, target);
+                at = Clock.NowMs;
+                string reply = await SendLineAsync(FaultSocket, command, cancellationToken).ConfigureAwait(false);
+                if (!reply.StartsWith("ok", StringComparison.Ordinal))
+                    throw new InvalidOperationException($"virtual bench: the agent's fault socket answered '{reply}' to '{command}'");
+                return at;
+            }
             default: // AClusterReset
                 at = Clock.NowMs;
                 ResetACluster();
@@ -310,11 +340,51 @@ public sealed class VirtualBench : IBench
         }
     }
 
-    /// <summary>One line command on island-sim's control socket (hang / reset / status) and its answer.</summary>
-    public async Task<string> SendControlAsync(string command, CancellationToken cancellationToken)
+    /// <summary>
+    /// The agent fault-socket command for a link fault or a slow agent. <paramref name="target"/> gives
+    /// the arguments after the command word ("out 3", "in 2 300", "3000", "1500 3000"); empty or a
+    /// plain name ("link", "agent") takes the default shown below.
+    /// </summary>
+    public static string LinkFaultCommand(FaultKind fault, string target)
+    {
+        bool given = target.Length > 0 && (char.IsDigit(target[0]) || target.StartsWith("out ", StringComparison.Ordinal) || target.StartsWith("in ", StringComparison.Ordinal));
+        return fault switch
+        {
+            FaultKind.LinkDrop => "drop " + (given ? target : "out 3"),
+            FaultKind.LinkDuplicate => "dup " + (given ? target : "out 3"),
+            FaultKind.LinkDelay => "delay " + (given ? target : "out 5 300"),
+            FaultKind.LinkCorrupt => "corrupt " + (given ? target : "out 3"),
+            FaultKind.LinkTxRingFull => "txfull " + (given ? target : "3000"),
+            FaultKind.AgentSlow => "slow " + (given ? target : "1500 3000"),
+            _ => throw new ArgumentException($"{fault} is not a link fault", nameof(fault)),
+        };
+    }
+
+    /// <summary>One line on the agent's link fault socket (e.g. "status") and its answer.</summary>
+    public Task<string> SendFaultAsync(string command, CancellationToken cancellationToken) => SendLineAsync(FaultSocket, command, cancellationToken);
+
+    /// <summary>island-sim's status (control socket <c>status</c>) as JSON.</summary>
+    public async Task<System.Text.Json.JsonElement> IslandStatusAsync(CancellationToken cancellationToken)
+    {
+        string line = await SendControlAsync("status", cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using var document = System.Text.Json.JsonDocument.Parse(line);
+            return document.RootElement.Clone();
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new InvalidOperationException($"virtual bench: island-sim status is not JSON ({e.Message}): '{line}'", e);
+        }
+    }
+
+    /// <summary>One line command on island-sim's control socket (hang / reset / status / powercut) and its answer.</summary>
+    public Task<string> SendControlAsync(string command, CancellationToken cancellationToken) => SendLineAsync(ControlSocket, command, cancellationToken);
+
+    private static async Task<string> SendLineAsync(string path, string command, CancellationToken cancellationToken)
     {
         using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        await socket.ConnectAsync(new UnixDomainSocketEndPoint(ControlSocket), cancellationToken).ConfigureAwait(false);
+        await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), cancellationToken).ConfigureAwait(false);
         await using var stream = new NetworkStream(socket, ownsSocket: false);
         await stream.WriteAsync(Encoding.ASCII.GetBytes(command + "\n"), cancellationToken).ConfigureAwait(false);
         using var reader = new StreamReader(stream, Encoding.UTF8);
