@@ -65,6 +65,8 @@ public sealed class GuestSerialReader : IAsyncDisposable
     public event Action<string>? MalformedLine;
     /// <summary>Raised for every parsed message, before the typed callback.</summary>
     public event Action<GuestMessage>? MessageReceived;
+    /// <summary>Raised for every line the guest prints (valid or not, without its terminator), first.</summary>
+    public event Action<string>? LineReceived;
 
     /// <summary>Number of HB lines received.</summary>
     public long HeartbeatCount => Interlocked.Read(ref _heartbeats);
@@ -91,6 +93,30 @@ public sealed class GuestSerialReader : IAsyncDisposable
         catch (IOException e)
         {
             throw new VmmException(VmmErrorKind.ConnectionClosed, $"guest serial '{SocketPath}': cannot send '{command}': connection closed", e);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    /// <summary>
+    /// Writes one raw line (bytes without terminator, no validation) followed by LF; serialised with
+    /// every other write to the guest. The console tap forwards its clients' lines through here.
+    /// </summary>
+    public async Task SendLineAsync(ReadOnlyMemory<byte> line, CancellationToken cancellationToken = default)
+    {
+        byte[] bytes = new byte[line.Length + 1];
+        line.CopyTo(bytes);
+        bytes[^1] = (byte)'\n';
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _stream.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
+        {
+            throw new VmmException(VmmErrorKind.ConnectionClosed, $"guest serial '{SocketPath}': cannot send a line: connection closed", e);
         }
         finally
         {
@@ -189,6 +215,15 @@ public sealed class GuestSerialReader : IAsyncDisposable
 
     private void HandleLineGuarded(string text)
     {
+        try
+        {
+            LineReceived?.Invoke(text);
+        }
+        catch (Exception e)
+        {
+            LastHandlerError = e;
+        }
+
         try
         {
             HandleLine(text);

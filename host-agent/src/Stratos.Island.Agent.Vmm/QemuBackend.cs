@@ -23,6 +23,8 @@ public sealed class QemuBackend : IAsyncDisposable
     internal const string QmpSocketName = "qmp.sock";
     internal const string SerialSocketName = "serial.sock";
     internal const string PidFileName = "qemu.pid";
+    internal const string ConsoleSocketName = "console.sock";
+    internal const string LogFileName = "qemu.log";
     /// <summary>sockaddr_un.sun_path is 108 bytes including the terminating NUL.</summary>
     internal const int MaxUnixSocketPathBytes = 107;
 
@@ -83,7 +85,7 @@ public sealed class QemuBackend : IAsyncDisposable
         };
         string vmDirectory = Path.Combine(RuntimeDirectory, spec.Name);
         string qmpPath = Path.Combine(vmDirectory, QmpSocketName);
-        if (System.Text.Encoding.UTF8.GetByteCount(qmpPath) > MaxUnixSocketPathBytes || System.Text.Encoding.UTF8.GetByteCount(Path.Combine(vmDirectory, SerialSocketName)) > MaxUnixSocketPathBytes)
+        if (System.Text.Encoding.UTF8.GetByteCount(qmpPath) > MaxUnixSocketPathBytes || System.Text.Encoding.UTF8.GetByteCount(Path.Combine(vmDirectory, ConsoleSocketName)) > MaxUnixSocketPathBytes)
             throw new VmmException(VmmErrorKind.InvalidSpec, $"VM '{spec.Name}': socket path '{qmpPath}' exceeds the {MaxUnixSocketPathBytes}-byte UNIX socket limit; use a shorter runtime directory");
 
         QemuVm vm;
@@ -148,6 +150,84 @@ public sealed class QemuBackend : IAsyncDisposable
             TryDeleteDirectory(vmDirectory);
         }
         return found;
+    }
+
+    /// <summary>
+    /// Re-adoption after an agent restart: for every folder under the runtime root that this backend
+    /// does not own, a QEMU that is alive and really is that folder's QEMU (its /proc/PID/cmdline
+    /// names the folder's QMP socket) is re-adopted when <paramref name="specFor"/> knows the VM
+    /// (QMP and serial reconnected, run state from query-status; see QemuVm.AdoptAsync), and killed
+    /// otherwise. A folder whose QEMU is gone, or whose pid now belongs to another process (never
+    /// touched), is removed. A QEMU that cannot be adopted (QMP silent, unexpected state) is killed.
+    /// </summary>
+    public async Task<VmAdoption> AdoptAsync(Func<string, VmSpec?> specFor, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(specFor);
+        var adopted = new List<QemuVm>();
+        var stale = new List<StaleVm>();
+        HashSet<string> mine;
+        lock (_lock)
+            mine = new HashSet<string>(_vms.Keys, StringComparer.Ordinal);
+        foreach (string vmDirectory in Directory.GetDirectories(RuntimeDirectory))
+        {
+            string name = Path.GetFileName(vmDirectory);
+            if (mine.Contains(name))
+                continue;
+            int? pid = FindLiveQemu(vmDirectory);
+            if (pid is null)
+            {
+                int? recorded = ReadPidFile(vmDirectory);
+                stale.Add(new StaleVm(name, recorded ?? 0, vmDirectory, false,
+                    recorded is null ? "runtime directory without a pid file; removed" : $"pid {recorded} is no longer this VM's QEMU; directory removed"));
+                TryDeleteDirectory(vmDirectory);
+                continue;
+            }
+
+            string? refusal = null;
+            VmSpec? spec = specFor(name);
+            if (spec is null)
+            {
+                refusal = $"stale QEMU pid {pid} of unknown VM '{name}' killed";
+            }
+            else
+            {
+                string[] argv = ReadCommandLine(pid.Value);
+                int machine = Array.IndexOf(argv, "-machine");
+                bool kvm = machine >= 0 && machine + 1 < argv.Length && argv[machine + 1].Contains("accel=kvm", StringComparison.Ordinal);
+                var vm = new QemuVm(this, spec, argv.Length > 0 ? argv[0] : Options.QemuBinary, kvm, vmDirectory);
+                lock (_lock)
+                    _vms[name] = vm;
+                try
+                {
+                    await vm.AdoptAsync(pid.Value, argv.Skip(1).ToArray(), cancellationToken).ConfigureAwait(false);
+                    adopted.Add(vm);
+                    continue;
+                }
+                catch (Exception e) when (e is VmmException or QmpCommandException or IOException or System.Net.Sockets.SocketException)
+                {
+                    refusal = $"QEMU pid {pid} from a previous agent run could not be adopted ({e.Message}); killed";
+                }
+            }
+
+            bool gone = await KillAndWaitAsync(pid.Value, Options.KillTimeout, cancellationToken).ConfigureAwait(false);
+            stale.Add(new StaleVm(name, pid.Value, vmDirectory, gone,
+                gone ? refusal : $"stale QEMU pid {pid} did not exit within {Options.KillTimeout.TotalMilliseconds:0} ms of SIGKILL"));
+            if (gone)
+                TryDeleteDirectory(vmDirectory);
+        }
+        return new VmAdoption(adopted, stale);
+    }
+
+    private static string[] ReadCommandLine(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/cmdline").TrimEnd('\0').Split('\0');
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return Array.Empty<string>();
+        }
     }
 
     internal void Forget(QemuVm vm)

@@ -4,6 +4,7 @@ using System.ComponentModel;
 using System.Diagnostics;
 using System.Globalization;
 using System.IO;
+using System.Linq;
 using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
@@ -36,14 +37,17 @@ public sealed class QemuVm : IAsyncDisposable
     /// <summary>Exit statuses 129..192 without a SHUTDOWN event are read as death by signal (128 + signo).</summary>
     private const int SignalExitBase = 128;
     private const int MaxSignal = 64;
+    /// <summary>Poll period of /proc for an adopted QEMU whose QMP socket has closed.</summary>
+    private const int AdoptedExitPollMs = 5;
 
     private readonly QemuBackend _backend;
     private readonly string _binary;
     private readonly bool _useKvm;
     private readonly object _stateLock = new();
-    private readonly Queue<string> _outputTail = new();
     private readonly TaskCompletionSource<VmObservation> _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Process? _process;
+    private Task? _exited;                        // completes when the QEMU process is gone
+    private bool _adopted;                        // found running from a previous agent run: not our child
     private Task? _monitor;
     private ObservedVmState _state = ObservedVmState.NotRunning;
     private volatile string? _agentEnding;        // set when StopAsync/KillAsync is ending the VM
@@ -51,6 +55,7 @@ public sealed class QemuVm : IAsyncDisposable
     private volatile string? _panicLine;          // the guest's PANIC line on the serial console
     private volatile string? _panicEvent;         // GUEST_PANICKED (pvpanic) with QEMU's action
     private volatile bool _launched;
+    private volatile bool _detached;              // DetachAsync: QEMU left running for a successor
 
     internal QemuVm(QemuBackend backend, VmSpec spec, string binary, bool useKvm, string runtimeDirectory)
     {
@@ -62,6 +67,8 @@ public sealed class QemuVm : IAsyncDisposable
         QmpSocketPath = Path.Combine(runtimeDirectory, QemuBackend.QmpSocketName);
         SerialSocketPath = Path.Combine(runtimeDirectory, QemuBackend.SerialSocketName);
         PidFilePath = Path.Combine(runtimeDirectory, QemuBackend.PidFileName);
+        ConsoleSocketPath = Path.Combine(runtimeDirectory, QemuBackend.ConsoleSocketName);
+        LogPath = Path.Combine(runtimeDirectory, QemuBackend.LogFileName);
     }
 
     public VmSpec Spec { get; }
@@ -70,6 +77,12 @@ public sealed class QemuVm : IAsyncDisposable
     public string QmpSocketPath { get; }
     public string SerialSocketPath { get; }
     public string PidFilePath { get; }
+    /// <summary>QEMU's stdin is /dev/null, its stdout and stderr go here (never pipes to the agent).</summary>
+    public string LogPath { get; }
+    /// <summary>True when this VM was re-adopted from a previous agent run (QEMU is not our child; no exit status).</summary>
+    public bool Adopted => _adopted;
+    /// <summary>The guest console tap's socket (see <see cref="ConsoleTap"/>).</summary>
+    public string ConsoleSocketPath { get; }
     /// <summary>True when this VM runs under KVM, false under TCG.</summary>
     public bool UsesKvm => _useKvm;
     /// <summary>QEMU's pid (0 before launch).</summary>
@@ -80,6 +93,8 @@ public sealed class QemuVm : IAsyncDisposable
     public QmpClient? Qmp { get; private set; }
     /// <summary>The guest serial console (null before launch).</summary>
     public GuestSerialReader? Serial { get; private set; }
+    /// <summary>The guest console tap (null before the serial console is connected).</summary>
+    public ConsoleTap? Console { get; private set; }
 
     /// <summary>Raised for every state change, in order; handlers must not block.</summary>
     public event Action<VmObservation>? StateChanged;
@@ -98,15 +113,25 @@ public sealed class QemuVm : IAsyncDisposable
     /// <summary>Completes with the terminal observation (Exited, Crashed, NotRunning, StartFailed).</summary>
     public Task<VmObservation> Ended => _ended.Task;
 
-    /// <summary>The last lines QEMU printed on stderr/stdout.</summary>
+    /// <summary>The last lines QEMU printed on stderr/stdout (from its log in the runtime directory).</summary>
     public string OutputTail
     {
         get
         {
-            lock (_outputTail)
-                return string.Join(" | ", _outputTail);
+            try
+            {
+                string[] lines = File.ReadAllLines(LogPath);
+                return string.Join(" | ", lines.Where(l => l.Length > 0).TakeLast(_backend.Options.OutputTailLines));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return "";
+            }
         }
     }
+
+    /// <summary>setsid(1) from util-linux (Essential on Debian); null when missing (QEMU then shares the agent's session).</summary>
+    private static readonly string? SetsidPath = new[] { "/usr/bin/setsid", "/bin/setsid" }.FirstOrDefault(File.Exists);
 
     internal static string QmpArgument(string qmpSocketPath) => $"unix:{qmpSocketPath},server=on,wait=off";
 
@@ -149,13 +174,19 @@ public sealed class QemuVm : IAsyncDisposable
         SetState(ObservedVmState.Starting, "launching QEMU", null);
         var args = BuildArguments();
         Arguments = args;
-        var startInfo = new ProcessStartInfo(_binary)
-        {
-            UseShellExecute = false,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
+        // QEMU must outlive the agent (re-adoption): stdio goes to a log file in the runtime folder,
+        // not to pipes (a write to a pipe whose reader died fails with EPIPE/SIGPIPE), and QEMU runs
+        // in its own session (setsid: no SIGINT/SIGHUP aimed at the agent's group or terminal). The
+        // shell execs setsid, which execs QEMU in place (sh is no group leader, so setsid does not
+        // fork): the pid is QEMU's from the start. No PR_SET_PDEATHSIG anywhere on this path.
+        var startInfo = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
+        startInfo.ArgumentList.Add("-c");
+        startInfo.ArgumentList.Add(SetsidPath is null
+            ? "log=$1; shift; exec </dev/null >>\"$log\" 2>&1; exec \"$@\""
+            : "log=$1; shift; exec </dev/null >>\"$log\" 2>&1; exec " + SetsidPath + " \"$@\"");
+        startInfo.ArgumentList.Add("qemu-" + Name);
+        startInfo.ArgumentList.Add(LogPath);
+        startInfo.ArgumentList.Add(_binary);
         foreach (string a in args)
             startInfo.ArgumentList.Add(a);
 
@@ -174,12 +205,8 @@ public sealed class QemuVm : IAsyncDisposable
         _process = process;
         Pid = process.Id;
         File.WriteAllText(PidFilePath, Pid.ToString(CultureInfo.InvariantCulture) + "\n");
-        process.ErrorDataReceived += (_, e) => KeepOutput(e.Data);
-        process.OutputDataReceived += (_, e) => KeepOutput(e.Data);
-        process.BeginErrorReadLine();
-        process.BeginOutputReadLine();
-        process.StandardInput.Close();
         Task processExit = process.WaitForExitAsync(CancellationToken.None);
+        _exited = processExit;
 
         var options = _backend.Options;
         try
@@ -202,6 +229,7 @@ public sealed class QemuVm : IAsyncDisposable
             TimeSpan left = options.QmpReadyTimeout - readyBy.Elapsed;
             Serial = await GuestSerialReader.ConnectAsync(SerialSocketPath, left > TimeSpan.Zero ? left : TimeSpan.FromMilliseconds(1), exitCancel.Token).ConfigureAwait(false);
             Serial.Panic += reason => _panicLine = $"PANIC {reason}";
+            Console = ConsoleTap.Start(ConsoleSocketPath, Serial);
             JsonElement status = await Qmp.ExecuteAsync("query-status", null, options.CommandTimeout, exitCancel.Token).ConfigureAwait(false);
             string runState = status.GetProperty("status").GetString() ?? "";
             if (runState != "prelaunch" && runState != "paused")
@@ -228,35 +256,76 @@ public sealed class QemuVm : IAsyncDisposable
         _monitor = MonitorExitAsync(processExit);
     }
 
+    /// <summary>
+    /// Re-adopts a QEMU a previous agent run started (the backend checked pid and command line):
+    /// connects QMP (capabilities) and the serial console, starts the console tap, learns the run
+    /// state with query-status (a QEMU still in prelaunch, the old agent having died before `cont`,
+    /// is continued) and watches the process. Throws when QEMU does not answer or is in a state other
+    /// than running/paused/prelaunch; the backend then kills it.
+    /// </summary>
+    internal async Task AdoptAsync(int pid, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
+    {
+        Pid = pid;
+        Arguments = arguments;
+        _adopted = true;
+        var options = _backend.Options;
+        ObservedVmState state;
+        string status;
+        try
+        {
+            var readyBy = Stopwatch.StartNew();
+            Qmp = await QmpClient.ConnectAsync(QmpSocketPath, options.QmpReadyTimeout, cancellationToken).ConfigureAwait(false);
+            Qmp.EventReceived += OnQmpEvent;
+            _exited = WatchAdoptedExitAsync(Qmp);
+            TimeSpan left = options.QmpReadyTimeout - readyBy.Elapsed;
+            Serial = await GuestSerialReader.ConnectAsync(SerialSocketPath, left > TimeSpan.Zero ? left : TimeSpan.FromMilliseconds(1), cancellationToken).ConfigureAwait(false);
+            Serial.Panic += reason => _panicLine = $"PANIC {reason}";
+            Console = ConsoleTap.Start(ConsoleSocketPath, Serial);
+            (state, status) = await QueryStatusAsync(cancellationToken).ConfigureAwait(false);
+            if (status == "prelaunch")
+            {
+                await Qmp.ExecuteAsync("cont", null, options.CommandTimeout, cancellationToken).ConfigureAwait(false);
+                state = ObservedVmState.Running;
+            }
+            else if (state is not (ObservedVmState.Running or ObservedVmState.Paused))
+            {
+                throw new VmmException(VmmErrorKind.InvalidState, $"VM '{Name}': QEMU pid {pid} from a previous agent run is in state '{status}'");
+            }
+        }
+        catch
+        {
+            await ReleaseAsync().ConfigureAwait(false);
+            _backend.Forget(this);
+            _ended.TrySetResult(new VmObservation(Name, ObservedVmState.NotRunning, "not adopted", null, DateTimeOffset.UtcNow));
+            throw;
+        }
+        _launched = true;
+        SetState(state, $"QEMU pid {Pid} adopted from a previous agent run ({status}, {(_useKvm ? "KVM" : "TCG")})", null);
+        _monitor = MonitorExitAsync(_exited);
+    }
+
+    /// <summary>
+    /// An adopted QEMU is not our child: no exit notification and no exit status. QEMU's end closes
+    /// the QMP socket; then /proc tells when the process is really gone (init reaps it).
+    /// </summary>
+    private async Task WatchAdoptedExitAsync(QmpClient qmp)
+    {
+        await qmp.Closed.ConfigureAwait(false);
+        while (!_detached && QemuBackend.IsAlive(Pid))
+            await Task.Delay(AdoptedExitPollMs).ConfigureAwait(false);
+    }
+
     private string Tail()
     {
         string tail = OutputTail;
         return tail.Length == 0 ? "(none)" : tail;
     }
 
-    private void KeepOutput(string? line)
-    {
-        if (line is null)
-            return;
-        lock (_outputTail)
-        {
-            _outputTail.Enqueue(line);
-            while (_outputTail.Count > _backend.Options.OutputTailLines)
-                _outputTail.Dequeue();
-        }
-    }
-
     private async Task AbortLaunchAsync()
     {
-        if (_process is not null)
+        if (_process is not null || _adopted)
         {
-            try
-            {
-                _process.Kill();
-            }
-            catch (InvalidOperationException)
-            {
-            }
+            KillProcess();
             await WaitForExitAsync(_backend.Options.KillTimeout).ConfigureAwait(false);
         }
         await ReleaseAsync().ConfigureAwait(false);
@@ -277,10 +346,12 @@ public sealed class QemuVm : IAsyncDisposable
     private async Task MonitorExitAsync(Task processExit)
     {
         await processExit.ConfigureAwait(false);
+        if (_detached)
+            return; // a successor owns this QEMU and its folder now
         if (Qmp is not null)
             await Task.WhenAny(Qmp.Closed, Task.Delay(FinalEventsGraceMs)).ConfigureAwait(false);
-        int code = _process!.ExitCode;
-        (ObservedVmState state, string detail, int status) = ClassifyExit(code);
+        int? code = _process?.ExitCode;
+        (ObservedVmState state, string detail, int? status) = ClassifyExit(code);
         await ReleaseAsync().ConfigureAwait(false);
         DeleteRuntimeDirectoryIfOurs();
         _backend.Forget(this);
@@ -298,23 +369,30 @@ public sealed class QemuVm : IAsyncDisposable
             QemuBackend.TryDeleteDirectory(RuntimeDirectory);
     }
 
-    private (ObservedVmState, string, int) ClassifyExit(int code)
+    /// <summary>
+    /// Classifies QEMU's end. code is null for an adopted QEMU (not our child: its exit status is
+    /// reaped by init, not by us), so only the QMP events tell what happened.
+    /// </summary>
+    private (ObservedVmState, string, int?) ClassifyExit(int? code)
     {
+        string status = code is null ? "unknown (adopted QEMU)" : code.Value.ToString(CultureInfo.InvariantCulture);
         if (_agentEnding is { } ending)
-            return (ObservedVmState.NotRunning, $"{ending}; QEMU exit status {code}", code);
+            return (ObservedVmState.NotRunning, $"{ending}; QEMU exit status {status}", code);
         switch (_shutdownReason)
         {
             case "guest-reset":
-                return (ObservedVmState.Crashed, $"guest reset itself (triple fault) under -no-reboot{PanicSuffix()}; QEMU exit status {code}", code);
+                return (ObservedVmState.Crashed, $"guest reset itself (triple fault) under -no-reboot{PanicSuffix()}; QEMU exit status {status}", code);
             case "guest-panic":
-                return (ObservedVmState.Crashed, $"{_panicEvent ?? "guest panicked"}{PanicSuffix()}; QEMU exit status {code}", code);
+                return (ObservedVmState.Crashed, $"{_panicEvent ?? "guest panicked"}{PanicSuffix()}; QEMU exit status {status}", code);
             case { } reason:
-                return (ObservedVmState.Exited, $"QEMU shut down ({reason}); exit status {code}", code);
+                return (ObservedVmState.Exited, $"QEMU shut down ({reason}); exit status {status}", code);
         }
+        if (code is null)
+            return (ObservedVmState.Crashed, $"adopted QEMU ended without a SHUTDOWN event{PanicSuffix()}; exit status unknown", null);
         if (code > SignalExitBase && code <= SignalExitBase + MaxSignal)
             return (ObservedVmState.Crashed, $"QEMU died from signal {code - SignalExitBase}{PanicSuffix()}", -(code - SignalExitBase));
         if (_panicLine is not null || _panicEvent is not null)
-            return (ObservedVmState.Crashed, $"{_panicEvent ?? "guest printed " + _panicLine}; QEMU exit status {code}", code);
+            return (ObservedVmState.Crashed, $"{_panicEvent ?? "guest printed " + _panicLine}; QEMU exit status {status}", code);
         return (ObservedVmState.Exited, $"QEMU exited with status {code}", code);
     }
 
@@ -452,14 +530,7 @@ public sealed class QemuVm : IAsyncDisposable
 
     private async Task<VmObservation> KillCoreAsync(CancellationToken cancellationToken)
     {
-        try
-        {
-            _process?.Kill();
-        }
-        catch (InvalidOperationException)
-        {
-            // Already exited.
-        }
+        KillProcess();
         if (!await WaitForExitAsync(_backend.Options.KillTimeout).ConfigureAwait(false))
             throw new VmmException(VmmErrorKind.Timeout, $"VM '{Name}': QEMU pid {Pid} still alive {_backend.Options.KillTimeout.TotalMilliseconds:0} ms after SIGKILL");
         return await _ended.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -482,13 +553,34 @@ public sealed class QemuVm : IAsyncDisposable
         }
     }
 
+    /// <summary>SIGKILL to QEMU: through the Process object for our child, by pid for an adopted one.</summary>
+    private void KillProcess()
+    {
+        try
+        {
+            if (_process is not null)
+            {
+                _process.Kill();
+            }
+            else if (_adopted && !_exited!.IsCompleted && QemuBackend.IsAlive(Pid))
+            {
+                using var adopted = Process.GetProcessById(Pid);
+                adopted.Kill();
+            }
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or Win32Exception)
+        {
+            // Already exited.
+        }
+    }
+
     private async Task<bool> WaitForExitAsync(TimeSpan timeout)
     {
-        if (_process is null)
+        if (_exited is null)
             return true;
         try
         {
-            await _process.WaitForExitAsync(CancellationToken.None).WaitAsync(timeout).ConfigureAwait(false);
+            await _exited.WaitAsync(timeout).ConfigureAwait(false);
             return true;
         }
         catch (TimeoutException)
@@ -533,16 +625,33 @@ public sealed class QemuVm : IAsyncDisposable
 
     private async Task ReleaseAsync()
     {
+        if (Console is not null)
+            await Console.DisposeAsync().ConfigureAwait(false);
         if (Serial is not null)
             await Serial.DisposeAsync().ConfigureAwait(false);
         if (Qmp is not null)
             await Qmp.DisposeAsync().ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Lets go of a running VM without stopping it, as a dying agent does: closes the console tap,
+    /// the serial console and QMP, and forgets the VM. QEMU keeps running with its runtime folder,
+    /// ready to be re-adopted (QemuBackend.AdoptAsync). Ended completes with NotRunning "detached".
+    /// </summary>
+    public async Task DetachAsync()
+    {
+        if (_ended.Task.IsCompleted)
+            return;
+        _detached = true;
+        await ReleaseAsync().ConfigureAwait(false);
+        _backend.Forget(this);
+        _ended.TrySetResult(new VmObservation(Name, ObservedVmState.NotRunning, $"detached; QEMU pid {Pid} left running", null, DateTimeOffset.UtcNow));
+    }
+
     /// <summary>Kills QEMU if it still runs and releases everything.</summary>
     public async ValueTask DisposeAsync()
     {
-        if (_process is not null && !_ended.Task.IsCompleted)
+        if ((_process is not null || _adopted) && !_ended.Task.IsCompleted)
         {
             try
             {
@@ -553,7 +662,7 @@ public sealed class QemuVm : IAsyncDisposable
                 // Reported by KillAsync's message to callers who wait; dispose must not throw.
             }
         }
-        if (_monitor is not null)
+        if (_monitor is not null && !_detached)
             await _monitor.ConfigureAwait(false);
         _process?.Dispose();
     }

@@ -31,3 +31,6 @@ public sealed record VmObservation(string VmName, ObservedVmState State, string 
 
 /// <summary>A QEMU process of this backend found running from a previous agent run.</summary>
 public sealed record StaleVm(string VmName, int Pid, string RuntimeDirectory, bool Killed, string Detail);
+
+/// <summary>What <see cref="QemuBackend.AdoptAsync"/> found: QEMUs re-adopted, and folders or QEMUs cleaned up.</summary>
+public sealed record VmAdoption(System.Collections.Generic.IReadOnlyList<QemuVm> Adopted, System.Collections.Generic.IReadOnlyList<StaleVm> Stale);
