@@ -33,7 +33,7 @@ namespace Stratos.Island.Hil.Benches;
 /// Guest checkpoint faults need a way to write to the guest's serial port, which the agent holds
 /// alone: <see cref="CanInject"/> names them.
 /// </summary>
-public sealed class VirtualBench : IBench
+public sealed class VirtualBench : IBench, IGuestConsoles
 {
     public const string SimProject = "island-firmware/src/Stratos.Island.Sim";
     public const string AgentProject = "host-agent/src/Stratos.Island.Agent.Host";
@@ -108,6 +108,137 @@ public sealed class VirtualBench : IBench
         _api = new AgentApi(AgentSocket);
         _pump = _api.PumpEventsAsync(Events, 1, _stop.Token);
         _resetWatch = WatchACLusterResetsAsync(_stop.Token);
+        _consoleWatch = WatchConsolesAsync(_stop.Token);
+    }
+
+    // ---- guest consoles (the agent's console tap, RUN/VM/console.sock) --------------------------
+
+    private Task? _consoleWatch;
+    private readonly object _consoleGate = new();
+    private readonly List<GuestLine> _guestLines = new();
+    private readonly Dictionary<string, Socket> _consoles = new();
+
+    /// <summary>Every line the guests printed so far (heartbeats, checkpoints, ACKs), on the run's axis.</summary>
+    public IReadOnlyList<GuestLine> GuestLines()
+    {
+        lock (_consoleGate)
+            return _guestLines.ToList();
+    }
+
+    /// <summary>Connects to every VM's console tap (again after each restart: a new QEMU, a new tap) and records its lines.</summary>
+    private async Task WatchConsolesAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            if (System.IO.Directory.Exists(RuntimeDirectory))
+            {
+                foreach (var path in System.IO.Directory.GetFiles(RuntimeDirectory, "console.sock", SearchOption.AllDirectories))
+                {
+                    string vm = Path.GetFileName(Path.GetDirectoryName(path)!);
+                    lock (_consoleGate)
+                        if (_consoles.ContainsKey(vm))
+                            continue;
+                    var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                    try
+                    {
+                        await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (SocketException)
+                    {
+                        socket.Dispose();
+                        continue;
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        socket.Dispose();
+                        return;
+                    }
+                    lock (_consoleGate)
+                        _consoles[vm] = socket;
+                    _ = ReadConsoleAsync(vm, socket, cancellationToken);
+                }
+            }
+            try
+            {
+                await Task.Delay(100, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task ReadConsoleAsync(string vm, Socket socket, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var stream = new NetworkStream(socket, ownsSocket: true);
+            using var reader = new StreamReader(stream, Encoding.ASCII);
+            while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is string line)
+            {
+                double at = Clock.NowMs;
+                lock (_consoleGate)
+                    _guestLines.Add(new GuestLine(vm, at, line));
+            }
+        }
+        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The VM (or its tap) went away; the watcher connects to the next one.
+        }
+        finally
+        {
+            lock (_consoleGate)
+                if (_consoles.TryGetValue(vm, out var current) && current == socket)
+                    _consoles.Remove(vm);
+        }
+    }
+
+    /// <summary>
+    /// Writes a heartbeat-guest command (hil-tests/guest/README.md) to the VM's console tap and waits
+    /// for the guest's ACK (or ERR) line, which it returns.
+    /// </summary>
+    public async Task<string> SendGuestCommandAsync(string vm, string command, CancellationToken cancellationToken)
+    {
+        string path = Path.Combine(RuntimeDirectory, vm, "console.sock");
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        var wait = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), cancellationToken).ConfigureAwait(false);
+                break;
+            }
+            catch (SocketException) when (wait.Elapsed < TimeSpan.FromSeconds(5))
+            {
+                await Task.Delay(50, cancellationToken).ConfigureAwait(false);
+            }
+            catch (SocketException e)
+            {
+                throw new InvalidOperationException($"virtual bench: no console tap for VM '{vm}' at {path} after 5 s: {e.Message}", e);
+            }
+        }
+        await using var stream = new NetworkStream(socket, ownsSocket: false);
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(command + "\n"), cancellationToken).ConfigureAwait(false);
+        using var reader = new StreamReader(stream, Encoding.ASCII);
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(TimeSpan.FromSeconds(5));
+        try
+        {
+            while (await reader.ReadLineAsync(limit.Token).ConfigureAwait(false) is string line)
+            {
+                if (line == "ACK " + command)
+                    return line;
+                if (line.StartsWith("ERR ", StringComparison.Ordinal) && line.EndsWith(command, StringComparison.Ordinal))
+                    throw new InvalidOperationException($"virtual bench: guest '{vm}' refused '{command}': {line}");
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Falls through to the failure below.
+        }
+        throw new InvalidOperationException($"virtual bench: guest '{vm}' did not acknowledge '{command}' within 5 s");
     }
 
     private void StartSim()
@@ -253,7 +384,20 @@ public sealed class VirtualBench : IBench
             or FaultKind.IslandHang or FaultKind.IslandReset or FaultKind.PowerCutDuringLogWrite or FaultKind.AClusterReset
             or FaultKind.LinkDrop or FaultKind.LinkDuplicate or FaultKind.LinkDelay or FaultKind.LinkCorrupt or FaultKind.LinkTxRingFull
             or FaultKind.AgentSlow => null,
-        _ => "the agent holds the guest's only serial connection and has no guest-command API, so guest commands (slow, skip, reorder, stop, exit) cannot reach the guest",
+        FaultKind.GuestStallHeartbeats or FaultKind.GuestSlowHeartbeats or FaultKind.GuestLateCheckpoint
+            or FaultKind.GuestReorderCheckpoints or FaultKind.GuestExit => null,
+        _ => $"{fault} is not a fault this bench knows",
+    };
+
+    /// <summary>The heartbeat-guest command for a guest fault.</summary>
+    public static string GuestCommand(FaultKind fault) => fault switch
+    {
+        FaultKind.GuestStallHeartbeats => "stop",
+        FaultKind.GuestSlowHeartbeats => "slow 3",
+        FaultKind.GuestLateCheckpoint => "skip 2",
+        FaultKind.GuestReorderCheckpoints => "reorder",
+        FaultKind.GuestExit => "exit 3",
+        _ => throw new ArgumentException($"{fault} is not a guest command fault", nameof(fault)),
     };
 
     public async Task<double> InjectAsync(FaultKind fault, string target, CancellationToken cancellationToken)
@@ -278,6 +422,16 @@ public sealed class VirtualBench : IBench
                     throw new InvalidOperationException($"virtual bench: VM '{target}' has no live QEMU under {RuntimeDirectory} after 5 s (pid files: {string.Join(", ", QemuProcesses().Select(q => $"{q.Vm}={q.Pid}{(ProcessSignals.Exists(q.Pid) ? "" : " (gone)")}"))})");
                 at = Clock.NowMs;
                 ProcessSignals.Send(pid, fault == FaultKind.GuestHang ? ProcessSignals.SIGSTOP : ProcessSignals.SIGKILL);
+                return at;
+            }
+            case FaultKind.GuestStallHeartbeats:
+            case FaultKind.GuestSlowHeartbeats:
+            case FaultKind.GuestLateCheckpoint:
+            case FaultKind.GuestReorderCheckpoints:
+            case FaultKind.GuestExit:
+            {
+                at = Clock.NowMs;
+                await SendGuestCommandAsync(target, GuestCommand(fault), cancellationToken).ConfigureAwait(false);
                 return at;
             }
             case FaultKind.AgentKill:
@@ -431,7 +585,7 @@ public sealed class VirtualBench : IBench
         _stop.Cancel();
         // Nothing below may stop the cleanup that follows: a failing background task is ignored here
         // (its failure already showed in the scenario), the processes must go regardless.
-        foreach (var task in new[] { _pump, _resetWatch })
+        foreach (var task in new[] { _pump, _resetWatch, _consoleWatch })
         {
             try
             {
@@ -444,6 +598,12 @@ public sealed class VirtualBench : IBench
             }
         }
         _api?.Dispose();
+        lock (_consoleGate)
+        {
+            foreach (var socket in _consoles.Values)
+                socket.Dispose();
+            _consoles.Clear();
+        }
         var qemus = QemuProcesses();
         lock (_agentGate)
         {

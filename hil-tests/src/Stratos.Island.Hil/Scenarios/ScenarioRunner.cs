@@ -104,6 +104,8 @@ public static class ScenarioRunner
         foreach (var (after, next) in bench.Events.StreamGaps())
             context.Log($"event stream skipped {after + 1}..{next - 1} (backfilled from ReadLog)");
         context.Timelines.AddEvents(events);
+        if (bench is Benches.IGuestConsoles consoles)
+            context.Timelines.AddGuestLines(consoles.GuestLines());
         IReadOnlyList<double> Beats(string vm) =>
             context.Timelines.For(vm).Marks.Where(m => m.Kind == MarkKind.Heartbeat).Select(m => m.TimeMs).ToList();
         var faults = context.MeasureFaults(events, Beats);
