@@ -267,6 +267,8 @@ public sealed class VirtualBench : IBench, IGuestConsoles
                 "--socket", AgentSocket, "--runtime-dir", RuntimeDirectory,
                 "--shm-path", ShmPath, "--kick-socket", Path.Combine(_dir, "kick.sock"),
                 "--guest-kernel-dir", _repositoryRoot, "--fault-socket", FaultSocket,
+                // The guest's `exit N` command needs QEMU's isa-debug-exit device (hil-tests/guest/README.md).
+                "--qemu-arg=-device", "--qemu-arg=isa-debug-exit,iobase=0xf4,iosize=4",
             });
         }
     }
