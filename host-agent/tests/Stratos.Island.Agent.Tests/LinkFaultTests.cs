@@ -239,6 +239,55 @@ public sealed class LinkFaultTests
     }
 
     [TestMethod]
+    public async Task A_burst_with_lost_pushes_reaches_a_watcher_contiguous()
+    {
+        var rig = await StartAsync(faults: true);
+        try
+        {
+            using var client = GrpcClient.ForUnixSocket(rig.Agent.Options.SocketPath);
+            using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+            var seen = new System.Collections.Generic.List<uint>();
+            Task watch = Task.Run(async () =>
+            {
+                await foreach (WatchEventsResponse e in client.ServerStreamingAsync(AgentMethods.WatchEvents, new WatchEventsRequest(), WatchEventsResponse.Parser, null, cancel.Token))
+                {
+                    seen.Add(e.Event.Sequence);
+                    if (e.Event.Sequence == 10)
+                    {
+                        return;
+                    }
+                }
+            });
+            await rig.Island.WaitForAsync(() => rig.Agent.Events.SubscriberCount == 1, "the watcher subscribed");
+            rig.Island.Send(new LinkEnvelope { Event = new LinkEvent { Sequence = 1, Type = EventType.VmState, SubjectId = 1 } });
+            await rig.Island.WaitForAsync(() => rig.Agent.Feed.LastSequence == 1, "event 1 published");
+
+            // A burst of 2..10 where the link loses every other push (the island's pushes are never re-sent).
+            string socket = Path.Combine(rig.Dir.Path, "faults.sock");
+            for (uint sequence = 2; sequence <= 10; sequence++)
+            {
+                if (sequence % 2 == 0)
+                {
+                    Assert.AreEqual("ok drop in 1", await CommandAsync(socket, "drop in 1"));
+                }
+
+                rig.Island.Send(new LinkEnvelope { Event = new LinkEvent { Sequence = sequence, Type = EventType.VmState, SubjectId = 1 } });
+                await Task.Delay(20);
+            }
+
+            await watch.WaitAsync(TimeSpan.FromSeconds(15));
+
+            CollectionAssert.AreEqual(Enumerable.Range(1, 10).Select(i => (uint)i).ToArray(), seen);
+            Assert.IsGreaterThanOrEqualTo(1L, rig.Agent.Faults!.Count("dropped", LinkDirection.In));
+            Assert.AreEqual(0L, rig.Agent.Feed.Lost);
+        }
+        finally
+        {
+            await StopAsync(rig);
+        }
+    }
+
+    [TestMethod]
     public async Task The_feed_reads_the_tail_of_a_burst_whose_last_records_were_lost()
     {
         var rig = await StartAsync(faults: false);

@@ -263,7 +263,7 @@ public sealed class VirtualBench : IBench, IGuestConsoles
             _agent = StartProcess("island-agent", new List<string>
             {
                 BuiltDll(_repositoryRoot, AgentProject, "island-agent"),
-                "--board", "virtual", "--boards-dir", Path.Combine(_repositoryRoot, "boards"),
+                "--board", AgentBoard(), "--boards-dir", Path.Combine(_repositoryRoot, "boards"),
                 "--socket", AgentSocket, "--runtime-dir", RuntimeDirectory,
                 "--shm-path", ShmPath, "--kick-socket", Path.Combine(_dir, "kick.sock"),
                 "--guest-kernel-dir", _repositoryRoot, "--fault-socket", FaultSocket,
@@ -271,6 +271,22 @@ public sealed class VirtualBench : IBench, IGuestConsoles
                 "--qemu-arg=-device", "--qemu-arg=isa-debug-exit,iobase=0xf4,iosize=4",
             });
         }
+    }
+
+    /// <summary>
+    /// The agent seeds its VM names from the vms.yaml next to its board.yaml until the island's
+    /// definitions arrive, and names the QEMU runtime dirs with them: with another island
+    /// configuration (the soak's) it must see the same file, so it gets a board folder of its own.
+    /// </summary>
+    private string AgentBoard()
+    {
+        if (_configPath is null)
+            return "virtual";
+        string folder = Path.Combine(_dir, "board");
+        System.IO.Directory.CreateDirectory(folder);
+        File.Copy(Path.Combine(_repositoryRoot, "boards", "virtual", "board.yaml"), Path.Combine(folder, "board.yaml"), overwrite: true);
+        File.Copy(_configPath, Path.Combine(folder, "vms.yaml"), overwrite: true);
+        return folder;
     }
 
     private Process StartProcess(string name, List<string> args)
