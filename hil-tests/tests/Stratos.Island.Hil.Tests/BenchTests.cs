@@ -25,7 +25,7 @@ public sealed class BenchTests
     {
         Assert.AreEqual("drop out 3", VirtualBench.LinkFaultCommand(FaultKind.LinkDrop, "link"));
         Assert.AreEqual("drop in 7", VirtualBench.LinkFaultCommand(FaultKind.LinkDrop, "in 7"));
-        Assert.AreEqual("delay out 5 300", VirtualBench.LinkFaultCommand(FaultKind.LinkDelay, ""));
+        Assert.AreEqual("delay out 3 100", VirtualBench.LinkFaultCommand(FaultKind.LinkDelay, ""));
         Assert.AreEqual("txfull 1200", VirtualBench.LinkFaultCommand(FaultKind.LinkTxRingFull, "1200"));
         Assert.AreEqual("slow 1500 3000", VirtualBench.LinkFaultCommand(FaultKind.AgentSlow, "agent"));
         Assert.ThrowsExactly<ArgumentException>(() => VirtualBench.LinkFaultCommand(FaultKind.GuestHang, "base"));

@@ -524,7 +524,7 @@ public sealed class VirtualBench : IBench, IGuestConsoles
         {
             FaultKind.LinkDrop => "drop " + (given ? target : "out 3"),
             FaultKind.LinkDuplicate => "dup " + (given ? target : "out 3"),
-            FaultKind.LinkDelay => "delay " + (given ? target : "out 5 300"),
+            FaultKind.LinkDelay => "delay " + (given ? target : "out 3 100"),
             FaultKind.LinkCorrupt => "corrupt " + (given ? target : "out 3"),
             FaultKind.LinkTxRingFull => "txfull " + (given ? target : "3000"),
             FaultKind.AgentSlow => "slow " + (given ? target : "1500 3000"),
