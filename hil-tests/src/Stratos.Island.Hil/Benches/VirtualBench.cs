@@ -30,8 +30,8 @@ namespace Stratos.Island.Hil.Benches;
 /// - link faults and a slow agent = a command on the agent's link fault socket (--fault-socket, the
 ///   agent's test hook: FaultInjectingChannel); power cut = island-sim's <c>powercut 1 mid</c>, then a
 ///   crash of the target VM makes the island write, and the write kills it half done.
-/// Guest checkpoint faults need a way to write to the guest's serial port, which the agent holds
-/// alone: <see cref="CanInject"/> names them.
+/// - guest commands (stop, slow, skip, reorder, exit) = a line on the agent's console tap of the VM
+///   (RUN/VM/console.sock), which also gives the bench every guest line for the timelines.
 /// </summary>
 public sealed class VirtualBench : IBench, IGuestConsoles
 {
