@@ -1,5 +1,6 @@
 using System;
 using System.IO;
+using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
@@ -17,6 +18,48 @@ public sealed class BenchTests
         string path = Path.Combine(Path.GetTempPath(), "bench-" + Guid.NewGuid().ToString("N") + ".yaml");
         File.WriteAllText(path, yaml);
         return path;
+    }
+
+    [TestMethod]
+    public void Link_fault_commands_take_the_targets_arguments_or_a_default()
+    {
+        Assert.AreEqual("drop out 3", VirtualBench.LinkFaultCommand(FaultKind.LinkDrop, "link"));
+        Assert.AreEqual("drop in 7", VirtualBench.LinkFaultCommand(FaultKind.LinkDrop, "in 7"));
+        Assert.AreEqual("delay out 3 100", VirtualBench.LinkFaultCommand(FaultKind.LinkDelay, ""));
+        Assert.AreEqual("txfull 1200", VirtualBench.LinkFaultCommand(FaultKind.LinkTxRingFull, "1200"));
+        Assert.AreEqual("slow 1500 3000", VirtualBench.LinkFaultCommand(FaultKind.AgentSlow, "agent"));
+        Assert.ThrowsExactly<ArgumentException>(() => VirtualBench.LinkFaultCommand(FaultKind.GuestHang, "base"));
+    }
+
+    [TestMethod]
+    public void Guest_console_lines_fill_the_heartbeat_and_checkpoint_lanes()
+    {
+        var timelines = new TimelineBuilder().AddGuestLines(new[]
+        {
+            new GuestLine("base", 100, "READY rate=100 cps=- emitting=1 tsc_khz=1 clock=pit idle=poll"),
+            new GuestLine("base", 200, "HB 1"),
+            new GuestLine("base", 201, "CP 1 1"),
+            new GuestLine("base", 202, "CP 2 2"),
+            new GuestLine("web", 250, "HB 9"),
+            new GuestLine("web", 260, "ACK cps 1,2,3"),
+            new GuestLine("web", 270, "HB x"),
+        }).Build();
+
+        var baseMarks = timelines[0].Marks;
+        Assert.AreEqual("base", timelines[0].VmName);
+        Assert.AreEqual(1, baseMarks.Count(m => m.Kind == MarkKind.Heartbeat));
+        Assert.AreEqual(2, baseMarks.Count(m => m.Kind == MarkKind.Checkpoint));
+        Assert.AreEqual("CP 2", baseMarks.Last().Label);
+        Assert.AreEqual(1, timelines[1].Marks.Count);
+        Assert.AreEqual("HB 9", timelines[1].Marks[0].Label);
+    }
+
+    [TestMethod]
+    public void The_virtual_bench_can_inject_every_fault_kind()
+    {
+        var bench = new VirtualBench(Path.GetTempPath());
+        foreach (FaultKind fault in Enum.GetValues<FaultKind>())
+            Assert.IsNull(bench.CanInject(fault), fault.ToString());
     }
 
     private const string FullBench = """

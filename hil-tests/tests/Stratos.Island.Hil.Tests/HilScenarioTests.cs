@@ -52,7 +52,17 @@ public sealed class HilScenarioTests
     [TestMethod]
     [TestCategory("hil")]
     [TestCategory("full")]
-    public Task Slowed_heartbeats_within_the_margin_stay_ok() => HilSession.RunAsync(nameof(Slowed_heartbeats_within_the_margin_stay_ok), TestContext);
+    public Task Slowed_heartbeats_below_the_margin_are_detected_by_alive_supervision() => HilSession.RunAsync(nameof(Slowed_heartbeats_below_the_margin_are_detected_by_alive_supervision), TestContext);
+
+    [TestMethod]
+    [TestCategory("hil")]
+    [TestCategory("full")]
+    public Task Stopped_heartbeats_are_detected_by_alive_supervision() => HilSession.RunAsync(nameof(Stopped_heartbeats_are_detected_by_alive_supervision), TestContext);
+
+    [TestMethod]
+    [TestCategory("hil")]
+    [TestCategory("full")]
+    public Task Guest_exit_is_detected_and_the_vm_restarted() => HilSession.RunAsync(nameof(Guest_exit_is_detected_and_the_vm_restarted), TestContext);
 
     [TestMethod]
     [TestCategory("hil")]
@@ -102,12 +112,32 @@ public sealed class HilScenarioTests
     [TestMethod]
     [TestCategory("hil")]
     [TestCategory("full")]
+    public Task Duplicated_link_messages_are_dropped_by_the_session() => HilSession.RunAsync(nameof(Duplicated_link_messages_are_dropped_by_the_session), TestContext);
+
+    [TestMethod]
+    [TestCategory("hil")]
+    [TestCategory("full")]
+    public Task Delayed_link_messages_are_tolerated() => HilSession.RunAsync(nameof(Delayed_link_messages_are_tolerated), TestContext);
+
+    [TestMethod]
+    [TestCategory("hil")]
+    [TestCategory("full")]
     public Task Corrupted_link_messages_are_counted_and_dropped() => HilSession.RunAsync(nameof(Corrupted_link_messages_are_counted_and_dropped), TestContext);
 
     [TestMethod]
     [TestCategory("hil")]
     [TestCategory("full")]
     public Task Full_tx_ring_is_reported_not_waited_on() => HilSession.RunAsync(nameof(Full_tx_ring_is_reported_not_waited_on), TestContext);
+
+    [TestMethod]
+    [TestCategory("hil")]
+    [TestCategory("full")]
+    public Task Dropped_alive_indications_fail_the_agents_supervision() => HilSession.RunAsync(nameof(Dropped_alive_indications_fail_the_agents_supervision), TestContext);
+
+    [TestMethod]
+    [TestCategory("hil")]
+    [TestCategory("full")]
+    public Task Slow_agent_is_detected_by_its_alive_supervision() => HilSession.RunAsync(nameof(Slow_agent_is_detected_by_its_alive_supervision), TestContext);
 
     [TestMethod]
     [TestCategory("hil")]

@@ -37,6 +37,8 @@ public static class Program
           --tcp-listen ADDR:PORT also serve the API on TCP (off by default); requires TLS:
           --tls-cert PEM         server certificate for --tcp-listen
           --tls-key PEM          its private key
+          --fault-socket PATH    test hook for the HIL bench (off by default): link fault commands
+                                 on a UNIX socket (docs/hil.md); never on a production agent
         """;
 
     public static async Task<int> Main(string[] args)
@@ -190,6 +192,7 @@ public static class Program
             GuestKernelDirectory = kernelDir,
             SharedMemoryPath = Get(options, "shm-path"),
             KickSocketPath = Get(options, "kick-socket"),
+            FaultSocketPath = Get(options, "fault-socket") is string faults ? Path.GetFullPath(faults) : null,
             RpmsgDevice = Get(options, "rpmsg-device"),
             ExtraQemuArgs = options.TryGetValue("qemu-arg", out List<string>? extra) ? extra : new List<string>(),
             Link = new IslandLinkOptions { AliveIntervalMs = aliveMs },
@@ -220,7 +223,7 @@ public static class Program
 
     private static readonly HashSet<string> Known = new(StringComparer.Ordinal)
     {
-        "board", "boards-dir", "socket", "runtime-dir", "shm-path", "kick-socket", "rpmsg-device", "guest-kernel-dir", "alive-interval-ms", "qemu-arg", "log-level", "tcp-listen", "tls-cert", "tls-key",
+        "board", "boards-dir", "socket", "runtime-dir", "shm-path", "kick-socket", "rpmsg-device", "guest-kernel-dir", "alive-interval-ms", "qemu-arg", "log-level", "tcp-listen", "tls-cert", "tls-key", "fault-socket",
     };
 
     private static Dictionary<string, List<string>> Parse(string[] args)

@@ -56,6 +56,8 @@ public sealed record AgentOptions
     public System.Net.IPEndPoint? TcpEndpoint { get; init; }
     /// <summary>Server certificate of the TCP listener (required with TcpEndpoint).</summary>
     public System.Security.Cryptography.X509Certificates.X509Certificate2? TlsCertificate { get; init; }
+    /// <summary>HIL test hook: link fault commands on this UNIX socket (null = no fault injection at all).</summary>
+    public string? FaultSocketPath { get; init; }
 }
 
 public sealed class AgentRuntime : IAsyncDisposable
@@ -63,6 +65,7 @@ public sealed class AgentRuntime : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stop = new();
     private GrpcServer? _server;
+    private LinkFaultSocket? _faultSocket;
 
     private AgentRuntime(AgentOptions options, ILoggerFactory loggers)
     {
@@ -71,7 +74,14 @@ public sealed class AgentRuntime : IAsyncDisposable
         Cache = new StateCache();
         Events = new EventHub();
         Backend = new QemuBackend(new QemuBackendOptions { RuntimeDirectory = options.RuntimeDirectory });
-        Link = new IslandLink(options.Link with { BoardId = options.Board.Id }, CreateChannelFactory(options), loggers.CreateLogger("island-link"));
+        LinkChannelFactory channels = CreateChannelFactory(options);
+        if (options.FaultSocketPath is not null)
+        {
+            Faults = new LinkFaults();
+            channels = FaultInjectingChannel.Wrap(channels, Faults);
+        }
+
+        Link = new IslandLink(options.Link with { BoardId = options.Board.Id }, channels, loggers.CreateLogger("island-link"));
         var sink = new LinkSupervisionSink(Link);
         Relay = new HeartbeatRelay(sink);
         Executor = new DirectiveExecutor(Backend, Cache, new VmSpecFactory(options.GuestKernelDirectory, options.ExtraQemuArgs), Relay, sink, loggers.CreateLogger("directives"));
@@ -100,6 +110,9 @@ public sealed class AgentRuntime : IAsyncDisposable
     public IslandService Island { get; }
     public EventFeed Feed { get; }
     public GrpcServiceRegistry Registry { get; }
+
+    /// <summary>The link fault plan of the HIL test hook; null unless --fault-socket was given.</summary>
+    public LinkFaults? Faults { get; }
 
     /// <summary>Leftovers of a previous run cleaned up at start (gone QEMUs, unknown or unadoptable ones killed).</summary>
     public IReadOnlyList<StaleVm> StaleVms { get; private set; } = Array.Empty<StaleVm>();
@@ -146,6 +159,11 @@ public sealed class AgentRuntime : IAsyncDisposable
             _ = Task.Run(ResynchroniseAsync);
         };
         Link.Start();
+        if (Options.FaultSocketPath is not null && Faults is not null)
+        {
+            _faultSocket = new LinkFaultSocket(Options.FaultSocketPath, Faults, _logger);
+            _logger.LogWarning("link fault injection enabled on {Socket} (HIL test hook)", Options.FaultSocketPath);
+        }
 
         string? socketDir = Path.GetDirectoryName(Options.SocketPath);
         if (!string.IsNullOrEmpty(socketDir))
@@ -277,6 +295,7 @@ public sealed class AgentRuntime : IAsyncDisposable
             // Nothing to remove.
         }
 
+        _faultSocket?.Dispose();
         await Executor.DisposeAsync().ConfigureAwait(false);
         await Feed.DisposeAsync().ConfigureAwait(false);
         await Link.DisposeAsync().ConfigureAwait(false);

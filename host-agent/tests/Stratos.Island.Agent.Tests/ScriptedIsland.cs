@@ -71,6 +71,12 @@ public sealed class ScriptedIsland : IAsyncDisposable, ISessionListener, ILinkEv
     /// <summary>When false, requests get no answer at all (time-out tests).</summary>
     public bool Answering { get; set; } = true;
 
+    /// <summary>LogRead requests still to leave unanswered (an answer lost in a full ring).</summary>
+    public int LogReadsToIgnore;
+
+    /// <summary>The island session's counters (decode errors, duplicates, ...).</summary>
+    public SessionCounters SessionCounters => _session.Counters;
+
     /// <summary>Every application message the agent sent.</summary>
     public ConcurrentQueue<ProtoEnvelope> Received { get; } = new();
 
@@ -193,6 +199,12 @@ public sealed class ScriptedIsland : IAsyncDisposable, ISessionListener, ILinkEv
 
                 break;
             case ProtoEnvelope.BodyOneofCase.LogRead:
+                if (LogReadsToIgnore > 0)
+                {
+                    LogReadsToIgnore--;
+                    break;
+                }
+
                 uint from = Math.Max(1, message.LogRead.FromSequence);
                 var chunk = new LogChunk { FirstAvailable = 1, NextSequence = Math.Min(from + 3, 11), End = from + 3 >= 11 };
                 for (uint s = from; s < chunk.NextSequence; s++)

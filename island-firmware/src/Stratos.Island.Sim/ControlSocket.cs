@@ -2,6 +2,8 @@
 //   hang    -> "ok hang": the main loop stops (the hardware watchdog must fire and reset the island)
 //   reset   -> "ok reset": immediate restart, reset reason SOFTWARE
 //   status  -> one JSON line: boot id, reset reason, cycle count, session state, link counters
+//   powercut N [mid] -> "ok powercut N": the Nth flash write from now kills the island (SIGKILL) as a
+//              power loss would; with "mid" half of that write reaches the file first (torn record)
 // Anything else -> "error ..." naming the command. Served on its own thread; commands only set
 // flags the main loop reads, and status reads counters the main loop writes (a diagnostic snapshot).
 using System;
@@ -21,8 +23,11 @@ public sealed class ControlSocket : IDisposable
     private readonly Thread _thread;
     private volatile bool _disposed;
 
-    public ControlSocket(string path, Func<string> status, SimLog log)
+    private readonly FileFlash? _flash;
+
+    public ControlSocket(string path, Func<string> status, SimLog log, FileFlash? flash = null)
     {
+        _flash = flash;
         _path = path;
         _status = status;
         _log = log;
@@ -72,6 +77,11 @@ public sealed class ControlSocket : IDisposable
 
     private string Execute(string command)
     {
+        if (command.StartsWith("powercut", StringComparison.Ordinal))
+        {
+            return PowerCut(command);
+        }
+
         switch (command)
         {
             case "hang":
@@ -85,10 +95,30 @@ public sealed class ControlSocket : IDisposable
             case "status":
                 return _status();
             case "":
-                return "error empty command (hang, reset, status)";
+                return "error empty command (hang, reset, status, powercut N [mid])";
             default:
-                return "error unknown command '" + command + "' (hang, reset, status)";
+                return "error unknown command '" + command + "' (hang, reset, status, powercut N [mid])";
         }
+    }
+
+    private string PowerCut(string command)
+    {
+        string[] words = command.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (words.Length < 2 || words.Length > 3 || !int.TryParse(words[1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int n)
+            || n < 1 || n > 1_000_000 || (words.Length == 3 && words[2] != "mid"))
+        {
+            return "error '" + command + "': expected powercut N [mid] with N in 1..1000000 (the Nth flash write from now)";
+        }
+
+        if (_flash is null)
+        {
+            return "error powercut: this island has no file flash";
+        }
+
+        bool mid = words.Length == 3;
+        _log.Warn("control: power cut armed at flash write " + n + " from now" + (mid ? ", mid-write" : ""));
+        _flash.ArmPowerCut(n, mid);
+        return "ok powercut " + n + (mid ? " mid" : "");
     }
 
     public void Dispose()

@@ -94,7 +94,7 @@ public static class IslandHost
             var core = new IslandCore(env.Config, clock, flash, rails, watchdog, safeState, reset, endpoint, options.ResetReason);
             endpoint.Attach(session, core, clock);
             long loops = 0;
-            control = new ControlSocket(env.ControlSocket, () => StatusJson(bootId, options.ResetReason, core, session, port, endpoint, loops), log);
+            control = new ControlSocket(env.ControlSocket, () => StatusJson(bootId, options.ResetReason, core, session, port, endpoint, loops, flash), log, flash);
             using PosixSignalRegistration term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnStopSignal);
             using PosixSignalRegistration interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnStopSignal);
             long warmStart = Stopwatch.GetTimestamp();
@@ -177,7 +177,7 @@ public static class IslandHost
     }
 
     private static string StatusJson(ulong bootId, ResetReason reason, IslandCore core, LinkSession session, SharedMemoryLinkPort port,
-        IslandLinkEndpoint endpoint, long loops)
+        IslandLinkEndpoint endpoint, long loops, FileFlash flash)
     {
         using var stream = new MemoryStream();
         using (var json = new Utf8JsonWriter(stream))
@@ -191,6 +191,7 @@ public static class IslandHost
             json.WriteNumber("main_loops", loops);
             json.WriteNumber("late_steps", core.LateSteps);
             json.WriteNumber("watchdog_kicks", core.WatchdogKicks);
+            json.WriteNumber("flash_writes", flash.Writes);
             json.WriteString("session", session.State.ToString().ToLowerInvariant());
             json.WriteString("agent_boot_id", "0x" + session.PeerBootId.ToString("x16"));
             json.WriteStartObject("link");
@@ -213,6 +214,10 @@ public static class IslandHost
             json.WriteNumber("established", s.Established);
             json.WriteNumber("peer_restarts", s.PeerRestarts);
             json.WriteNumber("keepalive_timeouts", s.KeepaliveTimeouts);
+            json.WriteNumber("decode_errors", s.DecodeErrors);
+            json.WriteNumber("duplicates", s.Duplicates);
+            json.WriteNumber("gaps", s.Gaps);
+            json.WriteNumber("out_of_order", s.OutOfOrder);
             json.WriteEndObject();
             json.WriteStartObject("endpoint");
             IslandLinkCounters e = endpoint.Counters;
@@ -220,6 +225,8 @@ public static class IslandHost
             json.WriteNumber("events_not_sent", e.EventsNotSent);
             json.WriteNumber("status_resends", e.StatusResends);
             json.WriteNumber("queued", endpoint.QueuedMessages);
+            json.WriteNumber("peer_errors", e.PeerErrors);
+            json.WriteNumber("not_connected", e.NotConnected);
             json.WriteEndObject();
             json.WriteEndObject();
         }

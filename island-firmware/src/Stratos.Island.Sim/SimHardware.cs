@@ -22,14 +22,22 @@ public sealed class StopwatchClock : IClock
 /// NOR flash in a file: erase sets a page to 0xFF, program only clears bits (new = old AND data).
 /// Every operation is written through and fsync'ed before it returns, so a kill -9 keeps exactly the
 /// operations that completed (the event log's recovery handles the torn one).
+/// A power cut can be armed (the control socket's <c>powercut</c>): at the Nth write from then on
+/// the process dies by SIGKILL, either before that write (nothing of it reaches the file) or in the
+/// middle of it (its first half is written and fsync'ed, the rest never), as a power loss would.
 /// </summary>
 public sealed class FileFlash : IFlash, IDisposable
 {
     private readonly FileStream _file;
     private readonly byte[] _image;
+    private readonly SimLog _log;
+    private int _cutCountdown;
+    private int _cutMidWrite;
+    private long _writes;
 
     public FileFlash(string path, int pageSize, int pageCount, SimLog log)
     {
+        _log = log;
         PageSize = pageSize;
         PageCount = pageCount;
         int size = pageSize * pageCount;
@@ -86,8 +94,24 @@ public sealed class FileFlash : IFlash, IDisposable
         return WriteThrough(address, count);
     }
 
+    /// <summary>Flash writes (program + erase) since start.</summary>
+    public long Writes => Interlocked.Read(ref _writes);
+
+    /// <summary>Cut the power at the <paramref name="writesFromNow"/>th write from now (1 = the next one); any thread.</summary>
+    public void ArmPowerCut(int writesFromNow, bool midWrite)
+    {
+        Volatile.Write(ref _cutMidWrite, midWrite ? 1 : 0);
+        Volatile.Write(ref _cutCountdown, writesFromNow);
+    }
+
     private bool WriteThrough(int address, int count)
     {
+        Interlocked.Increment(ref _writes);
+        if (Volatile.Read(ref _cutCountdown) > 0 && Interlocked.Decrement(ref _cutCountdown) == 0)
+        {
+            CutPower(address, count);
+        }
+
         try
         {
             _file.Position = address;
@@ -99,6 +123,22 @@ public sealed class FileFlash : IFlash, IDisposable
         {
             return false;
         }
+    }
+
+    private void CutPower(int address, int count)
+    {
+        int prefix = Volatile.Read(ref _cutMidWrite) == 1 ? count / 2 : 0;
+        _log.Warn("power cut at flash write " + Writes + " (address 0x" + address.ToString("x") + ", " + count + " bytes; "
+            + (prefix > 0 ? prefix + " bytes written before the cut)" : "nothing written)"));
+        if (prefix > 0)
+        {
+            _file.Position = address;
+            _file.Write(_image, address, prefix);
+            _file.Flush(true);
+        }
+
+        Native.kill(Environment.ProcessId, 9);
+        Thread.Sleep(Timeout.Infinite);
     }
 
     public void Dispose() => _file.Dispose();

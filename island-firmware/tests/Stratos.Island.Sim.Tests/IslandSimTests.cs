@@ -247,6 +247,51 @@ public sealed class IslandSimTests
     }
 
     [TestMethod]
+    public void Power_cut_in_the_middle_of_a_log_write_loses_only_that_record_and_the_sequence_continues()
+    {
+        using var world = new SimWorld();
+        SimProcess first = StartIsland(world);
+        List<Pb.Event> before;
+        long writesBefore;
+        using (AgentDriver driver = Connect(world, 0xC1))
+        {
+            before = ReadLog(driver, 40);
+            writesBefore = Status(world).GetProperty("flash_writes").GetInt64();
+            Assert.AreEqual("ok powercut 1 mid", world.Control("powercut 1 mid"));
+            // A silent agent makes the island log its supervision FAILED: that write is cut half done.
+            driver.SendAgentAlive = false;
+            Assert.IsTrue(driver.PumpUntil(() => first.HasExited, 10_000), "the island did not cut its power at the next flash write:\n" + first.Output);
+        }
+
+        first.WaitForLine("power cut at flash write " + (writesBefore + 1), 2000);
+        StringAssert.Contains(first.Output, "bytes written before the cut");
+        first.Dispose();
+
+        using SimProcess second = StartIsland(world);
+        using AgentDriver again = Connect(world, 0xC2);
+        List<Pb.Event> after = ReadLog(again, 41);
+        Assert.IsTrue(before.All(b => after.Any(a => a.Sequence == b.Sequence && a.Type == b.Type)), "records committed before the cut are missing");
+        List<uint> sequences = after.Select(e => e.Sequence).ToList();
+        CollectionAssert.AreEqual(Enumerable.Range((int)sequences[0], sequences.Count).Select(i => (uint)i).ToList(), sequences, "the log is not contiguous: " + string.Join(",", sequences));
+        Pb.Event boot = after.Last(e => e.Type == PbCommon.EventType.IslandBoot);
+        Assert.AreEqual(before.Max(e => e.BootCount) + 1, boot.BootCount);
+        // The torn record (the FAILED status) was never committed: the boot record follows the last record before the cut.
+        Assert.AreEqual(before.Max(e => e.Sequence) + 1, boot.Sequence);
+    }
+
+    [TestMethod]
+    public void Bad_powercut_commands_are_refused_naming_the_expected_form()
+    {
+        using var world = new SimWorld();
+        using SimProcess sim = StartIsland(world);
+
+        StringAssert.Contains(world.Control("powercut"), "expected powercut N [mid]");
+        StringAssert.Contains(world.Control("powercut 0"), "N in 1..1000000");
+        StringAssert.Contains(world.Control("powercut 3 halfway"), "expected powercut N [mid]");
+        Assert.IsFalse(sim.HasExited);
+    }
+
+    [TestMethod]
     public void A_silent_agent_gets_the_A_cluster_reset_hook_run()
     {
         using var world = new SimWorld();

@@ -27,10 +27,13 @@ namespace Stratos.Island.Hil.Benches;
 /// - power cut = SIGKILL island-sim (supervisor and child) and start it again on the same state dir;
 /// - A-cluster reset = what island-sim's <c>--a-cluster-reset-hook</c> triggers too: kill the agent
 ///   and every QEMU, start the agent again.
-/// Link faults need a fault-injecting transport in the agent and guest checkpoint faults need a way
-/// to write to the guest's serial port, which the agent holds alone: <see cref="CanInject"/> names them.
+/// - link faults and a slow agent = a command on the agent's link fault socket (--fault-socket, the
+///   agent's test hook: FaultInjectingChannel); power cut = island-sim's <c>powercut 1 mid</c>, then a
+///   crash of the target VM makes the island write, and the write kills it half done.
+/// - guest commands (stop, slow, skip, reorder, exit) = a line on the agent's console tap of the VM
+///   (RUN/VM/console.sock), which also gives the bench every guest line for the timelines.
 /// </summary>
-public sealed class VirtualBench : IBench
+public sealed class VirtualBench : IBench, IGuestConsoles
 {
     public const string SimProject = "island-firmware/src/Stratos.Island.Sim";
     public const string AgentProject = "host-agent/src/Stratos.Island.Agent.Host";
@@ -66,6 +69,7 @@ public sealed class VirtualBench : IBench
     public string Directory => _dir;
     public string AgentSocket => Path.Combine(_dir, "agent.sock");
     public string ControlSocket => Path.Combine(_dir, "control.sock");
+    public string FaultSocket => Path.Combine(_dir, "faults.sock");
     public string ShmPath => "/dev/shm/" + Path.GetFileName(_dir);
     public string RuntimeDirectory => Path.Combine(_dir, "vms");
     public string StateDirectory => Path.Combine(_dir, "state");
@@ -104,6 +108,137 @@ public sealed class VirtualBench : IBench
         _api = new AgentApi(AgentSocket);
         _pump = _api.PumpEventsAsync(Events, 1, _stop.Token);
         _resetWatch = WatchACLusterResetsAsync(_stop.Token);
+        _consoleWatch = WatchConsolesAsync(_stop.Token);
+    }
+
+    // ---- guest consoles (the agent's console tap, RUN/VM/console.sock) --------------------------
+
+    private Task? _consoleWatch;
+    private readonly object _consoleGate = new();
+    private readonly List<GuestLine> _guestLines = new();
+    private readonly Dictionary<string, Socket> _consoles = new();
+
+    /// <summary>Every line the guests printed so far (heartbeats, checkpoints, ACKs), on the run's axis.</summary>
+    public IReadOnlyList<GuestLine> GuestLines()
+    {
+        lock (_consoleGate)
+            return _guestLines.ToList();
+    }
+
+    /// <summary>Connects to every VM's console tap (again after each restart: a new QEMU, a new tap) and records its lines.</summary>
+    private async Task WatchConsolesAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            if (System.IO.Directory.Exists(RuntimeDirectory))
+            {
+                foreach (var path in System.IO.Directory.GetFiles(RuntimeDirectory, "console.sock", SearchOption.AllDirectories))
+                {
+                    string vm = Path.GetFileName(Path.GetDirectoryName(path)!);
+                    lock (_consoleGate)
+                        if (_consoles.ContainsKey(vm))
+                            continue;
+                    var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                    try
+                    {
+                        await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (SocketException)
+                    {
+                        socket.Dispose();
+                        continue;
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        socket.Dispose();
+                        return;
+                    }
+                    lock (_consoleGate)
+                        _consoles[vm] = socket;
+                    _ = ReadConsoleAsync(vm, socket, cancellationToken);
+                }
+            }
+            try
+            {
+                await Task.Delay(100, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task ReadConsoleAsync(string vm, Socket socket, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var stream = new NetworkStream(socket, ownsSocket: true);
+            using var reader = new StreamReader(stream, Encoding.ASCII);
+            while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is string line)
+            {
+                double at = Clock.NowMs;
+                lock (_consoleGate)
+                    _guestLines.Add(new GuestLine(vm, at, line));
+            }
+        }
+        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The VM (or its tap) went away; the watcher connects to the next one.
+        }
+        finally
+        {
+            lock (_consoleGate)
+                if (_consoles.TryGetValue(vm, out var current) && current == socket)
+                    _consoles.Remove(vm);
+        }
+    }
+
+    /// <summary>
+    /// Writes a heartbeat-guest command (hil-tests/guest/README.md) to the VM's console tap and waits
+    /// for the guest's ACK (or ERR) line, which it returns.
+    /// </summary>
+    public async Task<string> SendGuestCommandAsync(string vm, string command, CancellationToken cancellationToken)
+    {
+        string path = Path.Combine(RuntimeDirectory, vm, "console.sock");
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        var wait = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), cancellationToken).ConfigureAwait(false);
+                break;
+            }
+            catch (SocketException) when (wait.Elapsed < TimeSpan.FromSeconds(5))
+            {
+                await Task.Delay(50, cancellationToken).ConfigureAwait(false);
+            }
+            catch (SocketException e)
+            {
+                throw new InvalidOperationException($"virtual bench: no console tap for VM '{vm}' at {path} after 5 s: {e.Message}", e);
+            }
+        }
+        await using var stream = new NetworkStream(socket, ownsSocket: false);
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(command + "\n"), cancellationToken).ConfigureAwait(false);
+        using var reader = new StreamReader(stream, Encoding.ASCII);
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(TimeSpan.FromSeconds(5));
+        try
+        {
+            while (await reader.ReadLineAsync(limit.Token).ConfigureAwait(false) is string line)
+            {
+                if (line == "ACK " + command)
+                    return line;
+                if (line.StartsWith("ERR ", StringComparison.Ordinal) && line.EndsWith(command, StringComparison.Ordinal))
+                    throw new InvalidOperationException($"virtual bench: guest '{vm}' refused '{command}': {line}");
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Falls through to the failure below.
+        }
+        throw new InvalidOperationException($"virtual bench: guest '{vm}' did not acknowledge '{command}' within 5 s");
     }
 
     private void StartSim()
@@ -128,12 +263,30 @@ public sealed class VirtualBench : IBench
             _agent = StartProcess("island-agent", new List<string>
             {
                 BuiltDll(_repositoryRoot, AgentProject, "island-agent"),
-                "--board", "virtual", "--boards-dir", Path.Combine(_repositoryRoot, "boards"),
+                "--board", AgentBoard(), "--boards-dir", Path.Combine(_repositoryRoot, "boards"),
                 "--socket", AgentSocket, "--runtime-dir", RuntimeDirectory,
                 "--shm-path", ShmPath, "--kick-socket", Path.Combine(_dir, "kick.sock"),
-                "--guest-kernel-dir", _repositoryRoot,
+                "--guest-kernel-dir", _repositoryRoot, "--fault-socket", FaultSocket,
+                // The guest's `exit N` command needs QEMU's isa-debug-exit device (hil-tests/guest/README.md).
+                "--qemu-arg=-device", "--qemu-arg=isa-debug-exit,iobase=0xf4,iosize=4",
             });
         }
+    }
+
+    /// <summary>
+    /// The agent seeds its VM names from the vms.yaml next to its board.yaml until the island's
+    /// definitions arrive, and names the QEMU runtime dirs with them: with another island
+    /// configuration (the soak's) it must see the same file, so it gets a board folder of its own.
+    /// </summary>
+    private string AgentBoard()
+    {
+        if (_configPath is null)
+            return "virtual";
+        string folder = Path.Combine(_dir, "board");
+        System.IO.Directory.CreateDirectory(folder);
+        File.Copy(Path.Combine(_repositoryRoot, "boards", "virtual", "board.yaml"), Path.Combine(folder, "board.yaml"), overwrite: true);
+        File.Copy(_configPath, Path.Combine(folder, "vms.yaml"), overwrite: true);
+        return folder;
     }
 
     private Process StartProcess(string name, List<string> args)
@@ -246,11 +399,23 @@ public sealed class VirtualBench : IBench
     public string? CanInject(FaultKind fault) => fault switch
     {
         FaultKind.GuestHang or FaultKind.GuestCrash or FaultKind.AgentKill or FaultKind.AgentFreeze
-            or FaultKind.IslandHang or FaultKind.IslandReset or FaultKind.PowerCutDuringLogWrite or FaultKind.AClusterReset => null,
-        FaultKind.LinkDrop or FaultKind.LinkDuplicate or FaultKind.LinkDelay or FaultKind.LinkCorrupt or FaultKind.LinkTxRingFull =>
-            "island-agent has no fault-injecting link transport (an ILinkChannel wrapper enabled only in bench runs) yet",
-        FaultKind.AgentSlow => "slowing the agent needs a duty-cycled SIGSTOP/SIGCONT driver, not built yet",
-        _ => "the agent holds the guest's only serial connection and has no guest-command API, so guest commands (slow, skip, reorder, stop, exit) cannot reach the guest",
+            or FaultKind.IslandHang or FaultKind.IslandReset or FaultKind.PowerCutDuringLogWrite or FaultKind.AClusterReset
+            or FaultKind.LinkDrop or FaultKind.LinkDuplicate or FaultKind.LinkDelay or FaultKind.LinkCorrupt or FaultKind.LinkTxRingFull
+            or FaultKind.AgentSlow => null,
+        FaultKind.GuestStallHeartbeats or FaultKind.GuestSlowHeartbeats or FaultKind.GuestLateCheckpoint
+            or FaultKind.GuestReorderCheckpoints or FaultKind.GuestExit => null,
+        _ => $"{fault} is not a fault this bench knows",
+    };
+
+    /// <summary>The heartbeat-guest command for a guest fault.</summary>
+    public static string GuestCommand(FaultKind fault) => fault switch
+    {
+        FaultKind.GuestStallHeartbeats => "stop",
+        FaultKind.GuestSlowHeartbeats => "slow 3",
+        FaultKind.GuestLateCheckpoint => "skip 2",
+        FaultKind.GuestReorderCheckpoints => "reorder",
+        FaultKind.GuestExit => "exit 3",
+        _ => throw new ArgumentException($"{fault} is not a guest command fault", nameof(fault)),
     };
 
     public async Task<double> InjectAsync(FaultKind fault, string target, CancellationToken cancellationToken)
@@ -277,6 +442,16 @@ public sealed class VirtualBench : IBench
                 ProcessSignals.Send(pid, fault == FaultKind.GuestHang ? ProcessSignals.SIGSTOP : ProcessSignals.SIGKILL);
                 return at;
             }
+            case FaultKind.GuestStallHeartbeats:
+            case FaultKind.GuestSlowHeartbeats:
+            case FaultKind.GuestLateCheckpoint:
+            case FaultKind.GuestReorderCheckpoints:
+            case FaultKind.GuestExit:
+            {
+                at = Clock.NowMs;
+                await SendGuestCommandAsync(target, GuestCommand(fault), cancellationToken).ConfigureAwait(false);
+                return at;
+            }
             case FaultKind.AgentKill:
                 lock (_agentGate)
                 {
@@ -298,11 +473,38 @@ public sealed class VirtualBench : IBench
                     throw new InvalidOperationException($"virtual bench: island-sim control socket answered '{answer}'");
                 return at;
             case FaultKind.PowerCutDuringLogWrite:
+            {
+                // Arm the cut at the next flash write (half of it reaches the file), then make the
+                // island write: the target VM's QEMU dies, the island logs its Failed state.
+                string armed = await SendControlAsync("powercut 1 mid", cancellationToken).ConfigureAwait(false);
+                if (!armed.StartsWith("ok", StringComparison.Ordinal))
+                    throw new InvalidOperationException($"virtual bench: island-sim control socket answered '{armed}' to powercut");
+                await InjectAsync(FaultKind.GuestCrash, target, cancellationToken).ConfigureAwait(false);
+                var sim = _sim!;
+                var waited = Stopwatch.StartNew();
+                while (!sim.HasExited && waited.Elapsed < TimeSpan.FromSeconds(15))
+                    await Task.Delay(5, cancellationToken).ConfigureAwait(false);
+                if (!sim.HasExited)
+                    throw new InvalidOperationException($"virtual bench: island-sim did not cut its power within 15 s of the crash of '{target}' (no flash write?)");
                 at = Clock.NowMs;
-                KillTree(_sim!);
                 StartSim();
                 await WaitForSocketAsync(ControlSocket, "island-sim control socket after the power cut", () => _sim, cancellationToken).ConfigureAwait(false);
                 return at;
+            }
+            case FaultKind.LinkDrop:
+            case FaultKind.LinkDuplicate:
+            case FaultKind.LinkDelay:
+            case FaultKind.LinkCorrupt:
+            case FaultKind.LinkTxRingFull:
+            case FaultKind.AgentSlow:
+            {
+                string command = LinkFaultCommand(fault, target);
+                at = Clock.NowMs;
+                string reply = await SendLineAsync(FaultSocket, command, cancellationToken).ConfigureAwait(false);
+                if (!reply.StartsWith("ok", StringComparison.Ordinal))
+                    throw new InvalidOperationException($"virtual bench: the agent's fault socket answered '{reply}' to '{command}'");
+                return at;
+            }
             default: // AClusterReset
                 at = Clock.NowMs;
                 ResetACluster();
@@ -310,11 +512,51 @@ public sealed class VirtualBench : IBench
         }
     }
 
-    /// <summary>One line command on island-sim's control socket (hang / reset / status) and its answer.</summary>
-    public async Task<string> SendControlAsync(string command, CancellationToken cancellationToken)
+    /// <summary>
+    /// The agent fault-socket command for a link fault or a slow agent. <paramref name="target"/> gives
+    /// the arguments after the command word ("out 3", "in 2 300", "3000", "1500 3000"); empty or a
+    /// plain name ("link", "agent") takes the default shown below.
+    /// </summary>
+    public static string LinkFaultCommand(FaultKind fault, string target)
+    {
+        bool given = target.Length > 0 && (char.IsDigit(target[0]) || target.StartsWith("out ", StringComparison.Ordinal) || target.StartsWith("in ", StringComparison.Ordinal));
+        return fault switch
+        {
+            FaultKind.LinkDrop => "drop " + (given ? target : "out 3"),
+            FaultKind.LinkDuplicate => "dup " + (given ? target : "out 3"),
+            FaultKind.LinkDelay => "delay " + (given ? target : "out 3 100"),
+            FaultKind.LinkCorrupt => "corrupt " + (given ? target : "out 3"),
+            FaultKind.LinkTxRingFull => "txfull " + (given ? target : "3000"),
+            FaultKind.AgentSlow => "slow " + (given ? target : "1500 3000"),
+            _ => throw new ArgumentException($"{fault} is not a link fault", nameof(fault)),
+        };
+    }
+
+    /// <summary>One line on the agent's link fault socket (e.g. "status") and its answer.</summary>
+    public Task<string> SendFaultAsync(string command, CancellationToken cancellationToken) => SendLineAsync(FaultSocket, command, cancellationToken);
+
+    /// <summary>island-sim's status (control socket <c>status</c>) as JSON.</summary>
+    public async Task<System.Text.Json.JsonElement> IslandStatusAsync(CancellationToken cancellationToken)
+    {
+        string line = await SendControlAsync("status", cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using var document = System.Text.Json.JsonDocument.Parse(line);
+            return document.RootElement.Clone();
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new InvalidOperationException($"virtual bench: island-sim status is not JSON ({e.Message}): '{line}'", e);
+        }
+    }
+
+    /// <summary>One line command on island-sim's control socket (hang / reset / status / powercut) and its answer.</summary>
+    public Task<string> SendControlAsync(string command, CancellationToken cancellationToken) => SendLineAsync(ControlSocket, command, cancellationToken);
+
+    private static async Task<string> SendLineAsync(string path, string command, CancellationToken cancellationToken)
     {
         using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        await socket.ConnectAsync(new UnixDomainSocketEndPoint(ControlSocket), cancellationToken).ConfigureAwait(false);
+        await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), cancellationToken).ConfigureAwait(false);
         await using var stream = new NetworkStream(socket, ownsSocket: false);
         await stream.WriteAsync(Encoding.ASCII.GetBytes(command + "\n"), cancellationToken).ConfigureAwait(false);
         using var reader = new StreamReader(stream, Encoding.UTF8);
@@ -361,7 +603,7 @@ public sealed class VirtualBench : IBench
         _stop.Cancel();
         // Nothing below may stop the cleanup that follows: a failing background task is ignored here
         // (its failure already showed in the scenario), the processes must go regardless.
-        foreach (var task in new[] { _pump, _resetWatch })
+        foreach (var task in new[] { _pump, _resetWatch, _consoleWatch })
         {
             try
             {
@@ -374,6 +616,12 @@ public sealed class VirtualBench : IBench
             }
         }
         _api?.Dispose();
+        lock (_consoleGate)
+        {
+            foreach (var socket in _consoles.Values)
+                socket.Dispose();
+            _consoles.Clear();
+        }
         var qemus = QemuProcesses();
         lock (_agentGate)
         {

@@ -60,6 +60,23 @@ public sealed class TimelineBuilder
     public TimelineBuilder AddCheckpoint(string vm, double timeMs, uint checkpointId) =>
         Add(vm, timeMs, MarkKind.Checkpoint, "CP " + checkpointId.ToString(CultureInfo.InvariantCulture));
 
+    /// <summary>
+    /// The heartbeat and checkpoint lanes from what the guests printed: "HB seq" -> heartbeat,
+    /// "CP id seq" -> checkpoint (hil-tests/guest/README.md); other lines are ignored.
+    /// </summary>
+    public TimelineBuilder AddGuestLines(IEnumerable<Benches.GuestLine> lines)
+    {
+        foreach (var line in lines)
+        {
+            string[] words = line.Text.Trim().Split(' ');
+            if (words.Length == 2 && words[0] == "HB" && uint.TryParse(words[1], NumberStyles.None, CultureInfo.InvariantCulture, out uint seq))
+                AddHeartbeat(line.Vm, line.TimeMs, seq);
+            else if (words.Length == 3 && words[0] == "CP" && uint.TryParse(words[1], NumberStyles.None, CultureInfo.InvariantCulture, out uint id))
+                AddCheckpoint(line.Vm, line.TimeMs, id);
+        }
+        return this;
+    }
+
     public TimelineBuilder AddFault(FaultMeasurement fault)
     {
         For(fault.Vm).Add(fault.InjectedMs, MarkKind.Fault, fault.Fault.ToString());

@@ -101,9 +101,16 @@ public static class ScenarioRunner
             failure = $"{e.GetType().Name}: {e.Message}";
         }
         var events = bench.Events.Snapshot();
-        foreach (var (after, next) in bench.Events.StreamGaps())
-            context.Log($"event stream skipped {after + 1}..{next - 1} (backfilled from ReadLog)");
+        // The agent fills holes in its live stream from the island's log (EventFeed): the stream a
+        // watcher gets must be contiguous in every scenario, whatever the fault did to the link.
+        var streamGaps = bench.Events.StreamGaps();
+        foreach (var (after, next) in streamGaps)
+            context.Log($"event stream skipped {after + 1}..{next - 1} (the bench backfilled them from ReadLog)");
+        if (streamGaps.Count > 0)
+            failure ??= "WatchEvents skipped records: " + string.Join(", ", streamGaps.Select(g => $"{g.After + 1}..{g.Next - 1}"));
         context.Timelines.AddEvents(events);
+        if (bench is Benches.IGuestConsoles consoles)
+            context.Timelines.AddGuestLines(consoles.GuestLines());
         IReadOnlyList<double> Beats(string vm) =>
             context.Timelines.For(vm).Marks.Where(m => m.Kind == MarkKind.Heartbeat).Select(m => m.TimeMs).ToList();
         var faults = context.MeasureFaults(events, Beats);

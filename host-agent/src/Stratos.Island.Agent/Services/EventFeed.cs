@@ -1,10 +1,18 @@
 // Live events from the island -> the WatchEvents fan-out, without holes. The island pushes each
 // record once and never re-sends (docs/island-sim.md: "the event log is the source of truth"): when
-// the ring was full, or the link was down, records are missing. The feed notices a gap in
-// Event.sequence (and every session up after the first record) and reads the missing records with
-// LogRead before publishing the newer one, so subscribers see contiguous sequences in order.
+// its TX ring or queue was full, or the link was down, records are missing. The feed fills every hole
+// itself from the island's log (LogRead by sequence) before it publishes anything newer, so every
+// subscriber sees contiguous sequences in order:
+//   * a gap in Event.sequence: read the missing records; while some are still missing (the read
+//     failed, the link went down, the answer lost pages in a full ring) hold the newer records and
+//     read again every RetryDelayMs, up to MaxAttempts reads; only then publish past the hole (and
+//     log which records were lost);
+//   * every session up after the first record: read what was committed while the link was down;
+//   * the tail of a burst (its last records lost, so no later record shows the gap): TailCheckMs
+//     after the last input, read from the last published sequence once.
 // One consumer task does all of it: ordering needs no lock.
 using System;
+using System.Collections.Generic;
 using System.Threading;
 using System.Threading.Channels;
 using System.Threading.Tasks;
@@ -17,48 +25,72 @@ namespace Stratos.Island.Agent.Services;
 
 public sealed class EventFeed : IAsyncDisposable
 {
+    /// <summary>Reads of the log for one hole before the feed publishes past it.</summary>
+    public const int MaxAttempts = 20;
+
     private readonly EventHub _hub;
-    private readonly Func<uint, CancellationToken, Task<System.Collections.Generic.IReadOnlyList<Event>>> _readLog;
+    private readonly Func<uint, CancellationToken, Task<IReadOnlyList<Event>>> _readLog;
     private readonly ILogger _logger;
-    private readonly Channel<Event?> _input = Channel.CreateUnbounded<Event?>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<Item> _input = Channel.CreateUnbounded<Item>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _pump;
+    private readonly Timer _tail;
     private uint _last;
+    private long _backfilled;
+    private long _lost;
 
     /// <param name="readLog">Reads committed records from a sequence (the island's LogRead).</param>
-    public EventFeed(EventHub hub, Func<uint, CancellationToken, Task<System.Collections.Generic.IReadOnlyList<Event>>> readLog, ILogger logger)
+    public EventFeed(EventHub hub, Func<uint, CancellationToken, Task<IReadOnlyList<Event>>> readLog, ILogger logger)
     {
         _hub = hub;
         _readLog = readLog;
         _logger = logger;
+        _tail = new Timer(_ => _input.Writer.TryWrite(new Item(ItemKind.TailCheck, null)));
         _pump = Task.Run(PumpAsync);
     }
+
+    /// <summary>Pause between two reads of the log for the same hole.</summary>
+    public int RetryDelayMs { get; init; } = 250;
+
+    /// <summary>Quiet time after the last input before the feed checks the log's tail once.</summary>
+    public int TailCheckMs { get; init; } = 500;
 
     /// <summary>Highest sequence published so far.</summary>
     public uint LastSequence => Volatile.Read(ref _last);
 
+    /// <summary>Records published from the log (not from the live stream).</summary>
+    public long Backfilled => Interlocked.Read(ref _backfilled);
+
+    /// <summary>Records the feed gave up on (the log did not give them after MaxAttempts reads).</summary>
+    public long Lost => Interlocked.Read(ref _lost);
+
     /// <summary>A live event from the link (any thread; never blocks).</summary>
-    public void OnEvent(Event record) => _input.Writer.TryWrite(record);
+    public void OnEvent(Event record) => _input.Writer.TryWrite(new Item(ItemKind.Record, record));
 
     /// <summary>A session came up: records committed while the link was down are read back.</summary>
-    public void OnSessionUp() => _input.Writer.TryWrite(null);
+    public void OnSessionUp() => _input.Writer.TryWrite(new Item(ItemKind.SessionUp, null));
 
     private async Task PumpAsync()
     {
         try
         {
-            await foreach (Event? record in _input.Reader.ReadAllAsync(_stop.Token).ConfigureAwait(false))
+            await foreach (Item item in _input.Reader.ReadAllAsync(_stop.Token).ConfigureAwait(false))
             {
-                if (record is null)
+                switch (item.Kind)
                 {
-                    if (_last != 0)
-                    {
-                        await BackfillAsync(uint.MaxValue).ConfigureAwait(false);
-                    }
+                    case ItemKind.SessionUp:
+                    case ItemKind.TailCheck:
+                        if (_last != 0)
+                        {
+                            // Whatever the log holds past the last published record; one read (a tail
+                            // check finds nothing most of the time), a session up retries like a hole.
+                            await BackfillAsync(uint.MaxValue, item.Kind == ItemKind.SessionUp ? 3 : 1).ConfigureAwait(false);
+                        }
 
-                    continue;
+                        continue;
                 }
 
+                Event record = item.Record!;
                 if (record.Sequence == 0)
                 {
                     _hub.Publish(record); // not committed (flash write failed): shown, never read back
@@ -72,13 +104,17 @@ public sealed class EventFeed : IAsyncDisposable
 
                 if (_last != 0 && record.Sequence > _last + 1)
                 {
-                    await BackfillAsync(record.Sequence).ConfigureAwait(false);
+                    await BackfillAsync(record.Sequence, MaxAttempts).ConfigureAwait(false);
+                    if (record.Sequence > _last + 1)
+                    {
+                        Interlocked.Add(ref _lost, record.Sequence - _last - 1);
+                        _logger.LogWarning("events #{From}..#{To} are not in the island's log after {Attempts} reads; the stream continues at #{Next}",
+                            _last + 1, record.Sequence - 1, MaxAttempts, record.Sequence);
+                    }
                 }
 
-                if (record.Sequence > _last)
-                {
-                    Publish(record);
-                }
+                Publish(record);
+                _tail.Change(TailCheckMs, Timeout.Infinite);
             }
         }
         catch (OperationCanceledException)
@@ -87,21 +123,43 @@ public sealed class EventFeed : IAsyncDisposable
         }
     }
 
-    private async Task BackfillAsync(uint before)
+    /// <summary>Publishes the log's records after the last published one and before <paramref name="before"/>, reading up to <paramref name="attempts"/> times until none is missing.</summary>
+    private async Task BackfillAsync(uint before, int attempts)
     {
-        try
+        for (int attempt = 1; attempt <= attempts; attempt++)
         {
-            foreach (Event missing in await _readLog(_last + 1, _stop.Token).ConfigureAwait(false))
+            bool complete = false;
+            try
             {
-                if (missing.Sequence > _last && missing.Sequence < before)
+                IReadOnlyList<Event> records = await _readLog(_last + 1, _stop.Token).ConfigureAwait(false);
+                if (records.Count > 0 && records[0].Sequence > _last + 1)
                 {
-                    Publish(missing);
+                    return; // the log no longer holds them (overwritten): reading again will not help
                 }
+
+                foreach (Event missing in records)
+                {
+                    if (missing.Sequence == _last + 1 && missing.Sequence < before)
+                    {
+                        Publish(missing);
+                        Interlocked.Increment(ref _backfilled);
+                    }
+                }
+
+                // Done when the hole is closed, or (for an open-ended read) the read came back whole.
+                complete = before == uint.MaxValue ? records.Count == 0 || records[^1].Sequence <= _last : _last + 1 >= before;
             }
-        }
-        catch (AgentException e)
-        {
-            _logger.LogWarning("events after #{Last} could not be read back: {Error}", _last, e.Message);
+            catch (AgentException e)
+            {
+                _logger.LogDebug("events after #{Last}: read {Attempt} of {Attempts} failed: {Error}", _last, attempt, attempts, e.Message);
+            }
+
+            if (complete || attempt == attempts)
+            {
+                return;
+            }
+
+            await Task.Delay(RetryDelayMs, _stop.Token).ConfigureAwait(false);
         }
     }
 
@@ -115,6 +173,16 @@ public sealed class EventFeed : IAsyncDisposable
     {
         _stop.Cancel();
         _input.Writer.TryComplete();
+        await _tail.DisposeAsync().ConfigureAwait(false);
         await _pump.ConfigureAwait(false);
     }
+
+    private enum ItemKind
+    {
+        Record,
+        SessionUp,
+        TailCheck,
+    }
+
+    private readonly record struct Item(ItemKind Kind, Event? Record);
 }
