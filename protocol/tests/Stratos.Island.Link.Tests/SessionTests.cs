@@ -285,6 +285,24 @@ public sealed class SessionTests
     }
 
     [TestMethod]
+    public void Keepalives_between_messages_are_not_counted_as_gaps_on_either_side()
+    {
+        Connect();
+        for (int i = 0; i < 20; i++)
+        {
+            Assert.AreEqual(LinkSendStatus.Ok, SendAlive(_agent, 1));
+            Assert.AreEqual(LinkSendStatus.Ok, SendAlive(_island, 1));
+            Run(250);   // two or three Ping/Pong rounds between application messages
+        }
+
+        Assert.IsGreaterThan(40L, _island.Counters.Received, "pings reached the island");
+        Assert.AreEqual(0L, _island.Counters.Gaps);
+        Assert.AreEqual(0L, _agent.Counters.Gaps);
+        Assert.AreEqual(0L, _island.Counters.Duplicates + _island.Counters.OutOfOrder);
+        Assert.AreEqual(20, _islandEvents.Bodies.Count);
+    }
+
+    [TestMethod]
     public void Malformed_bytes_are_counted_answered_and_valid_traffic_continues()
     {
         Connect();

@@ -474,13 +474,16 @@ public static class HilSuites
             long decode = Counter(after, "session_counters", "decode_errors") - Counter(before, "session_counters", "decode_errors");
             long duplicates = Counter(after, "session_counters", "duplicates") - Counter(before, "session_counters", "duplicates");
             long peerErrors = Counter(after, "endpoint", "peer_errors") - Counter(before, "endpoint", "peer_errors");
-            c.Log($"island: decode errors +{decode}, duplicates +{duplicates}, agent error reports +{peerErrors}");
+            long gaps = Counter(after, "session_counters", "gaps") - Counter(before, "session_counters", "gaps");
+            c.Log($"island: decode errors +{decode}, duplicates +{duplicates}, gaps +{gaps}, agent error reports +{peerErrors}");
+            // Every message takes a sequence number (keepalives too), so the island sees exactly what was lost.
+            if (fault == FaultKind.LinkDrop && gaps != 3)
+                throw new ScenarioFailure($"island after 3 dropped messages from the agent: gaps +{gaps}, expected 3");
             // Each envelope the agent's decoder rejects is answered with Error MALFORMED; seen: 2 or 3 of 3 reach the island's count.
             if (fault == FaultKind.LinkCorrupt && (decode != 3 || peerErrors < 1))
                 throw new ScenarioFailure($"island after 3 corrupted messages each way: decode errors +{decode} (expected 3), error reports from the agent +{peerErrors} (expected >= 1)");
-            // A duplicated Ping is not sequence-checked (control message): at least 1 of the 3 is an application message here.
-            if (fault == FaultKind.LinkDuplicate && duplicates < 1)
-                throw new ScenarioFailure($"island after 3 duplicated messages: duplicates +{duplicates}, expected >= 1");
+            if (fault == FaultKind.LinkDuplicate && duplicates != 3)
+                throw new ScenarioFailure($"island after 3 duplicated messages from the agent: duplicates +{duplicates}, expected 3");
             if (fault != FaultKind.LinkCorrupt && decode != 0)
                 throw new ScenarioFailure($"island rejected {decode} envelopes after {fault}, which does not alter bytes");
         }

@@ -304,6 +304,13 @@ namespace Stratos.Island.Link.Session
                 case EnvelopeBody.Ping:
                     if (_state == SessionState.Up)
                     {
+                        // Keepalives take sequence numbers like everything else: tracking them keeps
+                        // Gaps a count of lost messages only.
+                        if (!CheckSequence(_rx.Sequence))
+                        {
+                            return;
+                        }
+
                         _control.SetBody(EnvelopeBody.Pong);
                         _control.Pong.TimestampUs = _rx.Ping.TimestampUs;
                         _control.Pong.PayloadLength = _rx.Ping.PayloadLength;
@@ -317,6 +324,11 @@ namespace Stratos.Island.Link.Session
 
                     return;
                 case EnvelopeBody.Pong:
+                    if (_state == SessionState.Up)
+                    {
+                        CheckSequence(_rx.Sequence);
+                    }
+
                     return;
             }
 
