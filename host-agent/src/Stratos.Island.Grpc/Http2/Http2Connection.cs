@@ -418,13 +418,13 @@ public sealed class Http2Connection : IDisposable
                 int streamId = (int)(Http2Wire.ReadUInt32(header, 5) & 0x7FFFFFFF);
                 if (length > Http2Wire.MaxFrameBytes)
                 {
-                    throw new Http2ConnectionException(Http2ErrorCode.FrameSizeError, $"{type} frame of {length} bytes exceeds SETTINGS_MAX_FRAME_SIZE {Http2Wire.MaxFrameBytes}");
+                    throw new Http2ConnectionException(Http2ErrorCode.FrameSizeError, $"{Http2Wire.Name(type)} frame of {length} bytes exceeds SETTINGS_MAX_FRAME_SIZE {Http2Wire.MaxFrameBytes}");
                 }
 
                 got = ReadFully(payload, length);
                 if (got < length)
                 {
-                    throw new Http2ConnectionException(Http2ErrorCode.FrameSizeError, $"connection closed inside a {type} frame ({got} of {length} payload bytes)", GrpcStatusCode.Unavailable);
+                    throw new Http2ConnectionException(Http2ErrorCode.FrameSizeError, $"connection closed inside a {Http2Wire.Name(type)} frame ({got} of {length} payload bytes)", GrpcStatusCode.Unavailable);
                 }
 
                 Dispatch(frameReader, type, flags, streamId, payload.AsSpan(0, length));
@@ -465,7 +465,7 @@ public sealed class Http2Connection : IDisposable
     {
         if (frames.ExpectingContinuation && type != Http2FrameType.Continuation)
         {
-            throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, $"{type} frame while a header block on stream {frames.HeaderStreamId} awaits CONTINUATION");
+            throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, $"{Http2Wire.Name(type)} frame while a header block on stream {frames.HeaderStreamId} awaits CONTINUATION");
         }
 
         switch (type)
@@ -721,7 +721,7 @@ public sealed class Http2Connection : IDisposable
     {
         if (streamId == 0)
         {
-            throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, $"{type} frame on stream 0");
+            throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, $"{Http2Wire.Name(type)} frame on stream 0");
         }
     }
 
@@ -729,7 +729,7 @@ public sealed class Http2Connection : IDisposable
     {
         if (payload.Length != length)
         {
-            throw new Http2ConnectionException(Http2ErrorCode.FrameSizeError, $"{type} frame of {payload.Length} bytes (must be {length})");
+            throw new Http2ConnectionException(Http2ErrorCode.FrameSizeError, $"{Http2Wire.Name(type)} frame of {payload.Length} bytes (must be {length})");
         }
     }
 
@@ -743,7 +743,7 @@ public sealed class Http2Connection : IDisposable
 
         if (payload.Length < 1 || payload[0] >= payload.Length)
         {
-            throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, $"{type} frame padding ({(payload.Length < 1 ? 0 : payload[0])} bytes) does not fit its {payload.Length}-byte payload");
+            throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, $"{Http2Wire.Name(type)} frame padding ({(payload.Length < 1 ? 0 : payload[0])} bytes) does not fit its {payload.Length}-byte payload");
         }
 
         return payload.Slice(1, payload.Length - 1 - payload[0]);
@@ -787,7 +787,7 @@ internal sealed class Http2FrameReader
     {
         if (streamId == 0)
         {
-            throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, $"{type} frame on stream 0");
+            throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, $"{Http2Wire.Name(type)} frame on stream 0");
         }
 
         if (type == Http2FrameType.Headers)

@@ -65,6 +65,22 @@ public static class Http2Wire
     /// <summary>The client connection preface (section 3.5).</summary>
     public static readonly byte[] ClientPreface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8.ToArray();
 
+    /// <summary>The frame type's name as RFC 7540 spells it, for error messages.</summary>
+    public static string Name(Http2FrameType type) => type switch
+    {
+        Http2FrameType.Data => "DATA",
+        Http2FrameType.Headers => "HEADERS",
+        Http2FrameType.Priority => "PRIORITY",
+        Http2FrameType.RstStream => "RST_STREAM",
+        Http2FrameType.Settings => "SETTINGS",
+        Http2FrameType.PushPromise => "PUSH_PROMISE",
+        Http2FrameType.Ping => "PING",
+        Http2FrameType.GoAway => "GOAWAY",
+        Http2FrameType.WindowUpdate => "WINDOW_UPDATE",
+        Http2FrameType.Continuation => "CONTINUATION",
+        _ => "type 0x" + ((byte)type).ToString("x2", System.Globalization.CultureInfo.InvariantCulture),
+    };
+
     /// <summary>Writes a frame header at <paramref name="offset"/>.</summary>
     public static void WriteFrameHeader(byte[] buffer, int offset, int length, Http2FrameType type, byte flags, int streamId)
     {
