@@ -98,7 +98,9 @@ public sealed class CliContext : IDisposable
     public Task<TResponse> CallAsync<TRequest, TResponse>(string method, TRequest request, MessageParser<TResponse> parser, CancellationToken cancellationToken)
         where TRequest : IMessage<TRequest>
         where TResponse : IMessage<TResponse>
-        => Client.UnaryAsync(method, request, parser, Timeout, cancellationToken);
+        // The blocking call: a CLI process makes one call and exits, and the async machinery would
+        // cost more start-up time than the call (docs/grpc.md).
+        => Task.FromResult(Client.Unary(method, request, parser, Timeout, cancellationToken));
 
     public System.Collections.Generic.IAsyncEnumerable<TResponse> StreamAsync<TRequest, TResponse>(string method, TRequest request, MessageParser<TResponse> parser, CancellationToken cancellationToken)
         where TRequest : IMessage<TRequest>

@@ -58,6 +58,34 @@ public sealed class GrpcClient : IDisposable
         return new GrpcClient(target, "https", target, cancellationToken => ConnectTlsAsync(host, port, target, trustedRoot, cancellationToken));
     }
 
+    /// <summary>
+    /// A unary call that blocks the calling thread until it ends. For short-lived processes (the CLI):
+    /// it starts no async machinery, which in a fresh process costs more than the call itself.
+    /// </summary>
+    public TResponse Unary<TRequest, TResponse>(string method, TRequest request, MessageParser<TResponse> parser, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+        where TRequest : IMessage<TRequest>
+        where TResponse : IMessage<TResponse>
+    {
+        using var call = new ActiveCall(method, _target, timeout, cancellationToken);
+        try
+        {
+            var connection = GetConnection(call.Token);
+            call.Stream = connection.StartRequest(BuildHeaders(call), Frame(request), call.Token);
+            call.CheckHeaders(call.Stream.ReadHeaders(call.Token));
+            var bytes = GrpcProtocol.ReadMessage(call.Body);
+            if (bytes is not null && GrpcProtocol.ReadMessage(call.Body) is not null)
+            {
+                throw new GrpcException(GrpcStatusCode.Internal, $"{method}: server sent more than one message for a unary call");
+            }
+
+            return Finish(call, parser, bytes);
+        }
+        catch (Exception e)
+        {
+            throw call.Translate(e);
+        }
+    }
+
     /// <summary>A unary call.</summary>
     public async Task<TResponse> UnaryAsync<TRequest, TResponse>(string method, TRequest request, MessageParser<TResponse> parser, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
         where TRequest : IMessage<TRequest>
@@ -73,10 +101,7 @@ public sealed class GrpcClient : IDisposable
                 throw new GrpcException(GrpcStatusCode.Internal, $"{method}: server sent more than one message for a unary call");
             }
 
-            call.ThrowIfStatusNotOk();
-            return bytes is null
-                ? throw new GrpcException(GrpcStatusCode.Internal, $"{method}: server ended the call with OK but sent no message")
-                : ParseResponse(parser, bytes, method);
+            return Finish(call, parser, bytes);
         }
         catch (Exception e)
         {
@@ -136,8 +161,25 @@ public sealed class GrpcClient : IDisposable
         }
     }
 
+    private static TResponse Finish<TResponse>(ActiveCall call, MessageParser<TResponse> parser, byte[]? bytes)
+        where TResponse : IMessage<TResponse>
+    {
+        call.ThrowIfStatusNotOk();
+        return bytes is null
+            ? throw new GrpcException(GrpcStatusCode.Internal, $"{call.Method}: server ended the call with OK but sent no message")
+            : ParseResponse(parser, bytes, call.Method);
+    }
+
     private async Task StartAsync<TRequest>(ActiveCall call, TRequest request)
         where TRequest : IMessage<TRequest>
+    {
+        var connection = await GetConnectionAsync(call.Token).ConfigureAwait(false);
+        call.Stream = await connection.StartRequestAsync(BuildHeaders(call), Frame(request), call.Token).ConfigureAwait(false);
+        call.CheckHeaders(await call.Stream.ReadHeadersAsync(call.Token).ConfigureAwait(false));
+    }
+
+    // The request message as one Length-Prefixed-Message, uncompressed.
+    private static byte[] Frame(IMessage request)
     {
         var payload = request.ToByteArray();
         var framed = new byte[GrpcProtocol.FrameHeaderBytes + payload.Length];
@@ -146,7 +188,11 @@ public sealed class GrpcClient : IDisposable
         framed[3] = (byte)(payload.Length >> 8);
         framed[4] = (byte)payload.Length;
         payload.CopyTo(framed, GrpcProtocol.FrameHeaderBytes);
+        return framed;
+    }
 
+    private List<KeyValuePair<string, string>> BuildHeaders(ActiveCall call)
+    {
         var headers = new List<KeyValuePair<string, string>>(8)
         {
             new(":method", "POST"),
@@ -162,14 +208,21 @@ public sealed class GrpcClient : IDisposable
             headers.Add(new("grpc-timeout", GrpcProtocol.FormatTimeout(timeout)));
         }
 
-        var connection = await GetConnectionAsync(call.Token).ConfigureAwait(false);
-        call.Stream = await connection.StartRequestAsync(headers, framed, call.Token).ConfigureAwait(false);
-        call.CheckHeaders(await call.Stream.ReadHeadersAsync(call.Token).ConfigureAwait(false));
+        return headers;
     }
 
-    private async Task<Http2Connection> GetConnectionAsync(CancellationToken cancellationToken)
+    private Http2Connection GetConnection(CancellationToken cancellationToken)
     {
-        Task<Http2Connection> connecting;
+        var connecting = CurrentConnection();
+        return connecting.IsCompletedSuccessfully ? connecting.Result : connecting.WaitAsync(cancellationToken).GetAwaiter().GetResult();
+    }
+
+    private async Task<Http2Connection> GetConnectionAsync(CancellationToken cancellationToken) =>
+        await CurrentConnection().WaitAsync(cancellationToken).ConfigureAwait(false);
+
+    // The live connection, or a new one when there is none or it failed or got GOAWAY.
+    private Task<Http2Connection> CurrentConnection()
+    {
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
@@ -184,10 +237,8 @@ public sealed class GrpcClient : IDisposable
                 _connection = _connect(CancellationToken.None);
             }
 
-            connecting = _connection;
+            return _connection;
         }
-
-        return await connecting.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     // Kept apart so that UNIX socket clients never load the TLS stack.
@@ -292,7 +343,7 @@ public sealed class GrpcClient : IDisposable
             set
             {
                 _stream = value;
-                Body = new ResponseBody(value);
+                Body = new ResponseBody(value, _cts.Token);
             }
         }
 
@@ -416,8 +467,13 @@ public sealed class GrpcClient : IDisposable
     private sealed class ResponseBody : Stream
     {
         private readonly Http2Stream _stream;
+        private readonly CancellationToken _readToken;
 
-        public ResponseBody(Http2Stream stream) => _stream = stream;
+        public ResponseBody(Http2Stream stream, CancellationToken readToken)
+        {
+            _stream = stream;
+            _readToken = readToken;
+        }
 
         public override bool CanRead => true;
 
@@ -436,8 +492,7 @@ public sealed class GrpcClient : IDisposable
         public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
             _stream.ReadAsync(buffer, cancellationToken);
 
-        public override int Read(byte[] buffer, int offset, int count) =>
-            _stream.ReadAsync(buffer.AsMemory(offset, count), CancellationToken.None).AsTask().GetAwaiter().GetResult();
+        public override int Read(byte[] buffer, int offset, int count) => _stream.Read(buffer.AsSpan(offset, count), _readToken);
 
         public override void Flush()
         {

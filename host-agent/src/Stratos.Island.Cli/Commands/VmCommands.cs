@@ -19,13 +19,13 @@ public static class VmCommands
         return Noun("vm", "Virtual machines (the island owns their lifecycle)",
             Verb("list", "List VMs in boot order", ListAsync),
             Verb("show", "Show one VM", (c, p, t) => ShowAsync(c, p.GetValue(showName)!, t), showName),
-            Action("start", "Ask the island to start a VM", AgentMethods.StartVm, (n, r) => new StartVmRequest { Name = n, Reason = r }, StartVmResponse.Parser),
-            Action("stop", "Ask the island to stop a VM", AgentMethods.StopVm, (n, r) => new StopVmRequest { Name = n, Reason = r }, StopVmResponse.Parser),
-            Action("restart", "Ask the island to restart a VM", AgentMethods.RestartVm, (n, r) => new RestartVmRequest { Name = n, Reason = r }, RestartVmResponse.Parser),
-            Action("pause", "Ask the island to pause a VM", AgentMethods.PauseVm, (n, r) => new PauseVmRequest { Name = n, Reason = r }, PauseVmResponse.Parser),
-            Action("resume", "Ask the island to resume a VM", AgentMethods.ResumeVm, (n, r) => new ResumeVmRequest { Name = n, Reason = r }, ResumeVmResponse.Parser),
-            Action("kill", "Ask the island to kill a VM at once", AgentMethods.KillVm, (n, r) => new KillVmRequest { Name = n, Reason = r }, KillVmResponse.Parser),
-            Action("clear", "Clear a VM's quarantine", AgentMethods.ClearVm, (n, r) => new ClearVmRequest { Name = n, Reason = r }, ClearVmResponse.Parser));
+            Action("start", "Ask the island to start a VM", AgentMethods.StartVm, (n, r) => new StartVmRequest { Name = n, Reason = r }, StartVmResponse.Parser, r => r.Vm),
+            Action("stop", "Ask the island to stop a VM", AgentMethods.StopVm, (n, r) => new StopVmRequest { Name = n, Reason = r }, StopVmResponse.Parser, r => r.Vm),
+            Action("restart", "Ask the island to restart a VM", AgentMethods.RestartVm, (n, r) => new RestartVmRequest { Name = n, Reason = r }, RestartVmResponse.Parser, r => r.Vm),
+            Action("pause", "Ask the island to pause a VM", AgentMethods.PauseVm, (n, r) => new PauseVmRequest { Name = n, Reason = r }, PauseVmResponse.Parser, r => r.Vm),
+            Action("resume", "Ask the island to resume a VM", AgentMethods.ResumeVm, (n, r) => new ResumeVmRequest { Name = n, Reason = r }, ResumeVmResponse.Parser, r => r.Vm),
+            Action("kill", "Ask the island to kill a VM at once", AgentMethods.KillVm, (n, r) => new KillVmRequest { Name = n, Reason = r }, KillVmResponse.Parser, r => r.Vm),
+            Action("clear", "Clear a VM's quarantine", AgentMethods.ClearVm, (n, r) => new ClearVmRequest { Name = n, Reason = r }, ClearVmResponse.Parser, r => r.Vm));
     }
 
     private static async Task<int> ListAsync(CliContext c, ParseResult p, CancellationToken t)
@@ -92,7 +92,7 @@ public static class VmCommands
         return ExitCodes.Ok;
     }
 
-    private static Command Action<TRequest, TResponse>(string verb, string description, string method, System.Func<string, string, TRequest> build, MessageParser<TResponse> parser)
+    private static Command Action<TRequest, TResponse>(string verb, string description, string method, System.Func<string, string, TRequest> build, MessageParser<TResponse> parser, System.Func<TResponse, Vm> vmOf)
         where TRequest : IMessage<TRequest>
         where TResponse : IMessage<TResponse>
     {
@@ -101,8 +101,7 @@ public static class VmCommands
         return Verb(verb, description, async (c, p, t) =>
         {
             var response = await c.CallAsync(method, build(p.GetValue(name)!, p.GetValue(reason)!), parser, t);
-            // Every action response carries the VM as field 1.
-            var vm = (Vm)response.Descriptor.FindFieldByNumber(1).Accessor.GetValue(response);
+            var vm = vmOf(response);
             if (c.Format == OutputFormat.Json)
             {
                 c.WriteJson(response);

@@ -101,9 +101,34 @@ public sealed class Http2Connection : IDisposable
 
     /// <summary>
     /// Opens a stream: HEADERS (split into CONTINUATION frames when needed), then the body as DATA
-    /// within the peer's flow-control windows, the last frame carrying END_STREAM.
+    /// within the peer's flow-control windows, the last frame carrying END_STREAM. Blocks only while
+    /// a body larger than the peer's windows waits for WINDOW_UPDATE.
     /// </summary>
+    public Http2Stream StartRequest(List<KeyValuePair<string, string>> headers, byte[] body, CancellationToken cancellationToken)
+    {
+        var stream = OpenStream(headers, body, out int sent);
+        while (!TrySendMore(stream, body, ref sent, out var wait))
+        {
+            wait.Wait(cancellationToken);
+        }
+
+        return stream;
+    }
+
+    /// <summary>Asynchronous <see cref="StartRequest"/>.</summary>
     public async Task<Http2Stream> StartRequestAsync(List<KeyValuePair<string, string>> headers, byte[] body, CancellationToken cancellationToken)
+    {
+        var stream = OpenStream(headers, body, out int sent);
+        while (!TrySendMore(stream, body, ref sent, out var wait))
+        {
+            await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        return stream;
+    }
+
+    // Fast path: HEADERS and as much of the body as the windows allow, in one write.
+    private Http2Stream OpenStream(List<KeyValuePair<string, string>> headers, byte[] body, out int sent)
     {
         int blockBytes = 0;
         foreach (var field in headers)
@@ -118,10 +143,9 @@ public sealed class Http2Connection : IDisposable
             blockLength = HpackEncoder.WriteField(block, blockLength, field.Key, field.Value);
         }
 
-        Http2Stream stream;
-        int sent;
         lock (_writeLock)
         {
+            Http2Stream stream;
             lock (_stateLock)
             {
                 ThrowIfNotUsable();
@@ -130,7 +154,6 @@ public sealed class Http2Connection : IDisposable
                 _streams.Add(stream.Id, stream);
             }
 
-            // Fast path: HEADERS and as much of the body as the windows allow in one write.
             int maxFrame = Volatile.Read(ref _peerMaxFrameBytes);
             int firstData = TakeSendWindow(stream, body.Length, maxFrame);
             var frames = new byte[(_pendingPreface?.Length ?? 0) + blockLength + (Http2Wire.FrameHeaderBytes * (2 + (blockLength / maxFrame))) + firstData];
@@ -163,42 +186,46 @@ public sealed class Http2Connection : IDisposable
 
             WriteLocked(frames, offset);
             sent = firstData;
+            return stream;
         }
+    }
 
-        // Slow path: the rest of a body larger than the peer's windows.
-        while (sent < body.Length)
+    // Slow path: the rest of a body larger than the peer's windows. True when all is sent (or the
+    // stream ended meanwhile); false with the task that completes at the next WINDOW_UPDATE.
+    private bool TrySendMore(Http2Stream stream, byte[] body, ref int sent, out Task wait)
+    {
+        wait = Task.CompletedTask;
+        while (sent < body.Length && !stream.IsClosed)
         {
-            Task wait;
             lock (_writeLock)
             {
                 int maxFrame = Volatile.Read(ref _peerMaxFrameBytes);
                 int n = TakeSendWindow(stream, body.Length - sent, maxFrame);
-                if (n > 0)
+                if (n == 0)
                 {
-                    var frame = new byte[Http2Wire.FrameHeaderBytes + n];
-                    Http2Wire.WriteFrameHeader(frame, 0, n, Http2FrameType.Data, sent + n == body.Length ? Http2Wire.FlagEndStream : (byte)0, stream.Id);
-                    Array.Copy(body, sent, frame, Http2Wire.FrameHeaderBytes, n);
-                    WriteLocked(frame, frame.Length);
-                    sent += n;
-                    continue;
+                    lock (_stateLock)
+                    {
+                        ThrowIfFailedLocked();
+                        if (stream.SendWindow > 0 && _connectionSendWindow > 0)
+                        {
+                            // A WINDOW_UPDATE landed since TakeSendWindow: try again at once.
+                            return false;
+                        }
+
+                        wait = (_windowWaiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+                        return false;
+                    }
                 }
 
-                lock (_stateLock)
-                {
-                    ThrowIfFailedLocked();
-                    wait = (_windowWaiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
-                }
+                var frame = new byte[Http2Wire.FrameHeaderBytes + n];
+                Http2Wire.WriteFrameHeader(frame, 0, n, Http2FrameType.Data, sent + n == body.Length ? Http2Wire.FlagEndStream : (byte)0, stream.Id);
+                Array.Copy(body, sent, frame, Http2Wire.FrameHeaderBytes, n);
+                WriteLocked(frame, frame.Length);
+                sent += n;
             }
-
-            if (stream.IsClosed)
-            {
-                break;
-            }
-
-            await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        return stream;
+        return true;
     }
 
     /// <summary>Returns receive credit for a stream (WINDOW_UPDATE).</summary>

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Diagnostics.CodeAnalysis;
 using System.Threading;
 using System.Threading.Tasks;
 
@@ -63,84 +64,127 @@ public sealed class Http2Stream
     internal int SendWindow { get; set; }
 
     /// <summary>Waits for the response headers; throws when the stream failed before they came.</summary>
+    public List<KeyValuePair<string, string>> ReadHeaders(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            if (TryGetHeaders(out var headers, out var wait))
+            {
+                return headers;
+            }
+
+            wait.Wait(cancellationToken);
+        }
+    }
+
+    /// <summary>Asynchronous <see cref="ReadHeaders"/>.</summary>
     public async Task<List<KeyValuePair<string, string>>> ReadHeadersAsync(CancellationToken cancellationToken)
     {
         while (true)
         {
-            Task wait;
-            lock (_lock)
+            if (TryGetHeaders(out var headers, out var wait))
             {
-                if (Headers is not null)
-                {
-                    return Headers;
-                }
-
-                ThrowIfFailed();
-                wait = WaitLocked();
+                return headers;
             }
 
             await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
-    /// <summary>Reads response body bytes; 0 at the end of the stream.</summary>
+    /// <summary>Reads response body bytes, blocking until some arrive; 0 at the end of the stream.</summary>
+    public int Read(Span<byte> destination, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            int n = TryRead(destination, out var wait);
+            if (n >= 0)
+            {
+                return n;
+            }
+
+            wait.Wait(cancellationToken);
+        }
+    }
+
+    /// <summary>Asynchronous <see cref="Read"/>.</summary>
     public async ValueTask<int> ReadAsync(Memory<byte> destination, CancellationToken cancellationToken)
     {
         while (true)
         {
-            Task wait = Task.CompletedTask;
-            int creditToSend = 0;
-            int bytesRead = 0;
-            lock (_lock)
+            int n = TryRead(destination.Span, out var wait);
+            if (n >= 0)
             {
-                int available = _bufferEnd - _bufferStart;
-                if (available > 0)
-                {
-                    int n = Math.Min(available, destination.Length);
-                    _buffer.AsSpan(_bufferStart, n).CopyTo(destination.Span);
-                    _bufferStart += n;
-                    if (_bufferStart == _bufferEnd)
-                    {
-                        _bufferStart = _bufferEnd = 0;
-                    }
-
-                    _consumedUncredited += n;
-                    int credit = 0;
-                    if (!_endStream && _consumedUncredited >= Http2Connection.StreamWindowBytes / 2)
-                    {
-                        credit = _consumedUncredited;
-                        _consumedUncredited = 0;
-                        _receiveWindow += credit;
-                    }
-
-                    if (credit == 0)
-                    {
-                        return n;
-                    }
-
-                    // Outside the lock: a socket write must not hold up the reader thread.
-                    creditToSend = credit;
-                    bytesRead = n;
-                }
-                else if (_endStream)
-                {
-                    return 0;
-                }
-                else
-                {
-                    ThrowIfFailed();
-                    wait = WaitLocked();
-                }
-            }
-
-            if (creditToSend > 0)
-            {
-                _connection.SendWindowUpdate(Id, creditToSend);
-                return bytesRead;
+                return n;
             }
 
             await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    // The synchronous and asynchronous readers share these: each either answers now or hands back
+    // the task that completes at the next state change.
+    private bool TryGetHeaders([NotNullWhen(true)] out List<KeyValuePair<string, string>>? headers, out Task wait)
+    {
+        lock (_lock)
+        {
+            headers = Headers;
+            wait = Task.CompletedTask;
+            if (headers is not null)
+            {
+                return true;
+            }
+
+            ThrowIfFailed();
+            wait = WaitLocked();
+            return false;
+        }
+    }
+
+    // Bytes copied, 0 at the end of the stream, -1 when the caller must wait.
+    private int TryRead(Span<byte> destination, out Task wait)
+    {
+        wait = Task.CompletedTask;
+        int n;
+        int credit = 0;
+        lock (_lock)
+        {
+            int available = _bufferEnd - _bufferStart;
+            if (available == 0)
+            {
+                if (_endStream)
+                {
+                    return 0;
+                }
+
+                ThrowIfFailed();
+                wait = WaitLocked();
+                return -1;
+            }
+
+            n = Math.Min(available, destination.Length);
+            _buffer.AsSpan(_bufferStart, n).CopyTo(destination);
+            _bufferStart += n;
+            if (_bufferStart == _bufferEnd)
+            {
+                _bufferStart = _bufferEnd = 0;
+            }
+
+            _consumedUncredited += n;
+            if (!_endStream && _consumedUncredited >= Http2Connection.StreamWindowBytes / 2)
+            {
+                credit = _consumedUncredited;
+                _consumedUncredited = 0;
+                _receiveWindow += credit;
+            }
+        }
+
+        // Outside the lock: a socket write must not hold up the reader thread.
+        if (credit > 0)
+        {
+            _connection.SendWindowUpdate(Id, credit);
+        }
+
+        return n;
     }
 
     /// <summary>Ends the stream from our side with RST_STREAM(CANCEL) unless it is already closed.</summary>
