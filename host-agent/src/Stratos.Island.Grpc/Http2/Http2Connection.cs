@@ -33,7 +33,7 @@ public sealed class Http2Connection : IDisposable
     public const int ConnectionWindowBytes = 16 * 1024 * 1024;
 
     private readonly Stream _transport;
-    private readonly IDisposable? _socket;
+    private readonly Socket? _socket;
     private readonly string _target;
     private readonly object _writeLock = new();
     private readonly object _stateLock = new();
@@ -50,7 +50,7 @@ public sealed class Http2Connection : IDisposable
     private TaskCompletionSource? _windowWaiter;
     private Thread? _reader;
 
-    private Http2Connection(Stream transport, IDisposable? socket, string target)
+    private Http2Connection(Stream transport, Socket? socket, string target)
     {
         _transport = transport;
         _socket = socket;
@@ -91,7 +91,7 @@ public sealed class Http2Connection : IDisposable
     }
 
     /// <summary>Runs the connection over an established transport (TLS with "h2" already negotiated, or plaintext).</summary>
-    public static Http2Connection Start(Stream transport, IDisposable? socket, string target)
+    public static Http2Connection Start(Stream transport, Socket? socket, string target)
     {
         var connection = new Http2Connection(transport, socket, target);
         connection._reader = new Thread(connection.ReadLoop) { IsBackground = true, Name = "http2-reader " + target };
@@ -403,10 +403,19 @@ public sealed class Http2Connection : IDisposable
             }
         }
 
+        // Shut the socket down rather than close it: the reader thread wakes up from its blocking
+        // read at once and closes the transport itself on the way out. Closing a socket another
+        // thread is blocked on makes the runtime wait for that operation to be aborted.
         try
         {
-            _transport.Dispose();
-            _socket?.Dispose();
+            if (_socket is not null)
+            {
+                _socket.Shutdown(SocketShutdown.Both);
+            }
+            else
+            {
+                _transport.Dispose();
+            }
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException or SocketException)
         {
@@ -468,6 +477,19 @@ public sealed class Http2Connection : IDisposable
         catch (Exception e) when (e is IOException or ObjectDisposedException or SocketException)
         {
             Fail(new GrpcException(GrpcStatusCode.Unavailable, $"connection to {_target} failed: {e.Message}", e), Http2ErrorCode.NoError);
+        }
+        catch (Exception e)
+        {
+            // A bug here must fail the calls, not the process (this is a background thread).
+            Fail(new GrpcException(GrpcStatusCode.Internal, $"HTTP/2 reader for {_target} failed: {e.GetType().Name}: {e.Message}", e), Http2ErrorCode.InternalError);
+        }
+        finally
+        {
+            lock (_writeLock)
+            {
+                _transport.Dispose();
+                _socket?.Dispose();
+            }
         }
     }
 

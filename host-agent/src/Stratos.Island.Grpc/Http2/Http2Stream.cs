@@ -32,6 +32,7 @@ public sealed class Http2Stream
     private bool _reset;
     private Exception? _failure;
     private TaskCompletionSource? _waiter;
+    private int _version;
 
     internal Http2Stream(Http2Connection connection, int id, int sendWindow)
     {
@@ -68,12 +69,12 @@ public sealed class Http2Stream
     {
         while (true)
         {
-            if (TryGetHeaders(out var headers, out var wait))
+            if (TryGetHeaders(forAsync: false, out var headers, out _, out int version))
             {
                 return headers;
             }
 
-            wait.Wait(cancellationToken);
+            WaitForChange(version, cancellationToken);
         }
     }
 
@@ -82,12 +83,12 @@ public sealed class Http2Stream
     {
         while (true)
         {
-            if (TryGetHeaders(out var headers, out var wait))
+            if (TryGetHeaders(forAsync: true, out var headers, out var wait, out _))
             {
                 return headers;
             }
 
-            await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
+            await wait!.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -96,13 +97,13 @@ public sealed class Http2Stream
     {
         while (true)
         {
-            int n = TryRead(destination, out var wait);
+            int n = TryRead(destination, forAsync: false, out _, out int version);
             if (n >= 0)
             {
                 return n;
             }
 
-            wait.Wait(cancellationToken);
+            WaitForChange(version, cancellationToken);
         }
     }
 
@@ -111,43 +112,82 @@ public sealed class Http2Stream
     {
         while (true)
         {
-            int n = TryRead(destination.Span, out var wait);
+            int n = TryRead(destination.Span, forAsync: true, out var wait, out _);
             if (n >= 0)
             {
                 return n;
             }
 
-            await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
+            await wait!.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    // Blocks until the state version moves past `version` (Monitor, not a task: a blocking caller
+    // then needs no thread pool thread to wake it, which a short-lived process would have to start).
+    private void WaitForChange(int version, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            if (_version != version)
+            {
+                return;
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
+            var registration = cancellationToken.Register(static state =>
+            {
+                var stream = (Http2Stream)state!;
+                lock (stream._lock)
+                {
+                    Monitor.PulseAll(stream._lock);
+                }
+            }, this);
+            try
+            {
+                while (_version == version && !cancellationToken.IsCancellationRequested)
+                {
+                    Monitor.Wait(_lock);
+                }
+            }
+            finally
+            {
+                // Unregister, not Dispose: Dispose would wait for a running callback, which needs _lock.
+                registration.Unregister();
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
         }
     }
 
     // The synchronous and asynchronous readers share these: each either answers now or hands back
-    // the task that completes at the next state change.
-    private bool TryGetHeaders([NotNullWhen(true)] out List<KeyValuePair<string, string>>? headers, out Task wait)
+    // what to wait on: the state version for blocking callers, a task for async ones.
+    private bool TryGetHeaders(bool forAsync, [NotNullWhen(true)] out List<KeyValuePair<string, string>>? headers, out Task? wait, out int version)
     {
         lock (_lock)
         {
             headers = Headers;
-            wait = Task.CompletedTask;
+            wait = null;
+            version = _version;
             if (headers is not null)
             {
                 return true;
             }
 
             ThrowIfFailed();
-            wait = WaitLocked();
+            wait = forAsync ? WaitLocked() : null;
             return false;
         }
     }
 
     // Bytes copied, 0 at the end of the stream, -1 when the caller must wait.
-    private int TryRead(Span<byte> destination, out Task wait)
+    private int TryRead(Span<byte> destination, bool forAsync, out Task? wait, out int version)
     {
-        wait = Task.CompletedTask;
+        wait = null;
         int n;
         int credit = 0;
         lock (_lock)
         {
+            version = _version;
             int available = _bufferEnd - _bufferStart;
             if (available == 0)
             {
@@ -157,7 +197,7 @@ public sealed class Http2Stream
                 }
 
                 ThrowIfFailed();
-                wait = WaitLocked();
+                wait = forAsync ? WaitLocked() : null;
                 return -1;
             }
 
@@ -317,8 +357,10 @@ public sealed class Http2Stream
 
     private void Signal()
     {
+        _version++;
         var waiter = _waiter;
         _waiter = null;
         waiter?.TrySetResult();
+        Monitor.PulseAll(_lock);
     }
 }
