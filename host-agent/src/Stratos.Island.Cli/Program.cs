@@ -69,7 +69,7 @@ public static class Program
     /// how to build the whole subtree. <see cref="BuildRoot(string[])"/> builds only the subtrees a
     /// command line names; Cli.Tests checks these names and descriptions against the real trees.
     /// </summary>
-    internal static readonly (string Name, string Description, Func<Command> Create)[] TopLevel =
+    public static readonly (string Name, string Description, Func<Command> Create)[] TopLevel =
     {
         ("vm", "Virtual machines (the island owns their lifecycle)", VmCommands.Create),
         ("supervision", "Supervision of VMs and the agent (AUTOSAR WdgM semantics)", SupervisionCommands.Create),
