@@ -66,12 +66,12 @@ public sealed class GrpcClient : IDisposable
         where TRequest : IMessage<TRequest>
         where TResponse : IMessage<TResponse>
     {
-        using var call = new ActiveCall(method, _target, timeout, cancellationToken);
+        using var call = new ActiveCall(method, _target, timeout, cancellationToken, blocking: true);
         try
         {
             var connection = GetConnection(call.Token);
-            call.Stream = connection.StartRequest(BuildHeaders(call), Frame(request), call.Token);
-            call.CheckHeaders(call.Stream.ReadHeaders(call.Token));
+            call.Stream = connection.StartRequest(BuildHeaders(call), Frame(request), call.Token, call.Deadline);
+            call.CheckHeaders(call.Stream.ReadHeaders(call.Token, call.Deadline));
             var bytes = GrpcProtocol.ReadMessage(call.Body);
             if (bytes is not null && GrpcProtocol.ReadMessage(call.Body) is not null)
             {
@@ -310,24 +310,34 @@ public sealed class GrpcClient : IDisposable
     {
         private readonly string _target;
         private readonly CancellationToken _callerToken;
-        private readonly CancellationTokenSource _cts;
+        private readonly CancellationTokenSource? _cts;
         private readonly CancellationTokenSource? _deadline;
         private Http2Stream? _stream;
 
-        public ActiveCall(string method, string target, TimeSpan? timeout, CancellationToken callerToken)
+        // A blocking call keeps its deadline as a timestamp and waits with a timeout; an async call
+        // gets a timer that cancels its token.
+        public ActiveCall(string method, string target, TimeSpan? timeout, CancellationToken callerToken, bool blocking = false)
         {
             Method = method;
             _target = target;
             Timeout = timeout;
             _callerToken = callerToken;
-            if (timeout is not null)
+            Deadline = timeout is null ? long.MaxValue
+                : System.Diagnostics.Stopwatch.GetTimestamp() + (long)(Math.Max(0, timeout.Value.TotalSeconds) * System.Diagnostics.Stopwatch.Frequency);
+            if (blocking)
+            {
+                Token = callerToken;
+            }
+            else if (timeout is not null)
             {
                 _deadline = new CancellationTokenSource(timeout.Value);
                 _cts = CancellationTokenSource.CreateLinkedTokenSource(callerToken, _deadline.Token);
+                Token = _cts.Token;
             }
             else
             {
                 _cts = CancellationTokenSource.CreateLinkedTokenSource(callerToken);
+                Token = _cts.Token;
             }
         }
 
@@ -335,7 +345,10 @@ public sealed class GrpcClient : IDisposable
 
         public TimeSpan? Timeout { get; }
 
-        public CancellationToken Token => _cts.Token;
+        /// <summary>When the call's deadline passes, as a <see cref="System.Diagnostics.Stopwatch"/> timestamp.</summary>
+        public long Deadline { get; }
+
+        public CancellationToken Token { get; }
 
         public Http2Stream Stream
         {
@@ -343,7 +356,7 @@ public sealed class GrpcClient : IDisposable
             set
             {
                 _stream = value;
-                Body = new ResponseBody(value, _cts.Token);
+                Body = new ResponseBody(value, Token, Deadline);
             }
         }
 
@@ -394,7 +407,7 @@ public sealed class GrpcClient : IDisposable
                 return g;
             }
 
-            if (_deadline is not null && _deadline.IsCancellationRequested && !_callerToken.IsCancellationRequested)
+            if ((e is TimeoutException || (_deadline is not null && _deadline.IsCancellationRequested)) && !_callerToken.IsCancellationRequested)
             {
                 return new GrpcException(GrpcStatusCode.DeadlineExceeded, $"{Method}: deadline exceeded", e);
             }
@@ -417,7 +430,7 @@ public sealed class GrpcClient : IDisposable
             // A call left before the server ended it (error, deadline, cancellation, early break)
             // is reset so the server stops working on it.
             _stream?.Cancel();
-            _cts.Dispose();
+            _cts?.Dispose();
             _deadline?.Dispose();
         }
 
@@ -468,11 +481,13 @@ public sealed class GrpcClient : IDisposable
     {
         private readonly Http2Stream _stream;
         private readonly CancellationToken _readToken;
+        private readonly long _deadline;
 
-        public ResponseBody(Http2Stream stream, CancellationToken readToken)
+        public ResponseBody(Http2Stream stream, CancellationToken readToken, long deadline)
         {
             _stream = stream;
             _readToken = readToken;
+            _deadline = deadline;
         }
 
         public override bool CanRead => true;
@@ -492,7 +507,7 @@ public sealed class GrpcClient : IDisposable
         public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
             _stream.ReadAsync(buffer, cancellationToken);
 
-        public override int Read(byte[] buffer, int offset, int count) => _stream.Read(buffer.AsSpan(offset, count), _readToken);
+        public override int Read(byte[] buffer, int offset, int count) => _stream.Read(buffer.AsSpan(offset, count), _readToken, _deadline);
 
         public override void Flush()
         {

@@ -104,12 +104,15 @@ public sealed class Http2Connection : IDisposable
     /// within the peer's flow-control windows, the last frame carrying END_STREAM. Blocks only while
     /// a body larger than the peer's windows waits for WINDOW_UPDATE.
     /// </summary>
-    public Http2Stream StartRequest(List<KeyValuePair<string, string>> headers, byte[] body, CancellationToken cancellationToken)
+    public Http2Stream StartRequest(List<KeyValuePair<string, string>> headers, byte[] body, CancellationToken cancellationToken, long deadline = long.MaxValue)
     {
         var stream = OpenStream(headers, body, out int sent);
         while (!TrySendMore(stream, body, ref sent, out var wait))
         {
-            wait.Wait(cancellationToken);
+            if (!wait.Wait(Http2Stream.RemainingMs(deadline), cancellationToken))
+            {
+                throw new TimeoutException("deadline passed while waiting for flow-control window");
+            }
         }
 
         return stream;

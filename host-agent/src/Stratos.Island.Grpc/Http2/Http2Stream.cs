@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using System.Threading;
 using System.Threading.Tasks;
@@ -64,8 +65,11 @@ public sealed class Http2Stream
     /// <summary>Send window; guarded by the connection's flow-control lock.</summary>
     internal int SendWindow { get; set; }
 
-    /// <summary>Waits for the response headers; throws when the stream failed before they came.</summary>
-    public List<KeyValuePair<string, string>> ReadHeaders(CancellationToken cancellationToken)
+    /// <summary>
+    /// Waits for the response headers; throws when the stream failed before they came, and
+    /// <see cref="TimeoutException"/> at <paramref name="deadline"/> (a <see cref="Stopwatch"/> timestamp).
+    /// </summary>
+    public List<KeyValuePair<string, string>> ReadHeaders(CancellationToken cancellationToken, long deadline = long.MaxValue)
     {
         while (true)
         {
@@ -74,7 +78,7 @@ public sealed class Http2Stream
                 return headers;
             }
 
-            WaitForChange(version, cancellationToken);
+            WaitForChange(version, cancellationToken, deadline);
         }
     }
 
@@ -93,7 +97,7 @@ public sealed class Http2Stream
     }
 
     /// <summary>Reads response body bytes, blocking until some arrive; 0 at the end of the stream.</summary>
-    public int Read(Span<byte> destination, CancellationToken cancellationToken)
+    public int Read(Span<byte> destination, CancellationToken cancellationToken, long deadline = long.MaxValue)
     {
         while (true)
         {
@@ -103,8 +107,25 @@ public sealed class Http2Stream
                 return n;
             }
 
-            WaitForChange(version, cancellationToken);
+            WaitForChange(version, cancellationToken, deadline);
         }
+    }
+
+    /// <summary>Milliseconds from now to a <see cref="Stopwatch"/> timestamp (infinite for long.MaxValue); throws once it passed.</summary>
+    public static int RemainingMs(long deadline)
+    {
+        if (deadline == long.MaxValue)
+        {
+            return Timeout.Infinite;
+        }
+
+        long remaining = (deadline - Stopwatch.GetTimestamp()) * 1000 / Stopwatch.Frequency;
+        if (remaining <= 0)
+        {
+            throw new TimeoutException("deadline passed");
+        }
+
+        return (int)Math.Min(remaining + 1, int.MaxValue);
     }
 
     /// <summary>Asynchronous <see cref="Read"/>.</summary>
@@ -124,7 +145,8 @@ public sealed class Http2Stream
 
     // Blocks until the state version moves past `version` (Monitor, not a task: a blocking caller
     // then needs no thread pool thread to wake it, which a short-lived process would have to start).
-    private void WaitForChange(int version, CancellationToken cancellationToken)
+    // The deadline is a timestamp rather than a timer: no timer thread to start for a blocking call.
+    private void WaitForChange(int version, CancellationToken cancellationToken, long deadline)
     {
         lock (_lock)
         {
@@ -134,19 +156,21 @@ public sealed class Http2Stream
             }
 
             cancellationToken.ThrowIfCancellationRequested();
-            var registration = cancellationToken.Register(static state =>
-            {
-                var stream = (Http2Stream)state!;
-                lock (stream._lock)
+            var registration = cancellationToken.CanBeCanceled
+                ? cancellationToken.Register(static state =>
                 {
-                    Monitor.PulseAll(stream._lock);
-                }
-            }, this);
+                    var stream = (Http2Stream)state!;
+                    lock (stream._lock)
+                    {
+                        Monitor.PulseAll(stream._lock);
+                    }
+                }, this)
+                : default;
             try
             {
                 while (_version == version && !cancellationToken.IsCancellationRequested)
                 {
-                    Monitor.Wait(_lock);
+                    Monitor.Wait(_lock, RemainingMs(deadline));
                 }
             }
             finally
