@@ -289,7 +289,7 @@ public sealed class GrpcClient : IDisposable
             throw;
         }
 
-        return Http2Connection.Start(tls, socket, target);
+        return Http2Connection.Start(tls, () => socket.Shutdown(SocketShutdown.Both), target);
     }
 
     private static TResponse ParseResponse<TResponse>(MessageParser<TResponse> parser, byte[] bytes, string method)

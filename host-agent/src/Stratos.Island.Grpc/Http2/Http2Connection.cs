@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
-using System.Net.Sockets;
 using System.Threading;
 using System.Threading.Tasks;
 
@@ -33,7 +32,7 @@ public sealed class Http2Connection : IDisposable
     public const int ConnectionWindowBytes = 16 * 1024 * 1024;
 
     private readonly Stream _transport;
-    private readonly Socket? _socket;
+    private readonly Action? _shutdown;
     private readonly string _target;
     private readonly object _writeLock = new();
     private readonly object _stateLock = new();
@@ -50,10 +49,10 @@ public sealed class Http2Connection : IDisposable
     private TaskCompletionSource? _windowWaiter;
     private Thread? _reader;
 
-    private Http2Connection(Stream transport, Socket? socket, string target)
+    private Http2Connection(Stream transport, Action? shutdown, string target)
     {
         _transport = transport;
-        _socket = socket;
+        _shutdown = shutdown;
         _target = target;
         _pendingPreface = BuildPreface();
     }
@@ -76,24 +75,17 @@ public sealed class Http2Connection : IDisposable
     /// <summary>Connects to a UNIX socket; UNAVAILABLE when nothing listens there.</summary>
     public static Http2Connection ConnectUnix(string socketPath)
     {
-        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        try
-        {
-            socket.Connect(new UnixDomainSocketEndPoint(socketPath));
-        }
-        catch (SocketException e)
-        {
-            socket.Dispose();
-            throw new GrpcException(GrpcStatusCode.Unavailable, $"cannot connect to {socketPath}: {e.Message}", e);
-        }
-
-        return Start(new NetworkStream(socket, ownsSocket: true), socket, socketPath);
+        var socket = UnixSocketStream.Connect(socketPath);
+        return Start(socket, socket.Shutdown, socketPath);
     }
 
-    /// <summary>Runs the connection over an established transport (TLS with "h2" already negotiated, or plaintext).</summary>
-    public static Http2Connection Start(Stream transport, Socket? socket, string target)
+    /// <summary>
+    /// Runs the connection over an established transport (TLS with "h2" already negotiated, or
+    /// plaintext); <paramref name="shutdown"/> ends the underlying socket in both directions.
+    /// </summary>
+    public static Http2Connection Start(Stream transport, Action? shutdown, string target)
     {
-        var connection = new Http2Connection(transport, socket, target);
+        var connection = new Http2Connection(transport, shutdown, target);
         connection._reader = new Thread(connection.ReadLoop) { IsBackground = true, Name = "http2-reader " + target };
         connection._reader.Start();
         return connection;
@@ -346,7 +338,7 @@ public sealed class Http2Connection : IDisposable
 
             _transport.Write(bytes, 0, length);
         }
-        catch (Exception e) when (e is IOException or ObjectDisposedException or SocketException)
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
         {
             var failure = new GrpcException(GrpcStatusCode.Unavailable, $"connection to {_target} failed while sending: {e.Message}", e);
             Fail(failure, Http2ErrorCode.NoError);
@@ -401,7 +393,7 @@ public sealed class Http2Connection : IDisposable
                     _transport.Write(frame, 0, frame.Length);
                 }
             }
-            catch (Exception e) when (e is IOException or ObjectDisposedException or SocketException)
+            catch (Exception e) when (e is IOException or ObjectDisposedException)
             {
             }
         }
@@ -411,16 +403,16 @@ public sealed class Http2Connection : IDisposable
         // thread is blocked on makes the runtime wait for that operation to be aborted.
         try
         {
-            if (_socket is not null)
+            if (_shutdown is not null)
             {
-                _socket.Shutdown(SocketShutdown.Both);
+                _shutdown();
             }
             else
             {
                 _transport.Dispose();
             }
         }
-        catch (Exception e) when (e is IOException or ObjectDisposedException or SocketException)
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
         {
         }
 
@@ -477,7 +469,7 @@ public sealed class Http2Connection : IDisposable
         {
             Fail(new GrpcException(GrpcStatusCode.Internal, $"HTTP/2 error on the connection to {_target}: {e.Message}"), Http2ErrorCode.CompressionError);
         }
-        catch (Exception e) when (e is IOException or ObjectDisposedException or SocketException)
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
         {
             Fail(new GrpcException(GrpcStatusCode.Unavailable, $"connection to {_target} failed: {e.Message}", e), Http2ErrorCode.NoError);
         }
@@ -491,7 +483,6 @@ public sealed class Http2Connection : IDisposable
             lock (_writeLock)
             {
                 _transport.Dispose();
-                _socket?.Dispose();
             }
         }
     }
