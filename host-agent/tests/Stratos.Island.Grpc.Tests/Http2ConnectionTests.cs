@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using System.Linq;
 using System.Net.Sockets;
 using System.Threading;
 using System.Threading.Tasks;
@@ -126,6 +127,41 @@ public sealed class Http2ConnectionTests
         Assert.AreEqual(GrpcStatusCode.DeadlineExceeded, e.Status);
         var reset = await peer.ReadFrameAsync(Http2FrameType.RstStream);
         Assert.AreEqual((uint)Http2ErrorCode.Cancel, Http2Wire.ReadUInt32(reset.Payload, 0));
+    }
+
+    [TestMethod]
+    public async Task A_response_larger_than_half_the_stream_window_is_credited_back_with_window_update()
+    {
+        await using var peer = await ScriptedPeer.StartAsync();
+        var call = CallAsync(peer.Path);
+        var request = await peer.AcceptRequestAsync();
+        var message = Google.Protobuf.MessageExtensions.ToByteArray(new ListVmsResponse { Vms = { new Stratos.Island.Protocol.Agent.V1.Vm { Name = new string('x', 700_000) } } });
+        var body = new byte[5 + message.Length];
+        body[1] = (byte)(message.Length >> 24);
+        body[2] = (byte)(message.Length >> 16);
+        body[3] = (byte)(message.Length >> 8);
+        body[4] = (byte)message.Length;
+        message.CopyTo(body, 5);
+        var headers = new List<byte> { 0x88, 0x5f, 0x10 };
+        headers.AddRange("application/grpc"u8.ToArray());
+        peer.Send(Frame(Http2FrameType.Headers, Http2Wire.FlagEndHeaders, request.StreamId, headers.ToArray()));
+        for (int offset = 0; offset < body.Length; offset += Http2Wire.MaxFrameBytes)
+        {
+            int length = Math.Min(Http2Wire.MaxFrameBytes, body.Length - offset);
+            peer.Send(Frame(Http2FrameType.Data, 0, request.StreamId, body.AsSpan(offset, length).ToArray()));
+        }
+
+        // More than half of the 1 MiB stream window was consumed: the client returns the credit.
+        var update = await peer.ReadFrameAsync(Http2FrameType.WindowUpdate);
+        while (update.StreamId != request.StreamId)
+        {
+            update = await peer.ReadFrameAsync(Http2FrameType.WindowUpdate);
+        }
+
+        Assert.IsTrue(Http2Wire.ReadUInt32(update.Payload, 0) >= Http2Connection.StreamWindowBytes / 2);
+        peer.Send(Frame(Http2FrameType.Headers, Http2Wire.FlagEndHeaders | Http2Wire.FlagEndStream, request.StreamId, new byte[] { 0x00, 0x0b }.Concat("grpc-status"u8.ToArray()).Concat(new byte[] { 0x01, (byte)'0' }).ToArray()));
+        var response = await call.WaitAsync(NoHang);
+        Assert.AreEqual(700_000, response.Vms[0].Name.Length);
     }
 
     private static async Task<ListVmsResponse> CallAsync(string socket)
