@@ -95,10 +95,20 @@ public sealed class CliContext : IDisposable
 
     private GrpcClient Client => _client ??= GrpcClient.ForUnixSocket(SocketPath);
 
+    /// <summary>
+    /// One unary call, blocking: a CLI process makes a call or two and exits, and starting the async
+    /// machinery would cost more than the call itself (docs/grpc.md).
+    /// </summary>
+    public TResponse Call<TRequest, TResponse>(string method, TRequest request, MessageParser<TResponse> parser, CancellationToken cancellationToken)
+        where TRequest : IMessage<TRequest>
+        where TResponse : IMessage<TResponse>
+        => Client.Unary(method, request, parser, Timeout, cancellationToken);
+
+    /// <summary><see cref="Call"/> for async command bodies (it completes before returning).</summary>
     public Task<TResponse> CallAsync<TRequest, TResponse>(string method, TRequest request, MessageParser<TResponse> parser, CancellationToken cancellationToken)
         where TRequest : IMessage<TRequest>
         where TResponse : IMessage<TResponse>
-        => Client.UnaryAsync(method, request, parser, Timeout, cancellationToken);
+        => Task.FromResult(Call(method, request, parser, cancellationToken));
 
     public System.Collections.Generic.IAsyncEnumerable<TResponse> StreamAsync<TRequest, TResponse>(string method, TRequest request, MessageParser<TResponse> parser, CancellationToken cancellationToken)
         where TRequest : IMessage<TRequest>

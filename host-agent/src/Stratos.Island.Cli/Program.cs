@@ -40,7 +40,7 @@ public static class Program
             }
         };
 
-        var root = BuildRoot();
+        var root = BuildRoot(args);
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
@@ -54,32 +54,106 @@ public static class Program
         }
 
         var configuration = new InvocationConfiguration { Output = stdout, Error = stderr };
+        if (!HandlesInterrupt(parse))
+        {
+            // One-shot commands need no graceful Ctrl-C: the default SIGINT handling ends the process
+            // with the same status (130), and not hooking it skips the terminal set-up it costs.
+            configuration.ProcessTerminationTimeout = null;
+        }
+
         return await parse.InvokeAsync(configuration).ConfigureAwait(false);
     }
 
-    public static RootCommand BuildRoot()
+    /// <summary>
+    /// The top-level commands in help order: name and description (what `island --help` lists) and
+    /// how to build the whole subtree. <see cref="BuildRoot(string[])"/> builds only the subtrees a
+    /// command line names; Cli.Tests checks these names and descriptions against the real trees.
+    /// </summary>
+    public static readonly (string Name, string Description, Func<Command> Create)[] TopLevel =
     {
-        var root = new RootCommand("island: control VMs whose lifecycle and supervision are owned by the safety island")
+        ("vm", "Virtual machines (the island owns their lifecycle)", VmCommands.Create),
+        ("supervision", "Supervision of VMs and the agent (AUTOSAR WdgM semantics)", SupervisionCommands.Create),
+        ("power", "Power domains (the island arbitrates)", PowerCommands.CreatePower),
+        ("system", "System power sequences (VMs in reverse boot order, then domains)", PowerCommands.CreateSystem),
+        ("events", "Show the island's events, optionally following new ones", EventCommands.CreateEvents),
+        ("log", "Read committed records of the island's persistent event log", EventCommands.CreateLog),
+        ("status", "Island, link and agent at a glance", StatusCommands.CreateStatus),
+        ("board", "Board descriptors (local: no agent needed)", BoardCommands.Create),
+        ("flash", "Signed firmware bundles and flashing (local: no agent needed)", FlashCommands.Create),
+        ("up", "Start the virtual board: island-sim, island-agent and the autostart VMs", VirtualBoardCommands.CreateUp),
+        ("down", "Stop the virtual board: agent, island-sim, every QEMU they started; remove shared memory and sockets", VirtualBoardCommands.CreateDown),
+        ("completion", "Print a shell completion script", CompletionCommand.Create),
+    };
+
+    /// <summary>The whole command tree.</summary>
+    public static RootCommand BuildRoot() => BuildRoot(null);
+
+    /// <summary>
+    /// The command tree for one command line. Building every subtree costs more than parsing (each
+    /// verb's options, enum spellings, and the assemblies behind them), so only the subtrees of
+    /// top-level commands named in <paramref name="args"/> are built; the others are placeholders
+    /// with the same name and description, so root help, "unrecognized command" errors and
+    /// root-level completion read the same. A directive ([suggest], [diagram]) or null builds all.
+    /// </summary>
+    public static RootCommand BuildRoot(string[]? args)
+    {
+        var root = new RootCommand("island: control VMs whose lifecycle and supervision are owned by the safety island");
+        foreach (var (name, description, create) in TopLevel)
         {
-            VmCommands.Create(),
-            SupervisionCommands.Create(),
-            PowerCommands.CreatePower(),
-            PowerCommands.CreateSystem(),
-            EventCommands.CreateEvents(),
-            EventCommands.CreateLog(),
-            StatusCommands.CreateStatus(),
-            BoardCommands.Create(),
-            FlashCommands.Create(),
-            VirtualBoardCommands.CreateUp(),
-            VirtualBoardCommands.CreateDown(),
-            CompletionCommand.Create(),
-        };
+            root.Subcommands.Add(args is null || MayNeed(args, name) || name == "completion" ? create() : new Command(name, description));
+        }
+
         root.Options.Add(CliContext.SocketOption);
         root.Options.Add(CliContext.OutputOption);
         root.Options.Add(CliContext.QuietOption);
         root.Options.Add(CliContext.TimeoutOption);
         root.Options.Add(CliContext.NoColorOption);
         return root;
+    }
+
+    // Whether the command line may need the subtree of `command`: it names it as a word (also inside
+    // a directive's quoted command line), or it holds a directive.
+    private static bool MayNeed(string[] args, string command)
+    {
+        foreach (var arg in args)
+        {
+            if (arg.Length > 0 && arg[0] == '[')
+            {
+                return true;
+            }
+
+            if (arg == command)
+            {
+                return true;
+            }
+
+            if (arg.Contains(' ', StringComparison.Ordinal))
+            {
+                foreach (var word in arg.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                {
+                    if (word == command)
+                    {
+                        return true;
+                    }
+                }
+            }
+        }
+
+        return false;
+    }
+
+    // Commands that run until interrupted or clean up on Ctrl-C: they get the cancellation token.
+    private static bool HandlesInterrupt(ParseResult parse)
+    {
+        for (var r = parse.CommandResult; r is not null; r = r.Parent as System.CommandLine.Parsing.CommandResult)
+        {
+            if (r.Command.Name is "events" or "up" or "down" or "flash")
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>One line that says what failed and what to do about it.</summary>

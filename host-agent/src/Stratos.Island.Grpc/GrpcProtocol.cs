@@ -48,6 +48,32 @@ public static class GrpcProtocol
     {
         var header = new byte[FrameHeaderBytes];
         int read = await ReadFullyAsync(stream, header, cancellationToken).ConfigureAwait(false);
+        var message = AllocateMessage(header, read);
+        if (message is null || message.Length == 0)
+        {
+            return message;
+        }
+
+        read = await ReadFullyAsync(stream, message, cancellationToken).ConfigureAwait(false);
+        return CheckComplete(message, read);
+    }
+
+    /// <summary>Synchronous <see cref="ReadMessageAsync"/> (the CLI's path: no async machinery to start).</summary>
+    public static byte[]? ReadMessage(Stream stream)
+    {
+        var header = new byte[FrameHeaderBytes];
+        var message = AllocateMessage(header, ReadFully(stream, header));
+        if (message is null || message.Length == 0)
+        {
+            return message;
+        }
+
+        return CheckComplete(message, ReadFully(stream, message));
+    }
+
+    // Checks a message header that `read` bytes of filled; the buffer for its body, null at the end.
+    private static byte[]? AllocateMessage(byte[] header, int read)
+    {
         if (read == 0)
         {
             return null;
@@ -74,14 +100,34 @@ public static class GrpcProtocol
             throw new GrpcException(GrpcStatusCode.ResourceExhausted, $"gRPC message of {length} bytes exceeds the {MaxMessageBytes}-byte limit");
         }
 
-        var message = new byte[length];
-        read = await ReadFullyAsync(stream, message, cancellationToken).ConfigureAwait(false);
-        if (read < length)
+        return new byte[length];
+    }
+
+    private static byte[] CheckComplete(byte[] message, int read)
+    {
+        if (read < message.Length)
         {
-            throw new GrpcException(GrpcStatusCode.Internal, $"truncated gRPC message: {read} of {length} bytes");
+            throw new GrpcException(GrpcStatusCode.Internal, $"truncated gRPC message: {read} of {message.Length} bytes");
         }
 
         return message;
+    }
+
+    private static int ReadFully(Stream stream, byte[] buffer)
+    {
+        int total = 0;
+        while (total < buffer.Length)
+        {
+            int n = stream.Read(buffer, total, buffer.Length - total);
+            if (n == 0)
+            {
+                break;
+            }
+
+            total += n;
+        }
+
+        return total;
     }
 
     private static async Task<int> ReadFullyAsync(Stream stream, byte[] buffer, CancellationToken cancellationToken)

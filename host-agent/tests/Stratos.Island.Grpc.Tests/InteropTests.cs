@@ -125,6 +125,13 @@ public sealed class InteropServerTests
     }
 
     [TestMethod]
+    public void Blocking_unary_call_to_python_server_succeeds()
+    {
+        var r = _client.Unary(DemoService.ListVms, new ListVmsRequest(), ListVmsResponse.Parser, TimeSpan.FromSeconds(10));
+        CollectionAssert.AreEqual(new[] { "base", "web" }, r.Vms.Select(v => v.Name).ToArray());
+    }
+
+    [TestMethod]
     public async Task Python_server_error_arrives_with_code_and_message()
     {
         var e = await Assert.ThrowsExactlyAsync<GrpcException>(() => _client.UnaryAsync(DemoService.StartVm, new StartVmRequest { Name = "dbx" }, StartVmResponse.Parser));

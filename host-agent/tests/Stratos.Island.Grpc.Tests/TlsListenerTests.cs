@@ -57,4 +57,49 @@ public sealed class TlsListenerTests
             File.Delete(ca);
         }
     }
+
+    [TestMethod]
+    public async Task Our_client_calls_the_tls_tcp_listener_over_h2_and_checks_the_certificate()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256);
+        var san = new SubjectAlternativeNameBuilder();
+        san.AddDnsName("localhost");
+        request.CertificateExtensions.Add(san.Build());
+        using X509Certificate2 selfSigned = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+        using X509Certificate2 certificate = X509CertificateLoader.LoadPkcs12(selfSigned.Export(X509ContentType.Pkcs12), null);
+        using X509Certificate2 trusted = X509CertificateLoader.LoadCertificate(selfSigned.Export(X509ContentType.Cert));
+
+        int port;
+        using (var probe = new TcpListener(IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        }
+
+        var server = await GrpcServer.StartAsync(new DemoService().CreateRegistry(), new GrpcServerOptions
+        {
+            UnixSocketPath = DemoService.NewSocketPath(),
+            TcpEndpoint = new IPEndPoint(IPAddress.Loopback, port),
+            TlsCertificate = certificate,
+        });
+        try
+        {
+            using (var client = GrpcClient.ForTls("localhost", port, trusted))
+            {
+                var response = await client.UnaryAsync(DemoService.ListVms, new Stratos.Island.Protocol.Agent.V1.ListVmsRequest(), Stratos.Island.Protocol.Agent.V1.ListVmsResponse.Parser);
+                CollectionAssert.AreEqual(new[] { "base", "web" }, response.Vms.Select(v => v.Name).ToArray());
+            }
+
+            // Without trusting the self-signed root the handshake fails, as UNAVAILABLE naming TLS.
+            using var untrusting = GrpcClient.ForTls("localhost", port);
+            var e = await Assert.ThrowsExactlyAsync<GrpcException>(() => untrusting.UnaryAsync(DemoService.ListVms, new Stratos.Island.Protocol.Agent.V1.ListVmsRequest(), Stratos.Island.Protocol.Agent.V1.ListVmsResponse.Parser));
+            Assert.AreEqual(GrpcStatusCode.Unavailable, e.Status);
+            StringAssert.Contains(e.Message, "TLS handshake with localhost:" + port);
+        }
+        finally
+        {
+            await server.DisposeAsync();
+        }
+    }
 }

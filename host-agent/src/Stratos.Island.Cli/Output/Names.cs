@@ -7,8 +7,9 @@ namespace Stratos.Island.Cli.Output;
 /// <summary>Human spellings of the API's enums: VmState.Running -> "running", AsilB -> "asil-b".</summary>
 public static class Names
 {
-    public static string Of<T>(T value)
-        where T : struct, Enum
+    // Not generic: an instantiation per enum of another assembly would be compiled at start-up in
+    // every CLI process, while this form is precompiled (ReadyToRun).
+    public static string Of(Enum value)
     {
         var name = value.ToString();
         if (name == "Unspecified")

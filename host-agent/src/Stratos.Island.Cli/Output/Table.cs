@@ -1,7 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
-using System.Linq;
+using System.Text;
 
 namespace Stratos.Island.Cli.Output;
 
@@ -37,22 +37,57 @@ public sealed class Table
             throw new ArgumentException($"row has {cells.Length} cells, table has {_headers.Length} columns");
         }
 
-        _rows.Add(cells.Select(c => c is ValueTuple<string, Colour> t ? t : (c?.ToString() ?? string.Empty, Colour.None)).ToArray());
+        var row = new (string Text, Colour Colour)[cells.Length];
+        for (int i = 0; i < cells.Length; i++)
+        {
+            row[i] = cells[i] is ValueTuple<string, Colour> coloured ? coloured : (cells[i]?.ToString() ?? string.Empty, Colour.None);
+        }
+
+        _rows.Add(row);
     }
 
+    // Plain loops rather than LINQ: this runs in every CLI process, where each generic LINQ
+    // instantiation is compiled at start-up.
     public void Write(TextWriter output, bool colour)
     {
-        var widths = _headers.Select((h, i) => Math.Max(h.Length, _rows.Count == 0 ? 0 : _rows.Max(r => r[i].Text.Length))).ToArray();
-        output.WriteLine(string.Join("  ", _headers.Select((h, i) => Pad(h, widths[i], i == _headers.Length - 1))).TrimEnd());
+        var widths = new int[_headers.Length];
+        for (int i = 0; i < _headers.Length; i++)
+        {
+            widths[i] = _headers[i].Length;
+            foreach (var row in _rows)
+            {
+                widths[i] = Math.Max(widths[i], row[i].Text.Length);
+            }
+        }
+
+        var line = new StringBuilder();
+        for (int i = 0; i < _headers.Length; i++)
+        {
+            AppendCell(line, _headers[i], Colour.None, widths[i], i, colour);
+        }
+
+        output.WriteLine(line.ToString().TrimEnd());
         foreach (var row in _rows)
         {
-            var cells = row.Select((cell, i) =>
+            line.Clear();
+            for (int i = 0; i < row.Length; i++)
             {
-                var text = Pad(cell.Text, widths[i], i == row.Length - 1);
-                return colour && cell.Colour != Colour.None ? Paint(text, cell.Colour) : text;
-            });
-            output.WriteLine(string.Join("  ", cells).TrimEnd());
+                AppendCell(line, row[i].Text, row[i].Colour, widths[i], i, colour);
+            }
+
+            output.WriteLine(line.ToString().TrimEnd());
         }
+    }
+
+    private void AppendCell(StringBuilder line, string text, Colour cellColour, int width, int index, bool colour)
+    {
+        if (index > 0)
+        {
+            line.Append("  ");
+        }
+
+        var padded = Pad(text, width, index == _headers.Length - 1);
+        line.Append(colour && cellColour != Colour.None ? Paint(padded, cellColour) : padded);
     }
 
     private static string Pad(string text, int width, bool last) => last ? text : text.PadRight(width);
