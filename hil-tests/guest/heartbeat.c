@@ -3,8 +3,8 @@
  *
  * Primer (the full protocol is in README.md):
  * - It boots through PVH (start.S), reads optional settings from the kernel command line,
- *   calibrates the TSC against the PIT, prints `READY ...` on COM1 and then, every period,
- *   prints `HB <seq>` followed by one `CP <id> <seq>` per configured checkpoint.
+ *   calibrates the TSC against the PIT, prints `READY ...` on COM1 and then, at once and every
+ *   period after, prints `HB <seq>` followed by one `CP <id> <seq>` per configured checkpoint.
  * - It polls COM1 for command lines (`rate`, `cps`, `stop`, `start`, `slow`, `skip`, `reorder`,
  *   `hang`, `crash`, `exit`) and answers each with `ACK <line>` or `ERR <reason>`.
  * - States: RUNNING (emitting) <-> STOPPED (`stop`/`start`); HUNG (`hang`, terminal); the
@@ -403,13 +403,13 @@ static void execute(char *text, size_t len)
     if (str_eq(verb, "rate")) {
         if (!parse_u32(arg, arg_len, &v) || v < RATE_MIN_MS || v > RATE_MAX_MS) { send_text("ERR rate must be 1..60000 ms: ", text); return; }
         rate_ms = v;
-        next_period_tsc = rdtsc() + period_ticks();
+        next_period_tsc = rdtsc();   /* first heartbeat right after READY: alive as soon as up */
     } else if (str_eq(verb, "cps")) {
         if (!parse_checkpoints(arg, arg_len)) { send_text("ERR cps wants up to 16 decimal ids separated by commas, or -: ", text); return; }
     } else if (str_eq(verb, "slow")) {
         if (!parse_u32(arg, arg_len, &v) || v < 1 || v > SLOW_MAX_FACTOR) { send_text("ERR slow factor must be 1..100: ", text); return; }
         slow_factor = v;
-        next_period_tsc = rdtsc() + period_ticks();
+        next_period_tsc = rdtsc();   /* first heartbeat right after READY: alive as soon as up */
     } else if (str_eq(verb, "skip")) {
         if (!parse_u32(arg, arg_len, &v)) { send_text("ERR skip wants a decimal checkpoint id: ", text); return; }
         skip_pending = 1; skip_id = v;
@@ -462,7 +462,7 @@ void guest_main(const struct hvm_start_info *info)
     line_send(&l);
 
     char input[LINE_MAX_CHARS + 1]; size_t input_len = 0; int overflow = 0;
-    next_period_tsc = rdtsc() + period_ticks();
+    next_period_tsc = rdtsc();   /* first heartbeat right after READY: alive as soon as up */
     for (;;) {
         int c;
         while ((c = uart_getc()) >= 0) {

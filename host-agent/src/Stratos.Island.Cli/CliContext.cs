@@ -16,11 +16,8 @@ public enum OutputFormat
     Json,
 }
 
-/// <summary>
-/// Options every command shares, and the lazily opened connection to the agent. Commands ask it
-/// for calls and for output; they never build sockets or format errors themselves.
-/// </summary>
-public sealed class CliContext : IDisposable
+/// <summary>The options every command shares (System.CommandLine declarations; <see cref="CliContext"/> holds their values).</summary>
+public static class GlobalOptions
 {
     public static readonly Option<string?> SocketOption = new("--socket")
     {
@@ -49,8 +46,6 @@ public sealed class CliContext : IDisposable
         Recursive = true,
     };
 
-    private readonly IDictionary _environment;
-
     private static Option<string> CreateOutputOption()
     {
         var option = new Option<string>("--output", "-o")
@@ -62,19 +57,35 @@ public sealed class CliContext : IDisposable
         option.AcceptOnlyFromAmong("table", "json");
         return option;
     }
+}
+
+/// <summary>
+/// Options every command shares, and the lazily opened connection to the agent. Commands ask it
+/// for calls and for output; they never build sockets or format errors themselves.
+/// </summary>
+public sealed class CliContext : IDisposable
+{
+    private readonly IDictionary _environment;
+
     private GrpcClient? _client;
 
     public CliContext(ParseResult parse, TextWriter stdout, TextWriter stderr, IDictionary environment, bool stdoutIsTerminal)
+        : this(parse.GetValue(GlobalOptions.SocketOption), parse.GetValue(GlobalOptions.OutputOption) == "json", parse.GetValue(GlobalOptions.QuietOption),
+            parse.GetValue(GlobalOptions.TimeoutOption), parse.GetValue(GlobalOptions.NoColorOption), stdout, stderr, environment, stdoutIsTerminal)
+    {
+    }
+
+    /// <summary>From plain values (<see cref="FastPath"/> parses them without System.CommandLine).</summary>
+    public CliContext(string? socket, bool json, bool quiet, double timeoutSeconds, bool noColor, TextWriter stdout, TextWriter stderr, IDictionary environment, bool stdoutIsTerminal)
     {
         Out = stdout;
         Error = stderr;
         _environment = environment;
-        SocketPath = AgentSocket.Resolve(parse.GetValue(SocketOption), environment, AgentSocket.CurrentUserIsRoot());
-        Format = parse.GetValue(OutputOption) == "json" ? OutputFormat.Json : OutputFormat.Table;
-        Quiet = parse.GetValue(QuietOption);
-        var seconds = parse.GetValue(TimeoutOption);
-        Timeout = seconds > 0 ? TimeSpan.FromSeconds(seconds) : null;
-        Colour = stdoutIsTerminal && !parse.GetValue(NoColorOption) && environment["NO_COLOR"] is null;
+        SocketPath = AgentSocket.Resolve(socket, environment, AgentSocket.CurrentUserIsRoot());
+        Format = json ? OutputFormat.Json : OutputFormat.Table;
+        Quiet = quiet;
+        Timeout = timeoutSeconds > 0 ? TimeSpan.FromSeconds(timeoutSeconds) : null;
+        Colour = stdoutIsTerminal && !noColor && environment["NO_COLOR"] is null;
     }
 
     public TextWriter Out { get; }

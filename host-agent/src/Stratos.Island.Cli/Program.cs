@@ -16,8 +16,13 @@ namespace Stratos.Island.Cli;
 /// </summary>
 public static class Program
 {
-    public static Task<int> Main(string[] args) =>
-        RunAsync(args, Console.Out, Console.Error, Environment.GetEnvironmentVariables(), !Console.IsOutputRedirected);
+    public static int Main(string[] args)
+    {
+        var environment = Environment.GetEnvironmentVariables();
+        bool terminal = !Console.IsOutputRedirected;
+        return FastPath.TryRun(args, Console.Out, Console.Error, environment, terminal)
+            ?? RunAsync(args, Console.Out, Console.Error, environment, terminal).GetAwaiter().GetResult();
+    }
 
     /// <summary>Runs one command line; the seam tests use (real output writers, real environment).</summary>
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, IDictionary environment, bool stdoutIsTerminal)
@@ -103,11 +108,11 @@ public static class Program
             root.Subcommands.Add(args is null || MayNeed(args, name) || name == "completion" ? create() : new Command(name, description));
         }
 
-        root.Options.Add(CliContext.SocketOption);
-        root.Options.Add(CliContext.OutputOption);
-        root.Options.Add(CliContext.QuietOption);
-        root.Options.Add(CliContext.TimeoutOption);
-        root.Options.Add(CliContext.NoColorOption);
+        root.Options.Add(GlobalOptions.SocketOption);
+        root.Options.Add(GlobalOptions.OutputOption);
+        root.Options.Add(GlobalOptions.QuietOption);
+        root.Options.Add(GlobalOptions.TimeoutOption);
+        root.Options.Add(GlobalOptions.NoColorOption);
         return root;
     }
 
@@ -157,7 +162,7 @@ public static class Program
     }
 
     /// <summary>One line that says what failed and what to do about it.</summary>
-    private static string Explain(GrpcException e, string socket)
+    internal static string Explain(GrpcException e, string socket)
     {
         if (e.Status == GrpcStatusCode.Unavailable && !File.Exists(socket))
         {

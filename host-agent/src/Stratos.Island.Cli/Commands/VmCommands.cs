@@ -28,9 +28,12 @@ public static class VmCommands
             Action("clear", "Clear a VM's quarantine", (c, n, r, t) => Answer(c.Call(AgentMethods.ClearVm, new ClearVmRequest { Name = n, Reason = r }, ClearVmResponse.Parser, t))));
     }
 
-    private static async Task<int> ListAsync(CliContext c, ParseResult p, CancellationToken t)
+    private static Task<int> ListAsync(CliContext c, ParseResult p, CancellationToken t) => Task.FromResult(List(c, t));
+
+    /// <summary>`vm list`; also run by <see cref="FastPath"/> without System.CommandLine.</summary>
+    internal static int List(CliContext c, CancellationToken t)
     {
-        var response = await c.CallAsync(AgentMethods.ListVms, new ListVmsRequest(), ListVmsResponse.Parser, t);
+        var response = c.Call(AgentMethods.ListVms, new ListVmsRequest(), ListVmsResponse.Parser, t);
         if (c.Format == OutputFormat.Json)
         {
             c.WriteJson(response);
