@@ -403,13 +403,13 @@ static void execute(char *text, size_t len)
     if (str_eq(verb, "rate")) {
         if (!parse_u32(arg, arg_len, &v) || v < RATE_MIN_MS || v > RATE_MAX_MS) { send_text("ERR rate must be 1..60000 ms: ", text); return; }
         rate_ms = v;
-        next_period_tsc = rdtsc();   /* first heartbeat right after READY: alive as soon as up */
+        next_period_tsc = rdtsc() + period_ticks();
     } else if (str_eq(verb, "cps")) {
         if (!parse_checkpoints(arg, arg_len)) { send_text("ERR cps wants up to 16 decimal ids separated by commas, or -: ", text); return; }
     } else if (str_eq(verb, "slow")) {
         if (!parse_u32(arg, arg_len, &v) || v < 1 || v > SLOW_MAX_FACTOR) { send_text("ERR slow factor must be 1..100: ", text); return; }
         slow_factor = v;
-        next_period_tsc = rdtsc();   /* first heartbeat right after READY: alive as soon as up */
+        next_period_tsc = rdtsc() + period_ticks();
     } else if (str_eq(verb, "skip")) {
         if (!parse_u32(arg, arg_len, &v)) { send_text("ERR skip wants a decimal checkpoint id: ", text); return; }
         skip_pending = 1; skip_id = v;

@@ -35,7 +35,7 @@ public static class Program
 
     public static async Task<int> Main(string[] args)
     {
-        int iterations = 10;
+        int iterations = 20;
         if (args.Length == 2 && args[0] == "--iterations" && int.TryParse(args[1], out int n) && n > 0)
         {
             iterations = n;

@@ -260,10 +260,8 @@ public sealed class QemuVm : IAsyncDisposable
             beforeGuestOutput?.Invoke(Serial);
             Serial.StartReading();
             timeline.SerialConnectedMs = clock.Elapsed.TotalMilliseconds;
-            JsonElement status = await Qmp.ExecuteAsync("query-status", null, options.CommandTimeout, exitCancel.Token).ConfigureAwait(false);
-            string runState = status.GetProperty("status").GetString() ?? "";
-            if (runState != "prelaunch" && runState != "paused")
-                throw new VmmException(VmmErrorKind.StartFailed, $"VM '{Name}': QEMU is in state '{runState}' before cont, expected prelaunch");
+            // Straight to cont (no query-status round trip first): QEMU refuses cont with an error
+            // naming its state when it is not paused in prelaunch, and that error fails the start.
             await Qmp.ExecuteAsync("cont", null, options.CommandTimeout, exitCancel.Token).ConfigureAwait(false);
             timeline.RunningMs = clock.Elapsed.TotalMilliseconds;
         }

@@ -31,11 +31,35 @@ public sealed unsafe class UnixKickChannel : IDoorbell, IDisposable
     private Socket? _connection;
     private readonly byte[] _one = { 1 };
     private readonly byte[] _drain = new byte[256];
+    // Wakes Wait from another thread (Wake): an eventfd in the poll set, so a message queued by an
+    // API thread goes out now instead of at the link thread's next turn. Guarded by _wakeGate so a
+    // Wake racing Dispose never writes to a closed (possibly reused) descriptor.
+    private readonly object _wakeGate = new();
+    private int _wakeFd = -1;
 
     private UnixKickChannel(string path, bool listening)
     {
         _path = path;
         _listening = listening;
+        _wakeFd = Native.eventfd(0, Native.EFD_CLOEXEC | Native.EFD_NONBLOCK);
+    }
+
+    /// <summary>Times <see cref="Wait"/> returned early because of <see cref="Wake"/>.</summary>
+    public int Wakeups { get; private set; }
+
+    /// <summary>Makes a blocked (or the next) <see cref="Wait"/> return at once. Any thread; never blocks.</summary>
+    public void Wake()
+    {
+        lock (_wakeGate)
+        {
+            if (_wakeFd < 0)
+            {
+                return;
+            }
+
+            ulong one = 1;
+            Native.write(_wakeFd, (byte*)&one, sizeof(ulong));   // EAGAIN only when the counter is saturated: already awake
+        }
     }
 
     public int KicksSent { get; private set; }
@@ -136,10 +160,16 @@ public sealed unsafe class UnixKickChannel : IDoorbell, IDisposable
             return KickWaitResult.PeerReset;
         }
 
-        Native.PollFd* fds = stackalloc Native.PollFd[2];
+        Native.PollFd* fds = stackalloc Native.PollFd[3];
         int count = 0;
         int connectionIndex = -1;
         int listenerIndex = -1;
+        int wakeIndex = -1;
+        if (_wakeFd >= 0)
+        {
+            wakeIndex = count;
+            fds[count++] = new Native.PollFd { Fd = _wakeFd, Events = Native.POLLIN };
+        }
         if (_connection != null)
         {
             connectionIndex = count;
@@ -156,6 +186,13 @@ public sealed unsafe class UnixKickChannel : IDoorbell, IDisposable
         if (ready <= 0)
         {
             return KickWaitResult.Timeout; // timeout, or EINTR: the caller polls the rings anyway
+        }
+
+        if (wakeIndex >= 0 && fds[wakeIndex].Revents != 0)
+        {
+            ulong counter;
+            Native.read(_wakeFd, (byte*)&counter, sizeof(ulong));
+            Wakeups++;
         }
 
         bool reset = false;
@@ -201,6 +238,15 @@ public sealed unsafe class UnixKickChannel : IDoorbell, IDisposable
 
     public void Dispose()
     {
+        lock (_wakeGate)
+        {
+            if (_wakeFd >= 0)
+            {
+                Native.close(_wakeFd);
+                _wakeFd = -1;
+            }
+        }
+
         _connection?.Dispose();
         _connection = null;
         if (_listener != null)

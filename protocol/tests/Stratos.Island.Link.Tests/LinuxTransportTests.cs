@@ -25,6 +25,33 @@ public sealed class MappedFileAndKickTests
     }
 
     [TestMethod]
+    public void Wake_from_another_thread_ends_a_wait_at_once_and_is_harmless_after_dispose()
+    {
+        using TestPaths paths = new();
+        using UnixKickChannel island = UnixKickChannel.Listen(paths.Socket);
+        UnixKickChannel agent = UnixKickChannel.Connect(paths.Socket, 2_000);
+        island.Wait(100);   // accept the agent
+
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        var waker = new System.Threading.Thread(() =>
+        {
+            System.Threading.Thread.Sleep(50);
+            agent.Wake();
+        });
+        waker.Start();
+        KickWaitResult result = agent.Wait(10_000);
+        waited.Stop();
+        waker.Join();
+
+        Assert.AreEqual(KickWaitResult.Kicked, result);
+        Assert.AreEqual(1, agent.Wakeups);
+        Assert.IsLessThan(5_000L, waited.ElapsedMilliseconds, "woken, not timed out");
+        Assert.AreEqual(KickWaitResult.Timeout, agent.Wait(20), "the wake was consumed");
+        agent.Dispose();
+        agent.Wake();
+    }
+
+    [TestMethod]
     public void Recreated_shm_file_is_noticed_and_remapped()
     {
         using TestPaths paths = new();

@@ -188,5 +188,7 @@ public sealed class FaultInjectingChannel : ILinkChannel, ILinkChannelSink
         return copy;
     }
 
+    public void Wake() => _inner.Wake();
+
     public void Dispose() => _inner.Dispose();
 }

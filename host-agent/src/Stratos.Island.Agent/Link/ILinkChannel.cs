@@ -29,6 +29,12 @@ public interface ILinkChannel : IDisposable
     void Pump(int timeoutMs);
 
     LinkSendStatus TrySend(byte[] buffer, int offset, int count);
+
+    /// <summary>Makes a waiting <see cref="Pump"/> return now (called from other threads when a
+    /// message is queued). Channels that cannot be woken return at their next turn instead.</summary>
+    void Wake()
+    {
+    }
 }
 
 /// <summary>Opens a channel; throws (with a message naming the device/file) while the island is not there yet.</summary>

@@ -99,7 +99,7 @@ public sealed class IslandLink : IAsyncDisposable, ISessionListener, ILinkChanne
     private readonly Thread _thread;
     private readonly CancellationTokenSource _stop = new();
     private readonly Stopwatch _clock = Stopwatch.StartNew();
-    private ILinkChannel? _channel;
+    private volatile ILinkChannel? _channel;   // owned by the link thread; others only Wake() it
     private byte[]? _rawBuffer;
     private int _rawOffset;
     private int _rawCount;
@@ -199,6 +199,7 @@ public sealed class IslandLink : IAsyncDisposable, ISessionListener, ILinkChanne
         }
 
         _requests.Enqueue(pending);
+        _channel?.Wake();
         return pending.Completion.Task;
     }
 
@@ -219,6 +220,7 @@ public sealed class IslandLink : IAsyncDisposable, ISessionListener, ILinkChanne
         }
 
         _posts.Enqueue(message);
+        _channel?.Wake();   // out now, not at the link thread's next turn (LoopTurnMs)
         return true;
     }
 

@@ -42,6 +42,8 @@ public sealed class SharedMemoryChannel : ILinkChannel, ILinkEventSink, IRpmsgSi
 
     public LinkSendStatus TrySend(byte[] buffer, int offset, int count) => _endpoint.TrySendToRemote(buffer, offset, count);
 
+    public void Wake() => _port.Kicks.Wake();
+
     public void OnLinkUp() => UpdateUp(null);
 
     public void OnLinkDown(string reason) => UpdateUp(reason);
