@@ -129,36 +129,8 @@ public sealed class QemuBackend : IAsyncDisposable
     /// runtime directory, kills each one that still is that QEMU, removes the folders and reports
     /// what it found. VMs this instance started are left alone.
     /// </summary>
-    public async Task<IReadOnlyList<StaleVm>> CleanupStaleAsync(CancellationToken cancellationToken = default)
-    {
-        var found = new List<StaleVm>();
-        HashSet<string> mine;
-        lock (_lock)
-            mine = new HashSet<string>(_vms.Keys, StringComparer.Ordinal);
-        foreach (string vmDirectory in Directory.GetDirectories(RuntimeDirectory))
-        {
-            string name = Path.GetFileName(vmDirectory);
-            if (mine.Contains(name))
-                continue;
-            int? pid = FindLiveQemu(vmDirectory);
-            if (pid is null)
-            {
-                int? recorded = ReadPidFile(vmDirectory);
-                found.Add(new StaleVm(name, recorded ?? 0, vmDirectory, false,
-                    recorded is null ? "runtime directory without a pid file; removed" : $"pid {recorded} is no longer this VM's QEMU; directory removed"));
-            }
-            else
-            {
-                bool gone = await KillAndWaitAsync(pid.Value, Options.KillTimeout, cancellationToken).ConfigureAwait(false);
-                found.Add(new StaleVm(name, pid.Value, vmDirectory, gone,
-                    gone ? $"stale QEMU pid {pid} from a previous agent run killed" : $"stale QEMU pid {pid} did not exit within {Options.KillTimeout.TotalMilliseconds:0} ms of SIGKILL"));
-                if (!gone)
-                    continue;
-            }
-            TryDeleteDirectory(vmDirectory);
-        }
-        return found;
-    }
+    public async Task<IReadOnlyList<StaleVm>> CleanupStaleAsync(CancellationToken cancellationToken = default) =>
+        (await AdoptAsync(_ => null, cancellationToken).ConfigureAwait(false)).Stale;
 
     /// <summary>
     /// Re-adoption after an agent restart: for every folder under the runtime root that this backend

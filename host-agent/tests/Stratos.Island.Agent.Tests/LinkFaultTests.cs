@@ -65,6 +65,19 @@ public sealed class LinkFaultTests
         return await reader.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(5)) ?? "";
     }
 
+    /// <summary>Collects WatchEvents sequence numbers until <paramref name="last"/> arrives.</summary>
+    private static Task WatchUntilAsync(GrpcClient client, uint last, System.Collections.Generic.List<uint> seen, CancellationToken cancellationToken) => Task.Run(async () =>
+    {
+        await foreach (WatchEventsResponse e in client.ServerStreamingAsync(AgentMethods.WatchEvents, new WatchEventsRequest(), WatchEventsResponse.Parser, null, cancellationToken))
+        {
+            seen.Add(e.Event.Sequence);
+            if (e.Event.Sequence == last)
+            {
+                return;
+            }
+        }
+    });
+
     [TestMethod]
     public void Bad_fault_commands_are_refused_naming_what_was_wrong()
     {
@@ -207,17 +220,7 @@ public sealed class LinkFaultTests
             using var client = GrpcClient.ForUnixSocket(rig.Agent.Options.SocketPath);
             using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(20));
             var seen = new System.Collections.Generic.List<uint>();
-            Task watch = Task.Run(async () =>
-            {
-                await foreach (WatchEventsResponse e in client.ServerStreamingAsync(AgentMethods.WatchEvents, new WatchEventsRequest(), WatchEventsResponse.Parser, null, cancel.Token))
-                {
-                    seen.Add(e.Event.Sequence);
-                    if (e.Event.Sequence == 6)
-                    {
-                        return;
-                    }
-                }
-            });
+            Task watch = WatchUntilAsync(client, 6, seen, cancel.Token);
             await rig.Island.WaitForAsync(() => rig.Agent.Events.SubscriberCount == 1, "the watcher subscribed");
             rig.Island.Send(new LinkEnvelope { Event = new LinkEvent { Sequence = 1, Type = EventType.VmState, SubjectId = 1 } });
             await rig.Island.WaitForAsync(() => rig.Agent.Feed.LastSequence == 1, "event 1 published");
@@ -247,17 +250,7 @@ public sealed class LinkFaultTests
             using var client = GrpcClient.ForUnixSocket(rig.Agent.Options.SocketPath);
             using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(15));
             var seen = new System.Collections.Generic.List<uint>();
-            Task watch = Task.Run(async () =>
-            {
-                await foreach (WatchEventsResponse e in client.ServerStreamingAsync(AgentMethods.WatchEvents, new WatchEventsRequest(), WatchEventsResponse.Parser, null, cancel.Token))
-                {
-                    seen.Add(e.Event.Sequence);
-                    if (e.Event.Sequence == 10)
-                    {
-                        return;
-                    }
-                }
-            });
+            Task watch = WatchUntilAsync(client, 10, seen, cancel.Token);
             await rig.Island.WaitForAsync(() => rig.Agent.Events.SubscriberCount == 1, "the watcher subscribed");
             rig.Island.Send(new LinkEnvelope { Event = new LinkEvent { Sequence = 1, Type = EventType.VmState, SubjectId = 1 } });
             await rig.Island.WaitForAsync(() => rig.Agent.Feed.LastSequence == 1, "event 1 published");
@@ -296,17 +289,7 @@ public sealed class LinkFaultTests
             using var client = GrpcClient.ForUnixSocket(rig.Agent.Options.SocketPath);
             using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(10));
             var seen = new System.Collections.Generic.List<uint>();
-            Task watch = Task.Run(async () =>
-            {
-                await foreach (WatchEventsResponse e in client.ServerStreamingAsync(AgentMethods.WatchEvents, new WatchEventsRequest(), WatchEventsResponse.Parser, null, cancel.Token))
-                {
-                    seen.Add(e.Event.Sequence);
-                    if (e.Event.Sequence == 10)
-                    {
-                        return;
-                    }
-                }
-            });
+            Task watch = WatchUntilAsync(client, 10, seen, cancel.Token);
             await rig.Island.WaitForAsync(() => rig.Agent.Events.SubscriberCount == 1, "the watcher subscribed");
 
             // The scripted island's log holds 1..10; only #1 and #2 arrive live, nothing after them.
