@@ -6,8 +6,9 @@
 //    AliveIndication reaches the island. cli_start_to_heartbeat is the same with a real
 //    `island vm start` process, start-up included. The island is ScriptedIsland (real island-role LinkSession
 //    over the real shared-memory link) so the arrival time is observable; the agent is the real
-//    island-agent process. Baseline in the same run: a bare QEMU of the same guest, same arguments,
-//    from Process.Start to its first serial byte. start_overhead = the difference of the medians.
+//    island-agent process. Baseline in the same run: a bare QEMU of the same guest (same machine,
+//    CPU, memory, kernel and command line, without the agent's -S, QMP and runtime folder), from
+//    Process.Start to its first serial byte. start_overhead = the difference of the medians.
 // 2. cli_list: wall time of `island vm list` against that agent, vs the floor of a .NET console app
 //    launched the same way (host-agent/bench/Stratos.Island.StartupFloor: a hello world published
 //    like the CLI, ReadyToRun apphost with the same runtime settings; runs interleaved with the CLI's)

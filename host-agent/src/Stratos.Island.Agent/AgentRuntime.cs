@@ -45,9 +45,6 @@ public sealed record AgentOptions
     /// <summary>A fixed rpmsg char endpoint device for board transport rpmsg-char; null (the default)
     /// finds or creates the endpoint through the board's rpmsg_char.control_device.</summary>
     public string? RpmsgDevice { get; init; }
-
-    /// <summary>Where sysfs and /dev live for rpmsg endpoint discovery (tests use a folder tree).</summary>
-    public RpmsgSysfsPaths RpmsgSysfs { get; init; } = new();
     /// <summary>Extra QEMU arguments for every VM (tests add isa-debug-exit).</summary>
     public IReadOnlyList<string> ExtraQemuArgs { get; init; } = Array.Empty<string>();
     public IslandLinkOptions Link { get; init; } = new();
@@ -249,7 +246,7 @@ public sealed class AgentRuntime : IAsyncDisposable
 
                 RpmsgCharSpec rpmsg = link.RpmsgChar ?? throw new AgentException(Protocol.Common.V1.ErrorCode.InvalidArgument,
                     $"board '{options.Board.Id}': link.rpmsg_char.control_device is missing (or pass --rpmsg-device)");
-                return RpmsgCharChannel.Factory(new RpmsgEndpointLocator(options.RpmsgSysfs), rpmsg.ControlDevice, link.ChannelName);
+                return RpmsgCharChannel.Factory(new RpmsgEndpointLocator(), rpmsg.ControlDevice, link.ChannelName);
         }
     }
 

@@ -75,8 +75,7 @@ public static class FastPath
         }
         catch (GrpcException e)
         {
-            stderr.WriteLine("island: " + Program.Explain(e, context.SocketPath));
-            return ExitCodes.FromStatus(e.Status);
+            return Program.Fail(e, context.SocketPath, stderr);
         }
     }
 

@@ -36,8 +36,7 @@ public static class Program
             }
             catch (GrpcException e)
             {
-                stderr.WriteLine("island: " + Explain(e, context.SocketPath));
-                return ExitCodes.FromStatus(e.Status);
+                return Fail(e, context.SocketPath, stderr);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -161,8 +160,15 @@ public static class Program
         return false;
     }
 
+    /// <summary>A failed call: one line on stderr, and the exit code its status maps to.</summary>
+    internal static int Fail(GrpcException e, string socket, TextWriter stderr)
+    {
+        stderr.WriteLine("island: " + Explain(e, socket));
+        return ExitCodes.FromStatus(e.Status);
+    }
+
     /// <summary>One line that says what failed and what to do about it.</summary>
-    internal static string Explain(GrpcException e, string socket)
+    private static string Explain(GrpcException e, string socket)
     {
         if (e.Status == GrpcStatusCode.Unavailable && !File.Exists(socket))
         {

@@ -172,7 +172,7 @@ public sealed class RpmsgEndpointLocator
             if (ReadAttribute(entry, "name") == channel && ParseAddress(ReadAttribute(entry, "dst")) == islandAddress)
             {
                 string node = Path.Combine(_paths.DeviceDirectory, name);
-                if (File.Exists(node) || Directory.Exists(node))
+                if (File.Exists(node))   // true for a character device too
                 {
                     return node;
                 }
