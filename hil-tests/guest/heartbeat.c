@@ -3,8 +3,9 @@
  *
  * Primer (the full protocol is in README.md):
  * - It boots through PVH (start.S), reads optional settings from the kernel command line,
- *   calibrates the TSC against the PIT, prints `READY ...` on COM1 and then, at once and every
- *   period after, prints `HB <seq>` followed by one `CP <id> <seq>` per configured checkpoint.
+ *   calibrates the TSC against the PIT, prints its first period on COM1 at once (`HB <seq>`
+ *   followed by one `CP <id> <seq>` per configured checkpoint), then `READY ...`, and then one
+ *   period every period.
  * - It polls COM1 for command lines (`rate`, `cps`, `stop`, `start`, `slow`, `skip`, `reorder`,
  *   `hang`, `crash`, `exit`) and answers each with `ACK <line>` or `ERR <reason>`.
  * - States: RUNNING (emitting) <-> STOPPED (`stop`/`start`); HUNG (`hang`, terminal); the
@@ -452,6 +453,13 @@ void guest_main(const struct hvm_start_info *info)
     calibrate_tsc();
     if (want_hlt_idle) start_tick();
 
+    /* The first period (HB, then its checkpoints) comes before READY: the guest's first serial
+     * bytes are its first alive indication, so nothing on the way to the island waits for the
+     * READY line's ~80 characters (each one a VM exit). */
+    next_period_tsc = rdtsc();
+    if (emitting) emit_period();
+    next_period_tsc += period_ticks();
+
     struct line l; line_reset(&l);
     line_str(&l, "READY rate="); line_u32(&l, rate_ms);
     line_str(&l, " cps="); line_checkpoints(&l);
@@ -462,7 +470,6 @@ void guest_main(const struct hvm_start_info *info)
     line_send(&l);
 
     char input[LINE_MAX_CHARS + 1]; size_t input_len = 0; int overflow = 0;
-    next_period_tsc = rdtsc();   /* first heartbeat right after READY: alive as soon as up */
     for (;;) {
         int c;
         while ((c = uart_getc()) >= 0) {
