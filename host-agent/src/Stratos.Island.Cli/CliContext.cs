@@ -113,7 +113,7 @@ public sealed class CliContext : IDisposable
     public TResponse Call<TRequest, TResponse>(string method, TRequest request, MessageParser<TResponse> parser, CancellationToken cancellationToken)
         where TRequest : IMessage<TRequest>
         where TResponse : IMessage<TResponse>
-        => Client.Unary(method, request, parser, Timeout, cancellationToken);
+        => (TResponse)Client.Unary(method, (IMessage)request, (MessageParser)parser, Timeout, cancellationToken);   // the non-generic overload (see there)
 
     /// <summary><see cref="Call"/> for async command bodies (it completes before returning).</summary>
     public Task<TResponse> CallAsync<TRequest, TResponse>(string method, TRequest request, MessageParser<TResponse> parser, CancellationToken cancellationToken)

@@ -18,10 +18,13 @@ public static class Program
 {
     public static int Main(string[] args)
     {
-        var environment = Environment.GetEnvironmentVariables();
-        bool terminal = !Console.IsOutputRedirected;
-        return FastPath.TryRun(args, Console.Out, Console.Error, environment, terminal)
-            ?? RunAsync(args, Console.Out, Console.Error, environment, terminal).GetAwaiter().GetResult();
+        // Not System.Console: see ProcessIo.
+        using var stdout = new DescriptorWriter(ProcessIo.StandardOutput);
+        using var stderr = new DescriptorWriter(ProcessIo.StandardError);
+        var environment = new LiveEnvironment();
+        bool terminal = ProcessIo.IsTerminal(ProcessIo.StandardOutput);
+        return FastPath.TryRun(args, stdout, stderr, environment, terminal)
+            ?? RunAsync(args, stdout, stderr, environment, terminal).GetAwaiter().GetResult();
     }
 
     /// <summary>Runs one command line; the seam tests use (real output writers, real environment).</summary>

@@ -65,6 +65,14 @@ public sealed class GrpcClient : IDisposable
     public TResponse Unary<TRequest, TResponse>(string method, TRequest request, MessageParser<TResponse> parser, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
         where TRequest : IMessage<TRequest>
         where TResponse : IMessage<TResponse>
+        => (TResponse)Unary(method, (IMessage)request, parser, timeout, cancellationToken);
+
+    /// <summary>
+    /// <see cref="Unary{TRequest, TResponse}"/> without type parameters: a caller in another assembly
+    /// (the CLI) calls this one directly, since a generic method instantiated across assemblies needs
+    /// a stub compiled at start-up.
+    /// </summary>
+    public IMessage Unary(string method, IMessage request, MessageParser parser, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
         using var call = new ActiveCall(method, _target, timeout, cancellationToken, blocking: true);
         try
@@ -78,7 +86,8 @@ public sealed class GrpcClient : IDisposable
                 throw new GrpcException(GrpcStatusCode.Internal, $"{method}: server sent more than one message for a unary call");
             }
 
-            return Finish(call, parser, bytes);
+            call.ThrowIfStatusNotOk();
+            return bytes is null ? throw NoMessage(call) : ParseResponse(parser, bytes, method);
         }
         catch (Exception e)
         {
@@ -165,10 +174,11 @@ public sealed class GrpcClient : IDisposable
         where TResponse : IMessage<TResponse>
     {
         call.ThrowIfStatusNotOk();
-        return bytes is null
-            ? throw new GrpcException(GrpcStatusCode.Internal, $"{call.Method}: server ended the call with OK but sent no message")
-            : ParseResponse(parser, bytes, call.Method);
+        return bytes is null ? throw NoMessage(call) : ParseResponse(parser, bytes, call.Method);
     }
+
+    private static GrpcException NoMessage(ActiveCall call) =>
+        new(GrpcStatusCode.Internal, $"{call.Method}: server ended the call with OK but sent no message");
 
     private async Task StartAsync<TRequest>(ActiveCall call, TRequest request)
         where TRequest : IMessage<TRequest>
@@ -294,6 +304,9 @@ public sealed class GrpcClient : IDisposable
 
     private static TResponse ParseResponse<TResponse>(MessageParser<TResponse> parser, byte[] bytes, string method)
         where TResponse : IMessage<TResponse>
+        => (TResponse)ParseResponse((MessageParser)parser, bytes, method);
+
+    private static IMessage ParseResponse(MessageParser parser, byte[] bytes, string method)
     {
         try
         {
@@ -301,7 +314,9 @@ public sealed class GrpcClient : IDisposable
         }
         catch (InvalidProtocolBufferException e)
         {
-            throw new GrpcException(GrpcStatusCode.Internal, $"{method}: response is not a valid {typeof(TResponse).Name}: {e.Message}");
+            // The message type from the parser's type argument (MessageParser<T>); error path only.
+            string type = parser.GetType().IsGenericType ? parser.GetType().GetGenericArguments()[0].Name : "response message";
+            throw new GrpcException(GrpcStatusCode.Internal, $"{method}: response is not a valid {type}: {e.Message}");
         }
     }
 

@@ -156,21 +156,23 @@ public static class GrpcProtocol
         }
 
         long ticks = timeout.Ticks;
-        // Pick the finest unit whose value fits in 8 digits (1 tick = 100 ns).
-        (long Value, char Unit)[] candidates =
+        // Pick the finest unit whose value fits in 8 digits (1 tick = 100 ns). Parallel arrays, not
+        // (long, char) tuples: that instantiation would be compiled at start-up in every CLI process.
+        ReadOnlySpan<char> units = "numSMH";
+        Span<long> values = stackalloc long[]
         {
-            (ticks * 100, 'n'),
-            (ticks / 10, 'u'),
-            (ticks / TimeSpan.TicksPerMillisecond, 'm'),
-            (ticks / TimeSpan.TicksPerSecond, 'S'),
-            (ticks / TimeSpan.TicksPerMinute, 'M'),
-            (ticks / TimeSpan.TicksPerHour, 'H'),
+            ticks * 100,
+            ticks / 10,
+            ticks / TimeSpan.TicksPerMillisecond,
+            ticks / TimeSpan.TicksPerSecond,
+            ticks / TimeSpan.TicksPerMinute,
+            ticks / TimeSpan.TicksPerHour,
         };
-        foreach (var (value, unit) in candidates)
+        for (int i = 0; i < values.Length; i++)
         {
-            if (value >= 0 && value <= 99_999_999)
+            if (values[i] >= 0 && values[i] <= 99_999_999)
             {
-                return value.ToString(CultureInfo.InvariantCulture) + unit;
+                return values[i].ToString(CultureInfo.InvariantCulture) + units[i];
             }
         }
 

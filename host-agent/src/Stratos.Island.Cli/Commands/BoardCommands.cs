@@ -136,7 +136,7 @@ public static class BoardCommands
         {
             table.Add(r.Id, r.Board?.Soc ?? "-", r.Board == null ? "-" : r.Board.ApplicationCores + "x " + (r.Board.ApplicationCore ?? "?"),
                 r.Board?.Island.Core ?? "-", r.Board == null ? "-" : string.Join(",", r.Board.Flashing),
-                r.Board != null ? ("ok", Table.Colour.Green) : (r.Problem!, Table.Colour.Red));
+                r.Board != null ? new Table.Cell("ok", Table.Colour.Green) : new Table.Cell(r.Problem!, Table.Colour.Red));
         }
         table.Write(c.Out, c.Colour);
         return ExitCodes.Ok;

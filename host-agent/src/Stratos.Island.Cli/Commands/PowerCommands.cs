@@ -73,7 +73,7 @@ public static class PowerCommands
         foreach (var d in r.Domains)
         {
             var colour = d.State == PowerState.On ? Table.Colour.Green : Table.Colour.Yellow;
-            table.Add(d.Name, d.Id, (Names.Of(d.State), colour), Names.Of(d.Criticality), d.Vms.Count == 0 ? "-" : string.Join(",", d.Vms));
+            table.Add(d.Name, d.Id, new Table.Cell(Names.Of(d.State), colour), Names.Of(d.Criticality), d.Vms.Count == 0 ? "-" : string.Join(",", d.Vms));
         }
 
         table.Write(c.Out, c.Colour);

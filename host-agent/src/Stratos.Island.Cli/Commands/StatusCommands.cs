@@ -30,7 +30,7 @@ public static class StatusCommands
 
         var table = new Table("FIELD", "VALUE");
         table.Add("board", info.Board);
-        table.Add("link", (info.LinkState, info.LinkState == "up" ? Table.Colour.Green : Table.Colour.Red));
+        table.Add("link", new Table.Cell(info.LinkState, info.LinkState == "up" ? Table.Colour.Green : Table.Colour.Red));
         table.Add("protocol", "v" + info.ProtocolVersion);
         table.Add("island", $"{info.IslandVersion} (boot {info.IslandBootId}, reset: {Names.Of(info.IslandResetReason)})");
         table.Add("agent", $"{info.AgentVersion} (boot {info.AgentBootId})");

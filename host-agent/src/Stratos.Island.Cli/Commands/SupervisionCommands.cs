@@ -30,7 +30,7 @@ public static class SupervisionCommands
             return ExitCodes.Ok;
         }
 
-        var (global, _) = Names.Global(r.Global);
+        string global = Names.Global(r.Global).Text;
         c.Out.WriteLine($"global: {global} (cycle {r.Cycle})");
         var table = new Table("ENTITY", "STATUS", "FAILED CYCLES", "ALIVE", "DEADLINE VIOL.", "LOGICAL VIOL.");
         foreach (var e in r.Entities)

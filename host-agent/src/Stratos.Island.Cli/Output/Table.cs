@@ -12,7 +12,7 @@ namespace Stratos.Island.Cli.Output;
 public sealed class Table
 {
     private readonly string[] _headers;
-    private readonly List<(string Text, Colour Colour)[]> _rows = new();
+    private readonly List<Cell[]> _rows = new();
 
     public Table(params string[] headers)
     {
@@ -28,6 +28,23 @@ public sealed class Table
         Grey,
     }
 
+    /// <summary>
+    /// A cell and its colour. A struct of this assembly rather than a (string, Colour) tuple: a
+    /// framework generic over this assembly's enum is compiled at start-up in every CLI process.
+    /// </summary>
+    public readonly struct Cell
+    {
+        public Cell(string text, Colour colour)
+        {
+            Text = text;
+            Colour = colour;
+        }
+
+        public string Text { get; }
+
+        public Colour Colour { get; }
+    }
+
     public int RowCount => _rows.Count;
 
     public void Add(params object[] cells)
@@ -37,10 +54,10 @@ public sealed class Table
             throw new ArgumentException($"row has {cells.Length} cells, table has {_headers.Length} columns");
         }
 
-        var row = new (string Text, Colour Colour)[cells.Length];
+        var row = new Cell[cells.Length];
         for (int i = 0; i < cells.Length; i++)
         {
-            row[i] = cells[i] is ValueTuple<string, Colour> coloured ? coloured : (cells[i]?.ToString() ?? string.Empty, Colour.None);
+            row[i] = cells[i] is Cell coloured ? coloured : new Cell(cells[i]?.ToString() ?? string.Empty, Colour.None);
         }
 
         _rows.Add(row);
@@ -86,11 +103,15 @@ public sealed class Table
             line.Append("  ");
         }
 
-        var padded = Pad(text, width, index == _headers.Length - 1);
-        line.Append(colour && cellColour != Colour.None ? Paint(padded, cellColour) : padded);
+        bool painted = colour && cellColour != Colour.None;
+        line.Append(painted ? Paint(text, cellColour) : text);
+        // Padding after the colour reset, so the escape codes do not count as width; a plain loop
+        // (string.PadRight's fill is compiled at start-up). The last column is not padded.
+        for (int pad = index == _headers.Length - 1 ? 0 : width - text.Length; pad > 0; pad--)
+        {
+            line.Append(' ');
+        }
     }
-
-    private static string Pad(string text, int width, bool last) => last ? text : text.PadRight(width);
 
     private static string Paint(string text, Colour colour) => colour switch
     {

@@ -45,7 +45,7 @@ public sealed partial class UnixSocketStream : Stream
         byte* address = stackalloc byte[2 + SunPathBytes];
         new Span<byte>(address, 2 + SunPathBytes).Clear();
         address[0] = AddressFamilyUnix;
-        pathBytes.CopyTo(new Span<byte>(address + 2, SunPathBytes));
+        pathBytes.AsSpan().CopyTo(new Span<byte>(address + 2, SunPathBytes));   // Span's CopyTo: precompiled
         int result;
         do
         {
