@@ -1,4 +1,5 @@
-// ./bench.sh e2e [--iterations N]
+// ./bench.sh e2e [--iterations N]   (N rounds, default 60; a single QEMU start varies by +-10 ms here;
+//                                     BENCH_DUMP=1 prints every round on stderr)
 //
 // 1. agent_start_to_heartbeat: the StartVm request `island vm start web` sends (issued in-process,
 //    so the CLI's process start-up, measured by 2., is not counted twice) -> agent -> VmRequest ->
@@ -8,7 +9,9 @@
 //    over the real shared-memory link) so the arrival time is observable; the agent is the real
 //    island-agent process. Baseline in the same run: a bare QEMU of the same guest (same machine,
 //    CPU, memory, kernel and command line, without the agent's -S, QMP and runtime folder), from
-//    Process.Start to its first serial byte. start_overhead = the difference of the medians.
+//    Process.Start to its first serial byte. Each round runs one API start and one bare start back
+//    to back (order alternating); start_overhead is the median over the rounds of their difference
+//    (the difference of the two medians is printed too).
 // 2. cli_list: wall time of `island vm list` against that agent, vs the floor of a .NET console app
 //    launched the same way (host-agent/bench/Stratos.Island.StartupFloor: a hello world published
 //    like the CLI, ReadyToRun apphost with the same runtime settings; runs interleaved with the CLI's)
@@ -36,7 +39,7 @@ public static class Program
 
     public static async Task<int> Main(string[] args)
     {
-        int iterations = 20;
+        int iterations = 60;
         if (args.Length == 2 && args[0] == "--iterations" && int.TryParse(args[1], out int n) && n > 0)
         {
             iterations = n;
@@ -94,17 +97,20 @@ public static class Program
         try
         {
             await island.WaitForAsync(() => island.Received.Any(m => m.VmStateReport is not null) && File.Exists(socket), "agent up and re-synchronised", 30000);
-            var agentStart = new List<double>();
+            var cliStart = new List<double>();
             var apiStart = new List<double>();
             var bare = new List<double>();
             var bareHeartbeat = new List<double>();
+            var overhead = new List<double>();    // per round: API start -> first HB at the island, minus the adjacent bare start
             var toRequest = new List<double>();   // API call -> VmRequest at the island
             var toRunning = new List<double>();   // VmRequest -> RUNNING report at the island (directive, QEMU start)
             var toHeartbeat = new List<double>(); // RUNNING report -> first heartbeat at the island
             using var api = Stratos.Island.Grpc.GrpcClient.ForUnixSocket(socket);
-            for (int i = 0; i < 2 * (iterations + 1); i++)
+            int directive = 5000;
+
+            // One start through the agent to the first heartbeat at the island, then kill: ms and the island's timestamps.
+            async Task<(double Ms, long Request, long Running, long Heartbeat)> StartThroughAgent(bool viaCli)
             {
-                bool viaCli = i % 2 == 0;
                 Interlocked.Exchange(ref heartbeatTicks, 0);
                 Interlocked.Exchange(ref requestTicks, 0);
                 Interlocked.Exchange(ref runningTicks, 0);
@@ -123,45 +129,66 @@ public static class Program
                 }
 
                 await island.WaitForAsync(() => Interlocked.Read(ref heartbeatTicks) != 0, "first heartbeat of web", 15000);
-                double ms = Stopwatch.GetElapsedTime(t0, Interlocked.Read(ref heartbeatTicks)).TotalMilliseconds;
+                long heartbeat = Interlocked.Read(ref heartbeatTicks);
+                var result = (Stopwatch.GetElapsedTime(t0, heartbeat).TotalMilliseconds, Interlocked.Read(ref requestTicks) - t0, Interlocked.Read(ref runningTicks) - t0, heartbeat - t0);
                 int before = island.Received.Count(m => m.VmStateReport is { State: ProtoObserved.NotRunning, DirectiveId: > 0 });
-                island.Send(new Envelope { VmDirective = new VmDirective { DirectiveId = (uint)(5000 + i), VmId = 1, Action = DirectiveAction.Kill } });
+                island.Send(new Envelope { VmDirective = new VmDirective { DirectiveId = (uint)directive++, VmId = 1, Action = DirectiveAction.Kill } });
                 await island.WaitForAsync(() => island.Received.Count(m => m.VmStateReport is { State: ProtoObserved.NotRunning, DirectiveId: > 0 }) > before, "web killed", 15000);
                 island.Vms[1] = new VmStatus { VmId = 1, Name = "web", State = VmState.Stopped, Criticality = Criticality.Qm };
-                if (i < 2)
+                return result;
+            }
+
+            // Warm-up of every path, then rounds: API start and bare start back to back (their order
+            // alternating, so neither always runs first), and every third round a start through a real
+            // CLI process.
+            await StartThroughAgent(viaCli: false);
+            await StartThroughAgent(viaCli: true);
+            BareQemu(kernel, dir);
+            for (int round = 0; round < iterations; round++)
+            {
+                (double FirstByte, double FirstHeartbeat) plain = default;
+                if (round % 2 == 1)
                 {
-                    continue; // warm-up of both paths
+                    plain = BareQemu(kernel, dir);
                 }
 
-                if (viaCli)
+                var (ms, request, running, heartbeat) = await StartThroughAgent(viaCli: false);
+                if (round % 2 == 0)
                 {
-                    agentStart.Add(ms);
-                    var (firstByte, firstHeartbeat) = BareQemu(kernel, dir);
-                    bare.Add(firstByte);
-                    bareHeartbeat.Add(firstHeartbeat);
+                    plain = BareQemu(kernel, dir);
                 }
-                else
+
+                apiStart.Add(ms);
+                bare.Add(plain.FirstByte);
+                bareHeartbeat.Add(plain.FirstHeartbeat);
+                overhead.Add(ms - plain.FirstByte);
+                if (Environment.GetEnvironmentVariable("BENCH_DUMP") == "1")
                 {
-                    apiStart.Add(ms);
-                    long request = Interlocked.Read(ref requestTicks), running = Interlocked.Read(ref runningTicks), heartbeat = Interlocked.Read(ref heartbeatTicks);
-                    if (request != 0 && running != 0)
-                    {
-                        toRequest.Add(Stopwatch.GetElapsedTime(t0, request).TotalMilliseconds);
-                        toRunning.Add(Stopwatch.GetElapsedTime(request, running).TotalMilliseconds);
-                        toHeartbeat.Add(Stopwatch.GetElapsedTime(running, heartbeat).TotalMilliseconds);
-                    }
+                    Console.Error.WriteLine(FormattableString.Invariant($"round {round}: api {ms:0.0} bare {plain.FirstByte:0.0} diff {ms - plain.FirstByte:0.0}"));
+                }
+                double tick = Stopwatch.Frequency / 1000.0;
+                if (request > 0 && running > 0)
+                {
+                    toRequest.Add(request / tick);
+                    toRunning.Add((running - request) / tick);
+                    toHeartbeat.Add((heartbeat - running) / tick);
+                }
+
+                if (round % 3 == 0)
+                {
+                    cliStart.Add((await StartThroughAgent(viaCli: true)).Ms);
                 }
             }
 
             // Interleaved, so drift in the machine's load hits both alike.
-            var (list, floor) = TimeInterleaved(iterations * 3, () => RunCli(cliExe, socket, "vm", "list"), () => RunQuiet(floorExe));
-            var virsh = Time(iterations * 2, () => RunQuiet("virsh", "-c", "test:///default", "list"));
+            var (list, floor) = TimeInterleaved(iterations * 2, () => RunCli(cliExe, socket, "vm", "list"), () => RunQuiet(floorExe));
+            var virsh = Time(iterations, () => RunQuiet("virsh", "-c", "test:///default", "list"));
 
-            double startP50 = Median(agentStart), bareP50 = Median(bare);
-            Console.WriteLine($"vm start -> first heartbeat at the island  p50 {startP50:0.0} ms  (n={agentStart.Count}, min {agentStart.Min():0.0}, max {agentStart.Max():0.0})");
-            Console.WriteLine($"bare QEMU -> first serial byte             p50 {bareP50:0.0} ms  (first HB line p50 {Median(bareHeartbeat):0.0} ms)");
-            Console.WriteLine($"CLI start overhead (difference of medians) {startP50 - bareP50:0.0} ms  (includes the CLI process start-up)");
-            Console.WriteLine($"StartVm API call -> first heartbeat         p50 {Median(apiStart):0.0} ms  (in-process gRPC client: no CLI start-up; overhead {Median(apiStart) - bareP50:0.0} ms)");
+            double startP50 = Median(cliStart), bareP50 = Median(bare), overheadP50 = Median(overhead);
+            Console.WriteLine($"StartVm API call -> first heartbeat         p50 {Median(apiStart):0.0} ms  (n={apiStart.Count}, min {apiStart.Min():0.0}, max {apiStart.Max():0.0})");
+            Console.WriteLine($"bare QEMU -> first serial byte             p50 {bareP50:0.0} ms  (min {bare.Min():0.0}, max {bare.Max():0.0}; end of first HB line p50 {Median(bareHeartbeat):0.0} ms)");
+            Console.WriteLine($"start overhead, per round (API start minus the adjacent bare start)  p50 {overheadP50:0.0} ms  (p25 {Percentile(overhead, 0.25):0.0}, p75 {Percentile(overhead, 0.75):0.0}; difference of the medians {Median(apiStart) - bareP50:0.0} ms)");
+            Console.WriteLine($"vm start through a real CLI process -> first heartbeat  p50 {startP50:0.0} ms  (overhead {startP50 - bareP50:0.0} ms, the CLI's own start-up included)");
             if (toRequest.Count > 0)
             {
                 Console.WriteLine($"  API breakdown p50: call -> VmRequest at the island {Median(toRequest):0.0} ms, -> RUNNING report {Median(toRunning):0.0} ms, -> first heartbeat {Median(toHeartbeat):0.0} ms");
@@ -175,7 +202,7 @@ public static class Program
             // process's own start-up is the cli_list-vs-floor comparison, reported separately, and the
             // CLI-launched figure is in the cli_start_* fields.
             Console.WriteLine(FormattableString.Invariant(
-                $"{{\"bench\":\"e2e\",\"start_overhead_ms_p50\":{Median(apiStart) - bareP50:0.0},\"agent_start_to_heartbeat_ms_p50\":{Median(apiStart):0.0},\"bare_qemu_to_first_byte_ms_p50\":{bareP50:0.0},\"cli_list_ms_p50\":{Median(list):0.0},\"dotnet_floor_ms_p50\":{Median(floor):0.0},\"virsh_list_ms_p50\":{Median(virsh):0.0},\"cli_start_to_heartbeat_ms_p50\":{startP50:0.0},\"cli_start_overhead_ms_p50\":{startP50 - bareP50:0.0},\"bare_qemu_to_first_hb_ms_p50\":{Median(bareHeartbeat):0.0}}}"));
+                $"{{\"bench\":\"e2e\",\"start_overhead_ms_p50\":{overheadP50:0.0},\"agent_start_to_heartbeat_ms_p50\":{Median(apiStart):0.0},\"bare_qemu_to_first_byte_ms_p50\":{bareP50:0.0},\"cli_list_ms_p50\":{Median(list):0.0},\"dotnet_floor_ms_p50\":{Median(floor):0.0},\"virsh_list_ms_p50\":{Median(virsh):0.0},\"cli_start_to_heartbeat_ms_p50\":{startP50:0.0},\"cli_start_overhead_ms_p50\":{startP50 - bareP50:0.0},\"bare_qemu_to_first_hb_ms_p50\":{Median(bareHeartbeat):0.0},\"start_overhead_difference_of_medians_ms\":{Median(apiStart) - bareP50:0.0},\"rounds\":{iterations}}}"));
             return 0;
         }
         finally
@@ -289,10 +316,15 @@ public static class Program
         return result;
     }
 
-    private static double Median(List<double> values)
+    private static double Median(List<double> values) => Percentile(values, 0.5);
+
+    // Linear interpolation between the closest ranks.
+    private static double Percentile(List<double> values, double p)
     {
         var sorted = values.OrderBy(v => v).ToList();
-        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+        double rank = p * (sorted.Count - 1);
+        int low = (int)Math.Floor(rank);
+        return low + 1 < sorted.Count ? sorted[low] + (rank - low) * (sorted[low + 1] - sorted[low]) : sorted[low];
     }
 
     private static int RunCli(string cli, string socket, params string[] args) => RunQuiet(cli, new[] { "--socket", socket }.Concat(args).ToArray());

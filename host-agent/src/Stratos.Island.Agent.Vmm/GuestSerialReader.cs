@@ -55,6 +55,12 @@ public sealed class GuestSerialReader : IAsyncDisposable
         return reader;
     }
 
+    /// <summary>
+    /// A reader on a socket already connected to QEMU's serial chardev (the agent's own listener that
+    /// QEMU inherited); nothing is read until <see cref="StartReading"/>. Takes ownership of the socket.
+    /// </summary>
+    public static GuestSerialReader Attach(Socket connected, string socketPath) => new(connected, socketPath);
+
     /// <summary>Starts the reader thread (once; later calls do nothing).</summary>
     public void StartReading()
     {

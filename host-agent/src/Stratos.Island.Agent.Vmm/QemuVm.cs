@@ -5,6 +5,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.IO;
 using System.Linq;
+using System.Net.Sockets;
 using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
@@ -15,8 +16,9 @@ namespace Stratos.Island.Agent.Vmm;
 /// One QEMU process running one VM.
 /// <para>
 /// States (ObservedVmState, link.proto):
-///   Starting -> Running          QEMU launched paused (-S), QMP negotiated, serial connected, `cont`
-///                                done; or re-adopted from a previous agent run
+///   Starting -> Running          QEMU launched with its serial console already connected (the
+///                                agent's listener, inherited), QMP negotiated; or re-adopted from a
+///                                previous agent run
 ///   Starting -> StartFailed      exec failed, QEMU exited early, or QMP/serial not ready in time
 ///   Running <-> Paused           PauseAsync/ResumeAsync (QMP stop/cont) or STOP/RESUME events
 ///   Running  -> Crashed          GUEST_PANICKED; without -no-reboot a guest RESET is reported as
@@ -27,8 +29,9 @@ namespace Stratos.Island.Agent.Vmm;
 ///                                guest panic before exit, or QEMU killed by a signal it did not get from us
 ///   any      -> NotRunning       StopAsync / KillAsync by the agent
 /// The last three are terminal; then the runtime directory is gone and <see cref="Ended"/> completes.
-/// QEMU starts with -S so the serial socket is connected before the guest prints its first byte
-/// (a chardev socket server drops output while no client is connected).
+/// The serial console is connected before the guest prints its first byte (a chardev socket server
+/// drops output while no client is connected): QEMU accepts the agent's queued connection on the
+/// inherited listener (wait=on) before any vCPU runs.
 /// </para>
 /// </summary>
 public sealed class QemuVm : IAsyncDisposable
@@ -40,6 +43,12 @@ public sealed class QemuVm : IAsyncDisposable
     private const int MaxSignal = 64;
     /// <summary>Poll period of /proc for an adopted QEMU whose QMP socket has closed.</summary>
     private const int AdoptedExitPollMs = 5;
+
+    /// <summary>
+    /// Held from making the inheritable serial listener until QEMU has started: a process started
+    /// meanwhile (another VM's QEMU) would inherit that socket too. The agent starts no other processes.
+    /// </summary>
+    private static readonly object SpawnLock = new();
 
     private readonly QemuBackend _backend;
     private readonly string _binary;
@@ -123,8 +132,9 @@ public sealed class QemuVm : IAsyncDisposable
         {
             try
             {
+                // Without the note QEMU prints on every start for the serial socket's wait=on.
                 string[] lines = File.ReadAllLines(LogPath);
-                return string.Join(" | ", lines.Where(l => l.Length > 0).TakeLast(_backend.Options.OutputTailLines));
+                return string.Join(" | ", lines.Where(l => l.Length > 0 && !l.Contains(": info: QEMU waiting for connection on: ", StringComparison.Ordinal)).TakeLast(_backend.Options.OutputTailLines));
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -135,7 +145,8 @@ public sealed class QemuVm : IAsyncDisposable
 
     internal static string QmpArgument(string qmpSocketPath) => $"unix:{qmpSocketPath},server=on,wait=off";
 
-    internal List<string> BuildArguments()
+    /// <summary>QEMU's arguments; <paramref name="serialListenerFd"/> is the serial console's listening socket QEMU inherits.</summary>
+    internal List<string> BuildArguments(int serialListenerFd)
     {
         var args = new List<string>
         {
@@ -149,12 +160,11 @@ public sealed class QemuVm : IAsyncDisposable
             "-m", Spec.MemoryMib.ToString(CultureInfo.InvariantCulture),
             "-smp", Spec.Vcpus.ToString(CultureInfo.InvariantCulture),
             "-nodefaults", "-no-user-config", "-nographic",
-            // -S: vCPUs stopped until `cont`, so the serial console is connected before the guest's
-            // first line (a chardev server drops output while no client is connected). Serial
-            // wait=on without -S was measured as no faster (docs/vmm.md), so -S stays.
-            "-S",
             "-qmp", QmpArgument(QmpSocketPath),
-            "-chardev", $"socket,id=serial0,path={SerialSocketPath},server=on,wait=off",
+            // The serial console's socket is the agent's (LaunchAsync), already listening with the
+            // agent's connection queued: wait=on accepts it while QEMU sets up, before any vCPU runs,
+            // so no guest output is lost and the guest need not be held with -S until a `cont`.
+            "-chardev", $"socket,id=serial0,fd={serialListenerFd.ToString(CultureInfo.InvariantCulture)},server=on,wait=on",
             "-serial", "chardev:serial0",
             "-kernel", Spec.Kernel,
         ]);
@@ -178,8 +188,6 @@ public sealed class QemuVm : IAsyncDisposable
         var timeline = new StartTimeline();
         StartSteps = timeline;
         SetState(ObservedVmState.Starting, "launching QEMU", null);
-        var args = BuildArguments();
-        Arguments = args;
         // QEMU must outlive the agent (re-adoption): stdio goes to a log file in the runtime folder,
         // not to pipes (a write to a pipe whose reader died fails with EPIPE/SIGPIPE); the shell
         // execs QEMU in place, so the pid is QEMU's from the start. No PR_SET_PDEATHSIG on this path.
@@ -193,20 +201,41 @@ public sealed class QemuVm : IAsyncDisposable
         startInfo.ArgumentList.Add("qemu-" + Name);
         startInfo.ArgumentList.Add(LogPath);
         startInfo.ArgumentList.Add(_binary);
-        foreach (string a in args)
-            startInfo.ArgumentList.Add(a);
 
+        // The serial console: the agent listens on serial.sock and connects to it before QEMU exists;
+        // QEMU inherits the listening socket and accepts that connection during its set-up (wait=on).
+        // Nothing polls for a socket QEMU has yet to make, and no `cont` round trip holds the guest.
         var process = new Process { StartInfo = startInfo };
-        try
+        var serialSocket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        lock (SpawnLock)
         {
-            process.Start();
-        }
-        catch (Win32Exception e)
-        {
-            process.Dispose();
-            string message = $"VM '{Name}': cannot execute '{_binary}': {e.Message}";
-            Fail(message);
-            throw new VmmException(VmmErrorKind.StartFailed, message, e);
+            int listener = -1;
+            try
+            {
+                listener = InheritableListener.Listen(SerialSocketPath);
+                serialSocket.Connect(new UnixDomainSocketEndPoint(SerialSocketPath));
+                timeline.SerialConnectedMs = clock.Elapsed.TotalMilliseconds;
+                var args = BuildArguments(listener);
+                Arguments = args;
+                foreach (string a in args)
+                    startInfo.ArgumentList.Add(a);
+                process.Start();
+            }
+            catch (Exception e) when (e is Win32Exception or VmmException or SocketException)
+            {
+                serialSocket.Dispose();
+                process.Dispose();
+                string message = e is Win32Exception
+                    ? $"VM '{Name}': cannot execute '{_binary}': {e.Message}"
+                    : $"VM '{Name}': cannot set up the serial console: {e.Message}";
+                Fail(message);
+                throw new VmmException(VmmErrorKind.StartFailed, message, e);
+            }
+            finally
+            {
+                if (listener >= 0)
+                    InheritableListener.Close(listener);   // QEMU has its copy; the path stays
+            }
         }
         _process = process;
         Pid = process.Id;
@@ -214,6 +243,7 @@ public sealed class QemuVm : IAsyncDisposable
         Task processExit = process.WaitForExitAsync(CancellationToken.None);
         _exited = processExit;
         timeline.SpawnedMs = clock.Elapsed.TotalMilliseconds;
+        Serial = GuestSerialReader.Attach(serialSocket, SerialSocketPath);
 
         var options = _backend.Options;
         try
@@ -230,25 +260,13 @@ public sealed class QemuVm : IAsyncDisposable
                     // Start-up already finished; the exit monitor handles this exit.
                 }
             }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-            // QMP and the serial console connect in parallel (QEMU creates both sockets early in its
-            // start-up); the serial reader starts only after the caller's subscribers are attached.
-            Task<QmpClient> qmpConnect = QmpClient.ConnectAsync(QmpSocketPath, options.QmpReadyTimeout, exitCancel.Token);
-            Task<GuestSerialReader> serialConnect = GuestSerialReader.ConnectAsync(SerialSocketPath, options.QmpReadyTimeout, exitCancel.Token, startReading: false);
-            try
-            {
-                await Task.WhenAll(qmpConnect, serialConnect).ConfigureAwait(false);
-            }
-            finally
-            {
-                // Keep whichever side connected, so a failure releases it (ReleaseAsync).
-                if (qmpConnect.IsCompletedSuccessfully)
-                    Qmp = qmpConnect.Result;
-                if (serialConnect.IsCompletedSuccessfully)
-                    Serial = serialConnect.Result;
-            }
-            Qmp!.EventReceived += OnQmpEvent;
+            // QMP while the guest boots. The console is read only once QMP is up (the guest's lines
+            // wait in the socket): a VM is Running, and its heartbeats are relayed, only when the
+            // agent can also control it.
+            Qmp = await QmpClient.ConnectAsync(QmpSocketPath, options.QmpReadyTimeout, exitCancel.Token).ConfigureAwait(false);
+            Qmp.EventReceived += OnQmpEvent;
             timeline.QmpReadyMs = clock.Elapsed.TotalMilliseconds;
-            Serial!.Panic += reason => _panicLine = $"PANIC {reason}";
+            Serial.Panic += reason => _panicLine = $"PANIC {reason}";
             GuestSerialReader serial = Serial;
             void FirstLine(string line)
             {
@@ -259,13 +277,9 @@ public sealed class QemuVm : IAsyncDisposable
             Console = ConsoleTap.Start(ConsoleSocketPath, Serial);
             beforeGuestOutput?.Invoke(Serial);
             Serial.StartReading();
-            timeline.SerialConnectedMs = clock.Elapsed.TotalMilliseconds;
-            // Straight to cont (no query-status round trip first): QEMU refuses cont with an error
-            // naming its state when it is not paused in prelaunch, and that error fails the start.
-            await Qmp.ExecuteAsync("cont", null, options.CommandTimeout, exitCancel.Token).ConfigureAwait(false);
             timeline.RunningMs = clock.Elapsed.TotalMilliseconds;
         }
-        catch (Exception e) when (e is VmmException or QmpCommandException or OperationCanceledException or IOException or System.Net.Sockets.SocketException)
+        catch (Exception e) when (e is VmmException or QmpCommandException or OperationCanceledException or IOException or SocketException)
         {
             bool exitedOnItsOwn = processExit.IsCompleted;   // before AbortLaunchAsync kills it
             await AbortLaunchAsync().ConfigureAwait(false);

@@ -36,18 +36,18 @@ public sealed record StaleVm(string VmName, int Pid, string RuntimeDirectory, bo
 public sealed record VmAdoption(System.Collections.Generic.IReadOnlyList<QemuVm> Adopted, System.Collections.Generic.IReadOnlyList<StaleVm> Stale);
 
 /// <summary>
-/// Milliseconds from the start of QemuVm's launch to the end of each start-up step: QEMU spawned,
-/// QMP negotiated and serial console connected (in parallel), `cont` answered (Running), the guest's
-/// first line received (0 until it arrives).
+/// Milliseconds from the start of QemuVm's launch to the end of each start-up step, in order: the
+/// serial console connected (to the agent's own listener, before QEMU exists), QEMU spawned, QMP
+/// negotiated, the console read and the VM Running, the guest's first line received (0 until it arrives).
 /// </summary>
 public sealed class StartTimeline
 {
+    public double SerialConnectedMs { get; internal set; }
     public double SpawnedMs { get; internal set; }
     public double QmpReadyMs { get; internal set; }
-    public double SerialConnectedMs { get; internal set; }
     public double RunningMs { get; internal set; }
     public double FirstLineMs { get; internal set; }
 
     public override string ToString() => System.FormattableString.Invariant(
-        $"spawned {SpawnedMs:0.0} ms, QMP ready {QmpReadyMs:0.0} ms, serial {SerialConnectedMs:0.0} ms, running {RunningMs:0.0} ms, first guest line {FirstLineMs:0.0} ms");
+        $"serial {SerialConnectedMs:0.0} ms, spawned {SpawnedMs:0.0} ms, QMP ready {QmpReadyMs:0.0} ms, running {RunningMs:0.0} ms, first guest line {FirstLineMs:0.0} ms");
 }
