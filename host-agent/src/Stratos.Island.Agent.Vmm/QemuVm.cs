@@ -302,8 +302,8 @@ public sealed class QemuVm : IAsyncDisposable
     /// <summary>
     /// Re-adopts a QEMU a previous agent run started (the backend checked pid and command line):
     /// connects QMP (capabilities) and the serial console, starts the console tap, learns the run
-    /// state with query-status (a QEMU still in prelaunch, the old agent having died before `cont`,
-    /// is continued) and watches the process. Throws when QEMU does not answer or is in a state other
+    /// state with query-status (a QEMU still in prelaunch is continued: agents before 2026-11-22
+    /// started QEMU paused with -S and one may have died before its `cont`) and watches the process. Throws when QEMU does not answer or is in a state other
     /// than running/paused/prelaunch; the backend then kills it.
     /// </summary>
     internal async Task AdoptAsync(int pid, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
