@@ -35,7 +35,6 @@ public sealed class ScriptedIsland : IAsyncDisposable, ISessionListener, ILinkEv
     private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
     private readonly byte[] _encode = new byte[512];
     private volatile bool _stop;
-    private bool _transportUp;
 
     public ScriptedIsland(string directory, ulong bootId = 0)
     {
@@ -107,7 +106,6 @@ public sealed class ScriptedIsland : IAsyncDisposable, ISessionListener, ILinkEv
         while (!_stop)
         {
             _port.WaitAndPoll(1);
-            UpdateTransport();
             long now = _clock.ElapsedMilliseconds;
             _session.Poll(now);
             while (_session.State == SessionState.Up && _outbox.TryDequeue(out ProtoEnvelope? message))
@@ -115,21 +113,6 @@ public sealed class ScriptedIsland : IAsyncDisposable, ISessionListener, ILinkEv
                 SendNow(message);
             }
         }
-    }
-
-    private void UpdateTransport()
-    {
-        bool up = _port.Link.State == LinkState.Up && _endpoint.RemoteAddress != RpmsgHeader.AddressAny;
-        if (up && !_transportUp)
-        {
-            _session.TransportUp(_clock.ElapsedMilliseconds);
-        }
-        else if (!up && _transportUp)
-        {
-            _session.TransportDown("link reset");
-        }
-
-        _transportUp = up;
     }
 
     private void SendNow(ProtoEnvelope message)
@@ -234,13 +217,13 @@ public sealed class ScriptedIsland : IAsyncDisposable, ISessionListener, ILinkEv
     {
     }
 
-    public void OnLinkUp()
-    {
-    }
+    // As island-sim (RpmsgSessionLink): the session's transport follows the link itself. It used to
+    // wait for the agent's address as well, which is learned from the agent's first message: a Hello
+    // handled before that check ran was answered, and the late TransportUp then reset the session
+    // the agent already had (the agent saw "no session at the island" and re-connected).
+    public void OnLinkUp() => _session.TransportUp(_clock.ElapsedMilliseconds);
 
-    public void OnLinkDown(string reason)
-    {
-    }
+    public void OnLinkDown(string reason) => _session.TransportDown(reason);
 
     public void OnRemoteChannel(string name, uint address, bool created)
     {
