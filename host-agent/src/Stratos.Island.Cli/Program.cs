@@ -37,13 +37,14 @@ public static class Program
             {
                 return await body(context, parse, cancellationToken).ConfigureAwait(false);
             }
+            // Ctrl-C: a stream cancelled by the client ends with CANCELLED; quiet, exit 130.
+            catch (Exception e) when (e is OperationCanceledException or GrpcException { Status: GrpcStatusCode.Cancelled } && cancellationToken.IsCancellationRequested)
+            {
+                return ExitCodes.Interrupted;
+            }
             catch (GrpcException e)
             {
                 return Fail(e, context.SocketPath, stderr);
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                return ExitCodes.Interrupted;
             }
         };
 

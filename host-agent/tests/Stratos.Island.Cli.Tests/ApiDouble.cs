@@ -1,6 +1,7 @@
 using System;
 using System.IO;
 using System.Linq;
+using System.Threading;
 using System.Threading.Tasks;
 using Stratos.Island.Grpc;
 using Stratos.Island.Protocol;
@@ -62,16 +63,24 @@ internal sealed class ApiDouble : IAsyncDisposable
             response.Events.Add(Enumerable.Range(1, 30).Where(i => i >= r.FromSequence).Select(i => new Event { Sequence = (uint)i, Type = EventType.VmState, Subject = "base", Detail = "event " + i }));
             return Task.FromResult(response);
         });
-        registry.AddServerStreaming(AgentMethods.WatchEvents, WatchEventsRequest.Parser, async (WatchEventsRequest r, IServerStreamWriter<WatchEventsResponse> w, ServerCallContext _) =>
+        registry.AddServerStreaming(AgentMethods.WatchEvents, WatchEventsRequest.Parser, async (WatchEventsRequest r, IServerStreamWriter<WatchEventsResponse> w, ServerCallContext call) =>
         {
             for (uint i = 0; i < 3; i++)
             {
                 await w.WriteAsync(new WatchEventsResponse { Event = new Event { Sequence = r.FromSequence + i, Type = EventType.SupervisionStatus, Subject = "web", Detail = "expired" } });
             }
+
+            if (r.FromSequence == OpenStreamFrom)
+            {
+                await Task.Delay(Timeout.Infinite, call.CancellationToken);   // stays open until the client goes
+            }
         });
         var server = await GrpcServer.StartAsync(registry, new GrpcServerOptions { UnixSocketPath = socket });
         return new ApiDouble(server, socket);
     }
+
+    /// <summary>WatchEvents from this sequence sends its three events and then stays open.</summary>
+    public const uint OpenStreamFrom = 1000;
 
     public ValueTask DisposeAsync() => _server.DisposeAsync();
 

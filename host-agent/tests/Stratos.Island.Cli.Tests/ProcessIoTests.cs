@@ -160,6 +160,26 @@ public sealed class ProcessIoTests
         StringAssert.StartsWith(error, "island: the agent is not running (no socket at /nonexistent/agent.sock)");
     }
 
+    [TestMethod]
+    public async Task Ctrl_c_ends_a_followed_stream_quietly_with_exit_130()
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string a in new[] { Path.Combine(AppContext.BaseDirectory, "island.dll"), "--socket", _api.Socket, "events", "--follow", "--since", ApiDouble.OpenStreamFrom.ToString(System.Globalization.CultureInfo.InvariantCulture) })
+            start.ArgumentList.Add(a);
+        using var process = Process.Start(start)!;
+        Task<string> error = process.StandardError.ReadToEndAsync();
+        using var timeout = new System.Threading.CancellationTokenSource(TimeSpan.FromSeconds(30));
+        for (int line = 0; line < 3; line++)
+            StringAssert.Contains(await process.StandardOutput.ReadLineAsync(timeout.Token), "expired", "the three events before the stream idles");
+
+        using (var kill = Process.Start("kill", new[] { "-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) })!)
+            await kill.WaitForExitAsync(timeout.Token);
+        await process.WaitForExitAsync(timeout.Token);
+
+        Assert.AreEqual(ExitCodes.Interrupted, process.ExitCode);
+        Assert.AreEqual("", await error, "Ctrl-C is not an error");
+    }
+
     private static async Task<(int Exit, string Out, string Err)> RunIsland(bool closeStdout, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
