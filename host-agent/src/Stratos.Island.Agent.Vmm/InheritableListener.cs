@@ -10,7 +10,8 @@ namespace Stratos.Island.Agent.Vmm;
 /// Socket: a .NET Socket deletes the path it bound when it is closed, but the agent closes its copy
 /// right after QEMU starts and the path must stay (QEMU owns the socket from then on, and a later
 /// agent reconnects through it). Create it only while no other process is being started, or that
-/// process inherits it too (QemuVm.SpawnLock).
+/// process inherits it too (QemuVm.SpawnLock; the agent starts no processes but QEMUs. A process a
+/// test host starts meanwhile would hold a copy, which only keeps the socket open longer).
 /// </summary>
 internal static partial class InheritableListener
 {
@@ -39,6 +40,31 @@ internal static partial class InheritableListener
             throw new VmmException(VmmErrorKind.StartFailed, $"cannot listen on '{path}': {reason}");
         }
 
+        return AboveStandardStreams(fd);
+    }
+
+    // An agent started with stdin, stdout or stderr closed gets such a number for its socket, and the
+    // launch wrapper's redirections would then replace it: move the socket to 3 or above (dup gives
+    // the lowest free number, so at most three steps), and close the low copies.
+    private static int AboveStandardStreams(int fd)
+    {
+        Span<int> low = stackalloc int[3];
+        int count = 0;
+        while (fd < 3)
+        {
+            low[count++] = fd;
+            fd = NativeDup(fd);
+            if (fd < 0)
+            {
+                string reason = LastError();
+                for (int i = 0; i < count; i++)
+                    NativeClose(low[i]);
+                throw new VmmException(VmmErrorKind.StartFailed, $"cannot move the serial listener above the standard streams: {reason}");
+            }
+        }
+
+        for (int i = 0; i < count; i++)
+            NativeClose(low[i]);
         return fd;
     }
 
@@ -55,6 +81,9 @@ internal static partial class InheritableListener
 
     [LibraryImport("libc", EntryPoint = "listen", SetLastError = true)]
     private static partial int NativeListen(int fd, int backlog);
+
+    [LibraryImport("libc", EntryPoint = "dup", SetLastError = true)]
+    private static partial int NativeDup(int fd);
 
     [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
     private static partial int NativeClose(int fd);

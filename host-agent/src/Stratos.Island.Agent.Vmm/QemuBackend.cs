@@ -69,18 +69,19 @@ public sealed class QemuBackend : IAsyncDisposable
     }
 
     /// <summary>
-    /// Starts a VM and returns once QMP is negotiated, the serial socket is connected and the guest
+    /// Starts a VM and returns once the serial console is connected, QMP negotiated and the guest
     /// runs. Throws VmmException naming the problem (spec, missing binary or file, QEMU failing to
     /// come up with its stderr tail, timeouts).
     /// </summary>
     public Task<QemuVm> StartAsync(VmSpec spec, CancellationToken cancellationToken = default) => StartAsync(spec, null, cancellationToken);
 
     /// <summary>
-    /// As <see cref="StartAsync(VmSpec, CancellationToken)"/>; beforeGuestOutput runs once the serial
-    /// console is connected and before its first line is read (the agent attaches its heartbeat relay
-    /// there, so no early heartbeat is missed).
+    /// As <see cref="StartAsync(VmSpec, CancellationToken)"/>; whenRunning runs once the VM is Running
+    /// and before the first line of its console is read: the agent attaches its heartbeat relay and
+    /// reports the VM running there, so no early heartbeat is missed and none reaches the island
+    /// before that report. The console is read after it returns (or throws).
     /// </summary>
-    public async Task<QemuVm> StartAsync(VmSpec spec, Action<GuestSerialReader>? beforeGuestOutput, CancellationToken cancellationToken = default)
+    public async Task<QemuVm> StartAsync(VmSpec spec, Action<QemuVm>? whenRunning, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(spec);
         spec.Validate();
@@ -114,7 +115,7 @@ public sealed class QemuBackend : IAsyncDisposable
         }
         try
         {
-            await vm.LaunchAsync(beforeGuestOutput, cancellationToken).ConfigureAwait(false);
+            await vm.LaunchAsync(whenRunning, cancellationToken).ConfigureAwait(false);
         }
         catch
         {

@@ -11,7 +11,7 @@ public sealed record QemuBackendOptions
     public string QemuPackage { get; init; } = "qemu-system-x86";
     /// <summary>Root of the per-VM runtime directories (sockets, pid file). Required.</summary>
     public required string RuntimeDirectory { get; init; }
-    /// <summary>Time from exec to a negotiated QMP connection and a connected serial socket.</summary>
+    /// <summary>Time from exec to a negotiated QMP connection and `cont` answered.</summary>
     public TimeSpan QmpReadyTimeout { get; init; } = TimeSpan.FromSeconds(5);
     /// <summary>Time allowed for one QMP command reply.</summary>
     public TimeSpan CommandTimeout { get; init; } = TimeSpan.FromSeconds(3);

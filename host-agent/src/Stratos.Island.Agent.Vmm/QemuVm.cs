@@ -16,9 +16,9 @@ namespace Stratos.Island.Agent.Vmm;
 /// One QEMU process running one VM.
 /// <para>
 /// States (ObservedVmState, link.proto):
-///   Starting -> Running          QEMU launched with its serial console already connected (the
-///                                agent's listener, inherited), QMP negotiated; or re-adopted from a
-///                                previous agent run
+///   Starting -> Running          QEMU launched paused (-S) with its serial console already
+///                                connected (the agent's listener, inherited), QMP negotiated and
+///                                `cont` answered; or re-adopted from a previous agent run
 ///   Starting -> StartFailed      exec failed, QEMU exited early, or QMP/serial not ready in time
 ///   Running <-> Paused           PauseAsync/ResumeAsync (QMP stop/cont) or STOP/RESUME events
 ///   Running  -> Crashed          GUEST_PANICKED; without -no-reboot a guest RESET is reported as
@@ -31,7 +31,7 @@ namespace Stratos.Island.Agent.Vmm;
 /// The last three are terminal; then the runtime directory is gone and <see cref="Ended"/> completes.
 /// The serial console is connected before the guest prints its first byte (a chardev socket server
 /// drops output while no client is connected): QEMU accepts the agent's queued connection on the
-/// inherited listener (wait=on) before any vCPU runs.
+/// inherited listener (wait=on) during its set-up, and the guest waits (-S) until QMP is up.
 /// </para>
 /// </summary>
 public sealed class QemuVm : IAsyncDisposable
@@ -160,10 +160,14 @@ public sealed class QemuVm : IAsyncDisposable
             "-m", Spec.MemoryMib.ToString(CultureInfo.InvariantCulture),
             "-smp", Spec.Vcpus.ToString(CultureInfo.InvariantCulture),
             "-nodefaults", "-no-user-config", "-nographic",
+            // -S: the vCPUs wait for `cont`, which the agent sends right behind `qmp_capabilities`
+            // once QMP greets it (QEMU runs both when its set-up is done), so QMP is up, and sees
+            // every event, before the guest runs.
+            "-S",
             "-qmp", QmpArgument(QmpSocketPath),
             // The serial console's socket is the agent's (LaunchAsync), already listening with the
-            // agent's connection queued: wait=on accepts it while QEMU sets up, before any vCPU runs,
-            // so no guest output is lost and the guest need not be held with -S until a `cont`.
+            // agent's connection queued: wait=on accepts it while QEMU sets up, so it is connected
+            // before the guest's first byte, with no polling for a socket QEMU has yet to make.
             "-chardev", $"socket,id=serial0,fd={serialListenerFd.ToString(CultureInfo.InvariantCulture)},server=on,wait=on",
             "-serial", "chardev:serial0",
             "-kernel", Spec.Kernel,
@@ -182,7 +186,7 @@ public sealed class QemuVm : IAsyncDisposable
         return args;
     }
 
-    internal async Task LaunchAsync(Action<GuestSerialReader>? beforeGuestOutput, CancellationToken cancellationToken)
+    internal async Task LaunchAsync(Action<QemuVm>? whenRunning, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         var timeline = new StartTimeline();
@@ -204,7 +208,6 @@ public sealed class QemuVm : IAsyncDisposable
 
         // The serial console: the agent listens on serial.sock and connects to it before QEMU exists;
         // QEMU inherits the listening socket and accepts that connection during its set-up (wait=on).
-        // Nothing polls for a socket QEMU has yet to make, and no `cont` round trip holds the guest.
         var process = new Process { StartInfo = startInfo };
         var serialSocket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         lock (SpawnLock)
@@ -239,7 +242,6 @@ public sealed class QemuVm : IAsyncDisposable
         }
         _process = process;
         Pid = process.Id;
-        File.WriteAllText(PidFilePath, Pid.ToString(CultureInfo.InvariantCulture) + "\n");
         Task processExit = process.WaitForExitAsync(CancellationToken.None);
         _exited = processExit;
         timeline.SpawnedMs = clock.Elapsed.TotalMilliseconds;
@@ -248,6 +250,7 @@ public sealed class QemuVm : IAsyncDisposable
         var options = _backend.Options;
         try
         {
+            File.WriteAllText(PidFilePath, Pid.ToString(CultureInfo.InvariantCulture) + "\n");
             using var exitCancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             _ = processExit.ContinueWith(_ =>
             {
@@ -260,12 +263,6 @@ public sealed class QemuVm : IAsyncDisposable
                     // Start-up already finished; the exit monitor handles this exit.
                 }
             }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-            // QMP while the guest boots. The console is read only once QMP is up (the guest's lines
-            // wait in the socket): a VM is Running, and its heartbeats are relayed, only when the
-            // agent can also control it.
-            Qmp = await QmpClient.ConnectAsync(QmpSocketPath, options.QmpReadyTimeout, exitCancel.Token).ConfigureAwait(false);
-            Qmp.EventReceived += OnQmpEvent;
-            timeline.QmpReadyMs = clock.Elapsed.TotalMilliseconds;
             Serial.Panic += reason => _panicLine = $"PANIC {reason}";
             GuestSerialReader serial = Serial;
             void FirstLine(string line)
@@ -275,8 +272,16 @@ public sealed class QemuVm : IAsyncDisposable
             }
             Serial.LineReceived += FirstLine;
             Console = ConsoleTap.Start(ConsoleSocketPath, Serial);
-            beforeGuestOutput?.Invoke(Serial);
-            Serial.StartReading();
+            // Once QMP greets: `qmp_capabilities` and `cont` back to back, without waiting in between.
+            // QEMU answers both when its set-up is done and the guest then runs at once; a round trip
+            // between them would hold the guest for the agent's turn.
+            Qmp = await QmpClient.ConnectAsync(QmpSocketPath, options.QmpReadyTimeout, exitCancel.Token, negotiate: false).ConfigureAwait(false);
+            Qmp.EventReceived += OnQmpEvent;
+            Task capabilities = Qmp.ExecuteAsync("qmp_capabilities", null, options.QmpReadyTimeout, exitCancel.Token);
+            Task cont = Qmp.ExecuteAsync("cont", null, options.QmpReadyTimeout, exitCancel.Token);
+            await capabilities.ConfigureAwait(false);
+            timeline.QmpReadyMs = clock.Elapsed.TotalMilliseconds;
+            await cont.ConfigureAwait(false);
             timeline.RunningMs = clock.Elapsed.TotalMilliseconds;
         }
         catch (Exception e) when (e is VmmException or QmpCommandException or OperationCanceledException or IOException or SocketException)
@@ -297,13 +302,23 @@ public sealed class QemuVm : IAsyncDisposable
         _launched = true;
         SetState(ObservedVmState.Running, $"QEMU pid {Pid} running ({(_useKvm ? "KVM" : "TCG")})", null);
         _monitor = MonitorExitAsync(processExit);
+        // The caller's hook runs before the console is read (its subscribers see the first line, and a
+        // report it sends goes out before any heartbeat relayed from this console); then reading starts.
+        try
+        {
+            whenRunning?.Invoke(this);
+        }
+        finally
+        {
+            Serial.StartReading();
+        }
     }
 
     /// <summary>
     /// Re-adopts a QEMU a previous agent run started (the backend checked pid and command line):
     /// connects QMP (capabilities) and the serial console, starts the console tap, learns the run
-    /// state with query-status (a QEMU still in prelaunch is continued: agents before 2026-11-22
-    /// started QEMU paused with -S and one may have died before its `cont`) and watches the process. Throws when QEMU does not answer or is in a state other
+    /// state with query-status (a QEMU still in prelaunch, the old agent having died before `cont`,
+    /// is continued) and watches the process. Throws when QEMU does not answer or is in a state other
     /// than running/paused/prelaunch; the backend then kills it.
     /// </summary>
     internal async Task AdoptAsync(int pid, IReadOnlyList<string> arguments, CancellationToken cancellationToken)

@@ -85,9 +85,11 @@ public sealed class QmpClient : IAsyncDisposable
 
     /// <summary>
     /// Connects to a QMP socket (retrying while QEMU has not created it yet), reads the greeting and
-    /// negotiates capabilities. Throws VmmException(Timeout) when not ready within the timeout.
+    /// negotiates capabilities. Throws VmmException(Timeout) when not ready within the timeout. With
+    /// negotiate false it returns after the greeting: the caller sends `qmp_capabilities` itself,
+    /// possibly followed at once by more commands (QEMU runs them in order).
     /// </summary>
-    public static async Task<QmpClient> ConnectAsync(string socketPath, TimeSpan timeout, CancellationToken cancellationToken = default)
+    public static async Task<QmpClient> ConnectAsync(string socketPath, TimeSpan timeout, CancellationToken cancellationToken = default, bool negotiate = true)
     {
         Socket socket = await ConnectUnixAsync(socketPath, "QMP", timeout, cancellationToken).ConfigureAwait(false);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -101,7 +103,8 @@ public sealed class QmpClient : IAsyncDisposable
                 throw new VmmException(VmmErrorKind.QmpError, $"QMP socket '{socketPath}': first message is not a QMP greeting: {greetingDoc.RootElement.GetRawText()}");
             client.Greeting = qmp.Clone();
             client._reader = Task.Run(client.ReadLoopAsync, CancellationToken.None);
-            await client.ExecuteAsync("qmp_capabilities", null, timeout, cancellationToken).ConfigureAwait(false);
+            if (negotiate)
+                await client.ExecuteAsync("qmp_capabilities", null, timeout, cancellationToken).ConfigureAwait(false);
             return client;
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)

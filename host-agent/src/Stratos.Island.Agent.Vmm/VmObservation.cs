@@ -38,7 +38,8 @@ public sealed record VmAdoption(System.Collections.Generic.IReadOnlyList<QemuVm>
 /// <summary>
 /// Milliseconds from the start of QemuVm's launch to the end of each start-up step, in order: the
 /// serial console connected (to the agent's own listener, before QEMU exists), QEMU spawned, QMP
-/// negotiated, the console read and the VM Running, the guest's first line received (0 until it arrives).
+/// negotiated, `cont` answered (Running; the console is read from then on), the guest's first line
+/// received (0 until it arrives).
 /// </summary>
 public sealed class StartTimeline
 {

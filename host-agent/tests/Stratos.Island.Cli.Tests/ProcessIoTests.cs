@@ -63,6 +63,62 @@ public sealed class ProcessIoTests
     }
 
     [TestMethod]
+    public async Task A_non_blocking_descriptor_that_is_full_is_waited_for_and_nothing_is_lost()
+    {
+        string path = Path.Combine(Path.GetTempPath(), "processio-" + Guid.NewGuid().ToString("N")[..8] + ".sock");
+        using var listener = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        listener.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(path));
+        listener.Listen(1);
+        using var writeEnd = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        writeEnd.Connect(new System.Net.Sockets.UnixDomainSocketEndPoint(path));
+        using var readEnd = listener.Accept();
+        writeEnd.Blocking = false;   // O_NONBLOCK: a full socket buffer makes write(2) fail with EAGAIN
+        string line = new string('x', 999);
+        const int Lines = 4000;      // ~4 MB, far more than a socket buffer
+
+        Task<long> reader = Task.Run(async () =>
+        {
+            await Task.Delay(200);   // let the writer fill the buffer and meet EAGAIN first
+            var buffer = new byte[65536];
+            long total = 0;
+            int read;
+            while ((read = readEnd.Receive(buffer)) > 0)
+                total += read;
+            return total;
+        });
+        var writer = new DescriptorWriter((int)writeEnd.Handle);
+        for (int i = 0; i < Lines; i++)
+            writer.WriteLine(line);
+        writeEnd.Shutdown(System.Net.Sockets.SocketShutdown.Send);
+
+        Assert.AreEqual(Lines * 1000L, await reader);
+        File.Delete(path);
+    }
+
+    [TestMethod]
+    public void A_flush_for_size_never_splits_a_surrogate_pair()
+    {
+        string path = Path.GetTempFileName();
+        try
+        {
+            using (var file = File.OpenHandle(path, FileMode.Open, FileAccess.Write))
+            using (var writer = new DescriptorWriter((int)file.DangerousGetHandle()))
+            {
+                writer.Write(new string('a', 8191));
+                writer.Write('\uD83D');   // the 8192nd character: a high surrogate, its pair still to come
+                writer.Write('\uDE00');
+                writer.WriteLine(" end");
+            }
+
+            Assert.AreEqual(new string('a', 8191) + "\U0001F600 end\n", File.ReadAllText(path, new UTF8Encoding(false)));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [TestMethod]
     public void A_bad_descriptor_is_an_io_error_that_names_it()
     {
         using var writer = new DescriptorWriter(987654);
@@ -96,7 +152,11 @@ public sealed class ProcessIoTests
         }
 
         Assert.ThrowsExactly<NotSupportedException>(() => environment[name] = "y");
+        Assert.ThrowsExactly<NotSupportedException>(() => environment.Add(name, "y"));
         Assert.ThrowsExactly<NotSupportedException>(() => environment.GetEnumerator());
+        Assert.ThrowsExactly<NotSupportedException>(() => ((IEnumerable)environment).GetEnumerator());
+        Assert.ThrowsExactly<NotSupportedException>(() => environment.Count, "not 0 as if the environment were empty");
+        Assert.ThrowsExactly<NotSupportedException>(() => environment.Keys);
     }
 
     [TestMethod]

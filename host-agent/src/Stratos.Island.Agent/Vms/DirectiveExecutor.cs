@@ -214,8 +214,14 @@ public sealed class DirectiveExecutor : IAsyncDisposable
                 timeout.CancelAfter(TimeSpan.FromMilliseconds(d.TimeoutMs));
             }
 
-            // The relay attaches before the guest's first line is read: the first heartbeat is relayed too.
-            vm = await _backend.StartAsync(_specs.Create(definition), serial => _relay.Attach(d.VmId, serial), timeout.Token).ConfigureAwait(false);
+            // Once the VM runs and before its console is read: the relay attaches (the first heartbeat
+            // is relayed too) and RUNNING goes out, so the island has it before any heartbeat (it
+            // ignores alive indications of a VM it does not know to be running).
+            vm = await _backend.StartAsync(_specs.Create(definition), running =>
+            {
+                _relay.Attach(d.VmId, running.Serial!);
+                Report(d.VmId, ProtoObserved.Running, d.DirectiveId, 0, "QEMU pid " + running.Pid);
+            }, timeout.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is VmmException or OperationCanceledException or System.ComponentModel.Win32Exception)
         {
@@ -227,7 +233,6 @@ public sealed class DirectiveExecutor : IAsyncDisposable
 
         Adopt(d.VmId, vm, relayAttached: true);
         _logger.LogDebug("VM '{Vm}': QEMU pid {Pid} start steps: {Steps}", definition.Name, vm.Pid, vm.StartSteps);
-        Report(d.VmId, ProtoObserved.Running, d.DirectiveId, 0, "QEMU pid " + vm.Pid);
     }
 
     private void Adopt(uint vmId, QemuVm vm, bool relayAttached = false)
