@@ -279,6 +279,8 @@ public sealed class QemuVm : IAsyncDisposable
             Qmp.EventReceived += OnQmpEvent;
             Task capabilities = Qmp.ExecuteAsync("qmp_capabilities", null, options.QmpReadyTimeout, exitCancel.Token);
             Task cont = Qmp.ExecuteAsync("cont", null, options.QmpReadyTimeout, exitCancel.Token);
+            // Observed even when `qmp_capabilities` fails first and `cont` is never awaited.
+            _ = cont.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             await capabilities.ConfigureAwait(false);
             timeline.QmpReadyMs = clock.Elapsed.TotalMilliseconds;
             await cont.ConfigureAwait(false);
