@@ -104,7 +104,8 @@ public sealed class DescriptorWriter : TextWriter
         WriteAll(bytes);
     }
 
-    // A flush for size: a trailing high surrogate waits for its pair, so a character is never split.
+    // A flush the writer decides on (a line ended, or 8 KiB): a trailing high surrogate waits for its
+    // pair, so a character is never split. Flush() itself writes everything.
     private void FlushWhole()
     {
         char last = _pending[^1];
@@ -128,9 +129,7 @@ public sealed class DescriptorWriter : TextWriter
 
     private void FlushIfLineEnded(ReadOnlySpan<char> written)
     {
-        if (written.Contains('\n'))
-            Flush();
-        else if (_pending.Length >= FlushAtChars)
+        if (written.Contains('\n') || _pending.Length >= FlushAtChars)
             FlushWhole();
     }
 

@@ -107,10 +107,11 @@ public sealed class ProcessIoTests
                 writer.Write(new string('a', 8191));
                 writer.Write('\uD83D');   // the 8192nd character: a high surrogate, its pair still to come
                 writer.Write('\uDE00');
-                writer.WriteLine(" end");
+                writer.Write(" end\n\uD83D");   // a line ends, and the next starts with half a pair
+                writer.WriteLine("\uDE01");
             }
 
-            Assert.AreEqual(new string('a', 8191) + "\U0001F600 end\n", File.ReadAllText(path, new UTF8Encoding(false)));
+            Assert.AreEqual(new string('a', 8191) + "\U0001F600 end\n\U0001F601\n", File.ReadAllText(path, new UTF8Encoding(false)));
         }
         finally
         {
