@@ -42,16 +42,15 @@ public sealed class GuestSerialReader : IAsyncDisposable
     }
 
     /// <summary>
-    /// Connects to a serial chardev socket, retrying until QEMU listens or the timeout passes. With
-    /// startReading false nothing is read (the guest's output waits in the socket) until
-    /// <see cref="StartReading"/>, so subscribers can attach before the first line.
+    /// Connects to a serial chardev socket (retrying until QEMU listens or the timeout passes) and
+    /// starts reading. For re-adoption: a QEMU the agent starts gets its console through
+    /// <see cref="Attach"/>.
     /// </summary>
-    public static async Task<GuestSerialReader> ConnectAsync(string socketPath, TimeSpan timeout, CancellationToken cancellationToken = default, bool startReading = true)
+    public static async Task<GuestSerialReader> ConnectAsync(string socketPath, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         Socket socket = await QmpClient.ConnectUnixAsync(socketPath, "guest serial", timeout, cancellationToken).ConfigureAwait(false);
         var reader = new GuestSerialReader(socket, socketPath);
-        if (startReading)
-            reader.StartReading();
+        reader.StartReading();
         return reader;
     }
 

@@ -48,17 +48,7 @@ public sealed class AgentApiTests
                 await island.DisposeAsync();
             }
 
-            string boards = Path.Combine(RepoPaths.Root, "boards");
-            var options = new AgentOptions
-            {
-                Board = BoardLoader.LoadById(boards, "virtual"),
-                BoardsDirectory = boards,
-                SocketPath = Path.Combine(dir.Path, "agent.sock"),
-                RuntimeDirectory = Path.Combine(dir.Path, "vms"),
-                GuestKernelDirectory = RepoPaths.Root,
-                SharedMemoryPath = island.ShmPath,
-                KickSocketPath = island.KickPath,
-            };
+            AgentOptions options = island.AgentOptionsIn(dir.Path);
             AgentRuntime agent = await AgentRuntime.StartAsync(options, NullLoggerFactory.Instance);
             return new Rig(dir, island, agent, GrpcClient.ForUnixSocket(options.SocketPath));
         }

@@ -30,19 +30,7 @@ public sealed class LinkFaultTests
     {
         var dir = new TempDir();
         var island = new ScriptedIsland(dir.Path);
-        string boards = Path.Combine(RepoPaths.Root, "boards");
-        var options = new AgentOptions
-        {
-            Board = BoardLoader.LoadById(boards, "virtual"),
-            BoardsDirectory = boards,
-            SocketPath = Path.Combine(dir.Path, "agent.sock"),
-            RuntimeDirectory = Path.Combine(dir.Path, "vms"),
-            GuestKernelDirectory = RepoPaths.Root,
-            SharedMemoryPath = island.ShmPath,
-            KickSocketPath = island.KickPath,
-            FaultSocketPath = faults ? Path.Combine(dir.Path, "faults.sock") : null,
-        };
-        AgentRuntime agent = await AgentRuntime.StartAsync(options, NullLoggerFactory.Instance);
+        AgentRuntime agent = await AgentRuntime.StartAsync(island.AgentOptionsIn(dir.Path, faultSocket: faults), NullLoggerFactory.Instance);
         await island.WaitForAsync(() => agent.Link.IsUp, "link up", 10000);
         return (dir, island, agent);
     }
@@ -150,6 +138,7 @@ public sealed class LinkFaultTests
         try
         {
             string socket = Path.Combine(rig.Dir.Path, "faults.sock");
+            Assert.AreEqual(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(socket), "only the agent's user may inject faults");
             long decodeBefore = Interlocked.Read(ref rig.Island.SessionCounters.DecodeErrors);
             long duplicatesBefore = Interlocked.Read(ref rig.Island.SessionCounters.Duplicates);
 

@@ -15,20 +15,12 @@ namespace Stratos.Island.Agent.Vmm.Tests;
 /// connections close.
 /// </summary>
 [TestClass]
-public sealed class AdoptionTests
+public sealed class AdoptionTests : VmHarnessTest
 {
-    private VmHarness _harness = null!;
-
-    [TestInitialize]
-    public void CreateHarness() => _harness = new VmHarness();
-
-    [TestCleanup]
-    public async Task DisposeHarness() => await _harness.DisposeAsync();
-
     [TestMethod]
     public async Task Qemu_stdio_is_a_log_file_not_pipes_and_the_recorded_pid_is_qemu()
     {
-        var vm = await _harness.StartAsync(VmHarness.Spec("stdio"));
+        var vm = await Harness.StartAsync(VmHarness.Spec("stdio"));
         Assert.AreEqual("/dev/null", ReadLink($"/proc/{vm.Pid}/fd/0"));
         Assert.AreEqual(vm.LogPath, ReadLink($"/proc/{vm.Pid}/fd/1"));
         Assert.AreEqual(vm.LogPath, ReadLink($"/proc/{vm.Pid}/fd/2"));
@@ -39,12 +31,12 @@ public sealed class AdoptionTests
     public async Task Successor_adopts_a_running_qemu_with_heartbeats_tap_and_control()
     {
         var spec = VmHarness.Spec("adopt", "hb.rate=20");
-        var previous = await _harness.StartAsync(spec);
+        var previous = await Harness.StartAsync(spec);
         int pid = previous.Pid;
         await previous.DetachAsync();
         Assert.IsTrue(QemuBackend.IsAlive(pid), "QEMU outlives the backend that let go of it");
 
-        var successor = _harness.NewBackend();
+        var successor = Harness.NewBackend();
         var adoption = await successor.AdoptAsync(name => name == "adopt" ? spec : null);
         Assert.IsEmpty(adoption.Stale);
         Assert.HasCount(1, adoption.Adopted);
@@ -75,12 +67,12 @@ public sealed class AdoptionTests
     public async Task Adopted_paused_qemu_is_reported_paused_and_its_death_is_observed()
     {
         var spec = VmHarness.Spec("adoptp", "hb.rate=20");
-        var previous = await _harness.StartAsync(spec);
+        var previous = await Harness.StartAsync(spec);
         await previous.PauseAsync();
         int pid = previous.Pid;
         await previous.DetachAsync();
 
-        var vm = (await _harness.NewBackend().AdoptAsync(_ => spec)).Adopted.Single();
+        var vm = (await Harness.NewBackend().AdoptAsync(_ => spec)).Adopted.Single();
         Assert.AreEqual(ObservedVmState.Paused, vm.State);
         await vm.ResumeAsync();
         long before = vm.Serial!.HeartbeatCount;
@@ -97,18 +89,18 @@ public sealed class AdoptionTests
     public async Task Gone_foreign_and_unknown_leftovers_are_cleaned_without_touching_foreign_processes()
     {
         var spec = VmHarness.Spec("unknown");
-        var previous = await _harness.StartAsync(spec);
+        var previous = await Harness.StartAsync(spec);
         int unknownPid = previous.Pid;
         await previous.DetachAsync();
 
         // A folder whose pid is alive but is not QEMU (this test process): never touched.
-        string foreign = Directory.CreateDirectory(Path.Combine(_harness.RuntimeRoot, "foreign")).FullName;
+        string foreign = Directory.CreateDirectory(Path.Combine(Harness.RuntimeRoot, "foreign")).FullName;
         File.WriteAllText(Path.Combine(foreign, "qemu.pid"), Environment.ProcessId + "\n");
         // A folder whose QEMU is gone.
-        string gone = Directory.CreateDirectory(Path.Combine(_harness.RuntimeRoot, "gone")).FullName;
+        string gone = Directory.CreateDirectory(Path.Combine(Harness.RuntimeRoot, "gone")).FullName;
         File.WriteAllText(Path.Combine(gone, "qemu.pid"), "999999999\n");
 
-        var adoption = await _harness.NewBackend().AdoptAsync(_ => null);
+        var adoption = await Harness.NewBackend().AdoptAsync(_ => null);
         Assert.IsEmpty(adoption.Adopted);
         Assert.HasCount(3, adoption.Stale);
         var unknown = adoption.Stale.Single(s => s.VmName == "unknown");

@@ -12,20 +12,12 @@ namespace Stratos.Island.Agent.Vmm.Tests;
 
 /// <summary>The guest console tap (RUN/NAME/console.sock) on real QEMU with the heartbeat guest.</summary>
 [TestClass]
-public sealed class ConsoleTapTests
+public sealed class ConsoleTapTests : VmHarnessTest
 {
-    private VmHarness _harness = null!;
-
-    [TestInitialize]
-    public void CreateHarness() => _harness = new VmHarness();
-
-    [TestCleanup]
-    public async Task DisposeHarness() => await _harness.DisposeAsync();
-
     [TestMethod]
     public async Task Stop_sent_through_the_tap_stops_heartbeats_at_the_agent_and_start_resumes_them()
     {
-        var vm = await _harness.StartAsync(VmHarness.Spec("tapstop", "hb.rate=20"));
+        var vm = await Harness.StartAsync(VmHarness.Spec("tapstop", "hb.rate=20"));
         var serial = vm.Serial!;
         Assert.AreEqual(Path.Combine(vm.RuntimeDirectory, "console.sock"), vm.ConsoleSocketPath);
         Assert.AreEqual(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite, File.GetUnixFileMode(vm.ConsoleSocketPath));
@@ -48,7 +40,7 @@ public sealed class ConsoleTapTests
     [TestMethod]
     public async Task Every_client_sees_the_same_guest_output_including_answers_to_another_client()
     {
-        var vm = await _harness.StartAsync(VmHarness.Spec("tapmulti", "hb.rate=20 hb.cps=7"));
+        var vm = await Harness.StartAsync(VmHarness.Spec("tapmulti", "hb.rate=20 hb.cps=7"));
         await using var first = await TapClient.ConnectAsync(vm.ConsoleSocketPath);
         await using var second = await TapClient.ConnectAsync(vm.ConsoleSocketPath);
         await VmHarness.WaitForAsync(() => vm.Console!.ClientCount == 2, "two tap clients");
@@ -71,7 +63,7 @@ public sealed class ConsoleTapTests
     [TestMethod]
     public async Task Line_over_120_characters_is_refused_and_not_forwarded()
     {
-        var vm = await _harness.StartAsync(VmHarness.Spec("taplong", "hb.rate=50"));
+        var vm = await Harness.StartAsync(VmHarness.Spec("taplong", "hb.rate=50"));
         var guestErrors = new ConcurrentQueue<string>();
         vm.Serial!.LineReceived += line =>
         {
@@ -94,7 +86,7 @@ public sealed class ConsoleTapTests
     [TestMethod]
     public async Task Slow_client_loses_lines_without_blocking_the_agent_or_other_clients()
     {
-        var vm = await _harness.StartAsync(VmHarness.Spec("tapslow", "hb.rate=1 hb.cps=1,2,3,4,5,6,7,8"));
+        var vm = await Harness.StartAsync(VmHarness.Spec("tapslow", "hb.rate=1 hb.cps=1,2,3,4,5,6,7,8"));
         using var stalled = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         stalled.ReceiveBufferSize = 4096;
         await stalled.ConnectAsync(new UnixDomainSocketEndPoint(vm.ConsoleSocketPath));
@@ -109,7 +101,7 @@ public sealed class ConsoleTapTests
     [TestMethod]
     public async Task Tap_socket_is_gone_and_clients_are_closed_after_the_vm_stops()
     {
-        var vm = await _harness.StartAsync(VmHarness.Spec("tapgone", "hb.rate=20"));
+        var vm = await Harness.StartAsync(VmHarness.Spec("tapgone", "hb.rate=20"));
         await using var client = await TapClient.ConnectAsync(vm.ConsoleSocketPath);
         await client.WaitForLineAsync("HB 2");
 

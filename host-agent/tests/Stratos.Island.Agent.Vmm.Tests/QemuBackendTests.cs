@@ -8,25 +8,17 @@ namespace Stratos.Island.Agent.Vmm.Tests;
 
 /// <summary>The QEMU backend driving the real heartbeat guest (hil-tests/guest) under microvm.</summary>
 [TestClass]
-public sealed class QemuBackendTests
+public sealed class QemuBackendTests : VmHarnessTest
 {
     private static readonly TimeSpan Timeout = VmHarness.StepTimeout;
-    private VmHarness _harness = null!;
-
     public TestContext TestContext { get; set; } = null!;
-
-    [TestInitialize]
-    public void CreateHarness() => _harness = new VmHarness();
-
-    [TestCleanup]
-    public async Task DisposeHarness() => await _harness.DisposeAsync();
 
     [TestMethod]
     public async Task Started_guest_reports_ready_and_heartbeats_at_the_configured_rate()
     {
-        var vm = await _harness.StartAsync(VmHarness.Spec("rate", "hb.rate=50 hb.cps=1,2"));
+        var vm = await Harness.StartAsync(VmHarness.Spec("rate", "hb.rate=50 hb.cps=1,2"));
         Assert.AreEqual(ObservedVmState.Running, vm.State);
-        var ready = _harness.Messages.First(m => m.Kind == GuestMessageKind.Ready);
+        var ready = Harness.Messages.First(m => m.Kind == GuestMessageKind.Ready);
         Assert.AreEqual("50", GuestProtocol.ReadyValue(ready.Text, "rate"));
         Assert.AreEqual("1,2", GuestProtocol.ReadyValue(ready.Text, "cps"));
         Assert.AreEqual("pit", GuestProtocol.ReadyValue(ready.Text, "clock"));
@@ -51,7 +43,7 @@ public sealed class QemuBackendTests
 
         Assert.IsTrue(ratioHeld, "rate 20 should give about 2.5x the heartbeats of rate 50; measured " + string.Join(", ", pairs));
         Assert.AreEqual(0L, vm.Serial!.MalformedCount);
-        var sequences = _harness.Messages.Where(m => m.Kind == GuestMessageKind.Heartbeat).Select(m => m.Sequence).ToArray();
+        var sequences = Harness.Messages.Where(m => m.Kind == GuestMessageKind.Heartbeat).Select(m => m.Sequence).ToArray();
         CollectionAssert.AreEqual(Enumerable.Range(1, sequences.Length).Select(i => (uint)i).ToArray(), sequences);
     }
 
@@ -68,7 +60,7 @@ public sealed class QemuBackendTests
         {
             var messages = new System.Collections.Concurrent.ConcurrentQueue<GuestMessage>();
             var clock = System.Diagnostics.Stopwatch.StartNew();
-            var vm = await _harness.Backend.StartAsync(VmHarness.Spec($"time{i}", accelerator: accelerator));
+            var vm = await Harness.Backend.StartAsync(VmHarness.Spec($"time{i}", accelerator: accelerator));
             toRunning[i] = clock.Elapsed.TotalMilliseconds;
             vm.Serial!.MessageReceived += messages.Enqueue;
             await VmHarness.WaitForAsync(() => messages.Any(m => m.Kind == GuestMessageKind.Ready), "READY");
@@ -109,9 +101,9 @@ public sealed class QemuBackendTests
     [TestMethod]
     public async Task Tcg_guest_idles_in_hlt_and_heartbeats()
     {
-        var vm = await _harness.StartAsync(VmHarness.Spec("tcg", "hb.rate=20 hb.idle=hlt", accelerator: Accelerator.Tcg));
+        var vm = await Harness.StartAsync(VmHarness.Spec("tcg", "hb.rate=20 hb.idle=hlt", accelerator: Accelerator.Tcg));
         Assert.IsFalse(vm.UsesKvm);
-        var ready = _harness.Messages.First(m => m.Kind == GuestMessageKind.Ready);
+        var ready = Harness.Messages.First(m => m.Kind == GuestMessageKind.Ready);
         Assert.AreEqual("hlt", GuestProtocol.ReadyValue(ready.Text, "idle"), "the local APIC timer tick works under TCG");
         Assert.Contains("accel=tcg", string.Join(" ", vm.Arguments));
         await VmHarness.WaitForAsync(() => vm.Serial!.HeartbeatCount >= 3, "three heartbeats under TCG");
@@ -120,7 +112,7 @@ public sealed class QemuBackendTests
     [TestMethod]
     public async Task Pause_stops_heartbeats_and_resume_restarts_them()
     {
-        var vm = await _harness.StartAsync(VmHarness.Spec("pause", "hb.rate=20"));
+        var vm = await Harness.StartAsync(VmHarness.Spec("pause", "hb.rate=20"));
         await VmHarness.WaitForAsync(() => vm.Serial!.HeartbeatCount >= 2, "heartbeats before the pause");
 
         await vm.PauseAsync();
@@ -140,7 +132,7 @@ public sealed class QemuBackendTests
     [TestMethod]
     public async Task Slow_stretches_the_period_and_stop_keeps_commands_answered()
     {
-        var vm = await _harness.StartAsync(VmHarness.Spec("slow", "hb.rate=20"));
+        var vm = await Harness.StartAsync(VmHarness.Spec("slow", "hb.rate=20"));
         var serial = vm.Serial!;
         await serial.SendCommandAndWaitAsync("slow 5", Timeout);
         await AssertHeartbeatRateAsync(vm, 5, 13, "heartbeats in 1 s at 20 ms x 5");
@@ -157,9 +149,9 @@ public sealed class QemuBackendTests
     [TestMethod]
     public async Task Disk_image_is_attached_on_virtio_mmio()
     {
-        string disk = Path.Combine(_harness.RuntimeRoot, "disk.img");
+        string disk = Path.Combine(Harness.RuntimeRoot, "disk.img");
         File.WriteAllBytes(disk, new byte[1 << 20]);
-        var vm = await _harness.StartAsync(VmHarness.Spec("disk") with { Disk = disk });
+        var vm = await Harness.StartAsync(VmHarness.Spec("disk") with { Disk = disk });
         Assert.Contains("virtio-blk-device,drive=disk0", vm.Arguments);
         var blocks = await vm.Qmp!.ExecuteAsync("query-block", null, Timeout);
         Assert.AreEqual(disk, blocks[0].GetProperty("inserted").GetProperty("file").GetString());
@@ -168,7 +160,7 @@ public sealed class QemuBackendTests
     [TestMethod]
     public async Task Hang_stops_heartbeats_while_qemu_keeps_running()
     {
-        var vm = await _harness.StartAsync(VmHarness.Spec("hang", "hb.rate=20"));
+        var vm = await Harness.StartAsync(VmHarness.Spec("hang", "hb.rate=20"));
         await vm.Serial!.SendCommandAndWaitAsync("hang", Timeout);
         long hung = vm.Serial.HeartbeatCount;
         await Task.Delay(400);
@@ -181,7 +173,7 @@ public sealed class QemuBackendTests
     [TestMethod]
     public async Task Crash_under_no_reboot_is_observed_as_crashed_with_the_guest_panic()
     {
-        var vm = await _harness.StartAsync(VmHarness.Spec("crash"));
+        var vm = await Harness.StartAsync(VmHarness.Spec("crash"));
         await vm.Serial!.SendCommandAsync("crash");
         var end = await vm.Ended.WaitAsync(Timeout);
         Assert.AreEqual(ObservedVmState.Crashed, end.State);
@@ -195,7 +187,7 @@ public sealed class QemuBackendTests
     public async Task Crash_with_pvpanic_is_observed_as_a_guest_panic()
     {
         var spec = VmHarness.Spec("panic");
-        var vm = await _harness.StartAsync(spec with { ExtraArgs = [.. spec.ExtraArgs, "-device", "pvpanic"] });
+        var vm = await Harness.StartAsync(spec with { ExtraArgs = [.. spec.ExtraArgs, "-device", "pvpanic"] });
         var events = new System.Collections.Concurrent.ConcurrentQueue<QmpEvent>();
         vm.QmpEventReceived += events.Enqueue;
         await vm.Serial!.SendCommandAsync("crash");
@@ -209,10 +201,10 @@ public sealed class QemuBackendTests
     [TestMethod]
     public async Task Crash_without_no_reboot_is_reported_and_the_guest_boots_again()
     {
-        var vm = await _harness.StartAsync(VmHarness.Spec("reboot", noReboot: false));
+        var vm = await Harness.StartAsync(VmHarness.Spec("reboot", noReboot: false));
         await vm.Serial!.SendCommandAsync("crash");
-        await VmHarness.WaitForAsync(() => _harness.Count(GuestMessageKind.Ready) == 2, "the second READY after the reboot");
-        var crash = _harness.Observations.Single(o => o.State == ObservedVmState.Crashed);
+        await VmHarness.WaitForAsync(() => Harness.Count(GuestMessageKind.Ready) == 2, "the second READY after the reboot");
+        var crash = Harness.Observations.Single(o => o.State == ObservedVmState.Crashed);
         Assert.Contains("guest reset (guest-reset)", crash.Detail);
         Assert.AreEqual(ObservedVmState.Running, vm.State);
         Assert.IsFalse(vm.Ended.IsCompleted);
@@ -221,17 +213,17 @@ public sealed class QemuBackendTests
     [TestMethod]
     public async Task Reset_by_the_agent_reboots_the_guest_without_a_crash()
     {
-        var vm = await _harness.StartAsync(VmHarness.Spec("reset", noReboot: false));
+        var vm = await Harness.StartAsync(VmHarness.Spec("reset", noReboot: false));
         await vm.ResetAsync();
-        await VmHarness.WaitForAsync(() => _harness.Count(GuestMessageKind.Ready) == 2, "READY after system_reset");
-        Assert.IsFalse(_harness.Observations.Any(o => o.State == ObservedVmState.Crashed));
+        await VmHarness.WaitForAsync(() => Harness.Count(GuestMessageKind.Ready) == 2, "READY after system_reset");
+        Assert.IsFalse(Harness.Observations.Any(o => o.State == ObservedVmState.Crashed));
         Assert.AreEqual(ObservedVmState.Running, vm.State);
     }
 
     [TestMethod]
     public async Task Exit_command_ends_qemu_with_the_debug_exit_status()
     {
-        var vm = await _harness.StartAsync(VmHarness.Spec("exit"));
+        var vm = await Harness.StartAsync(VmHarness.Spec("exit"));
         await vm.Serial!.SendCommandAsync("exit 3");
         var end = await vm.Ended.WaitAsync(Timeout);
         Assert.AreEqual(ObservedVmState.Exited, end.State);
@@ -242,17 +234,17 @@ public sealed class QemuBackendTests
     [TestMethod]
     public async Task Checkpoints_follow_the_configured_order_and_skip_and_reorder_apply_once()
     {
-        var vm = await _harness.StartAsync(VmHarness.Spec("cps", "hb.rate=30 hb.cps=1,2,3"));
+        var vm = await Harness.StartAsync(VmHarness.Spec("cps", "hb.rate=30 hb.cps=1,2,3"));
         var serial = vm.Serial!;
         await serial.SendCommandAndWaitAsync("stop", Timeout);
         await serial.SendCommandAndWaitAsync("skip 2", Timeout);
         await serial.SendCommandAndWaitAsync("reorder", Timeout);
-        int mark = _harness.Messages.Count;
+        int mark = Harness.Messages.Count;
         await serial.SendCommandAndWaitAsync("start", Timeout);
-        await VmHarness.WaitForAsync(() => _harness.Messages.Skip(mark).Count(m => m.Kind == GuestMessageKind.Heartbeat) >= 4, "three complete periods");
+        await VmHarness.WaitForAsync(() => Harness.Messages.Skip(mark).Count(m => m.Kind == GuestMessageKind.Heartbeat) >= 4, "three complete periods");
 
         // Per period: HB, then the checkpoints. Skip drops one 2; reorder swaps the first two left.
-        var periods = _harness.Messages.Skip(mark)
+        var periods = Harness.Messages.Skip(mark)
             .Where(m => m.Kind is GuestMessageKind.Heartbeat or GuestMessageKind.Checkpoint)
             .Aggregate(new System.Collections.Generic.List<string>(), (list, m) =>
             {
@@ -265,7 +257,7 @@ public sealed class QemuBackendTests
         Assert.AreEqual("3,1", periods[0], "skip 2 then reorder the remaining first two");
         Assert.AreEqual("1,2,3", periods[1]);
         Assert.AreEqual("1,2,3", periods[2]);
-        var cpSeq = _harness.Messages.Where(m => m.Kind == GuestMessageKind.Checkpoint).Select(m => m.Sequence).ToArray();
+        var cpSeq = Harness.Messages.Where(m => m.Kind == GuestMessageKind.Checkpoint).Select(m => m.Sequence).ToArray();
         CollectionAssert.AreEqual(Enumerable.Range(1, cpSeq.Length).Select(i => (uint)i).ToArray(), cpSeq, "checkpoint sequence numbers count every emitted checkpoint");
 
         var rejected = await Assert.ThrowsExactlyAsync<VmmException>(() => serial.SendCommandAndWaitAsync("cps 1,x", Timeout));
@@ -275,7 +267,7 @@ public sealed class QemuBackendTests
     [TestMethod]
     public async Task Kill_leaves_no_process_and_no_socket()
     {
-        var vm = await _harness.StartAsync(VmHarness.Spec("kill"));
+        var vm = await Harness.StartAsync(VmHarness.Spec("kill"));
         int pid = vm.Pid;
         Assert.IsTrue(File.Exists(vm.QmpSocketPath));
         var end = await vm.KillAsync();
@@ -283,13 +275,13 @@ public sealed class QemuBackendTests
         Assert.Contains("SIGKILL", end.Detail);
         Assert.IsFalse(QemuBackend.IsAlive(pid));
         Assert.IsFalse(Directory.Exists(vm.RuntimeDirectory));
-        Assert.IsEmpty(_harness.Backend.Vms);
+        Assert.IsEmpty(Harness.Backend.Vms);
     }
 
     [TestMethod]
     public async Task Qemu_killed_from_outside_is_observed_as_crashed_by_signal()
     {
-        var vm = await _harness.StartAsync(VmHarness.Spec("outside"));
+        var vm = await Harness.StartAsync(VmHarness.Spec("outside"));
         using (var qemu = System.Diagnostics.Process.GetProcessById(vm.Pid))
             qemu.Kill();
         var end = await vm.Ended.WaitAsync(Timeout);
@@ -302,7 +294,7 @@ public sealed class QemuBackendTests
     [TestMethod]
     public async Task Stop_quits_a_guest_that_ignores_powerdown_and_cleans_up()
     {
-        var vm = await _harness.StartAsync(VmHarness.Spec("stop"));
+        var vm = await Harness.StartAsync(VmHarness.Spec("stop"));
         int pid = vm.Pid;
         var end = await vm.StopAsync(TimeSpan.FromMilliseconds(200));
         Assert.AreEqual(ObservedVmState.NotRunning, end.State);
@@ -318,10 +310,10 @@ public sealed class QemuBackendTests
     {
         // The previous agent run: a backend that starts a VM and is then never used again (as if the
         // agent had been SIGKILLed); its QEMU keeps running with its pid file in the runtime directory.
-        var previous = await _harness.Backend.StartAsync(VmHarness.Spec("stale"));
+        var previous = await Harness.Backend.StartAsync(VmHarness.Spec("stale"));
         int pid = previous.Pid;
 
-        var successor = _harness.NewBackend();
+        var successor = Harness.NewBackend();
         var blocked = await Assert.ThrowsExactlyAsync<VmmException>(() => successor.StartAsync(VmHarness.Spec("stale")));
         Assert.AreEqual(VmmErrorKind.InvalidState, blocked.Kind);
         Assert.Contains($"pid {pid}", blocked.Message);
@@ -338,19 +330,19 @@ public sealed class QemuBackendTests
         // the kill and runs its own end-of-life cleanup; a real previous agent is dead and cannot.
         // Let that finish before reusing the name, or it races the successor's new directory.
         await previous.Ended.WaitAsync(TimeSpan.FromSeconds(10));
-        var fresh = await _harness.StartAsync(VmHarness.Spec("stale"), successor);
+        var fresh = await Harness.StartAsync(VmHarness.Spec("stale"), successor);
         Assert.AreEqual(ObservedVmState.Running, fresh.State);
     }
 
     [TestMethod]
     public async Task Qmp_not_ready_in_time_is_a_timeout_and_leaves_no_qemu()
     {
-        var impatient = _harness.NewBackend(new QemuBackendOptions { RuntimeDirectory = _harness.RuntimeRoot, QmpReadyTimeout = TimeSpan.FromMilliseconds(1) });
+        var impatient = Harness.NewBackend(new QemuBackendOptions { RuntimeDirectory = Harness.RuntimeRoot, QmpReadyTimeout = TimeSpan.FromMilliseconds(1) });
         var error = await Assert.ThrowsExactlyAsync<VmmException>(() => impatient.StartAsync(VmHarness.Spec("slow")));
         Assert.AreEqual(VmmErrorKind.Timeout, error.Kind);
         Assert.Contains("did not become ready", error.Message);
         Assert.IsEmpty(impatient.Vms);
-        string runtimeDirectory = Path.Combine(_harness.RuntimeRoot, "slow");
+        string runtimeDirectory = Path.Combine(Harness.RuntimeRoot, "slow");
         Assert.IsFalse(Directory.Exists(runtimeDirectory));
         foreach (string proc in Directory.GetDirectories("/proc"))
         {
@@ -370,33 +362,33 @@ public sealed class QemuBackendTests
     [TestMethod]
     public async Task Bad_specs_are_refused_naming_the_field_or_file()
     {
-        var missingKernel = await Assert.ThrowsExactlyAsync<VmmException>(() => _harness.Backend.StartAsync(VmHarness.Spec("k") with { Kernel = "/nonexistent/kernel.elf" }));
+        var missingKernel = await Assert.ThrowsExactlyAsync<VmmException>(() => Harness.Backend.StartAsync(VmHarness.Spec("k") with { Kernel = "/nonexistent/kernel.elf" }));
         Assert.AreEqual(VmmErrorKind.FileMissing, missingKernel.Kind);
         Assert.Contains("/nonexistent/kernel.elf", missingKernel.Message);
 
-        var badName = await Assert.ThrowsExactlyAsync<VmmException>(() => _harness.Backend.StartAsync(VmHarness.Spec("Bad_Name")));
+        var badName = await Assert.ThrowsExactlyAsync<VmmException>(() => Harness.Backend.StartAsync(VmHarness.Spec("Bad_Name")));
         Assert.AreEqual(VmmErrorKind.InvalidSpec, badName.Kind);
         Assert.Contains("'name'", badName.Message);
 
-        var noMemory = await Assert.ThrowsExactlyAsync<VmmException>(() => _harness.Backend.StartAsync(VmHarness.Spec("m") with { MemoryMib = 0 }));
+        var noMemory = await Assert.ThrowsExactlyAsync<VmmException>(() => Harness.Backend.StartAsync(VmHarness.Spec("m") with { MemoryMib = 0 }));
         Assert.Contains("'memory_mib'", noMemory.Message);
 
-        var missingDisk = await Assert.ThrowsExactlyAsync<VmmException>(() => _harness.Backend.StartAsync(VmHarness.Spec("d") with { Disk = "/nonexistent/disk.img" }));
+        var missingDisk = await Assert.ThrowsExactlyAsync<VmmException>(() => Harness.Backend.StartAsync(VmHarness.Spec("d") with { Disk = "/nonexistent/disk.img" }));
         Assert.AreEqual(VmmErrorKind.FileMissing, missingDisk.Kind);
 
-        var noQemu = _harness.NewBackend(new QemuBackendOptions { RuntimeDirectory = _harness.RuntimeRoot, QemuBinary = "qemu-system-nonexistent" });
+        var noQemu = Harness.NewBackend(new QemuBackendOptions { RuntimeDirectory = Harness.RuntimeRoot, QemuBinary = "qemu-system-nonexistent" });
         var missingQemu = await Assert.ThrowsExactlyAsync<VmmException>(() => noQemu.StartAsync(VmHarness.Spec("q")));
         Assert.AreEqual(VmmErrorKind.QemuMissing, missingQemu.Kind);
         Assert.Contains("qemu-system-x86", missingQemu.Message);
 
-        var rejected = await Assert.ThrowsExactlyAsync<VmmException>(() => _harness.Backend.StartAsync(VmHarness.Spec("x") with { ExtraArgs = ["-bogus-option"] }));
+        var rejected = await Assert.ThrowsExactlyAsync<VmmException>(() => Harness.Backend.StartAsync(VmHarness.Spec("x") with { ExtraArgs = ["-bogus-option"] }));
         Assert.AreEqual(VmmErrorKind.StartFailed, rejected.Kind);
         Assert.Contains("bogus-option", rejected.Message, "QEMU's stderr tail is in the message");
-        Assert.IsFalse(Directory.Exists(Path.Combine(_harness.RuntimeRoot, "x")));
-        Assert.IsEmpty(_harness.Backend.Vms);
+        Assert.IsFalse(Directory.Exists(Path.Combine(Harness.RuntimeRoot, "x")));
+        Assert.IsEmpty(Harness.Backend.Vms);
 
-        var deep = _harness.RuntimeRoot + "-" + new string('d', 100);
-        var longPath = _harness.NewBackend(new QemuBackendOptions { RuntimeDirectory = deep });
+        var deep = Harness.RuntimeRoot + "-" + new string('d', 100);
+        var longPath = Harness.NewBackend(new QemuBackendOptions { RuntimeDirectory = deep });
         try
         {
             var tooLong = await Assert.ThrowsExactlyAsync<VmmException>(() => longPath.StartAsync(VmHarness.Spec("p")));

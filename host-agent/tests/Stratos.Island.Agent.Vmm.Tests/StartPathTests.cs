@@ -8,22 +8,14 @@ namespace Stratos.Island.Agent.Vmm.Tests;
 
 /// <summary>The start path: the serial console connected before the guest runs, QMP up before it runs, the caller's hook before the first line.</summary>
 [TestClass]
-public sealed class StartPathTests
+public sealed class StartPathTests : VmHarnessTest
 {
-    private VmHarness _harness = null!;
-
-    [TestInitialize]
-    public void CreateHarness() => _harness = new VmHarness();
-
-    [TestCleanup]
-    public async Task DisposeHarness() => await _harness.DisposeAsync();
-
     [TestMethod]
     public async Task The_guest_runs_only_with_qmp_up_and_its_console_is_read_after_the_running_hook()
     {
         var seen = new ConcurrentQueue<GuestMessage>();
         bool runningWhenHooked = false;
-        var vm = await _harness.Backend.StartAsync(VmHarness.Spec("first", "hb.rate=5"), running =>
+        var vm = await Harness.Backend.StartAsync(VmHarness.Spec("first", "hb.rate=5"), running =>
         {
             runningWhenHooked = running.State == ObservedVmState.Running && running.Qmp is not null;
             running.Serial!.MessageReceived += seen.Enqueue;

@@ -5,8 +5,24 @@ using System.IO;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
 
 namespace Stratos.Island.Agent.Vmm.Tests;
+
+/// <summary>
+/// Base of the test classes that run real QEMUs: a fresh <see cref="VmHarness"/> per test, disposed
+/// after it (QEMUs killed, runtime folders removed).
+/// </summary>
+public abstract class VmHarnessTest
+{
+    protected VmHarness Harness { get; private set; } = null!;
+
+    [TestInitialize]
+    public void CreateHarness() => Harness = new VmHarness();
+
+    [TestCleanup]
+    public async Task DisposeHarness() => await Harness.DisposeAsync();
+}
 
 /// <summary>
 /// A real backend over a short temporary runtime directory, plus a recorder of everything the

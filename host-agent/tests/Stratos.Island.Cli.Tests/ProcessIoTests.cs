@@ -224,10 +224,7 @@ public sealed class ProcessIoTests
     [TestMethod]
     public async Task Ctrl_c_ends_a_followed_stream_quietly_with_exit_130()
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string a in new[] { Path.Combine(AppContext.BaseDirectory, "island.dll"), "--socket", _api.Socket, "events", "--follow", "--since", ApiDouble.OpenStreamFrom.ToString(System.Globalization.CultureInfo.InvariantCulture) })
-            start.ArgumentList.Add(a);
-        using var process = Process.Start(start)!;
+        using var process = StartIsland("--socket", _api.Socket, "events", "--follow", "--since", ApiDouble.OpenStreamFrom.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Task<string> error = process.StandardError.ReadToEndAsync();
         using var timeout = new System.Threading.CancellationTokenSource(TimeSpan.FromSeconds(30));
         for (int line = 0; line < 3; line++)
@@ -241,13 +238,19 @@ public sealed class ProcessIoTests
         Assert.AreEqual("", await error, "Ctrl-C is not an error");
     }
 
-    private static async Task<(int Exit, string Out, string Err)> RunIsland(bool closeStdout, params string[] args)
+    // The real CLI (the build next to this test assembly) as its own process, stdout and stderr piped.
+    private static Process StartIsland(params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "island.dll"));
         foreach (string a in args)
             start.ArgumentList.Add(a);
-        using var process = Process.Start(start)!;
+        return Process.Start(start)!;
+    }
+
+    private static async Task<(int Exit, string Out, string Err)> RunIsland(bool closeStdout, params string[] args)
+    {
+        using var process = StartIsland(args);
         string output = "";
         if (closeStdout)
             process.StandardOutput.Close();

@@ -4,76 +4,31 @@
 //   status  -> one JSON line: boot id, reset reason, cycle count, session state, link counters
 //   powercut N [mid] -> "ok powercut N": the Nth flash write from now kills the island (SIGKILL) as a
 //              power loss would; with "mid" half of that write reaches the file first (torn record)
-// Anything else -> "error ..." naming the command. Served on its own thread; commands only set
+// Anything else -> "error ..." naming the command. Served on its own thread (LineCommandSocket); commands only set
 // flags the main loop reads, and status reads counters the main loop writes (a diagnostic snapshot).
 using System;
-using System.IO;
-using System.Net.Sockets;
-using System.Text;
-using System.Threading;
+using Stratos.Island.Link.Linux;
 
 namespace Stratos.Island.Sim;
 
 public sealed class ControlSocket : IDisposable
 {
-    private readonly string _path;
-    private readonly Socket _listener;
+    private readonly LineCommandSocket _socket;
     private readonly Func<string> _status;
     private readonly SimLog _log;
-    private readonly Thread _thread;
-    private volatile bool _disposed;
-
     private readonly FileFlash? _flash;
 
     public ControlSocket(string path, Func<string> status, SimLog log, FileFlash? flash = null)
     {
         _flash = flash;
-        _path = path;
         _status = status;
         _log = log;
-        File.Delete(path);
-        _listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        _listener.Bind(new UnixDomainSocketEndPoint(path));
-        _listener.Listen(4);
-        _thread = new Thread(Serve) { IsBackground = true, Name = "control-socket" };
-        _thread.Start();
+        _socket = new LineCommandSocket(path, line => Execute(line.Trim()), "control-socket");
     }
 
     public volatile bool HangRequested;
 
     public volatile bool ResetRequested;
-
-    private void Serve()
-    {
-        while (!_disposed)
-        {
-            Socket client;
-            try
-            {
-                client = _listener.Accept();
-            }
-            catch (Exception e) when (e is SocketException or ObjectDisposedException)
-            {
-                return;
-            }
-
-            try
-            {
-                using var stream = new NetworkStream(client, ownsSocket: true);
-                using var reader = new StreamReader(stream, Encoding.UTF8);
-                using var writer = new StreamWriter(stream, new UTF8Encoding(false)) { AutoFlush = true, NewLine = "\n" };
-                string? line;
-                while ((line = reader.ReadLine()) != null)
-                {
-                    writer.WriteLine(Execute(line.Trim()));
-                }
-            }
-            catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
-            {
-                // Client went away.
-            }
-        }
-    }
 
     private string Execute(string command)
     {
@@ -121,16 +76,5 @@ public sealed class ControlSocket : IDisposable
         return "ok powercut " + n + (mid ? " mid" : "");
     }
 
-    public void Dispose()
-    {
-        _disposed = true;
-        _listener.Dispose();
-        try
-        {
-            File.Delete(_path);
-        }
-        catch (IOException)
-        {
-        }
-    }
+    public void Dispose() => _socket.Dispose();
 }

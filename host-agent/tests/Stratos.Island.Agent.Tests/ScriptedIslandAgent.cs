@@ -1,0 +1,28 @@
+using System.IO;
+using Stratos.Island.Boards;
+
+namespace Stratos.Island.Agent.Tests;
+
+/// <summary>A real agent's options for the virtual board, linked to a <see cref="ScriptedIsland"/>.</summary>
+internal static class ScriptedIslandAgent
+{
+    /// <summary>
+    /// Options of an agent linked to <paramref name="island"/>, everything else under
+    /// <paramref name="directory"/> (API socket, VM runtime folders, the fault socket when asked for).
+    /// </summary>
+    public static AgentOptions AgentOptionsIn(this ScriptedIsland island, string directory, bool faultSocket = false)
+    {
+        string boards = Path.Combine(RepoPaths.Root, "boards");
+        return new AgentOptions
+        {
+            Board = BoardLoader.LoadById(boards, "virtual"),
+            BoardsDirectory = boards,
+            SocketPath = Path.Combine(directory, "agent.sock"),
+            RuntimeDirectory = Path.Combine(directory, "vms"),
+            GuestKernelDirectory = RepoPaths.Root,
+            SharedMemoryPath = island.ShmPath,
+            KickSocketPath = island.KickPath,
+            FaultSocketPath = faultSocket ? Path.Combine(directory, "faults.sock") : null,
+        };
+    }
+}
