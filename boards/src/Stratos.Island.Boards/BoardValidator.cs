@@ -1,15 +1,20 @@
 // Full validation of one board folder, what `island board validate` runs before anyone flashes:
 // board.yaml (BoardLoader), vms.yaml when present (IslandConfigLoader, which also rejects power
-// domains the board does not have), and on real boards (those with a `memory:` section) the
-// agreement between board.yaml and the two devicetree fragments:
+// domains the board does not have), and on real boards (those with a `memory:` section)
+// upstream.yaml (UpstreamSpec) and the two devicetree fragments checked against upstream:
 //
-// linux.dtso (compiled with `dtc -@`, read back): every carve-out has a reserved-memory node of the
-//   same name whose unit address and reg equal base/size; no extra reserved nodes; exactly one node
-//   with memory-region (the remoteproc node) referencing every carve-out; it has mboxes unless the
-//   doorbell is a socket.
-// zephyr.overlay (compiled inside DeviceTree.ZephyrStub): every link carve-out (not the island
-//   image) has a reserved-memory node with the same reg; /chosen/zephyr,ipc_shm is the shared
-//   window (phys_base, size); /chosen/zephyr,ipc exists; /aliases/watchdog0 exists.
+// linux.dtso: compiled on its own with `dtc -@` (syntax), then, for every kernel series upstream.yaml
+//   targets, applied to the board's real upstream base tree built from the pinned Debian kernel
+//   source package (KernelSources) and checked there (UpstreamLinuxCheck: labels and paths resolve,
+//   the configured remoteproc node is the one upstream enables, carve-outs neither overlap nor
+//   duplicate upstream reserved-memory, binding-required properties present and none outside the
+//   binding, memory-region equal to board.yaml's carve-outs, TCM equal to island.ram_bytes).
+// zephyr.overlay: compiled inside DeviceTree.ZephyrStub, a base tree declaring only the Zephyr
+//   labels upstream.yaml lists (a reference to any other label fails, naming the listed ones);
+//   every link carve-out (not the island image) has a reserved-memory node with the same reg; no
+//   Zephyr memory node other than the shared window covers a link carve-out (the island would
+//   allocate from the vrings); /chosen/zephyr,ipc_shm is the shared window (phys_base, size);
+//   /chosen/zephyr,ipc exists; /aliases/watchdog0 exists.
 // zephyr.conf: CONFIG_OPENAMP=y, CONFIG_WATCHDOG=y and CONFIG_IPM=y or CONFIG_MBOX=y.
 using System;
 using System.Collections.Generic;
@@ -72,15 +77,28 @@ public static class BoardValidator
 
         if (board.Memory != null)
         {
-            foreach (string required in new[] { ReadmeFileName, LinuxFragmentFileName, ZephyrOverlayFileName, ZephyrConfigFileName })
+            foreach (string required in new[] { ReadmeFileName, UpstreamSpec.FileName, LinuxFragmentFileName, ZephyrOverlayFileName, ZephyrConfigFileName })
             {
                 if (!File.Exists(Path.Combine(dir, required)))
                 {
-                    errors.Add(Path.Combine(dir, required) + ": (file): missing; a real board folder holds README.md, linux.dtso, zephyr.overlay and zephyr.conf");
+                    errors.Add(Path.Combine(dir, required) + ": (file): missing; a real board folder holds README.md, upstream.yaml, linux.dtso, zephyr.overlay and zephyr.conf");
                 }
             }
-            CheckLinux(board, Path.Combine(dir, LinuxFragmentFileName), errors, done);
-            CheckZephyr(board, Path.Combine(dir, ZephyrOverlayFileName), errors, done);
+            UpstreamSpec? upstream = null;
+            if (File.Exists(UpstreamSpec.PathIn(dir)))
+            {
+                try
+                {
+                    upstream = UpstreamSpec.Load(UpstreamSpec.PathIn(dir));
+                    done.Add(UpstreamSpec.FileName);
+                }
+                catch (BoardDescriptorException e)
+                {
+                    errors.AddRange(e.Errors);
+                }
+            }
+            CheckLinux(board, dir, upstream, errors, done);
+            CheckZephyr(board, Path.Combine(dir, ZephyrOverlayFileName), upstream, errors, done);
             CheckZephyrConfig(Path.Combine(dir, ZephyrConfigFileName), errors, done);
         }
         return new BoardValidation(id, dir, board, errors, done);
@@ -93,7 +111,7 @@ public static class BoardValidator
     private static string CarveoutField(BoardDescriptor board, CarveoutSpec c) =>
         "memory.carveouts[" + board.Memory!.Carveouts.ToList().IndexOf(c).ToString(CultureInfo.InvariantCulture) + "] (" + c.Name + ")";
 
-    private static DtNode? Compile(string path, bool zephyr, List<string> errors)
+    private static DtNode? Compile(string path, IReadOnlyList<ZephyrLabelSpec>? zephyrLabels, List<string> errors)
     {
         if (!File.Exists(path))
         {
@@ -102,7 +120,7 @@ public static class BoardValidator
         string text = File.ReadAllText(path);
         try
         {
-            return zephyr ? DeviceTree.CompileAndRead(DeviceTree.ZephyrStub(text), overlay: false, path) : DeviceTree.CompileAndRead(text, overlay: true, path);
+            return zephyrLabels != null ? DeviceTree.CompileAndRead(DeviceTree.ZephyrStub(text, zephyrLabels), overlay: false, path) : DeviceTree.CompileAndRead(text, overlay: true, path);
         }
         catch (DeviceTreeException e)
         {
@@ -135,65 +153,51 @@ public static class BoardValidator
         }
     }
 
-    private static void CheckLinux(BoardDescriptor board, string file, List<string> errors, List<string> done)
+    private static void CheckLinux(BoardDescriptor board, string dir, UpstreamSpec? upstream, List<string> errors, List<string> done)
     {
-        DtNode? root = Compile(file, zephyr: false, errors);
-        if (root == null)
+        string file = Path.Combine(dir, LinuxFragmentFileName);
+        if (Compile(file, null, errors) == null || upstream == null)
         {
             return;
         }
-        List<DtNode> reserved = ReservedNodes(root);
-        var matched = new HashSet<DtNode>();
-        foreach (CarveoutSpec c in board.Memory!.Carveouts)
+        foreach (string series in upstream.Kernels)
         {
-            DtNode? node = reserved.FirstOrDefault(n => n.BaseName == c.Name);
-            if (node == null)
+            int before = errors.Count;
+            try
             {
-                errors.Add(file + ": reserved-memory: no node for board.yaml " + CarveoutField(board, c) + "; add " + c.Name + "@" + c.Base.ToString("x", CultureInfo.InvariantCulture) + " { reg = <" + Hex(c.Base) + " " + Hex(c.Size) + ">; no-map; }");
-                continue;
+                UpstreamBase upstreamBase = KernelSources.Base(KernelSources.Known[series], upstream.LinuxDts);
+                UpstreamLinuxCheck.Check(board, dir, file, upstreamBase, errors);
+                if (errors.Count == before)
+                {
+                    done.Add(LinuxFragmentFileName + " on Linux " + series + " (" + upstreamBase.DebianVersion + ")");
+                }
             }
-            matched.Add(node);
-            CompareReserved(board, file, node, c, errors);
-        }
-        foreach (DtNode extra in reserved.Where(n => !matched.Contains(n)))
-        {
-            errors.Add(file + ": reserved-memory/" + extra.Name + ": not in board.yaml memory.carveouts; add it there or remove the node");
-        }
-
-        List<DtNode> rprocs = Nodes(root).Where(n => n.Properties.ContainsKey("memory-region")).ToList();
-        if (rprocs.Count != 1)
-        {
-            errors.Add(file + ": memory-region: expected exactly one remoteproc node with memory-region, found " + rprocs.Count.ToString(CultureInfo.InvariantCulture));
-            return;
-        }
-        DtNode rproc = rprocs[0];
-        var byPhandle = reserved.Where(n => n.Phandle != null).ToDictionary(n => n.Phandle!.Value);
-        var referenced = new HashSet<string>(StringComparer.Ordinal);
-        foreach (uint phandle in rproc.Properties["memory-region"].Cells)
-        {
-            if (byPhandle.TryGetValue(phandle, out DtNode? target))
+            catch (DeviceTreeException e)
             {
-                referenced.Add(target.BaseName);
-            }
-            else
-            {
-                errors.Add(file + ": " + rproc.Path + ".memory-region: phandle " + Hex(phandle) + " is not a reserved-memory node of this fragment; reference the carve-outs by label");
+                errors.Add(file + ": Linux " + series + ": " + e.Message);
             }
         }
-        foreach (CarveoutSpec c in board.Memory.Carveouts.Where(c => !referenced.Contains(c.Name)))
-        {
-            errors.Add(file + ": " + rproc.Path + ".memory-region: does not reference " + c.Name + " (board.yaml " + CarveoutField(board, c) + "); add <&" + c.Name.Replace('-', '_') + ">");
-        }
-        if (board.Doorbell is { Kind: not "socket" } && !rproc.Properties.ContainsKey("mboxes"))
-        {
-            errors.Add(file + ": " + rproc.Path + ".mboxes: missing; the remoteproc node needs the " + board.Doorbell.Kind + " doorbell (" + board.Doorbell.Device + ")");
-        }
-        done.Add(LinuxFragmentFileName);
     }
 
-    private static void CheckZephyr(BoardDescriptor board, string file, List<string> errors, List<string> done)
+    private static void CheckZephyr(BoardDescriptor board, string file, UpstreamSpec? upstream, List<string> errors, List<string> done)
     {
-        DtNode? root = Compile(file, zephyr: true, errors);
+        if (upstream == null || !File.Exists(file))
+        {
+            return;
+        }
+        int before = errors.Count;
+        string upstreamFile = UpstreamSpec.PathIn(Path.GetDirectoryName(file)!);
+        string listed = string.Join(", ", upstream.ZephyrLabels.Select(l => l.Label));
+        foreach (string label in DeviceTree.UndefinedLabels(File.ReadAllText(file)).Where(l => upstream.ZephyrLabels.All(z => z.Label != l)))
+        {
+            errors.Add(file + ": &" + label + ": not a Zephyr label listed for board " + upstream.ZephyrBoard + " in " + upstreamFile + " (listed: " + listed +
+                "); use a listed label, define the node in the overlay, or list the label with the Zephyr file and commit that declare it");
+        }
+        if (errors.Count > before)
+        {
+            return;
+        }
+        DtNode? root = Compile(file, upstream.ZephyrLabels, errors);
         if (root == null)
         {
             return;
@@ -244,8 +248,28 @@ public static class BoardValidator
         {
             errors.Add(file + ": aliases.watchdog0: missing; the island's hardware watchdog (board.yaml island.hardware_watchdog) needs it");
         }
-        done.Add(ZephyrOverlayFileName);
+        foreach (DtNode memory in root.Children.Where(n => n != ipcShm && n.Name != "reserved-memory" && IsMemory(n)))
+        {
+            foreach ((ulong start, ulong size) in memory.Reg())
+            {
+                foreach (CarveoutSpec c in board.Memory!.Carveouts.Where(c => c.Use != CarveoutUse.IslandImage && c.Base < start + size && start < c.Base + c.Size))
+                {
+                    ZephyrLabelSpec? origin = upstream.ZephyrLabels.FirstOrDefault(l => l.Node == memory.Name);
+                    string name = origin != null ? "&" + origin.Label + " (" + memory.Name + " of Zephyr's " + origin.File + ")" : memory.Path;
+                    ulong end = c.Base > start ? c.Base : start;
+                    errors.Add(file + ": " + name + ".reg: " + Range(start, size) + " covers board.yaml " + CarveoutField(board, c) + " " + Range(c.Base, c.Size) +
+                        ", so the island would allocate from the link's memory; shrink it" + (origin != null && c.Base > start ? ": &" + origin.Label + " { reg = <" + Hex(start) + " " + Hex(end - start) + ">; };" : ""));
+                }
+            }
+        }
+        if (errors.Count == before)
+        {
+            done.Add(ZephyrOverlayFileName);
+        }
     }
+
+    private static bool IsMemory(DtNode node) =>
+        node.BaseName.StartsWith("memory", StringComparison.Ordinal) || node.StringList("compatible").Contains("mmio-sram") || node.StringList("device_type").Contains("memory");
 
     private static void CheckZephyrConfig(string file, List<string> errors, List<string> done)
     {

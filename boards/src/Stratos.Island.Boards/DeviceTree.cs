@@ -2,13 +2,13 @@
 // (`dtc -I dts -O dtb`, `-@` for Linux overlays), decompile the blob (`dtc -I dtb -O dts`) and parse
 // that normalised text (every value as <cells>, "strings" or [bytes]; labels resolved to phandles).
 // Zephyr overlays are not standalone: they reference labels of the board's base tree (&ipcc, &iwdg).
-// ZephyrStub() wraps an overlay in a minimal base tree that declares each referenced label as an
-// empty node under the root (#address-cells = <1>, #size-cells = <1>, as on Cortex-M/R SoCs), so
-// the overlay compiles on its own and its reserved-memory and chosen nodes can be read back.
+// No Zephyr tree is installed here, so ZephyrStub() wraps an overlay in a minimal base tree that
+// declares only the labels the board's upstream.yaml lists as read from Zephyr's sources (node name,
+// and reg/compatible where checks need them; #address-cells = <1>, #size-cells = <1>, as on
+// Cortex-M/R SoCs): the overlay compiles, its reserved-memory and chosen nodes can be read back,
+// and a reference to a label Zephyr does not have fails.
 using System;
 using System.Collections.Generic;
-using System.ComponentModel;
-using System.Diagnostics;
 using System.Globalization;
 using System.IO;
 using System.Linq;
@@ -48,6 +48,37 @@ public sealed class DtNode(string name, DtNode? parent)
     }
 
     public DtNode? Child(string childName) => Children.FirstOrDefault(c => c.Name == childName);
+
+    /// <summary>The node at an absolute path below this root (`/a/b@1`), or null.</summary>
+    public DtNode? Find(string path)
+    {
+        DtNode? node = this;
+        foreach (string part in path.Split('/', StringSplitOptions.RemoveEmptyEntries))
+        {
+            node = node?.Child(part);
+        }
+        return node;
+    }
+
+    /// <summary>The strings of a property, with dtc's "a\0b" lists split into their items.</summary>
+    public IReadOnlyList<string> StringList(string property) =>
+        Properties.TryGetValue(property, out DtValue? v) ? v.Strings.SelectMany(s => s.Split("\\0")).ToList() : [];
+
+    /// <summary>status is absent, "okay" or "ok".</summary>
+    public bool StatusOkay => StringList("status") is not [string status] || status is "okay" or "ok";
+
+    /// <summary>The first node on the way up to the root (this one included) whose status disables it, or null.</summary>
+    public DtNode? DisabledBy()
+    {
+        for (DtNode? n = this; n != null; n = n.Parent)
+        {
+            if (!n.StatusOkay)
+            {
+                return n;
+            }
+        }
+        return null;
+    }
 
     public uint? Phandle => Properties.TryGetValue("phandle", out DtValue? v) && v.Cells.Count == 1 ? v.Cells[0] : null;
 
@@ -140,33 +171,40 @@ public static partial class DeviceTree
         }
     }
 
-    private static (int Status, string Out, string Err) Run(IReadOnlyList<string> args)
+    private static (int Status, string Out, string Err) Run(IReadOnlyList<string> args) => KernelSources.Run(DtcPath, args, null);
+
+    /// <summary>Decompiles a blob and parses it; <paramref name="warnings"/> gets dtc's check warnings (the file name stripped).</summary>
+    public static DtNode ReadBlob(string blobPath, string sourceName, out IReadOnlyList<string> warnings)
     {
-        var start = new ProcessStartInfo(DtcPath) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string a in args)
+        (int status, string dts, string error) = Run(["-I", "dtb", "-O", "dts", blobPath]);
+        if (status != 0)
         {
-            start.ArgumentList.Add(a);
+            throw new DeviceTreeException(sourceName + ": dtc could not read the blob: " + error.Trim());
         }
-        try
-        {
-            using Process process = Process.Start(start)!;
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            string stderr = process.StandardError.ReadToEnd();
-            process.WaitForExit();
-            return (process.ExitCode, stdout.Result, stderr);
-        }
-        catch (Win32Exception)
-        {
-            throw new DeviceTreeException("dtc (the devicetree compiler) is not installed: install the device-tree-compiler package (scripts/install-deps.sh)");
-        }
+        warnings = error.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Where(l => l.Contains("Warning (", StringComparison.Ordinal))
+            .Select(l => l[l.IndexOf("Warning (", StringComparison.Ordinal)..]).ToList();
+        return Parse(dts, sourceName);
     }
 
-    /// <summary>Wraps a Zephyr overlay in a stub base tree declaring every label it references but does not define.</summary>
-    public static string ZephyrStub(string overlayText)
+    /// <summary>Runs dtc with arguments; for callers that build blobs (overlays, bases).</summary>
+    public static (int Status, string Out, string Err) RunDtc(IReadOnlyList<string> args) => Run(args);
+
+    /// <summary>Labels the overlay references (&amp;label) but does not define, sorted.</summary>
+    public static IReadOnlyList<string> UndefinedLabels(string overlayText)
     {
         string withoutComments = StripComments(overlayText);
         var defined = new HashSet<string>(LabelDefinition().Matches(withoutComments).Select(m => m.Groups[1].Value), StringComparer.Ordinal);
-        var referenced = LabelReference().Matches(withoutComments).Select(m => m.Groups[1].Value).Where(l => !defined.Contains(l)).Distinct().Order(StringComparer.Ordinal);
+        return LabelReference().Matches(withoutComments).Select(m => m.Groups[1].Value).Where(l => !defined.Contains(l)).Distinct().Order(StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>
+    /// Wraps a Zephyr overlay in a stub base tree that declares exactly the listed upstream labels,
+    /// each as a node under the root with upstream's node name and, when listed, its reg and
+    /// compatible. A label the overlay references that is not listed stays undeclared, so dtc fails.
+    /// </summary>
+    public static string ZephyrStub(string overlayText, IEnumerable<ZephyrLabelSpec> labels)
+    {
         var text = new StringBuilder();
         text.AppendLine("/dts-v1/;");
         text.AppendLine("/ {");
@@ -174,9 +212,18 @@ public static partial class DeviceTree
         text.AppendLine("\t#size-cells = <1>;");
         text.AppendLine("\tchosen { };");
         text.AppendLine("\taliases { };");
-        foreach (string label in referenced)
+        foreach (ZephyrLabelSpec label in labels)
         {
-            text.Append('\t').Append(label).Append(": stub-").Append(label.Replace('_', '-')).AppendLine(" { };");
+            text.Append('\t').Append(label.Label).Append(": ").Append(label.Node).Append(" {");
+            if (label.Compatible != null)
+            {
+                text.Append(" compatible = \"").Append(label.Compatible).Append("\";");
+            }
+            if (label.Reg is (ulong regBase, ulong regSize))
+            {
+                text.Append(" reg = <0x").Append(regBase.ToString("x", CultureInfo.InvariantCulture)).Append(" 0x").Append(regSize.ToString("x", CultureInfo.InvariantCulture)).Append(">;");
+            }
+            text.AppendLine(" };");
         }
         text.AppendLine("};");
         text.AppendLine(overlayText);
