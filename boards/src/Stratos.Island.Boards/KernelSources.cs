@@ -29,7 +29,7 @@ namespace Stratos.Island.Boards;
 /// <param name="Suite">The Debian suite that carries it.</param>
 public sealed record KernelSeries(string Series, string Package, string PinnedVersion, string Suite)
 {
-    public string Tarball => "/usr/src/" + Package + ".tar.xz";
+    public string Tarball => Path.Combine(KernelSources.SourceDirectory, Package + ".tar.xz");
 }
 
 /// <summary>An upstream base tree built for one board and one kernel series.</summary>
@@ -51,6 +51,9 @@ public static class KernelSources
         ["6.12"] = new("6.12", "linux-source-6.12", "6.12.118-1~deb12u1", "bookworm-security"),
         ["7.3"] = new("7.3", "linux-source-7.3", "7.3.4-1~bpo13+1", "trixie-backports"),
     };
+
+    /// <summary>Where Debian's linux-source packages put their tarballs (tests point it elsewhere).</summary>
+    public static string SourceDirectory { get; set; } = "/usr/src";
 
     /// <summary>The cache root (see the file primer).</summary>
     public static string CacheRoot()

@@ -12,7 +12,7 @@ public sealed class RealBoardTests
     private static readonly string[] RealBoards = ["am62x-sk", "am64x-sk", "imx8mp-evk", "stm32mp157c-dk2", "zcu102"];
 
     [TestMethod]
-    public void Every_board_in_the_repository_validates_with_its_fragments()
+    public void Every_board_in_the_repository_validates_with_its_fragments_on_every_kernel_it_targets()
     {
         var ids = BoardValidator.ListBoardIds(BoardFolder.RepoBoardsDir);
         CollectionAssert.IsSubsetOf(RealBoards.Append("virtual").ToList(), ids.ToList());
@@ -22,28 +22,26 @@ public sealed class RealBoardTests
             Assert.IsTrue(result.Ok, id + ":\n" + string.Join("\n", result.Errors));
             if (RealBoards.Contains(id))
             {
-                CollectionAssert.AreEquivalent(new[] { "board.yaml", "linux.dtso", "zephyr.overlay", "zephyr.conf" }, result.Checked.ToList(), id);
+                UpstreamSpec upstream = UpstreamSpec.Load(Path.Combine(BoardFolder.RepoBoardsDir, id, UpstreamSpec.FileName));
+                var expected = new[] { "board.yaml", "upstream.yaml", "zephyr.overlay", "zephyr.conf" }.Concat(upstream.Kernels.Select(k => "linux.dtso on Linux " + k));
+                CollectionAssert.AreEquivalent(expected.ToList(), result.Checked.Select(c => c.Split(" (")[0]).ToList(), id);
             }
         }
     }
 
     [TestMethod]
-    public void Each_real_board_fragment_compiles_with_dtc_and_reads_back_every_carveout()
+    public void Every_real_board_targets_a_pinned_kernel_and_the_zephyr_overlay_compiles_against_its_listed_labels_only()
     {
         foreach (string id in RealBoards)
         {
-            BoardDescriptor board = BoardLoader.LoadById(BoardFolder.RepoBoardsDir, id);
             string dir = Path.Combine(BoardFolder.RepoBoardsDir, id);
-            DtNode linux = DeviceTree.CompileAndRead(File.ReadAllText(Path.Combine(dir, "linux.dtso")), overlay: true, "linux.dtso");
-            var reserved = linux.Descendants().Where(n => n.Parent?.Name == "reserved-memory" && !n.Path.StartsWith("/__", StringComparison.Ordinal)).ToList();
-            Assert.HasCount(board.Memory!.Carveouts.Count, reserved, id);
-            foreach (CarveoutSpec c in board.Memory.Carveouts)
-            {
-                DtNode node = reserved.Single(n => n.BaseName == c.Name);
-                Assert.AreEqual((c.Base, c.Size), node.Reg()[0], id + " " + c.Name);
-            }
-            DtNode zephyr = DeviceTree.CompileAndRead(DeviceTree.ZephyrStub(File.ReadAllText(Path.Combine(dir, "zephyr.overlay"))), overlay: false, "zephyr.overlay");
+            UpstreamSpec upstream = UpstreamSpec.Load(Path.Combine(dir, UpstreamSpec.FileName));
+            Assert.IsNotEmpty(upstream.Kernels, id);
+            string overlay = File.ReadAllText(Path.Combine(dir, "zephyr.overlay"));
+            CollectionAssert.IsSubsetOf(DeviceTree.UndefinedLabels(overlay).ToList(), upstream.ZephyrLabels.Select(l => l.Label).ToList(), id);
+            DtNode zephyr = DeviceTree.CompileAndRead(DeviceTree.ZephyrStub(overlay, upstream.ZephyrLabels), overlay: false, "zephyr.overlay");
             Assert.IsTrue(zephyr.Child("chosen")?.Properties.ContainsKey("zephyr,ipc_shm") == true, id);
+            Assert.IsTrue(upstream.ZephyrLabels.All(l => l.Commit.Length == 40 && l.File.StartsWith("dts/", StringComparison.Ordinal)), id + ": every label names its Zephyr file and commit");
         }
     }
 
@@ -74,7 +72,7 @@ public sealed class RealBoardTests
         Assert.AreEqual(0xa0100000UL, am64.Memory!.FindUse(CarveoutUse.IslandImage)!.Base);
     }
 
-    private static void AssertInvalid(BoardFolder folder, string file, string field, string fragment)
+    internal static void AssertInvalid(BoardFolder folder, string file, string field, string fragment)
     {
         BoardValidation result = folder.Validate();
         string prefix = folder.PathOf(file) + ": " + field;
@@ -150,28 +148,30 @@ public sealed class RealBoardTests
     }
 
     [TestMethod]
-    public void Linux_fragment_with_a_different_reg_names_file_node_and_fix()
+    public void Linux_fragment_with_a_different_reg_names_file_node_upstream_tree_and_fix()
     {
-        using var folder = new BoardFolder("stm32mp157c-dk2");
-        folder.Edit("linux.dtso", "reg = <0x10040000 0x1000>;", "reg = <0x10040000 0x2000>;");
-        AssertInvalid(folder, "linux.dtso", "reserved-memory/vdev0vring0@10040000.reg", "is 0x10040000+0x2000 but board.yaml memory.carveouts[1] (vdev0vring0) says 0x10040000+0x1000; make them equal");
+        using var folder = new BoardFolder("imx8mp-evk");
+        folder.Edit("linux.dtso", "reg = <0 0x55008000 0 0x8000>;", "reg = <0 0x55008000 0 0x4000>;");
+        AssertInvalid(folder, "linux.dtso", "/reserved-memory/vdev0vring1@55008000.reg",
+            "is 0x55008000+0x4000 but board.yaml memory.carveouts[1] (vdev0vring1, 0x55008000+0x8000) (checked against arch/arm64/boot/dts/freescale/imx8mp-evk.dts (Linux 6.12, linux-source-6.12 ");
+        AssertInvalid(folder, "linux.dtso", "/reserved-memory/vdev0vring1@55008000.reg", "(Linux 7.3, linux-source-7.3 ");
     }
 
     [TestMethod]
     public void Linux_fragment_whose_remoteproc_misses_a_carveout_is_reported()
     {
         using var folder = new BoardFolder("zcu102");
-        folder.Edit("linux.dtso", "memory-region = <&island_image>, <&island_buffers>,", "memory-region = <&island_image>,");
-        AssertInvalid(folder, "linux.dtso", "/fragment@1/__overlay__.memory-region", "does not reference vdev0buffer");
+        folder.Edit("linux.dtso", "memory-region = <&rproc_0_fw_image>, <&island_buffers>,", "memory-region = <&rproc_0_fw_image>,");
+        AssertInvalid(folder, "linux.dtso", "/remoteproc-split@ffe00000/r5f@0.memory-region", "does not hold board.yaml memory.carveouts[3] (vdev0buffer, 0x3ed48000+0x100000)");
     }
 
     [TestMethod]
-    public void Linux_fragment_with_an_extra_or_missing_reserved_node_is_reported()
+    public void Linux_fragment_handing_the_remoteproc_a_region_not_in_board_yaml_is_reported()
     {
-        using var folder = new BoardFolder("am64x-sk");
-        folder.Edit("linux.dtso", "island_image: r5f-memory@a0100000", "island_image: r5f-mem@a0100000");
-        AssertInvalid(folder, "linux.dtso", "reserved-memory: no node for board.yaml memory.carveouts[1] (r5f-memory)", "add r5f-memory@a0100000");
-        AssertInvalid(folder, "linux.dtso", "reserved-memory/r5f-mem@a0100000", "not in board.yaml");
+        using var folder = new BoardFolder("stm32mp157c-dk2");
+        folder.Edit("linux.dtso", "memory-region = <&retram>,", "memory-region = <&mcuram>,");
+        AssertInvalid(folder, "linux.dtso", "/ahb/m4@10000000.memory-region", "does not hold board.yaml memory.carveouts[4] (retram, 0x38000000+0x10000)");
+        AssertInvalid(folder, "linux.dtso", "/ahb/m4@10000000.memory-region", "/reserved-memory/mcuram@30000000 (0x30000000+0x40000) is not in board.yaml memory.carveouts");
     }
 
     [TestMethod]
@@ -201,18 +201,26 @@ public sealed class RealBoardTests
     [TestMethod]
     public void Fragment_that_dtc_rejects_is_reported_with_its_file()
     {
-        using var folder = new BoardFolder("stm32mp157c-dk2");
+        using var folder = new BoardFolder("imx8mp-evk");
         folder.Edit("linux.dtso", "no-map;\n\t\t};\n\n\t\tisland_vring0", "no-map\n\t\t};\n\n\t\tisland_vring0");
         AssertInvalid(folder, "linux.dtso", "dtc could not compile it", "syntax error");
     }
 
     [TestMethod]
-    public void Zephyr_stub_declares_only_labels_the_overlay_references_but_does_not_define()
+    public void Zephyr_stub_declares_only_the_listed_labels_with_their_upstream_node_and_reg()
     {
-        string stub = DeviceTree.ZephyrStub("/ { chosen { zephyr,ipc = &mailbox; }; shm: memory@0 { reg = <0 4>; }; x { p = <&shm>; }; }; &wwdg { status = \"okay\"; }; // &commented\n");
-        StringAssert.Contains(stub, "mailbox: stub-mailbox { };");
-        StringAssert.Contains(stub, "wwdg: stub-wwdg { };");
-        Assert.DoesNotContain("shm: stub", stub);
-        Assert.DoesNotContain("commented", stub.Split("};\n/ {")[0]);
+        ZephyrLabelSpec[] labels =
+        [
+            new("mailbox", "mailbox@4c001000", "dts/arm/st/mp1/stm32mp157.dtsi", new string('a', 40), null, "st,stm32-ipcc-mailbox"),
+            new("mcusram", "memory1@10000000", "dts/arm/st/mp1/stm32mp157.dtsi", new string('a', 40), (0x10000000, 0x50000), "mmio-sram"),
+        ];
+        string overlay = "/ { chosen { zephyr,ipc = &mailbox; }; shm: memory@0 { reg = <0 4>; }; x { p = <&shm>; }; }; &wwdg { status = \"okay\"; }; // &commented\n";
+        CollectionAssert.AreEqual(new[] { "mailbox", "wwdg" }, DeviceTree.UndefinedLabels(overlay).ToList());
+        string stub = DeviceTree.ZephyrStub(overlay, labels);
+        StringAssert.Contains(stub, "mailbox: mailbox@4c001000 { compatible = \"st,stm32-ipcc-mailbox\"; };");
+        StringAssert.Contains(stub, "mcusram: memory1@10000000 { compatible = \"mmio-sram\"; reg = <0x10000000 0x50000>; };");
+        Assert.DoesNotContain("wwdg:", stub);
+        var e = Assert.ThrowsExactly<DeviceTreeException>(() => DeviceTree.CompileAndRead(stub, overlay: false, "zephyr.overlay"));
+        StringAssert.Contains(e.Message, "wwdg");
     }
 }

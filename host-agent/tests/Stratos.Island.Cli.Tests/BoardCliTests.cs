@@ -106,20 +106,22 @@ public sealed class BoardCliTests
     {
         var (exit, output, error) = await Run("board", "validate", "--all", "--boards-dir", RepoBoards);
         Assert.AreEqual(ExitCodes.Ok, exit, error);
-        StringAssert.Contains(output, "ok    zcu102 (board.yaml, linux.dtso, zephyr.overlay, zephyr.conf)");
+        StringAssert.Contains(output, "ok    zcu102 (board.yaml, upstream.yaml, linux.dtso on Linux 6.12 (6.12.");
+        StringAssert.Contains(output, "linux.dtso on Linux 7.3 (7.3.");
         Assert.AreEqual(string.Empty, error);
     }
 
     [TestMethod]
-    public async Task Validate_reports_a_fragment_mismatch_with_file_field_and_fix()
+    public async Task Validate_reports_a_fragment_mismatch_with_file_node_upstream_tree_and_fix()
     {
         string boards = CopyBoard("stm32mp157c-dk2");
         string dtso = Path.Combine(boards, "stm32mp157c-dk2", "linux.dtso");
-        File.WriteAllText(dtso, File.ReadAllText(dtso).Replace("reg = <0x10042000 0x4000>;", "reg = <0x10042000 0x8000>;", StringComparison.Ordinal));
+        File.WriteAllText(dtso, File.ReadAllText(dtso).Replace("<&vdev0vring1>, <&vdev0buffer>;", "<&vdev0vring1>;", StringComparison.Ordinal));
         var (exit, output, error) = await Run("board", "validate", "stm32mp157c-dk2", "--boards-dir", boards);
         Assert.AreEqual(ExitCodes.Invalid, exit);
-        StringAssert.Contains(output, "FAIL  stm32mp157c-dk2 (1 error(s))");
-        StringAssert.Contains(error, "island: " + dtso + ": reserved-memory/vdev0buffer@10042000.reg: is 0x10042000+0x8000 but board.yaml memory.carveouts[3] (vdev0buffer) says 0x10042000+0x4000; make them equal");
+        StringAssert.Contains(output, "FAIL  stm32mp157c-dk2 (2 error(s))");
+        StringAssert.Contains(error, "island: " + dtso + ": /ahb/m4@10000000.memory-region: does not hold board.yaml memory.carveouts[3] (vdev0buffer, 0x10042000+0x4000)");
+        StringAssert.Contains(error, "(checked against arch/arm/boot/dts/st/stm32mp157c-dk2.dts (Linux 7.3, linux-source-7.3 7.3.");
         var (_, json, _) = await Run("board", "validate", "stm32mp157c-dk2", "--boards-dir", boards, "-o", "json");
         Assert.IsFalse(JsonDocument.Parse(json).RootElement.GetProperty("boards")[0].GetProperty("ok").GetBoolean());
     }

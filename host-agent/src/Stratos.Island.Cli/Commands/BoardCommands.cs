@@ -37,7 +37,7 @@ public static class BoardCommands
         var command = Noun("board", "Board descriptors (local: no agent needed)",
             Verb("list", "List the boards and whether their descriptors load", (c, p, t) => Task.FromResult(List(c, p))),
             Verb("show", "Show one board: cores, memory map, link, flashing", (c, p, t) => Task.FromResult(Show(c, p, p.GetValue(name)!)), name),
-            Verb("validate", "Check board.yaml, vms.yaml and the devicetree fragments (needs dtc)",
+            Verb("validate", "Check board.yaml, vms.yaml and the devicetree fragments against the upstream trees (needs dtc, fdtoverlay, cpp and the pinned linux-source packages)",
                 (c, p, t) => Task.FromResult(Validate(c, p, p.GetValue(optionalName), p.GetValue(all))), optionalName, all));
         command.Options.Add(BoardsDirOption);
         return command;
