@@ -75,6 +75,10 @@ public static partial class UpstreamLinuxCheck
             CheckReserved(overlayFile, tree, touched, symbols, where, errors);
             if (rproc != null)
             {
+                if (board.Doorbell is { Kind: not "socket" } && !rproc.Properties.ContainsKey("mboxes"))
+                {
+                    errors.Add(overlayFile + ": " + rproc.Path + ".mboxes: missing" + where + "; the remoteproc node needs the " + board.Doorbell.Kind + " doorbell (" + board.Doorbell.Device + ")");
+                }
                 CheckCarveouts(board, overlayFile, tree, rproc, where, errors);
                 CheckTcm(board, Path.Combine(boardDir, BoardLoader.DescriptorFileName), rproc, where, errors);
             }
