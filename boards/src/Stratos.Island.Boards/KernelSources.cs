@@ -7,8 +7,10 @@
 // links to, scripts/dtc/include-prefixes) into a cache outside the repository, keyed by the
 // package's exact Debian version:
 //   $ISLAND_DTS_CACHE, else $XDG_CACHE_HOME/stratos-island/dts, else ~/.cache/stratos-island/dts
-//     /<series>-<debian version>/linux-source-<series>/...      the extracted subset
-//     /<series>-<debian version>/dtb/<dts path with / as _>.dtb  each base built once
+//     /<series>-<debian version>-layout<N>/linux-source-<series>/...      the extracted subset
+//     /<series>-<debian version>-layout<N>/dtb/<dts path with / as _>.dtb  each base built once
+// (N is CacheLayout: raise it when the extracted subset or the build changes, so old caches are
+// not reused).
 // A base is built as the kernel's Makefile does: `cpp -nostdinc -I<dts dir> -I<include-prefixes>
 // -I<include> -undef -D__DTS__ -x assembler-with-cpp`, then `dtc -@` (so labels survive as
 // __symbols__). Both steps write to a temporary name and rename, so concurrent validators never
@@ -52,6 +54,9 @@ public static class KernelSources
         ["7.3"] = new("7.3", "linux-source-7.3", "7.3.4-1~bpo13+1", "trixie-backports"),
     };
 
+    /// <summary>Version of the cache's layout (what is extracted, how bases are built).</summary>
+    public const int CacheLayout = 1;
+
     /// <summary>Where Debian's linux-source packages put their tarballs (tests point it elsewhere).</summary>
     public static string SourceDirectory { get; set; } = "/usr/src";
 
@@ -77,7 +82,7 @@ public static class KernelSources
                 " tree cannot be built: run scripts/install-deps.sh as root (it adds Debian's " + series.Suite + " suite and installs " + series.Package + "=" + series.PinnedVersion + ")");
         }
         string version = InstalledVersion(series);
-        string root = Path.Combine(CacheRoot(), series.Series + "-" + version);
+        string root = Path.Combine(CacheRoot(), series.Series + "-" + version + "-layout" + CacheLayout.ToString(CultureInfo.InvariantCulture));
         string source = Path.Combine(root, series.Package);
         if (!Directory.Exists(source))
         {
