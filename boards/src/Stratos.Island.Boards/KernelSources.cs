@@ -69,7 +69,8 @@ public static class KernelSources
             return explicitDir;
         }
         string? xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
-        string baseDir = !string.IsNullOrEmpty(xdg) ? xdg : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache");
+        string home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        string baseDir = !string.IsNullOrEmpty(xdg) ? xdg : Path.Combine(home.Length > 0 ? home : Path.GetTempPath(), ".cache");
         return Path.Combine(baseDir, "stratos-island", "dts");
     }
 
