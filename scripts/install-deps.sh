@@ -9,6 +9,7 @@ APT_PACKAGES=(
   qemu-system-x86 qemu-system-arm qemu-utils socat
   python3-grpcio python3-protobuf protobuf-compiler
   device-tree-compiler openocd dfu-util libvirt-clients gcc make
+  python3-sphinx
 )
 
 missing=()
