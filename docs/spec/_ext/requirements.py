@@ -201,7 +201,7 @@ class TraceMatrixDirective(Directive):
         return [trace_matrix_node()]
 
 
-def table(headers, rows, widths, classes=("trace",)):
+def table(headers, rows, widths, classes=("trace", "colwidths-given")):
     t = nodes.table(classes=list(classes))
     group = nodes.tgroup(cols=len(headers))
     t += group
@@ -266,7 +266,7 @@ def render_matrix(app, trace, docname_of, fromdoc):
             covers += req_ref(c, docname_of, fromdoc, app.builder)
         rows.append([covers, nodes.paragraph("", "", req_ref(r["id"], docname_of, fromdoc, app.builder)), code, tests])
     out.append(nodes.rubric(text="Product requirement -> design requirement -> code -> tests"))
-    out.append(table(["Product", "Design", "Code", "Verifying tests (last result)"], rows, [18, 20, 27, 35]))
+    out.append(table(["Product", "Design", "Code", "Verifying tests (last result)"], rows, [14, 16, 24, 46]))
 
     rows = []
     for r in reqs:

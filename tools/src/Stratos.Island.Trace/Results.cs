@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
+using System.Linq;
 using System.Xml.Linq;
 
 namespace Stratos.Island.Trace;
@@ -79,6 +80,9 @@ internal static class CoberturaReader
         foreach (string path in files)
         {
             var doc = XDocument.Load(path);
+            // File names are relative to the report's source root, which differs between reports
+            // (coverlet picks the common root of what it instrumented): key lines by full path.
+            string root = doc.Descendants("source").Select(e => e.Value.Trim()).FirstOrDefault() ?? "";
             foreach (var package in doc.Descendants("package"))
             {
                 string module = (string?)package.Attribute("name") ?? "";
@@ -88,7 +92,7 @@ internal static class CoberturaReader
                     merged[module] = lines = new();
                 foreach (var cls in package.Descendants("class"))
                 {
-                    string file = (string?)cls.Attribute("filename") ?? "";
+                    string file = Path.GetFullPath(Path.Combine(root, (string?)cls.Attribute("filename") ?? ""));
                     foreach (var line in cls.Element("lines")?.Elements("line") ?? Array.Empty<XElement>())
                     {
                         int number = (int)line.Attribute("number")!;

@@ -102,8 +102,11 @@ public sealed class TestScannerTests
         Directory.CreateDirectory(dir);
         try
         {
-            XElement Report(params XElement[] lines) => new("coverage", new XElement("packages", new XElement("package", new XAttribute("name", "Core"),
-                new XElement("classes", new XElement("class", new XAttribute("filename", "a.cs"), new XElement("lines", lines))))));
+            // The two reports name the same file relative to different source roots.
+            XElement Report(string root, string file, params XElement[] lines) => new("coverage",
+                new XElement("sources", new XElement("source", root)),
+                new XElement("packages", new XElement("package", new XAttribute("name", "Core"),
+                    new XElement("classes", new XElement("class", new XAttribute("filename", file), new XElement("lines", lines))))));
             XElement Line(int n, int hits, string? condition = null)
             {
                 var e = new XElement("line", new XAttribute("number", n), new XAttribute("hits", hits));
@@ -111,8 +114,8 @@ public sealed class TestScannerTests
                     e.Add(new XAttribute("condition-coverage", condition));
                 return e;
             }
-            Report(Line(1, 1, "50% (1/2)"), Line(2, 0)).Save(Path.Combine(dir, "a.xml"));
-            Report(Line(1, 1, "100% (2/2)"), Line(2, 3), Line(3, 0, "0% (0/4)")).Save(Path.Combine(dir, "b.xml"));
+            Report("/repo/", "src/core/a.cs", Line(1, 1, "50% (1/2)"), Line(2, 0)).Save(Path.Combine(dir, "a.xml"));
+            Report("/repo/src/", "core/a.cs", Line(1, 1, "100% (2/2)"), Line(2, 3), Line(3, 0, "0% (0/4)")).Save(Path.Combine(dir, "b.xml"));
 
             var figure = CoberturaReader.Read(new[] { Path.Combine(dir, "a.xml"), Path.Combine(dir, "b.xml") },
                 new HashSet<string> { "Core" }).Single();
