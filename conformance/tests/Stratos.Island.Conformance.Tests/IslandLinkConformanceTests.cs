@@ -130,9 +130,7 @@ public sealed class IslandLinkConformanceTests
 
         _agent.Send(new Envelope { CorrelationId = 11, VmRequest = new VmRequest { VmId = 4000, Action = VmAction.Start, Reason = "conformance" } });
 
-        RequestResult result = _agent.WaitFor(e => e.CorrelationId == 11 && e.BodyCase == Envelope.BodyOneofCase.RequestResult, "a RequestResult").RequestResult;
-        Assert.IsFalse(result.Accepted);
-        Assert.AreEqual(ErrorCode.NotFound, result.Code, result.Message);
+        RequestResult result = Refused(11, ErrorCode.NotFound);
         StringAssert.Contains(result.Message, "4000", "the message names the VM");
     }
 
@@ -145,9 +143,7 @@ public sealed class IslandLinkConformanceTests
 
         _agent.Send(new Envelope { CorrelationId = 12, VmRequest = new VmRequest { VmId = vm, Action = (VmAction)99, Reason = "conformance" } });
 
-        RequestResult result = _agent.WaitFor(e => e.CorrelationId == 12 && e.BodyCase == Envelope.BodyOneofCase.RequestResult, "a RequestResult").RequestResult;
-        Assert.IsFalse(result.Accepted);
-        Assert.AreEqual(ErrorCode.InvalidArgument, result.Code, result.Message);
+        Refused(12, ErrorCode.InvalidArgument);
     }
 
     [TestMethod]
@@ -158,9 +154,7 @@ public sealed class IslandLinkConformanceTests
 
         _agent.Send(new Envelope { CorrelationId = 13, PowerDomainRequest = new PowerDomainRequest { DomainId = 9999, State = PowerState.On, Reason = "conformance" } });
 
-        RequestResult result = _agent.WaitFor(e => e.CorrelationId == 13 && e.BodyCase == Envelope.BodyOneofCase.RequestResult, "a RequestResult").RequestResult;
-        Assert.IsFalse(result.Accepted);
-        Assert.AreEqual(ErrorCode.NotFound, result.Code, result.Message);
+        Refused(13, ErrorCode.NotFound);
     }
 
     [TestMethod]
@@ -250,6 +244,16 @@ public sealed class IslandLinkConformanceTests
         BlobAck ack = _agent.WaitFor(e => e.BodyCase == Envelope.BodyOneofCase.BlobAck, "a BlobAck to a complete configuration transfer").BlobAck;
         Assert.AreEqual(3u, ack.TransferId);
         Assert.AreEqual(ErrorCode.PermissionDenied, ack.Code, ack.Message);
+    }
+
+    // The RequestResult answering correlationId, which must refuse the request with code.
+    private RequestResult Refused(uint correlationId, ErrorCode code)
+    {
+        RequestResult result = _agent.WaitFor(e => e.CorrelationId == correlationId && e.BodyCase == Envelope.BodyOneofCase.RequestResult,
+            "a RequestResult for request " + correlationId).RequestResult;
+        Assert.IsFalse(result.Accepted, "the request must be refused with " + code);
+        Assert.AreEqual(code, result.Code, result.Message);
+        return result;
     }
 
     private uint FirstVm()
