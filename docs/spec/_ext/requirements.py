@@ -75,6 +75,18 @@ class pending_req_links(nodes.General, nodes.Element):
     """Placeholder for Covers / Covered by / Verified by, resolved once every document is read."""
 
 
+class req_role_node(nodes.Inline, nodes.Element):
+    """A :req:`IslDsgn~name~rev` reference in prose, resolved to a link to the requirement's box."""
+
+
+def req_role(name, rawtext, text, lineno, inliner, options=None, content=None):
+    tag = text.strip()
+    if not ID_PATTERN.match(tag):
+        msg = inliner.reporter.error("'%s' is not a requirement tag (Tier~name~revision)" % tag, line=lineno)
+        return [inliner.problematic(rawtext, rawtext, msg)], [msg]
+    return [req_role_node(req_id=tag)], []
+
+
 class ReqDirective(Directive):
     required_arguments = 1
     has_content = True
@@ -186,6 +198,16 @@ def resolve_links(app, doctree, fromdoc):
             add("Verified by", test_list(tests) if tests else nodes.paragraph(text="-"))
         node.replace_self(fields.children)
 
+    reqs = app.env.domaindata.get("stratos_reqs", {})
+    for node in doctree.traverse(req_role_node):
+        tag = node["req_id"]
+        known = reqs.get(tag.rsplit("~", 1)[0])
+        if known is None:
+            logger.warning("requirements: %s names unknown requirement %s" % (fromdoc, tag))
+        elif known["id"] != tag:
+            logger.warning("requirements: %s names %s, but the requirement is at %s" % (fromdoc, tag, known["id"]))
+        node.replace_self(req_ref(tag, docname_of, fromdoc, app.builder))
+
     for node in doctree.traverse(trace_matrix_node):
         node.replace_self(render_matrix(app, trace, docname_of, fromdoc))
 
@@ -295,6 +317,8 @@ def setup(app):
     app.add_config_value("requirements_trace_json", "../../out/spec/trace.json", "env")
     app.add_node(pending_req_links)
     app.add_node(trace_matrix_node)
+    app.add_node(req_role_node)
+    app.add_role("req", req_role)
     app.add_directive("req", ReqDirective)
     app.add_directive("trace-matrix", TraceMatrixDirective)
     app.connect("doctree-resolved", resolve_links)
