@@ -56,8 +56,11 @@ fi
 #    and the soak: ./hil.sh --suite full, ./hil.sh --soak N).
 filter="TestCategory!=full&TestCategory!=hil"
 [ $full -eq 1 ] && filter="TestCategory!=hil&TestCategory!=soak"
+# --collect: the projects that reference coverlet.collector (Directory.Build.targets) measure branch
+# coverage; the switch also registers coverlet's in-process collector, without which the hit counts
+# are sometimes lost at test-host exit. Projects without the collector only log that they have none.
 dotnet test Stratos.Island.sln -c Release --no-build -nologo \
-  --filter "$filter" \
+  --filter "$filter" --collect "XPlat Code Coverage" \
   --logger "trx" --results-directory "$results" > "$results/dotnet-test.log" 2>&1
 test_status=$?
 dotnet test hil-tests/tests/Stratos.Island.Hil.Tests -c Release --no-build -nologo \
