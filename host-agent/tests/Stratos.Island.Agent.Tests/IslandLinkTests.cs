@@ -36,6 +36,7 @@ public sealed class IslandLinkTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~agent-supervision~1")]
     public async Task Session_comes_up_and_the_agent_sends_its_own_alive_indications()
     {
         using var dir = new TempDir();
@@ -89,6 +90,7 @@ public sealed class IslandLinkTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~api-relays-to-island~1")]
     public async Task A_refused_request_names_the_vm_and_the_islands_reason()
     {
         using var dir = new TempDir();
@@ -111,6 +113,7 @@ public sealed class IslandLinkTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~api-relays-to-island~1")]
     public async Task An_accepted_action_returns_the_vm_as_the_island_reports_it()
     {
         using var dir = new TempDir();
@@ -131,6 +134,7 @@ public sealed class IslandLinkTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~api-relays-to-island~1")]
     public async Task An_unanswered_request_times_out_with_deadline_exceeded()
     {
         using var dir = new TempDir();
@@ -169,6 +173,7 @@ public sealed class IslandLinkTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~resync-boot-ids~1")]
     public async Task A_restarted_island_brings_the_session_back_with_a_new_boot_id()
     {
         using var dir = new TempDir();
@@ -193,6 +198,7 @@ public sealed class IslandLinkTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~log-read~1")]
     public async Task Log_reads_page_until_the_island_says_end()
     {
         using var dir = new TempDir();

@@ -10,6 +10,7 @@ namespace Stratos.Island.Firmware.Tests;
 public sealed class IslandCoreTests
 {
     [TestMethod]
+    [Verifies("IslDsgn~event-log-boot~1")]
     public void Each_boot_logs_an_island_boot_event_and_increments_the_boot_count()
     {
         var flash = new RamFlash(256, 8);
@@ -26,6 +27,7 @@ public sealed class IslandCoreTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~log-read~1")]
     public void Log_read_pages_through_committed_records()
     {
         var island = new TestIsland(TestIsland.Configure(TestIsland.Vm(1, "web")));
@@ -53,6 +55,7 @@ public sealed class IslandCoreTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~log-read~1")]
     public void Log_read_stops_at_the_per_call_budget()
     {
         IslandConfig config = TestIsland.Configure(TestIsland.Vm(1, "web"));
@@ -78,6 +81,7 @@ public sealed class IslandCoreTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~request-validation~1")]
     public void Alive_and_checkpoints_for_unknown_entities_are_errors_not_crashes()
     {
         var island = new TestIsland(TestIsland.Configure(TestIsland.Vm(1, "web")));
@@ -89,6 +93,7 @@ public sealed class IslandCoreTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~config-validation~1")]
     public void An_invalid_configuration_is_refused_at_construction_with_its_reason()
     {
         IslandConfig config = TestIsland.Configure(TestIsland.Vm(1, "Web"));
@@ -112,6 +117,7 @@ public sealed class ConfigValidatorTests
     public void The_test_configuration_is_valid() => Assert.IsNull(Check(_ => { }));
 
     [TestMethod]
+    [Verifies("IslDsgn~config-validation~1")]
     public void Errors_name_the_object_and_the_field()
     {
         Assert.AreEqual("VM 2 ('web'): depends_on[0] = 9 is not a defined VM", Check(c => c.Vms[1].DependsOn = new[] { 9 }));

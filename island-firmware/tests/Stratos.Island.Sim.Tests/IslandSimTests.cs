@@ -115,6 +115,7 @@ public sealed class IslandSimTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~resync-boot-ids~1")]
     public void Island_restart_is_seen_by_the_agent_within_100_ms_and_the_event_log_survives()
     {
         using var world = new SimWorld();
@@ -173,6 +174,7 @@ public sealed class IslandSimTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~resync-boot-ids~1")]
     public void A_restarted_agent_is_accepted_within_100_ms()
     {
         using var world = new SimWorld();
@@ -217,6 +219,7 @@ public sealed class IslandSimTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~watchdog-kick~1")]
     public void Hang_fires_the_hardware_watchdog_and_the_next_HelloAck_says_WATCHDOG()
     {
         using var world = new SimWorld();
@@ -247,6 +250,7 @@ public sealed class IslandSimTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~event-log-durability~1")]
     public void Power_cut_in_the_middle_of_a_log_write_loses_only_that_record_and_the_sequence_continues()
     {
         using var world = new SimWorld();
@@ -292,6 +296,7 @@ public sealed class IslandSimTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~agent-supervision~1")]
     public void A_silent_agent_gets_the_A_cluster_reset_hook_run()
     {
         using var world = new SimWorld();

@@ -16,6 +16,7 @@ public sealed class BadPeerInputTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~link-bad-peer-input~1")]
     public void Avail_entry_naming_a_descriptor_beyond_num_is_rejected()
     {
         LinkPair pair = new();
@@ -26,6 +27,7 @@ public sealed class BadPeerInputTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~link-bad-peer-input~1")]
     public void Descriptor_chain_that_loops_is_rejected()
     {
         LinkPair pair = new();
@@ -47,6 +49,7 @@ public sealed class BadPeerInputTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~link-bad-peer-input~1")]
     public void Descriptor_length_beyond_the_buffer_size_is_rejected()
     {
         LinkPair pair = new();
@@ -57,6 +60,7 @@ public sealed class BadPeerInputTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~link-bad-peer-input~1")]
     public void Descriptor_address_outside_the_shared_memory_is_rejected()
     {
         LinkPair pair = new();
@@ -77,6 +81,7 @@ public sealed class BadPeerInputTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~link-bad-peer-input~1")]
     public void Avail_idx_jumping_by_more_than_num_is_rejected()
     {
         LinkPair pair = new();
@@ -91,6 +96,7 @@ public sealed class BadPeerInputTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~link-bad-peer-input~1")]
     public void Rpmsg_header_len_over_496_is_rejected()
     {
         LinkPair pair = new();
@@ -112,6 +118,7 @@ public sealed class BadPeerInputTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~link-bad-peer-input~1")]
     public void Message_to_an_unknown_destination_is_rejected()
     {
         LinkPair pair = new();
@@ -130,6 +137,7 @@ public sealed class BadPeerInputTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~link-bad-peer-input~1")]
     public void Name_service_message_with_an_unterminated_name_is_rejected()
     {
         LinkPair pair = new();
@@ -147,6 +155,7 @@ public sealed class BadPeerInputTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~link-bad-peer-input~1")]
     public void Name_service_message_with_unknown_flags_is_rejected()
     {
         LinkPair pair = new();

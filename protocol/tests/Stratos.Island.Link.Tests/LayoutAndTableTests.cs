@@ -23,6 +23,7 @@ public sealed class LayoutAndTableTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~openamp-layout~1")]
     public void First_0x58_bytes_after_DRIVER_OK_equal_the_OpenAMP_reference_dump()
     {
         LinkPair pair = new();
@@ -85,6 +86,7 @@ public sealed class LayoutAndTableTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~openamp-layout~1")]
     public void Layout_with_a_ring_size_that_is_not_a_power_of_two_is_rejected()
     {
         LinkLayout layout = LinkLayout.CreateOpenAmpLinuxReference();
@@ -94,6 +96,7 @@ public sealed class LayoutAndTableTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~openamp-layout~1")]
     public void Layout_with_a_vring_inside_the_buffer_pool_is_rejected()
     {
         LinkLayout layout = LinkLayout.CreateOpenAmpLinuxReference();
@@ -102,6 +105,7 @@ public sealed class LayoutAndTableTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~openamp-layout~1")]
     public void Layout_whose_pool_runs_past_the_window_is_rejected()
     {
         LinkLayout layout = LinkLayout.CreateOpenAmpLinuxReference();

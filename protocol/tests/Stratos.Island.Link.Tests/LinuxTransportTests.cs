@@ -187,6 +187,7 @@ public sealed unsafe class RpmsgCharTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~sends-never-block~1")]
     public void Full_tx_with_O_NONBLOCK_maps_EAGAIN_to_WouldBlock()
     {
         var (endpoint, remote) = Pair(nonBlocking: true);

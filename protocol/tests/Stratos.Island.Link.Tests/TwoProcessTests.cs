@@ -127,6 +127,7 @@ public sealed class TwoProcessTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~link-restart-detection~1")]
     public void Agent_process_restart_is_recovered_by_the_island()
     {
         using TestPaths paths = new();
@@ -150,6 +151,7 @@ public sealed class TwoProcessTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~link-restart-detection~1")]
     public void Island_process_restart_recreating_the_shm_file_is_recovered_by_the_agent()
     {
         using TestPaths paths = new();
