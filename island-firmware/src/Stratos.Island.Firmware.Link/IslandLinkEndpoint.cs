@@ -53,7 +53,7 @@ using Stratos.Island.Firmware.Supervision;
 using Stratos.Island.Link;
 using Stratos.Island.Link.Session;
 
-namespace Stratos.Island.Firmware.LinkAdapter
+namespace Stratos.Island.Firmware.Link
 {
     public sealed class IslandLinkEndpoint : ISessionListener, IIslandOutput, IInboundSource
     {
@@ -754,33 +754,7 @@ namespace Stratos.Island.Firmware.LinkAdapter
         // (cut at a character boundary; allocates only in that case).
         private static string Fit(string value, int maxBytes)
         {
-            if (value == null)
-            {
-                return string.Empty;
-            }
-
-            if (value.Length * 3 <= maxBytes || Utf8.ByteCount(value) <= maxBytes)
-            {
-                return value;
-            }
-
-            int length = value.Length;
-            while (length > 0)
-            {
-                length--;
-                if (length > 0 && value[length - 1] >= (char)0xD800 && value[length - 1] <= (char)0xDBFF)
-                {
-                    continue;
-                }
-
-                string candidate = value.Substring(0, length);
-                if (Utf8.ByteCount(candidate) <= maxBytes)
-                {
-                    return candidate;
-                }
-            }
-
-            return string.Empty;
+            return value == null ? string.Empty : Utf8.Truncate(value, maxBytes);
         }
     }
 
