@@ -76,7 +76,7 @@ namespace Stratos.Island.Firmware.Configuration
             CodecStatus status = _scratch.Decode(buffer, offset, count);
             if (status != CodecStatus.Ok)
             {
-                return string.Concat(what, " (", count.ToString(), " bytes): cannot be decoded: ", status.ToString());
+                return string.Concat(what, " (", count.ToString(), " bytes): cannot be decoded: ", CodecStatusText.Of(status));
             }
 
             byte[] copy = new byte[count];
