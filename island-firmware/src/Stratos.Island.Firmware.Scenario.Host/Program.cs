@@ -14,7 +14,7 @@ public static class Program
     {
         var stdout = new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false)) { AutoFlush = true, NewLine = "\n" };
         var sink = new WriterSink(stdout);
-        IslandScenario.Run(sink, new AllocatedBytesProbe());
+        IslandScenario.Run(sink, new UsedBytesProbe());
         stdout.Flush();
         return sink.Completed ? 0 : 1;
     }
@@ -32,8 +32,8 @@ public sealed class WriterSink(TextWriter writer) : ITraceSink
     }
 }
 
-/// <summary>The heap probe on CoreCLR: bytes allocated by this thread so far.</summary>
-public sealed class AllocatedBytesProbe : IHeapProbe
+/// <summary>The heap probe on CoreCLR: bytes in use on the managed heap after a full collection.</summary>
+public sealed class UsedBytesProbe : IHeapProbe
 {
-    public long AllocatedBytes() => GC.GetAllocatedBytesForCurrentThread();
+    public long UsedBytes() => GC.GetTotalMemory(forceFullCollection: true);
 }

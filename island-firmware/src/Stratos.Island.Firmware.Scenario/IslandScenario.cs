@@ -4,10 +4,12 @@
 // pairs (Codec.Utf8), everything allocated at boot, no exception expected.
 //
 // Steps: boot with 8 VMs in boot order with dependencies; heartbeats and checkpoints; a deadline
-// miss; a logical-order violation; an alive expiry escalated to a restart; a refused stop (a running
-// dependent) and a refused power-domain change; a malformed envelope; a system reboot sequence; a
-// power cut in the middle of an event-log write and the island's recovery; agent loss (A-cluster
-// reset) and resync over the in-memory link. Names beyond U+FFFF travel in VM names and reasons.
+// miss; a logical-order violation; an alive expiry escalated to a restart; a VM crash reported by the
+// agent and restarted; a refused stop (a running dependent) and a refused power-domain change; a
+// malformed envelope; a system reboot sequence; a power cut in the middle of an event-log write and the island's recovery; agent loss (A-cluster
+// reset) and resync over the in-memory link: the agent reconnects with a new boot id, the island
+// resends its state and runs boot orchestration again. Characters beyond U+FFFF cross the link both
+// ways (request reasons; a crash detail that comes back as the VM's last failure).
 // Then counters, the trace digest (SHA-256), the completion marker, and one JSON line of timings and
 // heap (not part of the golden trace: they depend on the machine).
 using System;
@@ -40,7 +42,7 @@ namespace Stratos.Island.Firmware.Scenario
             island.Run(300);
             TraceVms(trace, island);
 
-            trace.Line("== deadline miss (vm 3: end checkpoint 80 ms after start, max 50 ms)");
+            trace.Line("== deadline miss (vm 3: end checkpoint held 80 ms after the start, max 50 ms)");
             island.HoldDeadlineEndCycles = 8;
             island.Run(400);
 
@@ -54,6 +56,11 @@ namespace Stratos.Island.Firmware.Scenario
             island.Silence(5, true);
             island.Run(500);
             island.Silence(5, false);
+            island.Run(500);
+            TraceVms(trace, island);
+
+            trace.Line("== vm crash reported by the agent (vm 6, detail beyond U+FFFF) and restarted");
+            island.ReportVm(6, ObservedVmState.Crashed, "guest panic \U0001F4A5 \U0001D11E");
             island.Run(500);
             TraceVms(trace, island);
 
@@ -85,14 +92,19 @@ namespace Stratos.Island.Firmware.Scenario
             PersistentEventLog log = island.Core.Log;
             trace.Line(string.Concat("recovered log: first ", log.FirstAvailableSequence.ToString(), ", next ", log.NextSequence.ToString(),
                 ", boot count ", island.Core.BootCount.ToString()));
-            TraceLogTail(trace, log, 6);
+            TraceLog(trace, log, log.NextSequence - 6);
             island.Run(800);
             TraceVms(trace, island);
 
-            trace.Line("== agent loss and resync");
+            trace.Line("== agent loss (A-cluster reset) and resync");
+            uint lossFrom = island.Core.Log.NextSequence;
             island.LoseAgent();
             island.Run(2000);
-            trace.Line(string.Concat("a-cluster resets so far: ", island.Reset.Resets.ToString()));
+            trace.Line("what the island logged while the agent was gone:");
+            TraceLog(trace, island.Core.Log, lossFrom);
+            trace.Line(string.Concat("a-cluster resets so far: ", island.Reset.Resets.ToString(), ", safe state ",
+                island.Core.Escalation.SafeStateActive ? "yes" : "no"));
+            TraceVms(trace, island);
             island.Heartbeats = true;
             island.ConnectAgent(0xA6E8);
             island.Run(1000);
@@ -121,10 +133,10 @@ namespace Stratos.Island.Firmware.Scenario
             }
         }
 
-        private static void TraceLogTail(ScenarioTrace trace, PersistentEventLog log, int count)
+        // The event log from sequence first on (as far as it still holds it).
+        private static void TraceLog(ScenarioTrace trace, PersistentEventLog log, uint first)
         {
             EventRecord record = new EventRecord();
-            uint first = log.NextSequence > (uint)count ? log.NextSequence - (uint)count : 0;
             if (first < log.FirstAvailableSequence)
             {
                 first = log.FirstAvailableSequence;
@@ -135,7 +147,7 @@ namespace Stratos.Island.Firmware.Scenario
                 if (log.TryRead(seq, record))
                 {
                     trace.Line(string.Concat("log ", record.Sequence.ToString(), " boot ", record.BootCount.ToString(), " ", ScenarioNames.Of(record.Type),
-                        " subject ", record.SubjectId.ToString(), " value ", record.Value.ToString(), " '", record.GetDetail(), "'"));
+                        " subject ", record.SubjectId.ToString(), " value ", ScenarioNames.ValueOf(record.Type, record.Value), " '", record.GetDetail(), "'"));
                 }
             }
         }
@@ -227,12 +239,11 @@ namespace Stratos.Island.Firmware.Scenario
         private static void Measurements(ScenarioTrace trace, ITraceSink sink, IHeapProbe probe)
         {
             ScenarioTrace muted = new ScenarioTrace(null);
-            long heap16 = Allocated(probe);
-            ScenarioIsland island16 = BootLoaded(muted, 16);
-            heap16 = Allocated(probe) < 0 ? -1 : Allocated(probe) - heap16;
-            long heap64 = Allocated(probe);
-            ScenarioIsland island64 = BootLoaded(muted, 64);
-            heap64 = Allocated(probe) < 0 ? -1 : Allocated(probe) - heap64;
+            ScenarioIsland island16 = BootLoaded(muted, 16, probe);
+            ScenarioIsland island64 = BootLoaded(muted, 64, probe);
+            long heap16 = FirmwareBytes(island16);
+            long heap64 = FirmwareBytes(island64);
+            long perVm = heap16 < 0 ? -1 : (heap64 - heap16) / 48;
 
             long cycle16 = CycleNs(island16, 16, 200);
             long cycle64 = CycleNs(island64, 64, 100);
@@ -290,21 +301,24 @@ namespace Stratos.Island.Firmware.Scenario
                 string.Concat("{\"cycle_16_vms_ns\":", cycle16.ToString(), ",\"cycle_64_vms_ns\":", cycle64.ToString()),
                 string.Concat(",\"envelope_encode_ns\":", encodeNs.ToString(), ",\"envelope_decode_ns\":", decodeNs.ToString()),
                 string.Concat(",\"sha256_4kib_ns\":", shaNs.ToString(), ",\"event_log_append_ns\":", appendNs.ToString()),
-                string.Concat(",\"heap_boot_16_vms_bytes\":", heap16.ToString(), ",\"heap_boot_64_vms_bytes\":", heap64.ToString(), "}"));
+                string.Concat(",\"heap_boot_16_vms_bytes\":", heap16.ToString(), ",\"heap_boot_64_vms_bytes\":", heap64.ToString(), ",\"heap_per_added_vm_bytes\":", perVm.ToString()),
+                string.Concat(",\"heap_16_vms_config_bytes\":", island16.ConfigBytes.ToString(), ",\"heap_16_vms_core_bytes\":", island16.CoreBytes.ToString(),
+                    ",\"heap_16_vms_link_bytes\":", island16.LinkBytes.ToString(), "}"));
             if (sink != null)
             {
                 sink.WriteLine(json);
             }
         }
 
-        private static long Allocated(IHeapProbe probe)
+        // What the firmware allocated at boot (configuration, core, link), -1 without a probe.
+        private static long FirmwareBytes(ScenarioIsland island)
         {
-            return probe == null ? -1 : probe.AllocatedBytes();
+            return island.CoreBytes < 0 ? -1 : island.ConfigBytes + island.CoreBytes + island.LinkBytes;
         }
 
-        private static ScenarioIsland BootLoaded(ScenarioTrace muted, int vmCount)
+        private static ScenarioIsland BootLoaded(ScenarioTrace muted, int vmCount, IHeapProbe probe)
         {
-            ScenarioIsland island = new ScenarioIsland(muted, LoadVms(vmCount), vmCount, vmCount);
+            ScenarioIsland island = new ScenarioIsland(muted, LoadVms(vmCount), vmCount, vmCount, probe);
             island.Boot(ResetReason.PowerOn, 0x2000 + (ulong)vmCount);
             return island;
         }

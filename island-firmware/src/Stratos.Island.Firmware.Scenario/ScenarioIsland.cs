@@ -25,10 +25,20 @@ namespace Stratos.Island.Firmware.Scenario
         private readonly byte[][] _definitions;
         private readonly int _vmCount;
         private readonly bool[] _silent;
+        private bool _deadlineHeld;
+        private readonly IHeapProbe _probe;
 
         public ScenarioIsland(ScenarioTrace trace, VmDefinition[] vms, int vmCount, int maxVms)
+            : this(trace, vms, vmCount, maxVms, null)
+        {
+        }
+
+        // probe (may be null) measures what the firmware itself allocates at boot, apart from the
+        // scenario's own pipes, fakes and agent: ConfigBytes, CoreBytes and LinkBytes (-1 without one).
+        public ScenarioIsland(ScenarioTrace trace, VmDefinition[] vms, int vmCount, int maxVms, IHeapProbe probe)
         {
             _trace = trace;
+            _probe = probe;
             _vmCount = vmCount;
             _silent = new bool[vmCount + 1];
             Clock = new ScenarioClock();
@@ -45,11 +55,12 @@ namespace Stratos.Island.Firmware.Scenario
             _limits.SupervisionCyclePeriodMs = PeriodMs;
             _limits.MaxVms = maxVms;
             _limits.ExpiredSupervisionCycleTolerance = 50;
+            long before = Allocated();
             PowerDomainConfig[] domains = new PowerDomainConfig[3];
             domains[0] = Domain(0, "a-cluster", Criticality.Qm, true);
             domains[1] = Domain(1, "vm-safety", Criticality.AsilB, false);
             domains[2] = Domain(2, "vm-qm", Criticality.Qm, false);
-            ConfigurationBuilder builder = new ConfigurationBuilder(_limits, domains, null);
+            ConfigurationBuilder builder = new ConfigurationBuilder(_limits, domains, AgentSupervision());
             byte[] buffer = new byte[ScenarioPipe.SlotBytes];
             for (int i = 0; i < vmCount; i++)
             {
@@ -74,7 +85,16 @@ namespace Stratos.Island.Firmware.Scenario
             {
                 _definitions[i] = builder.EncodedAt(i);
             }
+
+            ConfigBytes = Since(before);
         }
+
+        // Bytes the firmware allocated at boot: the island configuration (ConfigurationBuilder and
+        // what it decoded), the core (IslandCore and every manager) and the link (the endpoint and
+        // the island's LinkSession). -1 without a probe.
+        public long ConfigBytes;
+        public long CoreBytes;
+        public long LinkBytes;
 
         public ScenarioClock Clock { get; private set; }
 
@@ -119,6 +139,7 @@ namespace Stratos.Island.Firmware.Scenario
         {
             ToIsland.Clear();
             ToAgent.Clear();
+            long before = Allocated();
             Endpoint = new IslandLinkEndpoint(_limits, _definitions, _definitions.Length);
             SessionSettings settings = new SessionSettings();
             settings.BoardId = "scenario";
@@ -127,9 +148,22 @@ namespace Stratos.Island.Firmware.Scenario
             settings.VmCount = (uint)_definitions.Length;
             settings.ResetReason = reason;
             IslandSession = new LinkSession(Role.Island, bootId, settings, ToAgent, Endpoint);
+            LinkBytes = Since(before);
+            before = Allocated();
             Core = new IslandCore(_config, Clock, Flash, Rails, Watchdog, SafeState, Reset, Endpoint, reason);
+            CoreBytes = Since(before);
             Endpoint.Attach(IslandSession, Core, Clock);
             IslandSession.TransportUp(NowMs);
+        }
+
+        private long Allocated()
+        {
+            return _probe == null ? -1 : _probe.UsedBytes();
+        }
+
+        private long Since(long before)
+        {
+            return _probe == null ? -1 : _probe.UsedBytes() - before;
         }
 
         // A (new) agent process connects: a fresh agent session with its own boot id.
@@ -140,6 +174,7 @@ namespace Stratos.Island.Firmware.Scenario
             Agent.Forget();
             AgentSession = new LinkSession(Role.Agent, bootId, new SessionSettings(), ToIsland, Agent);
             AgentSession.TransportUp(NowMs);
+            _trace.Line(string.Concat("agent-> Hello agent boot ", bootId.ToString(), " | ", ToIsland.LastHex()));
             Pump();
         }
 
@@ -193,9 +228,20 @@ namespace Stratos.Island.Firmware.Scenario
                             SendCheckpoint(id, 1);
                             SendCheckpoint(id, 2);
                         }
-                        else if (--HoldDeadlineEndCycles == 0)
+                        else
                         {
-                            SendCheckpoint(id, 2);
+                            // The start goes out in the first held cycle; the end only after the hold.
+                            if (!_deadlineHeld)
+                            {
+                                SendCheckpoint(id, 1);
+                                _deadlineHeld = true;
+                            }
+
+                            if (--HoldDeadlineEndCycles == 0)
+                            {
+                                SendCheckpoint(id, 2);
+                                _deadlineHeld = false;
+                            }
                         }
                     }
                     else if (id == LogicalVm)
@@ -253,39 +299,58 @@ namespace Stratos.Island.Firmware.Scenario
 
         public void RequestVm(uint correlationId, uint vmId, VmAction action, string reason)
         {
-            _trace.Line(string.Concat("agent-> VmRequest #", correlationId.ToString(), " vm ", vmId.ToString(), " ", ScenarioNames.Of(action), " '", reason, "'"));
+            string line = string.Concat("agent-> VmRequest #", correlationId.ToString(), " vm ", vmId.ToString(), " ", ScenarioNames.Of(action), " '", reason, "'");
             Envelope e = AgentSession.Outgoing;
             e.SetBody(EnvelopeBody.VmRequest);
             e.CorrelationId = correlationId;
             e.VmRequest.VmId = vmId;
             e.VmRequest.Action = action;
             e.VmRequest.Reason = reason;
-            AgentSession.Send(e);
-            Pump();
+            SendTraced(e, line);
         }
 
         public void RequestPowerDomain(uint correlationId, uint domainId, PowerState state, string reason)
         {
-            _trace.Line(string.Concat("agent-> PowerDomainRequest #", correlationId.ToString(), " domain ", domainId.ToString(), " ", ScenarioNames.Of(state), " '", reason, "'"));
+            string line = string.Concat("agent-> PowerDomainRequest #", correlationId.ToString(), " domain ", domainId.ToString(), " ", ScenarioNames.Of(state), " '", reason, "'");
             Envelope e = AgentSession.Outgoing;
             e.SetBody(EnvelopeBody.PowerDomainRequest);
             e.CorrelationId = correlationId;
             e.PowerDomainRequest.DomainId = domainId;
             e.PowerDomainRequest.State = state;
             e.PowerDomainRequest.Reason = reason;
-            AgentSession.Send(e);
-            Pump();
+            SendTraced(e, line);
         }
 
         public void RequestSystemPower(uint correlationId, SystemPowerAction action, string reason)
         {
-            _trace.Line(string.Concat("agent-> SystemPowerRequest #", correlationId.ToString(), " ", ScenarioNames.Of(action), " '", reason, "'"));
+            string line = string.Concat("agent-> SystemPowerRequest #", correlationId.ToString(), " ", ScenarioNames.Of(action), " '", reason, "'");
             Envelope e = AgentSession.Outgoing;
             e.SetBody(EnvelopeBody.SystemPowerRequest);
             e.CorrelationId = correlationId;
             e.SystemPowerRequest.Action = action;
             e.SystemPowerRequest.Reason = reason;
-            AgentSession.Send(e);
+            SendTraced(e, line);
+        }
+
+        // The agent reports what its VMM saw without a directive (a guest crash), with a detail.
+        public void ReportVm(uint vmId, ObservedVmState state, string detail)
+        {
+            string line = string.Concat("agent-> VmStateReport vm ", vmId.ToString(), " ", ScenarioNames.Of(state), " '", detail, "'");
+            Envelope e = AgentSession.Outgoing;
+            e.SetBody(EnvelopeBody.VmStateReport);
+            e.VmStateReport.VmId = vmId;
+            e.VmStateReport.State = state;
+            e.VmStateReport.DirectiveId = 0;
+            e.VmStateReport.ExitStatus = 0;
+            e.VmStateReport.Detail = detail;
+            SendTraced(e, line);
+        }
+
+        // Sends an agent message and traces it with the bytes that went onto the link.
+        private void SendTraced(Envelope e, string line)
+        {
+            LinkSendStatus status = AgentSession.Send(e);
+            _trace.Line(status == LinkSendStatus.Ok ? string.Concat(line, " | ", ToIsland.LastHex()) : string.Concat(line, " (not sent)"));
             Pump();
         }
 
@@ -295,6 +360,22 @@ namespace Stratos.Island.Firmware.Scenario
             _trace.Line(string.Concat("agent-> raw ", ScenarioTrace.Hex(bytes, 0, bytes.Length)));
             ToIsland.TrySend(bytes, 0, bytes.Length);
             Pump();
+        }
+
+        // The agent (entity 0) must show one alive indication per 100 ms reference cycle; the second
+        // failed cycle expires it (A-cluster reset, docs/firmware.md "Escalation"). That is well within
+        // the global tolerance (50 cycles = 500 ms), so losing the agent, whose silence also silences
+        // every VM's heartbeats, resets the A cluster rather than reaching the safe state.
+        public static Configuration.SupervisionConfig AgentSupervision()
+        {
+            Configuration.SupervisionConfig config = new Configuration.SupervisionConfig();
+            config.Alive = new AliveSupervisionConfig();
+            config.Alive.ExpectedIndications = 10;
+            config.Alive.MinMargin = 9;
+            config.Alive.MaxMargin = 100000;
+            config.Alive.ReferenceCycles = 100 / PeriodMs;
+            config.FailedRefCycleTolerance = 1;
+            return config;
         }
 
         private static PowerDomainConfig Domain(int id, string name, Criticality criticality, bool aCluster)

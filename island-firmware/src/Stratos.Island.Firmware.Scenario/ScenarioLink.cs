@@ -65,6 +65,18 @@ namespace Stratos.Island.Firmware.Scenario
             }
         }
 
+        // The bytes of the message queued last, in hex (what crossed the link).
+        public string LastHex()
+        {
+            if (_count == 0)
+            {
+                return string.Empty;
+            }
+
+            int slot = (_head + _count - 1) % _slots.Length;
+            return ScenarioTrace.Hex(_slots[slot], 0, _lengths[slot]);
+        }
+
         public void Clear()
         {
             _head = 0;
@@ -159,6 +171,20 @@ namespace Stratos.Island.Firmware.Scenario
             _pending = 0;
         }
 
+        // "global Ok cycle 12 expired 0 | 0:Ok 1:Failed ..." (entity id and local status).
+        private static string DescribeSupervision(SupervisionStatus status)
+        {
+            string line = string.Concat(" global ", ScenarioNames.Of(status.Global), " cycle ", status.Cycle.ToString(),
+                string.Concat(" expired ", status.ExpiredCycles.ToString(), status.More ? " more" : "", " entities"));
+            for (int i = 0; i < status.EntitiesCount; i++)
+            {
+                EntityStatus entity = status.Entities[i];
+                line = string.Concat(line, " ", entity.EntityId.ToString(), ":", ScenarioNames.Of(entity.Status));
+            }
+
+            return line;
+        }
+
         private static string Describe(Envelope e)
         {
             switch (e.BodyCase)
@@ -169,13 +195,19 @@ namespace Stratos.Island.Firmware.Scenario
                 case EnvelopeBody.RequestResult:
                     return string.Concat(" #", e.CorrelationId.ToString(), " ", ScenarioNames.Of(e.RequestResult.Code), " '", e.RequestResult.Message, "'");
                 case EnvelopeBody.VmStatus:
-                    return string.Concat(" vm ", e.VmStatus.VmId.ToString(), " '", e.VmStatus.Name, "' ", ScenarioNames.Of(e.VmStatus.State),
-                        " restarts ", e.VmStatus.RestartsInWindow.ToString(), " '", e.VmStatus.LastFailure, "'");
+                    return string.Concat(
+                        string.Concat(" vm ", e.VmStatus.VmId.ToString(), " '", e.VmStatus.Name, "' ", ScenarioNames.Of(e.VmStatus.State)),
+                        string.Concat(" ", ScenarioNames.Of(e.VmStatus.Criticality), " supervision ", ScenarioNames.Of(e.VmStatus.Supervision)),
+                        string.Concat(" restarts ", e.VmStatus.RestartsInWindow.ToString(), " '", e.VmStatus.LastFailure, "'"));
                 case EnvelopeBody.Event:
-                    return string.Concat(" seq ", e.Event.Sequence.ToString(), " boot ", e.Event.BootCount.ToString(), " ", ScenarioNames.Of(e.Event.Type),
-                        " subject ", e.Event.SubjectId.ToString(), " value ", e.Event.Value.ToString(), " '", e.Event.Detail, "'");
+                    return string.Concat(
+                        string.Concat(" seq ", e.Event.Sequence.ToString(), " boot ", e.Event.BootCount.ToString(), " ", ScenarioNames.Of(e.Event.Type)),
+                        string.Concat(" subject ", e.Event.SubjectId.ToString(), " value ", ScenarioNames.ValueOf(e.Event.Type, e.Event.Value), " '", e.Event.Detail, "'"));
                 case EnvelopeBody.PowerDomainStatus:
-                    return string.Concat(" domain ", e.PowerDomainStatus.DomainId.ToString(), " '", e.PowerDomainStatus.Name, "' ", ScenarioNames.Of(e.PowerDomainStatus.State));
+                    return string.Concat(" domain ", e.PowerDomainStatus.DomainId.ToString(), " '", e.PowerDomainStatus.Name, "' ", ScenarioNames.Of(e.PowerDomainStatus.State),
+                        string.Concat(" ", ScenarioNames.Of(e.PowerDomainStatus.Criticality)));
+                case EnvelopeBody.SupervisionStatus:
+                    return DescribeSupervision(e.SupervisionStatus);
                 case EnvelopeBody.Error:
                     return string.Concat(" ", ScenarioNames.Of(e.Error.Code), " '", e.Error.Message, "'");
                 default:

@@ -173,5 +173,108 @@ namespace Stratos.Island.Firmware.Scenario
                 default: return ((int)value).ToString();
             }
         }
+
+        public static string Of(LocalStatus value)
+        {
+            switch (value)
+            {
+                case LocalStatus.Unspecified: return "Unspecified";
+                case LocalStatus.Ok: return "Ok";
+                case LocalStatus.Failed: return "Failed";
+                case LocalStatus.Expired: return "Expired";
+                case LocalStatus.Deactivated: return "Deactivated";
+                default: return ((int)value).ToString();
+            }
+        }
+
+        public static string Of(GlobalStatus value)
+        {
+            switch (value)
+            {
+                case GlobalStatus.Unspecified: return "Unspecified";
+                case GlobalStatus.Ok: return "Ok";
+                case GlobalStatus.Failed: return "Failed";
+                case GlobalStatus.Expired: return "Expired";
+                case GlobalStatus.Stopped: return "Stopped";
+                case GlobalStatus.Deactivated: return "Deactivated";
+                default: return ((int)value).ToString();
+            }
+        }
+
+        public static string Of(Criticality value)
+        {
+            switch (value)
+            {
+                case Criticality.Unspecified: return "Unspecified";
+                case Criticality.Qm: return "Qm";
+                case Criticality.AsilA: return "AsilA";
+                case Criticality.AsilB: return "AsilB";
+                case Criticality.AsilC: return "AsilC";
+                case Criticality.AsilD: return "AsilD";
+                default: return ((int)value).ToString();
+            }
+        }
+
+        public static string Of(SafeAction value)
+        {
+            switch (value)
+            {
+                case SafeAction.Unspecified: return "Unspecified";
+                case SafeAction.Report: return "Report";
+                case SafeAction.RestartVm: return "RestartVm";
+                case SafeAction.StopVm: return "StopVm";
+                case SafeAction.ResetACluster: return "ResetACluster";
+                case SafeAction.SafeState: return "SafeState";
+                default: return ((int)value).ToString();
+            }
+        }
+
+        public static string Of(ResetReason value)
+        {
+            switch (value)
+            {
+                case ResetReason.Unspecified: return "Unspecified";
+                case ResetReason.PowerOn: return "PowerOn";
+                case ResetReason.Watchdog: return "Watchdog";
+                case ResetReason.Software: return "Software";
+                case ResetReason.External: return "External";
+                case ResetReason.Brownout: return "Brownout";
+                case ResetReason.ProcessStart: return "ProcessStart";
+                default: return ((int)value).ToString();
+            }
+        }
+
+        public static string Of(ObservedVmState value)
+        {
+            switch (value)
+            {
+                case ObservedVmState.Unspecified: return "Unspecified";
+                case ObservedVmState.NotRunning: return "NotRunning";
+                case ObservedVmState.Starting: return "Starting";
+                case ObservedVmState.Running: return "Running";
+                case ObservedVmState.Paused: return "Paused";
+                case ObservedVmState.Exited: return "Exited";
+                case ObservedVmState.Crashed: return "Crashed";
+                case ObservedVmState.StartFailed: return "StartFailed";
+                default: return ((int)value).ToString();
+            }
+        }
+
+        // An event's value by name: its meaning depends on the event type (docs/firmware.md, "Events").
+        public static string ValueOf(EventType type, int value)
+        {
+            switch (type)
+            {
+                case EventType.IslandBoot: return Of((ResetReason)value);
+                case EventType.VmState: return Of((VmState)value);
+                case EventType.RequestRefused: return Of((ErrorCode)value);
+                case EventType.SupervisionStatus: return Of((LocalStatus)value);
+                case EventType.GlobalStatus: return Of((GlobalStatus)value);
+                case EventType.Escalation: return Of((SafeAction)value);
+                case EventType.PowerDomain: return Of((PowerState)value);
+                case EventType.SystemPower: return Of((SystemPowerAction)value);
+                default: return value.ToString();
+            }
+        }
     }
 }

@@ -12,11 +12,13 @@ namespace Stratos.Island.Firmware.Scenario
         void WriteLine(string line);
     }
 
-    // Allocated bytes of the current thread so far, where the runtime can tell (CoreCLR:
-    // GC.GetAllocatedBytesForCurrentThread). Null on runtimes without such a counter.
+    // Bytes in use on the managed heap after a full collection (what stays allocated, as the free
+    // memory nanoFramework's GC.Run reports after a collection), where the runtime can tell (CoreCLR:
+    // GC.GetTotalMemory(true)). Null on runtimes the program must not ask (nanoFramework's GC.Run
+    // lives in nanoFramework.Runtime.Native, which this program does not reference).
     public interface IHeapProbe
     {
-        long AllocatedBytes();
+        long UsedBytes();
     }
 
     public sealed class ScenarioTrace

@@ -81,8 +81,8 @@ namespace Stratos.Island.Firmware.Lifecycle
             for (int i = 0; i < _bootOrder.Length; i++)
             {
                 VmRuntime vm = _bootOrder[i];
-                int[] deps = vm.Config.DependsOn ?? new int[0];
-                VmRuntime[] resolved = new VmRuntime[deps.Length];
+                int[] deps = vm.Config.DependsOn ?? EmptyArrays.Ints;
+                VmRuntime[] resolved = deps.Length == 0 ? EmptyArrays.Vms : new VmRuntime[deps.Length];
                 for (int k = 0; k < deps.Length; k++)
                 {
                     resolved[k] = _byId[deps[k]];
@@ -95,7 +95,7 @@ namespace Stratos.Island.Firmware.Lifecycle
                     dependents += DependsOn(_bootOrder[k], vm.Id) ? 1 : 0;
                 }
 
-                VmRuntime[] list = new VmRuntime[dependents];
+                VmRuntime[] list = dependents == 0 ? EmptyArrays.Vms : new VmRuntime[dependents];
                 int n = 0;
                 for (int k = 0; k < _bootOrder.Length; k++)
                 {

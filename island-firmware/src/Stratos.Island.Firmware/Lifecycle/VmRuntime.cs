@@ -17,8 +17,8 @@ namespace Stratos.Island.Firmware.Lifecycle
             State = VmState.Defined;
             RestartHistoryMs = new long[restartHistorySize < 1 ? 1 : restartHistorySize];
             LastFailure = string.Empty;
-            Dependencies = new VmRuntime[0];
-            Dependents = new VmRuntime[0];
+            Dependencies = EmptyArrays.Vms;
+            Dependents = EmptyArrays.Vms;
         }
 
         public VmConfig Config { get; private set; }

@@ -96,14 +96,16 @@ namespace Stratos.Island.Firmware.Supervision
 
             _failedRefCycleTolerance = config.FailedRefCycleTolerance;
 
-            DeadlineSupervisionConfig[] deadlines = config.Deadlines ?? new DeadlineSupervisionConfig[0];
+            // Arrays sized from the definition; an entity without deadlines or logical supervision
+            // shares the empty ones (no heap per entity for what it does not use).
+            DeadlineSupervisionConfig[] deadlines = config.Deadlines ?? EmptyArrays.Deadlines;
             _deadlineCount = deadlines.Length;
-            _deadlineStartCheckpoint = new int[_deadlineCount];
-            _deadlineEndCheckpoint = new int[_deadlineCount];
-            _deadlineMinMs = new int[_deadlineCount];
-            _deadlineMaxMs = new int[_deadlineCount];
-            _deadlineStartedAtMs = new long[_deadlineCount];
-            _deadlineOpen = new bool[_deadlineCount];
+            _deadlineStartCheckpoint = _deadlineCount == 0 ? EmptyArrays.Ints : new int[_deadlineCount];
+            _deadlineEndCheckpoint = _deadlineCount == 0 ? EmptyArrays.Ints : new int[_deadlineCount];
+            _deadlineMinMs = _deadlineCount == 0 ? EmptyArrays.Ints : new int[_deadlineCount];
+            _deadlineMaxMs = _deadlineCount == 0 ? EmptyArrays.Ints : new int[_deadlineCount];
+            _deadlineStartedAtMs = _deadlineCount == 0 ? EmptyArrays.Longs : new long[_deadlineCount];
+            _deadlineOpen = _deadlineCount == 0 ? EmptyArrays.Bools : new bool[_deadlineCount];
             for (int i = 0; i < _deadlineCount; i++)
             {
                 _deadlineStartCheckpoint[i] = deadlines[i].StartCheckpoint;
@@ -112,23 +114,24 @@ namespace Stratos.Island.Firmware.Supervision
                 _deadlineMaxMs[i] = deadlines[i].MaxMs;
             }
 
-            _logicalSuccessors = new ulong[checkpointLimit];
+            _logicalSuccessors = EmptyArrays.ULongs;
             LogicalSupervisionConfig logical = config.Logical;
             if (logical != null && logical.InitialCheckpoints != null && logical.InitialCheckpoints.Length > 0)
             {
                 _logicalEnabled = true;
+                _logicalSuccessors = new ulong[checkpointLimit];
                 for (int i = 0; i < logical.InitialCheckpoints.Length; i++)
                 {
                     _logicalInitial |= Bit(logical.InitialCheckpoints[i]);
                 }
 
-                int[] final = logical.FinalCheckpoints ?? new int[0];
+                int[] final = logical.FinalCheckpoints ?? EmptyArrays.Ints;
                 for (int i = 0; i < final.Length; i++)
                 {
                     _logicalFinal |= Bit(final[i]);
                 }
 
-                LogicalTransitionConfig[] transitions = logical.Transitions ?? new LogicalTransitionConfig[0];
+                LogicalTransitionConfig[] transitions = logical.Transitions ?? EmptyArrays.Transitions;
                 for (int i = 0; i < transitions.Length; i++)
                 {
                     _logicalSuccessors[transitions[i].FromCheckpoint] |= Bit(transitions[i].ToCheckpoint);
