@@ -13,9 +13,12 @@ namespace Stratos.Island.Firmware.DialectTests;
 // The native table contract (island-firmware/src/Stratos.Island.Firmware.Native/README.md): nanoCLR
 // binds an `extern` InternalCall method by its position in its assembly's method table, so
 //   * only Stratos.Island.Firmware.Native declares natives, and it declares nothing else;
-//   * its methods, in MethodDef order, equal native-table.txt (names, signatures, positions), in the
-//     nano compile of both configurations (a compiler or language-version change that adds a method
-//     shows here);
+//   * its methods, in the order nanoFramework's MetadataProcessor writes them to the .pe (the order
+//     nanoCLR indexes the port's table by: types sorted by full name, ordinal; within a type virtual,
+//     then instance, then static methods, each group in declaration order; metadata-processor 3.0.x
+//     nanoTablesContext GetOrderedTypes/GetOrderedMethods, checked with MetadataProcessor 3.0.100),
+//     equal native-table.txt (names, signatures, positions), in the nano compile of both
+//     configurations (a compiler or language-version change that adds a method shows here);
 //   * its AssemblyNativeVersion equals the version native-table.txt records;
 //   * every native is described in the README.
 [TestClass]
@@ -36,7 +39,7 @@ public sealed class NativeTableTests
         using var pe = new PEReader(File.OpenRead(NativeProject.NanoOutput(configuration)));
         MetadataReader md = pe.GetMetadataReader();
         var problems = new List<string>();
-        List<string> actual = [];
+        var methods = new List<(string TypeFullName, int Group, int Declared, string Entry)>();
         var formatter = new SignatureFormatter();
         foreach (MethodDefinitionHandle handle in md.MethodDefinitions)
         {
@@ -44,7 +47,9 @@ public sealed class NativeTableTests
             TypeDefinition type = md.GetTypeDefinition(method.GetDeclaringType());
             string name = md.GetString(type.Name) + "::" + md.GetString(method.Name);
             MethodSignature<string> signature = method.DecodeSignature(formatter, new SignatureScan());
-            actual.Add(actual.Count + " " + name + "(" + string.Join(",", signature.ParameterTypes) + ") " + signature.ReturnType);
+            int group = (method.Attributes & MethodAttributes.Virtual) != 0 ? 0 : (method.Attributes & MethodAttributes.Static) == 0 ? 1 : 2;
+            methods.Add((md.GetString(type.Namespace) + "." + md.GetString(type.Name), group, methods.Count,
+                name + "(" + string.Join(",", signature.ParameterTypes) + ") " + signature.ReturnType));
             bool internalCall = (method.ImplAttributes & MethodImplAttributes.InternalCall) != 0;
             bool isStatic = (method.Attributes & MethodAttributes.Static) != 0;
             if (!internalCall || !isStatic || method.RelativeVirtualAddress != 0)
@@ -53,7 +58,9 @@ public sealed class NativeTableTests
             }
         }
 
-        CollectionAssert.AreEqual(pinned, actual.ToArray(),
+        string[] actual = methods.OrderBy(m => m.TypeFullName, StringComparer.Ordinal).ThenBy(m => m.Group).ThenBy(m => m.Declared)
+            .Select((m, position) => position + " " + m.Entry).ToArray();
+        CollectionAssert.AreEqual(pinned, actual,
             "the native table changed (" + configuration + "); if that is intended, update native-table.txt AND bump AssemblyNativeVersion. Now:" + Environment.NewLine + string.Join(Environment.NewLine, actual));
         Assert.AreEqual(version, NativeVersionOf(md), "AssemblyNativeVersion of the nano compile against native-table.txt");
         Assert.AreEqual(0, problems.Count, string.Join(Environment.NewLine, problems));
