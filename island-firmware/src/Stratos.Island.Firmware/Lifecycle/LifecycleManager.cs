@@ -61,9 +61,10 @@ namespace Stratos.Island.Firmware.Lifecycle
             _byId = new VmRuntime[config.Limits.MaxVms + 1];
             VmConfig[] vms = config.Vms;
             _bootOrder = new VmRuntime[vms.Length];
+            VmTable table = new VmTable(vms.Length);
             for (int i = 0; i < vms.Length; i++)
             {
-                VmRuntime vm = new VmRuntime(vms[i], EscalationPolicy.EffectiveAction(vms[i]), vms[i].Restart.MaxRestarts);
+                VmRuntime vm = new VmRuntime(table, vms[i], EscalationPolicy.EffectiveAction(vms[i]), vms[i].Restart.MaxRestarts);
                 _byId[vm.Id] = vm;
 
                 // Insertion sort by (boot order, id).
