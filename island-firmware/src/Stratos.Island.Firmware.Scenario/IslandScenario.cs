@@ -112,7 +112,8 @@ namespace Stratos.Island.Firmware.Scenario
 
             trace.Line("== counters");
             trace.Line(string.Concat("agent messages received ", island.Agent.Received.ToString(), ", endpoint sent ", island.Endpoint.Counters.Sent.ToString(),
-                ", queued ", island.Endpoint.Counters.Queued.ToString(), ", sessions up ", island.Endpoint.Counters.SessionsUp.ToString()));
+                ", queued ", island.Endpoint.Counters.Queued.ToString(), ", stale directives dropped ", island.Endpoint.Counters.StaleDirectivesDropped.ToString(),
+                ", sessions up ", island.Endpoint.Counters.SessionsUp.ToString()));
             trace.Line(string.Concat("supervision cycles ", island.Core.Supervision.Cycles.ToString(), ", late steps ", island.Core.LateSteps.ToString(),
                 ", watchdog kicks ", island.Core.WatchdogKicks.ToString()));
             trace.Line(string.Concat("log next sequence ", island.Core.Log.NextSequence.ToString(), ", append failures ", island.Core.Log.AppendFailures.ToString()));
