@@ -1,4 +1,4 @@
-// The firmware scenario (README.md): a fixed, deterministic island run that any runtime can execute,
+// The firmware scenario (README.md, docs/firmware.md "Scenario program"): a fixed, deterministic island run that any runtime can execute,
 // printing a canonical trace. Written for nanoCLR's semantics as much as CoreCLR's: no generics, no
 // Enum.ToString (ScenarioNames), no string interpolation or string.Format, no s[i] across surrogate
 // pairs (Codec.Utf8), everything allocated at boot, no exception expected.
