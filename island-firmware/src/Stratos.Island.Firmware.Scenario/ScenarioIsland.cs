@@ -172,9 +172,12 @@ namespace Stratos.Island.Firmware.Scenario
             ToIsland.Down = false;
             ToAgent.Down = false;
             Agent.Forget();
-            AgentSession = new LinkSession(Role.Agent, bootId, new SessionSettings(), ToIsland, Agent);
+            SessionSettings settings = new SessionSettings();
+            AgentSession = new LinkSession(Role.Agent, bootId, settings, ToIsland, Agent);
+            Agent.Session = AgentSession;
             AgentSession.TransportUp(NowMs);
-            _trace.Line(string.Concat("agent-> Hello agent boot ", bootId.ToString(), " | ", ToIsland.LastHex()));
+            _trace.Line(string.Concat("agent-> Hello ", ScenarioNames.Of(Role.Agent), " boot ", bootId.ToString(),
+                string.Concat(" reset ", ScenarioNames.Of(settings.ResetReason), " | ", ToIsland.LastHex())));
             Pump();
         }
 

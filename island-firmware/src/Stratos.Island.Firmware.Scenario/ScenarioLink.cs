@@ -109,9 +109,14 @@ namespace Stratos.Island.Firmware.Scenario
             get { return _pending; }
         }
 
+        // The agent's session (set when it connects): what the island's HelloAck said.
+        public LinkSession Session;
+
         public void OnSessionUp(ulong peerBootId, bool peerRestarted, uint version)
         {
-            _trace.Line(string.Concat("agent session up: island boot ", peerBootId.ToString(), peerRestarted ? " (restarted)" : "", ", version ", version.ToString()));
+            string ack = Session == null ? string.Empty : string.Concat(", island reset ", ScenarioNames.Of(Session.PeerResetReason),
+                string.Concat(", board '", Session.PeerBoardId, "', cycle ", Session.PeerSupervisionCycleMs.ToString(), " ms"));
+            _trace.Line(string.Concat("agent session up: island boot ", peerBootId.ToString(), peerRestarted ? " (restarted)" : "", ", version ", version.ToString(), ack));
         }
 
         public void OnSessionDown(SessionDownReason reason, string detail)
@@ -193,7 +198,8 @@ namespace Stratos.Island.Firmware.Scenario
                     return string.Concat(" #", e.VmDirective.DirectiveId.ToString(), " vm ", e.VmDirective.VmId.ToString(), " ",
                         ScenarioNames.Of(e.VmDirective.Action), " '", e.VmDirective.Reason, "'");
                 case EnvelopeBody.RequestResult:
-                    return string.Concat(" #", e.CorrelationId.ToString(), " ", ScenarioNames.Of(e.RequestResult.Code), " '", e.RequestResult.Message, "'");
+                    return string.Concat(" #", e.CorrelationId.ToString(), e.RequestResult.Accepted ? " accepted " : " refused ",
+                        ScenarioNames.Of(e.RequestResult.Code), " '", e.RequestResult.Message, "'");
                 case EnvelopeBody.VmStatus:
                     return string.Concat(
                         string.Concat(" vm ", e.VmStatus.VmId.ToString(), " '", e.VmStatus.Name, "' ", ScenarioNames.Of(e.VmStatus.State)),

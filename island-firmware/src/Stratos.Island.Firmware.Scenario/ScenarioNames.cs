@@ -260,6 +260,17 @@ namespace Stratos.Island.Firmware.Scenario
             }
         }
 
+        public static string Of(Role value)
+        {
+            switch (value)
+            {
+                case Role.Unspecified: return "Unspecified";
+                case Role.Agent: return "Agent";
+                case Role.Island: return "Island";
+                default: return ((int)value).ToString();
+            }
+        }
+
         // An event's value by name: its meaning depends on the event type (docs/firmware.md, "Events").
         public static string ValueOf(EventType type, int value)
         {

@@ -76,11 +76,11 @@ public sealed class ScenarioGoldenTests
         StringAssert.Contains(loss, "hal a-cluster reset");
         StringAssert.Contains(loss, "Escalation subject 0 value ResetACluster 'agent supervision expired'");
         StringAssert.Contains(loss, "a-cluster resets so far: 1, safe state no");
-        StringAssert.Contains(loss, "agent-> Hello agent boot 42728");
+        StringAssert.Contains(loss, "agent-> Hello Agent boot 42728");
         Assert.IsFalse(loss.Contains("hal safe-state asserted", StringComparison.Ordinal));
         // The kills queued while the agent was gone were cancelled by the reset: the new agent gets
         // none of them, only the boot orchestration's starts.
-        string resync = loss.Substring(loss.IndexOf("agent-> Hello agent boot 42728", StringComparison.Ordinal));
+        string resync = loss.Substring(loss.IndexOf("agent-> Hello Agent boot 42728", StringComparison.Ordinal));
         Assert.IsFalse(resync.Contains("Kill", StringComparison.Ordinal), "a cancelled directive reached the new agent");
         StringAssert.Contains(trace, "queued 8, stale directives dropped 8,");
         StringAssert.EndsWith(loss.Substring(0, loss.IndexOf("== counters", StringComparison.Ordinal)),
