@@ -75,12 +75,13 @@ namespace Stratos.Island.Firmware
 
             _supervision = new SupervisionManager(config.Limits);
             int checkpointLimit = config.Limits.MaxCheckpointsPerVm;
-            _supervision.AddEntity(new SupervisedEntity(0, config.AgentSupervision, checkpointLimit), true);
+            SupervisionTable table = new SupervisionTable(config.Vms.Length + 1);
+            _supervision.AddEntity(new SupervisedEntity(table, 0, config.AgentSupervision, checkpointLimit), true);
             for (int i = 0; i < config.Vms.Length; i++)
             {
                 VmConfig vm = config.Vms[i];
                 bool counts = EscalationPolicy.EffectiveAction(vm) != SafeAction.Report;
-                _supervision.AddEntity(new SupervisedEntity(vm.Id, vm.Supervision, checkpointLimit), counts);
+                _supervision.AddEntity(new SupervisedEntity(table, vm.Id, vm.Supervision, checkpointLimit), counts);
             }
 
             _lifecycle = new LifecycleManager(config, _supervision, _events, output);

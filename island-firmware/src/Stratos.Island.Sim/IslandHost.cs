@@ -18,7 +18,7 @@ using System.Threading;
 using Stratos.Island.Codec;
 using Stratos.Island.Codec.Link;
 using Stratos.Island.Firmware;
-using Stratos.Island.Firmware.LinkAdapter;
+using Stratos.Island.Firmware.Link;
 using Stratos.Island.Link;
 using Stratos.Island.Link.Linux;
 using Stratos.Island.Link.Session;

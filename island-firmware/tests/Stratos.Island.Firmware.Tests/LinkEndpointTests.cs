@@ -274,6 +274,30 @@ public sealed class LinkEndpointTests
     }
 
     [TestMethod]
+    public void A_directive_the_core_cancels_while_it_waits_in_the_queue_is_dropped_not_sent()
+    {
+        List<Pb.VmDefinition> vms = LinkedIsland.Demo();
+        Manual(vms);
+        LinkedIsland island = Connected(vms);
+        island.AgentEvents.Received.Clear();
+
+        island.ToAgent.Full = true;
+        island.Request(1, VmAction.Start, correlationId: 70);
+        island.Run(20);
+        Assert.IsGreaterThan(0, island.Endpoint.QueuedMessages);
+
+        island.Core.Escalation.ResetACluster("test reset"); // VM 1 forced down: its start is cancelled
+        island.ToAgent.Full = false;
+        island.Run(10);
+
+        Assert.AreEqual(0, island.Endpoint.QueuedMessages);
+        Assert.AreEqual(0, island.AgentEvents.Of(Body.VmDirective).Count(), "the cancelled start reached the agent");
+        Assert.AreEqual(1L, island.Endpoint.Counters.StaleDirectivesDropped);
+        Assert.IsTrue(island.AgentEvents.Of(Body.RequestResult).Single(e => e.CorrelationId == 70).RequestResult.Accepted, "results still go out");
+        Assert.AreEqual(PbCommon.VmState.Stopped, island.AgentEvents.Of(Body.VmStatus).Last(e => e.VmStatus.VmId == 1).VmStatus.State);
+    }
+
+    [TestMethod]
     [Verifies("IslDsgn~config-validation~1")]
     public void Configuration_push_is_refused_with_a_blob_ack()
     {

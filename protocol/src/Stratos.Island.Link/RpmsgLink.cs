@@ -36,7 +36,7 @@
 // TrySend, so a lost one costs at most one wait timeout, never a message.
 //
 // Threading: single-threaded. Poll and TrySend must be called from the same thread. Nothing blocks.
-using System.Text;
+using Stratos.Island.Codec;
 
 namespace Stratos.Island.Link
 {
@@ -154,7 +154,7 @@ namespace Stratos.Island.Link
         /// Announced through the name service now (if up) and after every (re)attach.</summary>
         public RpmsgEndpoint CreateEndpoint(string name, uint address, IRpmsgSink sink)
         {
-            if (name == null || name.Length == 0 || Encoding.UTF8.GetBytes(name).Length > RpmsgHeader.NameSize - 1)
+            if (name == null || name.Length == 0 || Utf8.ByteCount(name) > RpmsgHeader.NameSize - 1)
             {
                 throw new System.ArgumentException("endpoint name must be 1..31 UTF-8 bytes", "name");
             }
@@ -1054,7 +1054,7 @@ namespace Stratos.Island.Link
 
             if (Events != null)
             {
-                Events.OnRemoteChannel(Encoding.UTF8.GetString(_rx, 0, nameLength), address, created);
+                Events.OnRemoteChannel(Utf8.Decode(_rx, 0, nameLength), address, created);
             }
         }
 

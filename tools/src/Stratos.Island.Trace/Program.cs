@@ -23,7 +23,7 @@ public static class Program
     /// <summary>Assemblies whose branch coverage the matrix shows (the firmware core and the link).</summary>
     internal static readonly string[] CoverageModules =
     {
-        "Stratos.Island.Firmware", "Stratos.Island.Link", "Stratos.Island.Codec",
+        "Stratos.Island.Firmware", "Stratos.Island.Firmware.Link", "Stratos.Island.Link", "Stratos.Island.Codec",
     };
 
     public static int Main(string[] args)
