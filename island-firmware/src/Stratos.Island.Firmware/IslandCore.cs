@@ -180,6 +180,13 @@ namespace Stratos.Island.Firmware
             }
         }
 
+        // The link transport found its shared rings corrupt and reset them (DEVICE_NEEDS_RESET): one
+        // LINK_ERROR event (value = MALFORMED) with what was wrong, so the log shows every heal.
+        public void RecordLinkRingReset(string detail)
+        {
+            _events.Record(EventType.LinkError, 0, (int)ErrorCode.Malformed, detail);
+        }
+
         // The link came up (Hello accepted): supervise the agent, run boot orchestration if due.
         public void HandleAgentConnected()
         {

@@ -44,7 +44,8 @@ public static class IslandHost
         }
 
         var clock = new StopwatchClock();
-        using var flash = new FileFlash(env.FlashPath, env.FlashPageBytes, env.FlashPages, log);
+        using var flash = new FileFlash(env.FlashPath, env.FlashPageBytes, env.FlashPages, log) { PowerCutMarkerPath = env.PowerCutMarkerPath };
+        IslandHost.TryDelete(env.PowerCutMarkerPath);
         var reset = new HookResetControl(options.ACLusterResetHook, log);
         int aClusterDomain = -1;
         foreach (var domain in env.Board.PowerDomains)
@@ -106,6 +107,7 @@ public static class IslandHost
                 + " VMs, shm " + env.ShmPath + ", kick " + env.KickSocket + ", control " + env.ControlSocket);
 
             int periodMs = env.Config.Limits.SupervisionCyclePeriodMs;
+            int ringResets = 0;
             while (!s_stop)
             {
                 if (control.HangRequested)
@@ -128,6 +130,12 @@ public static class IslandHost
                 long now = clock.MonotonicMs;
                 int waitMs = periodMs - (int)((now - coreStartMs) % periodMs);
                 port.WaitAndPoll(waitMs);
+                if (port.Link.Counters.RingResetsRequested != ringResets)
+                {
+                    ringResets = port.Link.Counters.RingResetsRequested;
+                    core.RecordLinkRingReset(glue.LastDownReason);
+                }
+
                 session.Poll(clock.MonotonicMs);
                 core.Step();
                 endpoint.Service();
@@ -139,8 +147,10 @@ public static class IslandHost
         finally
         {
             control?.Dispose();
+            // The table is withdrawn (ver 0) so the agent sees the island gone at once; the file
+            // itself stays, to be re-initialised in place by the next boot (one inode for life).
+            port.Link.Stop();
             port.Dispose();
-            TryDelete(env.ShmPath);
         }
 
         return exitCode;
@@ -205,6 +215,8 @@ public static class IslandHost
             json.WriteNumber("link_ups", link.LinkUps);
             json.WriteNumber("peer_restarts", link.PeerRestarts);
             json.WriteNumber("errors", link.ErrorsTotal);
+            json.WriteNumber("ring_resets_requested", link.RingResetsRequested);
+            json.WriteNumber("ring_resets_by_peer", link.RingResetsByPeer);
             json.WriteEndObject();
             json.WriteStartObject("session_counters");
             SessionCounters s = session.Counters;

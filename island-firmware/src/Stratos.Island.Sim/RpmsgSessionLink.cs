@@ -35,6 +35,9 @@ public sealed class RpmsgSessionLink : IMessageTransport, IRpmsgSink, ILinkEvent
 
     public RpmsgEndpoint? Endpoint { get; set; }
 
+    /// <summary>Why the link last went down ("ring reset: ..." after a corruption).</summary>
+    public string LastDownReason { get; private set; } = string.Empty;
+
     public LinkSendStatus TrySend(byte[] buffer, int offset, int count) =>
         Endpoint == null ? LinkSendStatus.NotReady : Endpoint.TrySendToRemote(buffer, offset, count);
 
@@ -55,6 +58,7 @@ public sealed class RpmsgSessionLink : IMessageTransport, IRpmsgSink, ILinkEvent
     public void OnLinkDown(string reason)
     {
         _log?.Info("link down: " + reason);
+        LastDownReason = reason;
         Session?.TransportDown(reason);
     }
 
