@@ -11,6 +11,7 @@ internal sealed class PythonPeer : IDisposable
 {
     private readonly Process _process;
     private readonly StringWriter _stderr = new();
+    private Task<string?>? _pendingLine;
 
     private PythonPeer(Process process)
     {
@@ -54,8 +55,15 @@ internal sealed class PythonPeer : IDisposable
     /// <summary>The next line of output, or null when none came within timeoutMs.</summary>
     public string? TryReadLine(int timeoutMs)
     {
-        Task<string?> line = _process.StandardOutput.ReadLineAsync();
-        return line.Wait(timeoutMs) ? line.Result : null;
+        // A read that timed out stays pending and is picked up by the next call (one read at a time).
+        Task<string?> line = _pendingLine ??= _process.StandardOutput.ReadLineAsync();
+        if (!line.Wait(timeoutMs))
+        {
+            return null;
+        }
+
+        _pendingLine = null;
+        return line.Result;
     }
 
     public string ReadLine(int timeoutMs, string what)
@@ -69,11 +77,17 @@ internal sealed class PythonPeer : IDisposable
         return line!;
     }
 
-    /// <summary>Sends one command and returns the answer line.</summary>
-    public string Ask(string command, int timeoutMs = 5_000)
+    /// <summary>Sends one command line without waiting for an answer.</summary>
+    public void Send(string command)
     {
         _process.StandardInput.WriteLine(command);
         _process.StandardInput.Flush();
+    }
+
+    /// <summary>Sends one command and returns the answer line.</summary>
+    public string Ask(string command, int timeoutMs = 5_000)
+    {
+        Send(command);
         return ReadLine(timeoutMs, "answer '" + command + "'");
     }
 
