@@ -38,6 +38,9 @@ public sealed class RpmsgSessionLink : IMessageTransport, IRpmsgSink, ILinkEvent
     /// <summary>Why the link last went down ("ring reset: ..." after a corruption).</summary>
     public string LastDownReason { get; private set; } = string.Empty;
 
+    /// <summary>When the link last went down (the caller's clock, ms; -1 before the first time).</summary>
+    public long LastDownMs { get; private set; } = -1;
+
     public LinkSendStatus TrySend(byte[] buffer, int offset, int count) =>
         Endpoint == null ? LinkSendStatus.NotReady : Endpoint.TrySendToRemote(buffer, offset, count);
 
@@ -59,6 +62,7 @@ public sealed class RpmsgSessionLink : IMessageTransport, IRpmsgSink, ILinkEvent
     {
         _log?.Info("link down: " + reason);
         LastDownReason = reason;
+        LastDownMs = _nowMs();
         Session?.TransportDown(reason);
     }
 
