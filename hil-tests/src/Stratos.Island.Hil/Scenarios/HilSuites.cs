@@ -391,7 +391,12 @@ public static class HilSuites
 
     private static Task AgentKillAsync(ScenarioContext c) => ASideLossAsync(c, FaultKind.AgentKill, "agent");
 
-    private static async Task IslandRestartAsync(ScenarioContext c, FaultKind fault, ResetReason reason)
+    private static Task IslandRestartAsync(ScenarioContext c, FaultKind fault, ResetReason reason) => IslandRestartAsync(c, fault, reason, RecoveryTime);
+
+    /// <summary>The island boots again with <paramref name="reason"/> and the agent connects within
+    /// <paramref name="within"/> of the fault; returns when the VMs run again, with the agent's
+    /// connection event.</summary>
+    private static async Task<IslandEvent> IslandRestartAsync(ScenarioContext c, FaultKind fault, ResetReason reason, TimeSpan within)
     {
         await WaitBootedAsync(c).ConfigureAwait(false);
         double at = await c.InjectAsync(new FaultProbe
@@ -403,8 +408,11 @@ public static class HilSuites
             Action = AgentConnected,
             Recovery = AgentConnected,
         }, "island").ConfigureAwait(false);
-        await c.ExpectAsync(EventSequence.Expect(EventMatch.IslandBoot(reason)).Then(AgentConnected), at, RecoveryTime).ConfigureAwait(false);
+        await c.ExpectAsync(EventSequence.Expect(EventMatch.IslandBoot(reason)).Then(AgentConnected), at, within).ConfigureAwait(false);
+        var connected = c.Bench.Events.Snapshot().First(e => e.TimeMs >= at && AgentConnected.Matches(e));
+        c.Log($"{fault}: agent connected to the new island {connected.TimeMs - at:0} ms later (bound {within.TotalMilliseconds:0} ms)");
         await WaitBootedAsync(c).ConfigureAwait(false);
+        return connected;
     }
 
     private static Task AClusterResetAsync(ScenarioContext c) => ASideLossAsync(c, FaultKind.AClusterReset, "a-cluster");
@@ -653,20 +661,7 @@ public static class HilSuites
     /// </summary>
     private static async Task IslandKillAsync(ScenarioContext c)
     {
-        await WaitBootedAsync(c).ConfigureAwait(false);
-        double at = await c.InjectAsync(new FaultProbe
-        {
-            Vm = IslandSubject,
-            Fault = FaultKind.IslandKill,
-            Supervision = SupervisionKind.None,
-            Detection = EventMatch.IslandBoot(ResetReason.Fault),
-            Action = AgentConnected,
-            Recovery = AgentConnected,
-        }, "island").ConfigureAwait(false);
-        await c.ExpectAsync(EventSequence.Expect(EventMatch.IslandBoot(ResetReason.Fault)).Then(AgentConnected), at, IslandCrashRecovery).ConfigureAwait(false);
-        var connected = c.Bench.Events.Snapshot().First(e => e.TimeMs >= at && AgentConnected.Matches(e));
-        c.Log($"island killed: agent connected to the new island {connected.TimeMs - at:0} ms later (bound {IslandCrashRecovery.TotalMilliseconds:0} ms)");
-        await WaitBootedAsync(c).ConfigureAwait(false);
+        await IslandRestartAsync(c, FaultKind.IslandKill, ResetReason.Fault, IslandCrashRecovery).ConfigureAwait(false);
         var info = await c.Bench.Api.GetIslandInfoAsync(c.CancellationToken).ConfigureAwait(false);
         if (info.IslandResetReason != ResetReason.Fault || info.Stale)
             throw new ScenarioFailure($"operator API after the island's fault reset: reset reason {info.IslandResetReason} (expected Fault), stale {info.Stale}");
