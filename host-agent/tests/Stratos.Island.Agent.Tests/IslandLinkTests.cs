@@ -148,8 +148,12 @@ public sealed class IslandLinkTests
         var gateway = new IslandGateway(link);
         var vms = new VmService(gateway, cache);
         var info = new IslandService(gateway, "virtual", "test");
+        var supervision = new SupervisionService(gateway, cache);
+        var power = new PowerService(gateway, cache);
         Assert.IsFalse(info.Get().Stale, "fresh after an answer");
         Assert.IsFalse(vms.List().Vms.Single().Stale);
+        Assert.IsFalse(supervision.Get().Stale);
+        Assert.IsFalse(power.List().Stale);
 
         island.Frozen = true;
         await Task.Delay(600);
@@ -161,6 +165,8 @@ public sealed class IslandLinkTests
         Assert.AreEqual(300u, silent.StaleAfterMs);
         Assert.IsGreaterThanOrEqualTo(500UL, silent.LastHeardAgeMs);
         Assert.IsTrue(vm.Stale);
+        Assert.IsTrue(supervision.Get().Stale, "supervision status (its cycle no longer advances) is marked stale too");
+        Assert.IsTrue(power.List().Stale);
         Assert.AreEqual(VmState.Running, vm.State, "the last known state, marked stale");
         Assert.IsGreaterThanOrEqualTo(500UL, vm.StateAgeMs);
 

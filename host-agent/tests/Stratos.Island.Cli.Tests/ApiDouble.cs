@@ -58,6 +58,8 @@ internal sealed class ApiDouble : IAsyncDisposable
             var vm = Find(r.Name);
             throw new GrpcException(GrpcStatusCode.FailedPrecondition, $"VM '{vm.Name}' refused by island: 'web' depends on it and is Running");
         });
+        registry.AddUnary(AgentMethods.GetSupervisionStatus, GetSupervisionStatusRequest.Parser, (GetSupervisionStatusRequest _, ServerCallContext _) =>
+            Task.FromResult(new GetSupervisionStatusResponse { Global = GlobalStatus.Ok, Cycle = 3127, Stale = true, AgeMs = 3400 }));
         registry.AddUnary(AgentMethods.ListPowerDomains, ListPowerDomainsRequest.Parser, (ListPowerDomainsRequest _, ServerCallContext _) =>
             Task.FromResult(new ListPowerDomainsResponse { Domains = { new PowerDomain { Id = 0, Name = "a-cluster", State = PowerState.On, Criticality = Criticality.AsilB, Vms = { "base", "web" } } } }));
         registry.AddUnary(AgentMethods.SetPowerDomain, SetPowerDomainRequest.Parser, (SetPowerDomainRequest r, ServerCallContext _) =>

@@ -158,6 +158,15 @@ public sealed class CliTests
     }
 
     [TestMethod]
+    public async Task Supervision_status_of_a_silent_island_says_stale_instead_of_showing_the_cycle_as_current()
+    {
+        var (exit, output, _) = await Run(new[] { "supervision", "status" });
+
+        Assert.AreEqual(ExitCodes.Ok, exit);
+        StringAssert.Contains(output, "(cycle 3127) STALE: last reported 3400 ms ago, the island is not answering");
+    }
+
+    [TestMethod]
     public async Task Power_list_and_set()
     {
         var (_, list, _) = await Run(new[] { "power", "list" });
