@@ -737,7 +737,7 @@ public static class HilSuites
         {
             var events = c.Bench.Events;
             var eventDeadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-            while (!events.Snapshot().Any(e => e.TimeMs >= at && e.Type == EventType.LinkError && e.Event.Detail.StartsWith("ring reset", StringComparison.Ordinal)))
+            while (!events.Snapshot().Any(e => e.TimeMs >= at && e.Type == EventType.LinkError && e.Event.Detail.Contains("ring reset", StringComparison.Ordinal)))
             {
                 if (DateTime.UtcNow > eventDeadline)
                     throw new ScenarioFailure("the island reset the rings but no LINK_ERROR 'ring reset' event reached the operator's event stream");
