@@ -17,7 +17,18 @@ public sealed class OpenAmpInteropTests
 {
     private const int Size = 0x80000;
 
-    private static ulong InodeOf(string path) => (ulong)new UnixFileInfoProbe(path).Inode;
+    // `stat -c %i`: the inode as another process sees it (the test needs no P/Invoke of its own).
+    private static ulong InodeOf(string path)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("stat") { RedirectStandardOutput = true, UseShellExecute = false };
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add("%i");
+        start.ArgumentList.Add(path);
+        using var process = System.Diagnostics.Process.Start(start)!;
+        string output = process.StandardOutput.ReadToEnd().Trim();
+        process.WaitForExit();
+        return ulong.Parse(output, System.Globalization.CultureInfo.InvariantCulture);
+    }
 
     /// <summary>The /proc/locks lines about one inode ("1: FLOCK ADVISORY WRITE pid maj:min:inode start end").</summary>
     private static string[] LocksOn(ulong inode) =>
@@ -43,6 +54,32 @@ public sealed class OpenAmpInteropTests
         Assert.AreEqual("u32 " + 0xC0FFEE01u, peer.Ask("u32 0x100"), "the peer's mapping sees the island's store");
         Assert.AreEqual("ok", peer.Ask("w8 0x104 0x5a"));
         Assert.AreEqual((byte)0x5a, agent.ReadByte(0x104), "and the agent sees the peer's");
+    }
+
+    // Why the mapping avoids FileStream: the runtime takes flock(LOCK_SH) on every file it opens that
+    // way, and a libmetal peer then waits for LOCK_EX without limit (the hang of issue 14). This is
+    // what the test above would see if MappedFileSharedMemory went back to a FileStream.
+    [TestMethod]
+    public void A_dotnet_FileStream_on_the_file_blocks_a_libmetal_style_peer_until_it_is_closed()
+    {
+        using TestPaths paths = new();
+        using (MappedFileSharedMemory.Create(paths.Shm, Size))
+        {
+        }
+
+        FileStream stream = new(paths.Shm, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite);
+        using PythonPeer peer = PythonPeer.Start("libmetal_style_peer.py", paths.Shm, Size.ToString());
+        try
+        {
+            Assert.IsNull(peer.TryReadLine(1_000), "the peer got LOCK_EX while a FileStream held the file");
+            StringAssert.Contains(string.Join("\n", LocksOn(InodeOf(paths.Shm))), "FLOCK");
+        }
+        finally
+        {
+            stream.Dispose();
+        }
+
+        StringAssert.StartsWith(peer.ReadLine(5_000, "get the lock once the FileStream is closed"), "locked ");
     }
 
     [TestMethod]
@@ -105,22 +142,5 @@ public sealed class OpenAmpInteropTests
         {
             Directory.Delete(directory);
         }
-    }
-
-    private readonly struct UnixFileInfoProbe
-    {
-        public UnixFileInfoProbe(string path)
-        {
-            // `stat -c %i` keeps the test free of P/Invoke of its own.
-            var start = new System.Diagnostics.ProcessStartInfo("stat") { RedirectStandardOutput = true, UseShellExecute = false };
-            start.ArgumentList.Add("-c");
-            start.ArgumentList.Add("%i");
-            start.ArgumentList.Add(path);
-            using var process = System.Diagnostics.Process.Start(start)!;
-            Inode = long.Parse(process.StandardOutput.ReadToEnd().Trim(), System.Globalization.CultureInfo.InvariantCulture);
-            process.WaitForExit();
-        }
-
-        public long Inode { get; }
     }
 }
