@@ -89,6 +89,16 @@ public sealed class HilScenarioTests
     [TestMethod]
     [TestCategory("hil")]
     [TestCategory("full")]
+    public Task Killed_island_process_comes_back_as_a_reset_mcu() => HilSession.RunAsync(nameof(Killed_island_process_comes_back_as_a_reset_mcu), TestContext);
+
+    [TestMethod]
+    [TestCategory("hil")]
+    [TestCategory("full")]
+    public Task Scribbled_rings_are_reset_and_the_session_resynchronises() => HilSession.RunAsync(nameof(Scribbled_rings_are_reset_and_the_session_resynchronises), TestContext);
+
+    [TestMethod]
+    [TestCategory("hil")]
+    [TestCategory("full")]
     [Verifies("IslProd~agent-supervision~1")]
     public Task Frozen_agent_expires_and_the_a_cluster_is_reset() => HilSession.RunAsync(nameof(Frozen_agent_expires_and_the_a_cluster_is_reset), TestContext);
 
