@@ -45,6 +45,7 @@ public sealed class DirectiveExecutor : IAsyncDisposable
     private readonly ConcurrentDictionary<uint, QemuVm> _running = new();
     private readonly ConcurrentDictionary<uint, int> _inDirective = new();
     private readonly ConcurrentDictionary<uint, int> _pendingPerVm = new();
+    private readonly ConcurrentDictionary<uint, QemuVm> _awaitingAlive = new();   // heartbeat-port VMs before their first HB
     private readonly CancellationTokenSource _stop = new();
     private int _busy;
 
@@ -100,7 +101,11 @@ public sealed class DirectiveExecutor : IAsyncDisposable
                 continue; // a directive is executing or queued: its own report tells the island
             }
 
-            if (_running.TryGetValue(id, out QemuVm? vm))
+            if (_running.TryGetValue(id, out QemuVm? vm) && _awaitingAlive.TryGetValue(id, out QemuVm? booting) && booting == vm)
+            {
+                Report(id, ProtoObserved.Starting, 0, 0, "re-sync: guest booting, QEMU pid " + vm.Pid);
+            }
+            else if (_running.TryGetValue(id, out vm))
             {
                 ProtoObserved state = vm.State == VmmObserved.Paused ? ProtoObserved.Paused : ProtoObserved.Running;
                 Report(id, state, 0, 0, "re-sync: QEMU pid " + vm.Pid);
@@ -224,7 +229,7 @@ public sealed class DirectiveExecutor : IAsyncDisposable
                 if (running.HeartbeatPort is { } port)
                 {
                     // Subscribed before the relay, so RUNNING goes out before the first indication.
-                    ReportRunningWhenAlive(d, port, running.Pid);
+                    ReportRunningWhenAlive(d, running, port);
                     _relay.Attach(d.VmId, port);
                 }
                 else
@@ -253,7 +258,7 @@ public sealed class DirectiveExecutor : IAsyncDisposable
     /// timeout (start_timeout_ms) instead of eating the alive tolerance. The report echoes the start
     /// directive; if the island gave up meanwhile (timeout, kill) it is stale and ignored there.
     /// </summary>
-    private void ReportRunningWhenAlive(VmDirective d, GuestSerialReader port, int pid)
+    private void ReportRunningWhenAlive(VmDirective d, QemuVm vm, GuestSerialReader port)
     {
         int reported = 0;
         void FirstHeartbeat(uint sequence)
@@ -264,9 +269,11 @@ public sealed class DirectiveExecutor : IAsyncDisposable
             }
 
             port.Heartbeat -= FirstHeartbeat;
-            Report(d.VmId, ProtoObserved.Running, d.DirectiveId, 0, $"guest alive (HB {sequence} on its heartbeat port), QEMU pid {pid}");
+            _awaitingAlive.TryRemove(new KeyValuePair<uint, QemuVm>(d.VmId, vm));
+            Report(d.VmId, ProtoObserved.Running, d.DirectiveId, 0, $"guest alive (HB {sequence} on its heartbeat port), QEMU pid {vm.Pid}");
         }
 
+        _awaitingAlive[d.VmId] = vm;
         port.Heartbeat += FirstHeartbeat;
     }
 
@@ -285,6 +292,7 @@ public sealed class DirectiveExecutor : IAsyncDisposable
 
     private void Forget(uint vmId, QemuVm vm)
     {
+        _awaitingAlive.TryRemove(new KeyValuePair<uint, QemuVm>(vmId, vm));
         if (_running.TryRemove(new KeyValuePair<uint, QemuVm>(vmId, vm)))
         {
             _relay.Detach(vmId);
