@@ -91,6 +91,8 @@ public sealed class VirtualBench : IBench, IGuestConsoles
             missing.Add($"island-agent ({AgentProject})");
         if (!File.Exists(Path.Combine(repositoryRoot, "hil-tests/guest/build/heartbeat.elf")))
             missing.Add("the heartbeat guest (make -C hil-tests/guest)");
+        if (!File.Exists(Path.Combine(repositoryRoot, "hil-tests/guest/build/linux/vmlinuz")))
+            missing.Add("the Linux guest (hil-tests/guest/linux/build.sh)");
         return missing.Count == 0 ? null : "not built: " + string.Join(", ", missing);
     }
 
