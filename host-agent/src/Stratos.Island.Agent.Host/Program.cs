@@ -33,6 +33,8 @@ public static class Program
           --guest-kernel-dir DIR base for relative kernel/disk paths in VM definitions (default: repository root)
           --alive-interval-ms N  period of the agent's own alive indication (default: 100)
           --qemu-arg ARG         extra QEMU argument for every VM (repeatable)
+          --accel auto|kvm|tcg   accelerator of every VM (default: auto = each VM's definition,
+                                 KVM when /dev/kvm is usable; tcg: never KVM; also $ISLAND_ACCEL)
           --log-level LEVEL      trace|debug|information|warning|error (default: information)
           --tcp-listen ADDR:PORT also serve the API on TCP (off by default); requires TLS:
           --tls-cert PEM         server certificate for --tcp-listen
@@ -194,11 +196,20 @@ public static class Program
             KickSocketPath = Get(options, "kick-socket"),
             FaultSocketPath = Get(options, "fault-socket") is string faults ? Path.GetFullPath(faults) : null,
             RpmsgDevice = Get(options, "rpmsg-device"),
+            Accelerator = ParseAccelerator(Get(options, "accel") ?? environment["ISLAND_ACCEL"] as string),
             ExtraQemuArgs = options.TryGetValue("qemu-arg", out List<string>? extra) ? extra : new List<string>(),
             Link = new IslandLinkOptions { AliveIntervalMs = aliveMs },
             AgentVersion = typeof(AgentRuntime).Assembly.GetName().Version?.ToString(3) ?? "0.1.0",
         };
     }
+
+    private static Agent.Vmm.Accelerator ParseAccelerator(string? text) => text switch
+    {
+        null or "" or "auto" => Agent.Vmm.Accelerator.Auto,
+        "kvm" => Agent.Vmm.Accelerator.Kvm,
+        "tcg" => Agent.Vmm.Accelerator.Tcg,
+        _ => throw new ArgumentException($"--accel '{text}' is not auto, kvm or tcg"),
+    };
 
     private static string FindBoardsDir()
     {
@@ -223,7 +234,7 @@ public static class Program
 
     private static readonly HashSet<string> Known = new(StringComparer.Ordinal)
     {
-        "board", "boards-dir", "socket", "runtime-dir", "shm-path", "kick-socket", "rpmsg-device", "guest-kernel-dir", "alive-interval-ms", "qemu-arg", "log-level", "tcp-listen", "tls-cert", "tls-key", "fault-socket",
+        "board", "boards-dir", "socket", "runtime-dir", "shm-path", "kick-socket", "rpmsg-device", "guest-kernel-dir", "alive-interval-ms", "qemu-arg", "accel", "log-level", "tcp-listen", "tls-cert", "tls-key", "fault-socket",
     };
 
     private static Dictionary<string, List<string>> Parse(string[] args)

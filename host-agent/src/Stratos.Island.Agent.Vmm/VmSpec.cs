@@ -17,8 +17,8 @@ public enum Accelerator
 
 /// <summary>
 /// What to run: mirrors VmmConfig in protocol/proto/stratos/island/link/v1/link.proto
-/// (machine, memory_mib, vcpus, kernel, disk, extra_args, cmdline) plus the VM name and
-/// backend choices the agent makes itself.
+/// (machine, memory_mib, vcpus, kernel, disk, extra_args, cmdline, initrd, accelerator and the
+/// guest-contract devices) plus the VM name and backend choices the agent makes itself.
 /// </summary>
 public sealed record VmSpec
 {
@@ -43,6 +43,19 @@ public sealed record VmSpec
     public string? Disk { get; init; }
     /// <summary>Kernel command line (-append), optional.</summary>
     public string? Cmdline { get; init; }
+    /// <summary>Initial ramdisk (-initrd), optional.</summary>
+    public string? Initrd { get; init; }
+    /// <summary>
+    /// The virtio-serial port org.stratos.island.heartbeat.0 (docs/guests.md): the guest's HB/CP lines
+    /// and commands go there instead of the serial console, which stays a plain console.
+    /// </summary>
+    public bool HeartbeatPort { get; init; }
+    /// <summary>The i6300esb watchdog; QEMU's watchdog action is none and its WATCHDOG event is observed as Hung.</summary>
+    public bool Watchdog { get; init; }
+    /// <summary>The PCI pvpanic device: a guest kernel panic raises GUEST_PANICKED (observed as Crashed).</summary>
+    public bool PanicDevice { get; init; }
+    /// <summary>True when the spec needs PCI devices (microvm then gets pcie=on).</summary>
+    public bool NeedsPci => HeartbeatPort || Watchdog || PanicDevice;
     /// <summary>Extra QEMU arguments, appended last.</summary>
     public IReadOnlyList<string> ExtraArgs { get; init; } = Array.Empty<string>();
     /// <summary>Accelerator choice.</summary>
@@ -80,6 +93,8 @@ public sealed record VmSpec
             if (!File.Exists(Disk))
                 throw new VmmException(VmmErrorKind.FileMissing, $"VM '{Name}': disk file '{Disk}' does not exist");
         }
+        if (!string.IsNullOrEmpty(Initrd) && !File.Exists(Initrd))
+            throw new VmmException(VmmErrorKind.FileMissing, $"VM '{Name}': initrd file '{Initrd}' does not exist");
         if (Cmdline is not null && Cmdline.IndexOfAny(['\n', '\r', '\0']) >= 0)
             throw Invalid("cmdline", "contains a line break or NUL");
         for (int i = 0; i < ExtraArgs.Count; i++)

@@ -78,12 +78,12 @@ public sealed class IslandSimTests
         Pb.HelloAck ack = driver.HelloAcks.Last();
         Assert.AreEqual("virtual", ack.BoardId);
         Assert.AreEqual(10u, ack.SupervisionCycleMs);
-        Assert.AreEqual(2u, ack.VmCount);
+        Assert.AreEqual(3u, ack.VmCount);   // base, web, linux (boards/virtual/vms.yaml)
         Assert.AreEqual(PbCommon.ResetReason.ProcessStart, ack.ResetReason);
         Assert.AreEqual(0xA1UL, ack.PeerBootId);
 
         List<Pb.Envelope> status = Answer(driver, 5, e => e.SetBody(Codec.Link.EnvelopeBody.StatusRequest));
-        CollectionAssert.AreEqual(new[] { "base", "web" }, status.Where(e => e.BodyCase == Body.VmStatus).Select(e => e.VmStatus.Name).ToList());
+        CollectionAssert.AreEqual(new[] { "base", "web", "linux" }, status.Where(e => e.BodyCase == Body.VmStatus).Select(e => e.VmStatus.Name).ToList());
         Assert.IsTrue(status[^1].RequestResult.Accepted);
 
         List<Pb.Envelope> start = Answer(driver, 6, e =>

@@ -311,5 +311,18 @@ namespace Stratos.Island.Codec
         Crashed = 6,
         // The VMM could not be started.
         StartFailed = 7,
+        // The guest's watchdog expired: the VMM runs, the guest is hung.
+        Hung = 8,
+    }
+
+    // Accelerator choice of a VM (VmmConfig.accelerator).
+    public enum VmmAccelerator
+    {
+        // KVM when the host's /dev/kvm is usable, else TCG.
+        Unspecified = 0,
+        // KVM; the start fails when it is unusable.
+        Kvm = 1,
+        // TCG (software emulation).
+        Tcg = 2,
     }
 }

@@ -44,6 +44,11 @@ public enum FaultKind
     // Power.
     PowerCutDuringLogWrite,
     AClusterReset,
+    // Linux guest (stratos-heartbeat commands on its heartbeat port, docs/guests.md).
+    GuestKernelPanic,
+    GuestWatchdogHang,
+    GuestHelperKill,
+    GuestReboot,
 }
 
 /// <summary>Which WdgM supervision is expected to see a fault first (decides the detection bound).</summary>

@@ -13,7 +13,7 @@ namespace Stratos.Island.Hil.Scenarios;
 /// <summary>
 /// The HIL scenarios, written against <see cref="Benches.IBench"/> and the virtual board's two VMs
 /// (boards/virtual/vms.yaml: 'base' ASIL-B restart-vm with alive + deadline + logical supervision,
-/// 'web' QM stop-vm depending on 'base'). Each asserts both sides: the island's events in order within
+/// 'web' QM stop-vm depending on 'base'), and the Linux VM 'linux' (docs/guests.md). Each asserts both sides: the island's events in order within
 /// a time, and what the operator API shows afterwards. Groups: lifecycle, supervision, escalation,
 /// power, recovery, persistence. <see cref="Quick"/> is the CI subset.
 /// </summary>
@@ -54,6 +54,7 @@ public static class HilSuites
         "Hung_qm_vm_gets_its_configured_safe_action",
         "Crashed_vm_is_restarted_by_its_restart_policy",
         "Island_reset_reboots_the_island_and_the_vms_keep_running",
+        "Linux_kernel_panic_is_a_crash_and_the_vm_restarted",
     };
 
     public static IReadOnlyList<Scenario> All(HilTarget target) => new[]
@@ -95,7 +96,91 @@ public static class HilSuites
         new Scenario("Slow_agent_is_detected_by_its_alive_supervision", "supervision", new[] { FaultKind.AgentSlow }, c => AgentSilencedAsync(c, FaultKind.AgentSlow, "1500 4000")),
         new Scenario("Full_tx_ring_is_reported_not_waited_on", "link", new[] { FaultKind.LinkTxRingFull }, c => TxRingFullAsync(c)),
         new Scenario("Power_cut_keeps_the_event_log_contiguous", "persistence", new[] { FaultKind.PowerCutDuringLogWrite }, c => PowerCutAsync(c)),
+        new Scenario("Linux_kernel_panic_is_a_crash_and_the_vm_restarted", "linux", new[] { FaultKind.GuestKernelPanic },
+            c => LinuxDownAsync(c, FaultKind.GuestKernelPanic, "pvpanic")),
+        new Scenario("Linux_reboot_from_inside_is_an_exit_and_the_vm_restarted", "linux", new[] { FaultKind.GuestReboot },
+            c => LinuxDownAsync(c, FaultKind.GuestReboot, "rebooted")),
+        new Scenario("Linux_hang_trips_the_watchdog_and_is_escalated", "linux", new[] { FaultKind.GuestWatchdogHang }, c => LinuxWatchdogAsync(c)),
+        new Scenario("Linux_helper_killed_expires_alive_supervision", "linux", new[] { FaultKind.GuestHelperKill },
+            c => LinuxAliveFaultAsync(c, target.SupervisionProbe(LinuxVm, FaultKind.GuestHelperKill, SupervisionKind.Alive, heartbeatsStop: true))),
+        new Scenario("Linux_slowed_heartbeats_are_detected_by_alive_supervision", "linux", new[] { FaultKind.GuestSlowHeartbeats },
+            c => LinuxAliveFaultAsync(c, target.SupervisionProbe(LinuxVm, FaultKind.GuestSlowHeartbeats, SupervisionKind.Alive, heartbeatsStop: false))),
     };
+
+    // ---- the Linux guest (boards/virtual/vms.yaml 'linux', docs/guests.md) ---------------------
+
+    private const string LinuxVm = "linux";
+
+    /// <summary>The Linux VM Running (its first heartbeat reached the island) and its supervision settled.</summary>
+    private static async Task WaitLinuxAsync(ScenarioContext c)
+    {
+        await ExpectVmStatesAsync(c, BootTime, (LinuxVm, VmState.Running)).ConfigureAwait(false);
+        await SettleAsync(c, LinuxVm).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The guest goes down on its own (kernel panic through pvpanic, or a reboot it announces): the
+    /// island gets the agent's report, marks it Failed with the report's detail as its last failure
+    /// (which must say what really happened: the API shows it) and the restart policy brings it back.
+    /// </summary>
+    private static async Task LinuxDownAsync(ScenarioContext c, FaultKind fault, string detailSays)
+    {
+        await WaitLinuxAsync(c).ConfigureAwait(false);
+        var failed = EventMatch.VmState(LinuxVm, VmState.Failed);
+        double at = await c.InjectAsync(new FaultProbe
+        {
+            Vm = LinuxVm,
+            Fault = fault,
+            Supervision = SupervisionKind.None,
+            Detection = failed,
+            Action = EventMatch.VmState(LinuxVm, VmState.Starting),
+            BoundMs = 3000,
+            BoundRationale = "guest -> QEMU (pvpanic / reset) -> exit -> agent report -> island; TCG guest on a loaded host: 3 s",
+        }, LinuxVm).ConfigureAwait(false);
+        await c.ExpectAsync(EventSequence.Expect(failed)
+            .Then(EventMatch.VmState(LinuxVm, VmState.Starting))
+            .Then(EventMatch.VmState(LinuxVm, VmState.Running)), at, RecoveryTime).ConfigureAwait(false);
+        var vm = (await c.Bench.ListVmsAsync(c.CancellationToken).ConfigureAwait(false)).Single(v => v.Name == LinuxVm);
+        if (vm.RestartsInWindow < 1)
+            throw new ScenarioFailure($"operator API: '{LinuxVm}' shows {vm.RestartsInWindow} restarts in its window after {fault}");
+        if (!vm.LastFailure.Contains(detailSays, StringComparison.Ordinal))
+            throw new ScenarioFailure($"operator API: '{LinuxVm}' last failure is '{vm.LastFailure}', expected it to name '{detailSays}'");
+    }
+
+    /// <summary>
+    /// User space frozen with the i6300esb armed (2 s, split over its two stages by the Linux
+    /// driver: it fires one timeout after the last ping): QEMU's WATCHDOG (action none) -> agent HUNG -> the island's escalation, before the alive
+    /// supervision's tolerance runs out.
+    /// </summary>
+    private static async Task LinuxWatchdogAsync(ScenarioContext c)
+    {
+        await WaitLinuxAsync(c).ConfigureAwait(false);
+        var watchdog = new EventMatch($"escalation for '{LinuxVm}': guest watchdog expired",
+            e => e.Type == EventType.Escalation && e.Subject == LinuxVm && e.Event.Detail == "guest watchdog expired");
+        double at = await c.InjectAsync(new FaultProbe
+        {
+            Vm = LinuxVm,
+            Fault = FaultKind.GuestWatchdogHang,
+            Supervision = SupervisionKind.None,
+            Detection = watchdog,
+            Action = EventMatch.VmState(LinuxVm, VmState.Stopping),
+            BoundMs = 6000,
+            BoundRationale = "i6300esb: 2 s after the last ping (pinged every 1 s) + QMP, agent, link; x2 for a loaded TCG host",
+        }, LinuxVm).ConfigureAwait(false);
+        await c.ExpectAsync(EventSequence.Expect(watchdog)
+            .Then(EventMatch.VmState(LinuxVm, VmState.Starting))
+            .Then(EventMatch.VmState(LinuxVm, VmState.Running)), at, RecoveryTime).ConfigureAwait(false);
+    }
+
+    /// <summary>Heartbeats stopped (the helper killed) or slowed: alive supervision within its bound, then restart.</summary>
+    private static async Task LinuxAliveFaultAsync(ScenarioContext c, FaultProbe probe)
+    {
+        await WaitLinuxAsync(c).ConfigureAwait(false);
+        double at = await c.InjectAsync(probe with { Action = EventMatch.Escalation(LinuxVm, SafeAction.RestartVm) }, LinuxVm).ConfigureAwait(false);
+        await c.ExpectAsync(EventSequence.Expect(EventMatch.SupervisionFault(LinuxVm))
+            .Then(EventMatch.Escalation(LinuxVm, SafeAction.RestartVm))
+            .Then(EventMatch.VmState(LinuxVm, VmState.Running)), at, RecoveryTime).ConfigureAwait(false);
+    }
 
     // ---- helpers ---------------------------------------------------------------------------
 
