@@ -97,6 +97,7 @@ for m in "${modules[@]}"; do add_module "$m"; done
 root="$work/root"
 mkdir -p "$root"/{bin,dev,proc,sys,run,tmp,host,state,rw,newroot,etc/stratos,lib/modules}
 cp "$work/busybox/bin/busybox" "$root/bin/busybox"
+ln -s bin "$root/sbin"   # the kernel's poweroff helper is /sbin/poweroff
 for applet in $("$root/bin/busybox" --list); do
   [ -e "$root/bin/$applet" ] || ln -s busybox "$root/bin/$applet"
 done
