@@ -11,6 +11,7 @@ APT_PACKAGES=(
   python3-grpcio python3-protobuf protobuf-compiler
   device-tree-compiler openocd dfu-util libvirt-clients gcc make
   cpp xz-utils
+  python3-sphinx
 )
 
 missing=()

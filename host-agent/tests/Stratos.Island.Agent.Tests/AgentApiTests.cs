@@ -90,6 +90,7 @@ public sealed class AgentApiTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~api-relays-to-island~1")]
     public async Task An_unknown_vm_is_not_found_with_the_known_names()
     {
         await using Rig rig = await Rig.StartAsync();
@@ -102,6 +103,7 @@ public sealed class AgentApiTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~api-relays-to-island~1")]
     public async Task A_refusal_by_the_island_is_failed_precondition_naming_the_reason()
     {
         await using Rig rig = await Rig.StartAsync();
@@ -115,6 +117,7 @@ public sealed class AgentApiTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~api-relays-to-island~1")]
     public async Task Without_the_island_calls_are_unavailable_and_island_info_says_down()
     {
         await using Rig rig = await Rig.StartAsync(withIsland: false);
@@ -129,6 +132,7 @@ public sealed class AgentApiTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~heartbeat-relay~1")]
     public async Task A_start_directive_runs_qemu_and_the_island_gets_running_and_heartbeats()
     {
         _ = RepoPaths.GuestKernel;
@@ -164,6 +168,7 @@ public sealed class AgentApiTests
         Assert.AreEqual(GrpcStatusCode.NotFound, missing.Status);
     }
     [TestMethod]
+    [Verifies("IslDsgn~log-read~1")]
     public async Task Watch_events_fills_a_gap_in_the_live_sequence_from_the_log()
     {
         await using Rig rig = await Rig.StartAsync();
@@ -192,6 +197,7 @@ public sealed class AgentApiTests
         Assert.IsTrue(rig.Island.Received.Any(m => m.LogRead is { FromSequence: 2 }), "the gap was read from the log");
     }
     [TestMethod]
+    [Verifies("IslDsgn~api-relays-to-island~1")]
     public async Task Every_method_of_agent_proto_is_served()
     {
         await using Rig rig = await Rig.StartAsync(withIsland: false);

@@ -83,6 +83,7 @@ public sealed class DirectiveExecutorTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~heartbeat-relay~1")]
     public async Task Start_reports_running_with_the_directive_id_and_heartbeats_become_alive_indications()
     {
         await using var rig = new Rig();
@@ -157,6 +158,7 @@ public sealed class DirectiveExecutorTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~resync-boot-ids~1")]
     public async Task Resync_reports_every_vm_with_its_real_state()
     {
         await using var rig = new Rig();

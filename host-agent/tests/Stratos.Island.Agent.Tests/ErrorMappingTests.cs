@@ -25,12 +25,14 @@ public sealed class ErrorMappingTests
     [DataRow(ErrorCode.Aborted, GrpcStatusCode.Aborted)]
     [DataRow(ErrorCode.Internal, GrpcStatusCode.Internal)]
     [DataRow(ErrorCode.UnsupportedVersion, GrpcStatusCode.Unimplemented)]
+    [Verifies("IslDsgn~api-error-mapping~1")]
     public void Each_error_code_maps_to_its_grpc_status(ErrorCode code, GrpcStatusCode expected)
     {
         Assert.AreEqual(expected, ErrorMapping.ToGrpcStatus(code));
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~api-error-mapping~1")]
     public void No_error_code_maps_to_ok()
     {
         foreach (ErrorCode code in Enum.GetValues<ErrorCode>())
@@ -40,6 +42,7 @@ public sealed class ErrorMappingTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~api-error-mapping~1")]
     public async Task Guard_turns_an_agent_exception_into_a_grpc_status_with_the_same_message()
     {
         var error = await Assert.ThrowsExactlyAsync<GrpcException>(() =>

@@ -7,6 +7,7 @@ namespace Stratos.Island.Agent.Vmm.Tests;
 public sealed class GuestProtocolTests
 {
     [TestMethod]
+    [Verifies("IslDsgn~guest-line-protocol~1")]
     public void Heartbeat_and_checkpoint_lines_carry_their_numbers()
     {
         Assert.IsTrue(GuestProtocol.TryParse("HB 42", out var hb));
@@ -51,6 +52,7 @@ public sealed class GuestProtocolTests
     [DataRow("PANIC")]
     [DataRow("HB 1\u0001")]
     [DataRow("hello world")]
+    [Verifies("IslDsgn~guest-line-protocol~1")]
     public void Malformed_lines_are_rejected(string line)
     {
         Assert.IsFalse(GuestProtocol.TryParse(line, out _), $"'{line}' should be malformed");

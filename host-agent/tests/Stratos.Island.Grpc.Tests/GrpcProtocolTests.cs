@@ -26,6 +26,7 @@ public sealed class GrpcProtocolTests
     [DataRow("250m", 2_500_000L)]
     [DataRow("15u", 150L)]
     [DataRow("99999999n", 999_999L)]
+    [Verifies("IslDsgn~grpc-wire~1")]
     public void Timeouts_in_every_unit_parse(string header, long expectedTicks)
     {
         Assert.IsTrue(GrpcProtocol.TryParseTimeout(header, out var timeout));
@@ -46,6 +47,7 @@ public sealed class GrpcProtocolTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~grpc-wire~1")]
     public void Status_messages_round_trip_through_percent_encoding()
     {
         const string message = "VM 'web' refused: 100% busy — ünïcode\r\nnext";
@@ -65,6 +67,7 @@ public sealed class GrpcProtocolTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~grpc-wire~1")]
     public async Task A_framed_message_reads_back_and_the_stream_then_ends()
     {
         using var stream = new MemoryStream();
@@ -81,6 +84,7 @@ public sealed class GrpcProtocolTests
     [DataRow(new byte[] { 1, 0, 0, 0, 1, 9 }, GrpcStatusCode.Unimplemented, "compressed")]
     [DataRow(new byte[] { 7, 0, 0, 0, 1, 9 }, GrpcStatusCode.Internal, "invalid gRPC frame flag")]
     [DataRow(new byte[] { 0, 0x7f, 0xff, 0xff, 0xff }, GrpcStatusCode.ResourceExhausted, "exceeds")]
+    [Verifies("IslDsgn~grpc-wire~1")]
     public async Task Bad_frames_are_rejected_with_a_status_naming_the_problem(byte[] bytes, GrpcStatusCode status, string fragment)
     {
         using var stream = new MemoryStream(bytes);

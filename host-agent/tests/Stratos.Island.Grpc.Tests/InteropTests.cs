@@ -38,6 +38,7 @@ public sealed class InteropClientTests
 
     [TestMethod]
     [DynamicData(nameof(Peers))]
+    [Verifies("IslDsgn~grpc-wire~1")]
     public async Task Unary_call_from_peer_succeeds(string program, string script)
     {
         var r = await InteropPeers.RunClientAsync(program, script, _socket, "list");
@@ -47,6 +48,7 @@ public sealed class InteropClientTests
 
     [TestMethod]
     [DynamicData(nameof(Peers))]
+    [Verifies("IslDsgn~grpc-wire~1")]
     public async Task Peer_sees_status_code_and_message_of_an_error(string program, string script)
     {
         var r = await InteropPeers.RunClientAsync(program, script, _socket, "notfound");
@@ -56,6 +58,7 @@ public sealed class InteropClientTests
 
     [TestMethod]
     [DynamicData(nameof(Peers))]
+    [Verifies("IslDsgn~grpc-wire~1")]
     public async Task Peer_deadline_is_honoured(string program, string script)
     {
         var r = await InteropPeers.RunClientAsync(program, script, _socket, "deadline");

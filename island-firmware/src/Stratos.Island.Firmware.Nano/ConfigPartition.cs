@@ -16,11 +16,10 @@
 // -> board block -> IslandLimits + PowerDomainConfig[] -> ConfigurationBuilder.AddEncoded per VM ->
 // Build. Every failure sets Error to a message naming the partition field and offset; nothing throws.
 // Runs once at boot (allocation is fine here).
-using System.Text;
 using Stratos.Island.Codec;
 using Stratos.Island.Firmware.Bundle;
 using Stratos.Island.Firmware.Configuration;
-using Stratos.Island.Firmware.Nano.Native;
+using Stratos.Island.Firmware.Native;
 using Stratos.Island.Link;
 
 namespace Stratos.Island.Firmware.Nano
@@ -339,7 +338,7 @@ namespace Stratos.Island.Firmware.Nano
                 return string.Empty;
             }
 
-            string value = Encoding.UTF8.GetString(_image, _pos, length);
+            string value = Utf8.Decode(_image, _pos, length);
             _pos += length;
             return value;
         }

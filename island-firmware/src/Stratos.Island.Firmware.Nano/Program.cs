@@ -13,9 +13,9 @@
 // reboots after the watchdog's timeout: the message is printed on the console first.
 using System.Threading;
 using Stratos.Island.Codec;
-using Stratos.Island.Firmware.LinkAdapter;
+using Stratos.Island.Firmware.Link;
 using Stratos.Island.Firmware.Nano.Hal;
-using Stratos.Island.Firmware.Nano.Native;
+using Stratos.Island.Firmware.Native;
 using Stratos.Island.Link;
 using Stratos.Island.Link.Session;
 

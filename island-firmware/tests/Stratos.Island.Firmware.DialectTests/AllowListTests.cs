@@ -7,14 +7,15 @@ namespace Stratos.Island.Firmware.DialectTests;
 public sealed class AllowListTests
 {
     [TestMethod]
-    public void Repository_allow_list_parses_and_names_its_sources()
+    public void Repository_allow_list_parses_and_lists_mscorlib_alone()
     {
         AllowList allow = AllowList.Load(RepoLayout.AllowListPath);
         Assert.IsGreaterThan(100, allow.Entries.Count);
         string[] repositories = allow.Sources.Select(s => s.Repository).Distinct().ToArray();
-        CollectionAssert.IsSubsetOf(
-            new[] { "nanoframework/CoreLibrary", "nanoframework/System.Collections", "nanoframework/System.Text", "nanoframework/System.Math" },
-            repositories);
+        // The firmware depends on mscorlib (nanoFramework.CoreLibrary) alone: no other package restores here.
+        CollectionAssert.AreEqual(new[] { "nanoframework/CoreLibrary" }, repositories);
+        Assert.IsNull(allow.FindType("System.Text.StringBuilder"));
+        Assert.IsNull(allow.FindType("System.Text.Encoding"));
         Assert.IsTrue(allow.Entries.All(e => e.Source != null || e.BuildOnly), "an entry has no source");
     }
 

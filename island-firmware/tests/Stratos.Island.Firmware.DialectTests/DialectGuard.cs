@@ -417,9 +417,12 @@ internal static class IlTokens
         .Select(f => (OpCode)f.GetValue(null)!)
         .ToDictionary(o => o.Value, o => o.OperandType);
 
-    public static IEnumerable<EntityHandle> Read(BlobReader il)
+    public static IEnumerable<EntityHandle> Read(BlobReader il) => ReadInstructions(il).Where(i => !i.Token.IsNil).Select(i => i.Token);
+
+    /// <summary>Every instruction's opcode (two-byte opcodes as 0xFExx) and its token operand (nil when none).</summary>
+    public static IReadOnlyList<(short OpCode, EntityHandle Token)> ReadInstructions(BlobReader il)
     {
-        var tokens = new List<EntityHandle>();
+        var instructions = new List<(short, EntityHandle)>();
         while (il.RemainingBytes > 0)
         {
             short value = il.ReadByte();
@@ -431,6 +434,7 @@ internal static class IlTokens
             {
                 throw new BadImageFormatException("unknown IL opcode 0x" + value.ToString("X", System.Globalization.CultureInfo.InvariantCulture));
             }
+            EntityHandle token = default;
             switch (operand)
             {
                 case OperandType.InlineNone:
@@ -448,7 +452,7 @@ internal static class IlTokens
                 case OperandType.InlineSig:
                 case OperandType.InlineTok:
                 case OperandType.InlineType:
-                    tokens.Add(MetadataTokens.EntityHandle(il.ReadInt32()));
+                    token = MetadataTokens.EntityHandle(il.ReadInt32());
                     break;
                 case OperandType.InlineI8:
                 case OperandType.InlineR:
@@ -462,7 +466,8 @@ internal static class IlTokens
                     il.Offset += 4;
                     break;
             }
+            instructions.Add((value, token));
         }
-        return tokens;
+        return instructions;
     }
 }

@@ -2,190 +2,201 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
-using System.Reflection;
-using System.Reflection.Metadata;
-using System.Reflection.PortableExecutable;
 using System.Text.RegularExpressions;
 using System.Xml.Linq;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 
 namespace Stratos.Island.Firmware.DialectTests;
 
-// The nanoFramework project file of the island app (island-firmware/src/Stratos.Island.Firmware.Nano)
-// cannot be built here (no nanoFramework toolchain), so these tests check what a build would need:
-// well-formed MSBuild XML of the nanoFramework project system, every shared dialect source and every
-// app source compiled, and references only to nanoFramework packages that packages.config restores.
+// The nanoFramework project files (.nfproj) of the firmware assemblies cannot be built here (no
+// nanoFramework project system), so these tests check what a build would need: every dialect project
+// has an .nfproj of the nanoFramework project system beside it, with the pinned language version, the
+// same files and the same firmware references as its SDK twin (whose nano compile ./test.sh runs), and
+// references only to nanoFramework packages that its packages.config restores with exact versions.
 [TestClass]
 public sealed class NanoProjectTests
 {
     private static readonly XNamespace Msbuild = "http://schemas.microsoft.com/developer/msbuild/2003";
     private const string NanoProjectTypeGuid = "{11A8DD76-328B-46DF-9F39-F559912D0360}";
 
-    private static string AppDirectory => Path.Combine(RepoLayout.Root, "island-firmware", "src", "Stratos.Island.Firmware.Nano");
+    // The language version of nanoFramework's project system (NFProjectSystem.Default.props); the nano
+    // compile (island-firmware/dialect/NanoCompile.targets) uses the same.
+    private const string NanoLangVersion = "9.0";
 
-    private static string NfprojPath => Path.Combine(AppDirectory, "Stratos.Island.Firmware.Nano.nfproj");
-
-    private static XDocument LoadProject() => XDocument.Load(NfprojPath);
+    private static IEnumerable<DialectProject> Projects() => RepoLayout.DialectProjects();
 
     [TestMethod]
-    public void Nfproj_is_msbuild_xml_of_the_nanoFramework_project_system()
+    public void The_firmware_is_six_nanoFramework_assemblies()
     {
-        XDocument project = LoadProject();
-        Assert.AreEqual(Msbuild + "Project", project.Root!.Name);
-        string guids = project.Descendants(Msbuild + "ProjectTypeGuids").Single().Value;
-        StringAssert.Contains(guids, NanoProjectTypeGuid);
-        Assert.AreEqual("Exe", project.Descendants(Msbuild + "OutputType").Single().Value);
-        Assert.AreEqual("Stratos.Island.Firmware.Nano", project.Descendants(Msbuild + "AssemblyName").Single().Value);
-        string[] imports = project.Root.Elements(Msbuild + "Import").Select(i => (string)i.Attribute("Project")!).ToArray();
-        CollectionAssert.AreEqual(
-            new[]
-            {
-                "$(NanoFrameworkProjectSystemPath)NFProjectSystem.Default.props",
-                "$(NanoFrameworkProjectSystemPath)NFProjectSystem.props",
-                "$(NanoFrameworkProjectSystemPath)NFProjectSystem.CSharp.targets",
-            },
-            imports);
-        StringAssert.StartsWith(project.Descendants(Msbuild + "NanoFrameworkProjectSystemPath").Single().Value, @"$(MSBuildExtensionsPath)\nanoFramework\");
+        CollectionAssert.IsSubsetOf(
+            new[] { "Stratos.Island.Codec", "Stratos.Island.Link", "Stratos.Island.Firmware", "Stratos.Island.Firmware.Link", "Stratos.Island.Firmware.Native", "Stratos.Island.Firmware.Nano" },
+            Projects().Select(p => p.NanoAssemblyName).ToArray());
     }
 
     [TestMethod]
-    public void Nfproj_compiles_every_source_of_the_codec_link_and_firmware_projects()
+    public void Every_dialect_project_has_an_nfproj_of_the_nanoFramework_project_system()
     {
-        var missing = new List<string>();
+        var problems = new List<string>();
+        foreach (DialectProject project in Projects())
+        {
+            string nfproj = project.NfprojPath;
+            if (!File.Exists(nfproj))
+            {
+                problems.Add(project.NanoAssemblyName + ": no .nfproj at " + Path.GetRelativePath(RepoLayout.Root, nfproj));
+                continue;
+            }
+            XDocument doc = XDocument.Load(nfproj);
+            Assert.AreEqual(Msbuild + "Project", doc.Root!.Name, nfproj);
+            StringAssert.Contains(Single(doc, "ProjectTypeGuids"), NanoProjectTypeGuid, nfproj);
+            Expect(problems, nfproj, "AssemblyName", project.NanoAssemblyName, Single(doc, "AssemblyName"));
+            Expect(problems, nfproj, "LangVersion", NanoLangVersion, Single(doc, "LangVersion"));
+            bool exe = File.ReadAllText(project.ProjectPath).Contains("<NanoOutputType>exe</NanoOutputType>", StringComparison.Ordinal);
+            Expect(problems, nfproj, "OutputType", exe ? "Exe" : "Library", Single(doc, "OutputType"));
+            string[] imports = doc.Root.Elements(Msbuild + "Import").Select(i => (string)i.Attribute("Project")!).ToArray();
+            CollectionAssert.AreEqual(
+                new[]
+                {
+                    "$(NanoFrameworkProjectSystemPath)NFProjectSystem.Default.props",
+                    "$(NanoFrameworkProjectSystemPath)NFProjectSystem.props",
+                    "$(NanoFrameworkProjectSystemPath)NFProjectSystem.CSharp.targets",
+                },
+                imports, nfproj);
+            StringAssert.StartsWith(Single(doc, "NanoFrameworkProjectSystemPath"), @"$(MSBuildExtensionsPath)\nanoFramework\");
+        }
+        Assert.AreEqual(0, problems.Count, string.Join(Environment.NewLine, problems));
+    }
+
+    [TestMethod]
+    public void Every_nfproj_compiles_every_source_of_its_folder_and_nothing_else()
+    {
+        var problems = new List<string>();
         int checkedFiles = 0;
-        foreach (string dir in new[]
+        foreach (DialectProject project in Projects())
         {
-            Path.Combine(RepoLayout.Root, "protocol", "src", "Stratos.Island.Codec"),
-            Path.Combine(RepoLayout.Root, "protocol", "src", "Stratos.Island.Link"),
-            Path.Combine(RepoLayout.Root, "island-firmware", "src", "Stratos.Island.Firmware"),
-        })
-        {
-            foreach (string file in SourcesOf(dir))
+            string nfproj = project.NfprojPath;
+            string folder = Path.GetDirectoryName(nfproj)!;
+            List<CompileItem> items = CompileItems(nfproj);
+            foreach (string file in SourcesOf(folder))
             {
                 checkedFiles++;
-                if (!IsCompiled(file))
+                if (!IsCompiled(items, folder, file))
                 {
-                    missing.Add(Path.GetRelativePath(RepoLayout.Root, file));
+                    problems.Add(Path.GetRelativePath(RepoLayout.Root, file) + " is not compiled by " + Path.GetFileName(nfproj));
+                }
+            }
+            foreach (CompileItem item in items)
+            {
+                if (!Path.GetFullPath(Resolve(folder, item.Include)).StartsWith(folder + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+                {
+                    problems.Add(Path.GetFileName(nfproj) + " compiles '" + item.Include + "' from outside its folder: reference that assembly's .nfproj instead");
+                }
+                if (!item.Include.Contains('*', StringComparison.Ordinal) && !File.Exists(Resolve(folder, item.Include)))
+                {
+                    problems.Add(Path.GetFileName(nfproj) + " names a file that does not exist: " + item.Include);
                 }
             }
         }
-
-        Assert.IsGreaterThan(50, checkedFiles);
-        Assert.AreEqual(0, missing.Count, "not compiled by the .nfproj: " + string.Join(", ", missing));
+        Assert.IsGreaterThan(60, checkedFiles);
+        Assert.AreEqual(0, problems.Count, string.Join(Environment.NewLine, problems));
     }
 
     [TestMethod]
-    public void Nfproj_compiles_every_file_of_the_app_and_names_no_missing_file()
+    public void Every_nfproj_references_the_same_firmware_assemblies_as_its_sdk_project()
     {
-        var missing = SourcesOf(AppDirectory).Where(f => !IsCompiled(f)).Select(f => Path.GetRelativePath(AppDirectory, f)).ToList();
-        Assert.AreEqual(0, missing.Count, "app files not in the .nfproj: " + string.Join(", ", missing));
-        var stale = CompileItems().Where(i => !i.Include.Contains('*', StringComparison.Ordinal))
-            .Where(i => !File.Exists(Resolve(i.Include))).Select(i => i.Include).ToList();
-        Assert.AreEqual(0, stale.Count, "the .nfproj names files that do not exist: " + string.Join(", ", stale));
-        CollectionAssert.Contains(SourcesOf(AppDirectory).Select(f => Path.GetRelativePath(AppDirectory, f)).ToArray(), "Program.cs");
+        var byPath = Projects().ToDictionary(p => Path.GetFullPath(p.ProjectPath), StringComparer.Ordinal);
+        var problems = new List<string>();
+        foreach (DialectProject project in Projects())
+        {
+            XDocument sdk = XDocument.Load(project.ProjectPath);
+            string[] expected = sdk.Descendants("ProjectReference")
+                .Select(r => Path.GetFullPath(Path.Combine(project.Directory, ((string)r.Attribute("Include")!).Replace('\\', '/'))))
+                .Where(byPath.ContainsKey).Select(p => byPath[p].NanoAssemblyName).OrderBy(n => n, StringComparer.Ordinal).ToArray();
+            string nfprojFolder = Path.GetDirectoryName(project.NfprojPath)!;
+            string[] actual = XDocument.Load(project.NfprojPath).Descendants(Msbuild + "ProjectReference")
+                .Select(r => ((string)r.Attribute("Include")!).Replace('\\', '/'))
+                .Select(include =>
+                {
+                    string target = Path.GetFullPath(Path.Combine(nfprojFolder, include));
+                    if (!File.Exists(target))
+                    {
+                        problems.Add(Path.GetFileName(project.NfprojPath) + ": referenced project " + include + " does not exist");
+                    }
+                    return Path.GetFileNameWithoutExtension(target);
+                })
+                .OrderBy(n => n, StringComparer.Ordinal).ToArray();
+            if (!expected.SequenceEqual(actual))
+            {
+                problems.Add(Path.GetFileName(project.NfprojPath) + " references [" + string.Join(", ", actual) + "], its SDK project [" + string.Join(", ", expected) + "]");
+            }
+        }
+        Assert.AreEqual(0, problems.Count, string.Join(Environment.NewLine, problems));
     }
 
     [TestMethod]
-    public void Nfproj_references_only_nanoFramework_packages_listed_in_packages_config()
+    public void Every_nfproj_references_only_nanoFramework_packages_listed_in_its_packages_config()
     {
-        XDocument config = XDocument.Load(Path.Combine(AppDirectory, "packages.config"));
-        var packages = config.Root!.Elements("package")
-            .ToDictionary(p => (string)p.Attribute("id")!, p => (string)p.Attribute("version")!, StringComparer.Ordinal);
-        Assert.IsTrue(packages.TryGetValue("nanoFramework.CoreLibrary", out string? core), "packages.config lacks nanoFramework.CoreLibrary");
-        StringAssert.StartsWith(core, "1.17.");
-        foreach (XElement package in config.Root.Elements("package"))
+        foreach (DialectProject project in Projects())
         {
-            StringAssert.StartsWith((string)package.Attribute("id")!, "nanoFramework.");
-            Assert.AreEqual("netnano1.0", (string?)package.Attribute("targetFramework"));
-        }
+            string nfproj = project.NfprojPath;
+            XDocument config = XDocument.Load(Path.Combine(Path.GetDirectoryName(nfproj)!, "packages.config"));
+            var packages = config.Root!.Elements("package")
+                .ToDictionary(p => (string)p.Attribute("id")!, p => (string)p.Attribute("version")!, StringComparer.Ordinal);
+            Assert.IsTrue(packages.TryGetValue("nanoFramework.CoreLibrary", out string? core), nfproj + ": packages.config lacks nanoFramework.CoreLibrary");
+            Assert.AreEqual("1.17.11", core, nfproj + ": the mscorlib the nano compile uses (Directory.Packages.props)");
+            foreach (XElement package in config.Root.Elements("package"))
+            {
+                StringAssert.StartsWith((string)package.Attribute("id")!, "nanoFramework.");
+                Assert.AreEqual("netnano1.0", (string?)package.Attribute("targetFramework"));
+            }
 
-        XElement[] references = LoadProject().Descendants(Msbuild + "Reference").ToArray();
-        Assert.IsNotEmpty(references);
-        var hint = new Regex(@"^packages\\(?<id>[A-Za-z0-9.]+?)\.(?<version>\d+\.\d+\.\d+)\\lib\\[A-Za-z0-9.]+\.dll$");
-        foreach (XElement reference in references)
-        {
-            string path = reference.Element(Msbuild + "HintPath")?.Value ?? "";
-            Match m = hint.Match(path);
-            Assert.IsTrue(m.Success, "reference " + (string?)reference.Attribute("Include") + ": HintPath '" + path + "' is not packages\\<id>.<version>\\lib\\<dll>");
-            Assert.IsTrue(packages.TryGetValue(m.Groups["id"].Value, out string? version), "reference to " + m.Groups["id"].Value + " which packages.config does not list");
-            Assert.AreEqual(version, m.Groups["version"].Value, "version of " + m.Groups["id"].Value);
+            XElement[] references = XDocument.Load(nfproj).Descendants(Msbuild + "Reference").ToArray();
+            Assert.IsNotEmpty(references, nfproj);
+            var hint = new Regex(@"^packages\\(?<id>[A-Za-z0-9.]+?)\.(?<version>\d+\.\d+\.\d+)\\lib\\[A-Za-z0-9.]+\.dll$");
+            foreach (XElement reference in references)
+            {
+                string path = reference.Element(Msbuild + "HintPath")?.Value ?? "";
+                Match m = hint.Match(path);
+                Assert.IsTrue(m.Success, nfproj + ": reference " + (string?)reference.Attribute("Include") + ": HintPath '" + path + "' is not packages\\<id>.<version>\\lib\\<dll>");
+                Assert.IsTrue(packages.TryGetValue(m.Groups["id"].Value, out string? version), nfproj + ": reference to " + m.Groups["id"].Value + " which packages.config does not list");
+                Assert.AreEqual(version, m.Groups["version"].Value, "version of " + m.Groups["id"].Value);
+            }
+            Assert.IsEmpty(XDocument.Load(nfproj).Descendants(Msbuild + "PackageReference").ToArray(), nfproj);
         }
-        Assert.IsEmpty(LoadProject().Descendants(Msbuild + "ProjectReference").ToArray());
-        Assert.IsEmpty(LoadProject().Descendants(Msbuild + "PackageReference").ToArray());
     }
 
     [TestMethod]
-    public void Nfproj_is_not_a_solution_project_but_its_check_project_is()
+    public void Nfprojs_are_not_solution_projects_but_their_sdk_projects_are()
     {
         string sln = File.ReadAllText(Path.Combine(RepoLayout.Root, "Stratos.Island.sln"));
         Assert.DoesNotContain(".nfproj", sln);
-        Assert.Contains(@"Stratos.Island.Firmware.Nano.Check\Stratos.Island.Firmware.Nano.Check.csproj", sln);
+        foreach (DialectProject project in Projects())
+        {
+            Assert.Contains(Path.GetFileName(project.ProjectPath), sln);
+        }
     }
 
-    [TestMethod]
-    public void Every_native_method_is_an_InternalCall_extern_documented_in_the_README()
+    private static string Single(XDocument doc, string element) => doc.Descendants(Msbuild + element).Single().Value;
+
+    private static void Expect(List<string> problems, string nfproj, string property, string expected, string actual)
     {
-        string assembly = RepoLayout.OutputOf(
-            Path.Combine(RepoLayout.Root, "island-firmware", "src", "Stratos.Island.Firmware.Nano.Check", "Stratos.Island.Firmware.Nano.Check.csproj"),
-            "Stratos.Island.Firmware.Nano.Check", "netstandard2.0");
-        string readme = File.ReadAllText(Path.Combine(AppDirectory, "README.md"));
-        using var stream = File.OpenRead(assembly);
-        using var pe = new PEReader(stream);
-        MetadataReader md = pe.GetMetadataReader();
-        var problems = new List<string>();
-        int natives = 0;
-        foreach (TypeDefinitionHandle th in md.TypeDefinitions)
+        if (expected != actual)
         {
-            TypeDefinition type = md.GetTypeDefinition(th);
-            string ns = md.GetString(type.Namespace);
-            string typeName = md.GetString(type.Name);
-            foreach (MethodDefinitionHandle mh in type.GetMethods())
-            {
-                MethodDefinition method = md.GetMethodDefinition(mh);
-                string name = md.GetString(method.Name);
-                bool internalCall = (method.ImplAttributes & MethodImplAttributes.InternalCall) != 0;
-                // Abstract (interface) and runtime-implemented (delegate) methods have no body either.
-                bool bodiless = method.RelativeVirtualAddress == 0 && (method.Attributes & MethodAttributes.Abstract) == 0
-                    && (method.ImplAttributes & MethodImplAttributes.Runtime) == 0;
-                if (ns != "Stratos.Island.Firmware.Nano.Native")
-                {
-                    if (internalCall || bodiless)
-                    {
-                        problems.Add(ns + "." + typeName + "::" + name + ": native methods belong in Stratos.Island.Firmware.Nano.Native");
-                    }
-                    continue;
-                }
-                if (name == ".cctor" || name == ".ctor")
-                {
-                    continue;
-                }
-                natives++;
-                if (!internalCall || !bodiless || (method.Attributes & MethodAttributes.PinvokeImpl) != 0)
-                {
-                    problems.Add(typeName + "::" + name + ": must be `static extern` with [MethodImpl(MethodImplOptions.InternalCall)]");
-                }
-                if (!readme.Contains("### " + typeName, StringComparison.Ordinal) || !Regex.IsMatch(readme, @"\b" + Regex.Escape(name) + @"\("))
-                {
-                    problems.Add(typeName + "::" + name + ": not described in README.md's HAL contract");
-                }
-            }
+            problems.Add(Path.GetFileName(nfproj) + ": " + property + " is '" + actual + "', expected '" + expected + "'");
         }
-        Assert.IsGreaterThanOrEqualTo(25, natives);
-        Assert.AreEqual(0, problems.Count, string.Join(Environment.NewLine, problems));
     }
 
     private sealed record CompileItem(string Include, string Exclude);
 
-    private static List<CompileItem> CompileItems() =>
-        LoadProject().Descendants(Msbuild + "Compile")
+    private static List<CompileItem> CompileItems(string nfproj) =>
+        XDocument.Load(nfproj).Descendants(Msbuild + "Compile")
             .Select(c => new CompileItem((string)c.Attribute("Include")!, (string?)c.Attribute("Exclude") ?? ""))
             .ToList();
 
-    private static bool IsCompiled(string file)
+    private static bool IsCompiled(List<CompileItem> items, string folder, string file)
     {
-        foreach (CompileItem item in CompileItems())
+        foreach (CompileItem item in items)
         {
-            if (Matches(item.Include, file) && !item.Exclude.Split(';', StringSplitOptions.RemoveEmptyEntries).Any(e => Matches(e, file)))
+            if (Matches(folder, item.Include, file) && !item.Exclude.Split(';', StringSplitOptions.RemoveEmptyEntries).Any(e => Matches(folder, e, file)))
             {
                 return true;
             }
@@ -194,9 +205,9 @@ public sealed class NanoProjectTests
     }
 
     // MSBuild item pattern (relative to the project, '\' separators, '**' and '*') against a full path.
-    private static bool Matches(string pattern, string file)
+    private static bool Matches(string folder, string pattern, string file)
     {
-        string full = Resolve(pattern).Replace('\\', '/');
+        string full = Resolve(folder, pattern).Replace('\\', '/');
         var regex = new System.Text.StringBuilder("^");
         for (int i = 0; i < full.Length; i++)
         {
@@ -223,17 +234,17 @@ public sealed class NanoProjectTests
         return Regex.IsMatch(file.Replace('\\', '/'), regex.ToString());
     }
 
-    private static string Resolve(string pattern)
+    private static string Resolve(string folder, string pattern)
     {
         string normalized = pattern.Replace('\\', Path.DirectorySeparatorChar);
         int wildcard = normalized.IndexOf('*', StringComparison.Ordinal);
         if (wildcard < 0)
         {
-            return Path.GetFullPath(Path.Combine(AppDirectory, normalized));
+            return Path.GetFullPath(Path.Combine(folder, normalized));
         }
         string prefix = normalized[..wildcard];
-        string fixedPart = Path.GetFullPath(Path.Combine(AppDirectory, prefix.Length == 0 ? "." : prefix));
-        if (prefix.EndsWith(Path.DirectorySeparatorChar) && !fixedPart.EndsWith(Path.DirectorySeparatorChar))
+        string fixedPart = Path.GetFullPath(Path.Combine(folder, prefix.Length == 0 ? "." : prefix));
+        if ((prefix.Length == 0 || prefix.EndsWith(Path.DirectorySeparatorChar)) && !fixedPart.EndsWith(Path.DirectorySeparatorChar))
         {
             fixedPart += Path.DirectorySeparatorChar;
         }
@@ -242,7 +253,7 @@ public sealed class NanoProjectTests
 
     private static string[] SourcesOf(string dir) =>
         Directory.EnumerateFiles(dir, "*.cs", SearchOption.AllDirectories)
-            .Where(f => !Path.GetRelativePath(dir, f).Split(Path.DirectorySeparatorChar).Any(p => p is "bin" or "obj"))
+            .Where(f => !Path.GetRelativePath(dir, f).Split(Path.DirectorySeparatorChar).Any(p => p is "bin" or "obj" or "packages"))
             .OrderBy(f => f, StringComparer.Ordinal)
             .ToArray();
 }

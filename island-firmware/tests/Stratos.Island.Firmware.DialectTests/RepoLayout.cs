@@ -8,7 +8,26 @@ using System.Text.RegularExpressions;
 namespace Stratos.Island.Firmware.DialectTests;
 
 /// <summary>A project whose csproj sets IslandFirmwareDialect to true.</summary>
-public sealed record DialectProject(string ProjectPath, string AssemblyName, string TargetFramework);
+/// <param name="NanoAssemblyName">Name of the nano compile's assembly (island-firmware/dialect/NanoCompile.targets)
+/// and of the project's .nfproj: NanoAssemblyName in the csproj, else the project file's name.</param>
+public sealed record DialectProject(string ProjectPath, string AssemblyName, string TargetFramework, string NanoAssemblyName)
+{
+    public string Directory => Path.GetDirectoryName(ProjectPath)!;
+
+    /// <summary>The nano compile of this project in one configuration (Debug or Release).</summary>
+    public string NanoOutput(string configuration) => Path.Combine(Directory, "bin", "nano", configuration, NanoAssemblyName + ".dll");
+
+    /// <summary>The project's .nfproj: next to the csproj, or in the sibling folder named after the
+    /// nano assembly (the app, whose SDK twin is Stratos.Island.Firmware.Nano.Check).</summary>
+    public string NfprojPath
+    {
+        get
+        {
+            string beside = Path.Combine(Directory, NanoAssemblyName + ".nfproj");
+            return File.Exists(beside) ? beside : Path.Combine(Path.GetDirectoryName(Directory)!, NanoAssemblyName, NanoAssemblyName + ".nfproj");
+        }
+    }
+}
 
 public static partial class RepoLayout
 {
@@ -45,10 +64,12 @@ public static partial class RepoLayout
             }
             Match name = AssemblyNameProperty().Match(text);
             Match framework = TargetFrameworkProperty().Match(text);
+            Match nanoName = NanoAssemblyNameProperty().Match(text);
             projects.Add(new DialectProject(
                 path,
                 name.Success ? name.Groups[1].Value.Trim() : Path.GetFileNameWithoutExtension(path),
-                framework.Success ? framework.Groups[1].Value.Trim() : "netstandard2.0"));
+                framework.Success ? framework.Groups[1].Value.Trim() : "netstandard2.0",
+                nanoName.Success ? nanoName.Groups[1].Value.Trim() : Path.GetFileNameWithoutExtension(path)));
         }
         projects.Sort((a, b) => string.CompareOrdinal(a.ProjectPath, b.ProjectPath));
         return projects;
@@ -81,6 +102,9 @@ public static partial class RepoLayout
 
     [GeneratedRegex(@"<AssemblyName>([^<]+)</AssemblyName>")]
     private static partial Regex AssemblyNameProperty();
+
+    [GeneratedRegex(@"<NanoAssemblyName>([^<]+)</NanoAssemblyName>")]
+    private static partial Regex NanoAssemblyNameProperty();
 
     [GeneratedRegex(@"<TargetFramework>([^<]+)</TargetFramework>")]
     private static partial Regex TargetFrameworkProperty();

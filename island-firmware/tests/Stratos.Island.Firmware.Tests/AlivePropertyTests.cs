@@ -60,6 +60,7 @@ public sealed class AlivePropertyTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~alive-count~1")]
     public void Alive_supervision_matches_the_reference_model_under_random_heartbeat_schedules()
     {
         Property property = Prop.ForAll(Scenarios.ToArbitrary(), s =>

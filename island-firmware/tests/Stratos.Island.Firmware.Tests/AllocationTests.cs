@@ -54,6 +54,7 @@ public sealed class AllocationTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~steady-state-no-allocation~1")]
     public void Ten_thousand_loaded_supervision_cycles_allocate_nothing()
     {
         const int vmCount = 32;
@@ -84,6 +85,7 @@ public sealed class AllocationTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~steady-state-no-allocation~1")]
     public void Accepted_requests_and_reports_allocate_nothing()
     {
         TestIsland island = Loaded(4);

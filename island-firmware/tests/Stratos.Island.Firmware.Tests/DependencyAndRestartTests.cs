@@ -20,6 +20,7 @@ public sealed class DependencyAndRestartTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~start-dependencies~1")]
     public void Start_is_refused_until_the_dependency_runs()
     {
         TestIsland island = Stack();
@@ -33,6 +34,7 @@ public sealed class DependencyAndRestartTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~start-dependencies~1")]
     public void A_stopped_dependency_is_named_in_the_refusal()
     {
         TestIsland island = Stack();
@@ -48,6 +50,7 @@ public sealed class DependencyAndRestartTests
     [DataRow(VmAction.Kill, "kill")]
     [DataRow(VmAction.Pause, "pause")]
     [DataRow(VmAction.Restart, "restart")]
+    [Verifies("IslDsgn~start-dependencies~1")]
     public void Stopping_a_vm_others_depend_on_is_refused(VmAction action, string verb)
     {
         TestIsland island = Stack();
@@ -59,6 +62,7 @@ public sealed class DependencyAndRestartTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~boot-orchestration~1")]
     public void Boot_orchestration_starts_autostart_vms_in_boot_order_waiting_for_dependencies()
     {
         TestIsland island = Stack(autostart: true, connect: false);
@@ -80,6 +84,7 @@ public sealed class DependencyAndRestartTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~boot-orchestration~1")]
     public void Boot_orchestration_skips_a_vm_whose_dependency_cannot_come_up()
     {
         IslandConfig config = TestIsland.Configure(
@@ -96,6 +101,7 @@ public sealed class DependencyAndRestartTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~system-power-sequence~1")]
     public void System_off_stops_vms_in_reverse_boot_order()
     {
         TestIsland island = Stack();
@@ -121,6 +127,7 @@ public sealed class DependencyAndRestartTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~restart-budget~1")]
     public void Crash_restarts_with_exponential_backoff_until_quarantine()
     {
         var vm = TestIsland.Vm(1, "web");
@@ -159,6 +166,7 @@ public sealed class DependencyAndRestartTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~restart-budget~1")]
     public void Restarts_outside_the_sliding_window_no_longer_count()
     {
         var vm = TestIsland.Vm(1, "web");
@@ -175,6 +183,7 @@ public sealed class DependencyAndRestartTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~restart-budget~1")]
     public void A_restart_waits_for_its_dependencies()
     {
         TestIsland island = Stack();

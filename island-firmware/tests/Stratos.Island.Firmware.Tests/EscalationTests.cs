@@ -36,6 +36,7 @@ public sealed class EscalationTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~escalation-defaults~1")]
     public void Defaults_by_criticality_are_restart_for_qm_to_asil_b_and_safe_state_above()
     {
         Assert.AreEqual(SafeAction.RestartVm, EscalationPolicy.DefaultFor(Criticality.Unspecified));
@@ -47,6 +48,7 @@ public sealed class EscalationTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~escalate-restart~1")]
     public void Expired_with_restart_vm_kills_and_restarts_through_the_restart_policy()
     {
         TestIsland island = Island(5, Supervised(1, "web", SafeAction.RestartVm));
@@ -74,6 +76,7 @@ public sealed class EscalationTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~escalate-stop~1")]
     public void Expired_with_stop_vm_kills_without_restart()
     {
         TestIsland island = Island(5, Supervised(1, "web", SafeAction.StopVm));
@@ -88,6 +91,7 @@ public sealed class EscalationTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~escalate-report~1")]
     public void Expired_with_report_only_logs_and_keeps_the_vm_running()
     {
         TestIsland island = Island(0, Supervised(1, "web", SafeAction.Report));
@@ -103,6 +107,7 @@ public sealed class EscalationTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~escalate-reset-a-cluster~1")]
     public void Expired_with_reset_a_cluster_resets_and_reboots_the_vms_when_the_agent_returns()
     {
         TestIsland island = Island(5, Supervised(1, "web", SafeAction.ResetACluster, autostart: true), TestIsland.Vm(2, "tools", autostart: true));
@@ -125,6 +130,7 @@ public sealed class EscalationTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~agent-supervision~1", "IslDsgn~escalate-reset-a-cluster~1")]
     public void Agent_expiry_resets_the_a_cluster()
     {
         IslandConfig config = TestIsland.Configure(TestIsland.Vm(1, "web"));
@@ -142,6 +148,7 @@ public sealed class EscalationTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~safe-state~1")]
     public void Expired_with_safe_state_powers_off_qm_domains_and_asserts_the_output()
     {
         TestIsland island = Island(5,
@@ -164,6 +171,7 @@ public sealed class EscalationTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~safe-state~1")]
     public void Global_stopped_enters_the_safe_state_when_an_escalation_does_not_complete()
     {
         TestIsland island = Island(2, Supervised(1, "web", SafeAction.RestartVm));
@@ -180,6 +188,7 @@ public sealed class EscalationTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~safe-state~1")]
     public void A_crash_with_safe_state_action_enters_the_safe_state()
     {
         TestIsland island = Island(5, TestIsland.Vm(1, "brake", Criticality.AsilD, domains: new[] { TestIsland.SafetyDomain }));
@@ -190,6 +199,7 @@ public sealed class EscalationTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~escalate-reset-a-cluster~1")]
     public void A_crash_with_reset_a_cluster_action_resets_the_a_cluster()
     {
         TestIsland island = Island(5, TestIsland.Vm(1, "web", safeAction: SafeAction.ResetACluster));
@@ -200,6 +210,7 @@ public sealed class EscalationTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~watchdog-kick~1")]
     public void The_watchdog_is_kicked_only_by_steps_that_run_on_time()
     {
         TestIsland island = Island(5, TestIsland.Vm(1, "web"));
@@ -218,6 +229,7 @@ public sealed class EscalationTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~watchdog-kick~1")]
     public void A_step_less_than_a_period_late_still_kicks()
     {
         TestIsland island = Island(5, TestIsland.Vm(1, "web"));
@@ -228,6 +240,7 @@ public sealed class EscalationTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~supervision-cycle~1")]
     public void Catch_up_cycles_keep_deadline_arithmetic_exact()
     {
         VmConfig vm = TestIsland.Vm(1, "web", safeAction: SafeAction.StopVm);
@@ -244,6 +257,7 @@ public sealed class EscalationTests
         }
 
     [TestMethod]
+    [Verifies("IslDsgn~safe-state~1")]
     public void An_unconfirmed_kill_of_an_expired_vm_keeps_it_expired_until_the_safe_state()
     {
         // Stop timeout 500 ms; tolerance 100 cycles = 1 s: the timeout comes first.
@@ -263,6 +277,7 @@ public sealed class EscalationTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~agent-supervision~1")]
     public void A_reconnecting_agent_keeps_its_supervision_status()
     {
         IslandConfig config = TestIsland.Configure(TestIsland.Vm(1, "web"));

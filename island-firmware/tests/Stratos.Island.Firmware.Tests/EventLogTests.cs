@@ -44,6 +44,7 @@ public sealed class EventLogTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~event-log-durability~1")]
     public void Records_round_trip_with_every_field()
     {
         var flash = new RamFlash(256, 4);
@@ -80,6 +81,7 @@ public sealed class EventLogTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~event-log-durability~1")]
     public void An_empty_flash_recovers_to_an_empty_log()
     {
         PersistentEventLog log = Boot(new RamFlash(256, 4));
@@ -89,6 +91,7 @@ public sealed class EventLogTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~event-log-durability~1")]
     public void The_ring_reclaims_the_oldest_page_and_levels_wear()
     {
         var flash = new RamFlash(256, 4);
@@ -117,6 +120,7 @@ public sealed class EventLogTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~log-read~1")]
     public void Reading_out_of_range_sequences_fails_cleanly()
     {
         PersistentEventLog log = Boot(new RamFlash(256, 4));
@@ -128,6 +132,7 @@ public sealed class EventLogTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~event-log-durability~1")]
     public void A_corrupted_committed_record_ends_recovery_of_its_page()
     {
         var flash = new RamFlash(256, 4);
@@ -145,6 +150,7 @@ public sealed class EventLogTests
     // The heart of the argument: cut power at every byte of a record write, reboot, and check that
     // exactly the committed records come back, nothing torn, and the log keeps working.
     [TestMethod]
+    [Verifies("IslDsgn~event-log-durability~1")]
     public void A_power_cut_at_any_byte_of_a_record_loses_only_that_record()
     {
         var baseFlash = new RamFlash(256, 4);
@@ -188,6 +194,7 @@ public sealed class EventLogTests
     // Cut at every byte while the log moves to a new page: retiring the oldest page, erasing it,
     // writing its header and the first record in it.
     [TestMethod]
+    [Verifies("IslDsgn~event-log-durability~1")]
     public void A_power_cut_at_any_byte_across_a_page_erase_never_loses_unreclaimed_records()
     {
         var baseFlash = new RamFlash(256, 3);
@@ -242,6 +249,7 @@ public sealed class EventLogTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~event-log-durability~1")]
     public void A_torn_page_header_makes_the_page_count_as_unused()
     {
         var flash = new RamFlash(256, 4);

@@ -10,6 +10,7 @@ namespace Stratos.Island.Firmware.Tests;
 public sealed class IslandCoreTests
 {
     [TestMethod]
+    [Verifies("IslDsgn~event-log-boot~1")]
     public void Each_boot_logs_an_island_boot_event_and_increments_the_boot_count()
     {
         var flash = new RamFlash(256, 8);
@@ -26,6 +27,29 @@ public sealed class IslandCoreTests
     }
 
     [TestMethod]
+    public void Ring_resets_are_logged_as_link_errors_at_most_once_a_second_with_the_ones_in_between_counted()
+    {
+        var island = new TestIsland(TestIsland.Configure(TestIsland.Vm(1, "web")));
+
+        island.Core.RecordLinkRingReset("ring reset: first");
+        for (int i = 0; i < 5; i++)
+        {
+            island.Clock.AdvanceMs(100);
+            island.Core.RecordLinkRingReset("ring reset: burst " + i);
+        }
+
+        island.Clock.AdvanceMs(IslandCore.RingResetEventIntervalMs);
+        island.Core.RecordLinkRingReset("ring reset: later");
+
+        var logged = island.Output.EventsOf(EventType.LinkError).ToList();
+        Assert.AreEqual(2, logged.Count, string.Join(" | ", logged.Select(e => e.Detail)));
+        Assert.AreEqual("ring reset: first", logged[0].Detail);
+        Assert.AreEqual("(+5) ring reset: later", logged[1].Detail);
+        Assert.IsTrue(logged.All(e => e.Value == (int)ErrorCode.Malformed));
+    }
+
+    [TestMethod]
+    [Verifies("IslDsgn~log-read~1")]
     public void Log_read_pages_through_committed_records()
     {
         var island = new TestIsland(TestIsland.Configure(TestIsland.Vm(1, "web")));
@@ -53,6 +77,7 @@ public sealed class IslandCoreTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~log-read~1")]
     public void Log_read_stops_at_the_per_call_budget()
     {
         IslandConfig config = TestIsland.Configure(TestIsland.Vm(1, "web"));
@@ -78,6 +103,7 @@ public sealed class IslandCoreTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~request-validation~1")]
     public void Alive_and_checkpoints_for_unknown_entities_are_errors_not_crashes()
     {
         var island = new TestIsland(TestIsland.Configure(TestIsland.Vm(1, "web")));
@@ -89,6 +115,7 @@ public sealed class IslandCoreTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~config-validation~1")]
     public void An_invalid_configuration_is_refused_at_construction_with_its_reason()
     {
         IslandConfig config = TestIsland.Configure(TestIsland.Vm(1, "Web"));
@@ -112,6 +139,7 @@ public sealed class ConfigValidatorTests
     public void The_test_configuration_is_valid() => Assert.IsNull(Check(_ => { }));
 
     [TestMethod]
+    [Verifies("IslDsgn~config-validation~1")]
     public void Errors_name_the_object_and_the_field()
     {
         Assert.AreEqual("VM 2 ('web'): depends_on[0] = 9 is not a defined VM", Check(c => c.Vms[1].DependsOn = new[] { 9 }));

@@ -27,6 +27,7 @@ public sealed class LifecycleTests
     };
 
     [TestMethod]
+    [Verifies("IslDsgn~lifecycle-transition-table~1")]
     public void The_transition_table_allows_exactly_the_documented_transitions()
     {
         for (int from = 0; from <= 9; from++)
@@ -42,6 +43,7 @@ public sealed class LifecycleTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~lifecycle-transition-table~1")]
     public void Start_issues_a_directive_and_running_arms_supervision()
     {
         TestIsland island = One();
@@ -75,6 +77,7 @@ public sealed class LifecycleTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~lifecycle-transition-table~1")]
     public void Pause_and_resume_wait_for_the_agent_reports()
     {
         TestIsland island = One();
@@ -123,6 +126,7 @@ public sealed class LifecycleTests
     [DataRow(VmAction.Start, "VM 'web': cannot start while Running")]
     [DataRow(VmAction.Resume, "VM 'web': cannot resume while Running")]
     [DataRow(VmAction.Clear, "VM 'web': cannot clear while Running (only a Quarantined VM can be cleared)")]
+    [Verifies("IslDsgn~request-validation~1")]
     public void Requests_that_do_not_fit_the_running_state_are_refused_with_a_reason(VmAction action, string message)
     {
         TestIsland island = One();
@@ -142,6 +146,7 @@ public sealed class LifecycleTests
     [DataRow(VmAction.Kill, "VM 'web': cannot kill while Defined")]
     [DataRow(VmAction.Pause, "VM 'web': cannot pause while Defined")]
     [DataRow(VmAction.Resume, "VM 'web': cannot resume while Defined")]
+    [Verifies("IslDsgn~request-validation~1")]
     public void Requests_on_a_defined_vm_are_refused_with_a_reason(VmAction action, string message)
     {
         TestIsland island = One();
@@ -151,6 +156,7 @@ public sealed class LifecycleTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~request-validation~1")]
     public void A_second_graceful_stop_is_refused_but_kill_escalates_it()
     {
         TestIsland island = One();
@@ -163,6 +169,7 @@ public sealed class LifecycleTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~request-validation~1")]
     public void Unknown_vms_and_actions_are_refused()
     {
         TestIsland island = One();
@@ -174,6 +181,7 @@ public sealed class LifecycleTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~kill-policy~1")]
     public void The_agent_may_not_kill_an_asil_vm()
     {
         TestIsland island = One(Criticality.AsilB);
@@ -184,6 +192,7 @@ public sealed class LifecycleTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~kill-policy~1")]
     public void The_agent_may_kill_a_qm_vm()
     {
         TestIsland island = One();
@@ -193,6 +202,7 @@ public sealed class LifecycleTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~directive-timeouts~1")]
     public void Reports_for_an_older_directive_are_ignored()
     {
         TestIsland island = One();
@@ -204,6 +214,7 @@ public sealed class LifecycleTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~no-vm-without-consent~1")]
     public void A_vm_running_without_consent_is_killed()
     {
         TestIsland island = One();
@@ -216,6 +227,7 @@ public sealed class LifecycleTests
     [DataRow(ObservedVmState.Crashed)]
     [DataRow(ObservedVmState.Exited)]
     [DataRow(ObservedVmState.NotRunning)]
+    [Verifies("IslDsgn~no-vm-without-consent~1")]
     public void A_running_vm_that_goes_down_fails(ObservedVmState observed)
     {
         TestIsland island = One(action: SafeAction.StopVm);
@@ -228,6 +240,7 @@ public sealed class LifecycleTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~directive-timeouts~1")]
     public void Start_failed_and_start_timeout_fail_the_vm()
     {
         TestIsland island = One(action: SafeAction.StopVm);
@@ -246,6 +259,7 @@ public sealed class LifecycleTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~directive-timeouts~1")]
     public void Pause_and_resume_timeouts_fail_the_vm()
     {
         TestIsland island = One(action: SafeAction.StopVm);
@@ -265,6 +279,7 @@ public sealed class LifecycleTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~directive-timeouts~1")]
     public void A_stop_timeout_fails_the_vm_without_restarting_it()
     {
         TestIsland island = One();
@@ -277,6 +292,7 @@ public sealed class LifecycleTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~restart-budget~1")]
     public void Stop_on_a_failed_vm_cancels_its_restart()
     {
         TestIsland island = One();
@@ -290,6 +306,7 @@ public sealed class LifecycleTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~lifecycle-transition-table~1")]
     public void Restart_request_stops_then_starts_again()
     {
         TestIsland island = One();
@@ -303,6 +320,7 @@ public sealed class LifecycleTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~state-change-logged~1")]
     public void Every_state_change_is_logged_and_pushed_as_status()
     {
         TestIsland island = One();

@@ -46,6 +46,7 @@ public sealed class LinkEndpointTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~resync-boot-ids~1")]
     public void Handshake_brings_both_sessions_up_and_pushes_the_islands_state()
     {
         LinkedIsland island = Connected();
@@ -139,6 +140,7 @@ public sealed class LinkEndpointTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~request-validation~1")]
     public void Start_request_is_accepted_directed_and_a_running_report_shows_running()
     {
         List<Pb.VmDefinition> vms = LinkedIsland.Demo();
@@ -161,6 +163,7 @@ public sealed class LinkEndpointTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~escalate-restart~1")]
     public void Missing_alive_indications_raise_supervision_events_and_a_restart()
     {
         List<Pb.VmDefinition> vms = LinkedIsland.Demo();
@@ -187,6 +190,7 @@ public sealed class LinkEndpointTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~log-read~1")]
     public void Log_read_pages_hold_at_most_four_records_and_end_at_the_newest()
     {
         LinkedIsland island = Connected();
@@ -214,6 +218,7 @@ public sealed class LinkEndpointTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~island-send-retry~1", "IslDsgn~log-read~1")]
     public void Log_read_with_a_full_ring_resumes_without_losing_records()
     {
         LinkedIsland island = Connected();
@@ -241,6 +246,7 @@ public sealed class LinkEndpointTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~island-send-retry~1")]
     public void Ring_full_sends_are_counted_and_the_newest_state_is_sent_once_space_returns()
     {
         List<Pb.VmDefinition> vms = LinkedIsland.Demo();
@@ -268,6 +274,31 @@ public sealed class LinkEndpointTests
     }
 
     [TestMethod]
+    public void A_directive_the_core_cancels_while_it_waits_in_the_queue_is_dropped_not_sent()
+    {
+        List<Pb.VmDefinition> vms = LinkedIsland.Demo();
+        Manual(vms);
+        LinkedIsland island = Connected(vms);
+        island.AgentEvents.Received.Clear();
+
+        island.ToAgent.Full = true;
+        island.Request(1, VmAction.Start, correlationId: 70);
+        island.Run(20);
+        Assert.IsGreaterThan(0, island.Endpoint.QueuedMessages);
+
+        island.Core.Escalation.ResetACluster("test reset"); // VM 1 forced down: its start is cancelled
+        island.ToAgent.Full = false;
+        island.Run(10);
+
+        Assert.AreEqual(0, island.Endpoint.QueuedMessages);
+        Assert.AreEqual(0, island.AgentEvents.Of(Body.VmDirective).Count(), "the cancelled start reached the agent");
+        Assert.AreEqual(1L, island.Endpoint.Counters.StaleDirectivesDropped);
+        Assert.IsTrue(island.AgentEvents.Of(Body.RequestResult).Single(e => e.CorrelationId == 70).RequestResult.Accepted, "results still go out");
+        Assert.AreEqual(PbCommon.VmState.Stopped, island.AgentEvents.Of(Body.VmStatus).Last(e => e.VmStatus.VmId == 1).VmStatus.State);
+    }
+
+    [TestMethod]
+    [Verifies("IslDsgn~config-validation~1")]
     public void Configuration_push_is_refused_with_a_blob_ack()
     {
         LinkedIsland island = Connected();
@@ -289,6 +320,7 @@ public sealed class LinkEndpointTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~resync-boot-ids~1")]
     public void Agent_restart_is_a_new_session_with_fresh_state()
     {
         LinkedIsland island = Connected();
@@ -304,6 +336,7 @@ public sealed class LinkEndpointTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~steady-state-no-allocation~1")]
     public void Steady_state_link_traffic_allocates_nothing()
     {
         List<Pb.VmDefinition> vms = LinkedIsland.Demo();

@@ -3,7 +3,7 @@ using System.Collections.Generic;
 using Google.Protobuf;
 using Stratos.Island.Codec;
 using Stratos.Island.Firmware.Configuration;
-using Stratos.Island.Firmware.LinkAdapter;
+using Stratos.Island.Firmware.Link;
 using Stratos.Island.Link;
 using Stratos.Island.Link.Session;
 using Pb = Stratos.Island.Protocol.Link.V1;

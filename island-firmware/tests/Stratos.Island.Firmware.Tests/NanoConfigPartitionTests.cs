@@ -143,6 +143,7 @@ public sealed class NanoConfigPartitionTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~config-validation~1")]
     public void A_changed_config_byte_fails_bundle_verification_naming_config_bin()
     {
         var image = new Image();
@@ -158,6 +159,7 @@ public sealed class NanoConfigPartitionTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~config-validation~1")]
     public void A_manifest_signed_by_another_key_is_rejected()
     {
         ConfigPartition p = ConfigPartition.Parse(new Image { SignWithOtherKey = true }.Build(), PartitionSize, Verifier);
@@ -206,6 +208,7 @@ public sealed class NanoConfigPartitionTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~config-validation~1")]
     public void Every_truncation_and_every_flipped_board_or_header_byte_is_an_error_or_a_config_never_an_exception()
     {
         byte[] good = new Image().Build();

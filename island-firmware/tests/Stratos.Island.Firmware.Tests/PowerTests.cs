@@ -14,6 +14,7 @@ public sealed class PowerTests
             TestIsland.Vm(2, "web", criticality, domains: new[] { TestIsland.ACluster, TestIsland.Gpu }, dependsOn: new[] { 1 }, autostart: autostart)));
 
     [TestMethod]
+    [Verifies("IslDsgn~power-arbitration~1")]
     public void Domains_start_in_their_initial_state()
     {
         TestIsland island = GpuVm();
@@ -25,6 +26,7 @@ public sealed class PowerTests
     [DataRow(PowerState.Off)]
     [DataRow(PowerState.Reset)]
     [DataRow(PowerState.Retention)]
+    [Verifies("IslDsgn~power-arbitration~1")]
     public void Cutting_power_under_an_active_vm_is_refused(PowerState state)
     {
         TestIsland island = GpuVm(Criticality.AsilB);
@@ -36,6 +38,7 @@ public sealed class PowerTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~power-arbitration~1")]
     public void A_qm_vm_is_protected_too_because_the_agent_is_a_qm_requester()
     {
         TestIsland island = GpuVm(Criticality.Qm);
@@ -46,6 +49,7 @@ public sealed class PowerTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~start-dependencies~1", "IslDsgn~power-arbitration~1")]
     public void Power_can_be_cut_once_the_vm_stopped_and_then_the_vm_cannot_start()
     {
         TestIsland island = GpuVm();
@@ -63,6 +67,7 @@ public sealed class PowerTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~power-arbitration~1")]
     public void The_a_cluster_domain_cannot_be_cut_by_the_agent()
     {
         TestIsland island = GpuVm();
@@ -71,6 +76,7 @@ public sealed class PowerTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~power-arbitration~1")]
     public void Unknown_domains_and_states_are_refused()
     {
         TestIsland island = GpuVm();
@@ -81,6 +87,7 @@ public sealed class PowerTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~system-power-sequence~1")]
     public void System_off_stops_vms_then_powers_domains_off_reporting_each_step()
     {
         TestIsland island = GpuVm();
@@ -116,6 +123,7 @@ public sealed class PowerTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~system-power-sequence~1")]
     public void A_vm_that_does_not_stop_is_bounded_by_its_stop_timeout()
     {
         TestIsland island = GpuVm();
@@ -128,6 +136,7 @@ public sealed class PowerTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~system-power-sequence~1")]
     public void Reboot_restores_domains_and_boots_again_when_the_agent_reconnects()
     {
         TestIsland island = GpuVm(autostart: true);
@@ -155,6 +164,7 @@ public sealed class PowerTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~system-power-sequence~1")]
     public void Suspend_pauses_vms_and_puts_domains_into_retention()
     {
         TestIsland island = GpuVm();
@@ -179,6 +189,7 @@ public sealed class PowerTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~system-power-sequence~1")]
     public void Unknown_system_power_actions_are_refused()
     {
         TestIsland island = GpuVm();

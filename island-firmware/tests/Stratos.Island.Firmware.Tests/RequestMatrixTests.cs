@@ -64,6 +64,7 @@ public sealed class RequestMatrixTests
     private const ErrorCode Fp = ErrorCode.FailedPrecondition;
 
     [TestMethod]
+    [Verifies("IslDsgn~request-validation~1")]
     //        state                  action            expected code            resulting state
     [DataRow(VmState.Defined, VmAction.Start, Ok, VmState.Starting)]
     [DataRow(VmState.Defined, VmAction.Stop, Fp, VmState.Defined)]

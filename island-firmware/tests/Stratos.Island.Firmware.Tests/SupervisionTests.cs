@@ -73,6 +73,7 @@ public sealed class SupervisionTests
     [DataRow(5, LocalStatus.Ok)]
     [DataRow(6, LocalStatus.Ok)]
     [DataRow(7, LocalStatus.Expired)]
+    [Verifies("IslDsgn~alive-count~1")]
     public void Alive_count_passes_exactly_within_the_margins(int count, LocalStatus expected)
     {
         // expected 4, min margin 2, max margin 2: [2, 6] passes.
@@ -82,6 +83,7 @@ public sealed class SupervisionTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~alive-count~1")]
     public void Alive_is_evaluated_only_at_the_end_of_the_reference_cycle()
     {
         SupervisedEntity e = Alive(3, 0, 0, 5);
@@ -101,6 +103,7 @@ public sealed class SupervisionTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~local-status~1")]
     public void Failed_reference_cycles_become_expired_only_beyond_the_tolerance()
     {
         SupervisedEntity e = Alive(2, 0, 0, 1, tolerance: 2);
@@ -114,6 +117,7 @@ public sealed class SupervisionTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~local-status~1")]
     public void Failed_returns_to_ok_after_as_many_correct_reference_cycles_as_failed_ones()
     {
         SupervisedEntity e = Alive(2, 0, 0, 2, tolerance: 3);
@@ -128,6 +132,7 @@ public sealed class SupervisionTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~local-status~1")]
     public void Tolerance_zero_expires_on_the_first_failed_reference_cycle()
     {
         SupervisedEntity e = Alive(1, 0, 0, 1, tolerance: 0);
@@ -140,6 +145,7 @@ public sealed class SupervisionTests
     [DataRow(19, LocalStatus.Expired)]
     [DataRow(50, LocalStatus.Ok)]
     [DataRow(51, LocalStatus.Expired)]
+    [Verifies("IslDsgn~deadline~1")]
     public void Deadline_passes_exactly_at_min_and_max(int elapsedMs, LocalStatus expected)
     {
         SupervisedEntity e = Deadline(20, 50);
@@ -149,6 +155,7 @@ public sealed class SupervisionTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~deadline~1")]
     public void A_missing_end_checkpoint_fails_in_the_cycle_in_which_max_elapses()
     {
         SupervisedEntity e = Deadline(0, 50);
@@ -160,6 +167,7 @@ public sealed class SupervisionTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~deadline~1")]
     public void An_end_checkpoint_without_a_start_is_not_a_deadline_violation()
     {
         SupervisedEntity e = Deadline(0, 50);
@@ -169,6 +177,7 @@ public sealed class SupervisionTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~logical~1")]
     public void Logical_supervision_accepts_every_path_of_the_graph_repeatedly()
     {
         SupervisedEntity e = Logical();
@@ -182,6 +191,7 @@ public sealed class SupervisionTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~logical~1")]
     public void Logical_supervision_expires_on_a_wrong_initial_checkpoint()
     {
         SupervisedEntity e = Logical();
@@ -191,6 +201,7 @@ public sealed class SupervisionTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~logical~1")]
     public void Logical_supervision_expires_on_a_wrong_order()
     {
         SupervisedEntity e = Logical();
@@ -200,6 +211,7 @@ public sealed class SupervisionTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~logical~1")]
     public void After_a_final_checkpoint_the_next_one_must_be_initial()
     {
         SupervisedEntity e = Logical();
@@ -212,6 +224,7 @@ public sealed class SupervisionTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~logical~1")]
     public void Checkpoints_outside_the_graph_are_ignored_and_out_of_range_ids_are_rejected()
     {
         SupervisedEntity e = Logical();
@@ -222,6 +235,7 @@ public sealed class SupervisionTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~local-status~1")]
     public void Deactivated_entities_ignore_traffic_and_restart_clean()
     {
         SupervisedEntity e = Alive(1, 0, 0, 1);
@@ -266,6 +280,7 @@ public sealed class SupervisionTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~global-status~1")]
     public void Global_status_follows_failed_then_ok_again()
     {
         var (m, listener) = Manager(expiredTolerance: 3, failedTolerance: 1);
@@ -280,6 +295,7 @@ public sealed class SupervisionTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~global-status~1")]
     public void Global_status_becomes_stopped_after_more_than_the_expired_tolerance()
     {
         var (m, listener) = Manager(expiredTolerance: 2, failedTolerance: 0);
@@ -299,6 +315,7 @@ public sealed class SupervisionTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~global-status~1")]
     public void Expired_tolerance_zero_stops_in_the_first_expired_cycle()
     {
         var (m, _) = Manager(expiredTolerance: 0, failedTolerance: 0);
@@ -307,6 +324,7 @@ public sealed class SupervisionTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~global-status~1")]
     public void Global_expired_recovers_when_the_expired_entity_is_taken_down()
     {
         var (m, _) = Manager(expiredTolerance: 5, failedTolerance: 0);
@@ -321,6 +339,7 @@ public sealed class SupervisionTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~global-status~1")]
     public void Report_only_entities_do_not_count_for_the_global_status()
     {
         var m = new SupervisionManager(new IslandLimits { MaxVms = 2 });
@@ -333,6 +352,7 @@ public sealed class SupervisionTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~alive-count~1")]
     public void Unknown_entities_and_zero_counts_are_reported_as_errors()
     {
         var (m, _) = Manager(1, 1);

@@ -45,4 +45,33 @@ namespace Stratos.Island.Codec
         // Encode: a bytes field's ...Length is negative or larger than its preallocated array.
         InvalidLength = 15,
     }
+
+    // The name of a CodecStatus, as CoreCLR's ToString() spells it. nanoCLR keeps no enum names
+    // (ToString() gives the number), so messages that name a status use this on both runtimes.
+    public static class CodecStatusText
+    {
+        public static string Of(CodecStatus status)
+        {
+            switch (status)
+            {
+                case CodecStatus.Ok: return "Ok";
+                case CodecStatus.BufferTooSmall: return "BufferTooSmall";
+                case CodecStatus.Truncated: return "Truncated";
+                case CodecStatus.VarintTooLong: return "VarintTooLong";
+                case CodecStatus.WrongWireType: return "WrongWireType";
+                case CodecStatus.LengthOutOfRange: return "LengthOutOfRange";
+                case CodecStatus.StringTooLong: return "StringTooLong";
+                case CodecStatus.TooManyElements: return "TooManyElements";
+                case CodecStatus.NestingTooDeep: return "NestingTooDeep";
+                case CodecStatus.InvalidUtf8: return "InvalidUtf8";
+                case CodecStatus.InvalidFieldNumber: return "InvalidFieldNumber";
+                case CodecStatus.UnsupportedWireType: return "UnsupportedWireType";
+                case CodecStatus.UnterminatedGroup: return "UnterminatedGroup";
+                case CodecStatus.UnexpectedEndGroup: return "UnexpectedEndGroup";
+                case CodecStatus.InvalidArgument: return "InvalidArgument";
+                case CodecStatus.InvalidLength: return "InvalidLength";
+                default: return ((int)status).ToString();
+            }
+        }
+    }
 }

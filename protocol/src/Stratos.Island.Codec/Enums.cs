@@ -146,6 +146,8 @@ namespace Stratos.Island.Codec
         Brownout = 5,
         // A normal process start (agent, simulator).
         ProcessStart = 6,
+        // The island faulted and was reset (a lockup or fault reset on an MCU; island-sim killed or crashed).
+        Fault = 7,
     }
 
     // The action the island takes when an entity's supervision expires, or a VM fails.

@@ -13,7 +13,6 @@
 // Nested messages narrow the window with BeginMessage / EndMessage (like Google.Protobuf's
 // PushLimit / PopLimit).
 using System;
-using System.Text;
 
 namespace Stratos.Island.Codec
 {
@@ -223,7 +222,7 @@ namespace Stratos.Island.Codec
                 return CodecStatus.InvalidUtf8;
             }
 
-            value = Encoding.UTF8.GetString(Buffer, Position, length);
+            value = Utf8.Decode(Buffer, Position, length);
             Position += length;
             return CodecStatus.Ok;
         }

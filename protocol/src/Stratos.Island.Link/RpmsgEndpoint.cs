@@ -1,4 +1,4 @@
-using System.Text;
+using Stratos.Island.Codec;
 
 namespace Stratos.Island.Link
 {
@@ -19,9 +19,7 @@ namespace Stratos.Island.Link
             Sink = sink;
             RemoteAddress = RpmsgHeader.AddressAny;
             NameBytes = new byte[RpmsgHeader.NameSize];
-            byte[] encoded = Encoding.UTF8.GetBytes(name);
-            System.Array.Copy(encoded, 0, NameBytes, 0, encoded.Length);
-            NameLength = encoded.Length;
+            NameLength = Utf8.Write(name, NameBytes, 0);
         }
 
         public string Name { get; private set; }

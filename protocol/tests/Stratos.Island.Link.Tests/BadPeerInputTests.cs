@@ -3,7 +3,8 @@ using Microsoft.VisualStudio.TestTools.UnitTesting;
 namespace Stratos.Island.Link.Tests;
 
 /// <summary>The A side is untrusted: each corruption is rejected, counted, reported with a message
-/// naming the field, and valid traffic keeps flowing afterwards.</summary>
+/// naming the field; corrupt rings are reset through the status byte (counted as a ring reset on the
+/// side that found them) and valid traffic flows again afterwards.</summary>
 [TestClass]
 public sealed class BadPeerInputTests
 {
@@ -12,10 +13,20 @@ public sealed class BadPeerInputTests
         Assert.AreEqual(1, link.Counters.Errors(code), "counter for " + code);
         Assert.IsTrue(errors.Errors.Exists(e => e.Code == code && e.Message.Contains(fragment)),
             "expected a " + code + " report mentioning '" + fragment + "', got: " + string.Join(" | ", errors.Errors));
+        bool corrupt = LinkCounters.IsCorruption(code);
+        Assert.AreEqual(corrupt ? 1 : 0, link.Counters.RingResetsRequested, "ring resets requested after " + code);
+        if (corrupt)
+        {
+            pair.Settle();
+            Assert.AreEqual(LinkState.Up, pair.Driver.State, "driver after the ring reset");
+            Assert.AreEqual(LinkState.Up, pair.Device.State, "device after the ring reset");
+        }
+
         pair.AssertTrafficFlows();
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~link-bad-peer-input~1")]
     public void Avail_entry_naming_a_descriptor_beyond_num_is_rejected()
     {
         LinkPair pair = new();
@@ -26,6 +37,7 @@ public sealed class BadPeerInputTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~link-bad-peer-input~1")]
     public void Descriptor_chain_that_loops_is_rejected()
     {
         LinkPair pair = new();
@@ -47,6 +59,7 @@ public sealed class BadPeerInputTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~link-bad-peer-input~1")]
     public void Descriptor_length_beyond_the_buffer_size_is_rejected()
     {
         LinkPair pair = new();
@@ -57,6 +70,7 @@ public sealed class BadPeerInputTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~link-bad-peer-input~1")]
     public void Descriptor_address_outside_the_shared_memory_is_rejected()
     {
         LinkPair pair = new();
@@ -77,20 +91,23 @@ public sealed class BadPeerInputTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~link-bad-peer-input~1")]
     public void Avail_idx_jumping_by_more_than_num_is_rejected()
     {
         LinkPair pair = new();
         ushort idx = pair.Memory.ReadUInt16(LinkPair.Vring1Avail + 2);
         pair.Memory.WriteUInt16(LinkPair.Vring1Avail + 2, (ushort)(idx + 300));
         Assert.AreEqual(0, pair.Device.Poll());
-        Assert.AreEqual((byte)0x40, pair.Memory.Bytes[0x2c], "island asks for a reset (DEVICE_NEEDS_RESET)");
+        Assert.AreEqual((byte)0x47, pair.Memory.Bytes[0x2c], "island asks for a reset (DEVICE_NEEDS_RESET added to the driver's 0x07)");
         Assert.AreEqual(LinkState.WaitingForDriver, pair.Device.State);
         pair.Settle();
-        Assert.AreEqual(1, pair.Driver.Counters.PeerRestarts, "agent rebuilt the rings");
+        Assert.AreEqual(1, pair.Driver.Counters.RingResetsByPeer, "agent reset and renegotiated");
+        Assert.AreEqual(0, pair.Driver.Counters.PeerRestarts, "a reset request is not a restart");
         AssertRejected(pair, pair.DeviceErrors, pair.Device, LinkErrorCode.IndexJump, "vring1 avail idx jumped");
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~link-bad-peer-input~1")]
     public void Rpmsg_header_len_over_496_is_rejected()
     {
         LinkPair pair = new();
@@ -112,6 +129,7 @@ public sealed class BadPeerInputTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~link-bad-peer-input~1")]
     public void Message_to_an_unknown_destination_is_rejected()
     {
         LinkPair pair = new();
@@ -130,6 +148,7 @@ public sealed class BadPeerInputTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~link-bad-peer-input~1")]
     public void Name_service_message_with_an_unterminated_name_is_rejected()
     {
         LinkPair pair = new();
@@ -147,6 +166,7 @@ public sealed class BadPeerInputTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~link-bad-peer-input~1")]
     public void Name_service_message_with_unknown_flags_is_rejected()
     {
         LinkPair pair = new();

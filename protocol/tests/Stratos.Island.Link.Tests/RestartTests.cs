@@ -22,6 +22,7 @@ public sealed class RestartTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~link-restart-detection~1")]
     public void Agent_restart_is_detected_by_the_island_which_re_announces_its_endpoint()
     {
         LinkPair pair = new();
@@ -58,6 +59,7 @@ public sealed class RestartTests
     private static void ResourceTableStatusReset(LinkPair pair) => pair.Memory.Bytes[0x2c] = 0;
 
     [TestMethod]
+    [Verifies("IslDsgn~link-restart-detection~1")]
     public void Island_restart_is_detected_by_the_agent_which_reinitialises_the_rings()
     {
         LinkPair pair = new();
@@ -75,6 +77,7 @@ public sealed class RestartTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~link-restart-detection~1")]
     public void Both_sides_restarting_come_back_up()
     {
         LinkPair pair = new();
@@ -97,6 +100,7 @@ public sealed class RestartTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~link-restart-detection~1")]
     public void Platform_reported_peer_reset_makes_the_island_clear_DRIVER_OK_and_both_re_announce()
     {
         LinkPair pair = new();
@@ -130,6 +134,7 @@ public sealed class RestartTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~link-restart-detection~1")]
     public void Late_store_of_the_old_session_landing_after_the_agent_reset_triggers_another_reset_instead_of_an_attach()
     {
         LinkPair pair = new();
@@ -145,7 +150,7 @@ public sealed class RestartTests
         // The island's late store of its vring1 used idx lands after the new agent zeroed the rings.
         pair.Memory.WriteUInt16(LinkPair.Vring1Used + 2, staleUsed);
         pair.Device.Poll();
-        Assert.AreEqual((byte)0x40, pair.Memory.Bytes[0x2c], "island asked for another reset");
+        Assert.AreEqual((byte)0x47, pair.Memory.Bytes[0x2c], "island asked for another reset");
         Assert.AreEqual(LinkState.WaitingForDriver, pair.Device.State);
         Assert.IsTrue(pair.DeviceErrors.Errors.Exists(e => e.Code == LinkErrorCode.PeerRestart && e.Message.Contains("inconsistent at attach")));
         pair.Settle();

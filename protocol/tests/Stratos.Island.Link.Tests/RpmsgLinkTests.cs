@@ -6,6 +6,7 @@ namespace Stratos.Island.Link.Tests;
 public sealed class RpmsgLinkTests
 {
     [TestMethod]
+    [Verifies("IslDsgn~openamp-layout~1")]
     public void Both_sides_announce_their_channel_and_learn_the_peer_address()
     {
         LinkPair pair = new();
@@ -45,6 +46,7 @@ public sealed class RpmsgLinkTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~envelope-fits-rpmsg~1")]
     public void Payload_over_496_bytes_is_refused_as_too_large()
     {
         LinkPair pair = new();
@@ -64,6 +66,7 @@ public sealed class RpmsgLinkTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~sends-never-block~1")]
     public void Island_out_of_buffers_gets_NoTxBuffer_immediately_and_recovers_after_the_driver_polls()
     {
         LinkPair pair = new();
@@ -120,6 +123,7 @@ public sealed class RpmsgLinkTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~steady-state-no-allocation~1")]
     public void Steady_state_round_trips_allocate_nothing()
     {
         LinkPair pair = new();

@@ -139,6 +139,7 @@ public sealed class SessionTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~session-handshake~1")]
     public void Hello_and_HelloAck_bring_both_sides_up_with_each_others_boot_ids()
     {
         Connect();
@@ -149,6 +150,7 @@ public sealed class SessionTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~session-handshake~1")]
     public void The_highest_common_version_is_chosen()
     {
         _agent = NewAgent(0xA1, new SessionSettings { MinVersion = 1, MaxVersion = 3 });
@@ -159,6 +161,7 @@ public sealed class SessionTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~session-handshake~1")]
     public void No_common_version_is_refused_and_retried_slowly()
     {
         _agent = NewAgent(0xA1, new SessionSettings { MinVersion = 2, MaxVersion = 3 });
@@ -173,6 +176,7 @@ public sealed class SessionTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~session-handshake~1")]
     public void Keepalives_keep_an_idle_session_up()
     {
         Connect();
@@ -184,6 +188,7 @@ public sealed class SessionTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~session-handshake~1")]
     public void A_silent_island_is_detected_and_the_session_comes_back_when_it_speaks_again()
     {
         Connect();
@@ -198,6 +203,7 @@ public sealed class SessionTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~session-before-hello~1")]
     public void An_island_restart_unseen_by_the_transport_is_detected_through_no_session_and_reported()
     {
         Connect();
@@ -218,6 +224,7 @@ public sealed class SessionTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~resync-boot-ids~1")]
     public void An_agent_restart_is_reported_to_the_island_as_down_then_up_restarted()
     {
         Connect();
@@ -243,6 +250,7 @@ public sealed class SessionTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~session-before-hello~1")]
     public void Application_messages_before_a_session_are_refused_not_delivered()
     {
         _island.TransportUp(_now);
@@ -263,6 +271,7 @@ public sealed class SessionTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~session-sequence~1")]
     public void Duplicates_are_dropped_out_of_order_delivered_and_gaps_counted()
     {
         Connect();
@@ -285,6 +294,7 @@ public sealed class SessionTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~session-sequence~1")]
     public void Keepalives_between_messages_are_not_counted_as_gaps_on_either_side()
     {
         Connect();
@@ -303,6 +313,7 @@ public sealed class SessionTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~decode-validation~1")]
     public void Malformed_bytes_are_counted_answered_and_valid_traffic_continues()
     {
         Connect();
@@ -333,6 +344,7 @@ public sealed class SessionTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~sends-never-block~1")]
     public void Sends_never_wait_a_full_ring_is_reported_and_counted()
     {
         Assert.AreEqual(LinkSendStatus.NotReady, SendAlive(_agent, 1));
@@ -368,6 +380,7 @@ public sealed class SessionTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~steady-state-no-allocation~1")]
     public void Steady_state_traffic_allocates_nothing()
     {
         var toIsland = new SlotPipe();

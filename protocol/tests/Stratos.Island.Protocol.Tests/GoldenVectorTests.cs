@@ -69,6 +69,7 @@ public sealed class GoldenVectorTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~decode-validation~1")]
     public void Island_encoding_equals_every_canonical_vector()
     {
         foreach (GoldenVector vector in Canonical())
@@ -83,6 +84,7 @@ public sealed class GoldenVectorTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~decode-validation~1")]
     public void Island_decoding_of_every_canonical_vector_gives_the_same_message()
     {
         foreach (GoldenVector vector in Canonical())

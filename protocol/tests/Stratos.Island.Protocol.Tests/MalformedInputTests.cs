@@ -34,6 +34,7 @@ public sealed class MalformedInputTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~decode-validation~1")]
     public void Truncation_at_every_byte_is_either_a_valid_shorter_message_or_rejected()
     {
         var allowed = new[] { CodecStatus.Ok, CodecStatus.Truncated, CodecStatus.LengthOutOfRange, CodecStatus.UnterminatedGroup };
@@ -67,6 +68,7 @@ public sealed class MalformedInputTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~decode-validation~1")]
     public void Varint_longer_than_ten_bytes_is_rejected()
     {
         byte[] bytes = Concat(new byte[] { 0x08 }, Enumerable.Repeat((byte)0x80, 10).ToArray(), new byte[] { 0x01 });
@@ -82,6 +84,7 @@ public sealed class MalformedInputTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~decode-validation~1")]
     public void Length_prefix_beyond_the_buffer_is_rejected()
     {
         // Envelope.ping (field 12, LEN) announcing 5 bytes with 2 present.
@@ -104,6 +107,7 @@ public sealed class MalformedInputTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~decode-validation~1")]
     public void Wrong_wire_type_for_a_known_field_is_rejected()
     {
         // protocol_version (uint32) as I32.
@@ -119,6 +123,7 @@ public sealed class MalformedInputTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~decode-validation~1")]
     public void Field_number_zero_is_rejected()
     {
         Assert.AreEqual(CodecStatus.InvalidFieldNumber, DecodeEnvelope(0x00, 0x01));
@@ -178,6 +183,7 @@ public sealed class MalformedInputTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~decode-validation~1")]
     public void Oversize_string_is_rejected()
     {
         byte[] hello = new HostLink.Hello { BoardId = new string('b', 33) }.ToByteArray();
@@ -199,6 +205,7 @@ public sealed class MalformedInputTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~decode-validation~1")]
     public void Too_many_repeated_messages_are_rejected()
     {
         var status = new HostLink.SupervisionStatus();
@@ -225,6 +232,7 @@ public sealed class MalformedInputTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~decode-validation~1")]
     public void Invalid_utf8_in_a_string_is_rejected()
     {
         byte[][] invalid =
@@ -303,6 +311,7 @@ public sealed class MalformedInputTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~decode-validation~1")]
     public void Random_garbage_never_throws()
     {
         var random = new Random(20261121);

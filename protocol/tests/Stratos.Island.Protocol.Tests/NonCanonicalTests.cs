@@ -38,6 +38,7 @@ public sealed class NonCanonicalTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~decode-validation~1")]
     public void Reversed_field_order_is_accepted()
     {
         GoldenVector vector = Vector("noncanonical_reversed_field_order");
@@ -51,6 +52,7 @@ public sealed class NonCanonicalTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~decode-validation~1")]
     public void Unknown_fields_of_every_wire_type_are_skipped()
     {
         GoldenVector vector = Vector("noncanonical_unknown_fields");
@@ -65,6 +67,7 @@ public sealed class NonCanonicalTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~decode-validation~1")]
     public void Unpacked_and_mixed_repeated_scalars_are_accepted()
     {
         GoldenVector vector = Vector("noncanonical_unpacked_repeated");

@@ -126,4 +126,43 @@ public sealed class PropertyTests
         var island = new Stratos.Island.Codec.Link.Error { Message = error.Message };
         CollectionAssert.AreEqual(error.ToByteArray(), IslandCodec.EncodeOk(island));
     }
+
+    [TestMethod]
+    public void Random_utf8_strings_decode_truncate_and_write_at_most_like_dotnet()
+    {
+        Prop.ForAll(Gen.Choose(0, int.MaxValue).ToArbitrary(), seed =>
+            {
+                var random = new Random(seed);
+                string text = MessageFiller.RandomString(random, 64);
+                byte[] bytes = System.Text.Encoding.UTF8.GetBytes(text);
+                int max = random.Next(0, bytes.Length + 2);
+                string cut = Utf8.Truncate(text, max);
+                var buffer = new byte[256];
+                int written = Utf8.WriteAtMost(text, buffer, 3, max) - 3;
+                byte[] cutBytes = System.Text.Encoding.UTF8.GetBytes(cut);
+                return Utf8.Decode(bytes, 0, bytes.Length) == System.Text.Encoding.UTF8.GetString(bytes)
+                    && text.StartsWith(cut, StringComparison.Ordinal)
+                    && cutBytes.Length <= max
+                    && (cut.Length == text.Length || cutBytes.Length + System.Text.Encoding.UTF8.GetByteCount(text.Substring(cut.Length, char.IsSurrogatePair(text, cut.Length) ? 2 : 1)) > max)
+                    && buffer.AsSpan(3, written).SequenceEqual(cutBytes);
+            })
+            .Check(Config);
+    }
+
+    [TestMethod]
+    public void Characters_beyond_U_FFFF_encode_as_four_bytes_like_google_protobuf_and_decode_back()
+    {
+        const string text = "vm \U0001F680 \U00010348 end";
+        var error = new HostLink.Error { Message = text };
+        var island = new Stratos.Island.Codec.Link.Error { Message = text };
+        byte[] encoded = IslandCodec.EncodeOk(island);
+        CollectionAssert.AreEqual(error.ToByteArray(), encoded);
+        Assert.AreEqual(16, Utf8.ByteCount(text));
+        var decoded = new Stratos.Island.Codec.Link.Error();
+        Assert.AreEqual(CodecStatus.Ok, decoded.Decode(encoded, 0, encoded.Length));
+        Assert.AreEqual(text, decoded.Message);
+        Assert.AreEqual("vm \U0001F680", Utf8.Truncate(text, 7));
+        Assert.AreEqual("vm ", Utf8.Truncate(text, 6), "a character is never split");
+        Assert.AreEqual("\uFFFD", Utf8.Decode(new byte[] { 0xC0 }, 0, 1), "an ill-formed byte decodes as U+FFFD");
+    }
 }

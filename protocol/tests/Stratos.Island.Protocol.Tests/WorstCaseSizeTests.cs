@@ -26,6 +26,7 @@ public sealed class WorstCaseSizeTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~envelope-fits-rpmsg~1")]
     public void Every_envelope_body_at_its_limits_fits_one_rpmsg_payload()
     {
         var report = new StringBuilder();
@@ -92,6 +93,7 @@ public sealed class WorstCaseSizeTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~envelope-fits-rpmsg~1")]
     public void Every_string_bytes_and_repeated_field_reachable_from_envelope_has_a_limit()
     {
         var unbounded = new List<string>();
@@ -106,6 +108,7 @@ public sealed class WorstCaseSizeTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~envelope-fits-rpmsg~1")]
     public void Island_limit_constants_equal_the_proto_options()
     {
         foreach (FieldDescriptor field in Reachable(HostLink.Envelope.Descriptor).Concat(Reachable(HostLink.VmDefinition.Descriptor)))

@@ -399,7 +399,8 @@ public sealed class VirtualBench : IBench, IGuestConsoles
     public string? CanInject(FaultKind fault) => fault switch
     {
         FaultKind.GuestHang or FaultKind.GuestCrash or FaultKind.AgentKill or FaultKind.AgentFreeze
-            or FaultKind.IslandHang or FaultKind.IslandReset or FaultKind.PowerCutDuringLogWrite or FaultKind.AClusterReset
+            or FaultKind.IslandHang or FaultKind.IslandReset or FaultKind.IslandKill or FaultKind.PowerCutDuringLogWrite or FaultKind.AClusterReset
+            or FaultKind.LinkRingScribble
             or FaultKind.LinkDrop or FaultKind.LinkDuplicate or FaultKind.LinkDelay or FaultKind.LinkCorrupt or FaultKind.LinkTxRingFull
             or FaultKind.AgentSlow => null,
         FaultKind.GuestStallHeartbeats or FaultKind.GuestSlowHeartbeats or FaultKind.GuestLateCheckpoint
@@ -472,6 +473,19 @@ public sealed class VirtualBench : IBench, IGuestConsoles
                 if (!answer.StartsWith("ok", StringComparison.Ordinal))
                     throw new InvalidOperationException($"virtual bench: island-sim control socket answered '{answer}'");
                 return at;
+            case FaultKind.IslandKill:
+            {
+                // The island process (island-sim's child), not its supervisor: the board's reset circuit survives.
+                var status = await IslandStatusAsync(cancellationToken).ConfigureAwait(false);
+                int pid = status.GetProperty("pid").GetInt32();
+                at = Clock.NowMs;
+                ProcessSignals.Send(pid, ProcessSignals.SIGKILL);
+                return at;
+            }
+            case FaultKind.LinkRingScribble:
+                at = Clock.NowMs;
+                ScribbleRings(target);
+                return at;
             case FaultKind.PowerCutDuringLogWrite:
             {
                 // Arm the cut at the next flash write (half of it reaches the file), then make the
@@ -509,6 +523,29 @@ public sealed class VirtualBench : IBench, IGuestConsoles
                 at = Clock.NowMs;
                 ResetACluster();
                 return at;
+        }
+    }
+
+    /// <summary>The vring area of the virtual board's layout (vring0 at 0x4000 to the end of vring1's used ring).</summary>
+    public const int VringAreaStart = 0x4000, VringAreaEnd = 0xB000;
+
+    /// <summary>
+    /// Writes <c>count x 8</c> random bytes at random offsets of the vring area of the shared file,
+    /// through a mapping of its own (no file lock, like the agent and island). <paramref name="target"/>
+    /// is "COUNT SEED" (default "64 1414"), so a failing run can be replayed.
+    /// </summary>
+    public void ScribbleRings(string target)
+    {
+        string[] words = target.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        int count = words.Length > 0 && int.TryParse(words[0], out int c) ? c : 64;
+        int seed = words.Length > 1 && int.TryParse(words[1], out int s) ? s : 1414;
+        var random = new Random(seed);
+        byte[] bytes = new byte[8];
+        using var memory = Stratos.Island.Link.Linux.MappedFileSharedMemory.Open(ShmPath, VringAreaEnd);
+        for (int i = 0; i < count; i++)
+        {
+            random.NextBytes(bytes);
+            memory.WriteBytes(VringAreaStart + random.Next(VringAreaEnd - VringAreaStart - bytes.Length), bytes, 0, bytes.Length);
         }
     }
 

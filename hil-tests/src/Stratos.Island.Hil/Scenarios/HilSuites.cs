@@ -40,6 +40,13 @@ public static class HilSuites
     private static readonly TimeSpan BootTime = TimeSpan.FromSeconds(40);
     private static readonly TimeSpan RecoveryTime = TimeSpan.FromSeconds(40);
 
+    /// <summary>A killed island process: the supervisor starts a new one (two .NET start-ups are not
+    /// needed, only the child's: about 0.5 s measured) and the agent's session comes back.</summary>
+    public static readonly TimeSpan IslandCrashRecovery = TimeSpan.FromSeconds(5);
+
+    /// <summary>Ring reset to resynchronised session, on the island's own clock (issue 14).</summary>
+    public const long RingResetRecoveryMs = 100;
+
     public static readonly string[] Quick =
     {
         "Autostart_vms_boot_in_dependency_order",
@@ -76,6 +83,8 @@ public static class HilSuites
             c => IslandRestartAsync(c, FaultKind.IslandReset, ResetReason.Software)),
         new Scenario("Hung_island_is_reset_by_its_watchdog", "recovery", new[] { FaultKind.IslandHang },
             c => IslandRestartAsync(c, FaultKind.IslandHang, ResetReason.Watchdog)),
+        new Scenario("Killed_island_process_comes_back_as_a_reset_mcu", "recovery", new[] { FaultKind.IslandKill }, c => IslandKillAsync(c)),
+        new Scenario("Scribbled_rings_are_reset_and_the_session_resynchronises", "link", new[] { FaultKind.LinkRingScribble }, c => RingScribbleAsync(c)),
         new Scenario("A_cluster_reset_boots_the_vms_again", "recovery", new[] { FaultKind.AClusterReset }, c => AClusterResetAsync(c)),
         new Scenario("Island_and_agent_restarting_together_resynchronise", "recovery", new[] { FaultKind.IslandReset, FaultKind.AgentKill }, c => BothRestartAsync(c)),
         new Scenario("Dropped_link_messages_are_recovered", "link", new[] { FaultKind.LinkDrop }, c => LinkGlitchAsync(c, FaultKind.LinkDrop)),
@@ -382,7 +391,12 @@ public static class HilSuites
 
     private static Task AgentKillAsync(ScenarioContext c) => ASideLossAsync(c, FaultKind.AgentKill, "agent");
 
-    private static async Task IslandRestartAsync(ScenarioContext c, FaultKind fault, ResetReason reason)
+    private static Task IslandRestartAsync(ScenarioContext c, FaultKind fault, ResetReason reason) => IslandRestartAsync(c, fault, reason, RecoveryTime);
+
+    /// <summary>The island boots again with <paramref name="reason"/> and the agent connects within
+    /// <paramref name="within"/> of the fault; returns when the VMs run again, with the agent's
+    /// connection event.</summary>
+    private static async Task<IslandEvent> IslandRestartAsync(ScenarioContext c, FaultKind fault, ResetReason reason, TimeSpan within)
     {
         await WaitBootedAsync(c).ConfigureAwait(false);
         double at = await c.InjectAsync(new FaultProbe
@@ -394,8 +408,11 @@ public static class HilSuites
             Action = AgentConnected,
             Recovery = AgentConnected,
         }, "island").ConfigureAwait(false);
-        await c.ExpectAsync(EventSequence.Expect(EventMatch.IslandBoot(reason)).Then(AgentConnected), at, RecoveryTime).ConfigureAwait(false);
+        await c.ExpectAsync(EventSequence.Expect(EventMatch.IslandBoot(reason)).Then(AgentConnected), at, within).ConfigureAwait(false);
+        var connected = c.Bench.Events.Snapshot().First(e => e.TimeMs >= at && AgentConnected.Matches(e));
+        c.Log($"{fault}: agent connected to the new island {connected.TimeMs - at:0} ms later (bound {within.TotalMilliseconds:0} ms)");
         await WaitBootedAsync(c).ConfigureAwait(false);
+        return connected;
     }
 
     private static Task AClusterResetAsync(ScenarioContext c) => ASideLossAsync(c, FaultKind.AClusterReset, "a-cluster");
@@ -595,14 +612,139 @@ public static class HilSuites
         if (previous is not null && boot.Sequence != previous.Sequence + 1)
             throw new ScenarioFailure($"the sequence does not continue across the power cut: the last record before the boot is {previous.Sequence}, the boot record {boot.Sequence}");
         c.Log($"boot {boot.BootCount} record #{boot.Sequence} follows #{previous?.Sequence} of boot {previous?.BootCount} ({previous?.Type} {previous?.Subject})");
+        AssertNothingCommittedLost(c, log, "the power cut", streamContiguous: false);
+    }
+
+    /// <summary>
+    /// Nothing committed was lost: the log is contiguous from its first available record, every
+    /// record the operator's event stream showed is still in it, and (streamContiguous) the stream
+    /// itself has no hole, i.e. the agent re-read what the recovery made it miss.
+    /// </summary>
+    private static void AssertNothingCommittedLost(ScenarioContext c, ReadLogResponse log, string what, bool streamContiguous)
+    {
         var sequences = log.Events.Select(e => e.Sequence).ToList();
         var gaps = EventRecorder.FindGaps(sequences.Distinct().OrderBy(s => s).ToList());
         if (gaps.Count > 0 || sequences.Count == 0 || sequences[0] != log.FirstAvailable)
-            throw new ScenarioFailure($"event log after the power cut: {sequences.Count} records from {log.FirstAvailable}, gaps: {string.Join(", ", gaps.Select(g => $"{g.After}->{g.Next}"))}");
+            throw new ScenarioFailure($"event log after {what}: {sequences.Count} records from {log.FirstAvailable}, gaps: {string.Join(", ", gaps.Select(g => $"{g.After}->{g.Next}"))}");
         var streamed = c.Bench.Events.Snapshot().Select(e => e.Sequence).ToHashSet();
         var lost = streamed.Where(s => s < log.NextSequence && s >= log.FirstAvailable && !sequences.Contains(s)).ToList();
         if (lost.Count > 0)
-            throw new ScenarioFailure($"records streamed before the cut are missing from the log: {string.Join(", ", lost)}");
-        c.Log($"event log contiguous: {sequences.Count} records, {log.FirstAvailable}..{log.NextSequence - 1}");
+            throw new ScenarioFailure($"records streamed before {what} are missing from the log: {string.Join(", ", lost)}");
+        if (streamContiguous)
+        {
+            var streamGaps = EventRecorder.FindGaps(streamed.OrderBy(s => s).ToList());
+            if (streamGaps.Count > 0)
+                throw new ScenarioFailure($"the operator's event stream missed records across {what}: {string.Join(", ", streamGaps.Select(g => $"{g.After}->{g.Next}"))}");
+        }
+        c.Log($"event log contiguous: {sequences.Count} records, {log.FirstAvailable}..{log.NextSequence - 1}; {streamed.Count} streamed{(streamContiguous ? ", no hole" : "")}");
+    }
+
+    /// <summary>Reads the log once the operator's event stream has caught up with it (the agent fills a
+    /// hole with LogRead after a reconnect), so the two can be compared.</summary>
+    private static async Task<ReadLogResponse> ReadLogCaughtUpAsync(ScenarioContext c)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (true)
+        {
+            var log = await c.Bench.Api.ReadLogAsync(1, c.CancellationToken).ConfigureAwait(false);
+            uint streamedMax = c.Bench.Events.Snapshot().Select(e => e.Sequence).DefaultIfEmpty(0u).Max();
+            if (streamedMax + 1 >= log.NextSequence || DateTime.UtcNow > deadline)
+                return log;
+            await Task.Delay(100, c.CancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// kill -9 of the island process: island-sim's supervisor plays the MCU's reset circuit and boots
+    /// a new island (reset reason FAULT in its IslandBoot record), over the same shared file; the
+    /// agent resynchronises within IslandCrashRecovery, the VMs run on, nothing committed is lost.
+    /// </summary>
+    private static async Task IslandKillAsync(ScenarioContext c)
+    {
+        await IslandRestartAsync(c, FaultKind.IslandKill, ResetReason.Fault, IslandCrashRecovery).ConfigureAwait(false);
+        var info = await c.Bench.Api.GetIslandInfoAsync(c.CancellationToken).ConfigureAwait(false);
+        if (info.IslandResetReason != ResetReason.Fault || info.Stale)
+            throw new ScenarioFailure($"operator API after the island's fault reset: reset reason {info.IslandResetReason} (expected Fault), stale {info.Stale}");
+        AssertNothingCommittedLost(c, await ReadLogCaughtUpAsync(c).ConfigureAwait(false), "the island's crash", streamContiguous: true);
+    }
+
+    /// <summary>
+    /// The issue's experiment: 64 x 8 random bytes over the vrings of a running board. Whatever they
+    /// hit is found by one side as a corrupt descriptor, index or buffer; the rings are reset through
+    /// the status byte and the session resynchronised within RingResetRecoveryMs (island clock:
+    /// link down to session up); the resets are counted on both sides and shown by the API, the
+    /// island's are LINK_ERROR events; the VMs end Running and nothing committed is lost.
+    /// </summary>
+    private static async Task RingScribbleAsync(ScenarioContext c)
+    {
+        if (c.Bench is not Benches.VirtualBench bench)
+            throw new ScenarioFailure("ring scribbles need the virtual bench");
+        await WaitBootedAsync(c).ConfigureAwait(false);
+        await SettleAsync(c, "base").ConfigureAwait(false);
+        await SettleAsync(c, "web").ConfigureAwait(false);
+        var before = await bench.IslandStatusAsync(c.CancellationToken).ConfigureAwait(false);
+        var infoBefore = await c.Bench.Api.GetIslandInfoAsync(c.CancellationToken).ConfigureAwait(false);
+        long ResetsOf(System.Text.Json.JsonElement status, GetIslandInfoResponse info) =>
+            Counter(status, "link", "ring_resets_requested") + info.RingResetsByAgent;
+        long resetsBefore = ResetsOf(before, infoBefore);
+        double at = await c.Bench.InjectAsync(FaultKind.LinkRingScribble, "64 1414", c.CancellationToken).ConfigureAwait(false);
+        c.Log("wrote 64 x 8 random bytes over the vrings (seed 1414)");
+
+        // Traffic reaches a scribbled descriptor only when its turn comes: wait for the first reset,
+        // then until no new one for 2 s.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        long seen = resetsBefore;
+        DateTime lastChange = DateTime.UtcNow;
+        System.Text.Json.JsonElement status;
+        GetIslandInfoResponse info;
+        while (true)
+        {
+            await Task.Delay(100, c.CancellationToken).ConfigureAwait(false);
+            status = await bench.IslandStatusAsync(c.CancellationToken).ConfigureAwait(false);
+            try
+            {
+                info = await c.Bench.Api.GetIslandInfoAsync(c.CancellationToken).ConfigureAwait(false);
+            }
+            catch (GrpcException)
+            {
+                continue;
+            }
+            long resets = ResetsOf(status, info);
+            if (resets != seen)
+            {
+                seen = resets;
+                lastChange = DateTime.UtcNow;
+            }
+            if (seen > resetsBefore && DateTime.UtcNow - lastChange > TimeSpan.FromSeconds(2) && status.GetProperty("session").GetString() == "up")
+                break;
+            if (DateTime.UtcNow > deadline)
+                throw new ScenarioFailure($"60 s after the scribbles: ring resets {seen - resetsBefore} (expected >= 1), island session {status.GetProperty("session").GetString()}, island link errors {Counter(status, "link", "errors")}");
+        }
+
+        long down = Counter(status, "link", "last_down_ms");
+        long up = status.GetProperty("session_up_ms").GetInt64();
+        long islandAsked = Counter(status, "link", "ring_resets_requested") - Counter(before, "link", "ring_resets_requested");
+        long agentAsked = info.RingResetsByAgent - infoBefore.RingResetsByAgent;
+        c.Log($"ring resets: island asked {islandAsked}, agent asked {agentAsked}, agent honoured {info.RingResetsByIsland - infoBefore.RingResetsByIsland}; island link errors +{Counter(status, "link", "errors") - Counter(before, "link", "errors")}");
+        c.Log($"last reset: link down at {down} ms ({status.GetProperty("link").GetProperty("last_down_reason").GetString()}), session up at {up} ms (island clock): {up - down} ms");
+        if (up < down || up - down > RingResetRecoveryMs)
+            throw new ScenarioFailure($"session resynchronised {up - down} ms after the last ring reset (island clock), bound {RingResetRecoveryMs} ms");
+        if (info.LinkState != "up" || info.Stale)
+            throw new ScenarioFailure($"operator API after the ring resets: link {info.LinkState}, stale {info.Stale}");
+        if (info.RingResetsByIsland - infoBefore.RingResetsByIsland != islandAsked)
+            throw new ScenarioFailure($"the island asked for {islandAsked} ring resets, the API shows {info.RingResetsByIsland - infoBefore.RingResetsByIsland} honoured");
+        if (islandAsked > 0)
+        {
+            var events = c.Bench.Events;
+            var eventDeadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+            while (!events.Snapshot().Any(e => e.TimeMs >= at && e.Type == EventType.LinkError && e.Event.Detail.Contains("ring reset", StringComparison.Ordinal)))
+            {
+                if (DateTime.UtcNow > eventDeadline)
+                    throw new ScenarioFailure("the island reset the rings but no LINK_ERROR 'ring reset' event reached the operator's event stream");
+                await Task.Delay(100, c.CancellationToken).ConfigureAwait(false);
+            }
+        }
+        await ExpectVmStatesAsync(c, RecoveryTime, ("base", VmState.Running), ("web", VmState.Running)).ConfigureAwait(false);
+        AssertNothingCommittedLost(c, await ReadLogCaughtUpAsync(c).ConfigureAwait(false), "the ring resets", streamContiguous: true);
     }
 }

@@ -4,7 +4,7 @@
 using Stratos.Island.Codec;
 using Stratos.Island.Firmware.Bundle;
 using Stratos.Island.Firmware.Hal;
-using Stratos.Island.Firmware.Nano.Native;
+using Stratos.Island.Firmware.Native;
 using Stratos.Island.Link;
 
 namespace Stratos.Island.Firmware.Nano.Hal

@@ -3,7 +3,7 @@ using System.Reflection;
 using System.Runtime.InteropServices;
 
 [assembly: AssemblyTitle("Stratos.Island.Firmware.Nano")]
-[assembly: AssemblyDescription("Stratos Island safety-island firmware for nanoCLR on Zephyr")]
+[assembly: AssemblyDescription("Stratos Island safety-island firmware for nanoCLR")]
 [assembly: AssemblyCompany("Stratos Island project")]
 [assembly: AssemblyProduct("Stratos Island")]
 [assembly: AssemblyCopyright("Stratos Island project")]

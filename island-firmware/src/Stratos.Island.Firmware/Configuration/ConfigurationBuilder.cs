@@ -76,7 +76,7 @@ namespace Stratos.Island.Firmware.Configuration
             CodecStatus status = _scratch.Decode(buffer, offset, count);
             if (status != CodecStatus.Ok)
             {
-                return string.Concat(what, " (", count.ToString(), " bytes): cannot be decoded: ", status.ToString());
+                return string.Concat(what, " (", count.ToString(), " bytes): cannot be decoded: ", CodecStatusText.Of(status));
             }
 
             byte[] copy = new byte[count];
@@ -142,7 +142,7 @@ namespace Stratos.Island.Firmware.Configuration
                 config.Alive.ReferenceCycles = ToInt(s.Alive.ReferenceCycles);
             }
 
-            DeadlineSupervisionConfig[] deadlines = new DeadlineSupervisionConfig[s.DeadlinesCount];
+            DeadlineSupervisionConfig[] deadlines = s.DeadlinesCount == 0 ? EmptyArrays.Deadlines : new DeadlineSupervisionConfig[s.DeadlinesCount];
             for (int i = 0; i < deadlines.Length; i++)
             {
                 DeadlineSupervision source = s.Deadlines[i];
@@ -160,7 +160,7 @@ namespace Stratos.Island.Firmware.Configuration
                 LogicalSupervision logical = s.Logical;
                 config.Logical.InitialCheckpoints = ToInts(logical.InitialCheckpoints, logical.InitialCheckpointsCount);
                 config.Logical.FinalCheckpoints = ToInts(logical.FinalCheckpoints, logical.FinalCheckpointsCount);
-                LogicalTransitionConfig[] transitions = new LogicalTransitionConfig[logical.TransitionsCount];
+                LogicalTransitionConfig[] transitions = logical.TransitionsCount == 0 ? EmptyArrays.Transitions : new LogicalTransitionConfig[logical.TransitionsCount];
                 for (int i = 0; i < transitions.Length; i++)
                 {
                     LogicalTransition t = logical.Transitions[i];
@@ -175,6 +175,11 @@ namespace Stratos.Island.Firmware.Configuration
 
         private static int[] ToInts(uint[] values, int count)
         {
+            if (count == 0)
+            {
+                return EmptyArrays.Ints;
+            }
+
             int[] result = new int[count];
             for (int i = 0; i < count; i++)
             {

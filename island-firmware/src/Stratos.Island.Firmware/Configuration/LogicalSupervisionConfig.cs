@@ -6,9 +6,9 @@ namespace Stratos.Island.Firmware.Configuration
     {
         public LogicalSupervisionConfig()
         {
-            InitialCheckpoints = new int[0];
-            FinalCheckpoints = new int[0];
-            Transitions = new LogicalTransitionConfig[0];
+            InitialCheckpoints = EmptyArrays.Ints;
+            FinalCheckpoints = EmptyArrays.Ints;
+            Transitions = EmptyArrays.Transitions;
         }
 
         public int[] InitialCheckpoints { get; set; }

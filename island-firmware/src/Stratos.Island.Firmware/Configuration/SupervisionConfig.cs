@@ -6,7 +6,7 @@ namespace Stratos.Island.Firmware.Configuration
         public SupervisionConfig()
         {
             Alive = new AliveSupervisionConfig();
-            Deadlines = new DeadlineSupervisionConfig[0];
+            Deadlines = EmptyArrays.Deadlines;
             Logical = new LogicalSupervisionConfig();
         }
 

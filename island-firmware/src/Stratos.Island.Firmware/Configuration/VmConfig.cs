@@ -9,10 +9,10 @@ namespace Stratos.Island.Firmware.Configuration
         public VmConfig()
         {
             Name = string.Empty;
-            DependsOn = new int[0];
+            DependsOn = EmptyArrays.Ints;
             Restart = new RestartPolicyConfig();
             Supervision = new SupervisionConfig();
-            PowerDomains = new int[0];
+            PowerDomains = EmptyArrays.Ints;
             StartTimeoutMs = 30000;
             StopTimeoutMs = 10000;
         }

@@ -1,4 +1,3 @@
-using System.Text;
 using Stratos.Island.Codec;
 
 namespace Stratos.Island.Firmware.EventLog
@@ -33,7 +32,7 @@ namespace Stratos.Island.Firmware.EventLog
 
         public string GetDetail()
         {
-            return DetailLength == 0 ? string.Empty : Encoding.UTF8.GetString(DetailBytes, 0, DetailLength);
+            return DetailLength == 0 ? string.Empty : Utf8.Decode(DetailBytes, 0, DetailLength);
         }
     }
 }

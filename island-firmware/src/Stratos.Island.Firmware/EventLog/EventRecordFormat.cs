@@ -115,64 +115,11 @@ namespace Stratos.Island.Firmware.EventLog
             }
         }
 
-        // Encodes text as UTF-8 into output (no allocation), truncated at a character boundary to
-        // at most maxBytes. Lone surrogates become U+FFFD. Returns the byte count.
+        // Encodes text as UTF-8 into output, truncated at a character boundary to at most maxBytes
+        // (Utf8.WriteAtMost: no allocation unless text holds a surrogate). Returns the byte count.
         public static int EncodeUtf8(string text, byte[] output, int maxBytes)
         {
-            if (text == null)
-            {
-                return 0;
-            }
-
-            int n = 0;
-            for (int i = 0; i < text.Length; i++)
-            {
-                int c = text[i];
-                if (c >= 0xD800 && c <= 0xDBFF && i + 1 < text.Length && text[i + 1] >= 0xDC00 && text[i + 1] <= 0xDFFF)
-                {
-                    c = 0x10000 + ((c - 0xD800) << 10) + (text[i + 1] - 0xDC00);
-                    if (n + 4 > maxBytes)
-                    {
-                        break;
-                    }
-
-                    output[n++] = (byte)(0xF0 | (c >> 18));
-                    output[n++] = (byte)(0x80 | ((c >> 12) & 0x3F));
-                    output[n++] = (byte)(0x80 | ((c >> 6) & 0x3F));
-                    output[n++] = (byte)(0x80 | (c & 0x3F));
-                    i++;
-                    continue;
-                }
-
-                if (c >= 0xD800 && c <= 0xDFFF)
-                {
-                    c = 0xFFFD;
-                }
-
-                int size = c < 0x80 ? 1 : (c < 0x800 ? 2 : 3);
-                if (n + size > maxBytes)
-                {
-                    break;
-                }
-
-                if (size == 1)
-                {
-                    output[n++] = (byte)c;
-                }
-                else if (size == 2)
-                {
-                    output[n++] = (byte)(0xC0 | (c >> 6));
-                    output[n++] = (byte)(0x80 | (c & 0x3F));
-                }
-                else
-                {
-                    output[n++] = (byte)(0xE0 | (c >> 12));
-                    output[n++] = (byte)(0x80 | ((c >> 6) & 0x3F));
-                    output[n++] = (byte)(0x80 | (c & 0x3F));
-                }
-            }
-
-            return n;
+            return text == null ? 0 : Utf8.WriteAtMost(text, output, 0, maxBytes);
         }
 
         public static void WriteU16(byte[] b, int at, ushort v)

@@ -61,9 +61,10 @@ namespace Stratos.Island.Firmware.Lifecycle
             _byId = new VmRuntime[config.Limits.MaxVms + 1];
             VmConfig[] vms = config.Vms;
             _bootOrder = new VmRuntime[vms.Length];
+            VmTable table = new VmTable(vms.Length);
             for (int i = 0; i < vms.Length; i++)
             {
-                VmRuntime vm = new VmRuntime(vms[i], EscalationPolicy.EffectiveAction(vms[i]), vms[i].Restart.MaxRestarts);
+                VmRuntime vm = new VmRuntime(table, vms[i], EscalationPolicy.EffectiveAction(vms[i]), vms[i].Restart.MaxRestarts);
                 _byId[vm.Id] = vm;
 
                 // Insertion sort by (boot order, id).
@@ -81,8 +82,8 @@ namespace Stratos.Island.Firmware.Lifecycle
             for (int i = 0; i < _bootOrder.Length; i++)
             {
                 VmRuntime vm = _bootOrder[i];
-                int[] deps = vm.Config.DependsOn ?? new int[0];
-                VmRuntime[] resolved = new VmRuntime[deps.Length];
+                int[] deps = vm.Config.DependsOn ?? EmptyArrays.Ints;
+                VmRuntime[] resolved = deps.Length == 0 ? EmptyArrays.Vms : new VmRuntime[deps.Length];
                 for (int k = 0; k < deps.Length; k++)
                 {
                     resolved[k] = _byId[deps[k]];
@@ -95,7 +96,7 @@ namespace Stratos.Island.Firmware.Lifecycle
                     dependents += DependsOn(_bootOrder[k], vm.Id) ? 1 : 0;
                 }
 
-                VmRuntime[] list = new VmRuntime[dependents];
+                VmRuntime[] list = dependents == 0 ? EmptyArrays.Vms : new VmRuntime[dependents];
                 int n = 0;
                 for (int k = 0; k < _bootOrder.Length; k++)
                 {

@@ -40,162 +40,146 @@ namespace Stratos.Island.Firmware.Supervision
     // stamped with the island clock when handled; they are recorded only while OK or FAILED.
     public sealed class SupervisedEntity
     {
-        private readonly int _entityId;
+        // Every scalar of the entity lives in a SupervisionTable row (one array per field for all
+        // entities, sized at boot from the configuration), not in fields of this object: on nanoCLR
+        // each object field is a heap block of its own, an array element only its value's size
+        // (docs/firmware.md, "RAM"). Arrays sized from the definition stay per entity; an entity
+        // without deadlines or logical supervision shares the empty ones.
+        private readonly SupervisionTable _t;
+        private readonly int _i;
 
-        // Alive supervision (ReferenceCycles 0 = disabled).
-        private readonly int _aliveExpected;
-        private readonly int _aliveMinMargin;
-        private readonly int _aliveMaxMargin;
-        private readonly int _aliveReferenceCycles;
-        private readonly int _failedRefCycleTolerance;
-
-        // Deadline supervision, one slot per configured deadline.
-        private readonly int _deadlineCount;
-        private readonly int[] _deadlineStartCheckpoint;
-        private readonly int[] _deadlineEndCheckpoint;
-        private readonly int[] _deadlineMinMs;
-        private readonly int[] _deadlineMaxMs;
+        // Deadlines, 4 ints each: start checkpoint, end checkpoint, min ms, max ms.
+        private readonly int[] _deadlines;
         private readonly long[] _deadlineStartedAtMs;
         private readonly bool[] _deadlineOpen;
-        private int _openDeadlines;
-
-        // Logical supervision: bit i of a mask stands for checkpoint id i.
-        private readonly bool _logicalEnabled;
-        private readonly ulong _logicalMembers;
-        private readonly ulong _logicalInitial;
-        private readonly ulong _logicalFinal;
         private readonly ulong[] _logicalSuccessors;
-        private bool _logicalRunActive;
-        private int _logicalLastCheckpoint;
 
-        private readonly int _checkpointLimit;
-
-        private LocalStatus _status;
-        private int _aliveCount;
-        private int _cyclesInReference;
-        private int _failedRefCycles;
-        private bool _deadlineFailed;
-        private bool _logicalFailed;
-        private int _deadlineViolations;
-        private int _logicalViolations;
-
+        // An entity with a table of its own (tests, tools).
         public SupervisedEntity(int entityId, SupervisionConfig config, int checkpointLimit)
+            : this(new SupervisionTable(1), entityId, config, checkpointLimit)
         {
-            _entityId = entityId;
-            _checkpointLimit = checkpointLimit;
-            _status = LocalStatus.Deactivated;
+        }
+
+        // An entity in the next free row of table (IslandCore sizes one table for all entities).
+        public SupervisedEntity(SupervisionTable table, int entityId, SupervisionConfig config, int checkpointLimit)
+        {
+            _t = table;
+            _i = table.AddRow();
+            _t.EntityId[_i] = entityId;
+            _t.CheckpointLimit[_i] = checkpointLimit;
+            _t.Status[_i] = LocalStatus.Deactivated;
 
             AliveSupervisionConfig alive = config.Alive;
             if (alive != null && alive.ExpectedIndications > 0)
             {
-                _aliveExpected = alive.ExpectedIndications;
-                _aliveMinMargin = alive.MinMargin;
-                _aliveMaxMargin = alive.MaxMargin;
-                _aliveReferenceCycles = alive.ReferenceCycles;
+                _t.AliveExpected[_i] = alive.ExpectedIndications;
+                _t.AliveMinMargin[_i] = alive.MinMargin;
+                _t.AliveMaxMargin[_i] = alive.MaxMargin;
+                _t.AliveReferenceCycles[_i] = alive.ReferenceCycles;
             }
 
-            _failedRefCycleTolerance = config.FailedRefCycleTolerance;
+            _t.FailedRefCycleTolerance[_i] = config.FailedRefCycleTolerance;
 
-            DeadlineSupervisionConfig[] deadlines = config.Deadlines ?? new DeadlineSupervisionConfig[0];
-            _deadlineCount = deadlines.Length;
-            _deadlineStartCheckpoint = new int[_deadlineCount];
-            _deadlineEndCheckpoint = new int[_deadlineCount];
-            _deadlineMinMs = new int[_deadlineCount];
-            _deadlineMaxMs = new int[_deadlineCount];
-            _deadlineStartedAtMs = new long[_deadlineCount];
-            _deadlineOpen = new bool[_deadlineCount];
-            for (int i = 0; i < _deadlineCount; i++)
+            // Arrays sized from the definition; an entity without deadlines or logical supervision
+            // shares the empty ones (no heap per entity for what it does not use).
+            DeadlineSupervisionConfig[] deadlines = config.Deadlines ?? EmptyArrays.Deadlines;
+            _t.DeadlineCount[_i] = deadlines.Length;
+            _deadlines = _t.DeadlineCount[_i] == 0 ? EmptyArrays.Ints : new int[4 * _t.DeadlineCount[_i]];
+            _deadlineStartedAtMs = _t.DeadlineCount[_i] == 0 ? EmptyArrays.Longs : new long[_t.DeadlineCount[_i]];
+            _deadlineOpen = _t.DeadlineCount[_i] == 0 ? EmptyArrays.Bools : new bool[_t.DeadlineCount[_i]];
+            for (int i = 0; i < _t.DeadlineCount[_i]; i++)
             {
-                _deadlineStartCheckpoint[i] = deadlines[i].StartCheckpoint;
-                _deadlineEndCheckpoint[i] = deadlines[i].EndCheckpoint;
-                _deadlineMinMs[i] = deadlines[i].MinMs;
-                _deadlineMaxMs[i] = deadlines[i].MaxMs;
+                _deadlines[4 * i] = deadlines[i].StartCheckpoint;
+                _deadlines[4 * i + 1] = deadlines[i].EndCheckpoint;
+                _deadlines[4 * i + 2] = deadlines[i].MinMs;
+                _deadlines[4 * i + 3] = deadlines[i].MaxMs;
             }
 
-            _logicalSuccessors = new ulong[checkpointLimit];
+            _logicalSuccessors = EmptyArrays.ULongs;
             LogicalSupervisionConfig logical = config.Logical;
             if (logical != null && logical.InitialCheckpoints != null && logical.InitialCheckpoints.Length > 0)
             {
-                _logicalEnabled = true;
+                _t.LogicalEnabled[_i] = true;
+                _logicalSuccessors = new ulong[checkpointLimit];
                 for (int i = 0; i < logical.InitialCheckpoints.Length; i++)
                 {
-                    _logicalInitial |= Bit(logical.InitialCheckpoints[i]);
+                    _t.LogicalInitial[_i] |= Bit(logical.InitialCheckpoints[i]);
                 }
 
-                int[] final = logical.FinalCheckpoints ?? new int[0];
+                int[] final = logical.FinalCheckpoints ?? EmptyArrays.Ints;
                 for (int i = 0; i < final.Length; i++)
                 {
-                    _logicalFinal |= Bit(final[i]);
+                    _t.LogicalFinal[_i] |= Bit(final[i]);
                 }
 
-                LogicalTransitionConfig[] transitions = logical.Transitions ?? new LogicalTransitionConfig[0];
+                LogicalTransitionConfig[] transitions = logical.Transitions ?? EmptyArrays.Transitions;
                 for (int i = 0; i < transitions.Length; i++)
                 {
                     _logicalSuccessors[transitions[i].FromCheckpoint] |= Bit(transitions[i].ToCheckpoint);
-                    _logicalMembers |= Bit(transitions[i].FromCheckpoint) | Bit(transitions[i].ToCheckpoint);
+                    _t.LogicalMembers[_i] |= Bit(transitions[i].FromCheckpoint) | Bit(transitions[i].ToCheckpoint);
                 }
 
-                _logicalMembers |= _logicalInitial | _logicalFinal;
+                _t.LogicalMembers[_i] |= _t.LogicalInitial[_i] | _t.LogicalFinal[_i];
             }
         }
 
         public int EntityId
         {
-            get { return _entityId; }
+            get { return _t.EntityId[_i]; }
         }
 
         public LocalStatus Status
         {
-            get { return _status; }
+            get { return _t.Status[_i]; }
         }
 
         // True while the entity is evaluated (OK or FAILED).
         public bool IsSupervising
         {
-            get { return _status == LocalStatus.Ok || _status == LocalStatus.Failed; }
+            get { return _t.Status[_i] == LocalStatus.Ok || _t.Status[_i] == LocalStatus.Failed; }
         }
 
         public bool HasAliveSupervision
         {
-            get { return _aliveReferenceCycles > 0; }
+            get { return _t.AliveReferenceCycles[_i] > 0; }
         }
 
         // Alive indications counted in the current reference cycle.
         public int AliveCount
         {
-            get { return _aliveCount; }
+            get { return _t.AliveCount[_i]; }
         }
 
         public int FailedRefCycles
         {
-            get { return _failedRefCycles; }
+            get { return _t.FailedRefCycles[_i]; }
         }
 
         public int DeadlineViolations
         {
-            get { return _deadlineViolations; }
+            get { return _t.DeadlineViolations[_i]; }
         }
 
         public int LogicalViolations
         {
-            get { return _logicalViolations; }
+            get { return _t.LogicalViolations[_i]; }
         }
 
         // Starts supervision from a clean state (status OK).
         public void Activate()
         {
-            _status = LocalStatus.Ok;
-            _aliveCount = 0;
-            _cyclesInReference = 0;
-            _failedRefCycles = 0;
-            _deadlineFailed = false;
-            _logicalFailed = false;
-            _deadlineViolations = 0;
-            _logicalViolations = 0;
-            _logicalRunActive = false;
-            _logicalLastCheckpoint = -1;
-            _openDeadlines = 0;
-            for (int i = 0; i < _deadlineCount; i++)
+            _t.Status[_i] = LocalStatus.Ok;
+            _t.AliveCount[_i] = 0;
+            _t.CyclesInReference[_i] = 0;
+            _t.FailedRefCycles[_i] = 0;
+            _t.DeadlineFailed[_i] = false;
+            _t.LogicalFailed[_i] = false;
+            _t.DeadlineViolations[_i] = 0;
+            _t.LogicalViolations[_i] = 0;
+            _t.LogicalRunActive[_i] = false;
+            _t.LogicalLastCheckpoint[_i] = -1;
+            _t.OpenDeadlines[_i] = 0;
+            for (int i = 0; i < _t.DeadlineCount[_i]; i++)
             {
                 _deadlineOpen[i] = false;
             }
@@ -204,9 +188,9 @@ namespace Stratos.Island.Firmware.Supervision
         // Stops supervision (status DEACTIVATED).
         public void Deactivate()
         {
-            _status = LocalStatus.Deactivated;
-            _openDeadlines = 0;
-            for (int i = 0; i < _deadlineCount; i++)
+            _t.Status[_i] = LocalStatus.Deactivated;
+            _t.OpenDeadlines[_i] = 0;
+            for (int i = 0; i < _t.DeadlineCount[_i]; i++)
             {
                 _deadlineOpen[i] = false;
             }
@@ -220,15 +204,15 @@ namespace Stratos.Island.Firmware.Supervision
                 return;
             }
 
-            int sum = _aliveCount + count;
-            _aliveCount = sum < _aliveCount ? int.MaxValue : sum;
+            int sum = _t.AliveCount[_i] + count;
+            _t.AliveCount[_i] = sum < _t.AliveCount[_i] ? int.MaxValue : sum;
         }
 
         // Records a checkpoint reached at nowMs. Returns false when the id is out of range
         // (the caller reports it as an invalid argument); true otherwise, including when ignored.
         public bool RecordCheckpoint(int checkpointId, long nowMs)
         {
-            if (checkpointId < 0 || checkpointId >= _checkpointLimit)
+            if (checkpointId < 0 || checkpointId >= _t.CheckpointLimit[_i])
             {
                 return false;
             }
@@ -239,28 +223,28 @@ namespace Stratos.Island.Firmware.Supervision
             }
 
             // Deadlines: close a measurement first, so one checkpoint can end one and start another.
-            for (int i = 0; i < _deadlineCount; i++)
+            for (int i = 0; i < _t.DeadlineCount[_i]; i++)
             {
-                if (_deadlineOpen[i] && _deadlineEndCheckpoint[i] == checkpointId)
+                if (_deadlineOpen[i] && _deadlines[4 * i + 1] == checkpointId)
                 {
                     long elapsedMs = nowMs - _deadlineStartedAtMs[i];
                     _deadlineOpen[i] = false;
-                    _openDeadlines--;
-                    if (elapsedMs < _deadlineMinMs[i] || elapsedMs > _deadlineMaxMs[i])
+                    _t.OpenDeadlines[_i]--;
+                    if (elapsedMs < _deadlines[4 * i + 2] || elapsedMs > _deadlines[4 * i + 3])
                     {
-                        _deadlineFailed = true;
-                        _deadlineViolations++;
+                        _t.DeadlineFailed[_i] = true;
+                        _t.DeadlineViolations[_i]++;
                     }
                 }
             }
 
-            for (int i = 0; i < _deadlineCount; i++)
+            for (int i = 0; i < _t.DeadlineCount[_i]; i++)
             {
-                if (_deadlineStartCheckpoint[i] == checkpointId)
+                if (_deadlines[4 * i] == checkpointId)
                 {
                     if (!_deadlineOpen[i])
                     {
-                        _openDeadlines++;
+                        _t.OpenDeadlines[_i]++;
                     }
 
                     _deadlineOpen[i] = true;
@@ -268,21 +252,21 @@ namespace Stratos.Island.Firmware.Supervision
                 }
             }
 
-            if (_logicalEnabled && (_logicalMembers & Bit(checkpointId)) != 0)
+            if (_t.LogicalEnabled[_i] && (_t.LogicalMembers[_i] & Bit(checkpointId)) != 0)
             {
-                bool allowed = _logicalRunActive
-                    ? (_logicalSuccessors[_logicalLastCheckpoint] & Bit(checkpointId)) != 0
-                    : (_logicalInitial & Bit(checkpointId)) != 0;
+                bool allowed = _t.LogicalRunActive[_i]
+                    ? (_logicalSuccessors[_t.LogicalLastCheckpoint[_i]] & Bit(checkpointId)) != 0
+                    : (_t.LogicalInitial[_i] & Bit(checkpointId)) != 0;
                 if (allowed)
                 {
-                    _logicalLastCheckpoint = checkpointId;
-                    _logicalRunActive = (_logicalFinal & Bit(checkpointId)) == 0;
+                    _t.LogicalLastCheckpoint[_i] = checkpointId;
+                    _t.LogicalRunActive[_i] = (_t.LogicalFinal[_i] & Bit(checkpointId)) == 0;
                 }
                 else
                 {
-                    _logicalFailed = true;
-                    _logicalViolations++;
-                    _logicalRunActive = false;
+                    _t.LogicalFailed[_i] = true;
+                    _t.LogicalViolations[_i]++;
+                    _t.LogicalRunActive[_i] = false;
                 }
             }
 
@@ -294,60 +278,60 @@ namespace Stratos.Island.Firmware.Supervision
         {
             if (!IsSupervising)
             {
-                return _status;
+                return _t.Status[_i];
             }
 
-            if (_openDeadlines > 0)
+            if (_t.OpenDeadlines[_i] > 0)
             {
-                for (int i = 0; i < _deadlineCount; i++)
+                for (int i = 0; i < _t.DeadlineCount[_i]; i++)
                 {
-                    if (_deadlineOpen[i] && cycleTimeMs - _deadlineStartedAtMs[i] > _deadlineMaxMs[i])
+                    if (_deadlineOpen[i] && cycleTimeMs - _deadlineStartedAtMs[i] > _deadlines[4 * i + 3])
                     {
                         _deadlineOpen[i] = false;
-                        _openDeadlines--;
-                        _deadlineFailed = true;
-                        _deadlineViolations++;
+                        _t.OpenDeadlines[_i]--;
+                        _t.DeadlineFailed[_i] = true;
+                        _t.DeadlineViolations[_i]++;
                     }
                 }
             }
 
             bool aliveEvaluated = false;
             bool aliveCorrect = true;
-            if (_aliveReferenceCycles > 0)
+            if (_t.AliveReferenceCycles[_i] > 0)
             {
-                _cyclesInReference++;
-                if (_cyclesInReference >= _aliveReferenceCycles)
+                _t.CyclesInReference[_i]++;
+                if (_t.CyclesInReference[_i] >= _t.AliveReferenceCycles[_i])
                 {
                     aliveEvaluated = true;
-                    aliveCorrect = _aliveCount >= _aliveExpected - _aliveMinMargin
-                        && _aliveCount <= _aliveExpected + _aliveMaxMargin;
-                    _aliveCount = 0;
-                    _cyclesInReference = 0;
+                    aliveCorrect = _t.AliveCount[_i] >= _t.AliveExpected[_i] - _t.AliveMinMargin[_i]
+                        && _t.AliveCount[_i] <= _t.AliveExpected[_i] + _t.AliveMaxMargin[_i];
+                    _t.AliveCount[_i] = 0;
+                    _t.CyclesInReference[_i] = 0;
                 }
             }
 
-            if (_deadlineFailed || _logicalFailed)
+            if (_t.DeadlineFailed[_i] || _t.LogicalFailed[_i])
             {
-                _deadlineFailed = false;
-                _logicalFailed = false;
-                _status = LocalStatus.Expired;
+                _t.DeadlineFailed[_i] = false;
+                _t.LogicalFailed[_i] = false;
+                _t.Status[_i] = LocalStatus.Expired;
             }
             else if (aliveEvaluated && !aliveCorrect)
             {
-                _failedRefCycles++;
-                _status = _failedRefCycles > _failedRefCycleTolerance ? LocalStatus.Expired : LocalStatus.Failed;
+                _t.FailedRefCycles[_i]++;
+                _t.Status[_i] = _t.FailedRefCycles[_i] > _t.FailedRefCycleTolerance[_i] ? LocalStatus.Expired : LocalStatus.Failed;
             }
-            else if (aliveEvaluated && _status == LocalStatus.Failed)
+            else if (aliveEvaluated && _t.Status[_i] == LocalStatus.Failed)
             {
-                _failedRefCycles--;
-                if (_failedRefCycles <= 0)
+                _t.FailedRefCycles[_i]--;
+                if (_t.FailedRefCycles[_i] <= 0)
                 {
-                    _failedRefCycles = 0;
-                    _status = LocalStatus.Ok;
+                    _t.FailedRefCycles[_i] = 0;
+                    _t.Status[_i] = LocalStatus.Ok;
                 }
             }
 
-            return _status;
+            return _t.Status[_i];
         }
 
         private static ulong Bit(int checkpointId)

@@ -1,9 +1,8 @@
-// Dialect-correct code touching the allowed surface: byte arrays, Array.Copy/Clear, BitConverter,
-// Encoding.UTF8, StringBuilder, ArrayList, Hashtable, Interlocked, Thread, AutoResetEvent, Math,
+// Dialect-correct code touching the allowed surface (mscorlib only): byte arrays, Array.Copy/Clear,
+// BitConverter, string.Concat, new string(char[]), ArrayList, Interlocked, Thread, AutoResetEvent,
 // exceptions, enums, structs, interfaces and a delegate of our own.
 using System;
 using System.Collections;
-using System.Text;
 using System.Threading;
 
 namespace Stratos.Island.DialectSamples.Good
@@ -32,7 +31,6 @@ namespace Stratos.Island.DialectSamples.Good
         private static readonly byte[] Magic = { 0x53, 0x49, 0x4C, 0x44 };
         private readonly byte[] _buffer = new byte[64];
         private readonly ArrayList _names = new ArrayList();
-        private readonly Hashtable _byName = new Hashtable();
         private readonly AutoResetEvent _wake = new AutoResetEvent(false);
         private int _counter;
         private SampleState _state;
@@ -78,20 +76,19 @@ namespace Stratos.Island.DialectSamples.Good
 
         public string Describe(SampleFrame frame)
         {
-            var builder = new StringBuilder();
-            builder.Append("frame ");
-            builder.Append(frame.Sequence);
-            builder.Append(' ');
-            builder.Append(Math.Max(frame.Length, 0));
+            string head = string.Concat("frame ", frame.Sequence.ToString(), " ", (frame.Length > 0 ? frame.Length : 0).ToString());
             uint checksum = frame.Sequence ^ 0xA5A5A5A5;
-            return builder.ToString() + " " + ((int)_state).ToString() + " " + checksum.ToString() + " " + frame.Length;
+            return head + " " + ((int)_state).ToString() + " " + checksum.ToString() + " " + frame.Length;
         }
 
         public int Decode(byte[] bytes)
         {
-            string text = Encoding.UTF8.GetString(bytes, 0, bytes.Length);
-            _names.Add(text);
-            _byName[text] = _names.Count;
+            char[] chars = new char[bytes.Length];
+            for (int i = 0; i < bytes.Length; i++)
+            {
+                chars[i] = (char)bytes[i];
+            }
+            _names.Add(new string(chars));
             int value = BitConverter.ToInt32(bytes, 0) + Magic.Length;
             SampleCallback callback = OnValue;
             if (callback != null)

@@ -287,7 +287,7 @@ namespace Stratos.Island.Link.Session
             if (status != CodecStatus.Ok)
             {
                 Counters.DecodeErrors++;
-                SendError(ErrorCode.Malformed, "envelope of " + count.ToString() + " bytes rejected: " + status.ToString(), 0);
+                SendError(ErrorCode.Malformed, "envelope of " + count.ToString() + " bytes rejected: " + CodecStatusText.Of(status), 0);
                 return;
             }
 

@@ -20,7 +20,10 @@
 //   * VmStatus, PowerDomainStatus, SupervisionStatus are state: the item is marked dirty and Service
 //     re-sends the newest state later (so only the latest value of a VM is ever re-sent);
 //   * VmDirective, RequestResult, BlobAck must not be lost: they wait in a fixed FIFO queue
-//     (QueueCapacity entries) and go out, in order, before anything newer of their kind;
+//     (QueueCapacity entries) and go out, in order, before anything newer of their kind. A queued
+//     directive that is no longer its VM's pending directive (the core cancelled it meanwhile: an
+//     A-cluster reset or the safe state forced the VM down, it timed out, or a newer one replaced
+//     it) is dropped, not sent (StaleDirectivesDropped): the agent must not act on it;
 //   * Events are counted (EventsNotSent) and not retried. Contract with the agent: the event log is
 //     the source of truth; an agent that sees a gap in Event.sequence (or reconnects) reads the log
 //     with LogRead from the last sequence it holds + 1.
@@ -53,7 +56,7 @@ using Stratos.Island.Firmware.Supervision;
 using Stratos.Island.Link;
 using Stratos.Island.Link.Session;
 
-namespace Stratos.Island.Firmware.LinkAdapter
+namespace Stratos.Island.Firmware.Link
 {
     public sealed class IslandLinkEndpoint : ISessionListener, IIslandOutput, IInboundSource
     {
@@ -658,7 +661,11 @@ namespace Stratos.Island.Firmware.LinkAdapter
             while (_queueCount > 0)
             {
                 int slot = _queueHead;
-                if (!SendControl(_queueKind[slot], _queueA[slot], _queueB[slot], _queueC[slot], _queueD[slot], _queueText[slot]))
+                if (_queueKind[slot] == KindDirective && IsStaleDirective(_queueA[slot], _queueB[slot]))
+                {
+                    Counters.StaleDirectivesDropped++;
+                }
+                else if (!SendControl(_queueKind[slot], _queueA[slot], _queueB[slot], _queueC[slot], _queueD[slot], _queueText[slot]))
                 {
                     return false;
                 }
@@ -669,6 +676,13 @@ namespace Stratos.Island.Firmware.LinkAdapter
             }
 
             return true;
+        }
+
+        // A directive the core no longer waits for (its VM has another pending directive or none).
+        private bool IsStaleDirective(uint directiveId, uint vmId)
+        {
+            VmRuntime vm = _core == null || vmId > int.MaxValue ? null : _core.Lifecycle.Find((int)vmId);
+            return vm != null && (!vm.HasPendingDirective || vm.PendingDirectiveId != directiveId);
         }
 
         private bool SendControl(int kind, uint a, uint b, uint c, uint d, string text)
@@ -754,33 +768,7 @@ namespace Stratos.Island.Firmware.LinkAdapter
         // (cut at a character boundary; allocates only in that case).
         private static string Fit(string value, int maxBytes)
         {
-            if (value == null)
-            {
-                return string.Empty;
-            }
-
-            if (value.Length * 3 <= maxBytes || Utf8.ByteCount(value) <= maxBytes)
-            {
-                return value;
-            }
-
-            int length = value.Length;
-            while (length > 0)
-            {
-                length--;
-                if (length > 0 && value[length - 1] >= (char)0xD800 && value[length - 1] <= (char)0xDBFF)
-                {
-                    continue;
-                }
-
-                string candidate = value.Substring(0, length);
-                if (Utf8.ByteCount(candidate) <= maxBytes)
-                {
-                    return candidate;
-                }
-            }
-
-            return string.Empty;
+            return value == null ? string.Empty : Utf8.Truncate(value, maxBytes);
         }
     }
 
@@ -797,6 +785,8 @@ namespace Stratos.Island.Firmware.LinkAdapter
         public long StatusResends;
         public long Queued;
         public long QueueOverflows;
+        // Queued directives dropped because the core had cancelled them before they could be sent.
+        public long StaleDirectivesDropped;
         public long AnswersIncomplete;
         public long LogPagesSent;
         public long BlobsRefused;
