@@ -71,17 +71,7 @@ public sealed record VmSpec
     /// <summary>Throws VmmException(InvalidSpec or FileMissing) naming the first bad field.</summary>
     public void Validate()
     {
-        if (string.IsNullOrEmpty(Name) || Name.Length > MaxNameLength)
-            throw Invalid("name", $"must be 1..{MaxNameLength} characters, got {Name?.Length ?? 0}");
-        foreach (char c in Name)
-            if (!(c is >= 'a' and <= 'z' or >= '0' and <= '9' or '-'))
-                throw Invalid("name", $"'{Name}' may only contain a-z, 0-9 and '-'");
-        if (string.IsNullOrWhiteSpace(Machine) || Machine.Contains(',', StringComparison.Ordinal))
-            throw Invalid("machine", $"'{Machine}' is not a machine type name");
-        if (MemoryMib == 0 || MemoryMib > MaxMemoryMib)
-            throw Invalid("memory_mib", $"must be 1..{MaxMemoryMib}, got {MemoryMib}");
-        if (Vcpus == 0 || Vcpus > MaxVcpus)
-            throw Invalid("vcpus", $"must be 1..{MaxVcpus}, got {Vcpus}");
+        ValidateShape();
         if (string.IsNullOrEmpty(Kernel))
             throw Invalid("kernel", "is required");
         if (!File.Exists(Kernel))
@@ -100,6 +90,22 @@ public sealed record VmSpec
         for (int i = 0; i < ExtraArgs.Count; i++)
             if (ExtraArgs[i] is null || ExtraArgs[i].Contains('\0', StringComparison.Ordinal))
                 throw Invalid($"extra_args[{i}]", "is null or contains NUL");
+    }
+
+    /// <summary>The checks every backend shares: name, machine, memory and vCPU ranges.</summary>
+    internal void ValidateShape()
+    {
+        if (string.IsNullOrEmpty(Name) || Name.Length > MaxNameLength)
+            throw Invalid("name", $"must be 1..{MaxNameLength} characters, got {Name?.Length ?? 0}");
+        foreach (char c in Name)
+            if (!(c is >= 'a' and <= 'z' or >= '0' and <= '9' or '-'))
+                throw Invalid("name", $"'{Name}' may only contain a-z, 0-9 and '-'");
+        if (string.IsNullOrWhiteSpace(Machine) || Machine.Contains(',', StringComparison.Ordinal))
+            throw Invalid("machine", $"'{Machine}' is not a machine type name");
+        if (MemoryMib == 0 || MemoryMib > MaxMemoryMib)
+            throw Invalid("memory_mib", $"must be 1..{MaxMemoryMib}, got {MemoryMib}");
+        if (Vcpus == 0 || Vcpus > MaxVcpus)
+            throw Invalid("vcpus", $"must be 1..{MaxVcpus}, got {Vcpus}");
     }
 
     private VmmException Invalid(string field, string problem) =>
