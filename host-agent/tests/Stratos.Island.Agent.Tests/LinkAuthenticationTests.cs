@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.IO;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using Stratos.Island.Agent.Link;
+using Stratos.Island.Boards;
 using Stratos.Island.Codec;
 using Stratos.Island.Codec.Link;
 using Stratos.Island.Firmware.Link;
@@ -389,16 +390,16 @@ public sealed class LinkAuthenticationTests
         try
         {
             string path = Path.Combine(dir, "board.key");
-            byte[] key = BoardKeyFile.Create(path);
+            byte[] key = LinkKeyFile.Create(path);
             Assert.AreEqual(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
-            CollectionAssert.AreEqual(key, BoardKeyFile.Read(path));
+            CollectionAssert.AreEqual(key, LinkKeyFile.Read(path));
             File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead);
-            var e = Assert.ThrowsExactly<InvalidDataException>(() => BoardKeyFile.Read(path));
+            var e = Assert.ThrowsExactly<InvalidDataException>(() => LinkKeyFile.Read(path));
             StringAssert.Contains(e.Message, "0640");
             StringAssert.Contains(e.Message, "chmod 600");
             File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
             File.WriteAllText(path, "not a key");
-            e = Assert.ThrowsExactly<InvalidDataException>(() => BoardKeyFile.Read(path));
+            e = Assert.ThrowsExactly<InvalidDataException>(() => LinkKeyFile.Read(path));
             StringAssert.Contains(e.Message, "32 bytes or 64 hex digits");
         }
         finally

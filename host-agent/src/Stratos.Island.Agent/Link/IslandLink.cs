@@ -74,7 +74,7 @@ public sealed record IslandLinkOptions
     public int PeerTimeoutMs { get; init; } = 1000;
     /// <summary>Silence of the island after which served state is marked stale (several keepalives).</summary>
     public int StaleAfterMs { get; init; } = 500;
-    /// <summary>The 32-byte board key (BoardKeyFile); null = the agent does not authenticate the link.</summary>
+    /// <summary>The 32-byte board key (LinkKeyFile in Stratos.Island.Boards); null = the agent does not authenticate the link.</summary>
     public byte[]? BoardKey { get; init; }
     /// <summary>Refuse an island that does not authenticate (the board descriptor's link.require_authentication).</summary>
     public bool RequireAuthentication { get; init; }

@@ -1,20 +1,20 @@
-// The agent's copy of the board key (docs/link.md "Authentication"): a file of exactly 32 bytes, or
-// of 64 hex digits (and an optional newline), owned by the agent's user and readable by nobody else
-// (mode 0600 or 0400). A key that group or other can read is refused: anyone who can read it can
-// speak for the agent on the link.
+// The link's board key as a file (docs/link.md "Authentication"): the agent's copy, and island-sim's
+// (the virtual board's stand-in for the key inside the signed bundle). Exactly 32 bytes, or 64 hex
+// digits (and an optional newline), readable by its owner only (mode 0600 or 0400). A key that group
+// or other can access is refused: anyone who can read it can speak for either end of the link.
 using System;
 using System.IO;
 
-namespace Stratos.Island.Agent.Link;
+namespace Stratos.Island.Boards;
 
-public static class BoardKeyFile
+public static class LinkKeyFile
 {
-    /// <summary>Reads and checks a board key file; throws InvalidDataException naming the file and the fault.</summary>
+    /// <summary>Reads and checks a link key file; throws InvalidDataException naming the file and the fault.</summary>
     public static byte[] Read(string path)
     {
         if (!File.Exists(path))
         {
-            throw new InvalidDataException($"board key file '{path}' does not exist");
+            throw new InvalidDataException($"link key file '{path}' does not exist");
         }
 
         if (!OperatingSystem.IsWindows())
@@ -25,7 +25,7 @@ public static class BoardKeyFile
             if ((mode & groupOrOther) != 0)
             {
                 throw new InvalidDataException(
-                    $"board key file '{path}' has mode {Convert.ToString((int)mode, 8).PadLeft(4, '0')}: group or other may access it; make it 0600 (chmod 600 '{path}')");
+                    $"link key file '{path}' has mode {Convert.ToString((int)mode, 8).PadLeft(4, '0')}: group or other may access it; make it 0600 (chmod 600 '{path}')");
             }
         }
 
@@ -47,7 +47,7 @@ public static class BoardKeyFile
             }
         }
 
-        throw new InvalidDataException($"board key file '{path}' must hold 32 bytes or 64 hex digits, not {bytes.Length} bytes");
+        throw new InvalidDataException($"link key file '{path}' must hold 32 bytes or 64 hex digits, not {bytes.Length} bytes");
     }
 
     /// <summary>Writes a new random key as 64 hex digits with mode 0600 (created so, never widened first).</summary>
