@@ -82,7 +82,11 @@ public sealed record LinkSpec(
     SharedMemorySpec? SharedMemory,
     string? KickSocket,
     SerialSpec? Serial,
-    RpmsgCharSpec? RpmsgChar);
+    RpmsgCharSpec? RpmsgChar)
+{
+    /// <summary>link.require_authentication: both ends refuse a peer that does not authenticate its link messages (docs/link.md "Authentication").</summary>
+    public bool RequireAuthentication { get; init; }
+}
 
 /// <summary>The island's remoteproc instance on the A side (Linux drivers/remoteproc).</summary>
 public sealed record RemoteprocSpec(string Name)

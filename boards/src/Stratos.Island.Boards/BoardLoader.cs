@@ -212,6 +212,7 @@ public static partial class BoardLoader
         string? kick = f.String("kick_socket", required: false);
         YamlFields? serialFields = f.Mapping("serial", required: false);
         YamlFields? rpmsgFields = f.Mapping("rpmsg_char", required: false);
+        bool requireAuthentication = f.Bool("require_authentication", required: false) ?? false;
         f.Finish();
 
         LinkTransport? transport = transportText switch
@@ -269,7 +270,7 @@ public static partial class BoardLoader
         {
             return null;
         }
-        return new LinkSpec(transport.Value, channel, sharedMemory, kick, serial, rpmsg);
+        return new LinkSpec(transport.Value, channel, sharedMemory, kick, serial, rpmsg) { RequireAuthentication = requireAuthentication };
     }
 
     private static SharedMemorySpec? ParseSharedMemory(YamlFields f)

@@ -39,6 +39,9 @@ public static class Program
           --tcp-listen ADDR:PORT also serve the API on TCP (off by default); requires TLS:
           --tls-cert PEM         server certificate for --tcp-listen
           --tls-key PEM          its private key
+          --link-key FILE        the link's board key (32 bytes or 64 hex digits, mode 0600): authenticates
+                                 every link message (docs/link.md "Authentication"); required when the
+                                 board descriptor sets link.require_authentication
           --fault-socket PATH    test hook for the HIL bench (off by default): link fault commands
                                  on a UNIX socket (docs/hil.md); never on a production agent
         """;
@@ -198,7 +201,12 @@ public static class Program
             RpmsgDevice = Get(options, "rpmsg-device"),
             Accelerator = ParseAccelerator(Get(options, "accel") ?? environment["ISLAND_ACCEL"] as string),
             ExtraQemuArgs = options.TryGetValue("qemu-arg", out List<string>? extra) ? extra : new List<string>(),
-            Link = new IslandLinkOptions { AliveIntervalMs = aliveMs },
+            Link = new IslandLinkOptions
+            {
+                AliveIntervalMs = aliveMs,
+                BoardKey = LinkKey(Get(options, "link-key"), board),
+                RequireAuthentication = board.Link?.RequireAuthentication == true,
+            },
             AgentVersion = typeof(AgentRuntime).Assembly.GetName().Version?.ToString(3) ?? "0.1.0",
         };
     }
@@ -210,6 +218,29 @@ public static class Program
         "tcg" => Agent.Vmm.Accelerator.Tcg,
         _ => throw new ArgumentException($"--accel '{text}' is not auto, kvm or tcg"),
     };
+
+    // --link-key FILE: the board key of the authenticated link (docs/link.md "Authentication"), 0600.
+    private static byte[]? LinkKey(string? path, BoardDescriptor board)
+    {
+        if (path is null)
+        {
+            if (board.Link?.RequireAuthentication == true)
+            {
+                throw new ArgumentException($"board '{board.Id}' requires an authenticated link (link.require_authentication): pass --link-key FILE (the board key, mode 0600)");
+            }
+
+            return null;
+        }
+
+        try
+        {
+            return LinkKeyFile.Read(Path.GetFullPath(path));
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+        {
+            throw new ArgumentException($"--link-key: {e.Message}");
+        }
+    }
 
     private static string FindBoardsDir()
     {
@@ -234,7 +265,7 @@ public static class Program
 
     private static readonly HashSet<string> Known = new(StringComparer.Ordinal)
     {
-        "board", "boards-dir", "socket", "runtime-dir", "shm-path", "kick-socket", "rpmsg-device", "guest-kernel-dir", "alive-interval-ms", "qemu-arg", "accel", "log-level", "tcp-listen", "tls-cert", "tls-key", "fault-socket",
+        "board", "boards-dir", "socket", "runtime-dir", "shm-path", "kick-socket", "rpmsg-device", "guest-kernel-dir", "alive-interval-ms", "qemu-arg", "accel", "log-level", "tcp-listen", "tls-cert", "tls-key", "fault-socket", "link-key",
     };
 
     private static Dictionary<string, List<string>> Parse(string[] args)

@@ -58,7 +58,7 @@ using Stratos.Island.Link.Session;
 
 namespace Stratos.Island.Firmware.Link
 {
-    public sealed class IslandLinkEndpoint : ISessionListener, IIslandOutput, IInboundSource
+    public sealed class IslandLinkEndpoint : ISessionListener, IIslandOutput, IInboundSource, ILinkRejectionSink
     {
         public const int QueueCapacity = 32;
         public const int EntitiesPerPage = Codec.Link.SupervisionStatus.EntitiesMaxCount;
@@ -229,6 +229,15 @@ namespace Stratos.Island.Firmware.Link
         {
             Counters.SessionsDown++;
             _logActive = false;
+        }
+
+        /// <summary>The authenticated session rejected a message: a LINK_ERROR event (INTEGRITY), rate-limited by the core.</summary>
+        public void OnRejected(LinkRejection rejection, uint sequence, string detail)
+        {
+            if (_core != null)
+            {
+                _core.RecordLinkRejection("link message rejected (" + LinkAuthentication.NameOf(rejection) + ", sequence " + sequence.ToString() + "): " + detail);
+            }
         }
 
         public void OnRequestTimeout(uint correlationId)

@@ -33,6 +33,9 @@ namespace Stratos.Island.Firmware
         private bool _ringResetEventLogged;
         private long _lastRingResetEventMs;
         private int _ringResetsNotLogged;
+        private bool _rejectionEventLogged;
+        private long _lastRejectionEventMs;
+        private int _rejectionsNotLogged;
         private readonly IHardwareWatchdog _watchdog;
         private readonly IIslandOutput _output;
         private readonly SupervisionManager _supervision;
@@ -192,18 +195,31 @@ namespace Stratos.Island.Firmware
 
         public void RecordLinkRingReset(string detail)
         {
+            RecordLinkError(ErrorCode.Malformed, detail, ref _ringResetEventLogged, ref _lastRingResetEventMs, ref _ringResetsNotLogged);
+        }
+
+        // The authenticated link rejected a message (forged, replayed, reordered, truncated, or an
+        // agent without the board key): a LINK_ERROR event (value = INTEGRITY), rate-limited like
+        // ring resets (docs/link.md "Authentication").
+        public void RecordLinkRejection(string detail)
+        {
+            RecordLinkError(ErrorCode.Integrity, detail, ref _rejectionEventLogged, ref _lastRejectionEventMs, ref _rejectionsNotLogged);
+        }
+
+        private void RecordLinkError(ErrorCode code, string detail, ref bool logged, ref long lastMs, ref int notLogged)
+        {
             long nowMs = _clock.MonotonicMs;
-            if (_ringResetEventLogged && nowMs - _lastRingResetEventMs < RingResetEventIntervalMs)
+            if (logged && nowMs - lastMs < RingResetEventIntervalMs)
             {
-                _ringResetsNotLogged++;
+                notLogged++;
                 return;
             }
 
-            string text = _ringResetsNotLogged == 0 ? detail : "(+" + _ringResetsNotLogged.ToString() + ") " + detail;
-            _events.Record(EventType.LinkError, 0, (int)ErrorCode.Malformed, text);
-            _ringResetEventLogged = true;
-            _lastRingResetEventMs = nowMs;
-            _ringResetsNotLogged = 0;
+            string text = notLogged == 0 ? detail : "(+" + notLogged.ToString() + ") " + detail;
+            _events.Record(EventType.LinkError, 0, (int)code, text);
+            logged = true;
+            lastMs = nowMs;
+            notLogged = 0;
         }
 
         // The link came up (Hello accepted): supervise the agent, run boot orchestration if due.

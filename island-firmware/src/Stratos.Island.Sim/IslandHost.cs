@@ -15,6 +15,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Threading;
+using Stratos.Island.Boards;
 using Stratos.Island.Codec;
 using Stratos.Island.Codec.Link;
 using Stratos.Island.Firmware;
@@ -71,7 +72,15 @@ public static class IslandHost
             ResetReason = options.ResetReason,
             SupervisionCycleMs = (uint)env.Config.Limits.SupervisionCyclePeriodMs,
             VmCount = (uint)env.Config.Vms.Length,
+            Authenticator = LoadLinkKey(options, env, log) is byte[] linkKey ? new IslandLinkAuthenticator(linkKey) : null,
+            RequireAuthentication = env.Board.Link?.RequireAuthentication == true,
+            RejectionSink = endpoint,
         };
+        if (settings.RequireAuthentication && settings.Authenticator == null)
+        {
+            throw new SimConfigurationException("board '" + env.Board.Id + "' requires an authenticated link (link.require_authentication) but --link-key is none");
+        }
+
         var session = new LinkSession(Role.Island, bootId, settings, glue, endpoint);
         glue.Session = session;
 
@@ -164,6 +173,40 @@ public static class IslandHost
         s_stop = true;
     }
 
+    // The virtual board's stand-in for the key inside the signed bundle: STATE_DIR/link.key, created
+    // (0600, random) at the first boot when missing, like a board provisioned at flashing time.
+    private static byte[]? LoadLinkKey(SimOptions options, SimEnvironment env, SimLog log)
+    {
+        if (options.LinkKey == "none")
+        {
+            log.Info("link authentication off (--link-key none)");
+            return null;
+        }
+
+        string path = Path.GetFullPath(options.LinkKey ?? Path.Combine(env.StateDir, "link.key"));
+        try
+        {
+            if (options.LinkKey == null && !File.Exists(path))
+            {
+                try
+                {
+                    LinkKeyFile.Create(path);
+                    log.Info("created the link's board key " + path + " (0600)");
+                }
+                catch (IOException) when (File.Exists(path))
+                {
+                    // Another boot of the island created it first.
+                }
+            }
+
+            return LinkKeyFile.Read(path);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+        {
+            throw new SimConfigurationException("--link-key '" + path + "': " + e.Message);
+        }
+    }
+
     private static ulong NewBootId()
     {
         Span<byte> bytes = stackalloc byte[8];
@@ -236,6 +279,12 @@ public static class IslandHost
             json.WriteNumber("duplicates", s.Duplicates);
             json.WriteNumber("gaps", s.Gaps);
             json.WriteNumber("out_of_order", s.OutOfOrder);
+            json.WriteBoolean("authenticated", session.Authenticated);
+            json.WriteNumber("auth_forged", s.AuthForged);
+            json.WriteNumber("auth_replayed", s.AuthReplayed);
+            json.WriteNumber("auth_reordered", s.AuthReordered);
+            json.WriteNumber("auth_truncated", s.AuthTruncated);
+            json.WriteNumber("auth_refused", s.AuthRefused);
             json.WriteEndObject();
             json.WriteStartObject("endpoint");
             IslandLinkCounters e = endpoint.Counters;

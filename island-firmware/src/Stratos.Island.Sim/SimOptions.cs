@@ -14,7 +14,7 @@ public sealed class SimOptions
     public const string Usage =
         "usage: island-sim [--board NAME|PATH] [--boards-dir DIR] [--config PATH] [--state-dir DIR]\n" +
         "                  [--shm-path PATH] [--kick-socket PATH] [--control-socket PATH]\n" +
-        "                  [--log-level debug|info|warn|error] [--a-cluster-reset-hook CMD]";
+        "                  [--log-level debug|info|warn|error] [--a-cluster-reset-hook CMD] [--link-key PATH|none]";
 
     public string Board { get; private set; } = "virtual";
 
@@ -29,6 +29,9 @@ public sealed class SimOptions
     public string? KickSocket { get; private set; }
 
     public string? ControlSocket { get; private set; }
+
+    /// <summary>The link's board key file (docs/link.md "Authentication"); null = STATE_DIR/link.key, created when missing; "none" = no authentication.</summary>
+    public string? LinkKey { get; private set; }
 
     public SimLogLevel LogLevel { get; private set; } = SimLogLevel.Info;
 
@@ -81,6 +84,7 @@ public sealed class SimOptions
                 case "--boards-dir": options.BoardsDir = value; break;
                 case "--config": options.ConfigPath = value; break;
                 case "--state-dir": options.StateDir = value; break;
+                case "--link-key": options.LinkKey = value; break;
                 case "--shm-path": options.ShmPath = value; break;
                 case "--kick-socket": options.KickSocket = value; break;
                 case "--control-socket": options.ControlSocket = value; break;

@@ -4,7 +4,8 @@
 // Measures, in one run: the floor (raw ping-pong over the same memory and kick mechanism), the link
 // round trip for 16/256/496-byte payloads (>= 20,000 round trips each after warm-up; the 16-byte
 // runs are interleaved with the floor runs so both see the same machine load), and one-way 496-byte
-// throughput. Last line: JSON.
+// throughput; then the session's round trip with and without link authentication (SessionAuthBench).
+// Last line: JSON.
 using System;
 using System.Diagnostics;
 using System.Globalization;
@@ -305,9 +306,16 @@ internal static class Program
             double ratio = Percentile(link16, 0.5) / Percentile(floor, 0.5);
             Console.WriteLine(string.Format(c, "goals: rtt_p50/floor_p50 = {0:F2} (<= 1.3: {1}), rtt_p50 < 20 us: {2}, >= 100000 msgs/s: {3}",
                 ratio, ratio <= 1.3 ? "met" : "MISSED", Percentile(link16, 0.5) < 20 ? "met" : "MISSED", msgsPerSecond >= 100_000 ? "met" : "MISSED"));
+            (double[] sessionPlain, double[] sessionAuth) = SessionAuthBench.Run();
+            Line("session rtt (plain)", sessionPlain);
+            Line("session rtt (auth)", sessionAuth);
+            double authAdded = Percentile(sessionAuth, 0.5) - Percentile(sessionPlain, 0.5);
+            Console.WriteLine(string.Format(c, "goal: authentication adds {0:F3} us to the p50 round trip (<= 2 us: {1})", authAdded, authAdded <= 2 ? "met" : "MISSED"));
             Console.WriteLine(string.Format(c,
-                "{{\"bench\":\"link\",\"rtt_p50_us\":{0:F3},\"rtt_p99_us\":{1:F3},\"floor_p50_us\":{2:F3},\"floor_p99_us\":{3:F3},\"msgs_per_s\":{4:F0},\"mb_per_s\":{5:F1}}}",
-                Percentile(link16, 0.5), Percentile(link16, 0.99), Percentile(floor, 0.5), Percentile(floor, 0.99), msgsPerSecond, mbPerSecond));
+                "{{\"bench\":\"link\",\"rtt_p50_us\":{0:F3},\"rtt_p99_us\":{1:F3},\"floor_p50_us\":{2:F3},\"floor_p99_us\":{3:F3},\"msgs_per_s\":{4:F0},\"mb_per_s\":{5:F1},"
+                + "\"session_rtt_p50_us\":{6:F3},\"session_auth_rtt_p50_us\":{7:F3},\"auth_added_p50_us\":{8:F3}}}",
+                Percentile(link16, 0.5), Percentile(link16, 0.99), Percentile(floor, 0.5), Percentile(floor, 0.99), msgsPerSecond, mbPerSecond,
+                Percentile(sessionPlain, 0.5), Percentile(sessionAuth, 0.5), authAdded));
         }
     }
 

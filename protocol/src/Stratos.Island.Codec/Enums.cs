@@ -239,6 +239,8 @@ namespace Stratos.Island.Codec
         Power = 4,
         // Sender verifies signed configuration bundles.
         SignedConfig = 8,
+        // Sender authenticates every Envelope (auth_tag) with keys derived from the board key.
+        AuthenticatedLink = 16,
     }
 
     // What a blob transfer carries.

@@ -20,7 +20,13 @@ public sealed class WorstCaseSizeTests
 
     private static HostLink.Envelope WorstCaseEnvelope(FieldDescriptor body)
     {
-        var envelope = new HostLink.Envelope { ProtocolVersion = uint.MaxValue, Sequence = uint.MaxValue, CorrelationId = uint.MaxValue };
+        // With the 16-byte auth_tag of the authenticated link (docs/link.md "Authentication"): the tagged
+        // worst case must fit too.
+        var envelope = new HostLink.Envelope
+        {
+            ProtocolVersion = uint.MaxValue, Sequence = uint.MaxValue, CorrelationId = uint.MaxValue,
+            AuthTag = ByteString.CopyFrom(new byte[16]),
+        };
         body.Accessor.SetValue(envelope, MessageFiller.MaxValue(body));
         return envelope;
     }

@@ -358,7 +358,7 @@ public static class VectorSet
         NonCanonical(list, "noncanonical_unknown_fields", "Unknown fields of every wire type (varint, I64, LEN, group, I32) around known ones", "Envelope",
             new RawWriter()
                 .Varint(1, 1)
-                .Varint(4, 99)
+                .Varint(1000, 99)
                 .Fixed64(5, 1)
                 .Bytes(6, new byte[] { 0xFF, 0x00 })
                 .Group(7, new RawWriter().Group(8, groupContent).ToArray())

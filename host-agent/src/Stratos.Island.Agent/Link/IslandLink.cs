@@ -74,6 +74,10 @@ public sealed record IslandLinkOptions
     public int PeerTimeoutMs { get; init; } = 1000;
     /// <summary>Silence of the island after which served state is marked stale (several keepalives).</summary>
     public int StaleAfterMs { get; init; } = 500;
+    /// <summary>The 32-byte board key (LinkKeyFile in Stratos.Island.Boards); null = the agent does not authenticate the link.</summary>
+    public byte[]? BoardKey { get; init; }
+    /// <summary>Refuse an island that does not authenticate (the board descriptor's link.require_authentication).</summary>
+    public bool RequireAuthentication { get; init; }
 }
 
 /// <summary>What the session negotiated, for GetIslandInfo.</summary>
@@ -97,9 +101,15 @@ public sealed record IslandLinkCounters(long MessagesSent, long MessagesReceived
 
     /// <summary>Ring resets the island asked for (DEVICE_NEEDS_RESET).</summary>
     public int RingResetsByIsland { get; init; }
+
+    /// <summary>The current session tags and verifies every message (docs/link.md "Authentication").</summary>
+    public bool Authenticated { get; init; }
+
+    /// <summary>Messages from the island the authenticated session rejected (forged, replayed, reordered, truncated).</summary>
+    public long AuthRejected { get; init; }
 }
 
-public sealed class IslandLink : IAsyncDisposable, ISessionListener, ILinkChannelSink
+public sealed class IslandLink : IAsyncDisposable, ISessionListener, ILinkChannelSink, ILinkRejectionSink
 {
     private readonly IslandLinkOptions _options;
     private readonly LinkChannelFactory _channelFactory;
@@ -148,6 +158,9 @@ public sealed class IslandLink : IAsyncDisposable, ISessionListener, ILinkChanne
             KeepaliveIntervalMs = options.KeepaliveIntervalMs,
             PeerTimeoutMs = options.PeerTimeoutMs,
             MaxTrackedRequests = 64,
+            Authenticator = options.BoardKey is null ? null : new AgentLinkAuthenticator(options.BoardKey),
+            RequireAuthentication = options.RequireAuthentication,
+            RejectionSink = this,
         };
         _session = new LinkSession(Stratos.Island.Codec.Role.Agent, AgentBootId, settings, new SessionTransport(this), this);
         _thread = new Thread(Run) { IsBackground = true, Name = "island-link" };
@@ -197,6 +210,9 @@ public sealed class IslandLink : IAsyncDisposable, ISessionListener, ILinkChanne
             {
                 RingResetsByAgent = Volatile.Read(ref _ringResetsByAgent),
                 RingResetsByIsland = Volatile.Read(ref _ringResetsByIsland),
+                Authenticated = _session.Authenticated && State == IslandLinkState.Up,
+                AuthRejected = Interlocked.Read(ref c.AuthForged) + Interlocked.Read(ref c.AuthReplayed)
+                    + Interlocked.Read(ref c.AuthReordered) + Interlocked.Read(ref c.AuthTruncated),
             };
         }
     }
@@ -630,6 +646,12 @@ public sealed class IslandLink : IAsyncDisposable, ISessionListener, ILinkChanne
                 Complete(message.CorrelationId);
             }
         }
+    }
+
+    void ILinkRejectionSink.OnRejected(LinkRejection rejection, uint sequence, string detail)
+    {
+        _logger.LogWarning("island link: message rejected ({Rejection}, sequence {Sequence}): {Detail}",
+            LinkAuthentication.NameOf(rejection), sequence, detail);
     }
 
     void ISessionListener.OnRequestTimeout(uint correlationId)

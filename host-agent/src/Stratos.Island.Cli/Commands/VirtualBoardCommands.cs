@@ -89,10 +89,18 @@ public static class VirtualBoardCommands
 
         Directory.CreateDirectory(layout.StateDir);
         Directory.CreateDirectory(layout.IslandStateDir);
+        // The virtual board's link is authenticated by default: one random board key, 0600, shared by
+        // island-sim (its stand-in for the key in the signed bundle) and the agent (docs/link.md "Authentication").
+        string linkKey = Path.Combine(layout.IslandStateDir, "link.key");
+        if (!File.Exists(linkKey))
+        {
+            Stratos.Island.Boards.LinkKeyFile.Create(linkKey);
+        }
+
         string agentCommand = Quote(layout.AgentBinary) + " --board virtual --boards-dir " + Quote(Path.Combine(layout.Repo, "boards"))
             + " --socket " + Quote(layout.AgentSocket) + " --runtime-dir " + Quote(layout.RuntimeDir)
             + " --shm-path " + Quote(layout.ShmPath) + " --kick-socket " + Quote(layout.KickSocket)
-            + " --guest-kernel-dir " + Quote(layout.Repo);
+            + " --guest-kernel-dir " + Quote(layout.Repo) + " --link-key " + Quote(linkKey);
         string agentStart = $"setsid {agentCommand} >>{Quote(layout.AgentLog)} 2>&1 </dev/null & echo $! >{Quote(layout.AgentPidFile)}";
         // The QEMU check mirrors the agent's: the pid's command line names the folder's QMP socket.
         File.WriteAllText(layout.RestartScript,
@@ -113,7 +121,7 @@ public static class VirtualBoardCommands
             KillAt(layout.AgentPidFile, Signal.Kill);
             string simCommand = Quote(layout.SimBinary) + " --board virtual --boards-dir " + Quote(Path.Combine(layout.Repo, "boards"))
                 + " --state-dir " + Quote(layout.IslandStateDir) + " --shm-path " + Quote(layout.ShmPath) + " --kick-socket " + Quote(layout.KickSocket)
-                + " --a-cluster-reset-hook " + Quote("sh " + Quote(layout.RestartScript) + " --a-cluster-reset");
+                + " --link-key " + Quote(linkKey) + " --a-cluster-reset-hook " + Quote("sh " + Quote(layout.RestartScript) + " --a-cluster-reset");
             await ShellAsync($"setsid {simCommand} >>{Quote(layout.SimLog)} 2>&1 </dev/null & echo $! >{Quote(layout.SimPidFile)}", token);
         }
 

@@ -51,6 +51,27 @@ namespace Stratos.Island.Firmware.Bundle
             Array.Clear(_block, 0, BlockBytes);
         }
 
+        /// <summary>
+        /// Copies the chaining state (8 words) to <paramref name="state"/>. Valid only on a block
+        /// boundary (after a multiple of 64 bytes): HMAC precomputes its keyed ipad/opad states once.
+        /// </summary>
+        public void SaveState(uint[] state)
+        {
+            if (_blockUsed != 0)
+            {
+                throw new InvalidOperationException("SHA-256 state can be saved only on a 64-byte block boundary");
+            }
+            Array.Copy(_state, state, 8);
+        }
+
+        /// <summary>Continues from a state saved by <see cref="SaveState"/> after <paramref name="bytesHashed"/> bytes.</summary>
+        public void RestoreState(uint[] state, long bytesHashed)
+        {
+            Array.Copy(state, _state, 8);
+            _blockUsed = 0;
+            _totalBytes = bytesHashed;
+        }
+
         /// <summary>Hashes <paramref name="count"/> bytes of <paramref name="data"/> from <paramref name="offset"/>.</summary>
         public void Update(byte[] data, int offset, int count)
         {

@@ -10,12 +10,20 @@ namespace Stratos.Island.Codec.Link
 {
     public sealed class Envelope
     {
+        public const int AuthTagMaxLength = 16;
+
         // Protocol version of the sender (1 for this file).
         public uint ProtocolVersion;
         // Per-sender sequence number, incremented for every Envelope sent; wraps at 2^32.
         public uint Sequence;
         // Request id chosen by the requester; the answer echoes it. 0 for unsolicited messages.
         public uint CorrelationId;
+        // Authenticated link (docs/link.md "Authentication"): HMAC-SHA256, truncated to 16 bytes,
+        // of the sequence number (u32 little-endian) followed by every byte of the encoded Envelope
+        // before this field, under the sender's per-session key. Encoded LAST, as the final 18
+        // bytes of the message; absent on an unauthenticated link.
+        public readonly byte[] AuthTag = new byte[AuthTagMaxLength];
+        public int AuthTagLength;
         // Which body is set (a value of EnvelopeBody: the body's field number, None = 0).
         public EnvelopeBody BodyCase;
         // Agent -> island: opens a session.
@@ -148,6 +156,7 @@ namespace Stratos.Island.Codec.Link
             ProtocolVersion = 0;
             Sequence = 0;
             CorrelationId = 0;
+            AuthTagLength = 0;
             BodyCase = EnvelopeBody.None;
         }
 
@@ -194,6 +203,9 @@ namespace Stratos.Island.Codec.Link
             if (ProtocolVersion != 0) size += 1 + ProtoWriter.VarintSize32(ProtocolVersion);
             if (Sequence != 0) size += 1 + ProtoWriter.VarintSize32(Sequence);
             if (CorrelationId != 0) size += 1 + ProtoWriter.VarintSize32(CorrelationId);
+            if (AuthTagLength < 0) return CodecStatus.InvalidLength;
+            if (AuthTagLength > AuthTagMaxLength) return CodecStatus.StringTooLong;
+            if (AuthTagLength != 0) size += 1 + ProtoWriter.VarintSize32((uint)AuthTagLength) + AuthTagLength;
             switch (BodyCase)
             {
                 case EnvelopeBody.Hello:
@@ -328,6 +340,11 @@ namespace Stratos.Island.Codec.Link
             {
                 ProtoWriter.WriteVarint32(buffer, ref position, 24u);
                 ProtoWriter.WriteVarint32(buffer, ref position, CorrelationId);
+            }
+            if (AuthTagLength != 0)
+            {
+                ProtoWriter.WriteVarint32(buffer, ref position, 34u);
+                ProtoWriter.WriteBytes(buffer, ref position, AuthTag, AuthTagLength);
             }
             switch (BodyCase)
             {
@@ -469,6 +486,11 @@ namespace Stratos.Island.Codec.Link
                     case 3:
                         if (wireType != ProtoWriter.WireVarint) return CodecStatus.WrongWireType;
                         status = reader.ReadVarint32(out CorrelationId);
+                        if (status != CodecStatus.Ok) return status;
+                        break;
+                    case 4:
+                        if (wireType != ProtoWriter.WireLengthDelimited) return CodecStatus.WrongWireType;
+                        status = reader.ReadBytes(AuthTag, out AuthTagLength);
                         if (status != CodecStatus.Ok) return status;
                         break;
                     case 10:

@@ -33,6 +33,11 @@
 // table and complete them (CompleteRequest); Poll reports expired ones through OnRequestTimeout. A
 // session going down clears the table; the layer above fails what it was waiting for.
 //
+// Authentication (LinkAuthentication.cs is the primer): with SessionSettings.Authenticator set, the
+// session offers CAPABILITY_AUTHENTICATED_LINK, tags what it sends and, once both sides offered it,
+// accepts only tagged messages with a newer sequence number; RequireAuthentication refuses a peer
+// that does not offer it.
+//
 // Threading: single-threaded, like the transports: TransportUp/Down, OnMessage, Poll and Send run on
 // one thread. Steady state (keepalives, checkpoints, alive indications) allocates nothing; error
 // messages build strings only when an error happens.
@@ -77,6 +82,8 @@ namespace Stratos.Island.Link.Session
         PeerRestarted = 3,
         VersionMismatch = 4,
         NoSessionAtPeer = 5,
+        /// <summary>This board requires an authenticated link and the peer does not offer one (or the other way round).</summary>
+        AuthenticationRequired = 6,
     }
 
     /// <summary>Tunables of the session, with their units in the names.</summary>
@@ -101,6 +108,12 @@ namespace Stratos.Island.Link.Session
         public uint VmCount;
         /// <summary>Size of the request time-out table.</summary>
         public int MaxTrackedRequests = 32;
+        /// <summary>Holds the board key; null = this side does not authenticate (docs/link.md "Authentication").</summary>
+        public ILinkAuthenticator Authenticator;
+        /// <summary>Refuse a peer that does not authenticate (the board descriptor's link.require_authentication).</summary>
+        public bool RequireAuthentication;
+        /// <summary>Told about every rejected message (optional).</summary>
+        public ILinkRejectionSink RejectionSink;
     }
 
     /// <summary>Counters of one session object (across reconnections). Single writer: the session thread.</summary>
@@ -118,6 +131,16 @@ namespace Stratos.Island.Link.Session
         public long KeepaliveTimeouts;
         public long RequestTimeouts;
         public long NoSessionRejects;
+        /// <summary>Authenticated session: messages without a tag at the end.</summary>
+        public long AuthTruncated;
+        /// <summary>Authenticated session: messages whose tag did not verify.</summary>
+        public long AuthForged;
+        /// <summary>Authenticated session: messages repeating the last accepted sequence.</summary>
+        public long AuthReplayed;
+        /// <summary>Authenticated session: messages older than the last accepted sequence.</summary>
+        public long AuthReordered;
+        /// <summary>Peers refused because they do not authenticate and this board requires it.</summary>
+        public long AuthRefused;
     }
 
     /// <summary>The session layer; see the primer at the top of this file.</summary>
@@ -134,6 +157,7 @@ namespace Stratos.Island.Link.Session
         private readonly Envelope _control = new Envelope();
         private readonly Envelope _outgoing = new Envelope();
         private readonly byte[] _txBuffer = new byte[MaxEnvelopeBytes];
+        private readonly byte[] _tag = new byte[LinkAuthentication.TagBytes];
         private readonly uint[] _trackedIds;
         private readonly long[] _trackedDeadlines;
 
@@ -150,6 +174,11 @@ namespace Stratos.Island.Link.Session
         private long _lastPingMs;
         private long _nextHelloMs;
         private long _nowMs;
+        private bool _authenticated;
+        private bool _rxTagVerified;
+        private byte[] _rxBuffer;
+        private int _rxOffset;
+        private int _rxCount;
 
         public LinkSession(Role role, ulong bootId, SessionSettings settings, IMessageTransport transport, ISessionListener listener)
         {
@@ -182,6 +211,9 @@ namespace Stratos.Island.Link.Session
         public ulong PeerBootId => _peerBootId;
 
         public ulong BootId => _bootId;
+
+        /// <summary>The current session tags and verifies every message.</summary>
+        public bool Authenticated => _authenticated;
 
         /// <summary>Software version the peer sent in its Hello / HelloAck (set once per session).</summary>
         public string PeerSoftwareVersion { get; private set; } = string.Empty;
@@ -237,6 +269,7 @@ namespace Stratos.Island.Link.Session
 
             bool wasUp = _state == SessionState.Up;
             _state = SessionState.Down;
+            _authenticated = false;
             ClearTracked();
             if (wasUp)
             {
@@ -283,12 +316,32 @@ namespace Stratos.Island.Link.Session
         public void OnMessage(byte[] buffer, int offset, int count, long nowMs)
         {
             _nowMs = nowMs;
-            CodecStatus status = _rx.Decode(buffer, offset, count);
-            if (status != CodecStatus.Ok)
+            _rxBuffer = buffer;
+            _rxOffset = offset;
+            _rxCount = count;
+            _rxTagVerified = false;
+            if (_authenticated && HasTrailer(buffer, offset, count))
             {
-                Counters.DecodeErrors++;
-                SendError(ErrorCode.Malformed, "envelope of " + count.ToString() + " bytes rejected: " + CodecStatusText.Of(status), 0);
-                return;
+                if (!AcceptAuthenticated(buffer, offset, count))
+                {
+                    return;
+                }
+            }
+            else
+            {
+                CodecStatus status = _rx.Decode(buffer, offset, count);
+                if (status != CodecStatus.Ok)
+                {
+                    Counters.DecodeErrors++;
+                    SendError(ErrorCode.Malformed, "envelope of " + count.ToString() + " bytes rejected: " + CodecStatusText.Of(status), 0);
+                    return;
+                }
+
+                if (_authenticated && !UntaggedAllowed())
+                {
+                    Reject(LinkRejection.Truncated, _rx.Sequence, "a message of " + count.ToString() + " bytes does not end in a 16-byte auth_tag");
+                    return;
+                }
             }
 
             Counters.Received++;
@@ -362,6 +415,153 @@ namespace Stratos.Island.Link.Session
             }
 
             _listener.OnEnvelope(_rx);
+        }
+
+        private static bool HasTrailer(byte[] buffer, int offset, int count)
+        {
+            return count >= LinkAuthentication.TrailerBytes
+                && buffer[offset + count - LinkAuthentication.TrailerBytes] == LinkAuthentication.TrailerFieldKey
+                && buffer[offset + count - LinkAuthentication.TrailerBytes + 1] == LinkAuthentication.TagBytes;
+        }
+
+        // Authenticated session, tagged message: decode what precedes the tag, verify the tag under
+        // the peer's key, then the sequence. False = rejected (already counted and reported).
+        private bool AcceptAuthenticated(byte[] buffer, int offset, int count)
+        {
+            int signed = count - LinkAuthentication.TrailerBytes;
+            CodecStatus status = _rx.Decode(buffer, offset, signed);
+            if (status != CodecStatus.Ok)
+            {
+                Counters.DecodeErrors++;
+                SendError(ErrorCode.Malformed, "envelope of " + count.ToString() + " bytes rejected: " + CodecStatusText.Of(status), 0);
+                return false;
+            }
+
+            LinkKey key = PeerKey(_rx.BodyCase);
+            if (!TagMatches(key, buffer, offset, count))
+            {
+                Reject(LinkRejection.Forged, _rx.Sequence, "the auth_tag of a message of " + count.ToString() + " bytes does not verify");
+                return false;
+            }
+
+            _rxTagVerified = true;
+            int delta = (int)(_rx.Sequence - _lastReceivedSequence);
+            if (_rx.BodyCase == EnvelopeBody.Hello)
+            {
+                // A Hello opens a new numbering only for a new agent boot; the same boot keeps counting up.
+                if (_rx.Hello.BootId == _peerBootId && delta <= 0)
+                {
+                    Reject(LinkRejection.Replayed, _rx.Sequence, "a Hello of the current agent boot with an old sequence number");
+                    return false;
+                }
+
+                return true;
+            }
+
+            if (delta == 0)
+            {
+                Reject(LinkRejection.Replayed, _rx.Sequence, "sequence " + _rx.Sequence.ToString() + " was already accepted");
+                return false;
+            }
+
+            if (delta < 0)
+            {
+                Reject(LinkRejection.Reordered, _rx.Sequence, "sequence " + _rx.Sequence.ToString() + " is older than " + _lastReceivedSequence.ToString());
+                return false;
+            }
+
+            return true;
+        }
+
+        // Untagged messages an authenticated session still takes: a Hello (the agent restarted; it
+        // is authenticated or refused by HandleHello) and, on the agent, the island's "no session"
+        // (a rebooted island has no keys yet; the answer is a new, authenticated Hello).
+        private bool UntaggedAllowed()
+        {
+            if (_role == Role.Island)
+            {
+                return _rx.BodyCase == EnvelopeBody.Hello;
+            }
+
+            return _rx.BodyCase == EnvelopeBody.Error && _rx.Error.Code == ErrorCode.FailedPrecondition && _rx.Error.Message == NoSessionMessage;
+        }
+
+        private LinkKey PeerKey(EnvelopeBody body)
+        {
+            if (_role == Role.Agent)
+            {
+                return LinkKey.IslandToAgent;
+            }
+
+            return body == EnvelopeBody.Hello ? LinkKey.Hello : LinkKey.AgentToIsland;
+        }
+
+        private bool TagMatches(LinkKey key, byte[] buffer, int offset, int count)
+        {
+            if (!HasTrailer(buffer, offset, count))
+            {
+                return false;
+            }
+
+            int signed = count - LinkAuthentication.TrailerBytes;
+            _settings.Authenticator.ComputeTag(key, _rx.Sequence, buffer, offset, signed, _tag, 0);
+            return LinkAuthentication.TagsEqual(_tag, 0, buffer, offset + signed + 2);
+        }
+
+        // Verifies the tag of the message being handled (a Hello or HelloAck that opens an
+        // authenticated session); 0 when it verifies.
+        private LinkRejection VerifyOpening(LinkKey key)
+        {
+            if (_rxTagVerified)
+            {
+                return 0;
+            }
+
+            if (!HasTrailer(_rxBuffer, _rxOffset, _rxCount))
+            {
+                return LinkRejection.Truncated;
+            }
+
+            return TagMatches(key, _rxBuffer, _rxOffset, _rxCount) ? 0 : LinkRejection.Forged;
+        }
+
+        private void Reject(LinkRejection rejection, uint sequence, string detail)
+        {
+            switch (rejection)
+            {
+                case LinkRejection.Truncated:
+                    Counters.AuthTruncated++;
+                    break;
+                case LinkRejection.Forged:
+                    Counters.AuthForged++;
+                    break;
+                case LinkRejection.Replayed:
+                    Counters.AuthReplayed++;
+                    break;
+                case LinkRejection.Reordered:
+                    Counters.AuthReordered++;
+                    break;
+                default:
+                    Counters.AuthRefused++;
+                    break;
+            }
+
+            if (_settings.RejectionSink != null)
+            {
+                _settings.RejectionSink.OnRejected(rejection, sequence, detail);
+            }
+
+            if (rejection == LinkRejection.Unauthenticated)
+            {
+                if (_role == Role.Island)
+                {
+                    SendError(ErrorCode.PermissionDenied, LinkAuthentication.AuthenticationRequiredMessage, sequence);
+                }
+
+                return;
+            }
+
+            SendError(ErrorCode.Integrity, "link message rejected (" + LinkAuthentication.NameOf(rejection) + "): " + detail, sequence);
         }
 
         /// <summary>
@@ -449,6 +649,22 @@ namespace Stratos.Island.Link.Session
                 return;
             }
 
+            bool authenticate = _settings.Authenticator != null && (hello.Capabilities & LinkAuthentication.CapabilityBit) != 0;
+            if (authenticate)
+            {
+                LinkRejection rejection = VerifyOpening(LinkKey.Hello);
+                if (rejection != 0)
+                {
+                    Reject(rejection, _rx.Sequence, "the Hello's auth_tag does not verify under the board key");
+                    return;
+                }
+            }
+            else if (_settings.RequireAuthentication)
+            {
+                Reject(LinkRejection.Unauthenticated, _rx.Sequence, LinkAuthentication.AuthenticationRequiredMessage);
+                return;
+            }
+
             ulong agentBoot = hello.BootId;
             bool restarted = _lastPeerBootId != 0 && agentBoot != _lastPeerBootId;
             if (_state == SessionState.Up)
@@ -481,10 +697,17 @@ namespace Stratos.Island.Link.Session
             ack.BoardId = _settings.BoardId;
             ack.ResetReason = _settings.ResetReason;
             ack.ConfigHash = _settings.ConfigHash;
-            ack.Capabilities = _settings.Capabilities;
+            ack.Capabilities = _settings.Capabilities | (_settings.Authenticator != null ? LinkAuthentication.CapabilityBit : 0);
             ack.SoftwareVersion = _settings.SoftwareVersion;
             ack.SupervisionCycleMs = _settings.SupervisionCycleMs;
             ack.VmCount = _settings.VmCount;
+            if (authenticate)
+            {
+                _settings.Authenticator.StartSession(agentBoot, _bootId);
+            }
+
+            // From the HelloAck on, everything is tagged with the island->agent key.
+            _authenticated = authenticate;
             SendControl(correlation);
             Established(agentBoot, restarted, helloSequence);
         }
@@ -505,6 +728,27 @@ namespace Stratos.Island.Link.Session
                 return;
             }
 
+            bool authenticate = _settings.Authenticator != null && (ack.Capabilities & LinkAuthentication.CapabilityBit) != 0;
+            if (authenticate)
+            {
+                _settings.Authenticator.StartSession(_bootId, ack.BootId);
+                LinkRejection rejection = VerifyOpening(LinkKey.IslandToAgent);
+                if (rejection != 0)
+                {
+                    Reject(rejection, _rx.Sequence, "the HelloAck's auth_tag does not verify under the board key");
+                    return;
+                }
+            }
+            else if (_settings.RequireAuthentication)
+            {
+                Reject(LinkRejection.Unauthenticated, _rx.Sequence, "the island does not authenticate");
+                _listener.OnSessionDown(SessionDownReason.AuthenticationRequired,
+                    "this board requires an authenticated link and the island offered none (no board key in its bundle?)");
+                _nextHelloMs = _nowMs + _settings.PeerTimeoutMs;
+                return;
+            }
+
+            _authenticated = authenticate;
             _version = ack.Version;
             PeerSoftwareVersion = ack.SoftwareVersion;
             PeerBoardId = ack.BoardId;
@@ -520,6 +764,18 @@ namespace Stratos.Island.Link.Session
             if (_rx.Error.Code == ErrorCode.UnsupportedVersion)
             {
                 _listener.OnSessionDown(SessionDownReason.VersionMismatch, _rx.Error.Message);
+                _nextHelloMs = _nowMs + _settings.PeerTimeoutMs;
+            }
+            else if (_rx.Error.Code == ErrorCode.PermissionDenied && _rx.Error.Message == LinkAuthentication.AuthenticationRequiredMessage)
+            {
+                _listener.OnSessionDown(SessionDownReason.AuthenticationRequired, _rx.Error.Message);
+                _nextHelloMs = _nowMs + _settings.PeerTimeoutMs;
+            }
+            else if (_rx.Error.Code == ErrorCode.Integrity)
+            {
+                // The island could not verify our Hello: a different board key on the two sides.
+                _listener.OnSessionDown(SessionDownReason.AuthenticationRequired,
+                    "the island rejected the Hello (" + _rx.Error.Message + "): do the agent and the island hold the same board key?");
                 _nextHelloMs = _nowMs + _settings.PeerTimeoutMs;
             }
         }
@@ -545,6 +801,7 @@ namespace Stratos.Island.Link.Session
         private void GoConnecting(SessionDownReason reason, string detail)
         {
             _state = SessionState.Connecting;
+            _authenticated = false;
             ClearTracked();
             _listener.OnSessionDown(reason, detail);
             if (_role == Role.Agent)
@@ -597,7 +854,7 @@ namespace Stratos.Island.Link.Session
             hello.BoardId = _settings.BoardId;
             hello.ResetReason = _settings.ResetReason;
             hello.ConfigHash = _settings.ConfigHash;
-            hello.Capabilities = _settings.Capabilities;
+            hello.Capabilities = _settings.Capabilities | (_settings.Authenticator != null ? LinkAuthentication.CapabilityBit : 0);
             hello.SoftwareVersion = _settings.SoftwareVersion;
             hello.LastPeerBootId = _lastPeerBootId;
             SendControl(_helloCorrelation);
@@ -628,12 +885,23 @@ namespace Stratos.Island.Link.Session
         {
             envelope.ProtocolVersion = _version == 0 ? _settings.MaxVersion : _version;
             envelope.Sequence = _nextSequence;
+            bool hello = envelope.BodyCase == EnvelopeBody.Hello && _settings.Authenticator != null;
+            bool tagged = _authenticated || hello;
             int written;
-            CodecStatus status = envelope.Encode(_txBuffer, 0, _txBuffer.Length, out written);
+            CodecStatus status = envelope.Encode(_txBuffer, 0, tagged ? _txBuffer.Length - LinkAuthentication.TrailerBytes : _txBuffer.Length, out written);
             if (status != CodecStatus.Ok)
             {
                 Counters.SendFailures++;
                 return LinkSendStatus.TooLarge;
+            }
+
+            if (tagged)
+            {
+                LinkKey key = hello ? LinkKey.Hello : (_role == Role.Agent ? LinkKey.AgentToIsland : LinkKey.IslandToAgent);
+                _txBuffer[written] = LinkAuthentication.TrailerFieldKey;
+                _txBuffer[written + 1] = LinkAuthentication.TagBytes;
+                _settings.Authenticator.ComputeTag(key, _nextSequence, _txBuffer, 0, written, _txBuffer, written + 2);
+                written += LinkAuthentication.TrailerBytes;
             }
 
             LinkSendStatus sent = _transport.TrySend(_txBuffer, 0, written);
