@@ -42,13 +42,15 @@ public sealed unsafe class MappedFileSharedMemory : ISharedMemory, IDisposable
         Map();
     }
 
-    /// <summary>Creates (or replaces) the file at path with size zero bytes and maps it.</summary>
-    public static MappedFileSharedMemory Create(string path, int size)
+    /// <summary>Creates (or replaces) the file at path with size zero bytes and maps it; mode 0600, or
+    /// 0660 owned by <paramref name="groupId"/> (PrivateEndpoints).</summary>
+    public static MappedFileSharedMemory Create(string path, int size, int? groupId = null)
     {
         // Built under a temporary name and renamed over the path: an agent never opens a file of the
         // wrong size, and one still mapping the old file keeps it and can tell it was replaced.
         string temporary = path + ".new-" + Environment.ProcessId;
-        FileStream file = new(temporary, FileMode.Create, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+        // Owner-only (or 0660 to the link group) from creation on: the link is whoever can write here.
+        FileStream file = PrivateEndpoints.OpenFile(temporary, FileMode.Create, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, groupId);
         file.SetLength(size);
         File.Move(temporary, path, overwrite: true);
         return new MappedFileSharedMemory(path, file, size);
