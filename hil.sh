@@ -46,6 +46,7 @@ if [ "$bench" = virtual ]; then
     [ -d "$p" ] && { dotnet build "$p" -c Release -nologo -v quiet -clp:ErrorsOnly >&2 || exit 1; }
   done
   make -s -C hil-tests/guest >&2 || exit 1
+  hil-tests/guest/linux/build.sh || exit 1
 fi
 
 if [ "$soak" -gt 0 ]; then filter="TestCategory=soak"

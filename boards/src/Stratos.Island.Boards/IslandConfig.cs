@@ -310,6 +310,26 @@ public static class IslandConfigLoader
         vmm.Kernel = Limited(f, "kernel", 128, required: true);
         vmm.Disk = Limited(f, "disk", 128, required: false);
         vmm.Cmdline = Limited(f, "cmdline", 128, required: false);
+        vmm.Initrd = Limited(f, "initrd", 112, required: false);
+        string? accelerator = f.String("accelerator", required: false);
+        switch (accelerator)
+        {
+            case null or "auto":
+                break;
+            case "kvm":
+                vmm.Accelerator = VmmAccelerator.Kvm;
+                break;
+            case "tcg":
+                vmm.Accelerator = VmmAccelerator.Tcg;
+                break;
+            default:
+                f.Errors.Add(f.Child("accelerator"), "'" + accelerator + "' is not one of auto, kvm, tcg");
+                break;
+        }
+        // The guest contract's standard devices (docs/guests.md).
+        vmm.HeartbeatPort = f.Bool("heartbeat_port", required: false) ?? false;
+        vmm.Watchdog = f.Bool("watchdog", required: false) ?? false;
+        vmm.PanicDevice = f.Bool("panic_device", required: false) ?? false;
         IReadOnlyList<string> extra = f.Strings("extra_args", required: false);
         if (extra.Count > 16)
         {

@@ -18,7 +18,7 @@ public sealed class IslandConfigLoaderTests
     public void Demo_configuration_loads_and_converts_to_VmDefinitions()
     {
         IslandConfig config = IslandConfigLoader.Load(ConfigPath, Board);
-        Assert.HasCount(2, config.Vms);
+        Assert.HasCount(3, config.Vms);
         VmDefinition baseVm = config.Vms[0];
         VmDefinition web = config.Vms[1];
         Assert.AreEqual(1u, baseVm.VmId);
@@ -37,6 +37,32 @@ public sealed class IslandConfigLoaderTests
         CollectionAssert.AreEqual(new uint[] { 2 }, web.PowerDomains.ToArray());
         Assert.IsTrue(web.Autostart);
         Assert.IsLessThanOrEqualTo(2048, Google.Protobuf.MessageExtensions.ToByteArray(baseVm).Length);
+        Assert.IsFalse(baseVm.Vmm.HeartbeatPort);
+        Assert.AreEqual(VmmAccelerator.Unspecified, baseVm.Vmm.Accelerator);
+    }
+
+    [TestMethod]
+    public void The_linux_vm_asks_for_the_guest_contract_devices_and_tcg()
+    {
+        VmDefinition linux = IslandConfigLoader.Load(ConfigPath, Board).Vms[2];
+        Assert.AreEqual("linux", linux.Name);
+        Assert.AreEqual("hil-tests/guest/build/linux/vmlinuz", linux.Vmm.Kernel);
+        Assert.AreEqual("hil-tests/guest/build/linux/initramfs.cpio.gz", linux.Vmm.Initrd);
+        Assert.AreEqual(VmmAccelerator.Tcg, linux.Vmm.Accelerator);
+        Assert.IsTrue(linux.Vmm.HeartbeatPort);
+        Assert.IsTrue(linux.Vmm.Watchdog);
+        Assert.IsTrue(linux.Vmm.PanicDevice);
+        Assert.AreEqual(30000u, linux.StartTimeoutMs);
+    }
+
+    [TestMethod]
+    public void An_unknown_accelerator_and_an_over_long_initrd_are_named()
+    {
+        BoardDescriptorException error = LoadVariant(t => t.Replace("accelerator: tcg", "accelerator: hvf")
+            .Replace("initrd: hil-tests/guest/build/linux/initramfs.cpio.gz", "initrd: " + new string('i', 113)), out _);
+        string all = string.Join("\n", error.Errors);
+        StringAssert.Contains(all, "accelerator: 'hvf' is not one of auto, kvm, tcg");
+        StringAssert.Contains(all, "initrd");
     }
 
     [TestMethod]
@@ -112,8 +138,9 @@ public sealed class IslandConfigLoaderTests
     public void More_vms_than_the_board_allows_are_reported()
     {
         string text = File.ReadAllText(ConfigPath);
-        string one = text[text.IndexOf("  - name: web", StringComparison.Ordinal)..];
-        string many = text + string.Concat(Enumerable.Range(0, 31).Select(i => "\n" + one.Replace("- name: web", "- name: web" + i.ToString(System.Globalization.CultureInfo.InvariantCulture))));
+        int web = text.IndexOf("  - name: web", StringComparison.Ordinal);
+        string one = text[web..text.IndexOf("\n\n", web, StringComparison.Ordinal)];   // web's block only
+        string many = text + string.Concat(Enumerable.Range(0, 30).Select(i => "\n" + one.Replace("- name: web", "- name: web" + i.ToString(System.Globalization.CultureInfo.InvariantCulture))));
         BoardDescriptorException error = LoadVariant(_ => many, out string path);
         StringAssert.Contains(error.Message, path + ": vms: 33 VMs but the board allows max_vms = 32");
     }

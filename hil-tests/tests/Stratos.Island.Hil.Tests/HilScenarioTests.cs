@@ -89,6 +89,16 @@ public sealed class HilScenarioTests
     [TestMethod]
     [TestCategory("hil")]
     [TestCategory("full")]
+    public Task Killed_island_process_comes_back_as_a_reset_mcu() => HilSession.RunAsync(nameof(Killed_island_process_comes_back_as_a_reset_mcu), TestContext);
+
+    [TestMethod]
+    [TestCategory("hil")]
+    [TestCategory("full")]
+    public Task Scribbled_rings_are_reset_and_the_session_resynchronises() => HilSession.RunAsync(nameof(Scribbled_rings_are_reset_and_the_session_resynchronises), TestContext);
+
+    [TestMethod]
+    [TestCategory("hil")]
+    [TestCategory("full")]
     [Verifies("IslProd~agent-supervision~1")]
     public Task Frozen_agent_expires_and_the_a_cluster_is_reset() => HilSession.RunAsync(nameof(Frozen_agent_expires_and_the_a_cluster_is_reset), TestContext);
 
@@ -169,4 +179,29 @@ public sealed class HilScenarioTests
     [TestCategory("full")]
     [Verifies("IslProd~event-log-durability~1")]
     public Task Power_cut_keeps_the_event_log_contiguous() => HilSession.RunAsync(nameof(Power_cut_keeps_the_event_log_contiguous), TestContext);
+
+    [TestMethod]
+    [TestCategory("hil")]
+    [TestCategory("quick")]
+    public Task Linux_kernel_panic_is_a_crash_and_the_vm_restarted() => HilSession.RunAsync(nameof(Linux_kernel_panic_is_a_crash_and_the_vm_restarted), TestContext);
+
+    [TestMethod]
+    [TestCategory("hil")]
+    [TestCategory("full")]
+    public Task Linux_reboot_from_inside_is_an_exit_and_the_vm_restarted() => HilSession.RunAsync(nameof(Linux_reboot_from_inside_is_an_exit_and_the_vm_restarted), TestContext);
+
+    [TestMethod]
+    [TestCategory("hil")]
+    [TestCategory("full")]
+    public Task Linux_hang_trips_the_watchdog_and_is_escalated() => HilSession.RunAsync(nameof(Linux_hang_trips_the_watchdog_and_is_escalated), TestContext);
+
+    [TestMethod]
+    [TestCategory("hil")]
+    [TestCategory("full")]
+    public Task Linux_helper_killed_expires_alive_supervision() => HilSession.RunAsync(nameof(Linux_helper_killed_expires_alive_supervision), TestContext);
+
+    [TestMethod]
+    [TestCategory("hil")]
+    [TestCategory("full")]
+    public Task Linux_slowed_heartbeats_are_detected_by_alive_supervision() => HilSession.RunAsync(nameof(Linux_slowed_heartbeats_are_detected_by_alive_supervision), TestContext);
 }

@@ -122,6 +122,14 @@ public static class HilSession
         make.WaitForExit();
         if (make.ExitCode != 0)
             throw new InvalidOperationException("make -C hil-tests/guest failed: " + errors);
+
+        // The virtual board's 'linux' VM (docs/guests.md): cached, rebuilt when its inputs change.
+        string script = Path.Combine(RepositoryRoot, "hil-tests", "guest", "linux", "build.sh");
+        using var linux = Process.Start(new ProcessStartInfo(script) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true })!;
+        string linuxErrors = linux.StandardError.ReadToEnd();
+        linux.WaitForExit();
+        if (linux.ExitCode != 0)
+            throw new InvalidOperationException("hil-tests/guest/linux/build.sh failed: " + linuxErrors);
     }
 
     private static string Tail(string text, int lines) => string.Join("\n", text.Split('\n').TakeLast(lines));

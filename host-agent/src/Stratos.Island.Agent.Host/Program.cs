@@ -34,6 +34,8 @@ public static class Program
           --guest-kernel-dir DIR base for relative kernel/disk paths in VM definitions (default: repository root)
           --alive-interval-ms N  period of the agent's own alive indication (default: 100)
           --qemu-arg ARG         extra QEMU argument for every VM (repeatable)
+          --accel auto|kvm|tcg   accelerator of every VM (default: auto = each VM's definition,
+                                 KVM when /dev/kvm is usable; tcg: never KVM; also $ISLAND_ACCEL)
           --log-level LEVEL      trace|debug|information|warning|error (default: information)
           --api-group GROUP      members may call the API's read-only methods; the API socket is
                                  0660 to GROUP (default: none, socket 0600: root and this user)
@@ -214,11 +216,20 @@ public static class Program
             ApiReadGroup = Group(options, "api-group"),
             ApiAdminGroup = Group(options, "api-admin-group"),
             RpmsgDevice = Get(options, "rpmsg-device"),
+            Accelerator = ParseAccelerator(Get(options, "accel") ?? environment["ISLAND_ACCEL"] as string),
             ExtraQemuArgs = options.TryGetValue("qemu-arg", out List<string>? extra) ? extra : new List<string>(),
             Link = new IslandLinkOptions { AliveIntervalMs = aliveMs },
             AgentVersion = typeof(AgentRuntime).Assembly.GetName().Version?.ToString(3) ?? "0.1.0",
         };
     }
+
+    private static Agent.Vmm.Accelerator ParseAccelerator(string? text) => text switch
+    {
+        null or "" or "auto" => Agent.Vmm.Accelerator.Auto,
+        "kvm" => Agent.Vmm.Accelerator.Kvm,
+        "tcg" => Agent.Vmm.Accelerator.Tcg,
+        _ => throw new ArgumentException($"--accel '{text}' is not auto, kvm or tcg"),
+    };
 
     private static string FindBoardsDir()
     {
@@ -243,7 +254,7 @@ public static class Program
 
     private static readonly HashSet<string> Known = new(StringComparer.Ordinal)
     {
-        "board", "boards-dir", "socket", "runtime-dir", "shm-path", "kick-socket", "rpmsg-device", "guest-kernel-dir", "alive-interval-ms", "qemu-arg", "log-level", "tcp-listen", "tls-cert", "tls-key", "fault-socket", "api-group", "api-admin-group",
+        "board", "boards-dir", "socket", "runtime-dir", "shm-path", "kick-socket", "rpmsg-device", "guest-kernel-dir", "alive-interval-ms", "qemu-arg", "accel", "log-level", "tcp-listen", "tls-cert", "tls-key", "fault-socket", "api-group", "api-admin-group",
     };
 
     private static Dictionary<string, List<string>> Parse(string[] args)

@@ -18,6 +18,8 @@ public enum GuestMessageKind
     Error,
     /// <summary>`PANIC reason`: the guest is about to crash.</summary>
     Panic,
+    /// <summary>`SHUTDOWN reboot|poweroff|stop`: the guest is going down on purpose (docs/guests.md).</summary>
+    Shutdown,
 }
 
 /// <summary>One parsed guest line. Sequence and CheckpointId are set for HB/CP; Text holds the rest.</summary>
@@ -26,7 +28,7 @@ public readonly record struct GuestMessage(GuestMessageKind Kind, uint Sequence,
 /// <summary>
 /// Strict parser of the heartbeat guest's line protocol (guest -> host):
 /// <c>HB &lt;seq&gt;</c>, <c>CP &lt;id&gt; &lt;seq&gt;</c>, <c>READY[ k=v ...]</c>, <c>ACK &lt;cmd&gt;</c>,
-/// <c>ERR &lt;reason&gt;</c>, <c>PANIC &lt;reason&gt;</c>. Numbers are unsigned decimal u32 without sign
+/// <c>ERR &lt;reason&gt;</c>, <c>PANIC &lt;reason&gt;</c>, <c>SHUTDOWN reboot|poweroff|stop</c>. Numbers are unsigned decimal u32 without sign
 /// or leading '+'; fields are separated by exactly one space; anything else is malformed.
 /// The host -> guest commands are validated by <see cref="ValidateCommand"/>.
 /// </summary>
@@ -64,6 +66,11 @@ public static class GuestProtocol
                 if (space >= 0 && !IsKeyValueList(rest))
                     return false;
                 message = new GuestMessage(GuestMessageKind.Ready, 0, 0, rest);
+                return true;
+            case "SHUTDOWN":
+                if (rest is not ("reboot" or "poweroff" or "stop"))
+                    return false;
+                message = new GuestMessage(GuestMessageKind.Shutdown, 0, 0, rest);
                 return true;
             case "ACK":
             case "ERR":

@@ -92,6 +92,8 @@ public sealed class GuestSerialReader : IAsyncDisposable
     public event Action<string>? GuestError;
     /// <summary>Raised for PANIC lines with the reason.</summary>
     public event Action<string>? Panic;
+    /// <summary>Raised for SHUTDOWN lines with what comes (reboot, poweroff, stop).</summary>
+    public event Action<string>? ShutdownAnnounced;
     /// <summary>Raised for every line that is not valid protocol.</summary>
     public event Action<string>? MalformedLine;
     /// <summary>Raised for every parsed message, before the typed callback.</summary>
@@ -297,6 +299,9 @@ public sealed class GuestSerialReader : IAsyncDisposable
                 break;
             case GuestMessageKind.Panic:
                 Panic?.Invoke(message.Text);
+                break;
+            case GuestMessageKind.Shutdown:
+                ShutdownAnnounced?.Invoke(message.Text);
                 break;
         }
     }

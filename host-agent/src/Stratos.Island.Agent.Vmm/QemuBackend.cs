@@ -25,6 +25,10 @@ public sealed class QemuBackend : IAsyncDisposable
     internal const string SerialSocketName = "serial.sock";
     internal const string PidFileName = "qemu.pid";
     internal const string ConsoleSocketName = "console.sock";
+    /// <summary>QEMU's end of the virtio-serial heartbeat port (VMs with VmSpec.HeartbeatPort).</summary>
+    internal const string HeartbeatSocketName = "hb.sock";
+    /// <summary>The heartbeat port's tap (like console.sock, for that port).</summary>
+    internal const string HeartbeatTapSocketName = "hb-tap.sock";
     internal const string LogFileName = "qemu.log";
     /// <summary>sockaddr_un.sun_path is 108 bytes including the terminating NUL.</summary>
     internal const int MaxUnixSocketPathBytes = 107;
@@ -86,7 +90,10 @@ public sealed class QemuBackend : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(spec);
         spec.Validate();
         string binary = ResolveQemuBinary();
-        bool useKvm = spec.Accelerator switch
+        Accelerator wanted = spec.Accelerator == Accelerator.Auto ? Options.Accelerator : spec.Accelerator;
+        if (wanted == Accelerator.Kvm && Options.Accelerator == Accelerator.Tcg)
+            throw new VmmException(VmmErrorKind.InvalidSpec, $"VM '{spec.Name}': accelerator KVM requested but this agent runs TCG only (--accel tcg)");
+        bool useKvm = wanted switch
         {
             Accelerator.Kvm => IsKvmUsable ? true : throw new VmmException(VmmErrorKind.InvalidSpec, $"VM '{spec.Name}': accelerator KVM requested but /dev/kvm is not usable"),
             Accelerator.Tcg => false,

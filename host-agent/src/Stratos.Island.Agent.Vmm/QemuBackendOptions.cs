@@ -26,6 +26,12 @@ public sealed record QemuBackendOptions
     /// 0x10a") with plain -cpu host when KVM runs nested and refuses IA32_ARCH_CAPABILITIES.
     /// </summary>
     public string KvmCpuModel { get; init; } = "host,-arch-capabilities";
+    /// <summary>
+    /// Host-wide accelerator: Auto follows each VM's spec; Tcg runs every VM under TCG (a host
+    /// whose KVM must not be used, or a TCG check on a KVM machine), and a VM that demands KVM then
+    /// fails to start; Kvm makes every Auto VM demand KVM.
+    /// </summary>
+    public Accelerator Accelerator { get; init; } = Accelerator.Auto;
     /// <summary>How many lines of QEMU's stderr/stdout are kept for error messages.</summary>
     public int OutputTailLines { get; init; } = 20;
 }

@@ -27,6 +27,10 @@ namespace Stratos.Island.Agent.Vmm;
 ///                                elsewhere) or isa-debug-exit (status (code &lt;&lt; 1) | 1)
 ///   any      -> Crashed          SHUTDOWN reason guest-reset under -no-reboot (triple fault), a
 ///                                guest panic before exit, or QEMU killed by a signal it did not get from us
+///   any      -> Exited           SHUTDOWN reason guest-reset after the guest announced `SHUTDOWN reboot`
+///                                on its heartbeat port (a reboot it asked for is not a crash)
+///   Running  -> (Hung)           WATCHDOG event (i6300esb, action none): reported, the state stays
+///                                Running; the island decides what follows
 ///   any      -> NotRunning       StopAsync / KillAsync by the agent
 /// The last three are terminal; then the runtime directory is gone and <see cref="Ended"/> completes.
 /// The serial console is connected before the guest prints its first byte (a chardev socket server
@@ -64,6 +68,7 @@ public sealed class QemuVm : IAsyncDisposable
     private volatile string? _shutdownReason;     // SHUTDOWN event reason
     private volatile string? _panicLine;          // the guest's PANIC line on the serial console
     private volatile string? _panicEvent;         // GUEST_PANICKED (pvpanic) with QEMU's action
+    private volatile string? _announcedShutdown;  // the guest's `SHUTDOWN reboot|poweroff` line
     private volatile bool _launched;
     private volatile bool _detached;              // DetachAsync: QEMU left running for a successor
 
@@ -76,6 +81,8 @@ public sealed class QemuVm : IAsyncDisposable
         RuntimeDirectory = runtimeDirectory;
         QmpSocketPath = Path.Combine(runtimeDirectory, QemuBackend.QmpSocketName);
         SerialSocketPath = Path.Combine(runtimeDirectory, QemuBackend.SerialSocketName);
+        HeartbeatSocketPath = Path.Combine(runtimeDirectory, QemuBackend.HeartbeatSocketName);
+        HeartbeatTapSocketPath = Path.Combine(runtimeDirectory, QemuBackend.HeartbeatTapSocketName);
         PidFilePath = Path.Combine(runtimeDirectory, QemuBackend.PidFileName);
         ConsoleSocketPath = Path.Combine(runtimeDirectory, QemuBackend.ConsoleSocketName);
         LogPath = Path.Combine(runtimeDirectory, QemuBackend.LogFileName);
@@ -86,6 +93,10 @@ public sealed class QemuVm : IAsyncDisposable
     public string RuntimeDirectory { get; }
     public string QmpSocketPath { get; }
     public string SerialSocketPath { get; }
+    /// <summary>QEMU's socket of the virtio-serial heartbeat port (spec.HeartbeatPort).</summary>
+    public string HeartbeatSocketPath { get; }
+    /// <summary>The heartbeat port's tap, like the console tap (spec.HeartbeatPort).</summary>
+    public string HeartbeatTapSocketPath { get; }
     public string PidFilePath { get; }
     /// <summary>QEMU's stdin is /dev/null, its stdout and stderr go here (never pipes to the agent).</summary>
     public string LogPath { get; }
@@ -107,6 +118,15 @@ public sealed class QemuVm : IAsyncDisposable
     public GuestSerialReader? Serial { get; private set; }
     /// <summary>The guest console tap (null before the serial console is connected).</summary>
     public ConsoleTap? Console { get; private set; }
+    /// <summary>The virtio-serial heartbeat port org.stratos.island.heartbeat.0 (null without spec.HeartbeatPort).</summary>
+    public GuestSerialReader? HeartbeatPort { get; private set; }
+    /// <summary>The heartbeat port's tap (null without spec.HeartbeatPort).</summary>
+    public ConsoleTap? HeartbeatTap { get; private set; }
+    /// <summary>
+    /// Where the guest's HB/CP lines and commands go: the heartbeat port when the VM has one, else
+    /// the serial console (the freestanding heartbeat guest, guests without virtio).
+    /// </summary>
+    public GuestSerialReader? Supervision => HeartbeatPort ?? Serial;
 
     /// <summary>Raised for every state change, in order; handlers must not block.</summary>
     public event Action<VmObservation>? StateChanged;
@@ -145,13 +165,21 @@ public sealed class QemuVm : IAsyncDisposable
 
     internal static string QmpArgument(string qmpSocketPath) => $"unix:{qmpSocketPath},server=on,wait=off";
 
-    /// <summary>QEMU's arguments; <paramref name="serialListenerFd"/> is the serial console's listening socket QEMU inherits.</summary>
-    internal List<string> BuildArguments(int serialListenerFd)
+    /// <summary>Name of the guest's heartbeat port (docs/guests.md).</summary>
+    public const string HeartbeatPortName = "org.stratos.island.heartbeat.0";
+
+    /// <summary>
+    /// QEMU's arguments; <paramref name="serialListenerFd"/> is the serial console's listening socket
+    /// QEMU inherits, <paramref name="heartbeatListenerFd"/> the heartbeat port's (-1 without one).
+    /// </summary>
+    internal List<string> BuildArguments(int serialListenerFd, int heartbeatListenerFd = -1)
     {
+        // microvm has no PCI unless asked: the guest-contract devices are PCI devices.
+        string pcie = Spec.NeedsPci && Spec.Machine == "microvm" ? ",pcie=on" : "";
         var args = new List<string>
         {
             "-name", $"guest={Spec.Name},process=qemu-{Spec.Name}",
-            "-machine", $"{Spec.Machine},accel={(_useKvm ? "kvm" : "tcg")}",
+            "-machine", $"{Spec.Machine}{pcie},accel={(_useKvm ? "kvm" : "tcg")}",
         };
         string? cpu = Spec.CpuModel ?? (_useKvm ? _backend.Options.KvmCpuModel : null);
         if (cpu is not null)
@@ -172,8 +200,27 @@ public sealed class QemuVm : IAsyncDisposable
             "-serial", "chardev:serial0",
             "-kernel", Spec.Kernel,
         ]);
-        if (!string.IsNullOrEmpty(Spec.Cmdline))
-            args.AddRange(["-append", Spec.Cmdline]);
+        if (!string.IsNullOrEmpty(Spec.Initrd))
+            args.AddRange(["-initrd", Spec.Initrd]);
+        string? cmdline = TcgLinuxClock.Apply(Spec.Cmdline, !_useKvm, Spec.Machine, Spec.Kernel);
+        if (!string.IsNullOrEmpty(cmdline))
+            args.AddRange(["-append", cmdline]);
+        if (Spec.HeartbeatPort)
+        {
+            // Like the console: the agent's listener, inherited, its connection already queued.
+            args.AddRange([
+                "-chardev", $"socket,id=heartbeat0,fd={heartbeatListenerFd.ToString(CultureInfo.InvariantCulture)},server=on,wait=on",
+                "-device", "virtio-serial-pci,id=virtio-serial0",
+                "-device", $"virtserialport,bus=virtio-serial0.0,chardev=heartbeat0,name={HeartbeatPortName}",
+            ]);
+        }
+        if (Spec.Watchdog)
+        {
+            // QEMU only reports the expiry (WATCHDOG event); the island decides what happens.
+            args.AddRange(["-device", "i6300esb", "-action", "watchdog=none"]);
+        }
+        if (Spec.PanicDevice)
+            args.AddRange(["-device", "pvpanic-pci"]);
         if (!string.IsNullOrEmpty(Spec.Disk))
         {
             // microvm has no PCI by default: the disk goes on virtio-mmio.
@@ -210,15 +257,22 @@ public sealed class QemuVm : IAsyncDisposable
         // QEMU inherits the listening socket and accepts that connection during its set-up (wait=on).
         var process = new Process { StartInfo = startInfo };
         var serialSocket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        Socket? heartbeatSocket = Spec.HeartbeatPort ? new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified) : null;
         lock (SpawnLock)
         {
             int listener = -1;
+            int heartbeatListener = -1;
             try
             {
                 listener = InheritableListener.Listen(SerialSocketPath);
                 serialSocket.Connect(new UnixDomainSocketEndPoint(SerialSocketPath));
+                if (heartbeatSocket is not null)
+                {
+                    heartbeatListener = InheritableListener.Listen(HeartbeatSocketPath);
+                    heartbeatSocket.Connect(new UnixDomainSocketEndPoint(HeartbeatSocketPath));
+                }
                 timeline.SerialConnectedMs = clock.Elapsed.TotalMilliseconds;
-                var args = BuildArguments(listener);
+                var args = BuildArguments(listener, heartbeatListener);
                 Arguments = args;
                 foreach (string a in args)
                     startInfo.ArgumentList.Add(a);
@@ -227,6 +281,7 @@ public sealed class QemuVm : IAsyncDisposable
             catch (Exception e) when (e is Win32Exception or VmmException or SocketException)
             {
                 serialSocket.Dispose();
+                heartbeatSocket?.Dispose();
                 process.Dispose();
                 string message = e is Win32Exception
                     ? $"VM '{Name}': cannot execute '{_binary}': {e.Message}"
@@ -238,6 +293,8 @@ public sealed class QemuVm : IAsyncDisposable
             {
                 if (listener >= 0)
                     InheritableListener.Close(listener);   // QEMU has its copy; the path stays
+                if (heartbeatListener >= 0)
+                    InheritableListener.Close(heartbeatListener);
             }
         }
         _process = process;
@@ -246,6 +303,8 @@ public sealed class QemuVm : IAsyncDisposable
         _exited = processExit;
         timeline.SpawnedMs = clock.Elapsed.TotalMilliseconds;
         Serial = GuestSerialReader.Attach(serialSocket, SerialSocketPath);
+        if (heartbeatSocket is not null)
+            HeartbeatPort = GuestSerialReader.Attach(heartbeatSocket, HeartbeatSocketPath);
 
         var options = _backend.Options;
         try
@@ -263,15 +322,15 @@ public sealed class QemuVm : IAsyncDisposable
                     // Start-up already finished; the exit monitor handles this exit.
                 }
             }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-            Serial.Panic += reason => _panicLine = $"PANIC {reason}";
-            GuestSerialReader serial = Serial;
+            WatchGuestLines();
+            GuestSerialReader serial = Supervision!;
             void FirstLine(string line)
             {
                 serial.LineReceived -= FirstLine;
                 timeline.FirstLineMs = clock.Elapsed.TotalMilliseconds;
             }
-            Serial.LineReceived += FirstLine;
-            Console = ConsoleTap.Start(ConsoleSocketPath, Serial);
+            serial.LineReceived += FirstLine;
+            StartTaps();
             // Once QMP greets: `qmp_capabilities` and `cont` back to back, without waiting in between.
             // QEMU answers both when its set-up is done and the guest then runs at once; a round trip
             // between them would hold the guest for the agent's turn.
@@ -313,7 +372,27 @@ public sealed class QemuVm : IAsyncDisposable
         finally
         {
             Serial.StartReading();
+            HeartbeatPort?.StartReading();
         }
+    }
+
+    /// <summary>PANIC and SHUTDOWN lines, from the console and from the heartbeat port.</summary>
+    private void WatchGuestLines()
+    {
+        foreach (GuestSerialReader? reader in new[] { Serial, HeartbeatPort })
+        {
+            if (reader is null)
+                continue;
+            reader.Panic += reason => _panicLine = $"PANIC {reason}";
+            reader.ShutdownAnnounced += what => _announcedShutdown = what;
+        }
+    }
+
+    private void StartTaps()
+    {
+        Console = ConsoleTap.Start(ConsoleSocketPath, Serial!);
+        if (HeartbeatPort is not null)
+            HeartbeatTap = ConsoleTap.Start(HeartbeatTapSocketPath, HeartbeatPort);
     }
 
     /// <summary>
@@ -339,8 +418,13 @@ public sealed class QemuVm : IAsyncDisposable
             _exited = WatchAdoptedExitAsync(Qmp);
             TimeSpan left = options.QmpReadyTimeout - readyBy.Elapsed;
             Serial = await GuestSerialReader.ConnectAsync(SerialSocketPath, left > TimeSpan.Zero ? left : TimeSpan.FromMilliseconds(1), cancellationToken).ConfigureAwait(false);
-            Serial.Panic += reason => _panicLine = $"PANIC {reason}";
-            Console = ConsoleTap.Start(ConsoleSocketPath, Serial);
+            if (Spec.HeartbeatPort)
+            {
+                left = options.QmpReadyTimeout - readyBy.Elapsed;
+                HeartbeatPort = await GuestSerialReader.ConnectAsync(HeartbeatSocketPath, left > TimeSpan.Zero ? left : TimeSpan.FromMilliseconds(1), cancellationToken).ConfigureAwait(false);
+            }
+            WatchGuestLines();
+            StartTaps();
             (state, status) = await QueryStatusAsync(cancellationToken).ConfigureAwait(false);
             if (status == "prelaunch")
             {
@@ -440,6 +524,10 @@ public sealed class QemuVm : IAsyncDisposable
             return (ObservedVmState.NotRunning, $"{ending}; QEMU exit status {status}", code);
         switch (_shutdownReason)
         {
+            case "guest-reset" when _announcedShutdown == "reboot":
+                return (ObservedVmState.Exited, $"guest rebooted (announced SHUTDOWN reboot) under -no-reboot; QEMU exit status {status}", code);
+            case "guest-shutdown" when _announcedShutdown == "poweroff":
+                return (ObservedVmState.Exited, $"guest powered off (announced SHUTDOWN poweroff); QEMU exit status {status}", code);
             case "guest-reset":
                 return (ObservedVmState.Crashed, $"guest reset itself (triple fault) under -no-reboot{PanicSuffix()}; QEMU exit status {status}", code);
             case "guest-panic":
@@ -473,8 +561,18 @@ public sealed class QemuVm : IAsyncDisposable
                 if (action == "pause" && _agentEnding is null)
                     SetState(ObservedVmState.Crashed, $"{_panicEvent}{PanicSuffix()}", null);
                 break;
+            case "WATCHDOG":
+                // i6300esb expired. With action none QEMU carries on; the island decides (docs/guests.md).
+                if (_launched && _agentEnding is null)
+                    Observe(ObservedVmState.Hung, $"guest watchdog expired (QEMU action {e.DataString("action") ?? "unknown"})");
+                break;
             case "RESET":
-                if (_launched && _agentEnding is null && e.DataBool("guest") == true)
+                if (_launched && _agentEnding is null && e.DataBool("guest") == true && _announcedShutdown == "reboot")
+                {
+                    // A reboot the guest asked for, carried out by QEMU (no -no-reboot): not a crash.
+                    _announcedShutdown = null;
+                }
+                else if (_launched && _agentEnding is null && e.DataBool("guest") == true)
                 {
                     string reason = e.DataString("reason") ?? "unknown";
                     SetState(ObservedVmState.Crashed, $"guest reset ({reason}){PanicSuffix()}", null);
@@ -493,6 +591,14 @@ public sealed class QemuVm : IAsyncDisposable
                 break;
         }
         QmpEventReceived?.Invoke(e);
+    }
+
+    /// <summary>An observation that leaves the state as it is (a watchdog expiry, a reboot QEMU carried out).</summary>
+    private void Observe(ObservedVmState what, string detail)
+    {
+        if (_ended.Task.IsCompleted)
+            return;
+        StateChanged?.Invoke(new VmObservation(Name, what, detail, null, DateTimeOffset.UtcNow));
     }
 
     private void SetState(ObservedVmState state, string detail, int? exitStatus)
@@ -687,8 +793,12 @@ public sealed class QemuVm : IAsyncDisposable
     {
         if (Console is not null)
             await Console.DisposeAsync().ConfigureAwait(false);
+        if (HeartbeatTap is not null)
+            await HeartbeatTap.DisposeAsync().ConfigureAwait(false);
         if (Serial is not null)
             await Serial.DisposeAsync().ConfigureAwait(false);
+        if (HeartbeatPort is not null)
+            await HeartbeatPort.DisposeAsync().ConfigureAwait(false);
         if (Qmp is not null)
             await Qmp.DisposeAsync().ConfigureAwait(false);
     }

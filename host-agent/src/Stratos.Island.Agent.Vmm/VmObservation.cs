@@ -21,6 +21,11 @@ public enum ObservedVmState
     Crashed = 6,
     /// <summary>QEMU could not be started.</summary>
     StartFailed = 7,
+    /// <summary>
+    /// The guest's watchdog (i6300esb) expired: QEMU runs, the guest is hung. Reported, not a
+    /// state the VM stays in: QEMU's watchdog action is none, so the island decides what follows.
+    /// </summary>
+    Hung = 8,
 }
 
 /// <summary>

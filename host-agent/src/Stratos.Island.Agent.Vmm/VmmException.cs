@@ -23,6 +23,8 @@ public enum VmmErrorKind
     InvalidState,
     /// <summary>The guest rejected a command (ERR line).</summary>
     GuestRejected,
+    /// <summary>A Xen toolstack command (xl, xenstore-*) is missing, failed or timed out.</summary>
+    XenToolFailed,
 }
 
 /// <summary>A VMM backend failure with a message naming the VM and what failed.</summary>

@@ -45,6 +45,8 @@ public sealed record AgentOptions
     /// <summary>A fixed rpmsg char endpoint device for board transport rpmsg-char; null (the default)
     /// finds or creates the endpoint through the board's rpmsg_char.control_device.</summary>
     public string? RpmsgDevice { get; init; }
+    /// <summary>Host-wide accelerator (--accel): Auto follows each VM's definition; Tcg forces TCG.</summary>
+    public Stratos.Island.Agent.Vmm.Accelerator Accelerator { get; init; } = Stratos.Island.Agent.Vmm.Accelerator.Auto;
     /// <summary>Extra QEMU arguments for every VM (tests add isa-debug-exit).</summary>
     public IReadOnlyList<string> ExtraQemuArgs { get; init; } = Array.Empty<string>();
     public IslandLinkOptions Link { get; init; } = new();
@@ -75,7 +77,7 @@ public sealed class AgentRuntime : IAsyncDisposable
         _logger = loggers.CreateLogger("island-agent");
         Cache = new StateCache();
         Events = new EventHub();
-        Backend = new QemuBackend(new QemuBackendOptions { RuntimeDirectory = options.RuntimeDirectory });
+        Backend = new QemuBackend(new QemuBackendOptions { RuntimeDirectory = options.RuntimeDirectory, Accelerator = options.Accelerator });
         LinkChannelFactory channels = CreateChannelFactory(options);
         if (options.FaultSocketPath is not null)
         {

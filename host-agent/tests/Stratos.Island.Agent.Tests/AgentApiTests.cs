@@ -80,11 +80,11 @@ public sealed class AgentApiTests
 
         Assert.IsTrue(rig.Island.Received.Any(m => m.StatusRequest is { IncludeDefinitions: true }), "status request with definitions");
         VmStateReport[] reports = rig.Island.Received.Where(m => m.VmStateReport is not null).Select(m => m.VmStateReport).ToArray();
-        CollectionAssert.AreEquivalent(new uint[] { 1, 2 }, reports.Select(r => r.VmId).Distinct().ToArray());
+        CollectionAssert.AreEquivalent(new uint[] { 1, 2, 3 }, reports.Select(r => r.VmId).Distinct().ToArray());
         Assert.IsTrue(reports.All(r => r.State == ProtoObserved.NotRunning && r.DirectiveId == 0));
 
         ListVmsResponse list = await rig.Client.UnaryAsync(AgentMethods.ListVms, new ListVmsRequest(), ListVmsResponse.Parser);
-        CollectionAssert.AreEqual(new[] { "base", "web" }, list.Vms.Select(v => v.Name).ToArray());
+        CollectionAssert.AreEqual(new[] { "base", "web", "linux" }, list.Vms.Select(v => v.Name).ToArray());
         Assert.AreEqual(VmState.Stopped, list.Vms[0].State);
         CollectionAssert.AreEqual(new[] { "base" }, list.Vms[1].DependsOn.ToArray());
     }
@@ -99,7 +99,7 @@ public sealed class AgentApiTests
         var error = await Assert.ThrowsExactlyAsync<GrpcException>(() => rig.Client.UnaryAsync(AgentMethods.StartVm, new StartVmRequest { Name = "x" }, StartVmResponse.Parser));
 
         Assert.AreEqual(GrpcStatusCode.NotFound, error.Status);
-        StringAssert.StartsWith(error.Message, "VM 'x' not found; known VMs: base, web");
+        StringAssert.StartsWith(error.Message, "VM 'x' not found; known VMs: base, web, linux");
     }
 
     [TestMethod]

@@ -42,6 +42,16 @@ public sealed class DirectiveExecutorTests
                     Vmm = new VmmConfig { Machine = "microvm", MemoryMib = 32, Vcpus = 1, Kernel = RepoPaths.GuestKernel, Cmdline = "hb.rate=20 hb.cps=1,2" },
                 },
                 new VmDefinition { VmId = 2, Name = "broken", Vmm = new VmmConfig { Kernel = "no/such/kernel.elf" } },
+                new VmDefinition
+                {
+                    VmId = 3, Name = "linux",
+                    Vmm = new VmmConfig
+                    {
+                        Machine = "microvm", MemoryMib = 256, Vcpus = 1, Accelerator = VmmAccelerator.Tcg,
+                        Kernel = "hil-tests/guest/build/linux/vmlinuz", Initrd = "hil-tests/guest/build/linux/initramfs.cpio.gz",
+                        Cmdline = "console=ttyS0 quiet panic=-1 stratos.watchdog=0", HeartbeatPort = true, PanicDevice = true,
+                    },
+                },
             });
             Executor = new DirectiveExecutor(Backend, Cache, new VmSpecFactory(RepoPaths.Root, new[] { "-device", "pvpanic" }), new HeartbeatRelay(Sink), Sink, NullLogger.Instance);
         }
@@ -80,6 +90,29 @@ public sealed class DirectiveExecutorTests
             await Backend.DisposeAsync();
             Dir.Dispose();
         }
+    }
+
+    [TestMethod]
+    [Timeout(120_000)]
+    public async Task A_vm_with_a_heartbeat_port_is_running_at_its_guests_first_heartbeat_and_starting_before()
+    {
+        _ = RepoPaths.LinuxGuestDir;   // built (or found cached) before QEMU needs it
+        await using var rig = new Rig();
+
+        await rig.Executor.HandleAsync(new VmDirective { DirectiveId = 31, VmId = 3, Action = DirectiveAction.Start, TimeoutMs = 60000 });
+        await WaitAsync(() => rig.Executor.Running(3) is not null, "QEMU of the Linux VM running");
+        rig.Executor.ReportAll(new uint[] { 3 });
+        VmStateReport resync = await rig.WaitReportAsync(r => r.VmId == 3 && r.DirectiveId == 0, "re-sync while booting");
+        Assert.AreEqual(ProtoObserved.Starting, resync.State, "the kernel boots: not RUNNING yet");
+        VmStateReport running = await rig.WaitReportAsync(r => r.DirectiveId == 31, "RUNNING at the first heartbeat", 60000);
+
+        Assert.AreEqual(ProtoObserved.Running, running.State);
+        StringAssert.Contains(running.Detail, "guest alive (HB 1 on its heartbeat port)");
+        var messages = rig.Sink.Messages.ToList();
+        int report = messages.FindIndex(m => m.VmStateReport?.DirectiveId == 31);
+        int firstAlive = messages.FindIndex(m => m.AliveIndication is { EntityId: 3 });
+        Assert.IsTrue(firstAlive < 0 || report < firstAlive, "RUNNING goes out before the first relayed indication");
+        await WaitAsync(() => rig.Sink.Messages.Count(m => m.AliveIndication is { EntityId: 3 }) >= 3, "three heartbeats relayed from the port");
     }
 
     [TestMethod]

@@ -133,6 +133,57 @@ public sealed class IslandLinkTests
         Assert.IsTrue(island.Received.Any(m => m.VmRequest is { VmId: 1, Action: VmAction.Start, Reason: "test" }));
     }
 
+    // The failure: an island that stops answering while the agent still says "link up".
+    // Past StaleAfterMs of silence the API marks everything it serves from the island as stale with
+    // its age; once the island answers again it is current again.
+    [TestMethod]
+    public async Task A_silent_island_makes_served_state_stale_with_its_age_until_it_answers_again()
+    {
+        using var dir = new TempDir();
+        await using var island = new ScriptedIsland(dir.Path);
+        island.Vms[1] = new VmStatus { VmId = 1, Name = "base", State = VmState.Running };
+        await using IslandLink link = NewLink(island, new IslandLinkOptions { BoardId = "virtual", AliveIntervalMs = 20, StaleAfterMs = 300, PeerTimeoutMs = 5000 });
+        var cache = new StateCache();
+        link.VmStatusReceived += cache.ApplyVmStatus;
+        link.Start();
+        await WaitUpAsync(link);
+        await link.RequestAsync(new Envelope { StatusRequest = new StatusRequest() }, ReplyShape.RequestResult);
+        var gateway = new IslandGateway(link);
+        var vms = new VmService(gateway, cache);
+        var info = new IslandService(gateway, "virtual", "test");
+        var supervision = new SupervisionService(gateway, cache);
+        var power = new PowerService(gateway, cache);
+        Assert.IsFalse(info.Get().Stale, "fresh after an answer");
+        Assert.IsFalse(vms.List().Vms.Single().Stale);
+        Assert.IsFalse(supervision.Get().Stale);
+        Assert.IsFalse(power.List().Stale);
+
+        island.Frozen = true;
+        await Task.Delay(600);
+        Protocol.Agent.V1.GetIslandInfoResponse silent = info.Get();
+        Protocol.Agent.V1.Vm vm = vms.List().Vms.Single();
+
+        Assert.AreEqual("up", silent.LinkState, "the session has not timed out yet (PeerTimeoutMs 5000)");
+        Assert.IsTrue(silent.Stale);
+        Assert.AreEqual(300u, silent.StaleAfterMs);
+        Assert.IsGreaterThanOrEqualTo(500UL, silent.LastHeardAgeMs);
+        Assert.IsTrue(vm.Stale);
+        Assert.IsTrue(supervision.Get().Stale, "supervision status (its cycle no longer advances) is marked stale too");
+        Assert.IsTrue(power.List().Stale);
+        Assert.AreEqual(VmState.Running, vm.State, "the last known state, marked stale");
+        Assert.IsGreaterThanOrEqualTo(500UL, vm.StateAgeMs);
+
+        island.Frozen = false;
+        long deadline = Environment.TickCount64 + 5000;
+        while (info.Get().Stale && Environment.TickCount64 < deadline)
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.IsFalse(info.Get().Stale, "current again once the island answers");
+        Assert.IsLessThan(300UL, info.Get().LastHeardAgeMs);
+    }
+
     [TestMethod]
     [Verifies("IslDsgn~api-relays-to-island~1")]
     public async Task An_unanswered_request_times_out_with_deadline_exceeded()

@@ -4,7 +4,7 @@ using System.IO;
 
 namespace Stratos.Island.Agent.Tests;
 
-/// <summary>The repository root and the heartbeat guest (built once with make -C hil-tests/guest on first use).</summary>
+/// <summary>The repository root, the heartbeat guest (make -C hil-tests/guest) and the Linux guest (its build.sh), each built once on first use.</summary>
 public static class RepoPaths
 {
     private static readonly Lazy<string> Kernel = new(BuildGuest);
@@ -29,19 +29,34 @@ public static class RepoPaths
     private static string BuildGuest()
     {
         string guestDir = Path.Combine(Root, "hil-tests", "guest");
-        var startInfo = new ProcessStartInfo("make") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        startInfo.ArgumentList.Add("-s");
-        startInfo.ArgumentList.Add("-C");
-        startInfo.ArgumentList.Add(guestDir);
-        using Process make = Process.Start(startInfo) ?? throw new InvalidOperationException("cannot start make (install make and gcc: scripts/install-deps.sh)");
-        var stdout = make.StandardOutput.ReadToEndAsync();
-        string stderr = make.StandardError.ReadToEnd();
-        make.WaitForExit();
-        if (make.ExitCode != 0)
+        RunBuild("make", "-s", "-C", guestDir);
+        return Path.Combine(guestDir, "build", "heartbeat.elf");
+    }
+
+    private static readonly Lazy<string> Linux = new(() =>
+    {
+        RunBuild(Path.Combine(Root, "hil-tests", "guest", "linux", "build.sh"));
+        return Path.Combine(Root, "hil-tests", "guest", "build", "linux");
+    });
+
+    /// <summary>The Linux test guest's folder (vmlinuz, initramfs.cpio.gz), built or found cached by its script.</summary>
+    public static string LinuxGuestDir => Linux.Value;
+
+    private static void RunBuild(string tool, params string[] args)
+    {
+        var startInfo = new ProcessStartInfo(tool) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string arg in args)
         {
-            throw new InvalidOperationException($"make -C {guestDir} failed with status {make.ExitCode}: {stdout.Result}{stderr}");
+            startInfo.ArgumentList.Add(arg);
         }
 
-        return Path.Combine(guestDir, "build", "heartbeat.elf");
+        using Process build = Process.Start(startInfo) ?? throw new InvalidOperationException($"cannot start {tool} (scripts/install-deps.sh installs what the build needs)");
+        var stdout = build.StandardOutput.ReadToEndAsync();
+        string stderr = build.StandardError.ReadToEnd();
+        build.WaitForExit();
+        if (build.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{tool} {string.Join(' ', args)} failed with status {build.ExitCode}: {stdout.Result}{stderr}");
+        }
     }
 }

@@ -70,6 +70,10 @@ public sealed class ScriptedIsland : IAsyncDisposable, ISessionListener, ILinkEv
     /// <summary>When false, requests get no answer at all (time-out tests).</summary>
     public bool Answering { get; set; } = true;
 
+    /// <summary>When true the island's loop stops servicing its link altogether (a hung island: no
+    /// answers, no keepalive Pongs), until set false again.</summary>
+    public volatile bool Frozen;
+
     /// <summary>LogRead requests still to leave unanswered (an answer lost in a full ring).</summary>
     public int LogReadsToIgnore;
 
@@ -105,6 +109,12 @@ public sealed class ScriptedIsland : IAsyncDisposable, ISessionListener, ILinkEv
     {
         while (!_stop)
         {
+            if (Frozen)
+            {
+                Thread.Sleep(1);
+                continue;
+            }
+
             _port.WaitAndPoll(1);
             long now = _clock.ElapsedMilliseconds;
             _session.Poll(now);

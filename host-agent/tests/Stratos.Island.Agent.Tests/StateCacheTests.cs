@@ -34,6 +34,21 @@ public sealed class StateCacheTests
     }
 
     [TestMethod]
+    public void The_supervision_snapshot_carries_the_age_of_the_islands_last_report()
+    {
+        long now = 5000;
+        var cache = new StateCache(() => now);
+        Assert.AreEqual(0UL, cache.Supervision().AgeMs, "no report yet");
+        cache.ApplySupervision(new SupervisionStatus { Global = GlobalStatus.Ok, Cycle = 3127 });
+        now = 7250;
+
+        SupervisionSnapshot snapshot = cache.Supervision();
+
+        Assert.AreEqual(3127UL, snapshot.Cycle);
+        Assert.AreEqual(2250UL, snapshot.AgeMs);
+    }
+
+    [TestMethod]
     public void Vms_are_listed_in_boot_order()
     {
         CollectionAssert.AreEqual(new uint[] { 1, 2 }, new System.Collections.Generic.List<uint>(WithTwoVms().VmIds()));

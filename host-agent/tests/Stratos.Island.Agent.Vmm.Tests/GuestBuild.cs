@@ -34,7 +34,7 @@ public static class GuestBuild
             throw new InvalidOperationException($"make -C {guestDir} succeeded but {KernelPath} is missing");
     }
 
-    private static string FindRepoRoot()
+    internal static string FindRepoRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
             if (File.Exists(Path.Combine(dir.FullName, "Stratos.Island.sln")))

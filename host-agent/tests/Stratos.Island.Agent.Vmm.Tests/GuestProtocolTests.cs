@@ -35,6 +35,17 @@ public sealed class GuestProtocolTests
     }
 
     [TestMethod]
+    [DataRow("reboot")]
+    [DataRow("poweroff")]
+    [DataRow("stop")]
+    public void A_shutdown_announcement_names_what_comes(string what)
+    {
+        Assert.IsTrue(GuestProtocol.TryParse("SHUTDOWN " + what, out var message));
+        Assert.AreEqual(GuestMessageKind.Shutdown, message.Kind);
+        Assert.AreEqual(what, message.Text);
+    }
+
+    [TestMethod]
     [DataRow("")]
     [DataRow("HB")]
     [DataRow("HB ")]
@@ -52,6 +63,9 @@ public sealed class GuestProtocolTests
     [DataRow("PANIC")]
     [DataRow("HB 1\u0001")]
     [DataRow("hello world")]
+    [DataRow("SHUTDOWN")]
+    [DataRow("SHUTDOWN halt")]
+    [DataRow("SHUTDOWN reboot now")]
     [Verifies("IslDsgn~guest-line-protocol~1")]
     public void Malformed_lines_are_rejected(string line)
     {

@@ -99,6 +99,19 @@ public sealed class QemuBackendTests : VmHarnessTest
     }
 
     [TestMethod]
+    public async Task A_tcg_only_backend_runs_an_auto_vm_under_tcg_and_refuses_one_that_demands_kvm()
+    {
+        var tcgOnly = Harness.NewBackend(new QemuBackendOptions { RuntimeDirectory = Harness.RuntimeRoot, Accelerator = Accelerator.Tcg });
+
+        var vm = await Harness.StartAsync(VmHarness.Spec("auto", "hb.rate=20 hb.idle=hlt"), tcgOnly);
+        Assert.IsFalse(vm.UsesKvm);
+        Assert.Contains("accel=tcg", string.Join(" ", vm.Arguments));
+        var refused = await Assert.ThrowsExactlyAsync<VmmException>(() => tcgOnly.StartAsync(VmHarness.Spec("kvm", accelerator: Accelerator.Kvm)));
+        Assert.AreEqual(VmmErrorKind.InvalidSpec, refused.Kind);
+        StringAssert.Contains(refused.Message, "VM 'kvm': accelerator KVM requested but this agent runs TCG only (--accel tcg)");
+    }
+
+    [TestMethod]
     public async Task Tcg_guest_idles_in_hlt_and_heartbeats()
     {
         var vm = await Harness.StartAsync(VmHarness.Spec("tcg", "hb.rate=20 hb.idle=hlt", accelerator: Accelerator.Tcg));

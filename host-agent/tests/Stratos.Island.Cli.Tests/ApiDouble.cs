@@ -41,6 +41,11 @@ internal sealed class ApiDouble : IAsyncDisposable
         var registry = new GrpcServiceRegistry();
         registry.AddUnary(AgentMethods.ListVms, ListVmsRequest.Parser, (ListVmsRequest _, ServerCallContext _) =>
             Task.FromResult(new ListVmsResponse { Vms = { Vms } }));
+        registry.AddUnary(AgentMethods.GetIslandInfo, GetIslandInfoRequest.Parser, (GetIslandInfoRequest _, ServerCallContext _) =>
+            Task.FromResult(new GetIslandInfoResponse
+            {
+                Board = "virtual", LinkState = "up", Stale = true, LastHeardAgeMs = 12_345, StaleAfterMs = 500, RingResetsByIsland = 2, RingResetsByAgent = 1,
+            }));
         registry.AddUnary(AgentMethods.GetVm, GetVmRequest.Parser, (GetVmRequest r, ServerCallContext _) =>
             Task.FromResult(new GetVmResponse { Vm = Find(r.Name), Machine = "microvm", MemoryMib = 64, MaxRestarts = 3, RestartWindowMs = 60000, SafeAction = SafeAction.RestartVm }));
         registry.AddUnary(AgentMethods.StartVm, StartVmRequest.Parser, (StartVmRequest r, ServerCallContext _) =>
@@ -53,6 +58,8 @@ internal sealed class ApiDouble : IAsyncDisposable
             var vm = Find(r.Name);
             throw new GrpcException(GrpcStatusCode.FailedPrecondition, $"VM '{vm.Name}' refused by island: 'web' depends on it and is Running");
         });
+        registry.AddUnary(AgentMethods.GetSupervisionStatus, GetSupervisionStatusRequest.Parser, (GetSupervisionStatusRequest _, ServerCallContext _) =>
+            Task.FromResult(new GetSupervisionStatusResponse { Global = GlobalStatus.Ok, Cycle = 3127, Stale = true, AgeMs = 3400 }));
         registry.AddUnary(AgentMethods.ListPowerDomains, ListPowerDomainsRequest.Parser, (ListPowerDomainsRequest _, ServerCallContext _) =>
             Task.FromResult(new ListPowerDomainsResponse { Domains = { new PowerDomain { Id = 0, Name = "a-cluster", State = PowerState.On, Criticality = Criticality.AsilB, Vms = { "base", "web" } } } }));
         registry.AddUnary(AgentMethods.SetPowerDomain, SetPowerDomainRequest.Parser, (SetPowerDomainRequest r, ServerCallContext _) =>

@@ -70,6 +70,26 @@ public sealed class CliTests
     }
 
     [TestMethod]
+    public async Task Status_shows_a_silent_island_as_stale_with_its_age_and_the_ring_resets()
+    {
+        var (exit, output, _) = await Run(new[] { "status" });
+
+        Assert.AreEqual(0, exit);
+        StringAssert.Contains(output, "STALE: 12.3 s ago (bound 500 ms); shown state is the last known");
+        StringAssert.Contains(output, "2 asked by the island, 1 by the agent");
+    }
+
+    [TestMethod]
+    public void A_stale_vm_state_is_shown_with_its_age_never_as_current()
+    {
+        var vm = new Stratos.Island.Protocol.Agent.V1.Vm { Name = "base", State = Stratos.Island.Protocol.Common.V1.VmState.Running, StateAgeMs = 850, Stale = true };
+
+        Assert.AreEqual("running (stale, 850 ms old)", Output.StaleMarker.State(vm).Text);
+        vm.Stale = false;
+        Assert.AreEqual("running", Output.StaleMarker.State(vm).Text);
+    }
+
+    [TestMethod]
     public async Task Vm_show_prints_the_definition()
     {
         var (exit, output, _) = await Run(new[] { "vm", "show", "base" });
@@ -135,6 +155,15 @@ public sealed class CliTests
         Assert.AreEqual(1, line.Split('\n').Length, line);
         StringAssert.Contains(line, fragment);
         StringAssert.Contains(line, help);
+    }
+
+    [TestMethod]
+    public async Task Supervision_status_of_a_silent_island_says_stale_instead_of_showing_the_cycle_as_current()
+    {
+        var (exit, output, _) = await Run(new[] { "supervision", "status" });
+
+        Assert.AreEqual(ExitCodes.Ok, exit);
+        StringAssert.Contains(output, "(cycle 3127) STALE: last reported 3400 ms ago, the island is not answering");
     }
 
     [TestMethod]

@@ -151,6 +151,7 @@ public sealed class VirtualBoardTests
             Assert.AreEqual(0, up.Status, up.Output);
             StringAssert.Contains(up.Output, "VM base         running");
             StringAssert.Contains(up.Output, "VM web          running");
+            StringAssert.Contains(up.Output, "VM linux        running");
             StringAssert.Contains(Island(state, "up").Output, "already up");
 
             // The island's identity comes from its HelloAck.
@@ -159,23 +160,23 @@ public sealed class VirtualBoardTests
             StringAssert.Contains(status.Output, "supervision cycle  10 ms");
 
             var list = Island(state, "vm", "list");
-            StringAssert.Contains(list.Output, "base  running");
-            Assert.AreEqual(2, QemuCount(state));
+            StringAssert.Contains(list.Output, "base   running");
+            Assert.AreEqual(3, QemuCount(state));   // base, web and the Linux guest
 
             // Real gRPC peers against the real agent: python3-grpcio (Debian) and @grpc/grpc-js (npm).
             foreach (var (program, script) in new[] { ("/usr/bin/python3", "python_client.py"), ("node", "node_client.js") })
             {
                 var peer = Peer(program, script, Path.Combine(state, "agent.sock"), "list");
                 var names = System.Text.Json.JsonDocument.Parse(peer).RootElement.GetProperty("names").EnumerateArray().Select(e => e.GetString()).ToArray();
-                CollectionAssert.AreEqual(new[] { "base", "web" }, names, script + ": " + peer);
+                CollectionAssert.AreEqual(new[] { "base", "web", "linux" }, names, script + ": " + peer);
                 var notFound = System.Text.Json.JsonDocument.Parse(Peer(program, script, Path.Combine(state, "agent.sock"), "notfound")).RootElement;
                 Assert.AreEqual("NOT_FOUND", notFound.GetProperty("code").GetString(), script);
-                StringAssert.Contains(notFound.GetProperty("details").GetString(), "VM 'dbx' not found; known VMs: base, web", script);
+                StringAssert.Contains(notFound.GetProperty("details").GetString(), "VM 'dbx' not found; known VMs: base, web, linux", script);
             }
 
             var missing = Island(state, "vm", "start", "nope");
             Assert.AreEqual(4, missing.Status);
-            StringAssert.Contains(missing.Output, "VM 'nope' not found; known VMs: base, web");
+            StringAssert.Contains(missing.Output, "VM 'nope' not found; known VMs: base, web, linux");
 
             // The island refuses to stop a VM another running VM depends on.
             var refused = Island(state, "vm", "stop", "base");
@@ -184,23 +185,23 @@ public sealed class VirtualBoardTests
 
             // Stop, start and restart as an operator would.
             Assert.AreEqual(0, Island(state, "vm", "stop", "web").Status);
-            await WaitAsync(() => Shows(state, "web   stopped") && QemuCount(state) == 1, "web stopped and its QEMU gone");
+            await WaitAsync(() => Shows(state, "web    stopped") && QemuCount(state) == 2, "web stopped and its QEMU gone");
             Assert.AreEqual(0, Island(state, "vm", "start", "web").Status);
-            await WaitAsync(() => Shows(state, "web   running") && QemuCount(state) == 2, "web running again");
+            await WaitAsync(() => Shows(state, "web    running") && QemuCount(state) == 3, "web running again");
             int webPid = VmPid(state, "web");
             Assert.AreEqual(0, Island(state, "vm", "restart", "web").Status);
-            await WaitAsync(() => Shows(state, "web   running") && VmPid(state, "web") != webPid && QemuCount(state) == 2, "web restarted in a new QEMU");
+            await WaitAsync(() => Shows(state, "web    running") && VmPid(state, "web") != webPid && QemuCount(state) == 3, "web restarted in a new QEMU");
 
             // A hung guest: `hang` typed into the agent's console tap; QEMU still runs but the guest
             // sends no heartbeat. The island's alive supervision expires and its safe action restarts the VM.
             int basePid = VmPid(state, "base");
             string hangAck = await TypeOnConsoleAsync(Path.Combine(state, "vms", "base", "console.sock"), "hang");
             Assert.AreEqual("ACK hang", hangAck);
-            await WaitAsync(() => Shows(state, "base  running") && VmPid(state, "base") != basePid, "base restarted by the island after its supervision expired", 30000);
+            await WaitAsync(() => Shows(state, "base   running") && VmPid(state, "base") != basePid, "base restarted by the island after its supervision expired", 30000);
             var events = Island(state, "events", "--since", "1").Output;
             StringAssert.Contains(events, "supervision-status   base         expired");
             Assert.IsFalse(Directory.Exists("/proc/" + basePid.ToString(System.Globalization.CultureInfo.InvariantCulture)), "the hung VM's QEMU was killed, not left behind");
-            await WaitAsync(() => Shows(state, "base  running") && Shows(state, "web   running") && QemuCount(state) == 2, "both VMs running, two QEMUs");
+            await WaitAsync(() => Shows(state, "base   running") && Shows(state, "web    running") && QemuCount(state) == 3, "both VMs running, three QEMUs with linux");
 
             // The agent dies without warning and restart-agent.sh starts a new one, which re-adopts the
             // running QEMUs: the same pids, heartbeats keep reaching the island (no supervision expiry,
@@ -224,7 +225,7 @@ public sealed class VirtualBoardTests
             string agentLog = Path.Combine(state, "island-agent.log");
             await WaitAsync(() => File.ReadAllText(agentLog).Contains($"re-adopted QEMU pid {webPid}", StringComparison.Ordinal) || CountResets(simLog) > resetsBefore,
                 "the new agent re-adopting web (agent log: " + Tail(agentLog) + ")");
-            await WaitAsync(() => Shows(state, "base  running") && Shows(state, "web   running"), "both VMs running under the new agent");
+            await WaitAsync(() => Shows(state, "base   running") && Shows(state, "web    running"), "both VMs running under the new agent");
             if (CountResets(simLog) == resetsBefore)
             {
                 await Task.Delay(4000); // longer than base's alive supervision takes to expire (3 windows of 1 s)
@@ -239,10 +240,10 @@ public sealed class VirtualBoardTests
             else
             {
                 Console.WriteLine("the island reset the A-cluster while the new agent started: VMs restarted, not re-adopted");
-                await WaitAsync(() => Shows(state, "base  running") && Shows(state, "web   running") && VmPid(state, "base") != basePid && VmPid(state, "web") != webPid, "both VMs restarted after the A-cluster reset");
+                await WaitAsync(() => Shows(state, "base   running") && Shows(state, "web    running") && VmPid(state, "base") != basePid && VmPid(state, "web") != webPid, "both VMs restarted after the A-cluster reset");
             }
 
-            await WaitAsync(() => QemuCount(state) == 2, "exactly two QEMUs");
+            await WaitAsync(() => QemuCount(state) == 3, "exactly three QEMUs");
             Assert.AreEqual("ACK rate 100", await TypeOnConsoleAsync(Path.Combine(state, "vms", "web", "console.sock"), "rate 100"));
 
             var down = Island(state, "down");

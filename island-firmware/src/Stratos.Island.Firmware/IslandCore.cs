@@ -30,6 +30,9 @@ namespace Stratos.Island.Firmware
     {
         private readonly IslandConfig _config;
         private readonly IClock _clock;
+        private bool _ringResetEventLogged;
+        private long _lastRingResetEventMs;
+        private int _ringResetsNotLogged;
         private readonly IHardwareWatchdog _watchdog;
         private readonly IIslandOutput _output;
         private readonly SupervisionManager _supervision;
@@ -179,6 +182,28 @@ namespace Stratos.Island.Firmware
             {
                 _lateSteps++;
             }
+        }
+
+        // The link transport found its shared rings corrupt and reset them (DEVICE_NEEDS_RESET): a
+        // LINK_ERROR event (value = MALFORMED) with what was wrong. At most one per
+        // RingResetEventIntervalMs, so a peer that keeps corrupting the rings cannot wear out the
+        // flash: the resets in between are counted and named in the next record ("(+N) ...").
+        public const int RingResetEventIntervalMs = 1000;
+
+        public void RecordLinkRingReset(string detail)
+        {
+            long nowMs = _clock.MonotonicMs;
+            if (_ringResetEventLogged && nowMs - _lastRingResetEventMs < RingResetEventIntervalMs)
+            {
+                _ringResetsNotLogged++;
+                return;
+            }
+
+            string text = _ringResetsNotLogged == 0 ? detail : "(+" + _ringResetsNotLogged.ToString() + ") " + detail;
+            _events.Record(EventType.LinkError, 0, (int)ErrorCode.Malformed, text);
+            _ringResetEventLogged = true;
+            _lastRingResetEventMs = nowMs;
+            _ringResetsNotLogged = 0;
         }
 
         // The link came up (Hello accepted): supervise the agent, run boot orchestration if due.

@@ -44,7 +44,8 @@ public static class IslandHost
         }
 
         var clock = new StopwatchClock();
-        using var flash = new FileFlash(env.FlashPath, env.FlashPageBytes, env.FlashPages, log);
+        using var flash = new FileFlash(env.FlashPath, env.FlashPageBytes, env.FlashPages, log) { PowerCutMarkerPath = env.PowerCutMarkerPath };
+        IslandHost.TryDelete(env.PowerCutMarkerPath);
         var reset = new HookResetControl(options.ACLusterResetHook, log);
         int aClusterDomain = -1;
         foreach (var domain in env.Board.PowerDomains)
@@ -94,7 +95,8 @@ public static class IslandHost
             var core = new IslandCore(env.Config, clock, flash, rails, watchdog, safeState, reset, endpoint, options.ResetReason);
             endpoint.Attach(session, core, clock);
             long loops = 0;
-            control = new ControlSocket(env.ControlSocket, () => StatusJson(bootId, options.ResetReason, core, session, port, endpoint, loops, flash), log, flash);
+            var times = new LinkTimes(clock);
+            control = new ControlSocket(env.ControlSocket, () => StatusJson(bootId, options.ResetReason, core, session, port, endpoint, loops, flash, glue, times), log, flash);
             using PosixSignalRegistration term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnStopSignal);
             using PosixSignalRegistration interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnStopSignal);
             long warmStart = Stopwatch.GetTimestamp();
@@ -106,6 +108,7 @@ public static class IslandHost
                 + " VMs, shm " + env.ShmPath + ", kick " + env.KickSocket + ", control " + env.ControlSocket);
 
             int periodMs = env.Config.Limits.SupervisionCyclePeriodMs;
+            int ringResets = 0;
             while (!s_stop)
             {
                 if (control.HangRequested)
@@ -128,7 +131,14 @@ public static class IslandHost
                 long now = clock.MonotonicMs;
                 int waitMs = periodMs - (int)((now - coreStartMs) % periodMs);
                 port.WaitAndPoll(waitMs);
+                if (port.Link.Counters.RingResetsRequested != ringResets)
+                {
+                    ringResets = port.Link.Counters.RingResetsRequested;
+                    core.RecordLinkRingReset(glue.LastDownReason);
+                }
+
                 session.Poll(clock.MonotonicMs);
+                times.Observe(session.State == SessionState.Up);
                 core.Step();
                 endpoint.Service();
                 loops++;
@@ -139,8 +149,10 @@ public static class IslandHost
         finally
         {
             control?.Dispose();
+            // The table is withdrawn (ver 0) so the agent sees the island gone at once; the file
+            // itself stays, to be re-initialised in place by the next boot (one inode for life).
+            port.Link.Stop();
             port.Dispose();
-            TryDelete(env.ShmPath);
         }
 
         return exitCode;
@@ -177,7 +189,7 @@ public static class IslandHost
     }
 
     private static string StatusJson(ulong bootId, ResetReason reason, IslandCore core, LinkSession session, SharedMemoryLinkPort port,
-        IslandLinkEndpoint endpoint, long loops, FileFlash flash)
+        IslandLinkEndpoint endpoint, long loops, FileFlash flash, RpmsgSessionLink glue, LinkTimes times)
     {
         using var stream = new MemoryStream();
         using (var json = new Utf8JsonWriter(stream))
@@ -192,6 +204,8 @@ public static class IslandHost
             json.WriteNumber("late_steps", core.LateSteps);
             json.WriteNumber("watchdog_kicks", core.WatchdogKicks);
             json.WriteNumber("flash_writes", flash.Writes);
+            json.WriteNumber("now_ms", times.NowMs);
+            json.WriteNumber("session_up_ms", times.SessionUpMs);
             json.WriteString("session", session.State.ToString().ToLowerInvariant());
             json.WriteString("agent_boot_id", "0x" + session.PeerBootId.ToString("x16"));
             json.WriteStartObject("link");
@@ -205,6 +219,10 @@ public static class IslandHost
             json.WriteNumber("link_ups", link.LinkUps);
             json.WriteNumber("peer_restarts", link.PeerRestarts);
             json.WriteNumber("errors", link.ErrorsTotal);
+            json.WriteNumber("ring_resets_requested", link.RingResetsRequested);
+            json.WriteNumber("ring_resets_by_peer", link.RingResetsByPeer);
+            json.WriteNumber("last_down_ms", glue.LastDownMs);
+            json.WriteString("last_down_reason", glue.LastDownReason);
             json.WriteEndObject();
             json.WriteStartObject("session_counters");
             SessionCounters s = session.Counters;
@@ -232,6 +250,29 @@ public static class IslandHost
         }
 
         return Encoding.UTF8.GetString(stream.ToArray());
+    }
+}
+
+/// <summary>When the session last came up, on the island clock (ms; -1 before the first), for the
+/// recovery figures of the control socket's status: session_up_ms - link.last_down_ms.</summary>
+internal sealed class LinkTimes(StopwatchClock clock)
+{
+    private long _sessionUpMs = -1;
+    private bool _up;
+
+    public long NowMs => clock.MonotonicMs;
+
+    public long SessionUpMs => Interlocked.Read(ref _sessionUpMs);
+
+    // Main loop only.
+    public void Observe(bool up)
+    {
+        if (up && !_up)
+        {
+            Interlocked.Exchange(ref _sessionUpMs, clock.MonotonicMs);
+        }
+
+        _up = up;
     }
 }
 

@@ -35,6 +35,12 @@ public sealed class RpmsgSessionLink : IMessageTransport, IRpmsgSink, ILinkEvent
 
     public RpmsgEndpoint? Endpoint { get; set; }
 
+    /// <summary>Why the link last went down ("ring reset: ..." after a corruption).</summary>
+    public string LastDownReason { get; private set; } = string.Empty;
+
+    /// <summary>When the link last went down (the caller's clock, ms; -1 before the first time).</summary>
+    public long LastDownMs { get; private set; } = -1;
+
     public LinkSendStatus TrySend(byte[] buffer, int offset, int count) =>
         Endpoint == null ? LinkSendStatus.NotReady : Endpoint.TrySendToRemote(buffer, offset, count);
 
@@ -55,6 +61,8 @@ public sealed class RpmsgSessionLink : IMessageTransport, IRpmsgSink, ILinkEvent
     public void OnLinkDown(string reason)
     {
         _log?.Info("link down: " + reason);
+        LastDownReason = reason;
+        LastDownMs = _nowMs();
         Session?.TransportDown(reason);
     }
 

@@ -61,6 +61,10 @@ public sealed class SimEnvironment
 
     public string ResetReasonPath => Path.Combine(StateDir, "reset-reason");
 
+    /// <summary>Written by a power cut just before the island kills itself: the supervisor then
+    /// ends (the board is off) instead of restarting the island as after a fault.</summary>
+    public string PowerCutMarkerPath => Path.Combine(StateDir, "power-cut");
+
     public string LogPath => Path.Combine(StateDir, "island.log");
 
     public static SimEnvironment Resolve(SimOptions options)

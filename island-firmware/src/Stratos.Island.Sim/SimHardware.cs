@@ -95,6 +95,9 @@ public sealed class FileFlash : IFlash, IDisposable
         return WriteThrough(address, count);
     }
 
+    /// <summary>File created just before a power cut kills the process (see Supervisor).</summary>
+    public string? PowerCutMarkerPath { get; init; }
+
     /// <summary>Flash writes (program + erase) since start.</summary>
     public long Writes => Interlocked.Read(ref _writes);
 
@@ -136,6 +139,11 @@ public sealed class FileFlash : IFlash, IDisposable
             _file.Position = address;
             _file.Write(_image, address, prefix);
             _file.Flush(true);
+        }
+
+        if (PowerCutMarkerPath != null)
+        {
+            File.WriteAllText(PowerCutMarkerPath, "power cut at flash write " + Writes + "\n");
         }
 
         Native.kill(Environment.ProcessId, 9);

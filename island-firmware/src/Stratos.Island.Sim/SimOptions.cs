@@ -68,7 +68,8 @@ public sealed class SimOptions
                         "process-start" => ResetReason.ProcessStart,
                         "watchdog" => ResetReason.Watchdog,
                         "software" => ResetReason.Software,
-                        _ => throw new SimConfigurationException("--reset-reason: '" + reason + "' is not process-start, watchdog or software"),
+                        "fault" => ResetReason.Fault,
+                        _ => throw new SimConfigurationException("--reset-reason: '" + reason + "' is not process-start, watchdog, software or fault"),
                     };
                     continue;
             }
@@ -108,6 +109,7 @@ public sealed class SimOptions
     {
         ResetReason.Watchdog => "watchdog",
         ResetReason.Software => "software",
+        ResetReason.Fault => "fault",
         _ => "process-start",
     };
 

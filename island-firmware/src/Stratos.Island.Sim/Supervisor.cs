@@ -3,8 +3,12 @@
 //   child exit 86 (hardware watchdog)  -> restart, reset reason WATCHDOG
 //   child exit 87 (control `reset`)    -> restart, reset reason SOFTWARE
 //   child exit 2 (bad configuration)   -> exit 2
-//   any other end (kill -9, crash)     -> clean up the shm file and sockets, exit 1
-//   SIGTERM / SIGINT                   -> SIGTERM to the child, wait, clean up, exit 0
+//   power cut (control `powercut`)     -> the whole board is off: clean up the sockets, exit 1
+//   any other end (kill -9, crash)     -> restart, reset reason FAULT, as an MCU's fault/lockup reset
+//                                         would; more than MaxFaultResets within FaultWindowMs -> exit 1
+//   SIGTERM / SIGINT                   -> SIGTERM to the child, wait, clean up the sockets, exit 0
+// The shared-memory file is never removed: it is one file (one inode) for the island's whole life,
+// re-initialised in place at every boot, so a peer that maps it once (libmetal) follows every reset.
 // The child dies with the supervisor (PR_SET_PDEATHSIG), so killing the supervisor kills the island.
 using System;
 using System.Collections.Generic;
@@ -18,6 +22,11 @@ namespace Stratos.Island.Sim;
 public static class Supervisor
 {
     private const int Sigterm = 15;
+
+    /// <summary>Fault resets tolerated within FaultWindowMs before the supervisor gives up (a crash loop).</summary>
+    public const int MaxFaultResets = 5;
+
+    public const int FaultWindowMs = 10_000;
     private static readonly object s_gate = new();
     private static volatile bool s_stop;
     private static Process? s_child;
@@ -30,6 +39,7 @@ public static class Supervisor
         using PosixSignalRegistration term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnStopSignal);
         using PosixSignalRegistration interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnStopSignal);
         ResetReason reason = ResetReason.ProcessStart;
+        var faults = new Queue<long>();
         while (true)
         {
             Process child = StartChild(options, reason);
@@ -71,9 +81,32 @@ public static class Supervisor
                     Cleanup(env);
                     return ExitCodes.BadConfiguration;
                 default:
-                    log.Error("island ended with exit code " + code + " (killed or crashed); supervisor exits");
-                    Cleanup(env);
-                    return ExitCodes.Failure;
+                    if (File.Exists(env.PowerCutMarkerPath))
+                    {
+                        IslandHost.TryDelete(env.PowerCutMarkerPath);
+                        log.Error("island lost its power (exit code " + code + "); the board is off, supervisor exits");
+                        Cleanup(env);
+                        return ExitCodes.Failure;
+                    }
+
+                    long now = Environment.TickCount64;
+                    faults.Enqueue(now);
+                    while (faults.Count > 0 && now - faults.Peek() > FaultWindowMs)
+                    {
+                        faults.Dequeue();
+                    }
+
+                    if (faults.Count > MaxFaultResets)
+                    {
+                        log.Error("island ended with exit code " + code + " (killed or crashed), " + faults.Count + " fault resets within "
+                            + FaultWindowMs + " ms: crash loop, supervisor exits");
+                        Cleanup(env);
+                        return ExitCodes.Failure;
+                    }
+
+                    log.Error("island ended with exit code " + code + " (killed or crashed); restarting it (reset reason fault)");
+                    reason = ResetReason.Fault;
+                    continue;
             }
         }
     }
@@ -113,7 +146,7 @@ public static class Supervisor
 
     private static void Cleanup(SimEnvironment env)
     {
-        foreach (string path in new List<string> { env.ShmPath, env.KickSocket, env.ControlSocket })
+        foreach (string path in new List<string> { env.KickSocket, env.ControlSocket })
         {
             IslandHost.TryDelete(path);
         }

@@ -76,6 +76,40 @@ public sealed class EscalationTests
     }
 
     [TestMethod]
+    public void A_hung_guest_with_restart_vm_is_killed_then_restarted_by_the_restart_policy()
+    {
+        TestIsland island = Island(5, TestIsland.Vm(1, "linux", safeAction: SafeAction.RestartVm));
+        island.StartRunning(1);
+
+        island.Report(1, ObservedVmState.Hung);
+
+        Assert.AreEqual(VmState.Stopping, island.State(1), "the VMM still runs: the island takes it down first");
+        Assert.AreEqual(DirectiveAction.Kill, island.Output.LastDirective.Action);
+        PushedEvent escalation = island.Output.EventsOf(EventType.Escalation).Single();
+        Assert.AreEqual((int)SafeAction.RestartVm, escalation.Value);
+        Assert.AreEqual("guest watchdog expired", escalation.Detail);
+        island.Report(1, ObservedVmState.NotRunning);
+        Assert.AreEqual(VmState.Failed, island.State(1));
+        Assert.IsTrue(island.Vm(1).RestartPending);
+    }
+
+    [TestMethod]
+    public void A_hung_guest_with_report_only_logs_and_a_hung_report_for_a_stopped_vm_is_ignored()
+    {
+        TestIsland island = Island(0, TestIsland.Vm(1, "linux", safeAction: SafeAction.Report), TestIsland.Vm(2, "idle"));
+        island.StartRunning(1);
+        int directives = island.Output.Directives.Count;
+
+        island.Report(1, ObservedVmState.Hung);
+        island.Report(2, ObservedVmState.Hung);
+
+        Assert.AreEqual(VmState.Running, island.State(1));
+        Assert.AreEqual(directives, island.Output.Directives.Count);
+        Assert.AreEqual(1, island.Output.EventsOf(EventType.Escalation).Count(), "only the running VM escalates");
+        Assert.AreNotEqual(VmState.Stopping, island.State(2));
+    }
+
+    [TestMethod]
     [Verifies("IslDsgn~escalate-stop~1")]
     public void Expired_with_stop_vm_kills_without_restart()
     {

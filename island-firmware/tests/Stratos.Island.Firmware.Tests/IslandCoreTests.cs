@@ -27,6 +27,28 @@ public sealed class IslandCoreTests
     }
 
     [TestMethod]
+    public void Ring_resets_are_logged_as_link_errors_at_most_once_a_second_with_the_ones_in_between_counted()
+    {
+        var island = new TestIsland(TestIsland.Configure(TestIsland.Vm(1, "web")));
+
+        island.Core.RecordLinkRingReset("ring reset: first");
+        for (int i = 0; i < 5; i++)
+        {
+            island.Clock.AdvanceMs(100);
+            island.Core.RecordLinkRingReset("ring reset: burst " + i);
+        }
+
+        island.Clock.AdvanceMs(IslandCore.RingResetEventIntervalMs);
+        island.Core.RecordLinkRingReset("ring reset: later");
+
+        var logged = island.Output.EventsOf(EventType.LinkError).ToList();
+        Assert.AreEqual(2, logged.Count, string.Join(" | ", logged.Select(e => e.Detail)));
+        Assert.AreEqual("ring reset: first", logged[0].Detail);
+        Assert.AreEqual("(+5) ring reset: later", logged[1].Detail);
+        Assert.IsTrue(logged.All(e => e.Value == (int)ErrorCode.Malformed));
+    }
+
+    [TestMethod]
     [Verifies("IslDsgn~log-read~1")]
     public void Log_read_pages_through_committed_records()
     {

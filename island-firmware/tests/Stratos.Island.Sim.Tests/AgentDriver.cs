@@ -36,6 +36,9 @@ public sealed class AgentDriver : IDisposable, ISessionListener, IRpmsgSink, ILi
 
     public LinkSession Session { get; }
 
+    /// <summary>The driver's port (its mapping of the island's file, its RpmsgLink and counters).</summary>
+    public SharedMemoryLinkPort Port => _port;
+
     public List<Pb.Envelope> Received { get; } = new();
 
     public List<Pb.HelloAck> HelloAcks { get; } = new();

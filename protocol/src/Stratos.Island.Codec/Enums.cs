@@ -146,6 +146,8 @@ namespace Stratos.Island.Codec
         Brownout = 5,
         // A normal process start (agent, simulator).
         ProcessStart = 6,
+        // The island faulted and was reset (a lockup or fault reset on an MCU; island-sim killed or crashed).
+        Fault = 7,
     }
 
     // The action the island takes when an entity's supervision expires, or a VM fails.
@@ -309,5 +311,18 @@ namespace Stratos.Island.Codec
         Crashed = 6,
         // The VMM could not be started.
         StartFailed = 7,
+        // The guest's watchdog expired: the VMM runs, the guest is hung.
+        Hung = 8,
+    }
+
+    // Accelerator choice of a VM (VmmConfig.accelerator).
+    public enum VmmAccelerator
+    {
+        // KVM when the host's /dev/kvm is usable, else TCG.
+        Unspecified = 0,
+        // KVM; the start fails when it is unusable.
+        Kvm = 1,
+        // TCG (software emulation).
+        Tcg = 2,
     }
 }

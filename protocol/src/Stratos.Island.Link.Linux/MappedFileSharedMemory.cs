@@ -8,26 +8,32 @@
 // AcquireBarrier are therefore empty here. FullBarrier is a real fence (Interlocked.MemoryBarrier):
 // the store-then-load of notification suppression is the one place that needs it.
 //
-// The device (island) creates the file at boot; the driver (agent) opens it. When the island is
-// restarted it recreates the file: FileWasReplaced tells the agent its mapping is orphaned and Remap
-// maps the new file under the same object, so the RpmsgLink using it carries on after a reset.
+// Interop with libmetal (OpenAMP's Linux "generic" machine): metal_map() takes flock(LOCK_EX) on the
+// file and waits without limit, and maps it once for the life of its process. So this class holds NO
+// lock of any kind: the file is opened with open(2) and mapped with mmap(2) directly (a .NET FileStream
+// or MemoryMappedFile.CreateFromFile would take flock(LOCK_SH) and block such a peer forever), and the
+// island keeps ONE file (one inode) for its whole life: Create opens the existing file in place (or
+// creates it) and never renames or deletes it, so a peer that mapped it once still sees every later
+// boot of the island. A file of the wrong size is grown to the layout's size (ftruncate); a larger one
+// is kept as it is.
+//
+// FileWasReplaced / Remap stay for a path that was replaced by someone else (an older island-sim, an
+// operator): the agent notices the inode change and maps the new file under the same object.
 using System;
 using System.IO;
-using System.IO.MemoryMappedFiles;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Threading;
 
 namespace Stratos.Island.Link.Linux;
 
 public sealed unsafe class MappedFileSharedMemory : ISharedMemory, IDisposable
 {
-    private FileStream _file;
-    private MemoryMappedFile _map;
-    private MemoryMappedViewAccessor _view;
+    private const int FileMode0600 = 0x180;
     private byte* _base;
     private ulong _inode;
 
-    private MappedFileSharedMemory(string path, FileStream file, int size)
+    private MappedFileSharedMemory(string path, int size)
     {
         if (!BitConverter.IsLittleEndian)
         {
@@ -36,70 +42,105 @@ public sealed unsafe class MappedFileSharedMemory : ISharedMemory, IDisposable
 
         Path = path;
         Size = size;
-        _file = file;
-        _map = null!;
-        _view = null!;
-        Map();
     }
 
-    /// <summary>Creates (or replaces) the file at path with size zero bytes and maps it; mode 0600, or
-    /// 0660 owned by <paramref name="groupId"/> (PrivateEndpoints).</summary>
-    public static MappedFileSharedMemory Create(string path, int size, int? groupId = null)
+    /// <summary>Island side: opens the file at path in place (creating it when missing, growing it to
+    /// size bytes when smaller) and maps it. The inode never changes across island restarts.</summary>
+    public static MappedFileSharedMemory Create(string path, int size)
     {
-        // Built under a temporary name and renamed over the path: an agent never opens a file of the
-        // wrong size, and one still mapping the old file keeps it and can tell it was replaced.
-        string temporary = path + ".new-" + Environment.ProcessId;
-        // Owner-only (or 0660 to the link group) from creation on: the link is whoever can write here.
-        FileStream file = PrivateEndpoints.OpenFile(temporary, FileMode.Create, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, groupId);
-        file.SetLength(size);
-        File.Move(temporary, path, overwrite: true);
-        return new MappedFileSharedMemory(path, file, size);
+        var memory = new MappedFileSharedMemory(path, size);
+        memory.Map(create: true);
+        return memory;
     }
 
-    /// <summary>Opens an existing file; it must be at least size bytes.</summary>
+    /// <summary>Agent side: opens an existing file; it must be at least size bytes.</summary>
     public static MappedFileSharedMemory Open(string path, int size)
     {
-        FileStream file = OpenExisting(path, size);
-        return new MappedFileSharedMemory(path, file, size);
-    }
-
-    private static FileStream OpenExisting(string path, int size)
-    {
-        FileStream file = new(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
-        if (file.Length < size)
-        {
-            long length = file.Length;
-            file.Dispose();
-            throw new InvalidDataException("shared memory file '" + path + "' is " + length + " bytes, the layout needs " + size);
-        }
-
-        return file;
+        var memory = new MappedFileSharedMemory(path, size);
+        memory.Map(create: false);
+        return memory;
     }
 
     public string Path { get; }
 
     public int Size { get; }
 
-    private void Map()
+    /// <summary>The inode of the mapped file (the same across island restarts).</summary>
+    public ulong Inode => _inode;
+
+    /// <summary>How many times Remap mapped a replaced file.</summary>
+    public int Remaps { get; private set; }
+
+    // open(2) + fstat + (ftruncate) + mmap(2) + close(2): the mapping keeps the file alive, no fd stays
+    // open, and no step takes a lock (flock and fcntl locks are only ever taken explicitly).
+    private void Map(bool create)
     {
-        _map = MemoryMappedFile.CreateFromFile(_file, null, Size, MemoryMappedFileAccess.ReadWrite, HandleInheritability.None, leaveOpen: true);
-        _view = _map.CreateViewAccessor(0, Size, MemoryMappedFileAccess.ReadWrite);
-        byte* pointer = null;
-        _view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
-        _base = pointer + _view.PointerOffset;
-        _inode = InodeOf(_file);
+        int flags = Native.O_RDWR | Native.O_CLOEXEC | (create ? Native.O_CREAT : 0);
+        int fd = Native.open(Path, flags, FileMode0600);
+        if (fd < 0)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            string what = errno == Native.ENOENT ? "does not exist" : Marshal.GetPInvokeErrorMessage(errno);
+            throw new IOException("shared memory file '" + Path + "': cannot open: " + what);
+        }
+
+        try
+        {
+            byte* stat = stackalloc byte[Native.StatBufferSize];
+            if (Native.fstat(fd, stat) != 0)
+            {
+                throw new IOException("shared memory file '" + Path + "': fstat failed: " + Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError()));
+            }
+
+            uint mode = *(uint*)(stat + Native.StatModeOffset);
+            if ((mode & Native.S_IFMT) != Native.S_IFREG)
+            {
+                throw new IOException("shared memory file '" + Path + "' is not a regular file");
+            }
+
+            // Least privilege (docs/security.md): a file an older run left wider is narrowed to 0600
+            // before the island writes anything to it; open(2)'s mode only applies to a new file.
+            if (create && (mode & 0x1FF) != FileMode0600 && Native.fchmod(fd, FileMode0600) != 0)
+            {
+                throw new IOException("shared memory file '" + Path + "': cannot make it 0600: " + Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError()));
+            }
+
+            long length = *(long*)(stat + Native.StatSizeOffset);
+            if (length < Size)
+            {
+                if (!create)
+                {
+                    throw new InvalidDataException("shared memory file '" + Path + "' is " + length + " bytes, the layout needs " + Size);
+                }
+
+                if (Native.ftruncate(fd, Size) != 0)
+                {
+                    throw new IOException("shared memory file '" + Path + "': cannot grow it to " + Size + " bytes: " + Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError()));
+                }
+            }
+
+            nint address = Native.mmap(0, (nuint)Size, Native.PROT_READ | Native.PROT_WRITE, Native.MAP_SHARED, fd, 0);
+            if (address == Native.MAP_FAILED)
+            {
+                throw new IOException("shared memory file '" + Path + "': mmap of " + Size + " bytes failed: " + Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError()));
+            }
+
+            _base = (byte*)address;
+            _inode = *(ulong*)(stat + Native.StatInodeOffset);
+        }
+        finally
+        {
+            Native.close(fd);
+        }
     }
 
     private void Unmap()
     {
         if (_base != null)
         {
-            _view.SafeMemoryMappedViewHandle.ReleasePointer();
+            Native.munmap((nint)_base, (nuint)Size);
             _base = null;
         }
-
-        _view?.Dispose();
-        _map?.Dispose();
     }
 
     /// <summary>True when the path no longer names the file this object maps (deleted or recreated).</summary>
@@ -114,26 +155,16 @@ public sealed unsafe class MappedFileSharedMemory : ISharedMemory, IDisposable
         return *(ulong*)(buffer + Native.StatInodeOffset) != _inode;
     }
 
-    /// <summary>Maps the file now at Path in place of the old one (after the island recreated it).</summary>
+    /// <summary>Maps the file now at Path in place of the old one (after someone replaced it).</summary>
     public void Remap()
     {
-        FileStream file = OpenExisting(Path, Size);
+        var fresh = new MappedFileSharedMemory(Path, Size);
+        fresh.Map(create: false);
         Unmap();
-        _file.Dispose();
-        _file = file;
-        Map();
-    }
-
-    private static ulong InodeOf(FileStream file)
-    {
-        byte* buffer = stackalloc byte[Native.StatBufferSize];
-        int fd = (int)file.SafeFileHandle.DangerousGetHandle();
-        if (Native.fstat(fd, buffer) != 0)
-        {
-            return 0;
-        }
-
-        return *(ulong*)(buffer + Native.StatInodeOffset);
+        _base = fresh._base;
+        _inode = fresh._inode;
+        fresh._base = null;
+        Remaps++;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -240,9 +271,5 @@ public sealed unsafe class MappedFileSharedMemory : ISharedMemory, IDisposable
 
     public void FullBarrier() => Interlocked.MemoryBarrier();
 
-    public void Dispose()
-    {
-        Unmap();
-        _file.Dispose();
-    }
+    public void Dispose() => Unmap();
 }

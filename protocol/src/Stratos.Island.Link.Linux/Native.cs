@@ -11,11 +11,13 @@ internal static unsafe partial class Native
     public const int ENETRESET = 102;
     public const int ENODEV = 19;
     public const int ENXIO = 6;
+    public const int ENOENT = 2;
 
     public const int O_RDWR = 0x2;
     public const int O_NOCTTY = 0x100;
     public const int O_NONBLOCK = 0x800;
     public const int O_CLOEXEC = 0x80000;
+    public const int O_CREAT = 0x40;
 
     public const short POLLIN = 0x1;
     public const short POLLERR = 0x8;
@@ -35,8 +37,30 @@ internal static unsafe partial class Native
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int open(string path, int flags);
 
+    // open(2) with a mode (used with O_CREAT). open is variadic in C; on x86_64 and aarch64 Linux a
+    // third int argument is passed exactly like a fixed one.
+    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int open(string path, int flags, int mode);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int fchmod(int fd, int mode);
+
     [LibraryImport("libc", SetLastError = true)]
     public static partial int close(int fd);
+
+    public const int PROT_READ = 0x1;
+    public const int PROT_WRITE = 0x2;
+    public const int MAP_SHARED = 0x1;
+    public static readonly nint MAP_FAILED = -1;
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial nint mmap(nint address, nuint length, int protection, int flags, int fd, nint offset);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int munmap(nint address, nuint length);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int ftruncate(int fd, long length);
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial nint read(int fd, byte* buffer, nuint count);
@@ -65,6 +89,12 @@ internal static unsafe partial class Native
 
     public const int StatBufferSize = 256;
     public const int StatInodeOffset = 8;
+    // st_mode follows st_nlink (8 bytes) on x86_64, st_ino directly on the generic ABI; st_size is at
+    // 48 on both.
+    public static readonly int StatModeOffset = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 24 : 16;
+    public const int StatSizeOffset = 48;
+    public const uint S_IFMT = 0xF000;
+    public const uint S_IFREG = 0x8000;
 }
 
 internal static unsafe partial class Termios

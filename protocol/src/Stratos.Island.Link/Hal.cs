@@ -2,7 +2,9 @@
 //
 // ISharedMemory is the window both processors see. Offsets are byte offsets from the start of the
 // window (on the reference machine they are also the "device addresses" written into descriptors).
-// All multi-byte values are little-endian, as virtio 1.x and rpmsg require.
+// All multi-byte values are little-endian: the legacy virtio layout in the guest's (here: both
+// processors') byte order, which is little-endian on every supported core (VIRTIO_F_VERSION_1, which
+// would make little-endian mandatory, is not negotiated: see ResourceTable).
 //
 // Ordering (virtio 1.1 section 2.6.13 "Supplying Buffers to The Device" and 2.6.8 "The Virtqueue
 // Used Ring"): a side must make a descriptor and its buffer visible before it publishes the new

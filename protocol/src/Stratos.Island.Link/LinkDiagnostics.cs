@@ -96,10 +96,55 @@ namespace Stratos.Island.Link
         public int LinkUps;
         public int PeerRestarts;
         public int ErrorsTotal;
+        /// <summary>Ring resets this side asked for because it found the rings corrupt.</summary>
+        public int RingResetsRequested;
+        /// <summary>Ring resets the peer asked for (driver: the device set DEVICE_NEEDS_RESET).</summary>
+        public int RingResetsByPeer;
 
         public int Errors(LinkErrorCode code)
         {
             return _errors[(int)code];
+        }
+
+        /// <summary>True for what a sane peer never writes into the rings or buffers: a descriptor,
+        /// index, used entry, length or rpmsg header that is out of range. Such a ring is reset.</summary>
+        public static bool IsCorruption(LinkErrorCode code)
+        {
+            switch (code)
+            {
+                case LinkErrorCode.DescriptorIndexOutOfRange:
+                case LinkErrorCode.DescriptorLoop:
+                case LinkErrorCode.LengthBeyondBuffer:
+                case LinkErrorCode.OutsideSharedMemory:
+                case LinkErrorCode.IndexJump:
+                case LinkErrorCode.HeaderLengthTooLarge:
+                case LinkErrorCode.HeaderLengthBeyondDescriptor:
+                case LinkErrorCode.DuplicateBuffer:
+                    return true;
+                default:
+                    return false;
+            }
+        }
+
+        /// <summary>The code's name, spelled out (nanoCLR keeps no enum names).</summary>
+        public static string ErrorName(LinkErrorCode code)
+        {
+            switch (code)
+            {
+                case LinkErrorCode.DescriptorIndexOutOfRange: return "DescriptorIndexOutOfRange";
+                case LinkErrorCode.DescriptorLoop: return "DescriptorLoop";
+                case LinkErrorCode.LengthBeyondBuffer: return "LengthBeyondBuffer";
+                case LinkErrorCode.OutsideSharedMemory: return "OutsideSharedMemory";
+                case LinkErrorCode.IndexJump: return "IndexJump";
+                case LinkErrorCode.HeaderLengthTooLarge: return "HeaderLengthTooLarge";
+                case LinkErrorCode.HeaderLengthBeyondDescriptor: return "HeaderLengthBeyondDescriptor";
+                case LinkErrorCode.UnknownDestination: return "UnknownDestination";
+                case LinkErrorCode.BadNameService: return "BadNameService";
+                case LinkErrorCode.DuplicateBuffer: return "DuplicateBuffer";
+                case LinkErrorCode.BadResourceTable: return "BadResourceTable";
+                case LinkErrorCode.PeerRestart: return "PeerRestart";
+                default: return "None";
+            }
         }
 
         internal void CountError(LinkErrorCode code)

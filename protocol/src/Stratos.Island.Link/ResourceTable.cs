@@ -7,9 +7,11 @@
 //   0x30 vring0: da | align | num | notifyid = 1 | reserved     0x44 vring1: da | align | num | notifyid = 2 | reserved
 //
 // Status handshake (virtio 1.1 section 3.1): the device writes the table with status 0; the driver
-// writes gfeatures and then status DRIVER_OK (0x04) once its rings and buffers are ready. The device
-// uses no ring before it sees DRIVER_OK. A status that falls back to 0 means a reset; the device sets
-// DEVICE_NEEDS_RESET (0x40) when it finds the rings inconsistent, and the driver re-initialises them.
+// resets it to 0, writes ACKNOWLEDGE|DRIVER, gfeatures, and then ACKNOWLEDGE|DRIVER|DRIVER_OK once its
+// rings and buffers are ready. The device uses no ring before it sees DRIVER_OK. A status that falls
+// back to 0 means a reset; the device sets DEVICE_NEEDS_RESET (0x40) when it finds the rings corrupt,
+// and the driver resets and renegotiates (RpmsgLink's primer). Legacy layout: no FEATURES_OK, and
+// VIRTIO_F_VERSION_1 is not negotiated (the feature words here are 32 bits; bit 32 cannot be offered).
 namespace Stratos.Island.Link
 {
     public static class ResourceTable
@@ -18,8 +20,11 @@ namespace Stratos.Island.Link
         public const uint TypeVdev = 3;
         public const uint VirtioIdRpmsg = 7;
         public const uint FeatureNameService = 1;
+        public const byte StatusAcknowledge = 0x01;
+        public const byte StatusDriver = 0x02;
         public const byte StatusDriverOk = 0x04;
         public const byte StatusDeviceNeedsReset = 0x40;
+        public const byte StatusFailed = 0x80;
 
         public const int VdevOffset = 0x14;
         public const int VdevTypeOffset = VdevOffset;
@@ -117,6 +122,13 @@ namespace Stratos.Island.Link
             }
 
             return null;
+        }
+
+        /// <summary>Device side: the driver has set DRIVER_OK, and neither a pending DEVICE_NEEDS_RESET
+        /// nor FAILED is set (virtio 1.1 section 2.1).</summary>
+        public static bool IsDriverReady(byte status)
+        {
+            return (status & StatusDriverOk) != 0 && (status & (StatusDeviceNeedsReset | StatusFailed)) == 0;
         }
 
         public static byte ReadStatus(ISharedMemory shm, LinkLayout layout)

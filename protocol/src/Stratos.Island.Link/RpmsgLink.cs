@@ -28,6 +28,21 @@
 //   * After every (re)attach both sides forget the peer's addresses and re-announce all their
 //     endpoints through the name service (the OpenAMP field bug: endpoints not recreated).
 //
+// Reset handshake on the status byte (virtio 1.1 sections 2.1.2 and 3.1.1, legacy layout: no
+// FEATURES_OK), which a peer that follows only the spec can honour:
+//   * Driver (re)initialisation: status 0 (reset) -> ACKNOWLEDGE|DRIVER -> gfeatures, rings, buffers
+//     -> ACKNOWLEDGE|DRIVER|DRIVER_OK (0x07, what Linux's virtio core writes; OpenAMP's driver
+//     writes 0x04 alone, which this device accepts too: it only tests DRIVER_OK).
+//   * Device finds the rings corrupt (a descriptor, index, used entry or rpmsg header that no sane
+//     driver writes): it stops using the rings, sets DEVICE_NEEDS_RESET (0x40) in the status byte
+//     (keeping the other bits) and kicks. It attaches again only to a status with DRIVER_OK and
+//     without DEVICE_NEEDS_RESET, i.e. after the driver has reset and renegotiated.
+//   * Driver finds the rings corrupt, or sees DEVICE_NEEDS_RESET: it resets and renegotiates as
+//     above. The device notices in-band (status without DRIVER_OK, or used idx it did not write).
+//   Both count the resets they ask for (RingResetsRequested) and the ones the peer asked for
+//   (RingResetsByPeer: the driver counts DEVICE_NEEDS_RESET). The project's faster recovery on a
+//   platform signal (NotifyPeerReset: kick socket closed) is kept on top of this.
+//
 // Notifications (virtio 1.1 section 2.6.7 and 2.6.10): a side that is polling its RX ring sets
 // NO_INTERRUPT (driver, vring0 avail.flags) or NO_NOTIFY (device, vring1 used.flags); the sender
 // publishes the idx, issues a full barrier and kicks only when the flag is clear. TX-buffer return
@@ -69,6 +84,8 @@ namespace Stratos.Island.Link
         private bool _rxPolling;
         private bool _tableProblemReported;
         private int _lastBadIndex = -1;
+        private LinkErrorCode _corruption;
+        private string _corruptionDetail;
 
         // Driver side.
         private ushort _rxLastUsed;
@@ -241,6 +258,27 @@ namespace Stratos.Island.Link
             }
         }
 
+        /// <summary>Device: withdraws the resource table (ver 0, status 0) so a driver sees at once that
+        /// the device went away, exactly like before its first boot. The memory stays mapped and is
+        /// re-initialised in place by the next Start. Driver: drops to Down.</summary>
+        public void Stop()
+        {
+            if (_role == LinkRole.Device)
+            {
+                _shm.WriteUInt32(_layout.ResourceTableOffset, 0);
+                ResourceTable.WriteStatus(_shm, _layout, 0);
+                _shm.FullBarrier();
+                Kick();
+            }
+
+            if (_state == LinkState.Up && Events != null)
+            {
+                Events.OnLinkDown("stopped");
+            }
+
+            _state = LinkState.Down;
+        }
+
         /// <summary>The platform saw the peer go away or come back (kick socket closed or a new
         /// connection). The link drops the peer's state and re-attaches as soon as it can.</summary>
         public void NotifyPeerReset(string reason)
@@ -329,7 +367,7 @@ namespace Stratos.Island.Link
                     return 0;
                 }
 
-                if ((ResourceTable.ReadStatus(_shm, _layout) & ResourceTable.StatusDriverOk) == 0)
+                if (!ResourceTable.IsDriverReady(ResourceTable.ReadStatus(_shm, _layout)))
                 {
                     Counters.PeerRestarts++;
                     GoDown("driver reset the status byte");
@@ -357,7 +395,19 @@ namespace Stratos.Island.Link
                     return 0;
                 }
 
-                if ((ResourceTable.ReadStatus(_shm, _layout) & ResourceTable.StatusDriverOk) == 0
+                byte status = ResourceTable.ReadStatus(_shm, _layout);
+                if ((status & ResourceTable.StatusDeviceNeedsReset) != 0 && (status & ResourceTable.StatusDriverOk) != 0
+                    && _shm.ReadUInt32(_layout.ResourceTableOffset) == ResourceTable.Version)
+                {
+                    // The device asks for a reset (it found the rings corrupt): reset and renegotiate.
+                    Counters.RingResetsByPeer++;
+                    GoDown("device set DEVICE_NEEDS_RESET (ring reset)");
+                    if (!TryAttachDriver())
+                    {
+                        return 0;
+                    }
+                }
+                else if ((status & ResourceTable.StatusDriverOk) == 0
                     || _shm.ReadUInt32(_layout.ResourceTableOffset) != ResourceTable.Version)
                 {
                     Counters.PeerRestarts++;
@@ -371,8 +421,41 @@ namespace Stratos.Island.Link
                 delivered = DriverServiceRx();
             }
 
+            if (_corruption != LinkErrorCode.None)
+            {
+                HealCorruption();
+                return delivered;
+            }
+
             AnnouncePending();
             return delivered;
+        }
+
+        // Something this side read from the rings cannot come from a sane peer (see IsCorruption):
+        // the rings are reset through the status byte (RequestReset) instead of limping on.
+        private void HealCorruption()
+        {
+            LinkErrorCode code = _corruption;
+            string detail = _corruptionDetail;
+            _corruption = LinkErrorCode.None;
+            _corruptionDetail = null;
+            if (_state != LinkState.Up)
+            {
+                return;
+            }
+
+            ResetForCorruption(detail + " (" + LinkCounters.ErrorName(code) + ")");
+        }
+
+        private void ResetForCorruption(string detail)
+        {
+            if (_state != LinkState.Up)
+            {
+                return;
+            }
+
+            Counters.RingResetsRequested++;
+            RequestReset("ring reset: " + detail);
         }
 
         private void GoDown(string reason)
@@ -411,8 +494,12 @@ namespace Stratos.Island.Link
             }
 
             _tableProblemReported = false;
+            // virtio 1.1 section 3.1.1: reset, then ACKNOWLEDGE and DRIVER before touching the device.
             ResourceTable.WriteStatus(_shm, _layout, 0);
             _shm.FullBarrier();
+            ResourceTable.WriteStatus(_shm, _layout, ResourceTable.StatusAcknowledge | ResourceTable.StatusDriver);
+            _shm.FullBarrier();
+            _corruption = LinkErrorCode.None;
 
             uint offered = _shm.ReadUInt32(_layout.ResourceTableOffset + ResourceTable.DFeaturesOffset);
             uint accepted = offered & ResourceTable.FeatureNameService;
@@ -450,7 +537,7 @@ namespace Stratos.Island.Link
             _shm.ReleaseBarrier();
             _vring0.AvailIdx = _rxAvailShadow;
             _shm.ReleaseBarrier();
-            ResourceTable.WriteStatus(_shm, _layout, ResourceTable.StatusDriverOk);
+            ResourceTable.WriteStatus(_shm, _layout, ResourceTable.StatusAcknowledge | ResourceTable.StatusDriver | ResourceTable.StatusDriverOk);
             _shm.FullBarrier();
 
             ForgetPeer();
@@ -469,8 +556,10 @@ namespace Stratos.Island.Link
         private bool TryAttachDevice()
         {
             byte status = ResourceTable.ReadStatus(_shm, _layout);
-            if ((status & ResourceTable.StatusDriverOk) == 0)
+            if (!ResourceTable.IsDriverReady(status))
             {
+                // No DRIVER_OK yet, or the DEVICE_NEEDS_RESET this side set is still there: the driver
+                // has not reset and renegotiated yet.
                 return false;
             }
 
@@ -493,12 +582,14 @@ namespace Stratos.Island.Link
                 // buffer). Such rings cannot be trusted: ask for one more reset instead of attaching.
                 Report(LinkErrorCode.PeerRestart, "rings inconsistent at attach (vring1 avail " + _vring1.AvailIdx + ", used " + _devRxUsedShadow
                     + "); asking the driver to reset again");
-                ResourceTable.WriteStatus(_shm, _layout, ResourceTable.StatusDeviceNeedsReset);
+                ResourceTable.WriteStatus(_shm, _layout, (byte)(status | ResourceTable.StatusDeviceNeedsReset));
                 _shm.FullBarrier();
+                Kick();
                 return false;
             }
 
             _devTxWantsNotify = false;
+            _corruption = LinkErrorCode.None;
             _vring0.UsedFlags = Vring.UsedFlagNoNotify;
             _vring1.UsedFlags = _rxPolling ? Vring.UsedFlagNoNotify : (ushort)0;
             _shm.FullBarrier();
@@ -625,7 +716,7 @@ namespace Stratos.Island.Link
             if (pending > _layout.VringNum)
             {
                 ReportIndexJump("vring1 used", _txLastUsed, usedIdx);
-                RequestReset("vring1 used idx inconsistent");
+                ResetForCorruption("vring1 used idx inconsistent");
                 return;
             }
 
@@ -691,7 +782,7 @@ namespace Stratos.Island.Link
                 if (pending > _layout.VringNum)
                 {
                     ReportIndexJump("vring0 avail", _devTxLastAvail, availIdx);
-                    RequestReset("vring0 avail idx inconsistent");
+                    ResetForCorruption("vring0 avail idx inconsistent");
                     return LinkSendStatus.BadPeerBuffer;
                 }
 
@@ -816,7 +907,7 @@ namespace Stratos.Island.Link
             if (pending > _layout.VringNum)
             {
                 ReportIndexJump("vring1 avail", _devRxLastAvail, availIdx);
-                RequestReset("vring1 avail idx inconsistent");
+                ResetForCorruption("vring1 avail idx inconsistent");
                 return 0;
             }
 
@@ -878,7 +969,7 @@ namespace Stratos.Island.Link
             if (pending > _layout.VringNum)
             {
                 ReportIndexJump("vring0 used", _rxLastUsed, usedIdx);
-                RequestReset("vring0 used idx inconsistent");
+                ResetForCorruption("vring0 used idx inconsistent");
                 return 0;
             }
 
@@ -1154,8 +1245,10 @@ namespace Stratos.Island.Link
             GoDown(reason);
             if (_role == LinkRole.Device)
             {
-                ResourceTable.WriteStatus(_shm, _layout, ResourceTable.StatusDeviceNeedsReset);
+                byte status = ResourceTable.ReadStatus(_shm, _layout);
+                ResourceTable.WriteStatus(_shm, _layout, (byte)(status | ResourceTable.StatusDeviceNeedsReset));
                 _shm.FullBarrier();
+                Kick();
             }
             else
             {
@@ -1165,6 +1258,13 @@ namespace Stratos.Island.Link
 
         private void Report(LinkErrorCode code, string message)
         {
+            if (_state == LinkState.Up && _corruption == LinkErrorCode.None && LinkCounters.IsCorruption(code))
+            {
+                // Healed at the end of this Poll (or the next one, for a send): see HealCorruption.
+                _corruption = code;
+                _corruptionDetail = message;
+            }
+
             Counters.CountError(code);
             if (_errors != null)
             {

@@ -3,7 +3,8 @@ using Microsoft.VisualStudio.TestTools.UnitTesting;
 namespace Stratos.Island.Link.Tests;
 
 /// <summary>The A side is untrusted: each corruption is rejected, counted, reported with a message
-/// naming the field, and valid traffic keeps flowing afterwards.</summary>
+/// naming the field; corrupt rings are reset through the status byte (counted as a ring reset on the
+/// side that found them) and valid traffic flows again afterwards.</summary>
 [TestClass]
 public sealed class BadPeerInputTests
 {
@@ -12,6 +13,15 @@ public sealed class BadPeerInputTests
         Assert.AreEqual(1, link.Counters.Errors(code), "counter for " + code);
         Assert.IsTrue(errors.Errors.Exists(e => e.Code == code && e.Message.Contains(fragment)),
             "expected a " + code + " report mentioning '" + fragment + "', got: " + string.Join(" | ", errors.Errors));
+        bool corrupt = LinkCounters.IsCorruption(code);
+        Assert.AreEqual(corrupt ? 1 : 0, link.Counters.RingResetsRequested, "ring resets requested after " + code);
+        if (corrupt)
+        {
+            pair.Settle();
+            Assert.AreEqual(LinkState.Up, pair.Driver.State, "driver after the ring reset");
+            Assert.AreEqual(LinkState.Up, pair.Device.State, "device after the ring reset");
+        }
+
         pair.AssertTrafficFlows();
     }
 
@@ -88,10 +98,11 @@ public sealed class BadPeerInputTests
         ushort idx = pair.Memory.ReadUInt16(LinkPair.Vring1Avail + 2);
         pair.Memory.WriteUInt16(LinkPair.Vring1Avail + 2, (ushort)(idx + 300));
         Assert.AreEqual(0, pair.Device.Poll());
-        Assert.AreEqual((byte)0x40, pair.Memory.Bytes[0x2c], "island asks for a reset (DEVICE_NEEDS_RESET)");
+        Assert.AreEqual((byte)0x47, pair.Memory.Bytes[0x2c], "island asks for a reset (DEVICE_NEEDS_RESET added to the driver's 0x07)");
         Assert.AreEqual(LinkState.WaitingForDriver, pair.Device.State);
         pair.Settle();
-        Assert.AreEqual(1, pair.Driver.Counters.PeerRestarts, "agent rebuilt the rings");
+        Assert.AreEqual(1, pair.Driver.Counters.RingResetsByPeer, "agent reset and renegotiated");
+        Assert.AreEqual(0, pair.Driver.Counters.PeerRestarts, "a reset request is not a restart");
         AssertRejected(pair, pair.DeviceErrors, pair.Device, LinkErrorCode.IndexJump, "vring1 avail idx jumped");
     }
 

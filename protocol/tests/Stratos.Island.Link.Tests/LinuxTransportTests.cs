@@ -52,17 +52,19 @@ public sealed class MappedFileAndKickTests
     }
 
     [TestMethod]
-    public void Recreated_shm_file_is_noticed_and_remapped()
+    public void Shm_file_replaced_by_someone_else_is_noticed_and_remapped()
     {
         using TestPaths paths = new();
         MappedFileSharedMemory first = MappedFileSharedMemory.Create(paths.Shm, 0x1000);
         using MappedFileSharedMemory agent = MappedFileSharedMemory.Open(paths.Shm, 0x1000);
         first.Dispose();
+        File.Delete(paths.Shm);
         using MappedFileSharedMemory second = MappedFileSharedMemory.Create(paths.Shm, 0x1000);
         second.WriteUInt32(0, 42);
         Assert.IsTrue(agent.FileWasReplaced());
         agent.Remap();
         Assert.IsFalse(agent.FileWasReplaced());
+        Assert.AreEqual(1, agent.Remaps);
         Assert.AreEqual(42u, agent.ReadUInt32(0));
     }
 

@@ -150,7 +150,7 @@ public sealed class RestartTests
         // The island's late store of its vring1 used idx lands after the new agent zeroed the rings.
         pair.Memory.WriteUInt16(LinkPair.Vring1Used + 2, staleUsed);
         pair.Device.Poll();
-        Assert.AreEqual((byte)0x40, pair.Memory.Bytes[0x2c], "island asked for another reset");
+        Assert.AreEqual((byte)0x47, pair.Memory.Bytes[0x2c], "island asked for another reset");
         Assert.AreEqual(LinkState.WaitingForDriver, pair.Device.State);
         Assert.IsTrue(pair.DeviceErrors.Errors.Exists(e => e.Code == LinkErrorCode.PeerRestart && e.Message.Contains("inconsistent at attach")));
         pair.Settle();

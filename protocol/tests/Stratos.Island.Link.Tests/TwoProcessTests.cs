@@ -150,9 +150,12 @@ public sealed class TwoProcessTests
         }
     }
 
+    // The island keeps one file (one inode) across its restarts and re-initialises it in place, so
+    // a peer that maps once (the agent here without any Remap, and a libmetal-style process holding
+    // flock(LOCK_EX) on the file) follows the island through a kill -9 and a new boot.
     [TestMethod]
     [Verifies("IslDsgn~link-restart-detection~1")]
-    public void Island_process_restart_recreating_the_shm_file_is_recovered_by_the_agent()
+    public void Island_process_restart_over_the_same_file_is_followed_by_map_once_peers()
     {
         using TestPaths paths = new();
         Process? island = null;
@@ -161,15 +164,22 @@ public sealed class TwoProcessTests
             island = StartIsland(paths);
             using Agent agent = new(paths);
             agent.AssertEchoes(20);
+            ulong inode = agent.Port.Memory.Inode;
+            using PythonPeer mapOnce = PythonPeer.Start("libmetal_style_peer.py", paths.Shm, "0x80000");
+            Assert.AreEqual("locked " + inode, mapOnce.ReadLine(5_000, "lock and map the island's file"));
             island.Kill();
             island.WaitForExit(5_000);
             island.Dispose();
             island = StartIsland(paths);
             agent.WaitUntil(() => agent.Endpoint.RemoteAddress == RpmsgHeader.AddressAny || agent.Port.Link.Counters.PeerRestarts > 0, "the agent to notice");
-            agent.WaitUntil(() => !agent.Port.Memory.FileWasReplaced() && agent.Port.Link.State == LinkState.Up && agent.Endpoint.RemoteAddress != RpmsgHeader.AddressAny, "the new island");
+            agent.WaitUntil(() => agent.Port.Link.State == LinkState.Up && agent.Endpoint.RemoteAddress != RpmsgHeader.AddressAny, "the new island");
             agent.Resynchronise();
             agent.AssertEchoes(20);
             Assert.IsTrue(agent.Port.Link.Counters.PeerRestarts >= 1);
+            Assert.AreEqual(0, agent.Port.Memory.Remaps, "the agent never remapped");
+            Assert.IsFalse(agent.Port.Memory.FileWasReplaced());
+            Assert.AreEqual("u32 1", mapOnce.Ask("u32 0x0"), "the map-once peer sees the new boot's resource table (ver 1)");
+            Assert.AreEqual("u8 7", mapOnce.Ask("u8 0x2c"), "and the renegotiated status ACKNOWLEDGE|DRIVER|DRIVER_OK");
         }
         finally
         {

@@ -47,6 +47,9 @@ public sealed class AgentApi : IDisposable
     public Task<StartVmResponse> StartVmAsync(string name, CancellationToken cancellationToken) =>
         _client.UnaryAsync("/stratos.island.agent.v1.VmService/StartVm", new StartVmRequest { Name = name }, StartVmResponse.Parser, CallTimeout, cancellationToken);
 
+    public Task<GetIslandInfoResponse> GetIslandInfoAsync(CancellationToken cancellationToken) =>
+        _client.UnaryAsync("/stratos.island.agent.v1.IslandService/GetIslandInfo", new GetIslandInfoRequest(), GetIslandInfoResponse.Parser, CallTimeout, cancellationToken);
+
     public Task<ReadLogResponse> ReadLogAsync(uint fromSequence, CancellationToken cancellationToken) =>
         _client.UnaryAsync("/stratos.island.agent.v1.EventService/ReadLog", new ReadLogRequest { FromSequence = fromSequence }, ReadLogResponse.Parser, CallTimeout, cancellationToken);
 

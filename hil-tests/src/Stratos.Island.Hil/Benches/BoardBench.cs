@@ -73,6 +73,8 @@ public sealed class BoardBench : IBench
         FaultKind.AClusterReset when _file.Hooks.AClusterReset is null => "the bench file has no hooks.a_cluster_reset",
         FaultKind.AClusterReset => null,
         FaultKind.IslandHang => "a board island cannot be made to hang from outside (needs a debug probe halt hook)",
+        FaultKind.IslandKill => "a board island has no process to kill (use hooks.island_reset)",
+        FaultKind.LinkRingScribble => "the board's shared memory is not reachable from the bench host",
         FaultKind.AgentKill or FaultKind.AgentFreeze or FaultKind.AgentSlow => "the board bench reaches the agent only through its API, not its process",
         FaultKind.LinkDrop or FaultKind.LinkDuplicate or FaultKind.LinkDelay or FaultKind.LinkCorrupt or FaultKind.LinkTxRingFull =>
             "link faults need a fault-injecting transport inside the agent, which a board agent does not run",

@@ -91,6 +91,8 @@ public sealed class VirtualBench : IBench, IGuestConsoles
             missing.Add($"island-agent ({AgentProject})");
         if (!File.Exists(Path.Combine(repositoryRoot, "hil-tests/guest/build/heartbeat.elf")))
             missing.Add("the heartbeat guest (make -C hil-tests/guest)");
+        if (!File.Exists(Path.Combine(repositoryRoot, "hil-tests/guest/build/linux/vmlinuz")))
+            missing.Add("the Linux guest (hil-tests/guest/linux/build.sh)");
         return missing.Count == 0 ? null : "not built: " + string.Join(", ", missing);
     }
 
@@ -113,6 +115,9 @@ public sealed class VirtualBench : IBench, IGuestConsoles
 
     // ---- guest consoles (the agent's console tap, RUN/VM/console.sock) --------------------------
 
+    /// <summary>The agent's tap of a VM's heartbeat port (RUN/VM/hb-tap.sock, docs/guests.md).</summary>
+    private const string HeartbeatTapName = "hb-tap.sock";
+
     private Task? _consoleWatch;
     private readonly object _consoleGate = new();
     private readonly List<GuestLine> _guestLines = new();
@@ -132,11 +137,13 @@ public sealed class VirtualBench : IBench, IGuestConsoles
         {
             if (System.IO.Directory.Exists(RuntimeDirectory))
             {
-                foreach (var path in System.IO.Directory.GetFiles(RuntimeDirectory, "console.sock", SearchOption.AllDirectories))
+                // The console tap, and the heartbeat port's tap of a VM that has one (docs/guests.md).
+                foreach (var path in System.IO.Directory.GetFiles(RuntimeDirectory, "console.sock", SearchOption.AllDirectories)
+                    .Concat(System.IO.Directory.GetFiles(RuntimeDirectory, HeartbeatTapName, SearchOption.AllDirectories)))
                 {
                     string vm = Path.GetFileName(Path.GetDirectoryName(path)!);
                     lock (_consoleGate)
-                        if (_consoles.ContainsKey(vm))
+                        if (_consoles.ContainsKey(path))
                             continue;
                     var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
                     try
@@ -154,8 +161,8 @@ public sealed class VirtualBench : IBench, IGuestConsoles
                         return;
                     }
                     lock (_consoleGate)
-                        _consoles[vm] = socket;
-                    _ = ReadConsoleAsync(vm, socket, cancellationToken);
+                        _consoles[path] = socket;
+                    _ = ReadConsoleAsync(vm, path, socket, cancellationToken);
                 }
             }
             try
@@ -169,7 +176,7 @@ public sealed class VirtualBench : IBench, IGuestConsoles
         }
     }
 
-    private async Task ReadConsoleAsync(string vm, Socket socket, CancellationToken cancellationToken)
+    private async Task ReadConsoleAsync(string vm, string path, Socket socket, CancellationToken cancellationToken)
     {
         try
         {
@@ -189,8 +196,8 @@ public sealed class VirtualBench : IBench, IGuestConsoles
         finally
         {
             lock (_consoleGate)
-                if (_consoles.TryGetValue(vm, out var current) && current == socket)
-                    _consoles.Remove(vm);
+                if (_consoles.TryGetValue(path, out var current) && current == socket)
+                    _consoles.Remove(path);
         }
     }
 
@@ -200,7 +207,10 @@ public sealed class VirtualBench : IBench, IGuestConsoles
     /// </summary>
     public async Task<string> SendGuestCommandAsync(string vm, string command, CancellationToken cancellationToken)
     {
-        string path = Path.Combine(RuntimeDirectory, vm, "console.sock");
+        // A VM with a heartbeat port takes its commands there (its console is a kernel console).
+        string path = Path.Combine(RuntimeDirectory, vm, HeartbeatTapName);
+        if (!File.Exists(path))
+            path = Path.Combine(RuntimeDirectory, vm, "console.sock");
         using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         var wait = Stopwatch.StartNew();
         while (true)
@@ -399,11 +409,13 @@ public sealed class VirtualBench : IBench, IGuestConsoles
     public string? CanInject(FaultKind fault) => fault switch
     {
         FaultKind.GuestHang or FaultKind.GuestCrash or FaultKind.AgentKill or FaultKind.AgentFreeze
-            or FaultKind.IslandHang or FaultKind.IslandReset or FaultKind.PowerCutDuringLogWrite or FaultKind.AClusterReset
+            or FaultKind.IslandHang or FaultKind.IslandReset or FaultKind.IslandKill or FaultKind.PowerCutDuringLogWrite or FaultKind.AClusterReset
+            or FaultKind.LinkRingScribble
             or FaultKind.LinkDrop or FaultKind.LinkDuplicate or FaultKind.LinkDelay or FaultKind.LinkCorrupt or FaultKind.LinkTxRingFull
             or FaultKind.AgentSlow => null,
         FaultKind.GuestStallHeartbeats or FaultKind.GuestSlowHeartbeats or FaultKind.GuestLateCheckpoint
             or FaultKind.GuestReorderCheckpoints or FaultKind.GuestExit => null,
+        FaultKind.GuestKernelPanic or FaultKind.GuestWatchdogHang or FaultKind.GuestHelperKill or FaultKind.GuestReboot => null,
         _ => $"{fault} is not a fault this bench knows",
     };
 
@@ -415,6 +427,10 @@ public sealed class VirtualBench : IBench, IGuestConsoles
         FaultKind.GuestLateCheckpoint => "skip 2",
         FaultKind.GuestReorderCheckpoints => "reorder",
         FaultKind.GuestExit => "exit 3",
+        FaultKind.GuestKernelPanic => "crash",
+        FaultKind.GuestWatchdogHang => "hang",
+        FaultKind.GuestHelperKill => "quit",
+        FaultKind.GuestReboot => "reboot",
         _ => throw new ArgumentException($"{fault} is not a guest command fault", nameof(fault)),
     };
 
@@ -447,6 +463,10 @@ public sealed class VirtualBench : IBench, IGuestConsoles
             case FaultKind.GuestLateCheckpoint:
             case FaultKind.GuestReorderCheckpoints:
             case FaultKind.GuestExit:
+            case FaultKind.GuestKernelPanic:
+            case FaultKind.GuestWatchdogHang:
+            case FaultKind.GuestHelperKill:
+            case FaultKind.GuestReboot:
             {
                 at = Clock.NowMs;
                 await SendGuestCommandAsync(target, GuestCommand(fault), cancellationToken).ConfigureAwait(false);
@@ -471,6 +491,19 @@ public sealed class VirtualBench : IBench, IGuestConsoles
                 string answer = await SendControlAsync(fault == FaultKind.IslandHang ? "hang" : "reset", cancellationToken).ConfigureAwait(false);
                 if (!answer.StartsWith("ok", StringComparison.Ordinal))
                     throw new InvalidOperationException($"virtual bench: island-sim control socket answered '{answer}'");
+                return at;
+            case FaultKind.IslandKill:
+            {
+                // The island process (island-sim's child), not its supervisor: the board's reset circuit survives.
+                var status = await IslandStatusAsync(cancellationToken).ConfigureAwait(false);
+                int pid = status.GetProperty("pid").GetInt32();
+                at = Clock.NowMs;
+                ProcessSignals.Send(pid, ProcessSignals.SIGKILL);
+                return at;
+            }
+            case FaultKind.LinkRingScribble:
+                at = Clock.NowMs;
+                ScribbleRings(target);
                 return at;
             case FaultKind.PowerCutDuringLogWrite:
             {
@@ -509,6 +542,29 @@ public sealed class VirtualBench : IBench, IGuestConsoles
                 at = Clock.NowMs;
                 ResetACluster();
                 return at;
+        }
+    }
+
+    /// <summary>The vring area of the virtual board's layout (vring0 at 0x4000 to the end of vring1's used ring).</summary>
+    public const int VringAreaStart = 0x4000, VringAreaEnd = 0xB000;
+
+    /// <summary>
+    /// Writes <c>count x 8</c> random bytes at random offsets of the vring area of the shared file,
+    /// through a mapping of its own (no file lock, like the agent and island). <paramref name="target"/>
+    /// is "COUNT SEED" (default "64 1414"), so a failing run can be replayed.
+    /// </summary>
+    public void ScribbleRings(string target)
+    {
+        string[] words = target.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        int count = words.Length > 0 && int.TryParse(words[0], out int c) ? c : 64;
+        int seed = words.Length > 1 && int.TryParse(words[1], out int s) ? s : 1414;
+        var random = new Random(seed);
+        byte[] bytes = new byte[8];
+        using var memory = Stratos.Island.Link.Linux.MappedFileSharedMemory.Open(ShmPath, VringAreaEnd);
+        for (int i = 0; i < count; i++)
+        {
+            random.NextBytes(bytes);
+            memory.WriteBytes(VringAreaStart + random.Next(VringAreaEnd - VringAreaStart - bytes.Length), bytes, 0, bytes.Length);
         }
     }
 

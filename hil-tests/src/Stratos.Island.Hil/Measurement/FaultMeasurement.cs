@@ -31,15 +31,24 @@ public enum FaultKind
     // Island.
     IslandReset,
     IslandHang,
+    /// <summary>The island process killed (kill -9): a crashed MCU, reset by its hardware.</summary>
+    IslandKill,
     // Link (fault-injecting transport shim).
     LinkDrop,
     LinkDuplicate,
     LinkDelay,
     LinkCorrupt,
     LinkTxRingFull,
+    /// <summary>Random bytes written over the vrings in shared memory (a stray DMA or bad pointer).</summary>
+    LinkRingScribble,
     // Power.
     PowerCutDuringLogWrite,
     AClusterReset,
+    // Linux guest (stratos-heartbeat commands on its heartbeat port, docs/guests.md).
+    GuestKernelPanic,
+    GuestWatchdogHang,
+    GuestHelperKill,
+    GuestReboot,
 }
 
 /// <summary>Which WdgM supervision is expected to see a fault first (decides the detection bound).</summary>

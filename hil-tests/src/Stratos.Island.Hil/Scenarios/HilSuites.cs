@@ -13,7 +13,7 @@ namespace Stratos.Island.Hil.Scenarios;
 /// <summary>
 /// The HIL scenarios, written against <see cref="Benches.IBench"/> and the virtual board's two VMs
 /// (boards/virtual/vms.yaml: 'base' ASIL-B restart-vm with alive + deadline + logical supervision,
-/// 'web' QM stop-vm depending on 'base'). Each asserts both sides: the island's events in order within
+/// 'web' QM stop-vm depending on 'base'), and the Linux VM 'linux' (docs/guests.md). Each asserts both sides: the island's events in order within
 /// a time, and what the operator API shows afterwards. Groups: lifecycle, supervision, escalation,
 /// power, recovery, persistence. <see cref="Quick"/> is the CI subset.
 /// </summary>
@@ -40,6 +40,13 @@ public static class HilSuites
     private static readonly TimeSpan BootTime = TimeSpan.FromSeconds(40);
     private static readonly TimeSpan RecoveryTime = TimeSpan.FromSeconds(40);
 
+    /// <summary>A killed island process: the supervisor starts a new one (two .NET start-ups are not
+    /// needed, only the child's: about 0.5 s measured) and the agent's session comes back.</summary>
+    public static readonly TimeSpan IslandCrashRecovery = TimeSpan.FromSeconds(5);
+
+    /// <summary>Ring reset to resynchronised session, on the island's own clock (issue 14).</summary>
+    public const long RingResetRecoveryMs = 100;
+
     public static readonly string[] Quick =
     {
         "Autostart_vms_boot_in_dependency_order",
@@ -47,6 +54,7 @@ public static class HilSuites
         "Hung_qm_vm_gets_its_configured_safe_action",
         "Crashed_vm_is_restarted_by_its_restart_policy",
         "Island_reset_reboots_the_island_and_the_vms_keep_running",
+        "Linux_kernel_panic_is_a_crash_and_the_vm_restarted",
     };
 
     public static IReadOnlyList<Scenario> All(HilTarget target) => new[]
@@ -76,6 +84,8 @@ public static class HilSuites
             c => IslandRestartAsync(c, FaultKind.IslandReset, ResetReason.Software)),
         new Scenario("Hung_island_is_reset_by_its_watchdog", "recovery", new[] { FaultKind.IslandHang },
             c => IslandRestartAsync(c, FaultKind.IslandHang, ResetReason.Watchdog)),
+        new Scenario("Killed_island_process_comes_back_as_a_reset_mcu", "recovery", new[] { FaultKind.IslandKill }, c => IslandKillAsync(c)),
+        new Scenario("Scribbled_rings_are_reset_and_the_session_resynchronises", "link", new[] { FaultKind.LinkRingScribble }, c => RingScribbleAsync(c)),
         new Scenario("A_cluster_reset_boots_the_vms_again", "recovery", new[] { FaultKind.AClusterReset }, c => AClusterResetAsync(c)),
         new Scenario("Island_and_agent_restarting_together_resynchronise", "recovery", new[] { FaultKind.IslandReset, FaultKind.AgentKill }, c => BothRestartAsync(c)),
         new Scenario("Dropped_link_messages_are_recovered", "link", new[] { FaultKind.LinkDrop }, c => LinkGlitchAsync(c, FaultKind.LinkDrop)),
@@ -86,7 +96,91 @@ public static class HilSuites
         new Scenario("Slow_agent_is_detected_by_its_alive_supervision", "supervision", new[] { FaultKind.AgentSlow }, c => AgentSilencedAsync(c, FaultKind.AgentSlow, "1500 4000")),
         new Scenario("Full_tx_ring_is_reported_not_waited_on", "link", new[] { FaultKind.LinkTxRingFull }, c => TxRingFullAsync(c)),
         new Scenario("Power_cut_keeps_the_event_log_contiguous", "persistence", new[] { FaultKind.PowerCutDuringLogWrite }, c => PowerCutAsync(c)),
+        new Scenario("Linux_kernel_panic_is_a_crash_and_the_vm_restarted", "linux", new[] { FaultKind.GuestKernelPanic },
+            c => LinuxDownAsync(c, FaultKind.GuestKernelPanic, "pvpanic")),
+        new Scenario("Linux_reboot_from_inside_is_an_exit_and_the_vm_restarted", "linux", new[] { FaultKind.GuestReboot },
+            c => LinuxDownAsync(c, FaultKind.GuestReboot, "rebooted")),
+        new Scenario("Linux_hang_trips_the_watchdog_and_is_escalated", "linux", new[] { FaultKind.GuestWatchdogHang }, c => LinuxWatchdogAsync(c)),
+        new Scenario("Linux_helper_killed_expires_alive_supervision", "linux", new[] { FaultKind.GuestHelperKill },
+            c => LinuxAliveFaultAsync(c, target.SupervisionProbe(LinuxVm, FaultKind.GuestHelperKill, SupervisionKind.Alive, heartbeatsStop: true))),
+        new Scenario("Linux_slowed_heartbeats_are_detected_by_alive_supervision", "linux", new[] { FaultKind.GuestSlowHeartbeats },
+            c => LinuxAliveFaultAsync(c, target.SupervisionProbe(LinuxVm, FaultKind.GuestSlowHeartbeats, SupervisionKind.Alive, heartbeatsStop: false))),
     };
+
+    // ---- the Linux guest (boards/virtual/vms.yaml 'linux', docs/guests.md) ---------------------
+
+    private const string LinuxVm = "linux";
+
+    /// <summary>The Linux VM Running (its first heartbeat reached the island) and its supervision settled.</summary>
+    private static async Task WaitLinuxAsync(ScenarioContext c)
+    {
+        await ExpectVmStatesAsync(c, BootTime, (LinuxVm, VmState.Running)).ConfigureAwait(false);
+        await SettleAsync(c, LinuxVm).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The guest goes down on its own (kernel panic through pvpanic, or a reboot it announces): the
+    /// island gets the agent's report, marks it Failed with the report's detail as its last failure
+    /// (which must say what really happened: the API shows it) and the restart policy brings it back.
+    /// </summary>
+    private static async Task LinuxDownAsync(ScenarioContext c, FaultKind fault, string detailSays)
+    {
+        await WaitLinuxAsync(c).ConfigureAwait(false);
+        var failed = EventMatch.VmState(LinuxVm, VmState.Failed);
+        double at = await c.InjectAsync(new FaultProbe
+        {
+            Vm = LinuxVm,
+            Fault = fault,
+            Supervision = SupervisionKind.None,
+            Detection = failed,
+            Action = EventMatch.VmState(LinuxVm, VmState.Starting),
+            BoundMs = 3000,
+            BoundRationale = "guest -> QEMU (pvpanic / reset) -> exit -> agent report -> island; TCG guest on a loaded host: 3 s",
+        }, LinuxVm).ConfigureAwait(false);
+        await c.ExpectAsync(EventSequence.Expect(failed)
+            .Then(EventMatch.VmState(LinuxVm, VmState.Starting))
+            .Then(EventMatch.VmState(LinuxVm, VmState.Running)), at, RecoveryTime).ConfigureAwait(false);
+        var vm = (await c.Bench.ListVmsAsync(c.CancellationToken).ConfigureAwait(false)).Single(v => v.Name == LinuxVm);
+        if (vm.RestartsInWindow < 1)
+            throw new ScenarioFailure($"operator API: '{LinuxVm}' shows {vm.RestartsInWindow} restarts in its window after {fault}");
+        if (!vm.LastFailure.Contains(detailSays, StringComparison.Ordinal))
+            throw new ScenarioFailure($"operator API: '{LinuxVm}' last failure is '{vm.LastFailure}', expected it to name '{detailSays}'");
+    }
+
+    /// <summary>
+    /// User space frozen with the i6300esb armed (2 s, split over its two stages by the Linux
+    /// driver: it fires one timeout after the last ping): QEMU's WATCHDOG (action none) -> agent HUNG -> the island's escalation, before the alive
+    /// supervision's tolerance runs out.
+    /// </summary>
+    private static async Task LinuxWatchdogAsync(ScenarioContext c)
+    {
+        await WaitLinuxAsync(c).ConfigureAwait(false);
+        var watchdog = new EventMatch($"escalation for '{LinuxVm}': guest watchdog expired",
+            e => e.Type == EventType.Escalation && e.Subject == LinuxVm && e.Event.Detail == "guest watchdog expired");
+        double at = await c.InjectAsync(new FaultProbe
+        {
+            Vm = LinuxVm,
+            Fault = FaultKind.GuestWatchdogHang,
+            Supervision = SupervisionKind.None,
+            Detection = watchdog,
+            Action = EventMatch.VmState(LinuxVm, VmState.Stopping),
+            BoundMs = 6000,
+            BoundRationale = "i6300esb: 2 s after the last ping (pinged every 1 s) + QMP, agent, link; x2 for a loaded TCG host",
+        }, LinuxVm).ConfigureAwait(false);
+        await c.ExpectAsync(EventSequence.Expect(watchdog)
+            .Then(EventMatch.VmState(LinuxVm, VmState.Starting))
+            .Then(EventMatch.VmState(LinuxVm, VmState.Running)), at, RecoveryTime).ConfigureAwait(false);
+    }
+
+    /// <summary>Heartbeats stopped (the helper killed) or slowed: alive supervision within its bound, then restart.</summary>
+    private static async Task LinuxAliveFaultAsync(ScenarioContext c, FaultProbe probe)
+    {
+        await WaitLinuxAsync(c).ConfigureAwait(false);
+        double at = await c.InjectAsync(probe with { Action = EventMatch.Escalation(LinuxVm, SafeAction.RestartVm) }, LinuxVm).ConfigureAwait(false);
+        await c.ExpectAsync(EventSequence.Expect(EventMatch.SupervisionFault(LinuxVm))
+            .Then(EventMatch.Escalation(LinuxVm, SafeAction.RestartVm))
+            .Then(EventMatch.VmState(LinuxVm, VmState.Running)), at, RecoveryTime).ConfigureAwait(false);
+    }
 
     // ---- helpers ---------------------------------------------------------------------------
 
@@ -382,7 +476,12 @@ public static class HilSuites
 
     private static Task AgentKillAsync(ScenarioContext c) => ASideLossAsync(c, FaultKind.AgentKill, "agent");
 
-    private static async Task IslandRestartAsync(ScenarioContext c, FaultKind fault, ResetReason reason)
+    private static Task IslandRestartAsync(ScenarioContext c, FaultKind fault, ResetReason reason) => IslandRestartAsync(c, fault, reason, RecoveryTime);
+
+    /// <summary>The island boots again with <paramref name="reason"/> and the agent connects within
+    /// <paramref name="within"/> of the fault; returns when the VMs run again, with the agent's
+    /// connection event.</summary>
+    private static async Task<IslandEvent> IslandRestartAsync(ScenarioContext c, FaultKind fault, ResetReason reason, TimeSpan within)
     {
         await WaitBootedAsync(c).ConfigureAwait(false);
         double at = await c.InjectAsync(new FaultProbe
@@ -394,8 +493,11 @@ public static class HilSuites
             Action = AgentConnected,
             Recovery = AgentConnected,
         }, "island").ConfigureAwait(false);
-        await c.ExpectAsync(EventSequence.Expect(EventMatch.IslandBoot(reason)).Then(AgentConnected), at, RecoveryTime).ConfigureAwait(false);
+        await c.ExpectAsync(EventSequence.Expect(EventMatch.IslandBoot(reason)).Then(AgentConnected), at, within).ConfigureAwait(false);
+        var connected = c.Bench.Events.Snapshot().First(e => e.TimeMs >= at && AgentConnected.Matches(e));
+        c.Log($"{fault}: agent connected to the new island {connected.TimeMs - at:0} ms later (bound {within.TotalMilliseconds:0} ms)");
         await WaitBootedAsync(c).ConfigureAwait(false);
+        return connected;
     }
 
     private static Task AClusterResetAsync(ScenarioContext c) => ASideLossAsync(c, FaultKind.AClusterReset, "a-cluster");
@@ -595,14 +697,139 @@ public static class HilSuites
         if (previous is not null && boot.Sequence != previous.Sequence + 1)
             throw new ScenarioFailure($"the sequence does not continue across the power cut: the last record before the boot is {previous.Sequence}, the boot record {boot.Sequence}");
         c.Log($"boot {boot.BootCount} record #{boot.Sequence} follows #{previous?.Sequence} of boot {previous?.BootCount} ({previous?.Type} {previous?.Subject})");
+        AssertNothingCommittedLost(c, log, "the power cut", streamContiguous: false);
+    }
+
+    /// <summary>
+    /// Nothing committed was lost: the log is contiguous from its first available record, every
+    /// record the operator's event stream showed is still in it, and (streamContiguous) the stream
+    /// itself has no hole, i.e. the agent re-read what the recovery made it miss.
+    /// </summary>
+    private static void AssertNothingCommittedLost(ScenarioContext c, ReadLogResponse log, string what, bool streamContiguous)
+    {
         var sequences = log.Events.Select(e => e.Sequence).ToList();
         var gaps = EventRecorder.FindGaps(sequences.Distinct().OrderBy(s => s).ToList());
         if (gaps.Count > 0 || sequences.Count == 0 || sequences[0] != log.FirstAvailable)
-            throw new ScenarioFailure($"event log after the power cut: {sequences.Count} records from {log.FirstAvailable}, gaps: {string.Join(", ", gaps.Select(g => $"{g.After}->{g.Next}"))}");
+            throw new ScenarioFailure($"event log after {what}: {sequences.Count} records from {log.FirstAvailable}, gaps: {string.Join(", ", gaps.Select(g => $"{g.After}->{g.Next}"))}");
         var streamed = c.Bench.Events.Snapshot().Select(e => e.Sequence).ToHashSet();
         var lost = streamed.Where(s => s < log.NextSequence && s >= log.FirstAvailable && !sequences.Contains(s)).ToList();
         if (lost.Count > 0)
-            throw new ScenarioFailure($"records streamed before the cut are missing from the log: {string.Join(", ", lost)}");
-        c.Log($"event log contiguous: {sequences.Count} records, {log.FirstAvailable}..{log.NextSequence - 1}");
+            throw new ScenarioFailure($"records streamed before {what} are missing from the log: {string.Join(", ", lost)}");
+        if (streamContiguous)
+        {
+            var streamGaps = EventRecorder.FindGaps(streamed.OrderBy(s => s).ToList());
+            if (streamGaps.Count > 0)
+                throw new ScenarioFailure($"the operator's event stream missed records across {what}: {string.Join(", ", streamGaps.Select(g => $"{g.After}->{g.Next}"))}");
+        }
+        c.Log($"event log contiguous: {sequences.Count} records, {log.FirstAvailable}..{log.NextSequence - 1}; {streamed.Count} streamed{(streamContiguous ? ", no hole" : "")}");
+    }
+
+    /// <summary>Reads the log once the operator's event stream has caught up with it (the agent fills a
+    /// hole with LogRead after a reconnect), so the two can be compared.</summary>
+    private static async Task<ReadLogResponse> ReadLogCaughtUpAsync(ScenarioContext c)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (true)
+        {
+            var log = await c.Bench.Api.ReadLogAsync(1, c.CancellationToken).ConfigureAwait(false);
+            uint streamedMax = c.Bench.Events.Snapshot().Select(e => e.Sequence).DefaultIfEmpty(0u).Max();
+            if (streamedMax + 1 >= log.NextSequence || DateTime.UtcNow > deadline)
+                return log;
+            await Task.Delay(100, c.CancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// kill -9 of the island process: island-sim's supervisor plays the MCU's reset circuit and boots
+    /// a new island (reset reason FAULT in its IslandBoot record), over the same shared file; the
+    /// agent resynchronises within IslandCrashRecovery, the VMs run on, nothing committed is lost.
+    /// </summary>
+    private static async Task IslandKillAsync(ScenarioContext c)
+    {
+        await IslandRestartAsync(c, FaultKind.IslandKill, ResetReason.Fault, IslandCrashRecovery).ConfigureAwait(false);
+        var info = await c.Bench.Api.GetIslandInfoAsync(c.CancellationToken).ConfigureAwait(false);
+        if (info.IslandResetReason != ResetReason.Fault || info.Stale)
+            throw new ScenarioFailure($"operator API after the island's fault reset: reset reason {info.IslandResetReason} (expected Fault), stale {info.Stale}");
+        AssertNothingCommittedLost(c, await ReadLogCaughtUpAsync(c).ConfigureAwait(false), "the island's crash", streamContiguous: true);
+    }
+
+    /// <summary>
+    /// The issue's experiment: 64 x 8 random bytes over the vrings of a running board. Whatever they
+    /// hit is found by one side as a corrupt descriptor, index or buffer; the rings are reset through
+    /// the status byte and the session resynchronised within RingResetRecoveryMs (island clock:
+    /// link down to session up); the resets are counted on both sides and shown by the API, the
+    /// island's are LINK_ERROR events; the VMs end Running and nothing committed is lost.
+    /// </summary>
+    private static async Task RingScribbleAsync(ScenarioContext c)
+    {
+        if (c.Bench is not Benches.VirtualBench bench)
+            throw new ScenarioFailure("ring scribbles need the virtual bench");
+        await WaitBootedAsync(c).ConfigureAwait(false);
+        await SettleAsync(c, "base").ConfigureAwait(false);
+        await SettleAsync(c, "web").ConfigureAwait(false);
+        var before = await bench.IslandStatusAsync(c.CancellationToken).ConfigureAwait(false);
+        var infoBefore = await c.Bench.Api.GetIslandInfoAsync(c.CancellationToken).ConfigureAwait(false);
+        long ResetsOf(System.Text.Json.JsonElement status, GetIslandInfoResponse info) =>
+            Counter(status, "link", "ring_resets_requested") + info.RingResetsByAgent;
+        long resetsBefore = ResetsOf(before, infoBefore);
+        double at = await c.Bench.InjectAsync(FaultKind.LinkRingScribble, "64 1414", c.CancellationToken).ConfigureAwait(false);
+        c.Log("wrote 64 x 8 random bytes over the vrings (seed 1414)");
+
+        // Traffic reaches a scribbled descriptor only when its turn comes: wait for the first reset,
+        // then until no new one for 2 s.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        long seen = resetsBefore;
+        DateTime lastChange = DateTime.UtcNow;
+        System.Text.Json.JsonElement status;
+        GetIslandInfoResponse info;
+        while (true)
+        {
+            await Task.Delay(100, c.CancellationToken).ConfigureAwait(false);
+            status = await bench.IslandStatusAsync(c.CancellationToken).ConfigureAwait(false);
+            try
+            {
+                info = await c.Bench.Api.GetIslandInfoAsync(c.CancellationToken).ConfigureAwait(false);
+            }
+            catch (GrpcException)
+            {
+                continue;
+            }
+            long resets = ResetsOf(status, info);
+            if (resets != seen)
+            {
+                seen = resets;
+                lastChange = DateTime.UtcNow;
+            }
+            if (seen > resetsBefore && DateTime.UtcNow - lastChange > TimeSpan.FromSeconds(2) && status.GetProperty("session").GetString() == "up")
+                break;
+            if (DateTime.UtcNow > deadline)
+                throw new ScenarioFailure($"60 s after the scribbles: ring resets {seen - resetsBefore} (expected >= 1), island session {status.GetProperty("session").GetString()}, island link errors {Counter(status, "link", "errors")}");
+        }
+
+        long down = Counter(status, "link", "last_down_ms");
+        long up = status.GetProperty("session_up_ms").GetInt64();
+        long islandAsked = Counter(status, "link", "ring_resets_requested") - Counter(before, "link", "ring_resets_requested");
+        long agentAsked = info.RingResetsByAgent - infoBefore.RingResetsByAgent;
+        c.Log($"ring resets: island asked {islandAsked}, agent asked {agentAsked}, agent honoured {info.RingResetsByIsland - infoBefore.RingResetsByIsland}; island link errors +{Counter(status, "link", "errors") - Counter(before, "link", "errors")}");
+        c.Log($"last reset: link down at {down} ms ({status.GetProperty("link").GetProperty("last_down_reason").GetString()}), session up at {up} ms (island clock): {up - down} ms");
+        if (up < down || up - down > RingResetRecoveryMs)
+            throw new ScenarioFailure($"session resynchronised {up - down} ms after the last ring reset (island clock), bound {RingResetRecoveryMs} ms");
+        if (info.LinkState != "up" || info.Stale)
+            throw new ScenarioFailure($"operator API after the ring resets: link {info.LinkState}, stale {info.Stale}");
+        if (info.RingResetsByIsland - infoBefore.RingResetsByIsland != islandAsked)
+            throw new ScenarioFailure($"the island asked for {islandAsked} ring resets, the API shows {info.RingResetsByIsland - infoBefore.RingResetsByIsland} honoured");
+        if (islandAsked > 0)
+        {
+            var events = c.Bench.Events;
+            var eventDeadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+            while (!events.Snapshot().Any(e => e.TimeMs >= at && e.Type == EventType.LinkError && e.Event.Detail.Contains("ring reset", StringComparison.Ordinal)))
+            {
+                if (DateTime.UtcNow > eventDeadline)
+                    throw new ScenarioFailure("the island reset the rings but no LINK_ERROR 'ring reset' event reached the operator's event stream");
+                await Task.Delay(100, c.CancellationToken).ConfigureAwait(false);
+            }
+        }
+        await ExpectVmStatesAsync(c, RecoveryTime, ("base", VmState.Running), ("web", VmState.Running)).ConfigureAwait(false);
+        AssertNothingCommittedLost(c, await ReadLogCaughtUpAsync(c).ConfigureAwait(false), "the ring resets", streamContiguous: true);
     }
 }

@@ -190,5 +190,7 @@ public sealed class FaultInjectingChannel : ILinkChannel, ILinkChannelSink
 
     public void Wake() => _inner.Wake();
 
+    public LinkCounters? TransportCounters => _inner.TransportCounters;
+
     public void Dispose() => _inner.Dispose();
 }

@@ -35,6 +35,9 @@ public interface ILinkChannel : IDisposable
     void Wake()
     {
     }
+
+    /// <summary>The shared-memory transport's counters (ring resets); null for other transports.</summary>
+    LinkCounters? TransportCounters => null;
 }
 
 /// <summary>Opens a channel; throws (with a message naming the device/file) while the island is not there yet.</summary>

@@ -24,6 +24,10 @@
 //
 // Own alive indication: while Up, AliveIndication(entity 0, count 1) every AliveIntervalMs (entity 0
 // is the agent in the island's supervision).
+//
+// Staleness: every message from the island (keepalive Pongs included) stamps LastHeard. When the
+// island has not been heard from for StaleAfterMs, or the session is not up, IsStale is true and the
+// API marks what it serves from the island as stale, with its age, instead of showing it as current.
 using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
@@ -68,6 +72,8 @@ public sealed record IslandLinkOptions
     public int PostQueueCapacity { get; init; } = 1024;
     public int KeepaliveIntervalMs { get; init; } = 100;
     public int PeerTimeoutMs { get; init; } = 1000;
+    /// <summary>Silence of the island after which served state is marked stale (several keepalives).</summary>
+    public int StaleAfterMs { get; init; } = 500;
 }
 
 /// <summary>What the session negotiated, for GetIslandInfo.</summary>
@@ -84,7 +90,14 @@ public sealed record IslandSessionInfo(ulong IslandBootId, ulong AgentBootId, ui
 }
 
 /// <summary>Counters of the link, read from any thread.</summary>
-public sealed record IslandLinkCounters(long MessagesSent, long MessagesReceived, long LinkErrors, long PostsDropped, long SendFailures, int Reconnects);
+public sealed record IslandLinkCounters(long MessagesSent, long MessagesReceived, long LinkErrors, long PostsDropped, long SendFailures, int Reconnects)
+{
+    /// <summary>Ring resets the agent asked for (it found the shared rings corrupt).</summary>
+    public int RingResetsByAgent { get; init; }
+
+    /// <summary>Ring resets the island asked for (DEVICE_NEEDS_RESET).</summary>
+    public int RingResetsByIsland { get; init; }
+}
 
 public sealed class IslandLink : IAsyncDisposable, ISessionListener, ILinkChannelSink
 {
@@ -113,6 +126,12 @@ public sealed class IslandLink : IAsyncDisposable, ISessionListener, ILinkChanne
     private string _lastDownReason = "opening the link to the island";
     private string _lastOpenError = string.Empty;
     private volatile IslandSessionInfo? _info;
+    private long _lastHeardMs = -1;
+    private int _ringResetsByAgent;
+    private int _ringResetsByIsland;
+    private LinkCounters? _transportCounters;
+    private int _seenResetsByAgent;
+    private int _seenResetsByIsland;
 
     public IslandLink(IslandLinkOptions options, LinkChannelFactory channelFactory, ILogger logger)
     {
@@ -174,9 +193,35 @@ public sealed class IslandLink : IAsyncDisposable, ISessionListener, ILinkChanne
             SessionCounters c = _session.Counters;
             return new IslandLinkCounters(Interlocked.Read(ref c.Sent), Interlocked.Read(ref _received),
                 Interlocked.Read(ref c.DecodeErrors) + Interlocked.Read(ref c.Duplicates) + Interlocked.Read(ref c.SendFailures),
-                Interlocked.Read(ref _postsDropped), Interlocked.Read(ref _sendFailures), Volatile.Read(ref _reconnects));
+                Interlocked.Read(ref _postsDropped), Interlocked.Read(ref _sendFailures), Volatile.Read(ref _reconnects))
+            {
+                RingResetsByAgent = Volatile.Read(ref _ringResetsByAgent),
+                RingResetsByIsland = Volatile.Read(ref _ringResetsByIsland),
+            };
         }
     }
+
+    /// <summary>Milliseconds since the last message from the island; -1 before the first.</summary>
+    public long LastHeardAgeMs
+    {
+        get
+        {
+            long heard = Interlocked.Read(ref _lastHeardMs);
+            return heard < 0 ? -1 : Math.Max(0, NowMs - heard);
+        }
+    }
+
+    /// <summary>The island has not been heard from within StaleAfterMs, or the session is not up.</summary>
+    public bool IsStale
+    {
+        get
+        {
+            long age = LastHeardAgeMs;
+            return !IsUp || age < 0 || age > _options.StaleAfterMs;
+        }
+    }
+
+    public int StaleAfterMs => _options.StaleAfterMs;
 
     public void Start() => _thread.Start();
 
@@ -256,6 +301,7 @@ public sealed class IslandLink : IAsyncDisposable, ISessionListener, ILinkChanne
 
                 DrainQueues();
                 _channel!.Pump(_options.LoopTurnMs);
+                CountRingResets(_channel);
                 long now = NowMs;
                 _session.Poll(now);
                 ClosePagedReplies(now);
@@ -273,6 +319,35 @@ public sealed class IslandLink : IAsyncDisposable, ISessionListener, ILinkChanne
         }
 
         CloseChannel("the agent is shutting down");
+    }
+
+    // The transport's ring-reset counters, summed over every channel this link has opened.
+    private void CountRingResets(ILinkChannel? channel)
+    {
+        LinkCounters? counters = channel?.TransportCounters;
+        if (counters is null)
+        {
+            return;
+        }
+
+        if (!ReferenceEquals(counters, _transportCounters))
+        {
+            _transportCounters = counters;
+            _seenResetsByAgent = 0;
+            _seenResetsByIsland = 0;
+        }
+
+        int byAgent = counters.RingResetsRequested - _seenResetsByAgent;
+        int byIsland = counters.RingResetsByPeer - _seenResetsByIsland;
+        if (byAgent != 0 || byIsland != 0)
+        {
+            _seenResetsByAgent = counters.RingResetsRequested;
+            _seenResetsByIsland = counters.RingResetsByPeer;
+            Interlocked.Add(ref _ringResetsByAgent, byAgent);
+            Interlocked.Add(ref _ringResetsByIsland, byIsland);
+            _logger.LogWarning("island link: shared rings reset ({ByAgent} asked by the agent, {ByIsland} by the island): {Reason}",
+                byAgent, byIsland, _lastDownReason);
+        }
     }
 
     private bool TryOpen()
@@ -465,6 +540,7 @@ public sealed class IslandLink : IAsyncDisposable, ISessionListener, ILinkChanne
 
     void ILinkChannelSink.OnChannelMessage(byte[] buffer, int offset, int count)
     {
+        Interlocked.Exchange(ref _lastHeardMs, NowMs);
         _rawBuffer = buffer;
         _rawOffset = offset;
         _rawCount = count;

@@ -44,6 +44,8 @@ public sealed class SharedMemoryChannel : ILinkChannel, ILinkEventSink, IRpmsgSi
 
     public void Wake() => _port.Kicks.Wake();
 
+    public LinkCounters TransportCounters => _port.Link.Counters;
+
     public void OnLinkUp() => UpdateUp(null);
 
     public void OnLinkDown(string reason) => UpdateUp(reason);

@@ -1,3 +1,4 @@
+using System;
 using Stratos.Island.Agent.Link;
 using Stratos.Island.Protocol.Agent.V1;
 
@@ -45,6 +46,11 @@ public sealed class IslandService
             MessagesReceived = (ulong)counters.MessagesReceived,
             LinkErrors = (ulong)(counters.LinkErrors + counters.PostsDropped + counters.SendFailures),
             Reconnects = (uint)counters.Reconnects,
+            LastHeardAgeMs = (ulong)Math.Max(0, link.LastHeardAgeMs),
+            Stale = link.IsStale,
+            StaleAfterMs = (uint)link.StaleAfterMs,
+            RingResetsByAgent = (uint)counters.RingResetsByAgent,
+            RingResetsByIsland = (uint)counters.RingResetsByIsland,
         };
     }
 }

@@ -23,7 +23,7 @@ public sealed class PowerService
     public ListPowerDomainsResponse List()
     {
         _island.EnsureUp();
-        var response = new ListPowerDomainsResponse();
+        var response = new ListPowerDomainsResponse { Stale = _island.Link.IsStale };
         response.Domains.AddRange(_cache.PowerDomains().Select(ToApi));
         return response;
     }

@@ -20,7 +20,13 @@ public sealed class SupervisionService
     {
         _island.EnsureUp();
         SupervisionSnapshot snapshot = _cache.Supervision();
-        var response = new GetSupervisionStatusResponse { Global = snapshot.Global, Cycle = snapshot.Cycle };
+        var response = new GetSupervisionStatusResponse
+        {
+            Global = snapshot.Global,
+            Cycle = snapshot.Cycle,
+            Stale = _island.Link.IsStale,
+            AgeMs = snapshot.AgeMs,
+        };
         foreach (EntityStatus e in snapshot.Entities)
         {
             response.Entities.Add(new SupervisedEntity

@@ -24,11 +24,19 @@ public sealed class VmService
         _cache = cache;
     }
 
+    // The cache's VM, marked stale when the island has not been heard from within the bound.
+    private Protocol.Agent.V1.Vm ToApiVm(uint id)
+    {
+        Protocol.Agent.V1.Vm vm = _cache.ToApiVm(id);
+        vm.Stale = _island.Link.IsStale;
+        return vm;
+    }
+
     public ListVmsResponse List()
     {
         _island.EnsureUp();
         var response = new ListVmsResponse();
-        response.Vms.AddRange(_cache.VmIds().Select(_cache.ToApiVm));
+        response.Vms.AddRange(_cache.VmIds().Select(ToApiVm));
         return response;
     }
 
@@ -36,7 +44,7 @@ public sealed class VmService
     {
         _island.EnsureUp();
         uint id = _cache.FindVm(name);
-        var response = new GetVmResponse { Vm = _cache.ToApiVm(id) };
+        var response = new GetVmResponse { Vm = ToApiVm(id) };
         VmDefinition? d = _cache.Definition(id);
         if (d is not null)
         {
@@ -64,6 +72,6 @@ public sealed class VmService
         var request = new Envelope { VmRequest = new VmRequest { VmId = id, Action = action, Reason = reason.Length > 0 ? reason : "operator" } };
         await _island.RequestAsync(request, $"VM '{name}'", cancellationToken).ConfigureAwait(false);
         await _cache.WaitForStatusAfterAsync(id, before, StatusAfterAcceptTimeout, cancellationToken).ConfigureAwait(false);
-        return _cache.ToApiVm(id);
+        return ToApiVm(id);
     }
 }

@@ -16,8 +16,8 @@ using ApiVm = Stratos.Island.Protocol.Agent.V1.Vm;
 
 namespace Stratos.Island.Agent.State;
 
-/// <summary>Supervision snapshot.</summary>
-public sealed record SupervisionSnapshot(GlobalStatus Global, ulong Cycle, IReadOnlyList<EntityStatus> Entities);
+/// <summary>Supervision snapshot; AgeMs since the island last reported it (0 before any report).</summary>
+public sealed record SupervisionSnapshot(GlobalStatus Global, ulong Cycle, IReadOnlyList<EntityStatus> Entities, ulong AgeMs = 0);
 
 public sealed class StateCache
 {
@@ -32,6 +32,7 @@ public sealed class StateCache
     private readonly Func<long> _nowMs;
     private GlobalStatus _global;
     private ulong _cycle;
+    private long _supervisionReceivedMs = -1;
     private long _version;
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -81,6 +82,7 @@ public sealed class StateCache
         {
             _global = status.Global;
             _cycle = status.Cycle;
+            _supervisionReceivedMs = _nowMs();
             foreach (EntityStatus e in status.Entities)
             {
                 _entities[e.EntityId] = e;
@@ -256,7 +258,8 @@ public sealed class StateCache
     {
         lock (_lock)
         {
-            return new SupervisionSnapshot(_global, _cycle, _entities.Values.OrderBy(e => e.EntityId).ToList());
+            ulong age = _supervisionReceivedMs < 0 ? 0 : (ulong)Math.Max(0, _nowMs() - _supervisionReceivedMs);
+            return new SupervisionSnapshot(_global, _cycle, _entities.Values.OrderBy(e => e.EntityId).ToList(), age);
         }
     }
 

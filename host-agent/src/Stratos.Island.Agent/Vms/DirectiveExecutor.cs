@@ -3,14 +3,16 @@
 // Authority: the agent never starts or stops a VM on its own; it executes what the island orders and
 // reports what really happened. Every directive gets exactly one report echoing its directive id:
 //   START  -> QemuBackend.StartAsync -> RUNNING, or START_FAILED with the reason (missing kernel, QEMU
-//             error tail); a START for a VM that already runs reports RUNNING (idempotent).
+//             error tail); a START for a VM that already runs reports RUNNING (idempotent). A VM
+//             with a heartbeat port (docs/guests.md) is RUNNING at its guest's first heartbeat.
 //   STOP   -> QemuVm.StopAsync (powerdown, quit, SIGKILL within the timeout) -> NOT_RUNNING
 //   KILL   -> QemuVm.KillAsync -> NOT_RUNNING
 //   PAUSE / RESUME / RESET -> QMP stop / cont / system_reset -> PAUSED / RUNNING
 // A directive for a VM without QEMU (STOP, KILL) reports NOT_RUNNING; one that cannot be done
 // (PAUSE without QEMU, unknown VM) reports the real state with the reason in detail.
 // Observations outside a directive (guest panic, triple fault, QEMU exit or death) become
-// spontaneous reports (directive id 0): CRASHED or EXITED with the exit status.
+// spontaneous reports (directive id 0): CRASHED or EXITED with the exit status; an expired guest
+// watchdog becomes HUNG (QEMU still runs; the island escalates and directs).
 //
 // Ordering: directives for one VM run one after the other (a per-VM gate); different VMs run in
 // parallel. Handlers are entered from the link thread and return at once.
@@ -43,6 +45,7 @@ public sealed class DirectiveExecutor : IAsyncDisposable
     private readonly ConcurrentDictionary<uint, QemuVm> _running = new();
     private readonly ConcurrentDictionary<uint, int> _inDirective = new();
     private readonly ConcurrentDictionary<uint, int> _pendingPerVm = new();
+    private readonly ConcurrentDictionary<uint, QemuVm> _awaitingAlive = new();   // heartbeat-port VMs before their first HB
     private readonly CancellationTokenSource _stop = new();
     private int _busy;
 
@@ -98,7 +101,11 @@ public sealed class DirectiveExecutor : IAsyncDisposable
                 continue; // a directive is executing or queued: its own report tells the island
             }
 
-            if (_running.TryGetValue(id, out QemuVm? vm))
+            if (_running.TryGetValue(id, out QemuVm? vm) && _awaitingAlive.TryGetValue(id, out QemuVm? booting) && booting == vm)
+            {
+                Report(id, ProtoObserved.Starting, 0, 0, "re-sync: guest booting, QEMU pid " + vm.Pid);
+            }
+            else if (_running.TryGetValue(id, out vm))
             {
                 ProtoObserved state = vm.State == VmmObserved.Paused ? ProtoObserved.Paused : ProtoObserved.Running;
                 Report(id, state, 0, 0, "re-sync: QEMU pid " + vm.Pid);
@@ -219,8 +226,17 @@ public sealed class DirectiveExecutor : IAsyncDisposable
             // ignores alive indications of a VM it does not know to be running).
             vm = await _backend.StartAsync(_specs.Create(definition), running =>
             {
-                _relay.Attach(d.VmId, running.Serial!);
-                Report(d.VmId, ProtoObserved.Running, d.DirectiveId, 0, "QEMU pid " + running.Pid);
+                if (running.HeartbeatPort is { } port)
+                {
+                    // Subscribed before the relay, so RUNNING goes out before the first indication.
+                    ReportRunningWhenAlive(d, running, port);
+                    _relay.Attach(d.VmId, port);
+                }
+                else
+                {
+                    _relay.Attach(d.VmId, running.Serial!);
+                    Report(d.VmId, ProtoObserved.Running, d.DirectiveId, 0, "QEMU pid " + running.Pid);
+                }
             }, timeout.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is VmmException or OperationCanceledException or System.ComponentModel.Win32Exception)
@@ -235,13 +251,39 @@ public sealed class DirectiveExecutor : IAsyncDisposable
         _logger.LogDebug("VM '{Vm}': QEMU pid {Pid} start steps: {Steps}", definition.Name, vm.Pid, vm.StartSteps);
     }
 
+    /// <summary>
+    /// A VM with a heartbeat port is RUNNING for the island once its guest is alive: its first
+    /// heartbeat on that port. A real kernel takes seconds to boot (more under TCG on a loaded host);
+    /// the island arms supervision at RUNNING, so the boot is bounded by the start directive's
+    /// timeout (start_timeout_ms) instead of eating the alive tolerance. The report echoes the start
+    /// directive; if the island gave up meanwhile (timeout, kill) it is stale and ignored there.
+    /// </summary>
+    private void ReportRunningWhenAlive(VmDirective d, QemuVm vm, GuestSerialReader port)
+    {
+        int reported = 0;
+        void FirstHeartbeat(uint sequence)
+        {
+            if (Interlocked.Exchange(ref reported, 1) != 0)
+            {
+                return;
+            }
+
+            port.Heartbeat -= FirstHeartbeat;
+            _awaitingAlive.TryRemove(new KeyValuePair<uint, QemuVm>(d.VmId, vm));
+            Report(d.VmId, ProtoObserved.Running, d.DirectiveId, 0, $"guest alive (HB {sequence} on its heartbeat port), QEMU pid {vm.Pid}");
+        }
+
+        _awaitingAlive[d.VmId] = vm;
+        port.Heartbeat += FirstHeartbeat;
+    }
+
     private void Adopt(uint vmId, QemuVm vm, bool relayAttached = false)
     {
         _running[vmId] = vm;
         _cache.SetPid(vmId, vm.Pid);
-        if (vm.Serial is not null && !relayAttached)
+        if (vm.Supervision is not null && !relayAttached)
         {
-            _relay.Attach(vmId, vm.Serial);
+            _relay.Attach(vmId, vm.Supervision);
         }
 
         vm.StateChanged += observation => OnObservation(vmId, vm, observation);
@@ -250,6 +292,7 @@ public sealed class DirectiveExecutor : IAsyncDisposable
 
     private void Forget(uint vmId, QemuVm vm)
     {
+        _awaitingAlive.TryRemove(new KeyValuePair<uint, QemuVm>(vmId, vm));
         if (_running.TryRemove(new KeyValuePair<uint, QemuVm>(vmId, vm)))
         {
             _relay.Detach(vmId);
@@ -269,7 +312,7 @@ public sealed class DirectiveExecutor : IAsyncDisposable
             Forget(vmId, vm);
             Report(vmId, (ProtoObserved)(int)observation.State, 0, observation.ExitStatus ?? 0, observation.Detail);
         }
-        else if (observation.State is VmmObserved.Paused or VmmObserved.Running)
+        else if (observation.State is VmmObserved.Paused or VmmObserved.Running or VmmObserved.Hung)
         {
             Report(vmId, (ProtoObserved)(int)observation.State, 0, 0, observation.Detail);
         }

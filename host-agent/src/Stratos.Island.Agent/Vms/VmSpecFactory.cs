@@ -7,7 +7,7 @@ using Stratos.Island.Protocol.Link.V1;
 namespace Stratos.Island.Agent.Vms;
 
 /// <summary>
-/// VmDefinition (as the island stores it) -> VmSpec (what QEMU runs). Relative kernel and disk paths
+/// VmDefinition (as the island stores it) -> VmSpec (what QEMU runs). Relative kernel, initrd and disk paths
 /// are resolved against the guest kernel directory (the repository root for the virtual board, so
 /// "hil-tests/guest/build/heartbeat.elf" works from any working directory).
 /// </summary>
@@ -36,6 +36,16 @@ public sealed class VmSpecFactory
             Kernel = Resolve(vmm.Kernel),
             Disk = vmm.Disk.Length > 0 ? Resolve(vmm.Disk) : null,
             Cmdline = vmm.Cmdline.Length > 0 ? vmm.Cmdline : null,
+            Initrd = vmm.Initrd.Length > 0 ? Resolve(vmm.Initrd) : null,
+            Accelerator = vmm.Accelerator switch
+            {
+                VmmAccelerator.Kvm => Accelerator.Kvm,
+                VmmAccelerator.Tcg => Accelerator.Tcg,
+                _ => Accelerator.Auto,
+            },
+            HeartbeatPort = vmm.HeartbeatPort,
+            Watchdog = vmm.Watchdog,
+            PanicDevice = vmm.PanicDevice,
             ExtraArgs = extra,
         };
     }

@@ -77,6 +77,11 @@ public static class PowerCommands
         }
 
         table.Write(c.Out, c.Colour);
+        if (r.Stale)
+        {
+            c.Out.WriteLine("STALE: the island is not answering; these are the last known states");
+        }
+
         return ExitCodes.Ok;
     }
 

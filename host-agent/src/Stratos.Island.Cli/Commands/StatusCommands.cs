@@ -37,7 +37,14 @@ public static class StatusCommands
         table.Add("supervision cycle", info.SupervisionCycleMs + " ms");
         table.Add("messages", $"{info.MessagesSent} sent, {info.MessagesReceived} received, {info.LinkErrors} errors");
         table.Add("reconnects", info.Reconnects);
+        table.Add("island heard", info.Stale
+            ? new Table.Cell($"STALE: {Age(info)} (bound {info.StaleAfterMs} ms); shown state is the last known", Table.Colour.Red)
+            : new Table.Cell(Age(info), Table.Colour.Green));
+        table.Add("ring resets", $"{info.RingResetsByIsland} asked by the island, {info.RingResetsByAgent} by the agent");
         table.Write(c.Out, c.Colour);
         return ExitCodes.Ok;
     }
+
+    private static string Age(GetIslandInfoResponse info) =>
+        info.LastHeardAgeMs == 0 && info.Stale ? "never" : StaleMarker.Age(info.LastHeardAgeMs) + " ago";
 }

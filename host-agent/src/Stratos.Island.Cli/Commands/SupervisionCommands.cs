@@ -31,7 +31,9 @@ public static class SupervisionCommands
         }
 
         string global = Names.Global(r.Global).Text;
-        c.Out.WriteLine($"global: {global} (cycle {r.Cycle})");
+        c.Out.WriteLine(r.Stale
+            ? $"global: {global} (cycle {r.Cycle}) STALE: last reported {StaleMarker.Age(r.AgeMs)} ago, the island is not answering"
+            : $"global: {global} (cycle {r.Cycle})");
         var table = new Table("ENTITY", "STATUS", "FAILED CYCLES", "ALIVE", "DEADLINE VIOL.", "LOGICAL VIOL.");
         foreach (var e in r.Entities)
         {

@@ -8,9 +8,10 @@
 //       (the VMs die with their cluster, as on a board) and starts a new agent. Without the option the
 //       script only replaces the agent, which re-adopts the running QEMUs. Then up waits for the link
 //       and the autostart VMs.
-// down: SIGTERM to the agent (its VMs keep running), SIGTERM to island-sim (it removes its shm file
-//       and sockets), then every QEMU left under the runtime dir (pidfiles checked against
-//       /proc/<pid>/cmdline), then the rest of the shm file and sockets.
+// down: SIGTERM to the agent (its VMs keep running), SIGTERM to island-sim (it removes its sockets
+//       and withdraws its resource table; the shm file outlives island restarts on purpose), then
+//       every QEMU left under the runtime dir (pidfiles checked against /proc/<pid>/cmdline), then
+//       the shm file and what is left of the sockets: the whole board is gone.
 //
 // State dir: $ISLAND_STATE_DIR, else $XDG_RUNTIME_DIR/island/virtual, /run/island/virtual as root.
 using System;

@@ -50,7 +50,7 @@ public static class VmCommands
             var table = new Table("NAME", "STATE", "SUPERVISION", "CRITICALITY", "RESTARTS", "PID", "DEPENDS ON");
             foreach (var vm in response.Vms)
             {
-                table.Add(vm.Name, Names.State(vm.State), Names.Status(vm.Supervision), Names.Of(vm.Criticality),
+                table.Add(vm.Name, StaleMarker.State(vm), Names.Status(vm.Supervision), Names.Of(vm.Criticality),
                     vm.RestartsInWindow, vm.Pid == 0 ? "-" : vm.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture),
                     vm.DependsOn.Count == 0 ? "-" : string.Join(",", vm.DependsOn));
             }
@@ -80,7 +80,7 @@ public static class VmCommands
         var table = new Table("FIELD", "VALUE");
         table.Add("name", vm.Name);
         table.Add("id", vm.Id);
-        table.Add("state", Names.State(vm.State));
+        table.Add("state", StaleMarker.State(vm));
         table.Add("supervision", Names.Status(vm.Supervision));
         table.Add("criticality", Names.Of(vm.Criticality));
         table.Add("boot order", vm.BootOrder);

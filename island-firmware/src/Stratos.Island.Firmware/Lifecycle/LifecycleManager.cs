@@ -15,7 +15,8 @@ namespace Stratos.Island.Firmware.Lifecycle
     //   refusal (RefusalMessage). An accepted request changes the state and issues a directive
     //   (DirectiveAction, directive id, timeout) through IIslandOutput;
     // - the agent reports what happened (HandleReport, an ObservedVmState, echoing the directive id;
-    //   reports naming an older directive are stale and ignored);
+    //   reports naming an older directive are stale and ignored); HUNG (the guest's watchdog
+    //   expired, its VMM still runs) escalates like an expired supervision of the VM;
     // - Tick (every main loop step) enforces directive timeouts, runs due restarts and boot
     //   orchestration;
     // - escalation (StopForFailure, ForceDown) and the system power sequencer (SystemStop,
@@ -40,6 +41,8 @@ namespace Stratos.Island.Firmware.Lifecycle
     //   longer get there.
     public sealed class LifecycleManager
     {
+        private const string HungReason = "guest watchdog expired";
+
         private readonly VmRuntime[] _byId;
         private readonly VmRuntime[] _bootOrder;
         private readonly SupervisionManager _supervision;
@@ -196,6 +199,26 @@ namespace Stratos.Island.Firmware.Lifecycle
             if (directiveId != 0 && (!vm.HasPendingDirective || directiveId != vm.PendingDirectiveId))
             {
                 return ErrorCode.Aborted;
+            }
+
+            if (observed == ObservedVmState.Hung)
+            {
+                // The guest's watchdog expired; its VMM still runs. Escalate as for an expired
+                // supervision of the VM: the safe action decides (restart: kill, then the restart policy).
+                VmState current = vm.State;
+                if (current == VmState.Starting || current == VmState.Running || current == VmState.Pausing || current == VmState.Paused)
+                {
+                    if (_escalation != null)
+                    {
+                        _escalation.ApplyVmFailure(vm, HungReason);
+                    }
+                    else
+                    {
+                        StopForFailure(vm, true, HungReason, nowMs);
+                    }
+                }
+
+                return ErrorCode.Unspecified;
             }
 
             bool down = observed == ObservedVmState.NotRunning || observed == ObservedVmState.Exited
@@ -956,6 +979,7 @@ namespace Stratos.Island.Firmware.Lifecycle
             {
                 case ObservedVmState.Exited: return "VMM exited";
                 case ObservedVmState.Crashed: return "VMM or guest crashed";
+                case ObservedVmState.Hung: return HungReason;
                 case ObservedVmState.StartFailed: return "VMM could not start";
                 default: return "VMM not running";
             }

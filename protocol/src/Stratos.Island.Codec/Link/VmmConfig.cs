@@ -17,6 +17,7 @@ namespace Stratos.Island.Codec.Link
         public const int ExtraArgsMaxCount = 8;
         public const int ExtraArgsMaxLength = 64;
         public const int CmdlineMaxLength = 128;
+        public const int InitrdMaxLength = 112;
 
         // QEMU machine type, e.g. "microvm".
         public string Machine = string.Empty;
@@ -35,6 +36,19 @@ namespace Stratos.Island.Codec.Link
         public int ExtraArgsCount;
         // Kernel command line.
         public string Cmdline = string.Empty;
+        // Initial ramdisk path on the A side (-initrd). 112 bytes, not 128: with the fields below
+        // the worst-case VmDefinition is 2044 of its 2048 bytes (WorstCaseSizeTests).
+        public string Initrd = string.Empty;
+        // Accelerator for this VM (unspecified: KVM when usable, else TCG).
+        public VmmAccelerator Accelerator;
+        // Standard devices of the guest contract (docs/guests.md); the agent wires each one for the
+        // machine. virtio-serial port org.stratos.island.heartbeat.0: HB/CP lines and commands,
+        // like the console.
+        public bool HeartbeatPort;
+        // i6300esb watchdog; QEMU's action is none, its WATCHDOG event is reported to the island.
+        public bool Watchdog;
+        // pvpanic (PCI): a guest kernel panic is reported as a crash.
+        public bool PanicDevice;
 
         internal int cachedSize;
         private int machineByteCount;
@@ -42,6 +56,7 @@ namespace Stratos.Island.Codec.Link
         private int diskByteCount;
         private readonly int[] extraArgsByteCounts = new int[ExtraArgsMaxCount];
         private int cmdlineByteCount;
+        private int initrdByteCount;
 
         // Resets every field to its default. Nested messages are cleared when they are selected again
         // (Has... = true, a repeated element appended, SetBody), not here, so Clear stays cheap.
@@ -54,6 +69,11 @@ namespace Stratos.Island.Codec.Link
             Disk = string.Empty;
             ExtraArgsCount = 0;
             Cmdline = string.Empty;
+            Initrd = string.Empty;
+            Accelerator = (VmmAccelerator)0;
+            HeartbeatPort = false;
+            Watchdog = false;
+            PanicDevice = false;
         }
 
         // Size in bytes of the canonical encoding, or -1 when a field breaks its limit (Encode says which).
@@ -133,6 +153,17 @@ namespace Stratos.Island.Codec.Link
                 cmdlineByteCount = bytes;
                 size += 1 + ProtoWriter.VarintSize32((uint)bytes) + bytes;
             }
+            if (Initrd != null && Initrd.Length != 0)
+            {
+                int bytes = Utf8.ByteCount(Initrd);
+                if (bytes > InitrdMaxLength) return CodecStatus.StringTooLong;
+                initrdByteCount = bytes;
+                size += 1 + ProtoWriter.VarintSize32((uint)bytes) + bytes;
+            }
+            if (Accelerator != 0) size += 1 + ProtoWriter.Int32Size((int)Accelerator);
+            if (HeartbeatPort) size += 1 + 1;
+            if (Watchdog) size += 1 + 1;
+            if (PanicDevice) size += 1 + 1;
             cachedSize = size;
             return CodecStatus.Ok;
         }
@@ -175,11 +206,37 @@ namespace Stratos.Island.Codec.Link
                 ProtoWriter.WriteVarint32(buffer, ref position, 58u);
                 ProtoWriter.WriteString(buffer, ref position, Cmdline, cmdlineByteCount);
             }
+            if (Initrd != null && Initrd.Length != 0)
+            {
+                ProtoWriter.WriteVarint32(buffer, ref position, 66u);
+                ProtoWriter.WriteString(buffer, ref position, Initrd, initrdByteCount);
+            }
+            if (Accelerator != 0)
+            {
+                ProtoWriter.WriteVarint32(buffer, ref position, 72u);
+                ProtoWriter.WriteInt32(buffer, ref position, (int)Accelerator);
+            }
+            if (HeartbeatPort)
+            {
+                ProtoWriter.WriteVarint32(buffer, ref position, 80u);
+                buffer[position++] = 1;
+            }
+            if (Watchdog)
+            {
+                ProtoWriter.WriteVarint32(buffer, ref position, 88u);
+                buffer[position++] = 1;
+            }
+            if (PanicDevice)
+            {
+                ProtoWriter.WriteVarint32(buffer, ref position, 96u);
+                buffer[position++] = 1;
+            }
         }
 
         // Reads fields until the reader's limit, merging into the current values.
         internal CodecStatus MergeFrom(ref ProtoReader reader)
         {
+            uint low32;
             while (reader.Position < reader.Limit)
             {
                 int fieldNumber;
@@ -223,6 +280,32 @@ namespace Stratos.Island.Codec.Link
                     case 7:
                         if (wireType != ProtoWriter.WireLengthDelimited) return CodecStatus.WrongWireType;
                         status = reader.ReadString(CmdlineMaxLength, out Cmdline);
+                        if (status != CodecStatus.Ok) return status;
+                        break;
+                    case 8:
+                        if (wireType != ProtoWriter.WireLengthDelimited) return CodecStatus.WrongWireType;
+                        status = reader.ReadString(InitrdMaxLength, out Initrd);
+                        if (status != CodecStatus.Ok) return status;
+                        break;
+                    case 9:
+                        if (wireType != ProtoWriter.WireVarint) return CodecStatus.WrongWireType;
+                        status = reader.ReadVarint32(out low32);
+                        if (status != CodecStatus.Ok) return status;
+                        Accelerator = (VmmAccelerator)(int)low32;
+                        break;
+                    case 10:
+                        if (wireType != ProtoWriter.WireVarint) return CodecStatus.WrongWireType;
+                        status = reader.ReadBool(out HeartbeatPort);
+                        if (status != CodecStatus.Ok) return status;
+                        break;
+                    case 11:
+                        if (wireType != ProtoWriter.WireVarint) return CodecStatus.WrongWireType;
+                        status = reader.ReadBool(out Watchdog);
+                        if (status != CodecStatus.Ok) return status;
+                        break;
+                    case 12:
+                        if (wireType != ProtoWriter.WireVarint) return CodecStatus.WrongWireType;
+                        status = reader.ReadBool(out PanicDevice);
                         if (status != CodecStatus.Ok) return status;
                         break;
                     default:

@@ -1,0 +1,122 @@
+// Runs Xen's toolstack commands in dom0 for the Xen backend (docs/vmm.md "Xen"): xl for the
+// domain lifecycle, xenstore-read for what xl does not print (a domain's console pty, the reason
+// it was asked to shut down). Every failure is one VmmException(XenToolFailed) naming the command,
+// its exit status and the tail of what it wrote to stderr; a command that outlives its time-out is
+// killed, never left behind.
+using System;
+using System.Collections.Generic;
+using System.ComponentModel;
+using System.Diagnostics;
+using System.IO;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace Stratos.Island.Agent.Vmm.Xen;
+
+/// <summary>The toolstack commands the Xen backend runs.</summary>
+public sealed class XlTool
+{
+    private const int StderrTailChars = 400;
+
+    /// <summary>Uses the given programs (default: xl and xenstore-read from PATH).</summary>
+    public XlTool(string xl = "xl", string xenstoreRead = "xenstore-read", TimeSpan? timeout = null)
+    {
+        Xl = xl;
+        XenstoreRead = xenstoreRead;
+        Timeout = timeout ?? TimeSpan.FromSeconds(30);
+    }
+
+    public string Xl { get; }
+
+    public string XenstoreRead { get; }
+
+    public TimeSpan Timeout { get; }
+
+    /// <summary>`xl create -f CONFIG`: builds the domain and starts it.</summary>
+    public Task CreateAsync(string configPath, CancellationToken cancellationToken = default) =>
+        RunAsync(Xl, ["create", "-f", configPath], cancellationToken);
+
+    public Task PauseAsync(string name, CancellationToken cancellationToken = default) => RunAsync(Xl, ["pause", name], cancellationToken);
+
+    public Task UnpauseAsync(string name, CancellationToken cancellationToken = default) => RunAsync(Xl, ["unpause", name], cancellationToken);
+
+    /// <summary>`xl shutdown NAME`: asks the guest (PV control/shutdown = poweroff); returns at once.</summary>
+    public Task ShutdownAsync(string name, CancellationToken cancellationToken = default) => RunAsync(Xl, ["shutdown", name], cancellationToken);
+
+    /// <summary>`xl destroy NAME`: the domain ends now, whatever it runs.</summary>
+    public Task DestroyAsync(string name, CancellationToken cancellationToken = default) => RunAsync(Xl, ["destroy", name], cancellationToken);
+
+    /// <summary>`xl list`: every domain, dom0 included.</summary>
+    public async Task<IReadOnlyList<XenDomainRow>> ListAsync(CancellationToken cancellationToken = default)
+    {
+        string output = await RunAsync(Xl, ["list"], cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return XlList.Parse(output);
+        }
+        catch (FormatException e)
+        {
+            throw new VmmException(VmmErrorKind.XenToolFailed, $"'{Xl} list' printed something that is not a domain list: {e.Message}", e);
+        }
+    }
+
+    /// <summary>A xenstore value, e.g. /local/domain/ID/console/tty (the domain console's pty).</summary>
+    public async Task<string> ReadAsync(string path, CancellationToken cancellationToken = default) =>
+        (await RunAsync(XenstoreRead, [path], cancellationToken).ConfigureAwait(false)).TrimEnd('\n');
+
+    /// <summary>Runs one command; its stdout, or VmmException(XenToolFailed) naming what failed.</summary>
+    public async Task<string> RunAsync(string program, IReadOnlyList<string> arguments, CancellationToken cancellationToken = default)
+    {
+        string commandLine = program + " " + string.Join(' ', arguments);
+        var info = new ProcessStartInfo(program)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        foreach (string argument in arguments)
+            info.ArgumentList.Add(argument);
+        Process process;
+        try
+        {
+            process = Process.Start(info) ?? throw new VmmException(VmmErrorKind.XenToolFailed, $"'{commandLine}' did not start");
+        }
+        catch (Win32Exception e)
+        {
+            throw new VmmException(VmmErrorKind.XenToolFailed, $"'{program}' cannot be run ({e.Message}): is this dom0 with Xen's tools installed?", e);
+        }
+
+        using (process)
+        {
+            process.StandardInput.Close();
+            Task<string> stdout = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
+            Task<string> stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            deadline.CancelAfter(Timeout);
+            try
+            {
+                await process.WaitForExitAsync(deadline.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill(entireProcessTree: true);
+                await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+                cancellationToken.ThrowIfCancellationRequested();
+                throw new VmmException(VmmErrorKind.XenToolFailed, $"'{commandLine}' did not finish within {Timeout.TotalSeconds:0.#} s and was killed");
+            }
+
+            string output = await stdout.ConfigureAwait(false);
+            string errors = (await stderr.ConfigureAwait(false)).Trim();
+            if (process.ExitCode != 0)
+            {
+                if (errors.Length > StderrTailChars)
+                    errors = "..." + errors[^StderrTailChars..];
+                throw new VmmException(VmmErrorKind.XenToolFailed,
+                    $"'{commandLine}' failed with exit status {process.ExitCode}" + (errors.Length > 0 ? ": " + errors : " and wrote nothing to stderr"));
+            }
+
+            return output;
+        }
+    }
+}
