@@ -19,6 +19,7 @@ declare -A instrument=(
   [board]="Stratos.Island.Boards.dll YamlDotNet.dll"
   [island-config]="Stratos.Island.Boards.dll YamlDotNet.dll"
   [grpc]="Stratos.Island.Grpc.dll Stratos.Island.Agent.dll"
+  [vring]="Stratos.Island.Link.dll"
 )
 
 usage() { sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; }

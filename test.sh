@@ -90,7 +90,7 @@ fi
 
 # 3b. Fuzz smoke: every ./fuzz.sh target a few seconds from its seed corpus under afl++ (a crash or
 #     hang fails it); the long runs are in docs/security.md.
-for target in envelope serial board island-config grpc; do
+for target in envelope serial board island-config grpc vring; do
   ./fuzz.sh "$target" --seconds 3 > "$results/fuzz-$target.log" 2>&1
   st=$?; [ $st -ne 0 ] && cat "$results/fuzz-$target.log" >&2; record "fuzz smoke $target" $st
 done

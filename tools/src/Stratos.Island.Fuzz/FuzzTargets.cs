@@ -11,6 +11,7 @@ using Stratos.Island.Boards;
 using Stratos.Island.Codec;
 using Stratos.Island.Codec.Link;
 using Stratos.Island.Grpc;
+using Stratos.Island.Link;
 using Stratos.Island.Link.Serial;
 
 namespace Stratos.Island.Fuzz;
@@ -32,6 +33,7 @@ public static class FuzzTargets
             ["serial"] = ("the serial framing decoder (COBS + CRC-32, SerialFrameDecoder.Feed) in input-chosen chunks, with a re-encode of each frame", Serial),
             ["board"] = ("the board descriptor loader (BoardLoader.Load of a board.yaml)", Board),
             ["island-config"] = ("the island configuration loader (IslandConfigLoader.Load of a vms.yaml against the virtual board)", IslandConfig),
+            ["vring"] = ("the device side of the vrings (RpmsgLink as the island): a live link whose resource table, descriptor tables, avail/used indices and rings are scribbled between polls and sends", Vring),
             ["grpc"] = ("the gRPC server's request path (GrpcServiceRegistry.HandleAsync: routing, grpc-timeout, message framing, request parsing, the BoardService handlers)", Grpc),
         };
 
@@ -122,6 +124,86 @@ public static class FuzzTargets
         public List<byte[]> Frames { get; } = new();
 
         public void OnFrame(byte[] buffer, int offset, int length) => Frames.Add(buffer.AsSpan(offset, length).ToArray());
+    }
+
+    // ---- vrings, device side ---------------------------------------------------------------------
+
+    /// <summary>
+    /// A device (island) and a driver (agent) RpmsgLink over one in-memory window in the OpenAMP
+    /// reference layout, brought up; then the input, 4 bytes per step [op, offset lo, offset hi, value]:
+    /// op % 4 = 0 writes value at window offset (offset % 0xC000: the resource table and both vrings:
+    /// descriptors, avail and used rings and their indices), 1 polls the device, 2 has the driver send
+    /// value bytes and polls the device, 3 has the device send value bytes. The island must survive
+    /// whatever the agent's side of the memory holds: no exception, no hang.
+    /// </summary>
+    public static void Vring(byte[] input)
+    {
+        LinkLayout layout = LinkLayout.CreateOpenAmpLinuxReference();
+        var memory = new ByteArraySharedMemory(layout.SharedMemorySize);
+        var quiet = new QuietLinkSinks();
+        var device = new RpmsgLink(layout, memory, quiet, LinkRole.Device, 4, new LinkCounters(), quiet, quiet);
+        RpmsgEndpoint deviceEndpoint = device.CreateEndpoint("stratos-link", RpmsgHeader.AddressAny, quiet);
+        var driver = new RpmsgLink(layout, memory, quiet, LinkRole.Driver, 4, new LinkCounters(), quiet, quiet);
+        RpmsgEndpoint driverEndpoint = driver.CreateEndpoint("stratos-link", RpmsgHeader.AddressAny, quiet);
+        device.Start();
+        driver.Start();
+        for (int i = 0; i < 4; i++)
+        {
+            device.Poll();
+            driver.Poll();
+        }
+
+        byte[] payload = new byte[256];
+        for (int step = 0; step + 4 <= input.Length; step += 4)
+        {
+            int offset = (input[step + 1] | (input[step + 2] << 8)) % 0xC000;
+            byte value = input[step + 3];
+            switch (input[step] % 4)
+            {
+                case 0:
+                    memory.WriteByte(offset, value);
+                    break;
+                case 1:
+                    device.Poll();
+                    break;
+                case 2:
+                    driverEndpoint.TrySendToRemote(payload, 0, value);
+                    device.Poll();
+                    break;
+                default:
+                    deviceEndpoint.TrySendToRemote(payload, 0, value);
+                    break;
+            }
+        }
+
+        device.Poll();
+    }
+
+    private sealed class QuietLinkSinks : IDoorbell, ILinkErrorSink, ILinkEventSink, IRpmsgSink
+    {
+        public void Kick()
+        {
+        }
+
+        public void OnLinkError(LinkErrorCode code, string message)
+        {
+        }
+
+        public void OnLinkUp()
+        {
+        }
+
+        public void OnLinkDown(string reason)
+        {
+        }
+
+        public void OnRemoteChannel(string name, uint address, bool created)
+        {
+        }
+
+        public void OnMessage(uint source, uint destination, byte[] buffer, int offset, int length)
+        {
+        }
     }
 
     // ---- board and island configuration ---------------------------------------------------------

@@ -61,6 +61,7 @@ public sealed class FuzzRegressionTests
     [DataRow("board")]
     [DataRow("island-config")]
     [DataRow("grpc")]
+    [DataRow("vring")]
     public void Every_committed_seed_passes_its_target(string target)
     {
         string[] seeds = Directory.GetFiles(Path.Combine(RepoRoot, "tools/src/Stratos.Island.Fuzz/corpus", target));
