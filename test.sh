@@ -88,6 +88,13 @@ if [ $test_status -ne 0 ] && [ "$trx_failed" -eq 0 ]; then
   record "dotnet test (host failure)" 1
 fi
 
+# 3b. Fuzz smoke: every ./fuzz.sh target a few seconds from its seed corpus under afl++ (a crash or
+#     hang fails it); the long runs are in docs/security.md.
+for target in envelope serial board island-config grpc vring; do
+  ./fuzz.sh "$target" --seconds 3 > "$results/fuzz-$target.log" 2>&1
+  st=$?; [ $st -ne 0 ] && cat "$results/fuzz-$target.log" >&2; record "fuzz smoke $target" $st
+done
+
 # 4. Traceability: requirements (docs/spec/requirements) -> code -> tests ([Verifies]) -> the results
 #    and coverage of this run; fails on a broken trace (docs/spec/requirements/index.rst, "Rules").
 mkdir -p out/spec

@@ -12,6 +12,7 @@ APT_PACKAGES=(
   device-tree-compiler openocd dfu-util libvirt-clients gcc make
   cpp xz-utils
   python3-sphinx
+  afl++
 )
 
 missing=()
@@ -70,3 +71,6 @@ if [ ! -x node_modules/.bin/buf ] || [ package-lock.json -nt node_modules/.packa
   echo "installing npm tools (buf, grpc-js)"
   npm ci --no-audit --no-fund --loglevel=error >/dev/null
 fi
+
+# The SharpFuzz instrumentation tool (./fuzz.sh), pinned in dotnet-tools.json.
+dotnet tool restore >/dev/null

@@ -90,6 +90,14 @@ public static partial class BoardLoader
             errors.Add("", "YAML syntax error (check for an unclosed [ or {): " + e.Message);
             return null;
         }
+        catch (ArgumentException e)
+        {
+            // YamlDotNet's node builder throws this for an event it builds no node from (found by
+            // ./fuzz.sh board: stray control bytes in a flow collection; regression inputs in
+            // tools/tests/Stratos.Island.Fuzz.Tests/regressions).
+            errors.Add("", "YAML structure not supported (a document must be plain mappings, sequences and scalars): " + e.Message);
+            return null;
+        }
         return stream;
     }
 

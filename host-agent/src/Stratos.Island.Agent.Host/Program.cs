@@ -13,6 +13,7 @@ using Stratos.Island.Agent.Link;
 using Stratos.Island.Agent.Systemd;
 using Stratos.Island.Boards;
 using Stratos.Island.Cli;
+using Stratos.Island.Link.Linux;
 
 namespace Stratos.Island.Agent.Host;
 
@@ -36,6 +37,9 @@ public static class Program
           --accel auto|kvm|tcg   accelerator of every VM (default: auto = each VM's definition,
                                  KVM when /dev/kvm is usable; tcg: never KVM; also $ISLAND_ACCEL)
           --log-level LEVEL      trace|debug|information|warning|error (default: information)
+          --api-group GROUP      members may call the API's read-only methods; the API socket is
+                                 0660 to GROUP (default: none, socket 0600: root and this user)
+          --api-admin-group GROUP members are operators too (besides root and this user)
           --tcp-listen ADDR:PORT also serve the API on TCP (off by default); requires TLS:
           --tls-cert PEM         server certificate for --tcp-listen
           --tls-key PEM          its private key
@@ -48,6 +52,9 @@ public static class Program
 
     public static async Task<int> Main(string[] args)
     {
+        // Everything this process and its QEMUs create is private unless given a group on purpose
+        // (docs/security.md).
+        PrivateEndpoints.RestrictUmask();
         Dictionary<string, List<string>> options;
         try
         {
@@ -133,6 +140,17 @@ public static class Program
         return 0;
     }
 
+    private static string? Group(Dictionary<string, List<string>> options, string name)
+    {
+        if (Get(options, name) is not string group)
+        {
+            return null;
+        }
+
+        PrivateEndpoints.GroupId(group);   // an unknown group is an error at start, naming it
+        return group;
+    }
+
     private static AgentOptions BuildOptions(Dictionary<string, List<string>> options, IDictionary environment)
     {
         bool root = AgentSocket.CurrentUserIsRoot();
@@ -198,6 +216,8 @@ public static class Program
             SharedMemoryPath = Get(options, "shm-path"),
             KickSocketPath = Get(options, "kick-socket"),
             FaultSocketPath = Get(options, "fault-socket") is string faults ? Path.GetFullPath(faults) : null,
+            ApiReadGroup = Group(options, "api-group"),
+            ApiAdminGroup = Group(options, "api-admin-group"),
             RpmsgDevice = Get(options, "rpmsg-device"),
             Accelerator = ParseAccelerator(Get(options, "accel") ?? environment["ISLAND_ACCEL"] as string),
             ExtraQemuArgs = options.TryGetValue("qemu-arg", out List<string>? extra) ? extra : new List<string>(),
@@ -265,7 +285,7 @@ public static class Program
 
     private static readonly HashSet<string> Known = new(StringComparer.Ordinal)
     {
-        "board", "boards-dir", "socket", "runtime-dir", "shm-path", "kick-socket", "rpmsg-device", "guest-kernel-dir", "alive-interval-ms", "qemu-arg", "accel", "log-level", "tcp-listen", "tls-cert", "tls-key", "fault-socket", "link-key",
+        "board", "boards-dir", "socket", "runtime-dir", "shm-path", "kick-socket", "rpmsg-device", "guest-kernel-dir", "alive-interval-ms", "qemu-arg", "accel", "log-level", "tcp-listen", "tls-cert", "tls-key", "fault-socket", "link-key", "api-group", "api-admin-group",
     };
 
     private static Dictionary<string, List<string>> Parse(string[] args)

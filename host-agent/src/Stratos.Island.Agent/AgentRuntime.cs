@@ -57,6 +57,11 @@ public sealed record AgentOptions
     public System.Security.Cryptography.X509Certificates.X509Certificate2? TlsCertificate { get; init; }
     /// <summary>HIL test hook: link fault commands on this UNIX socket (null = no fault injection at all).</summary>
     public string? FaultSocketPath { get; init; }
+    /// <summary>Group whose members may call the API's read-only methods (--api-group); the API
+    /// socket is 0660 to it. Null: the socket is 0600 (root and the agent's user only).</summary>
+    public string? ApiReadGroup { get; init; }
+    /// <summary>Group whose members are operators besides root and the agent's user (--api-admin-group).</summary>
+    public string? ApiAdminGroup { get; init; }
 }
 
 public sealed class AgentRuntime : IAsyncDisposable
@@ -122,7 +127,7 @@ public sealed class AgentRuntime : IAsyncDisposable
     /// <summary>Starts everything; returns once the API socket listens.</summary>
     public static async Task<AgentRuntime> StartAsync(AgentOptions options, ILoggerFactory loggers, CancellationToken cancellationToken = default)
     {
-        Directory.CreateDirectory(options.RuntimeDirectory);
+        PrivateEndpoints.CreateDirectory(options.RuntimeDirectory, options.ApiReadGroup is string read ? PrivateEndpoints.GroupId(read) : null);
         var runtime = new AgentRuntime(options, loggers);
         try
         {
@@ -164,13 +169,25 @@ public sealed class AgentRuntime : IAsyncDisposable
             _logger.LogWarning("link fault injection enabled on {Socket} (HIL test hook)", Options.FaultSocketPath);
         }
 
+        // Least privilege (docs/security.md): the socket is 0600, or 0660 to the read group, from
+        // before it listens; every call is checked against AgentMethodRoles by the caller's SO_PEERCRED.
+        (string Name, int Id)? readGroup = Options.ApiReadGroup is string read ? (read, PrivateEndpoints.GroupId(read)) : null;
+        (string Name, int Id)? adminGroup = Options.ApiAdminGroup is string admin ? (admin, PrivateEndpoints.GroupId(admin)) : null;
+        var policy = new ApiAccessPolicy(PrivateEndpoints.CurrentUserId(), readGroup, adminGroup);
+        Registry.Authorize = policy.Check;
         string? socketDir = Path.GetDirectoryName(Options.SocketPath);
         if (!string.IsNullOrEmpty(socketDir))
         {
-            Directory.CreateDirectory(socketDir);
+            PrivateEndpoints.CreateDirectory(socketDir, readGroup?.Id);
         }
 
-        _server = await GrpcServer.StartAsync(Registry, new GrpcServerOptions { UnixSocketPath = Options.SocketPath, TcpEndpoint = Options.TcpEndpoint, TlsCertificate = Options.TlsCertificate }, null, cancellationToken).ConfigureAwait(false);
+        _server = await GrpcServer.StartAsync(Registry, new GrpcServerOptions
+        {
+            UnixSocketPath = Options.SocketPath,
+            UnixListener = path => PrivateEndpoints.ListenUnix(path, 512, readGroup?.Id),
+            TcpEndpoint = Options.TcpEndpoint,
+            TlsCertificate = Options.TlsCertificate,
+        }, null, cancellationToken).ConfigureAwait(false);
         _logger.LogInformation("API listening on {Socket}; board '{Board}'; QEMU runtime {Runtime}", Options.SocketPath, Options.Board.Id, Options.RuntimeDirectory);
     }
 

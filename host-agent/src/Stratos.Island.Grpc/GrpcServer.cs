@@ -1,6 +1,7 @@
 using System;
 using System.IO;
 using System.Net;
+using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using System.Threading;
 using System.Threading.Tasks;
@@ -18,9 +19,14 @@ public sealed class GrpcServerOptions
     /// <summary>UNIX socket path (created, mode <see cref="UnixSocketMode"/>; a stale file is replaced).</summary>
     public string? UnixSocketPath { get; init; }
 
-    /// <summary>File mode of the UNIX socket; 0660 lets the owner and its group connect.</summary>
-    public UnixFileMode UnixSocketMode { get; init; } =
-        UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite;
+    /// <summary>File mode of the UNIX socket, set between bind and listen (nobody connects under
+    /// another mode); 0600 by default: only the owner (and root) connect.</summary>
+    public UnixFileMode UnixSocketMode { get; init; } = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+
+    /// <summary>Binds, gives its mode and group to, and listens on the UNIX socket path instead of
+    /// the default (bind, <see cref="UnixSocketMode"/>, listen): the agent passes its least-privilege
+    /// rule (docs/security.md).</summary>
+    public Func<string, Socket>? UnixListener { get; init; }
 
     /// <summary>Optional TCP endpoint; requires <see cref="TlsCertificate"/> (plaintext TCP is refused).</summary>
     public IPEndPoint? TcpEndpoint { get; init; }
@@ -38,10 +44,13 @@ public sealed class GrpcServer : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly string? _socketPath;
 
-    private GrpcServer(WebApplication app, string? socketPath)
+    private readonly Socket? _unixListener;
+
+    private GrpcServer(WebApplication app, string? socketPath, Socket? unixListener)
     {
         _app = app;
         _socketPath = socketPath;
+        _unixListener = unixListener;
     }
 
     /// <summary>Builds and starts the server; returns once it accepts connections.</summary>
@@ -57,9 +66,11 @@ public sealed class GrpcServer : IAsyncDisposable
             throw new ArgumentException($"TCP listener {options.TcpEndpoint} requires a TLS certificate: plaintext TCP is not offered", nameof(options));
         }
 
+        Socket? unixListener = null;
         if (options.UnixSocketPath is not null)
         {
             PrepareSocketPath(options.UnixSocketPath);
+            unixListener = options.UnixListener is { } listen ? listen(options.UnixSocketPath) : Listen(options.UnixSocketPath, options.UnixSocketMode);
         }
 
         var builder = WebApplication.CreateSlimBuilder();
@@ -72,9 +83,10 @@ public sealed class GrpcServer : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            if (options.UnixSocketPath is not null)
+            if (unixListener is not null)
             {
-                kestrel.ListenUnixSocket(options.UnixSocketPath, listen => listen.Protocols = HttpProtocols.Http2);
+                // Kestrel serves the socket we bound (mode set before listen), by its descriptor.
+                kestrel.ListenHandle((ulong)unixListener.Handle, listen => listen.Protocols = HttpProtocols.Http2);
             }
 
             if (options.TcpEndpoint is not null)
@@ -90,12 +102,7 @@ public sealed class GrpcServer : IAsyncDisposable
         var app = builder.Build();
         app.Run(registry.HandleAsync);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
-        if (options.UnixSocketPath is not null)
-        {
-            File.SetUnixFileMode(options.UnixSocketPath, options.UnixSocketMode);
-        }
-
-        return new GrpcServer(app, options.UnixSocketPath);
+        return new GrpcServer(app, options.UnixSocketPath, unixListener);
     }
 
     /// <summary>Stops accepting calls, ends running ones, removes the socket file.</summary>
@@ -107,9 +114,27 @@ public sealed class GrpcServer : IAsyncDisposable
         }
 
         await _app.DisposeAsync().ConfigureAwait(false);
+        _unixListener?.Dispose();
         if (_socketPath is not null && File.Exists(_socketPath))
         {
             File.Delete(_socketPath);
+        }
+    }
+
+    private static Socket Listen(string path, UnixFileMode mode)
+    {
+        var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            listener.Bind(new UnixDomainSocketEndPoint(path));
+            File.SetUnixFileMode(path, mode);
+            listener.Listen(512);
+            return listener;
+        }
+        catch
+        {
+            listener.Dispose();
+            throw;
         }
     }
 

@@ -61,6 +61,13 @@ public sealed class GrpcServiceRegistry
         _logger = logger ?? NullLogger.Instance;
     }
 
+    /// <summary>
+    /// Access control, asked before every call: the full method name and the caller's credentials
+    /// (null off a UNIX socket) in, null to allow or the PERMISSION_DENIED message out. The rule
+    /// itself lives with the API contract (the agent's method -> role table), not here.
+    /// </summary>
+    public Func<string, PeerCredentials?, string?>? Authorize { get; set; }
+
     /// <summary>The registered full method names.</summary>
     public IReadOnlyCollection<string> Methods => _methods.Keys;
 
@@ -114,6 +121,12 @@ public sealed class GrpcServiceRegistry
         if (!_methods.TryGetValue(method, out var handler))
         {
             WriteTrailersOnly(http, GrpcStatusCode.Unimplemented, $"unknown method {method}");
+            return;
+        }
+
+        if (Authorize?.Invoke(method, PeerCredentials.Of(http)) is string denied)
+        {
+            WriteTrailersOnly(http, GrpcStatusCode.PermissionDenied, denied);
             return;
         }
 

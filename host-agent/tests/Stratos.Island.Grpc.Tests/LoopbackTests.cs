@@ -131,10 +131,10 @@ public sealed class LoopbackTests
     }
 
     [TestMethod]
-    public void Socket_is_created_with_mode_0660()
+    public void Socket_is_created_with_mode_0600()
     {
         var mode = File.GetUnixFileMode(_socket);
-        Assert.AreEqual(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite, mode);
+        Assert.AreEqual(UnixFileMode.UserRead | UnixFileMode.UserWrite, mode);
     }
 
     [TestMethod]

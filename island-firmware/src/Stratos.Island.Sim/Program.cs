@@ -2,6 +2,8 @@
 using System;
 using Stratos.Island.Sim;
 
+// Everything island-sim creates (shared memory, sockets, flash, log) is private (docs/security.md).
+Stratos.Island.Link.Linux.PrivateEndpoints.RestrictUmask();
 try
 {
     SimOptions options = SimOptions.Parse(args);

@@ -102,7 +102,7 @@ public sealed class SimEnvironment
         string stateDir = Path.GetFullPath(options.StateDir ?? SimOptions.DefaultStateDir(board.Id));
         try
         {
-            Directory.CreateDirectory(stateDir);
+            Stratos.Island.Link.Linux.PrivateEndpoints.CreateDirectory(stateDir);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -42,7 +42,8 @@ public sealed class FileFlash : IFlash, IDisposable
         PageCount = pageCount;
         int size = pageSize * pageCount;
         _image = new byte[size];
-        _file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
+        // 0600 from creation on: the flash holds the island's event log and state.
+        _file = Stratos.Island.Link.Linux.PrivateEndpoints.OpenFile(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
         if (_file.Length != size)
         {
             if (_file.Length != 0)

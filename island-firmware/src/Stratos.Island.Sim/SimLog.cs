@@ -43,7 +43,7 @@ public sealed class SimLog : IDisposable
     {
         lock (_gate)
         {
-            _file = new StreamWriter(new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
+            _file = new StreamWriter(Stratos.Island.Link.Linux.PrivateEndpoints.OpenFile(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
         }
     }
 

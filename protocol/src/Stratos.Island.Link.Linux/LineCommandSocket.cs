@@ -19,36 +19,21 @@ public sealed class LineCommandSocket : IDisposable
     private volatile bool _disposed;
 
     /// <summary>
-    /// Listens on <paramref name="path"/> (its folder is created); <paramref name="execute"/> gets
+    /// Listens on <paramref name="path"/> (its folder is created, 0700, if missing); <paramref name="execute"/> gets
     /// each line as received and returns the answer line. IOException names the path on failure.
     /// </summary>
-    public LineCommandSocket(string path, Func<string, string> execute, string threadName, bool ownerOnly = false)
+    public LineCommandSocket(string path, Func<string, string> execute, string threadName)
     {
         _path = path;
         _execute = execute;
         string? directory = Path.GetDirectoryName(path);
         if (!string.IsNullOrEmpty(directory))
         {
-            Directory.CreateDirectory(directory);
+            PrivateEndpoints.CreateDirectory(directory);
         }
 
-        File.Delete(path);
-        _listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        try
-        {
-            _listener.Bind(new UnixDomainSocketEndPoint(path));
-            if (ownerOnly && !OperatingSystem.IsWindows())
-            {
-                File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            }
-
-            _listener.Listen(4);
-        }
-        catch (SocketException e)
-        {
-            _listener.Dispose();
-            throw new IOException($"'{path}': cannot listen: {e.Message}", e);
-        }
+        // Owner-only (0600) before listen: a command socket drives the island or the link.
+        _listener = PrivateEndpoints.ListenUnix(path, 4);
 
         _thread = new Thread(Serve) { IsBackground = true, Name = threadName };
         _thread.Start();

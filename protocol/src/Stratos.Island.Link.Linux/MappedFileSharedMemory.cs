@@ -98,6 +98,13 @@ public sealed unsafe class MappedFileSharedMemory : ISharedMemory, IDisposable
                 throw new IOException("shared memory file '" + Path + "' is not a regular file");
             }
 
+            // Least privilege (docs/security.md): a file an older run left wider is narrowed to 0600
+            // before the island writes anything to it; open(2)'s mode only applies to a new file.
+            if (create && (mode & 0x1FF) != FileMode0600 && Native.fchmod(fd, FileMode0600) != 0)
+            {
+                throw new IOException("shared memory file '" + Path + "': cannot make it 0600: " + Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError()));
+            }
+
             long length = *(long*)(stat + Native.StatSizeOffset);
             if (length < Size)
             {

@@ -43,6 +43,9 @@ internal static unsafe partial class Native
     public static partial int open(string path, int flags, int mode);
 
     [LibraryImport("libc", SetLastError = true)]
+    public static partial int fchmod(int fd, int mode);
+
+    [LibraryImport("libc", SetLastError = true)]
     public static partial int close(int fd);
 
     public const int PROT_READ = 0x1;

@@ -68,14 +68,13 @@ public sealed unsafe class UnixKickChannel : IDoorbell, IDisposable
 
     public bool IsConnected => _connection != null;
 
-    /// <summary>Device side: binds the socket path (replacing a stale socket file) and listens.</summary>
-    public static UnixKickChannel Listen(string path)
+    /// <summary>Device side: binds the socket path (replacing a stale socket file), mode 0600 or 0660 to
+    /// <paramref name="groupId"/>, and listens.</summary>
+    public static UnixKickChannel Listen(string path, int? groupId = null)
     {
-        File.Delete(path);
         UnixKickChannel channel = new(path, listening: true);
-        Socket listener = new(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        listener.Bind(new UnixDomainSocketEndPoint(path));
-        listener.Listen(4);
+        // Mode 0600 (or 0660 to the link group) before listen: whoever connects here kicks the island.
+        Socket listener = PrivateEndpoints.ListenUnix(path, 4, groupId);
         listener.Blocking = false;
         channel._listener = listener;
         return channel;

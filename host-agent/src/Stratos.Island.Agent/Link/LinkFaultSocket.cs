@@ -28,7 +28,7 @@ public sealed class LinkFaultSocket : IDisposable
 
         try
         {
-            _socket = new LineCommandSocket(path, Execute, "link-fault-socket", ownerOnly: true);
+            _socket = new LineCommandSocket(path, Execute, "link-fault-socket");
         }
         catch (IOException e)
         {

@@ -87,8 +87,10 @@ public static class VirtualBoardCommands
             }
         }
 
-        Directory.CreateDirectory(layout.StateDir);
-        Directory.CreateDirectory(layout.IslandStateDir);
+        // Least privilege (docs/security.md): the state dir is 0700 and the processes start under
+        // umask 077, so their logs, pidfiles, shared memory and sockets are the user's alone.
+        Directory.CreateDirectory(layout.StateDir, PrivateDirectoryMode);
+        Directory.CreateDirectory(layout.IslandStateDir, PrivateDirectoryMode);
         // The virtual board's link is authenticated by default: one random board key, 0600, shared by
         // island-sim (its stand-in for the key in the signed bundle) and the agent (docs/link.md "Authentication").
         string linkKey = Path.Combine(layout.IslandStateDir, "link.key");
@@ -101,9 +103,9 @@ public static class VirtualBoardCommands
             + " --socket " + Quote(layout.AgentSocket) + " --runtime-dir " + Quote(layout.RuntimeDir)
             + " --shm-path " + Quote(layout.ShmPath) + " --kick-socket " + Quote(layout.KickSocket)
             + " --guest-kernel-dir " + Quote(layout.Repo) + " --link-key " + Quote(linkKey);
-        string agentStart = $"setsid {agentCommand} >>{Quote(layout.AgentLog)} 2>&1 </dev/null & echo $! >{Quote(layout.AgentPidFile)}";
+        string agentStart = $"umask 077; setsid {agentCommand} >>{Quote(layout.AgentLog)} 2>&1 </dev/null & echo $! >{Quote(layout.AgentPidFile)}";
         // The QEMU check mirrors the agent's: the pid's command line names the folder's QMP socket.
-        File.WriteAllText(layout.RestartScript,
+        WritePrivateFile(layout.RestartScript,
             "#!/bin/sh\n# Replaces the agent (SIGKILL, start a new one that re-adopts the running VMs). With --a-cluster-reset\n"
             + "# (island-sim's reset hook) the VMs die with their cluster first.\n"
             + $"[ -f {Quote(layout.AgentPidFile)} ] && kill -9 \"$(cat {Quote(layout.AgentPidFile)})\" 2>/dev/null\n"
@@ -122,7 +124,7 @@ public static class VirtualBoardCommands
             string simCommand = Quote(layout.SimBinary) + " --board virtual --boards-dir " + Quote(Path.Combine(layout.Repo, "boards"))
                 + " --state-dir " + Quote(layout.IslandStateDir) + " --shm-path " + Quote(layout.ShmPath) + " --kick-socket " + Quote(layout.KickSocket)
                 + " --link-key " + Quote(linkKey) + " --a-cluster-reset-hook " + Quote("sh " + Quote(layout.RestartScript) + " --a-cluster-reset");
-            await ShellAsync($"setsid {simCommand} >>{Quote(layout.SimLog)} 2>&1 </dev/null & echo $! >{Quote(layout.SimPidFile)}", token);
+            await ShellAsync($"umask 077; setsid {simCommand} >>{Quote(layout.SimLog)} 2>&1 </dev/null & echo $! >{Quote(layout.SimPidFile)}", token);
         }
 
         await ShellAsync(agentStart, token);
@@ -287,6 +289,16 @@ public static class VirtualBoardCommands
 
         context.Out.WriteLine($"logs kept in {layout.StateDir}");
         return ExitCodes.Ok;
+    }
+
+    private const UnixFileMode PrivateDirectoryMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+
+    private static void WritePrivateFile(string path, string text)
+    {
+        File.Delete(path);
+        using var file = new FileStream(path, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite });
+        using var writer = new StreamWriter(file);
+        writer.Write(text);
     }
 
     private static async Task<int?> StopAsync(string pidFile, CancellationToken token)

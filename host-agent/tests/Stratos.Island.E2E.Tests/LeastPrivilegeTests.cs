@@ -1,0 +1,269 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Threading;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+
+namespace Stratos.Island.E2E.Tests;
+
+/// <summary>
+/// Least privilege (issue 15, docs/security.md) with real processes and real second users: the
+/// modes of everything island-sim and island-agent create, another local user unable to open any
+/// of it, and the operator API's roles decided by the caller's SO_PEERCRED: a reader (member of
+/// --api-group) runs read-only calls and gets PERMISSION_DENIED naming the method and the rule for
+/// mutating ones; an admin-group member passes the check; a user in neither cannot even connect.
+/// The users and groups are created once (idempotently, as system accounts) and left in place.
+/// </summary>
+[TestClass]
+public sealed class LeastPrivilegeTests
+{
+    private const string ReadGroup = "stratos-test-api";
+    private const string AdminGroup = "stratos-test-admin";
+    private const string Reader = "stratos-test-reader";
+    private const string Admin = "stratos-test-operator";
+    private const string Other = "stratos-test-other";
+
+    private static readonly string Repo = FindRepo();
+    private string _root = null!;
+
+    [ClassInitialize]
+    public static void CreateUsers(TestContext _)
+    {
+        Assert.IsTrue(Environment.IsPrivilegedProcess, "these tests create system users and switch to them: run them as root (CI does)");
+        EnsureGroup(ReadGroup);
+        EnsureGroup(AdminGroup);
+        EnsureUser(Reader, ReadGroup);
+        EnsureUser(Admin, ReadGroup + "," + AdminGroup);
+        EnsureUser(Other, null);
+    }
+
+    [TestInitialize]
+    public void CreateRoot()
+    {
+        // World-traversable on purpose: what keeps the other users out must be the files' own modes.
+        _root = Path.Combine(Path.GetTempPath(), "stratos-lp-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(_root);
+        File.SetUnixFileMode(_root, (UnixFileMode)0x1FF);   // 0777
+    }
+
+    [TestCleanup]
+    public void RemoveRoot()
+    {
+        Directory.Delete(_root, recursive: true);
+    }
+
+    [TestMethod]
+    public void Island_sim_creates_shared_memory_sockets_flash_and_log_for_its_owner_only()
+    {
+        string state = Path.Combine(_root, "island");
+        using Process sim = Start(Path.Combine(Repo, "island-firmware/src/Stratos.Island.Sim/bin/Release/net10.0/island-sim"),
+            "--board", "virtual", "--boards-dir", Path.Combine(Repo, "boards"), "--state-dir", state,
+            "--shm-path", Path.Combine(_root, "link.shm"), "--kick-socket", Path.Combine(_root, "kick.sock"));
+        try
+        {
+            string[] created = { Path.Combine(_root, "link.shm"), Path.Combine(_root, "kick.sock"), Path.Combine(state, "control.sock"), Path.Combine(state, "flash.bin"), Path.Combine(state, "island.log") };
+            WaitFor(() => created.All(File.Exists), "island-sim's files " + string.Join(", ", created));
+            foreach (string path in created)
+            {
+                Assert.AreEqual(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path), path);
+            }
+
+            Assert.AreEqual(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(state), state);
+            foreach (string file in new[] { created[0], created[3] })
+            {
+                var (status, output) = RunAs(Other, "/bin/dd", "if=" + file, "of=/dev/null", "count=1");
+                Assert.AreNotEqual(0, status, $"{Other} read {file}: {output}");
+                StringAssert.Contains(output, "Permission denied");
+            }
+
+            foreach (string socket in new[] { created[1], created[2] })
+            {
+                var (status, output) = RunAs(Other, "/usr/bin/socat", "-u", "OPEN:/dev/null", "UNIX-CONNECT:" + socket);
+                Assert.AreNotEqual(0, status, $"{Other} connected to {socket}: {output}");
+                StringAssert.Contains(output, "Permission denied");
+            }
+        }
+        finally
+        {
+            Stop(sim);
+        }
+    }
+
+    [TestMethod]
+    public void A_reader_may_look_but_not_change_and_an_outsider_cannot_connect()
+    {
+        string socket = Path.Combine(_root, "api", "agent.sock");
+        using Process agent = StartAgent(socket, "--api-group", ReadGroup, "--api-admin-group", AdminGroup);
+        try
+        {
+            Assert.AreEqual(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite, File.GetUnixFileMode(socket));
+
+            var status = Cli(Reader, socket, "status");
+            Assert.AreEqual(0, status.Status, status.Output);
+            StringAssert.Contains(status.Output, "virtual");
+
+            foreach (var (verb, method) in new[] { ("stop", "StopVm"), ("kill", "KillVm"), ("start", "StartVm") })
+            {
+                var denied = Cli(Reader, socket, "vm", verb, "base");
+                Assert.AreEqual(5, denied.Status, denied.Output);
+                StringAssert.Contains(denied.Output, "/stratos.island.agent.v1.VmService/" + method + " needs the operator role");
+                StringAssert.Contains(denied.Output, "group '" + AdminGroup + "'");
+                StringAssert.Contains(denied.Output, "is a reader");
+            }
+
+            var power = Cli(Reader, socket, "system", "off");
+            StringAssert.Contains(power.Output, "needs the operator role", power.Output);
+
+            // An operator passes the check: the call reaches the agent (whose island link is down here).
+            var operatorStop = Cli(Admin, socket, "vm", "stop", "base");
+            Assert.IsFalse(operatorStop.Output.Contains("needs the operator role", StringComparison.Ordinal), operatorStop.Output);
+            StringAssert.Contains(operatorStop.Output, "link");
+
+            var outsider = Cli(Other, socket, "status");
+            Assert.AreNotEqual(0, outsider.Status, outsider.Output);
+            Assert.IsFalse(outsider.Output.Contains("FIELD", StringComparison.Ordinal), outsider.Output);   // no status table: it never got in
+        }
+        finally
+        {
+            Stop(agent);
+        }
+    }
+
+    [TestMethod]
+    public void Without_a_configured_group_the_api_socket_and_runtime_dir_are_the_owners_alone()
+    {
+        string socket = Path.Combine(_root, "api", "agent.sock");
+        using Process agent = StartAgent(socket);
+        try
+        {
+            Assert.AreEqual(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(socket));
+            Assert.AreEqual(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.Combine(_root, "api", "vms")));
+            var reader = Cli(Reader, socket, "status");
+            Assert.AreNotEqual(0, reader.Status, reader.Output);
+            var root = Cli(null, socket, "status");
+            Assert.AreEqual(0, root.Status, root.Output);
+        }
+        finally
+        {
+            Stop(agent);
+        }
+    }
+
+    private Process StartAgent(string socket, params string[] extra)
+    {
+        Process agent = Start(Path.Combine(Repo, "host-agent/src/Stratos.Island.Agent.Host/bin/Release/net10.0/island-agent"),
+            new[] { "--board", "virtual", "--boards-dir", Path.Combine(Repo, "boards"), "--socket", socket, "--runtime-dir", Path.Combine(_root, "api", "vms"),
+                "--shm-path", Path.Combine(_root, "absent.shm"), "--kick-socket", Path.Combine(_root, "absent.sock") }.Concat(extra).ToArray());
+        WaitFor(() => File.Exists(socket), "the agent's socket " + socket);
+        return agent;
+    }
+
+    private static (int Status, string Output) Cli(string? user, string socket, params string[] args)
+    {
+        string island = Path.Combine(Repo, "host-agent/src/Stratos.Island.Cli/bin/Release/net10.0/island");
+        return user is null
+            ? Run(island, args, ("ISLAND_SOCKET", socket))
+            : RunAs(user, new[] { "/usr/bin/env", "ISLAND_SOCKET=" + socket, "HOME=/tmp", "DOTNET_CLI_HOME=/tmp", island }.Concat(args).ToArray());
+    }
+
+    /// <summary>A real process as <paramref name="user"/> (its own uid, gid and supplementary groups).</summary>
+    private static (int Status, string Output) RunAs(string user, params string[] command) =>
+        Run("/usr/bin/setpriv", new[] { "--reuid", user, "--regid", user, "--init-groups", "--" }.Concat(command).ToArray());
+
+    private static (int Status, string Output) Run(string file, string[] args, params (string Name, string Value)[] environment)
+    {
+        var info = new ProcessStartInfo(file) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string a in args)
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        foreach (var (name, value) in environment)
+        {
+            info.Environment[name] = value;
+        }
+
+        using Process p = Process.Start(info)!;
+        var err = p.StandardError.ReadToEndAsync();
+        string output = p.StandardOutput.ReadToEnd();
+        if (!p.WaitForExit(30_000))
+        {
+            p.Kill(entireProcessTree: true);
+            Assert.Fail($"{file} {string.Join(' ', args)} did not finish in 30 s");
+        }
+
+        return (p.ExitCode, output + err.Result);
+    }
+
+    private static Process Start(string file, params string[] args)
+    {
+        var info = new ProcessStartInfo(file) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string a in args)
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        Process p = Process.Start(info)!;
+        p.OutputDataReceived += (_, _) => { };
+        p.ErrorDataReceived += (_, _) => { };
+        p.BeginOutputReadLine();
+        p.BeginErrorReadLine();
+        return p;
+    }
+
+    private static void Stop(Process p)
+    {
+        if (!p.HasExited)
+        {
+            p.Kill(entireProcessTree: true);
+            p.WaitForExit(10_000);
+        }
+    }
+
+    private static void WaitFor(Func<bool> condition, string what)
+    {
+        long deadline = Environment.TickCount64 + 30_000;
+        while (!condition())
+        {
+            Assert.IsTrue(Environment.TickCount64 < deadline, "timed out waiting for " + what);
+            Thread.Sleep(50);
+        }
+    }
+
+    private static void EnsureGroup(string name)
+    {
+        if (Run("/usr/bin/getent", new[] { "group", name }).Status != 0)
+        {
+            var (status, output) = Run("/usr/sbin/groupadd", new[] { "-r", name });
+            Assert.IsTrue(status == 0 || Run("/usr/bin/getent", new[] { "group", name }).Status == 0, "groupadd " + name + ": " + output);
+        }
+    }
+
+    private static void EnsureUser(string name, string? groups)
+    {
+        if (Run("/usr/bin/id", new[] { name }).Status == 0)
+        {
+            return;
+        }
+
+        string[] args = groups is null
+            ? new[] { "-r", "-M", "-s", "/usr/sbin/nologin", name }
+            : new[] { "-r", "-M", "-s", "/usr/sbin/nologin", "-G", groups, name };
+        var (status, output) = Run("/usr/sbin/useradd", args);
+        Assert.IsTrue(status == 0 || Run("/usr/bin/id", new[] { name }).Status == 0, "useradd " + name + ": " + output);
+    }
+
+    private static string FindRepo()
+    {
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+        {
+            if (File.Exists(Path.Combine(d.FullName, "Stratos.Island.sln")))
+            {
+                return d.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("no Stratos.Island.sln above " + AppContext.BaseDirectory);
+    }
+}
