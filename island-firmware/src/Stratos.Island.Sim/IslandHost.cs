@@ -62,7 +62,6 @@ public static class IslandHost
         ulong bootId = NewBootId();
 
         var endpoint = new IslandLinkEndpoint(env.Config.Limits, env.Definitions, env.Definitions.Length);
-        var glue = new RpmsgSessionLink(Role.Island, env.ChannelName, () => clock.MonotonicMs, log);
         var settings = new SessionSettings
         {
             BoardId = env.Board.Id,
@@ -81,17 +80,21 @@ public static class IslandHost
             throw new SimConfigurationException("board '" + env.Board.Id + "' requires an authenticated link (link.require_authentication) but --link-key is none");
         }
 
-        var session = new LinkSession(Role.Island, bootId, settings, glue, endpoint);
-        glue.Session = session;
-
-        SharedMemoryLinkPort port;
-        try
+                LinkSession session;
+        ISimLink link;
+        if (env.LinkKind == SimLinkKind.SharedMemory)
         {
-            port = SharedMemoryLinkPort.OpenDevice(env.ShmPath, env.KickSocket, env.Layout, 0, new LogLinkErrors(log), glue);
+            var glue = new RpmsgSessionLink(Role.Island, env.ChannelName, () => clock.MonotonicMs, log);
+            session = new LinkSession(Role.Island, bootId, settings, glue, endpoint);
+            glue.Session = session;
+            link = new SharedMemorySessionLink(env, glue, log);
         }
-        catch (Exception e) when (e is IOException or SocketException or UnauthorizedAccessException)
+        else
         {
-            throw new SimConfigurationException("shared memory '" + env.ShmPath + "' / kick socket '" + env.KickSocket + "': cannot be opened: " + e.Message);
+            var serial = new SerialSessionLink(env.LinkKind, env.SerialPath, env.SerialBaud, () => clock.MonotonicMs, log);
+            session = new LinkSession(Role.Island, bootId, settings, serial, endpoint);
+            serial.Session = session;
+            link = serial;
         }
 
         using var watchdog = new ThreadWatchdog(env.WatchdogTimeoutMs, log, () => { });
@@ -99,25 +102,23 @@ public static class IslandHost
         int exitCode = ExitCodes.Ok;
         try
         {
-            glue.Endpoint = port.Link.CreateEndpoint(env.ChannelName, RpmsgHeader.AddressAny, glue);
             long coreStartMs = clock.MonotonicMs;
             var core = new IslandCore(env.Config, clock, flash, rails, watchdog, safeState, reset, endpoint, options.ResetReason);
             endpoint.Attach(session, core, clock);
             long loops = 0;
             var times = new LinkTimes(clock);
-            control = new ControlSocket(env.ControlSocket, () => StatusJson(bootId, options.ResetReason, core, session, port, endpoint, loops, flash, glue, times), log, flash);
+            control = new ControlSocket(env.ControlSocket, () => StatusJson(bootId, options.ResetReason, core, session, link, endpoint, loops, flash, times), log, flash);
             using PosixSignalRegistration term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnStopSignal);
             using PosixSignalRegistration interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnStopSignal);
             long warmStart = Stopwatch.GetTimestamp();
-            int prepared = Warmup.PrepareAssemblies(typeof(IslandCore), typeof(Envelope), typeof(RpmsgLink), typeof(SharedMemoryLinkPort), typeof(IslandHost));
+            int prepared = Warmup.PrepareAssemblies(typeof(IslandCore), typeof(Envelope), typeof(RpmsgLink), typeof(SharedMemoryLinkPort), typeof(Link.Serial.SerialFrameDecoder), typeof(IslandHost));
             log.Debug("compiled " + prepared + " methods in " + Stopwatch.GetElapsedTime(warmStart).TotalMilliseconds.ToString("F0") + " ms");
-            port.Link.Start();
+            link.Start();
             log.Info(ReadyMessage + ": board " + env.Board.Id + ", boot id 0x" + bootId.ToString("x16") + ", reset reason "
                 + SimOptions.ResetReasonArgument(options.ResetReason) + ", boot count " + core.BootCount + ", " + env.Config.Vms.Length
-                + " VMs, shm " + env.ShmPath + ", kick " + env.KickSocket + ", control " + env.ControlSocket);
+                + " VMs, " + link.Description + ", control " + env.ControlSocket);
 
             int periodMs = env.Config.Limits.SupervisionCyclePeriodMs;
-            int ringResets = 0;
             while (!s_stop)
             {
                 if (control.HangRequested)
@@ -139,11 +140,10 @@ public static class IslandHost
 
                 long now = clock.MonotonicMs;
                 int waitMs = periodMs - (int)((now - coreStartMs) % periodMs);
-                port.WaitAndPoll(waitMs);
-                if (port.Link.Counters.RingResetsRequested != ringResets)
+                link.WaitAndPoll(waitMs);
+                if (link.TakeRingReset())
                 {
-                    ringResets = port.Link.Counters.RingResetsRequested;
-                    core.RecordLinkRingReset(glue.LastDownReason);
+                    core.RecordLinkRingReset(link.LastDownReason);
                 }
 
                 session.Poll(clock.MonotonicMs);
@@ -158,10 +158,7 @@ public static class IslandHost
         finally
         {
             control?.Dispose();
-            // The table is withdrawn (ver 0) so the agent sees the island gone at once; the file
-            // itself stays, to be re-initialised in place by the next boot (one inode for life).
-            port.Link.Stop();
-            port.Dispose();
+            link.Dispose();
         }
 
         return exitCode;
@@ -231,8 +228,8 @@ public static class IslandHost
         }
     }
 
-    private static string StatusJson(ulong bootId, ResetReason reason, IslandCore core, LinkSession session, SharedMemoryLinkPort port,
-        IslandLinkEndpoint endpoint, long loops, FileFlash flash, RpmsgSessionLink glue, LinkTimes times)
+    private static string StatusJson(ulong bootId, ResetReason reason, IslandCore core, LinkSession session, ISimLink link,
+        IslandLinkEndpoint endpoint, long loops, FileFlash flash, LinkTimes times)
     {
         using var stream = new MemoryStream();
         using (var json = new Utf8JsonWriter(stream))
@@ -252,20 +249,7 @@ public static class IslandHost
             json.WriteString("session", session.State.ToString().ToLowerInvariant());
             json.WriteString("agent_boot_id", "0x" + session.PeerBootId.ToString("x16"));
             json.WriteStartObject("link");
-            LinkCounters link = port.Link.Counters;
-            json.WriteString("state", port.Link.State.ToString());
-            json.WriteNumber("tx_messages", link.TxMessages);
-            json.WriteNumber("rx_messages", link.RxMessages);
-            json.WriteNumber("tx_no_buffer", link.TxNoBuffer);
-            json.WriteNumber("kicks_sent", link.KicksSent);
-            json.WriteNumber("kicks_suppressed", link.KicksSuppressed);
-            json.WriteNumber("link_ups", link.LinkUps);
-            json.WriteNumber("peer_restarts", link.PeerRestarts);
-            json.WriteNumber("errors", link.ErrorsTotal);
-            json.WriteNumber("ring_resets_requested", link.RingResetsRequested);
-            json.WriteNumber("ring_resets_by_peer", link.RingResetsByPeer);
-            json.WriteNumber("last_down_ms", glue.LastDownMs);
-            json.WriteString("last_down_reason", glue.LastDownReason);
+            link.WriteStatus(json);
             json.WriteEndObject();
             json.WriteStartObject("session_counters");
             SessionCounters s = session.Counters;

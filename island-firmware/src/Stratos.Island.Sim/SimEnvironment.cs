@@ -15,7 +15,7 @@ namespace Stratos.Island.Sim;
 
 public sealed class SimEnvironment
 {
-    private SimEnvironment(BoardDescriptor board, Boards.IslandConfig vms, FirmwareConfig config, byte[][] definitions, LinkLayout layout,
+    private SimEnvironment(BoardDescriptor board, Boards.IslandConfig vms, FirmwareConfig config, byte[][] definitions, LinkLayout? layout,
         string shmPath, string kickSocket, string stateDir, string controlSocket)
     {
         Board = board;
@@ -37,7 +37,16 @@ public sealed class SimEnvironment
 
     public byte[][] Definitions { get; }
 
-    public LinkLayout Layout { get; }
+    public LinkLayout? Layout { get; }
+
+    /// <summary>Shared memory (the board's layout), a tty, or a UNIX socket carrying a serial line.</summary>
+    public SimLinkKind LinkKind { get; private init; }
+
+    /// <summary>Serial links: the tty or the socket path.</summary>
+    public string SerialPath { get; private init; } = string.Empty;
+
+    /// <summary>Serial link on a tty: the baud rate.</summary>
+    public int SerialBaud { get; private init; }
 
     public string ShmPath { get; }
 
@@ -81,23 +90,42 @@ public sealed class SimEnvironment
             throw new SimConfigurationException("configuration " + configPath + ": " + string.Join("; ", e.Errors));
         }
 
-        if (board.Link.Transport != LinkTransport.SharedMemory || board.Link.SharedMemory == null)
+        SimLinkKind linkKind = options.Link ?? (board.Link.Transport == LinkTransport.Serial ? SimLinkKind.Serial : SimLinkKind.SharedMemory);
+        LinkLayout? layout = null;
+        string shmPath = string.Empty;
+        string kickSocket = string.Empty;
+        string serialPath = string.Empty;
+        int serialBaud = options.LinkBaud;
+        if (linkKind == SimLinkKind.SharedMemory)
         {
-            throw new SimConfigurationException(board.SourcePath + ": link.transport: island-sim needs shared-memory, the board uses " + board.Link.Transport);
-        }
+            if (board.Link.Transport != LinkTransport.SharedMemory || board.Link.SharedMemory == null)
+            {
+                throw new SimConfigurationException(board.SourcePath + ": link.transport: island-sim needs shared-memory or serial (or pass --link serial:DEVICE / serial-socket:PATH), the board uses " + board.Link.Transport);
+            }
 
-        LinkLayout layout = ToLayout(board.Link.SharedMemory);
-        string? layoutError = layout.Validate();
-        if (layoutError != null)
+            layout = ToLayout(board.Link.SharedMemory);
+            string? layoutError = layout.Validate();
+            if (layoutError != null)
+            {
+                throw new SimConfigurationException(board.SourcePath + ": link.shared_memory: " + layoutError);
+            }
+
+            shmPath = Path.GetFullPath(options.ShmPath ?? board.Link.SharedMemory.Path);
+            kickSocket = Path.GetFullPath(options.KickSocket ?? board.Link.KickSocket
+                ?? throw new SimConfigurationException(board.SourcePath + ": link.kick_socket: missing (or pass --kick-socket)"));
+            CheckWritableDirectory(shmPath, options.ShmPath != null ? "--shm-path" : board.SourcePath + ": link.shared_memory.path");
+            CheckWritableDirectory(kickSocket, options.KickSocket != null ? "--kick-socket" : board.SourcePath + ": link.kick_socket");
+        }
+        else if (options.LinkPath != null)
         {
-            throw new SimConfigurationException(board.SourcePath + ": link.shared_memory: " + layoutError);
+            serialPath = options.LinkPath;
         }
-
-        string shmPath = Path.GetFullPath(options.ShmPath ?? board.Link.SharedMemory.Path);
-        string kickSocket = Path.GetFullPath(options.KickSocket ?? board.Link.KickSocket
-            ?? throw new SimConfigurationException(board.SourcePath + ": link.kick_socket: missing (or pass --kick-socket)"));
-        CheckWritableDirectory(shmPath, options.ShmPath != null ? "--shm-path" : board.SourcePath + ": link.shared_memory.path");
-        CheckWritableDirectory(kickSocket, options.KickSocket != null ? "--kick-socket" : board.SourcePath + ": link.kick_socket");
+        else
+        {
+            SerialSpec spec = board.Link.Serial ?? throw new SimConfigurationException(board.SourcePath + ": link.serial: missing (or pass --link serial:DEVICE)");
+            serialPath = spec.Device;
+            serialBaud = (int)spec.Baud;
+        }
 
         string stateDir = Path.GetFullPath(options.StateDir ?? SimOptions.DefaultStateDir(board.Id));
         try
@@ -158,7 +186,12 @@ public sealed class SimEnvironment
             throw new SimConfigurationException(board.SourcePath + ": island.event_log: needs at least 2 pages");
         }
 
-        return new SimEnvironment(board, vms, config, definitions, layout, shmPath, kickSocket, stateDir, controlSocket);
+        return new SimEnvironment(board, vms, config, definitions, layout, shmPath, kickSocket, stateDir, controlSocket)
+        {
+            LinkKind = linkKind,
+            SerialPath = serialPath,
+            SerialBaud = serialBaud,
+        };
     }
 
     private static BoardDescriptor LoadBoard(SimOptions options)

@@ -9,12 +9,21 @@ namespace Stratos.Island.Sim;
 
 public sealed class SimConfigurationException(string message) : Exception(message);
 
+/// <summary>How island-sim reaches the agent (--link).</summary>
+public enum SimLinkKind
+{
+    SharedMemory,
+    Serial,
+    SerialSocket,
+}
+
 public sealed class SimOptions
 {
     public const string Usage =
         "usage: island-sim [--board NAME|PATH] [--boards-dir DIR] [--config PATH] [--state-dir DIR]\n" +
         "                  [--shm-path PATH] [--kick-socket PATH] [--control-socket PATH]\n" +
-        "                  [--log-level debug|info|warn|error] [--a-cluster-reset-hook CMD] [--link-key PATH|none]";
+        "                  [--log-level debug|info|warn|error] [--a-cluster-reset-hook CMD] [--link-key PATH|none]\n" +
+        "                  [--link shared-memory|serial:DEVICE[@BAUD]|serial-socket:PATH]";
 
     public string Board { get; private set; } = "virtual";
 
@@ -38,6 +47,15 @@ public sealed class SimOptions
     public string? ACLusterResetHook { get; private set; }
 
     public bool ShowHelp { get; private set; }
+
+    /// <summary>--link: null = the board's link.transport.</summary>
+    public SimLinkKind? Link { get; private set; }
+
+    /// <summary>--link serial:DEVICE / serial-socket:PATH: the tty or the socket path.</summary>
+    public string? LinkPath { get; private set; }
+
+    /// <summary>--link serial:DEVICE@BAUD (default 115200).</summary>
+    public int LinkBaud { get; private set; } = 115200;
 
     // Internal: run the island itself (the supervisor re-executes itself with --child).
     public bool Child { get; private set; }
@@ -89,6 +107,7 @@ public sealed class SimOptions
                 case "--kick-socket": options.KickSocket = value; break;
                 case "--control-socket": options.ControlSocket = value; break;
                 case "--a-cluster-reset-hook": options.ACLusterResetHook = value; break;
+                case "--link": options.ParseLink(value); break;
                 case "--log-level":
                     if (!SimLog.TryParseLevel(value, out SimLogLevel level))
                     {
@@ -107,6 +126,44 @@ public sealed class SimOptions
 
         options.UserArguments = user;
         return options;
+    }
+
+    private void ParseLink(string value)
+    {
+        if (value == "shared-memory")
+        {
+            Link = SimLinkKind.SharedMemory;
+            return;
+        }
+
+        if (value.StartsWith("serial-socket:", StringComparison.Ordinal) && value.Length > "serial-socket:".Length)
+        {
+            Link = SimLinkKind.SerialSocket;
+            LinkPath = value.Substring("serial-socket:".Length);
+            return;
+        }
+
+        if (value.StartsWith("serial:", StringComparison.Ordinal) && value.Length > "serial:".Length)
+        {
+            string device = value.Substring("serial:".Length);
+            int at = device.LastIndexOf('@');
+            if (at >= 0)
+            {
+                if (!int.TryParse(device.AsSpan(at + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int baud) || baud <= 0)
+                {
+                    throw new SimConfigurationException("--link: '" + device.Substring(at + 1) + "' in '" + value + "' is not a baud rate");
+                }
+
+                LinkBaud = baud;
+                device = device.Substring(0, at);
+            }
+
+            Link = SimLinkKind.Serial;
+            LinkPath = device;
+            return;
+        }
+
+        throw new SimConfigurationException("--link: '" + value + "' is not shared-memory, serial:DEVICE[@BAUD] or serial-socket:PATH");
     }
 
     public static string ResetReasonArgument(ResetReason reason) => reason switch

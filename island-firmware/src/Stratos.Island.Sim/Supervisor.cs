@@ -148,7 +148,10 @@ public static class Supervisor
     {
         foreach (string path in new List<string> { env.KickSocket, env.ControlSocket })
         {
-            IslandHost.TryDelete(path);
+            if (path.Length > 0)
+            {
+                IslandHost.TryDelete(path);
+            }
         }
     }
 }

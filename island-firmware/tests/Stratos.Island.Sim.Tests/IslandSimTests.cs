@@ -502,4 +502,24 @@ public sealed class IslandSimTests
         StringAssert.Contains(sim.Output, "--shm-path");
         StringAssert.Contains(sim.Output, "/nonexistent-island-dir");
     }
+
+    [TestMethod]
+    public void The_link_option_takes_shared_memory_a_tty_with_a_baud_rate_or_a_serial_socket()
+    {
+        Assert.AreEqual(SimLinkKind.SharedMemory, SimOptions.Parse(["--link", "shared-memory"]).Link);
+        SimOptions tty = SimOptions.Parse(["--link", "serial:/dev/ttyS1@921600"]);
+        Assert.AreEqual(SimLinkKind.Serial, tty.Link);
+        Assert.AreEqual("/dev/ttyS1", tty.LinkPath);
+        Assert.AreEqual(921600, tty.LinkBaud);
+        Assert.AreEqual(115200, SimOptions.Parse(["--link", "serial:/dev/pts/4"]).LinkBaud);
+        SimOptions socket = SimOptions.Parse(["--link", "serial-socket:/tmp/x/link.sock"]);
+        Assert.AreEqual(SimLinkKind.SerialSocket, socket.Link);
+        Assert.AreEqual("/tmp/x/link.sock", socket.LinkPath);
+        CollectionAssert.AreEqual(new[] { "--link", "serial-socket:/tmp/x/link.sock" }, socket.UserArguments.ToArray(), "the child gets the option too");
+        Assert.IsNull(SimOptions.Parse([]).Link, "default: the board's link.transport");
+
+        StringAssert.Contains(Assert.ThrowsExactly<SimConfigurationException>(() => SimOptions.Parse(["--link", "serial:/dev/ttyS1@fast"])).Message, "'fast' in 'serial:/dev/ttyS1@fast' is not a baud rate");
+        StringAssert.Contains(Assert.ThrowsExactly<SimConfigurationException>(() => SimOptions.Parse(["--link", "uart:/dev/ttyS1"])).Message, "--link: 'uart:/dev/ttyS1' is not shared-memory, serial:DEVICE[@BAUD] or serial-socket:PATH");
+        StringAssert.Contains(Assert.ThrowsExactly<SimConfigurationException>(() => SimOptions.Parse(["--link", "serial:"])).Message, "is not shared-memory");
+    }
 }

@@ -1,7 +1,10 @@
 // The island on an external MCU behind a UART: COBS + CRC-32 frames (Stratos.Island.Link.Serial) over
 // a tty. The tty is put in raw mode with termios (cfmakeraw), so no byte is translated or echoed.
 // Tested here over a pseudo-terminal pair made by socat; on a board the same code opens /dev/ttyS*
-// or /dev/ttyUSB*.
+// or /dev/ttyUSB*. The same byte stream also runs over a connected AF_UNIX stream socket (QEMU's
+// `-chardev socket,server=on` end of an emulated UART, see hil-tests/guest/xen/machine.sh).
+// A line that goes away (the pty's other side closed: EIO / POLLHUP; the socket's peer closed: EOF)
+// sets Closed; the owner reopens.
 using System;
 using System.IO;
 using Stratos.Island.Link.Serial;
@@ -12,10 +15,12 @@ public sealed unsafe class SerialPortTransport : IByteSink, IDisposable
 {
     private int _fd;
     private readonly byte[] _readBuffer = new byte[1024];
+    private readonly IDisposable? _owner;
 
-    private SerialPortTransport(int fd, ISerialFrameSink sink)
+    private SerialPortTransport(int fd, ISerialFrameSink sink, IDisposable? owner = null)
     {
         _fd = fd;
+        _owner = owner;
         Writer = new SerialFrameWriter(this);
         Decoder = new SerialFrameDecoder(sink, new SerialFrameCounters());
     }
@@ -23,6 +28,27 @@ public sealed unsafe class SerialPortTransport : IByteSink, IDisposable
     public SerialFrameWriter Writer { get; }
 
     public SerialFrameDecoder Decoder { get; }
+
+    /// <summary>The line went away (pty closed at the other side, socket peer closed): reopen.</summary>
+    public bool Closed { get; private set; }
+
+    /// <summary>Connects to an AF_UNIX stream socket carrying the serial byte stream (an emulated
+    /// UART's host end). Throws IOException naming the path when nobody listens there.</summary>
+    public static SerialPortTransport ConnectUnixSocket(string path, ISerialFrameSink sink)
+    {
+        var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        try
+        {
+            socket.Connect(new System.Net.Sockets.UnixDomainSocketEndPoint(path));
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            socket.Dispose();
+            throw new IOException("cannot connect to serial socket '" + path + "': " + e.SocketErrorCode);
+        }
+
+        return new SerialPortTransport((int)socket.Handle, sink, socket);
+    }
 
     /// <summary>Opens a tty (or pty) in raw mode at the given baud rate.</summary>
     public static SerialPortTransport Open(string path, int baud, ISerialFrameSink sink)
@@ -87,7 +113,7 @@ public sealed unsafe class SerialPortTransport : IByteSink, IDisposable
     {
         int before = Decoder.Counters.Frames;
         Native.PollFd pfd = new() { Fd = _fd, Events = Native.POLLIN };
-        if (Native.poll(&pfd, 1, timeoutMs) <= 0)
+        if (Closed || Native.poll(&pfd, 1, timeoutMs) <= 0)
         {
             return 0;
         }
@@ -99,6 +125,10 @@ public sealed unsafe class SerialPortTransport : IByteSink, IDisposable
             {
                 Decoder.Feed(_readBuffer, 0, (int)n);
             }
+            else if (n == 0 || (System.Runtime.InteropServices.Marshal.GetLastPInvokeError() is int errno && errno != Native.EINTR && errno != Native.EAGAIN))
+            {
+                Closed = true; // EOF of a socket, EIO of a pty whose other side closed
+            }
         }
 
         return Decoder.Counters.Frames - before;
@@ -106,7 +136,12 @@ public sealed unsafe class SerialPortTransport : IByteSink, IDisposable
 
     public void Dispose()
     {
-        if (_fd >= 0)
+        if (_owner != null)
+        {
+            _owner.Dispose();
+            _fd = -1;
+        }
+        else if (_fd >= 0)
         {
             Native.close(_fd);
             _fd = -1;

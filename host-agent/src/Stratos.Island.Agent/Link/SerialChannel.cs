@@ -7,12 +7,14 @@ namespace Stratos.Island.Agent.Link
     /// <summary>
     /// An island on an external MCU behind a UART (board link.transport: serial): COBS + CRC-32 frames.
     /// A serial line has no carrier: the channel is up once the port is open; an island reboot is
-    /// noticed by the session layer (boot ids, "no session" errors).
+    /// noticed by the session layer (boot ids, "no session" errors). A line that goes away (a pty
+    /// whose other side closed) reports down and the next Pump throws, so the link thread reopens it.
     /// </summary>
     public sealed class SerialChannel : ILinkChannel, ISerialFrameSink
     {
         private readonly SerialPortTransport _port;
         private readonly ILinkChannelSink _sink;
+        private bool _down;
 
         private SerialChannel(string device, int baud, ILinkChannelSink sink)
         {
@@ -26,7 +28,20 @@ namespace Stratos.Island.Agent.Link
 
         public static LinkChannelFactory Factory(string device, int baud) => sink => new SerialChannel(device, baud, sink);
 
-        public void Pump(int timeoutMs) => _port.Receive(timeoutMs);
+        public void Pump(int timeoutMs)
+        {
+            if (_down)
+            {
+                throw new System.IO.IOException(Description + ": line closed");
+            }
+
+            _port.Receive(timeoutMs);
+            if (_port.Closed)
+            {
+                _down = true;
+                _sink.OnChannelDown(Description + ": line closed by the other side");
+            }
+        }
 
         public LinkSendStatus TrySend(byte[] buffer, int offset, int count) =>
             _port.TrySendFrame(buffer, offset, count) ? LinkSendStatus.Ok : LinkSendStatus.TooLarge;
