@@ -7,7 +7,8 @@
 // "Scheduling"). Raising the nice value of every thread of the process (Linux keeps the nice value
 // per thread; threads created later inherit it from their creator) gives the link endpoints about
 // ten times a guest's CPU share when both want it, without a real-time policy that a bug could turn
-// into a machine-wide hang. Needs CAP_SYS_NICE (root); without it the caller logs why and runs on.
+// into a machine-wide hang. A session leader also raises its CFS autogroup, within which alone nice
+// values weigh. Needs CAP_SYS_NICE (root); without it the caller logs why and runs on.
 using System;
 using System.IO;
 using System.Runtime.InteropServices;
@@ -55,9 +56,30 @@ public static partial class SchedulingPriority
             }
         }
 
-        if (failed == 0)
+        // With CFS autogroup (sched_autogroup_enabled) nice values only weigh threads against their own
+        // session's: a session leader (island up starts each with setsid) raises its group too.
+        string? group = null;
+        if (getsid(0) == Environment.ProcessId && File.Exists("/proc/self/autogroup"))
+        {
+            try
+            {
+                File.WriteAllText("/proc/self/autogroup", nice.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                group = "its session's autogroup: " + e.Message;
+            }
+        }
+
+        if (failed == 0 && group is null)
         {
             return null;
+        }
+
+        if (failed == 0)
+        {
+            return "cannot raise the scheduling priority of " + group + " (needs root or CAP_SYS_NICE): link endpoints share the CPU equally with other sessions"
+                + " and may miss their deadlines under load";
         }
 
         return "cannot raise the scheduling priority to nice " + nice + " (" + failed + " of " + threads + " threads: "
@@ -77,4 +99,7 @@ public static partial class SchedulingPriority
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial int getpriority(int which, int who);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int getsid(int pid);
 }
