@@ -97,6 +97,17 @@ public static class Program
             }
         });
         ILogger logger = loggers.CreateLogger("island-agent");
+        // Link and relay threads above the guests' QEMUs, which run at nice 0 (GuestScheduling).
+        string? priority = SchedulingPriority.RaiseProcess();
+        if (priority is null)
+        {
+            logger.LogInformation("scheduling priority raised to nice {Nice} (above guest VMs)", SchedulingPriority.LinkEndpointNice);
+        }
+        else
+        {
+            logger.LogWarning("{Reason}", priority);
+        }
+
 
         AgentOptions agentOptions;
         try

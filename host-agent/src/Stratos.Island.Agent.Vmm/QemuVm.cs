@@ -251,6 +251,15 @@ public sealed class QemuVm : IAsyncDisposable
         startInfo.ArgumentList.Add("log=$1; shift; exec </dev/null >>\"$log\" 2>&1; exec \"$@\"");
         startInfo.ArgumentList.Add("qemu-" + Name);
         startInfo.ArgumentList.Add(LogPath);
+        // Back to nice 0 when the agent runs raised (GuestScheduling); nice(1) execs QEMU in place.
+        int niceIncrement = GuestScheduling.ChildNiceIncrement();
+        if (niceIncrement != 0)
+        {
+            startInfo.ArgumentList.Add("nice");
+            startInfo.ArgumentList.Add("-n");
+            startInfo.ArgumentList.Add(niceIncrement.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
         startInfo.ArgumentList.Add(_binary);
 
         // The serial console: the agent listens on serial.sock and connects to it before QEMU exists;

@@ -38,6 +38,17 @@ public static class IslandHost
         SimEnvironment env = SimEnvironment.Resolve(options);
         using var log = new SimLog(options.LogLevel, "island");
         log.OpenFile(env.LogPath);
+        // The island is its own MCU on a board: A-side load must not starve its main loop here either.
+        string? priority = Stratos.Island.Link.Linux.SchedulingPriority.RaiseProcess();
+        if (priority is null)
+        {
+            log.Info("scheduling priority raised to nice " + Stratos.Island.Link.Linux.SchedulingPriority.LinkEndpointNice + " (above guest VMs)");
+        }
+        else
+        {
+            log.Warn(priority);
+        }
+
         File.WriteAllText(env.ResetReasonPath, SimOptions.ResetReasonArgument(options.ResetReason) + "\n");
         if (File.Exists(env.SafeStatePath))
         {
@@ -319,6 +330,9 @@ internal static partial class Native
 
     [LibraryImport("libc", SetLastError = true)]
     internal static partial int kill(int pid, int signal);
+
+    [LibraryImport("libc", SetLastError = true)]
+    internal static partial int fsync(int fd);
 
     // The child must not outlive its supervisor (kill -9 of the supervisor takes the island with it).
     internal static void DieWithParent()

@@ -20,8 +20,9 @@ public sealed class StopwatchClock : IClock
 
 /// <summary>
 /// NOR flash in a file: erase sets a page to 0xFF, program only clears bits (new = old AND data).
-/// Every operation is written through and fsync'ed before it returns, so a kill -9 keeps exactly the
-/// operations that completed (the event log's recovery handles the torn one).
+/// Every operation is written through to the kernel before it returns, so a kill -9 keeps exactly the
+/// operations that completed (the event log's recovery handles the torn one); a side thread fsyncs
+/// them to the disk soon after, off the main loop.
 /// A power cut can be armed (the control socket's <c>powercut</c>): at the Nth write from then on
 /// the process dies by SIGKILL, either before that write (nothing of it reaches the file) or in the
 /// middle of it (its first half is written and fsync'ed, the rest never), as a power loss would.
@@ -34,6 +35,9 @@ public sealed class FileFlash : IFlash, IDisposable
     private int _cutCountdown;
     private int _cutMidWrite;
     private long _writes;
+    private readonly AutoResetEvent _syncWanted = new(false);
+    private readonly object _syncLock = new();
+    private volatile bool _disposed;
 
     public FileFlash(string path, int pageSize, int pageCount, SimLog log)
     {
@@ -56,11 +60,14 @@ public sealed class FileFlash : IFlash, IDisposable
             _file.Write(_image, 0, size);
             _file.Flush(true);
         }
+
         else
         {
             _file.Position = 0;
             _file.ReadExactly(_image, 0, size);
         }
+
+        new Thread(SyncLoop) { IsBackground = true, Name = "flash-sync" }.Start();
     }
 
     public int PageSize { get; }
@@ -118,9 +125,13 @@ public sealed class FileFlash : IFlash, IDisposable
 
         try
         {
+            // Written to the kernel before returning (a kill -9 keeps it); the fsync to the disk runs
+            // on a side thread: on a loaded host it took hundreds of ms, and on the main loop it
+            // starved the island's own hardware watchdog (docs/island-sim.md "Scheduling").
             _file.Position = address;
             _file.Write(_image, address, count);
-            _file.Flush(true);
+            _file.Flush(false);
+            _syncWanted.Set();
             return true;
         }
         catch (IOException)
@@ -150,7 +161,43 @@ public sealed class FileFlash : IFlash, IDisposable
         Thread.Sleep(Timeout.Infinite);
     }
 
-    public void Dispose() => _file.Dispose();
+    private void SyncLoop()
+    {
+        while (!_disposed)
+        {
+            _syncWanted.WaitOne();
+            if (_disposed)
+            {
+                return;
+            }
+
+            try
+            {
+                lock (_syncLock)
+                {
+                    if (!_disposed)
+                    {
+                        Native.fsync(_file.SafeFileHandle.DangerousGetHandle().ToInt32());
+                    }
+                }
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_syncLock)
+        {
+            _disposed = true;
+            _syncWanted.Set();
+            _file.Flush(true);
+            _file.Dispose();
+        }
+    }
 }
 
 /// <summary>
@@ -279,9 +326,13 @@ public sealed class ThreadWatchdog : IHardwareWatchdog, IDisposable
     private void Watch()
     {
         int sleepMs = Math.Max(1, Math.Min(10, _timeoutMs / 4));
+        long maxOversleepMs = 0;
         while (!_stopped)
         {
+            long before = Stopwatch.GetTimestamp();
             Thread.Sleep(sleepMs);
+            long oversleepMs = Stopwatch.GetElapsedTime(before).Ticks / TimeSpan.TicksPerMillisecond - sleepMs;
+            maxOversleepMs = Math.Max(maxOversleepMs, oversleepMs);
             long last = Volatile.Read(ref _lastKick);
             if (_stopped)
             {
@@ -291,7 +342,10 @@ public sealed class ThreadWatchdog : IHardwareWatchdog, IDisposable
             long silentMs = (Stopwatch.GetTimestamp() - (last == 0 ? _bootTicks : last)) * 1000 / Stopwatch.Frequency;
             if (silentMs >= (last == 0 ? Math.Max(FirstKickGraceMs, _timeoutMs) : _timeoutMs))
             {
-                _log.Error("hardware watchdog expired: no kick for " + silentMs + " ms (timeout " + _timeoutMs + " ms); resetting the island");
+                // The watchdog thread's own lateness tells a starved process (it overslept too) from
+                // a main loop stuck in a long step (it woke on time).
+                _log.Error("hardware watchdog expired: no kick for " + silentMs + " ms (timeout " + _timeoutMs + " ms; this thread woke up to "
+                    + maxOversleepMs + " ms late, last sleep " + oversleepMs + " ms late); resetting the island");
                 _beforeExit();
                 Environment.Exit(ExitCodes.Watchdog);
             }
