@@ -27,11 +27,13 @@ public sealed class IslandLinkConformanceTests
     [TestCleanup]
     public void Disconnect() => _agent.Dispose();
 
-    // The first 0x58 bytes of the shared file once DRIVER_OK is set (FACTS.md, OpenAMP's reference machine).
+    // The first 0x58 bytes of the shared file once DRIVER_OK is set (FACTS.md, OpenAMP's reference machine),
+    // but for the status byte at 0x2c, which the kit's driver writes: ACKNOWLEDGE|DRIVER|DRIVER_OK (0x07)
+    // as virtio 1.1 section 3.1.1 and the specification's transport section say (OpenAMP's driver: 0x04).
     private static readonly uint[] ReferenceTable =
     {
         0x00000001, 0x00000001, 0x00000000, 0x00000000, 0x00000014, 0x00000003, 0x00000007, 0x00000000,
-        0x00000001, 0x00000001, 0x00000000, 0x00000204, 0x00004000, 0x00001000, 0x00000100, 0x00000001,
+        0x00000001, 0x00000001, 0x00000000, 0x00000207, 0x00004000, 0x00001000, 0x00000100, 0x00000001,
         0x00000000, 0x00008000, 0x00001000, 0x00000100, 0x00000002, 0x00000000,
     };
 
