@@ -89,11 +89,13 @@ public sealed class HilScenarioTests
     [TestMethod]
     [TestCategory("hil")]
     [TestCategory("full")]
+    [Verifies("IslProd~island-restart~1")]
     public Task Killed_island_process_comes_back_as_a_reset_mcu() => HilSession.RunAsync(nameof(Killed_island_process_comes_back_as_a_reset_mcu), TestContext);
 
     [TestMethod]
     [TestCategory("hil")]
     [TestCategory("full")]
+    [Verifies("IslProd~ring-reset~1")]
     public Task Scribbled_rings_are_reset_and_the_session_resynchronises() => HilSession.RunAsync(nameof(Scribbled_rings_are_reset_and_the_session_resynchronises), TestContext);
 
     [TestMethod]

@@ -137,6 +137,7 @@ public sealed class IslandLinkTests
     // Past StaleAfterMs of silence the API marks everything it serves from the island as stale with
     // its age; once the island answers again it is current again.
     [TestMethod]
+    [Verifies("IslDsgn~stale-marking~1")]
     public async Task A_silent_island_makes_served_state_stale_with_its_age_until_it_answers_again()
     {
         using var dir = new TempDir();

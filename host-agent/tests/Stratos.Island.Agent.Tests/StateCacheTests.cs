@@ -34,6 +34,7 @@ public sealed class StateCacheTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~stale-marking~1")]
     public void The_supervision_snapshot_carries_the_age_of_the_islands_last_report()
     {
         long now = 5000;

@@ -70,6 +70,7 @@ public sealed class CliTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~stale-marking~1")]
     public async Task Status_shows_a_silent_island_as_stale_with_its_age_and_the_ring_resets()
     {
         var (exit, output, _) = await Run(new[] { "status" });
@@ -80,6 +81,7 @@ public sealed class CliTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~stale-marking~1")]
     public void A_stale_vm_state_is_shown_with_its_age_never_as_current()
     {
         var vm = new Stratos.Island.Protocol.Agent.V1.Vm { Name = "base", State = Stratos.Island.Protocol.Common.V1.VmState.Running, StateAgeMs = 850, Stale = true };
@@ -158,6 +160,7 @@ public sealed class CliTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~stale-marking~1")]
     public async Task Supervision_status_of_a_silent_island_says_stale_instead_of_showing_the_cycle_as_current()
     {
         var (exit, output, _) = await Run(new[] { "supervision", "status" });

@@ -27,6 +27,7 @@ public sealed class IslandCoreTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~ring-corruption-reset~1")]
     public void Ring_resets_are_logged_as_link_errors_at_most_once_a_second_with_the_ones_in_between_counted()
     {
         var island = new TestIsland(TestIsland.Configure(TestIsland.Vm(1, "web")));

@@ -192,6 +192,7 @@ public sealed class IslandSimTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~one-inode~1")]
     public void Sigterm_removes_the_sockets_and_keeps_the_shm_file_with_its_table_withdrawn()
     {
         using var world = new SimWorld();
@@ -227,6 +228,7 @@ public sealed class IslandSimTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~one-inode~1")]
     public void A_deleted_shm_file_is_created_again_at_the_next_boot()
     {
         using var world = new SimWorld();
@@ -247,6 +249,7 @@ public sealed class IslandSimTests
     // the supervisor start a new one with reset reason FAULT over the same file, and the agent's one
     // mapping resynchronises (no remap) with every committed record still in the log.
     [TestMethod]
+    [Verifies("IslDsgn~island-fault-restart~1")]
     public void Killed_island_process_is_restarted_with_reset_reason_FAULT_and_the_agent_resynchronises()
     {
         using var world = new SimWorld();
@@ -277,6 +280,8 @@ public sealed class IslandSimTests
     // Corrupt rings are reset through the status byte (DEVICE_NEEDS_RESET) and the session is back
     // within 100 ms of the island's request; the reset is counted and logged as a LINK_ERROR event.
     [TestMethod]
+    [Verifies("IslDsgn~ring-corruption-reset~1")]
+    [Verifies("IslDsgn~status-byte-handshake~1")]
     public void Corrupt_ring_index_is_healed_by_a_ring_reset_within_100_ms_and_logged()
     {
         using var world = new SimWorld();
@@ -305,6 +310,7 @@ public sealed class IslandSimTests
     // The experiment: 64 x 8 random bytes written over the vring area of a running link.
     // Whatever they hit, the link heals and the log keeps every committed record.
     [TestMethod]
+    [Verifies("IslDsgn~ring-corruption-reset~1")]
     public void Random_scribbles_over_the_vrings_are_healed_and_nothing_committed_is_lost()
     {
         using var world = new SimWorld();

@@ -27,6 +27,7 @@ public sealed class BadPeerInputTests
 
     [TestMethod]
     [Verifies("IslDsgn~link-bad-peer-input~1")]
+    [Verifies("IslDsgn~ring-corruption-reset~1")]
     public void Avail_entry_naming_a_descriptor_beyond_num_is_rejected()
     {
         LinkPair pair = new();
@@ -38,6 +39,7 @@ public sealed class BadPeerInputTests
 
     [TestMethod]
     [Verifies("IslDsgn~link-bad-peer-input~1")]
+    [Verifies("IslDsgn~ring-corruption-reset~1")]
     public void Descriptor_chain_that_loops_is_rejected()
     {
         LinkPair pair = new();
@@ -60,6 +62,7 @@ public sealed class BadPeerInputTests
 
     [TestMethod]
     [Verifies("IslDsgn~link-bad-peer-input~1")]
+    [Verifies("IslDsgn~ring-corruption-reset~1")]
     public void Descriptor_length_beyond_the_buffer_size_is_rejected()
     {
         LinkPair pair = new();
@@ -71,6 +74,7 @@ public sealed class BadPeerInputTests
 
     [TestMethod]
     [Verifies("IslDsgn~link-bad-peer-input~1")]
+    [Verifies("IslDsgn~ring-corruption-reset~1")]
     public void Descriptor_address_outside_the_shared_memory_is_rejected()
     {
         LinkPair pair = new();
@@ -92,6 +96,8 @@ public sealed class BadPeerInputTests
 
     [TestMethod]
     [Verifies("IslDsgn~link-bad-peer-input~1")]
+    [Verifies("IslDsgn~status-byte-handshake~1")]
+    [Verifies("IslDsgn~ring-corruption-reset~1")]
     public void Avail_idx_jumping_by_more_than_num_is_rejected()
     {
         LinkPair pair = new();
@@ -108,6 +114,7 @@ public sealed class BadPeerInputTests
 
     [TestMethod]
     [Verifies("IslDsgn~link-bad-peer-input~1")]
+    [Verifies("IslDsgn~ring-corruption-reset~1")]
     public void Rpmsg_header_len_over_496_is_rejected()
     {
         LinkPair pair = new();
@@ -196,6 +203,7 @@ public sealed class BadPeerInputTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~ring-corruption-reset~1")]
     public void Used_entry_returning_a_buffer_twice_is_rejected_by_the_driver()
     {
         LinkPair pair = new();

@@ -52,6 +52,7 @@ public sealed class MappedFileAndKickTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~one-inode~1")]
     public void Shm_file_replaced_by_someone_else_is_noticed_and_remapped()
     {
         using TestPaths paths = new();

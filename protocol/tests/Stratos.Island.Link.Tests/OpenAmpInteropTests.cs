@@ -35,6 +35,7 @@ public sealed class OpenAmpInteropTests
         File.ReadAllLines("/proc/locks").Where(line => line.Contains(":" + inode + " ", StringComparison.Ordinal)).ToArray();
 
     [TestMethod]
+    [Verifies("IslDsgn~lock-free-mapping~1")]
     public void Mapping_takes_no_lock_so_a_libmetal_style_exclusive_flock_is_granted_at_once()
     {
         using TestPaths paths = new();
@@ -83,6 +84,7 @@ public sealed class OpenAmpInteropTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~lock-free-mapping~1")]
     public void A_peer_holding_LOCK_EX_does_not_keep_the_island_or_the_agent_from_mapping_the_file()
     {
         using TestPaths paths = new();
@@ -102,6 +104,7 @@ public sealed class OpenAmpInteropTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~one-inode~1")]
     public void Island_create_reuses_the_file_in_place_and_never_changes_its_inode()
     {
         using TestPaths paths = new();
@@ -120,6 +123,7 @@ public sealed class OpenAmpInteropTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~one-inode~1")]
     public void Island_create_grows_a_short_file_in_place_and_refuses_a_directory()
     {
         using TestPaths paths = new();

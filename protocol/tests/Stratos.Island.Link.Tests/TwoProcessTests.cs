@@ -155,6 +155,7 @@ public sealed class TwoProcessTests
     // flock(LOCK_EX) on the file) follows the island through a kill -9 and a new boot.
     [TestMethod]
     [Verifies("IslDsgn~link-restart-detection~1")]
+    [Verifies("IslDsgn~one-inode~1")]
     public void Island_process_restart_over_the_same_file_is_followed_by_map_once_peers()
     {
         using TestPaths paths = new();

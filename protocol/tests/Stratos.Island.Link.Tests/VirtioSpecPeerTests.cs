@@ -51,6 +51,7 @@ public sealed class VirtioSpecPeerTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~status-byte-handshake~1")]
     public void A_spec_only_driver_honours_DEVICE_NEEDS_RESET_from_this_device_and_the_link_comes_back()
     {
         using TestPaths paths = new();
@@ -78,6 +79,7 @@ public sealed class VirtioSpecPeerTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~status-byte-handshake~1")]
     public void This_driver_honours_DEVICE_NEEDS_RESET_and_a_reboot_of_a_spec_only_device()
     {
         using TestPaths paths = new();
