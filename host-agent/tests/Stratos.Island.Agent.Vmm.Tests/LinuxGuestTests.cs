@@ -12,6 +12,7 @@ namespace Stratos.Island.Agent.Vmm.Tests;
 /// reboot the guest announces.
 /// </summary>
 [TestClass]
+[TestCategory("full")] // five TCG Linux boots: with the E2E and HIL boards beside them they overload a 2-core CI machine; ./test.sh --full runs them
 public sealed class LinuxGuestTests : VmHarnessTest
 {
     private readonly ConcurrentQueue<GuestMessage> _port = new();
