@@ -9,7 +9,7 @@ namespace Stratos.Island.Link.Tests;
 
 /// <summary>
 /// What an unmodified OpenAMP peer (libmetal on Linux) needs from the shared file: metal_map() takes
-/// flock(LOCK_EX) and waits without limit, then maps once. Peers/libmetal_style_peer.py does exactly
+/// flock(LOCK_EX) and waits without limit, then maps once. Peers/exclusive_lock_peer.py does exactly
 /// that from a second process; /proc/locks shows who holds what.
 /// </summary>
 [TestClass]
@@ -45,7 +45,7 @@ public sealed class OpenAmpInteropTests
         Assert.AreEqual(0, LocksOn(inode).Length, "no lock while only this process maps the file: " + string.Join(" | ", LocksOn(inode)));
         island.WriteUInt32(0x100, 0xC0FFEE01);
 
-        using PythonPeer peer = PythonPeer.Start("libmetal_style_peer.py", paths.Shm, Size.ToString());
+        using PythonPeer peer = PythonPeer.Start("exclusive_lock_peer.py", paths.Shm, Size.ToString());
         string locked = peer.ReadLine(5_000, "get flock(LOCK_EX) (a FileStream's LOCK_SH would block it forever)");
         Assert.AreEqual("locked " + inode, locked);
         string[] locks = LocksOn(inode);
@@ -61,7 +61,7 @@ public sealed class OpenAmpInteropTests
     // way, and a libmetal peer then waits for LOCK_EX without limit (the hang of issue 14). This is
     // what the test above would see if MappedFileSharedMemory went back to a FileStream.
     [TestMethod]
-    public void A_dotnet_FileStream_on_the_file_blocks_a_libmetal_style_peer_until_it_is_closed()
+    public void A_dotnet_FileStream_on_the_file_blocks_a_exclusive_lock_peer_until_it_is_closed()
     {
         using TestPaths paths = new();
         using (MappedFileSharedMemory.Create(paths.Shm, Size))
@@ -69,7 +69,7 @@ public sealed class OpenAmpInteropTests
         }
 
         FileStream stream = new(paths.Shm, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite);
-        using PythonPeer peer = PythonPeer.Start("libmetal_style_peer.py", paths.Shm, Size.ToString());
+        using PythonPeer peer = PythonPeer.Start("exclusive_lock_peer.py", paths.Shm, Size.ToString());
         try
         {
             Assert.IsNull(peer.TryReadLine(1_000), "the peer got LOCK_EX while a FileStream held the file");
@@ -92,7 +92,7 @@ public sealed class OpenAmpInteropTests
         {
         }
 
-        using PythonPeer peer = PythonPeer.Start("libmetal_style_peer.py", paths.Shm, Size.ToString());
+        using PythonPeer peer = PythonPeer.Start("exclusive_lock_peer.py", paths.Shm, Size.ToString());
         peer.ReadLine(5_000, "lock the file");
         Task<(MappedFileSharedMemory Island, MappedFileSharedMemory Agent)> mapping = Task.Run(() =>
             (MappedFileSharedMemory.Create(paths.Shm, Size), MappedFileSharedMemory.Open(paths.Shm, Size)));

@@ -166,7 +166,7 @@ public sealed class TwoProcessTests
             using Agent agent = new(paths);
             agent.AssertEchoes(20);
             ulong inode = agent.Port.Memory.Inode;
-            using PythonPeer mapOnce = PythonPeer.Start("libmetal_style_peer.py", paths.Shm, "0x80000");
+            using PythonPeer mapOnce = PythonPeer.Start("exclusive_lock_peer.py", paths.Shm, "0x80000");
             Assert.AreEqual("locked " + inode, mapOnce.ReadLine(5_000, "lock and map the island's file"));
             island.Kill();
             island.WaitForExit(5_000);

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""A peer that treats the shared-memory file the way libmetal's metal_map() does on Linux (OpenAMP's
+"""Written for this project from FACTS.md's description (no libmetal code): a peer that treats the shared-memory file the way libmetal's metal_map() does on Linux (OpenAMP's
 "generic" machine): open it, take flock(LOCK_EX) and wait for it without limit, then mmap it once for
 the life of the process and never look at the path again.
 
-Usage: libmetal_style_peer.py PATH SIZE
+Usage: exclusive_lock_peer.py PATH SIZE
 Prints "locked <inode>" once it holds the lock and the mapping, then answers commands on stdin, one
 per line:
   u32 OFFSET   -> "u32 <value>"  (little-endian, read through the ONE mapping taken at start)
