@@ -38,7 +38,8 @@ public sealed class IslandConfigLoaderTests
         Assert.IsTrue(web.Autostart);
         Assert.IsLessThanOrEqualTo(2048, Google.Protobuf.MessageExtensions.ToByteArray(baseVm).Length);
         Assert.IsFalse(baseVm.Vmm.HeartbeatPort);
-        Assert.AreEqual(VmmAccelerator.Unspecified, baseVm.Vmm.Accelerator);
+        Assert.AreEqual(VmmAccelerator.Tcg, baseVm.Vmm.Accelerator);
+        StringAssert.Contains(baseVm.Vmm.Cmdline, "hb.idle=hlt");
     }
 
     [TestMethod]

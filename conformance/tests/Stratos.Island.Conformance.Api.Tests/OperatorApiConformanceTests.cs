@@ -186,8 +186,10 @@ public sealed class OperatorApiConformanceTests
         (Vm dependency, Vm dependent) = await PairAsync();
         using var watching = new CancellationTokenSource();
         var events = new List<Event>();
-        using AsyncServerStreamingCall<WatchEventsResponse> stream = Events.WatchEvents(new WatchEventsRequest(), cancellationToken: watching.Token);
-        await stream.ResponseHeadersAsync; // the agent has the subscription before the first request
+        // The whole stream is bounded: a kit must end, whatever the agent under test does.
+        using AsyncServerStreamingCall<WatchEventsResponse> stream = Events.WatchEvents(
+            new WatchEventsRequest(), deadline: DateTime.UtcNow.AddMilliseconds(4 * VmTimeoutMs), cancellationToken: watching.Token);
+        await stream.ResponseHeadersAsync.WaitAsync(TimeSpan.FromSeconds(10)); // the agent has the subscription before the first request
         Task pump = Task.Run(async () =>
         {
             try
@@ -200,7 +202,7 @@ public sealed class OperatorApiConformanceTests
                     }
                 }
             }
-            catch (RpcException e) when (e.StatusCode == StatusCode.Cancelled)
+            catch (RpcException e) when (e.StatusCode is StatusCode.Cancelled or StatusCode.DeadlineExceeded)
             {
             }
             catch (OperationCanceledException)

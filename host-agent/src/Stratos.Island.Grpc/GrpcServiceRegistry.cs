@@ -39,6 +39,9 @@ public interface IServerStreamWriter<in T>
 {
     /// <summary>Sends one message and flushes it to the client.</summary>
     Task WriteAsync(T message);
+
+    /// <summary>Sends the response headers now, before any message, so the client sees the call accepted.</summary>
+    Task WriteResponseHeadersAsync();
 }
 
 /// <summary>
@@ -250,6 +253,14 @@ public sealed class GrpcServiceRegistry
             _cancellationToken.ThrowIfCancellationRequested();
             StartResponse(_http);
             await GrpcProtocol.WriteMessageAsync(_http.Response.Body, message.ToByteArray(), _cancellationToken).ConfigureAwait(false);
+            await _http.Response.Body.FlushAsync(_cancellationToken).ConfigureAwait(false);
+        }
+
+        public async Task WriteResponseHeadersAsync()
+        {
+            _cancellationToken.ThrowIfCancellationRequested();
+            StartResponse(_http);
+            await _http.Response.StartAsync(_cancellationToken).ConfigureAwait(false);
             await _http.Response.Body.FlushAsync(_cancellationToken).ConfigureAwait(false);
         }
     }

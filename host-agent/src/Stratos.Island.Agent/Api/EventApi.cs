@@ -17,7 +17,7 @@ public static class EventApi
         {
             await ErrorMapping.Guard(async () =>
             {
-                await foreach (Event e in events.WatchAsync(r.FromSequence, c.CancellationToken))
+                await foreach (Event e in events.WatchAsync(r.FromSequence, writer.WriteResponseHeadersAsync, c.CancellationToken))
                 {
                     await writer.WriteAsync(new WatchEventsResponse { Event = e });
                 }

@@ -78,10 +78,17 @@ public sealed class EventService
         return response;
     }
 
-    public async IAsyncEnumerable<ApiEvent> WatchAsync(uint fromSequence, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <param name="subscribed">Called once the subscription exists, before the first event (the API sends
+    /// its response headers then, so a client knows no later event can be missed).</param>
+    public async IAsyncEnumerable<ApiEvent> WatchAsync(uint fromSequence, Func<Task>? subscribed, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         _island.EnsureUp();
         using EventHub.Subscription subscription = _hub.Subscribe();
+        if (subscribed != null)
+        {
+            await subscribed().ConfigureAwait(false);
+        }
+
         uint last = 0;
         if (fromSequence != 0)
         {
