@@ -185,16 +185,19 @@ public sealed class HilScenarioTests
     [TestMethod]
     [TestCategory("hil")]
     [TestCategory("quick")]
+    [Verifies("IslProd~standard-guest-devices~1")]
     public Task Linux_kernel_panic_is_a_crash_and_the_vm_restarted() => HilSession.RunAsync(nameof(Linux_kernel_panic_is_a_crash_and_the_vm_restarted), TestContext);
 
     [TestMethod]
     [TestCategory("hil")]
     [TestCategory("full")]
+    [Verifies("IslProd~standard-guest-devices~1")]
     public Task Linux_reboot_from_inside_is_an_exit_and_the_vm_restarted() => HilSession.RunAsync(nameof(Linux_reboot_from_inside_is_an_exit_and_the_vm_restarted), TestContext);
 
     [TestMethod]
     [TestCategory("hil")]
     [TestCategory("full")]
+    [Verifies("IslProd~standard-guest-devices~1")]
     public Task Linux_hang_trips_the_watchdog_and_is_escalated() => HilSession.RunAsync(nameof(Linux_hang_trips_the_watchdog_and_is_escalated), TestContext);
 
     [TestMethod]

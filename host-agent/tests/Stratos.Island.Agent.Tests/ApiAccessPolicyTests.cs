@@ -18,6 +18,7 @@ public sealed class ApiAccessPolicyTests
     private static PeerCredentials Caller(int uid, int gid, params int[] groups) => new(4242, uid, gid, groups);
 
     [TestMethod]
+    [Verifies("IslDsgn~api-roles~1")]
     public void Every_api_method_has_a_role_and_every_mutating_one_needs_an_operator()
     {
         CollectionAssert.AreEquivalent(AgentMethods.All, AgentMethodRoles.Required.Keys.ToArray());
@@ -31,6 +32,7 @@ public sealed class ApiAccessPolicyTests
         Assert.AreEqual(ApiRole.Operator, AgentMethodRoles.For("/stratos.island.agent.v1.VmService/Future"));
 
     [TestMethod]
+    [Verifies("IslDsgn~api-roles~1")]
     public void Root_the_agents_user_and_admin_group_members_are_operators()
     {
         Assert.IsNull(Policy.Check(AgentMethods.KillVm, Caller(0, 0)));
@@ -40,6 +42,7 @@ public sealed class ApiAccessPolicyTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~api-roles~1")]
     public void A_reader_may_list_but_a_kill_is_refused_naming_the_method_and_the_rule()
     {
         PeerCredentials reader = Caller(3001, 3001, 2001);
@@ -50,6 +53,7 @@ public sealed class ApiAccessPolicyTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~api-roles~1")]
     public void A_caller_in_neither_group_may_call_nothing()
     {
         PeerCredentials outsider = Caller(3002, 3002, 100);

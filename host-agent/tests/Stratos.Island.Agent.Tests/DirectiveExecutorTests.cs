@@ -52,6 +52,16 @@ public sealed class DirectiveExecutorTests
                         Cmdline = "console=ttyS0 quiet panic=-1 stratos.watchdog=0", HeartbeatPort = true, PanicDevice = true,
                     },
                 },
+                new VmDefinition
+                {
+                    VmId = 4, Name = "linux-watchdog",
+                    Vmm = new VmmConfig
+                    {
+                        Machine = "microvm", MemoryMib = 256, Vcpus = 1, Accelerator = VmmAccelerator.Tcg,
+                        Kernel = "hil-tests/guest/build/linux/vmlinuz", Initrd = "hil-tests/guest/build/linux/initramfs.cpio.gz",
+                        Cmdline = "console=ttyS0 quiet panic=-1 stratos.watchdog=2", HeartbeatPort = true, Watchdog = true,
+                    },
+                },
             });
             Executor = new DirectiveExecutor(Backend, Cache, new VmSpecFactory(RepoPaths.Root, new[] { "-device", "pvpanic" }), new HeartbeatRelay(Sink), Sink, NullLogger.Instance);
         }
@@ -94,6 +104,7 @@ public sealed class DirectiveExecutorTests
 
     [TestMethod]
     [Timeout(120_000)]
+    [Verifies("IslDsgn~guest-heartbeat-port~1")]
     public async Task A_vm_with_a_heartbeat_port_is_running_at_its_guests_first_heartbeat_and_starting_before()
     {
         _ = RepoPaths.LinuxGuestDir;   // built (or found cached) before QEMU needs it
@@ -113,6 +124,26 @@ public sealed class DirectiveExecutorTests
         int firstAlive = messages.FindIndex(m => m.AliveIndication is { EntityId: 3 });
         Assert.IsTrue(firstAlive < 0 || report < firstAlive, "RUNNING goes out before the first relayed indication");
         await WaitAsync(() => rig.Sink.Messages.Count(m => m.AliveIndication is { EntityId: 3 }) >= 3, "three heartbeats relayed from the port");
+    }
+
+    [TestMethod]
+    [Timeout(120_000)]
+    [Verifies("IslDsgn~guest-watchdog~1")]
+    public async Task A_hung_linux_guest_trips_its_i6300esb_and_the_island_is_told_the_vm_hung()
+    {
+        _ = RepoPaths.LinuxGuestDir;
+        await using var rig = new Rig();
+
+        await rig.Executor.HandleAsync(new VmDirective { DirectiveId = 41, VmId = 4, Action = DirectiveAction.Start, TimeoutMs = 60000 });
+        await rig.WaitReportAsync(r => r.DirectiveId == 41 && r.State == ProtoObserved.Running, "RUNNING at the first heartbeat", 60000);
+        QemuVm vm = rig.Executor.Running(4)!;
+        // The guest's helper stops pinging and the kernel stops too: only the armed watchdog can tell.
+        await vm.HeartbeatPort!.SendCommandAndWaitAsync("hang", TimeSpan.FromSeconds(10));
+
+        VmStateReport hung = await rig.WaitReportAsync(r => r.VmId == 4 && r.State == ProtoObserved.Hung, "HUNG reported to the island", 20000);
+        StringAssert.Contains(hung.Detail, "watchdog");
+        Assert.AreSame(vm, rig.Executor.Running(4), "QEMU's watchdog action is none: QEMU still runs, the island decides");
+        Assert.IsFalse(vm.Ended.IsCompleted);
     }
 
     [TestMethod]

@@ -46,6 +46,7 @@ public sealed class HeartbeatRelayTests
 
     [TestMethod]
     [Timeout(60_000)]
+    [Verifies("IslDsgn~guest-output-bounded~1")]
     public async Task A_guest_flooding_heartbeats_is_capped_and_another_vms_indications_all_go_out()
     {
         using var dir = new TempDir();

@@ -157,6 +157,8 @@ public sealed class LinkAuthenticationTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~link-auth-tag~1")]
+    [Verifies("IslDsgn~link-auth-negotiation~1")]
     public void Both_sides_with_the_board_key_negotiate_an_authenticated_session_and_tag_every_message()
     {
         Create(BoardKey, BoardKey);
@@ -180,6 +182,7 @@ public sealed class LinkAuthenticationTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~link-auth-rejection~1")]
     public void Forged_message_is_rejected_counted_reported_and_the_link_stays_up()
     {
         Create(BoardKey, BoardKey);
@@ -197,6 +200,7 @@ public sealed class LinkAuthenticationTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~link-auth-rejection~1")]
     public void Message_tagged_with_another_board_key_is_rejected_as_forged()
     {
         Create(BoardKey, BoardKey);
@@ -217,6 +221,7 @@ public sealed class LinkAuthenticationTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~link-auth-rejection~1")]
     public void Replayed_message_is_rejected_counted_reported_and_the_link_stays_up()
     {
         Create(BoardKey, BoardKey);
@@ -231,6 +236,7 @@ public sealed class LinkAuthenticationTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~link-auth-rejection~1")]
     public void Reordered_message_is_rejected_counted_reported_and_the_link_stays_up()
     {
         Create(BoardKey, BoardKey);
@@ -246,6 +252,7 @@ public sealed class LinkAuthenticationTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~link-auth-rejection~1")]
     public void Truncated_message_is_rejected_counted_reported_and_the_link_stays_up()
     {
         Create(BoardKey, BoardKey);
@@ -268,6 +275,7 @@ public sealed class LinkAuthenticationTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~link-auth-rejection~1")]
     public void Forged_message_to_the_agent_is_rejected_and_the_island_is_told()
     {
         Create(BoardKey, BoardKey);
@@ -283,6 +291,7 @@ public sealed class LinkAuthenticationTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~link-auth-negotiation~1")]
     public void Island_that_requires_authentication_refuses_an_agent_without_the_key_with_a_clear_reason()
     {
         Create(null, BoardKey, islandRequires: true);
@@ -295,6 +304,7 @@ public sealed class LinkAuthenticationTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~link-auth-negotiation~1")]
     public void Agent_that_requires_authentication_refuses_an_island_without_the_key_with_a_clear_reason()
     {
         Create(BoardKey, null, agentRequires: true);
@@ -304,6 +314,7 @@ public sealed class LinkAuthenticationTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~link-auth-negotiation~1")]
     public void Without_a_requirement_a_peer_without_the_key_gets_an_unauthenticated_session()
     {
         Create(BoardKey, null);
@@ -313,6 +324,7 @@ public sealed class LinkAuthenticationTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~link-auth-negotiation~1")]
     public void Different_board_keys_never_come_up_and_the_agent_names_the_key()
     {
         byte[] other = (byte[])BoardKey.Clone();
@@ -325,6 +337,7 @@ public sealed class LinkAuthenticationTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~link-auth-keys~1")]
     public void Restarted_island_is_re_authenticated_with_fresh_session_keys()
     {
         Create(BoardKey, BoardKey);
@@ -341,6 +354,7 @@ public sealed class LinkAuthenticationTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~steady-state-no-allocation~1")]
     public void Authenticated_steady_state_allocates_nothing_on_the_island()
     {
         Create(BoardKey, BoardKey);
@@ -360,6 +374,8 @@ public sealed class LinkAuthenticationTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~link-auth-keys~1")]
+    [Verifies("IslDsgn~link-auth-tag~1")]
     public void Both_implementations_compute_the_same_tags()
     {
         var agent = new AgentLinkAuthenticator(BoardKey);
@@ -384,6 +400,7 @@ public sealed class LinkAuthenticationTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~link-auth-negotiation~1")]
     public void Board_key_file_readable_by_group_or_other_is_refused_with_the_fix()
     {
         string dir = Directory.CreateTempSubdirectory("i15-key").FullName;

@@ -18,6 +18,7 @@ public sealed class GuestSerialReaderTests
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(5);
 
     [TestMethod]
+    [Verifies("IslDsgn~guest-output-bounded~1")]
     public async Task Lines_split_across_writes_are_joined_and_bad_lines_are_counted()
     {
         string path = Path.Combine(Path.GetTempPath(), "siser-" + Guid.NewGuid().ToString("N")[..10] + ".sock");
@@ -64,6 +65,36 @@ public sealed class GuestSerialReaderTests
 
             peer.Shutdown(SocketShutdown.Both);
             await reader.Closed.WaitAsync(Timeout);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [TestMethod]
+    [Verifies("IslDsgn~guest-announced-shutdown~1")]
+    public async Task Announced_reboot_and_poweroff_are_reported_and_any_other_announcement_is_malformed()
+    {
+        string path = Path.Combine(Path.GetTempPath(), "siser-" + Guid.NewGuid().ToString("N")[..10] + ".sock");
+        using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        listener.Bind(new UnixDomainSocketEndPoint(path));
+        listener.Listen(1);
+        try
+        {
+            var connecting = GuestSerialReader.ConnectAsync(path, Timeout);
+            using var peer = await listener.AcceptAsync();
+            await using var reader = await connecting;
+            var announced = new ConcurrentQueue<string>();
+            var malformed = new ConcurrentQueue<string>();
+            reader.ShutdownAnnounced += announced.Enqueue;
+            reader.MalformedLine += malformed.Enqueue;
+
+            await peer.SendAsync(Encoding.ASCII.GetBytes("SHUTDOWN reboot\nSHUTDOWN now\nSHUTDOWN\nSHUTDOWN poweroff\nSHUTDOWN stop\nHB 1\n"));
+            await VmHarness.WaitForAsync(() => reader.HeartbeatCount == 1, "the heartbeat after the announcements");
+
+            CollectionAssert.AreEqual(new[] { "reboot", "poweroff", "stop" }, announced.ToArray());
+            CollectionAssert.AreEqual(new[] { "SHUTDOWN now", "SHUTDOWN" }, malformed.ToArray());
         }
         finally
         {

@@ -197,6 +197,7 @@ public sealed class QemuBackendTests : VmHarnessTest
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~guest-panic~1")]
     public async Task Crash_with_pvpanic_is_observed_as_a_guest_panic()
     {
         var spec = VmHarness.Spec("panic");

@@ -54,6 +54,7 @@ public sealed class LeastPrivilegeTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~private-endpoints~1")]
     public void Island_sim_creates_shared_memory_sockets_flash_and_log_for_its_owner_only()
     {
         string state = Path.Combine(_root, "island");
@@ -91,6 +92,8 @@ public sealed class LeastPrivilegeTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~api-roles~1")]
+    [Verifies("IslProd~least-privilege~1")]
     public void A_reader_may_look_but_not_change_and_an_outsider_cannot_connect()
     {
         string socket = Path.Combine(_root, "api", "agent.sock");
@@ -131,6 +134,7 @@ public sealed class LeastPrivilegeTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~private-endpoints~1")]
     public void Without_a_configured_group_the_api_socket_and_runtime_dir_are_the_owners_alone()
     {
         string socket = Path.Combine(_root, "api", "agent.sock");

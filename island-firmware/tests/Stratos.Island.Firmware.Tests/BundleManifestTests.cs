@@ -39,6 +39,9 @@ public sealed class BundleManifestTests
     [DataRow("{\"files\":[{\"size\":9,\"name\":\"other.bin\",\"sha256\":\"DIGEST\"},{\"sha256\":\"DIGEST\",\"size\":4,\"name\":\"config.bin\"}]}")]
     [DataRow("{\"meta\":{\"a\":[1,{\"b\":\"}]\"}],\"c\":\"x\\\"y\"},\"flag\":true,\"files\":[{\"name\":\"other\",\"extra\":[[],{}],\"size\":1,\"sha256\":\"DIGEST\"},ENTRY]}")]
     [DataRow("{\"files\":[{\"name\":\"config.bin\",\"size\":4,\"sha256\":\"UPPER\"}]}")]
+    [DataRow("{\"meta\":[true],\"files\":[ENTRY]}")]
+    [DataRow("{\"meta\":true ,\"files\":[ENTRY]}")]
+    [DataRow("{\"meta\":null\r\n,\"files\":[ENTRY]}")]
     public void Well_formed_manifests_verify_the_listed_file(string manifest)
     {
         Assert.AreEqual(BundleStatus.Ok, Verify(Expand(manifest)));
@@ -62,6 +65,8 @@ public sealed class BundleManifestTests
     [DataRow("{\"files\":[{\"name\":\"config.bin\",\"size\":4", BundleStatus.ManifestMalformed)]
     [DataRow("{\"files\":[{\"name\":\"config.bin", BundleStatus.ManifestMalformed)]
     [DataRow("{\"files\":[{\"name\":config.bin}]}", BundleStatus.ManifestMalformed)]
+    [DataRow("{\"files\":[{name:\"config.bin\"}]}", BundleStatus.ManifestMalformed)]
+    [DataRow("{\"files\":[{\"name\" \"config.bin\"}]}", BundleStatus.ManifestMalformed)]
     [DataRow("{\"files\":[{\"name\":\"config.bin\",\"size\":\"4\",\"sha256\":\"DIGEST\"}]}", BundleStatus.ManifestMalformed)]
     [DataRow("{\"files\":[{\"name\":\"config.bin\",\"size\":1234567890123456789,\"sha256\":\"DIGEST\"}]}", BundleStatus.ManifestMalformed)]
     [DataRow("{\"files\":[{\"name\":\"config.bin\",\"size\":4,\"sha256\":\"abc\"}]}", BundleStatus.ManifestMalformed)]

@@ -271,4 +271,30 @@ public sealed class EventLogTests
         Assert.IsTrue(r.GetDetail().StartsWith("detail"), $"record {sequence} detail intact: {r.GetDetail()}");
         Assert.AreEqual(r.SubjectId * 7, (uint)r.Value);
     }
+
+    [TestMethod]
+    [Verifies("IslDsgn~event-log-durability~1")]
+    public void A_record_is_committed_only_with_its_length_magic_detail_length_crc_and_marker_intact()
+    {
+        byte[] detail = Encoding.ASCII.GetBytes("vm web");
+        byte[] good = new byte[EventRecordFormat.MaxRecordBytes + 8];
+        int length = EventRecordFormat.Encode(good, 7, 123456789L, 3, EventType.VmState, 2, 3, detail, detail.Length);
+        Assert.IsTrue(EventRecordFormat.IsCommitted(good, length));
+
+        byte[] Damaged(System.Action<byte[]> damage)
+        {
+            byte[] copy = (byte[])good.Clone();
+            damage(copy);
+            return copy;
+        }
+
+        Assert.IsFalse(EventRecordFormat.IsCommitted(good, EventRecordFormat.MinRecordBytes - 1), "shorter than any record");
+        Assert.IsFalse(EventRecordFormat.IsCommitted(good, EventRecordFormat.MaxRecordBytes + 4), "longer than any record");
+        Assert.IsFalse(EventRecordFormat.IsCommitted(Damaged(b => b[0] ^= 0xFF), length), "record magic");
+        Assert.IsFalse(EventRecordFormat.IsCommitted(Damaged(b => EventRecordFormat.WriteU16(b, 2, (ushort)(length + 4))), length), "length field");
+        Assert.IsFalse(EventRecordFormat.IsCommitted(Damaged(b => b[22] = 200), length), "detail length beyond the limit");
+        Assert.IsFalse(EventRecordFormat.IsCommitted(Damaged(b => b[22] = 20), length), "detail length that does not give the record length");
+        Assert.IsFalse(EventRecordFormat.IsCommitted(Damaged(b => b[length - 1] ^= 0x01), length), "commit marker (a torn write)");
+        Assert.IsFalse(EventRecordFormat.IsCommitted(Damaged(b => b[30] ^= 0x01), length), "CRC over the fixed part");
+    }
 }

@@ -4,7 +4,7 @@ using System.Text;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using Stratos.Island.Firmware.Bundle;
 
-namespace Stratos.Island.Boards.Tests;
+namespace Stratos.Island.Firmware.Tests;
 
 /// <summary>The firmware-dialect SHA-256 against FIPS 180-4's example vectors and .NET's SHA256.</summary>
 [TestClass]
