@@ -195,6 +195,18 @@ internal static class HeartbeatJitterBench
         }
 
         intervals.Add(("agent's own alive indication: at the island", "agent_island", Intervals(island.Where(i => i.Entity == 0 && i.RecvNs >= fromNs && i.RecvNs < toNs).Select(i => i.RecvNs).ToList())));
+
+        // What the alive supervision counts: indications per 1 s window (the demo's reference window).
+        foreach (uint entity in new uint[] { 0, 1, 2, LinuxVmId })
+        {
+            var counts = island.Where(i => i.Entity == entity && i.RecvNs >= fromNs && i.RecvNs < toNs)
+                .GroupBy(i => (i.RecvNs - fromNs) / 1_000_000_000).ToDictionary(g => g.Key, g => g.Count());
+            long windows = (toNs - fromNs) / 1_000_000_000;
+            var perWindow = Enumerable.Range(0, (int)windows).Select(w => counts.GetValueOrDefault(w, 0)).ToList();
+            string name = entity switch { 0 => "agent", 1 => "base", 2 => "web", _ => "linux" };
+            Console.WriteLine($"  {name}: indications per 1 s window at the island  {(perWindow.Count > 0 ? perWindow.Min() : 0)}..{(perWindow.Count > 0 ? perWindow.Max() : 0)}");
+            json.Append(FormattableString.Invariant($",\"{name}_per_second_min\":{(perWindow.Count > 0 ? perWindow.Min() : 0)},\"{name}_per_second_max\":{(perWindow.Count > 0 ? perWindow.Max() : 0)}"));
+        }
         foreach (var (name, key, ms) in intervals)
         {
             Console.WriteLine(FormattableString.Invariant($"  {name,-50} {P(ms, 0.5),8:0.00} {P(ms, 0.99),8:0.00} {(ms.Count > 0 ? ms.Max() : double.NaN),8:0.00}"));
