@@ -99,6 +99,10 @@ internal static class HeartbeatJitterBench
             string consoleTap = Path.Combine(dir, "vms", "linux", "console.sock");
             await WaitForAsync(() => File.Exists(consoleTap), "the linux VM's console tap", 90000);
             Task reader = Task.Run(() => ReadStamps(consoleTap, stamps, stop.Token));
+            // The HIL benches once saw a guest's relayed heartbeats come 250-330 ms late after a
+            // command on its console tap (docs/hil.md): web gets one (`start`, which changes nothing
+            // while it emits) every 700 ms for the whole run.
+            Task<int> commands = Task.Run(() => SendCommands(Path.Combine(dir, "vms", "web", "console.sock"), stop.Token));
             await WaitForAsync(() => !stamps.IsEmpty, "the Linux guest's first stamped heartbeat", 90000);
             // Settle (the first windows after a boot), then measure.
             await Task.Delay(5000);
@@ -109,8 +113,10 @@ internal static class HeartbeatJitterBench
             await Task.Delay(1000);   // the trace writers flush every 200 ms
             stop.Cancel();
             await reader;
+            int sent = await commands;
             Terminate(agent);
             Terminate(sim);
+            Console.WriteLine($"web: {sent} console commands sent through its tap during the run");
             return Report(ReadAgentTrace(agentTrace), ReadIslandTrace(islandTrace), stamps, ToNs(from), ToNs(to), seconds, hogs, Load());
         }
         finally
@@ -292,6 +298,26 @@ internal static class HeartbeatJitterBench
     // Its output into a file: nobody reads a pipe here, and a full pipe would stall the process.
     private static Process StartLogged(string log, string exe, params string[] args) =>
         Program.Start("sh", new[] { "-c", "exec \"$0\" \"$@\" >>'" + log + "' 2>&1", exe }.Concat(args).ToArray());
+
+    private static async Task<int> SendCommands(string tap, CancellationToken token)
+    {
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        await socket.ConnectAsync(new UnixDomainSocketEndPoint(tap), token);
+        int sent = 0;
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(700, token);
+                await socket.SendAsync("start\n"u8.ToArray(), SocketFlags.None, token);
+                sent++;
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            return sent;
+        }
+    }
 
     private static void Terminate(Process p)
     {
