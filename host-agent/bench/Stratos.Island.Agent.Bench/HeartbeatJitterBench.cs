@@ -1,5 +1,6 @@
-// ./bench.sh hb-jitter [--seconds N] [--hogs N]   (N s of steady state, default 60; hogs: CPU-bound
-//                                                  processes running alongside, default 0)
+// ./bench.sh hb-jitter [--seconds N] [--hogs N] [--kvm]   (N s of steady state, default 60; hogs:
+//     CPU-bound processes running alongside, default 0; --kvm: base, a freestanding guest idling in
+//     hlt, under KVM instead of TCG)
 //
 // The virtual board as `./island up` runs it (the real island-sim, the real island-agent, the demo
 // VMs base, web and linux of boards/virtual/vms.yaml under TCG), with the heartbeat trace on in both
@@ -38,9 +39,14 @@ internal static class HeartbeatJitterBench
     public static async Task<int> RunAsync(string[] args)
     {
         int seconds = 60, hogs = 0;
+        bool kvm = false;
         for (int i = 0; i < args.Length; i++)
         {
-            if (i + 1 < args.Length && args[i] == "--seconds" && int.TryParse(args[i + 1], out seconds) && seconds > 0)
+            if (args[i] == "--kvm")
+            {
+                kvm = true;
+            }
+            else if (i + 1 < args.Length && args[i] == "--seconds" && int.TryParse(args[i + 1], out seconds) && seconds > 0)
             {
                 i++;
             }
@@ -50,7 +56,7 @@ internal static class HeartbeatJitterBench
             }
             else
             {
-                Console.Error.WriteLine("usage: ./bench.sh hb-jitter [--seconds N] [--hogs N]");
+                Console.Error.WriteLine("usage: ./bench.sh hb-jitter [--seconds N] [--hogs N] [--kvm]");
                 return 2;
             }
         }
@@ -75,7 +81,20 @@ internal static class HeartbeatJitterBench
             throw new InvalidOperationException("boards/virtual/vms.yaml: the linux VM's command line is not '" + linuxCmdline + "' any more; update the bench");
         }
 
-        File.WriteAllText(config, yaml.Replace(linuxCmdline, linuxCmdline + " stratos.stamps=1", StringComparison.Ordinal));
+        yaml = yaml.Replace(linuxCmdline, linuxCmdline + " stratos.stamps=1", StringComparison.Ordinal);
+        if (kvm)
+        {
+            const string baseVmm = "accelerator: tcg\n      kernel: hil-tests/guest/build/heartbeat.elf";
+            int at = yaml.IndexOf(baseVmm, StringComparison.Ordinal);
+            if (at < 0)
+            {
+                throw new InvalidOperationException("boards/virtual/vms.yaml: base's accelerator is not where the bench expects it; update the bench");
+            }
+
+            yaml = yaml[..at] + "accelerator: kvm" + yaml[(at + "accelerator: tcg".Length)..];
+        }
+
+        File.WriteAllText(config, yaml);
         string islandTrace = Path.Combine(dir, "island-trace.txt");
         string agentTrace = Path.Combine(dir, "agent-trace.txt");
         string shm = Path.Combine(dir, "link.shm"), kick = Path.Combine(dir, "kick.sock"), socket = Path.Combine(dir, "agent.sock");
@@ -117,7 +136,7 @@ internal static class HeartbeatJitterBench
             Terminate(agent);
             Terminate(sim);
             Console.WriteLine($"web: {sent} console commands sent through its tap during the run");
-            return Report(ReadAgentTrace(agentTrace), ReadIslandTrace(islandTrace), stamps, ToNs(from), ToNs(to), seconds, hogs, Load());
+            return Report(ReadAgentTrace(agentTrace), ReadIslandTrace(islandTrace), stamps, ToNs(from), ToNs(to), seconds, hogs, kvm, Load());
         }
         finally
         {
@@ -151,9 +170,9 @@ internal static class HeartbeatJitterBench
 
     private sealed record AgentLine(uint Vm, uint Seq, long ReadNs, long RelayNs, long SentNs);
 
-    private static int Report(List<AgentLine> agent, List<(uint Entity, long RecvNs)> island, ConcurrentDictionary<uint, long> stamps, long fromNs, long toNs, int seconds, int hogs, string load)
+    private static int Report(List<AgentLine> agent, List<(uint Entity, long RecvNs)> island, ConcurrentDictionary<uint, long> stamps, long fromNs, long toNs, int seconds, int hogs, bool kvm, string load)
     {
-        var json = new StringBuilder(FormattableString.Invariant($"{{\"bench\":\"hb-jitter\",\"seconds\":{seconds},\"cpu_hogs\":{hogs},\"load\":\"{load}\""));
+        var json = new StringBuilder(FormattableString.Invariant($"{{\"bench\":\"hb-jitter\",\"seconds\":{seconds},\"cpu_hogs\":{hogs},\"base_accelerator\":\"{(kvm ? "kvm" : "tcg")}\",\"load\":\"{load}\""));
 
         // The Linux guest, hop by hop.
         List<AgentLine> linux = agent.Where(a => a.Vm == LinuxVmId && a.ReadNs >= fromNs && a.ReadNs < toNs && stamps.ContainsKey(a.Seq)).OrderBy(a => a.SentNs).ToList();
