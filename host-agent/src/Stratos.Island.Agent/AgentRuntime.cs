@@ -92,7 +92,8 @@ public sealed class AgentRuntime : IAsyncDisposable
         Relay = new HeartbeatRelay(sink);
         if (options.HeartbeatTracePath is not null)
         {
-            Relay.Trace = new HeartbeatTrace(options.HeartbeatTracePath, Link);
+            Relay.Trace = new HeartbeatTrace(options.HeartbeatTracePath);
+            Link.PostSent += Relay.Trace.Sent;
             _logger.LogInformation("heartbeat trace on in {File}", options.HeartbeatTracePath);
         }
         Executor = new DirectiveExecutor(Backend, Cache, new VmSpecFactory(options.GuestKernelDirectory, options.ExtraQemuArgs), Relay, sink, loggers.CreateLogger("directives"));

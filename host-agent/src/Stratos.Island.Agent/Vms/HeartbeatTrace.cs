@@ -10,7 +10,6 @@ using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.Globalization;
-using Stratos.Island.Agent.Link;
 using Stratos.Island.Link.Linux;
 using Stratos.Island.Protocol.Link.V1;
 
@@ -22,17 +21,18 @@ public sealed class HeartbeatTrace : IDisposable
     public const int MaxPending = 4096;
 
     private readonly MonotonicTraceFile _file;
-    private readonly IslandLink _link;
-    private readonly ConcurrentDictionary<Envelope, Pending> _pending = new(ReferenceEqualityComparer.Instance);
+    private readonly ConcurrentDictionary<Envelope, PendingLine> _pending = new(ReferenceEqualityComparer.Instance);
 
-    public HeartbeatTrace(string path, IslandLink link)
+    /// <summary>A trace into path; the link's IslandLink.PostSent goes to <see cref="Sent"/> (AgentRuntime wires it).</summary>
+    public HeartbeatTrace(string path)
     {
         _file = new MonotonicTraceFile(path, "island-agent heartbeat trace: vm seq read_ns relay_ns sent_ns (CLOCK_MONOTONIC)");
-        _link = link;
-        _link.PostSent += OnSent;
     }
 
     public string Path => _file.Path;
+
+    /// <summary>Relayed heartbeats not sent yet.</summary>
+    public int Pending => _pending.Count;
 
     /// <summary>A heartbeat of vm with the guest's sequence number is about to be posted.</summary>
     internal void Relaying(Envelope message, uint vmId, uint sequence, long readTicks)
@@ -42,15 +42,16 @@ public sealed class HeartbeatTrace : IDisposable
             _pending.Clear();
         }
 
-        _pending[message] = new Pending(vmId, sequence, readTicks, Stopwatch.GetTimestamp());
+        _pending[message] = new PendingLine(vmId, sequence, readTicks, Stopwatch.GetTimestamp());
     }
 
     /// <summary>The post was refused (queue full, link down): it will never be sent.</summary>
     internal void NotPosted(Envelope message) => _pending.TryRemove(message, out _);
 
-    private void OnSent(Envelope message)
+    /// <summary>The link thread handed a posted message to the transport (IslandLink.PostSent).</summary>
+    public void Sent(Envelope message)
     {
-        if (_pending.TryRemove(message, out Pending? p))
+        if (_pending.TryRemove(message, out PendingLine? p))
         {
             long sent = Stopwatch.GetTimestamp();
             _file.Write(string.Create(CultureInfo.InvariantCulture,
@@ -58,11 +59,7 @@ public sealed class HeartbeatTrace : IDisposable
         }
     }
 
-    public void Dispose()
-    {
-        _link.PostSent -= OnSent;
-        _file.Dispose();
-    }
+    public void Dispose() => _file.Dispose();
 
-    private sealed record Pending(uint VmId, uint Sequence, long ReadTicks, long RelayTicks);
+    private sealed record PendingLine(uint VmId, uint Sequence, long ReadTicks, long RelayTicks);
 }
