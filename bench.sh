@@ -4,6 +4,9 @@
 #   ./bench.sh link         shared-memory rpmsg link round trips vs a raw ping-pong floor
 #   ./bench.sh supervision  one supervision cycle with 64 VMs x 8 checkpoints
 #   ./bench.sh e2e          vm start to first heartbeat, CLI start-up vs references
+#   ./bench.sh linux-boot   Linux guest boot to its first heartbeat at the island vs bare QEMU
+#   ./bench.sh hb-jitter    relayed heartbeat intervals at the island vs in the guest, per hop
+#   ./bench.sh soak         ./island up for 10 min next to 2 CPU hogs, supervision failures counted
 # Results and their history: docs/benchmarks.md.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -13,8 +16,10 @@ case "$name" in
   link)        project=protocol/bench/Stratos.Island.Link.Bench ;;
   supervision) project=island-firmware/bench/Stratos.Island.Firmware.Bench ;;
   e2e)         project=host-agent/bench/Stratos.Island.Agent.Bench ;;
-  ""|-h|--help) sed -n '2,7p' "$0"; exit 0 ;;
-  *) echo "bench.sh: unknown benchmark '$name' (known: codec, link, supervision, e2e)" >&2; exit 2 ;;
+  linux-boot|hb-jitter) project=host-agent/bench/Stratos.Island.Agent.Bench; set -- "$name" "$@" ;;
+  soak)        exec scripts/soak-island-up.sh "$@" ;;
+  ""|-h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+  *) echo "bench.sh: unknown benchmark '$name' (known: codec, link, supervision, e2e, linux-boot, hb-jitter, soak)" >&2; exit 2 ;;
 esac
 if [ ! -d "$project" ]; then
   echo "bench.sh: benchmark '$name' is not built yet ($project does not exist)" >&2; exit 2

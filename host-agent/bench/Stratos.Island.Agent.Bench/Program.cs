@@ -17,6 +17,7 @@
 //    like the CLI, ReadyToRun apphost with the same runtime settings; runs interleaved with the CLI's)
 //    and `virsh -c test:///default list` (libvirt-clients).
 // The guest's first line is its first heartbeat (its first serial byte), before READY.
+// The same project runs ./bench.sh linux-boot (LinuxBootBench.cs) and hb-jitter (HeartbeatJitterBench.cs).
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
@@ -39,6 +40,17 @@ public static class Program
 
     public static async Task<int> Main(string[] args)
     {
+        // ./bench.sh linux-boot and hb-jitter share this project (and its helpers) with e2e.
+        if (args.Length > 0 && args[0] == "linux-boot")
+        {
+            return await LinuxBootBench.RunAsync(args[1..]);
+        }
+
+        if (args.Length > 0 && args[0] == "hb-jitter")
+        {
+            return await HeartbeatJitterBench.RunAsync(args[1..]);
+        }
+
         int iterations = 60;
         if (args.Length == 2 && args[0] == "--iterations" && int.TryParse(args[1], out int n) && n > 0)
         {
@@ -209,23 +221,28 @@ public static class Program
         {
             agent.Kill();
             await agent.WaitForExitAsync();
-            foreach (string pidFile in Directory.Exists(Path.Combine(dir, "vms")) ? Directory.GetFiles(Path.Combine(dir, "vms"), "qemu.pid", SearchOption.AllDirectories) : Array.Empty<string>())
-            {
-                if (int.TryParse(File.ReadAllText(pidFile).Trim(), out int pid))
-                {
-                    try
-                    {
-                        Process.GetProcessById(pid).Kill();
-                    }
-                    catch (ArgumentException)
-                    {
-                        // Already gone.
-                    }
-                }
-            }
-
+            KillQemus(Path.Combine(dir, "vms"));
             await island.DisposeAsync();
             Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>Kills every QEMU whose pidfile is under the agent's runtime dir (the agent leaves its VMs running).</summary>
+    internal static void KillQemus(string runtimeDir)
+    {
+        foreach (string pidFile in Directory.Exists(runtimeDir) ? Directory.GetFiles(runtimeDir, "qemu.pid", SearchOption.AllDirectories) : Array.Empty<string>())
+        {
+            if (int.TryParse(File.ReadAllText(pidFile).Trim(), out int pid))
+            {
+                try
+                {
+                    Process.GetProcessById(pid).Kill();
+                }
+                catch (ArgumentException)
+                {
+                    // Already gone.
+                }
+            }
         }
     }
 
@@ -316,10 +333,10 @@ public static class Program
         return result;
     }
 
-    private static double Median(List<double> values) => Percentile(values, 0.5);
+    internal static double Median(List<double> values) => Percentile(values, 0.5);
 
     // Linear interpolation between the closest ranks.
-    private static double Percentile(List<double> values, double p)
+    internal static double Percentile(List<double> values, double p)
     {
         var sorted = values.OrderBy(v => v).ToList();
         double rank = p * (sorted.Count - 1);
@@ -329,7 +346,7 @@ public static class Program
 
     private static int RunCli(string cli, string socket, params string[] args) => RunQuiet(cli, new[] { "--socket", socket }.Concat(args).ToArray());
 
-    private static int RunQuiet(string exe, params string[] args)
+    internal static int RunQuiet(string exe, params string[] args)
     {
         using Process p = Start(exe, args);
         p.StandardOutput.ReadToEnd();
@@ -337,7 +354,7 @@ public static class Program
         return p.ExitCode;
     }
 
-    private static void Run(string exe, params string[] args)
+    internal static void Run(string exe, params string[] args)
     {
         if (RunQuiet(exe, args) != 0)
         {
@@ -345,7 +362,7 @@ public static class Program
         }
     }
 
-    private static Process Start(string exe, params string[] args)
+    internal static Process Start(string exe, params string[] args)
     {
         var info = new ProcessStartInfo(exe) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = false };
         foreach (string a in args)
@@ -356,7 +373,7 @@ public static class Program
         return Process.Start(info) ?? throw new InvalidOperationException("cannot start " + exe);
     }
 
-    private static string FindRepo()
+    internal static string FindRepo()
     {
         for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
         {

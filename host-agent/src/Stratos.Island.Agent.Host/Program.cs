@@ -48,6 +48,8 @@ public static class Program
                                  board descriptor sets link.require_authentication
           --fault-socket PATH    test hook for the HIL bench (off by default): link fault commands
                                  on a UNIX socket (docs/hil.md); never on a production agent
+          --trace-heartbeats FILE diagnostic (off by default): one line per relayed heartbeat with
+                                 the times of the agent's hops (docs/guests.md "Timing each hop")
         """;
 
     public static async Task<int> Main(string[] args)
@@ -227,6 +229,7 @@ public static class Program
             SharedMemoryPath = Get(options, "shm-path"),
             KickSocketPath = Get(options, "kick-socket"),
             FaultSocketPath = Get(options, "fault-socket") is string faults ? Path.GetFullPath(faults) : null,
+            HeartbeatTracePath = TracePath(Get(options, "trace-heartbeats")),
             ApiReadGroup = Group(options, "api-group"),
             ApiAdminGroup = Group(options, "api-admin-group"),
             RpmsgDevice = Get(options, "rpmsg-device"),
@@ -240,6 +243,22 @@ public static class Program
             },
             AgentVersion = typeof(AgentRuntime).Assembly.GetName().Version?.ToString(3) ?? "0.1.0",
         };
+    }
+
+    private static string? TracePath(string? path)
+    {
+        if (path is null)
+        {
+            return null;
+        }
+
+        string full = Path.GetFullPath(path);
+        if (!Directory.Exists(Path.GetDirectoryName(full)))
+        {
+            throw new ArgumentException($"--trace-heartbeats '{path}': directory '{Path.GetDirectoryName(full)}' does not exist");
+        }
+
+        return full;
     }
 
     private static Agent.Vmm.Accelerator ParseAccelerator(string? text) => text switch
@@ -296,7 +315,7 @@ public static class Program
 
     private static readonly HashSet<string> Known = new(StringComparer.Ordinal)
     {
-        "board", "boards-dir", "socket", "runtime-dir", "shm-path", "kick-socket", "rpmsg-device", "guest-kernel-dir", "alive-interval-ms", "qemu-arg", "accel", "log-level", "tcp-listen", "tls-cert", "tls-key", "fault-socket", "link-key", "api-group", "api-admin-group",
+        "board", "boards-dir", "socket", "runtime-dir", "shm-path", "kick-socket", "rpmsg-device", "guest-kernel-dir", "alive-interval-ms", "qemu-arg", "accel", "log-level", "tcp-listen", "tls-cert", "tls-key", "fault-socket", "link-key", "api-group", "api-admin-group", "trace-heartbeats",
     };
 
     private static Dictionary<string, List<string>> Parse(string[] args)

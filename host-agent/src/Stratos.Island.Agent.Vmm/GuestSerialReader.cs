@@ -110,6 +110,12 @@ public sealed class GuestSerialReader : IAsyncDisposable
     /// <summary>Sequence number of the last HB line, or -1.</summary>
     public long LastHeartbeatSequence => Interlocked.Read(ref _lastHeartbeatSeq);
 
+    /// <summary>
+    /// Stopwatch timestamp of the read that delivered the bytes being handled: inside a callback, when
+    /// the agent got the line from QEMU's socket (the heartbeat trace's "agent read" hop).
+    /// </summary>
+    public long LastReadTimestamp { get; private set; }
+
     /// <summary>Completes when the serial socket closes (QEMU exited) or the reader is disposed.</summary>
     public Task Closed => _closed.Task;
 
@@ -208,6 +214,7 @@ public sealed class GuestSerialReader : IAsyncDisposable
                 int n = await _stream.ReadAsync(buffer, _stop.Token).ConfigureAwait(false);
                 if (n == 0)
                     break;
+                LastReadTimestamp = System.Diagnostics.Stopwatch.GetTimestamp();
                 for (int i = 0; i < n; i++)
                 {
                     byte b = buffer[i];

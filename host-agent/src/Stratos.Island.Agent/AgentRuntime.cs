@@ -57,6 +57,8 @@ public sealed record AgentOptions
     public System.Security.Cryptography.X509Certificates.X509Certificate2? TlsCertificate { get; init; }
     /// <summary>HIL test hook: link fault commands on this UNIX socket (null = no fault injection at all).</summary>
     public string? FaultSocketPath { get; init; }
+    /// <summary>Diagnostic: the heartbeat trace file (--trace-heartbeats; null = off).</summary>
+    public string? HeartbeatTracePath { get; init; }
     /// <summary>Group whose members may call the API's read-only methods (--api-group); the API
     /// socket is 0660 to it. Null: the socket is 0600 (root and the agent's user only).</summary>
     public string? ApiReadGroup { get; init; }
@@ -88,6 +90,12 @@ public sealed class AgentRuntime : IAsyncDisposable
         Link = new IslandLink(options.Link with { BoardId = options.Board.Id }, channels, loggers.CreateLogger("island-link"));
         var sink = new LinkSupervisionSink(Link);
         Relay = new HeartbeatRelay(sink);
+        if (options.HeartbeatTracePath is not null)
+        {
+            Relay.Trace = new HeartbeatTrace(options.HeartbeatTracePath);
+            Link.PostSent += Relay.Trace.Sent;
+            _logger.LogInformation("heartbeat trace on in {File}", options.HeartbeatTracePath);
+        }
         Executor = new DirectiveExecutor(Backend, Cache, new VmSpecFactory(options.GuestKernelDirectory, options.ExtraQemuArgs), Relay, sink, loggers.CreateLogger("directives"));
         var gateway = new IslandGateway(Link);
         Island = new IslandService(gateway, options.Board.Id, options.AgentVersion) { SupervisionCycleMs = options.Board.Island.SupervisionCycleMs };
@@ -315,5 +323,6 @@ public sealed class AgentRuntime : IAsyncDisposable
         await Executor.DisposeAsync().ConfigureAwait(false);
         await Feed.DisposeAsync().ConfigureAwait(false);
         await Link.DisposeAsync().ConfigureAwait(false);
+        Relay.Trace?.Dispose();
     }
 }

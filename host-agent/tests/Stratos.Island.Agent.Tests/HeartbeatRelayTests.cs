@@ -132,4 +132,92 @@ public sealed class HeartbeatRelayTests
             await Task.Delay(5);
         }
     }
+
+    private sealed class RefusingSink : ISupervisionSink
+    {
+        public int Calls;
+
+        public bool Post(Envelope message)
+        {
+            System.Threading.Interlocked.Increment(ref Calls);
+            return false;
+        }
+    }
+
+    [TestMethod]
+    [Timeout(30_000)]
+    public async Task The_heartbeat_trace_times_each_relayed_heartbeat_from_the_agents_read_to_the_link_send()
+    {
+        using var dir = new TempDir();
+        var sink = new Recorder();
+        var relay = new HeartbeatRelay(sink);
+        string file = System.IO.Path.Combine(dir.Path, "agent-heartbeats.trace");
+        using var trace = new HeartbeatTrace(file);
+        relay.Trace = trace;
+        var (reader, guest) = Pair(dir, "traced");
+        relay.Attach(3, reader);
+        reader.StartReading();
+        long before = Stratos.Island.Link.Linux.MonotonicTraceFile.NowNanoseconds();
+        for (uint seq = 7; seq <= 9; seq++)
+        {
+            guest.Send(Encoding.ASCII.GetBytes($"HB {seq}\n"));
+            await Task.Delay(20);
+        }
+
+        long deadline = Environment.TickCount64 + 10_000;
+        while (sink.Alive(3) < 3 && Environment.TickCount64 < deadline)
+        {
+            await Task.Delay(5);
+        }
+
+        Assert.AreEqual(3, trace.Pending, "relayed, not sent yet");
+        foreach (Envelope message in sink.Messages)
+        {
+            trace.Sent(message);   // what the link thread's PostSent does
+        }
+
+        trace.Sent(new Envelope { AliveIndication = new AliveIndication { EntityId = 3, Count = 1 } });   // not relayed: no line
+        long after = Stratos.Island.Link.Linux.MonotonicTraceFile.NowNanoseconds();
+        trace.Dispose();
+        string[] lines = System.IO.File.ReadAllLines(file);
+        StringAssert.StartsWith(lines[0], "# island-agent heartbeat trace");
+        long[][] rows = lines.Skip(1).Select(l => l.Split(' ').Select(long.Parse).ToArray()).ToArray();
+        Assert.HasCount(3, rows);
+        CollectionAssert.AreEqual(new long[] { 7, 8, 9 }, rows.Select(r => r[1]).ToArray());
+        foreach (long[] r in rows)
+        {
+            Assert.AreEqual(3L, r[0]);
+            Assert.IsTrue(before <= r[2] && r[2] <= r[3] && r[3] <= r[4] && r[4] <= after, "read <= relay <= sent, within the test: " + string.Join(' ', r));
+        }
+
+        Assert.AreEqual(0, trace.Pending);
+        await reader.DisposeAsync();
+        guest.Dispose();
+    }
+
+    [TestMethod]
+    [Timeout(30_000)]
+    public async Task A_heartbeat_the_link_refuses_leaves_nothing_waiting_in_the_trace()
+    {
+        using var dir = new TempDir();
+        var sink = new RefusingSink();
+        var relay = new HeartbeatRelay(sink);
+        using var trace = new HeartbeatTrace(System.IO.Path.Combine(dir.Path, "agent-heartbeats.trace"));
+        relay.Trace = trace;
+        var (reader, guest) = Pair(dir, "refused");
+        relay.Attach(1, reader);
+        reader.StartReading();
+        guest.Send(Encoding.ASCII.GetBytes("HB 1\n"));
+        long deadline = Environment.TickCount64 + 10_000;
+        // Calls counts inside Post, after the trace took the heartbeat: Pending 0 after it means it was dropped again.
+        while (!(System.Threading.Volatile.Read(ref sink.Calls) == 1 && trace.Pending == 0) && Environment.TickCount64 < deadline)
+        {
+            await Task.Delay(5);
+        }
+
+        Assert.AreEqual(1, System.Threading.Volatile.Read(ref sink.Calls));
+        Assert.AreEqual(0, trace.Pending);
+        await reader.DisposeAsync();
+        guest.Dispose();
+    }
 }

@@ -9,10 +9,11 @@ namespace Stratos.Island.Agent.Vmm.Tests;
 /// <summary>
 /// The Linux guest (Debian's kernel + the project's initramfs) under TCG, supervised through the
 /// standard devices of docs/guests.md: the virtio-serial heartbeat port, i6300esb, pvpanic, and a
-/// reboot the guest announces.
+/// reboot the guest announces. Each test boots the guest once under TCG; with the E2E and HIL boards
+/// beside them five such boots overloaded a 2-core CI machine, so only the bad-input test runs in
+/// ./test.sh's default set and the other four are tagged full (./test.sh --full).
 /// </summary>
 [TestClass]
-[TestCategory("full")] // five TCG Linux boots: with the E2E and HIL boards beside them they overload a 2-core CI machine; ./test.sh --full runs them
 public sealed class LinuxGuestTests : VmHarnessTest
 {
     private readonly ConcurrentQueue<GuestMessage> _port = new();
@@ -31,6 +32,7 @@ public sealed class LinuxGuestTests : VmHarnessTest
     }
 
     [TestMethod]
+    [TestCategory("full")]
     [Timeout(120_000)]
     public async Task Linux_guest_under_tcg_sends_its_heartbeats_on_the_virtio_serial_port_not_the_console()
     {
@@ -49,6 +51,7 @@ public sealed class LinuxGuestTests : VmHarnessTest
     }
 
     [TestMethod]
+    [TestCategory("full")]
     [Timeout(120_000)]
     public async Task A_hung_guest_trips_the_i6300esb_and_is_observed_as_hung_while_qemu_keeps_running()
     {
@@ -68,6 +71,7 @@ public sealed class LinuxGuestTests : VmHarnessTest
     }
 
     [TestMethod]
+    [TestCategory("full")]
     [Timeout(120_000)]
     public async Task A_kernel_panic_reaches_qemu_through_pvpanic_and_is_a_crash()
     {
@@ -81,6 +85,7 @@ public sealed class LinuxGuestTests : VmHarnessTest
     }
 
     [TestMethod]
+    [TestCategory("full")]
     [Timeout(120_000)]
     public async Task A_reboot_the_guest_announces_is_reported_as_exited_not_as_a_crash()
     {
@@ -99,7 +104,9 @@ public sealed class LinuxGuestTests : VmHarnessTest
     public async Task A_guest_flooding_its_port_with_garbage_stalls_neither_its_reader_nor_another_vms_console()
     {
         QemuVm linux = await BootAsync();
-        QemuVm other = await Harness.StartAsync(VmHarness.Spec("beat", "hb.rate=50"));
+        // The bystander idles in hlt under TCG (~4 % of a core): a polling guest would itself load
+        // the machine (docs/guests.md, "Accelerator and time under TCG").
+        QemuVm other = await Harness.StartAsync(VmHarness.Spec("beat", "hb.rate=50 hb.idle=hlt", accelerator: Accelerator.Tcg));
         var gaps = new ConcurrentQueue<double>();
         var last = System.Diagnostics.Stopwatch.StartNew();
         other.Serial!.Heartbeat += _ =>

@@ -91,19 +91,21 @@ public static class IslandHost
             throw new SimConfigurationException("board '" + env.Board.Id + "' requires an authenticated link (link.require_authentication) but --link-key is none");
         }
 
-                LinkSession session;
+        using AliveTrace? trace = options.TraceHeartbeats != null ? new AliveTrace(endpoint, options.TraceHeartbeats) : null;
+        ISessionListener listener = trace != null ? trace : endpoint;
+        LinkSession session;
         ISimLink link;
         if (env.LinkKind == SimLinkKind.SharedMemory)
         {
             var glue = new RpmsgSessionLink(Role.Island, env.ChannelName, () => clock.MonotonicMs, log);
-            session = new LinkSession(Role.Island, bootId, settings, glue, endpoint);
+            session = new LinkSession(Role.Island, bootId, settings, glue, listener);
             glue.Session = session;
             link = new SharedMemorySessionLink(env, glue, log);
         }
         else
         {
             var serial = new SerialSessionLink(env.LinkKind, env.SerialPath, env.SerialBaud, () => clock.MonotonicMs, log);
-            session = new LinkSession(Role.Island, bootId, settings, serial, endpoint);
+            session = new LinkSession(Role.Island, bootId, settings, serial, listener);
             serial.Session = session;
             link = serial;
         }

@@ -139,6 +139,10 @@ public sealed class SimEnvironment
 
         string controlSocket = Path.GetFullPath(options.ControlSocket ?? Path.Combine(stateDir, "control.sock"));
         CheckWritableDirectory(controlSocket, "--control-socket");
+        if (options.TraceHeartbeats != null)
+        {
+            CheckWritableDirectory(options.TraceHeartbeats, "--trace-heartbeats");
+        }
 
         var limits = new IslandLimits
         {

@@ -23,7 +23,7 @@ public sealed class SimOptions
         "usage: island-sim [--board NAME|PATH] [--boards-dir DIR] [--config PATH] [--state-dir DIR]\n" +
         "                  [--shm-path PATH] [--kick-socket PATH] [--control-socket PATH]\n" +
         "                  [--log-level debug|info|warn|error] [--a-cluster-reset-hook CMD] [--link-key PATH|none]\n" +
-        "                  [--link shared-memory|serial:DEVICE[@BAUD]|serial-socket:PATH]";
+        "                  [--link shared-memory|serial:DEVICE[@BAUD]|serial-socket:PATH] [--trace-heartbeats FILE]";
 
     public string Board { get; private set; } = "virtual";
 
@@ -47,6 +47,9 @@ public sealed class SimOptions
     public string? ACLusterResetHook { get; private set; }
 
     public bool ShowHelp { get; private set; }
+
+    /// <summary>Diagnostic (--trace-heartbeats): the file of the island's receive times of alive indications; null = off.</summary>
+    public string? TraceHeartbeats { get; private set; }
 
     /// <summary>--link: null = the board's link.transport.</summary>
     public SimLinkKind? Link { get; private set; }
@@ -108,6 +111,7 @@ public sealed class SimOptions
                 case "--control-socket": options.ControlSocket = value; break;
                 case "--a-cluster-reset-hook": options.ACLusterResetHook = value; break;
                 case "--link": options.ParseLink(value); break;
+                case "--trace-heartbeats": options.TraceHeartbeats = Path.GetFullPath(value); break;
                 case "--log-level":
                     if (!SimLog.TryParseLevel(value, out SimLogLevel level))
                     {

@@ -495,6 +495,31 @@ public sealed class IslandSimTests
     }
 
     [TestMethod]
+    public void The_heartbeat_trace_has_a_line_per_alive_indication_in_the_order_the_island_received_them()
+    {
+        using var world = new SimWorld();
+        string trace = Path.Combine(world.Root, "island-heartbeats.trace");
+        using SimProcess sim = SimProcess.Start(world.Arguments("--trace-heartbeats", trace));
+        sim.WaitForLine(IslandHost.ReadyMessage, StartTimeoutMs);
+        long before = Link.Linux.MonotonicTraceFile.NowNanoseconds();
+        using (AgentDriver driver = Connect(world, 0xB7))
+        {
+            driver.AliveVms.Add(2);
+            driver.Pump(600);
+        }
+
+        long after = Link.Linux.MonotonicTraceFile.NowNanoseconds();
+        System.Threading.Thread.Sleep(2 * Link.Linux.MonotonicTraceFile.FlushIntervalMs);
+        string[] lines = File.ReadAllLines(trace);
+        StringAssert.StartsWith(lines[0], "# island-sim heartbeat trace");
+        var rows = lines.Skip(1).Select(l => l.Split(' ')).Select(f => (Entity: uint.Parse(f[0]), Ns: long.Parse(f[1]))).ToList();
+        Assert.IsGreaterThanOrEqualTo(3, rows.Count(r => r.Entity == 0), "the agent's own alive indications");
+        Assert.IsGreaterThanOrEqualTo(3, rows.Count(r => r.Entity == 2), "VM 2's alive indications");
+        Assert.IsTrue(rows.All(r => r.Ns >= before && r.Ns <= after), "every receive time is within the session, on the test's own clock");
+        CollectionAssert.AreEqual(rows.Select(r => r.Ns).OrderBy(n => n).ToList(), rows.Select(r => r.Ns).ToList(), "lines in receive order");
+    }
+
+    [TestMethod]
     public void Unusable_shm_path_exits_2_naming_the_option()
     {
         using var world = new SimWorld();

@@ -264,6 +264,12 @@ public sealed class IslandLink : IAsyncDisposable, ISessionListener, ILinkChanne
         return pending.Completion.Task;
     }
 
+    /// <summary>
+    /// Raised on the link thread right after a posted message went out to the transport (for the
+    /// heartbeat trace's "link send" hop); handlers must be quick.
+    /// </summary>
+    public event Action<ProtoEnvelope>? PostSent;
+
     /// <summary>Queues a fire-and-forget message; false (counted) when the queue is full or the link is down.</summary>
     public bool Post(ProtoEnvelope message)
     {
@@ -449,7 +455,10 @@ public sealed class IslandLink : IAsyncDisposable, ISessionListener, ILinkChanne
             Interlocked.Decrement(ref _postCount);
             if (_session.State == SessionState.Up)
             {
-                SendNow(post);
+                if (SendNow(post) is null)
+                {
+                    PostSent?.Invoke(post);
+                }
             }
             else
             {

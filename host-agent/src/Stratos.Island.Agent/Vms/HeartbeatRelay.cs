@@ -36,6 +36,9 @@ public sealed class HeartbeatRelay
         _sink = sink;
     }
 
+    /// <summary>The heartbeat trace (--trace-heartbeats), or null: off.</summary>
+    public HeartbeatTrace? Trace { get; set; }
+
     /// <summary>Heartbeats relayed so far.</summary>
     public long Heartbeats => System.Threading.Interlocked.Read(ref _heartbeats);
 
@@ -55,7 +58,7 @@ public sealed class HeartbeatRelay
         Detach(vmId);
         var bucket = new TokenBucket(MaxMessagesPerSecond, MaxBurstMessages);
         var attachment = new Attachment(reader,
-            _ =>
+            sequence =>
             {
                 if (!bucket.TryTake())
                 {
@@ -64,7 +67,13 @@ public sealed class HeartbeatRelay
                 }
 
                 System.Threading.Interlocked.Increment(ref _heartbeats);
-                _sink.Post(new Envelope { AliveIndication = new AliveIndication { EntityId = vmId, Count = 1 } });
+                var alive = new Envelope { AliveIndication = new AliveIndication { EntityId = vmId, Count = 1 } };
+                HeartbeatTrace? trace = Trace;
+                trace?.Relaying(alive, vmId, sequence, reader.LastReadTimestamp);
+                if (!_sink.Post(alive))
+                {
+                    trace?.NotPosted(alive);
+                }
             },
             (checkpoint, _) =>
             {

@@ -103,6 +103,14 @@ public static class VirtualBoardCommands
             + " --socket " + Quote(layout.AgentSocket) + " --runtime-dir " + Quote(layout.RuntimeDir)
             + " --shm-path " + Quote(layout.ShmPath) + " --kick-socket " + Quote(layout.KickSocket)
             + " --guest-kernel-dir " + Quote(layout.Repo) + " --link-key " + Quote(linkKey);
+        // Diagnostic (docs/guests.md "Timing each hop"): ISLAND_TRACE_HEARTBEATS=1 turns the heartbeat
+        // trace on in both processes, next to their logs.
+        bool trace = context.Environment["ISLAND_TRACE_HEARTBEATS"] as string == "1";
+        if (trace)
+        {
+            agentCommand += " --trace-heartbeats " + Quote(Path.Combine(layout.StateDir, "agent-heartbeats.trace"));
+        }
+
         string agentStart = $"umask 077; setsid {agentCommand} >>{Quote(layout.AgentLog)} 2>&1 </dev/null & echo $! >{Quote(layout.AgentPidFile)}";
         // The QEMU check mirrors the agent's: the pid's command line names the folder's QMP socket.
         WritePrivateFile(layout.RestartScript,
@@ -123,7 +131,8 @@ public static class VirtualBoardCommands
             KillAt(layout.AgentPidFile, Signal.Kill);
             string simCommand = Quote(layout.SimBinary) + " --board virtual --boards-dir " + Quote(Path.Combine(layout.Repo, "boards"))
                 + " --state-dir " + Quote(layout.IslandStateDir) + " --shm-path " + Quote(layout.ShmPath) + " --kick-socket " + Quote(layout.KickSocket)
-                + " --link-key " + Quote(linkKey) + " --a-cluster-reset-hook " + Quote("sh " + Quote(layout.RestartScript) + " --a-cluster-reset");
+                + " --link-key " + Quote(linkKey) + (trace ? " --trace-heartbeats " + Quote(Path.Combine(layout.StateDir, "island-heartbeats.trace")) : "")
+                + " --a-cluster-reset-hook " + Quote("sh " + Quote(layout.RestartScript) + " --a-cluster-reset");
             await ShellAsync($"umask 077; setsid {simCommand} >>{Quote(layout.SimLog)} 2>&1 </dev/null & echo $! >{Quote(layout.SimPidFile)}", token);
         }
 
