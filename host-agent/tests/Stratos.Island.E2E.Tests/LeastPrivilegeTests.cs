@@ -23,6 +23,8 @@ public sealed class LeastPrivilegeTests
     private const string Reader = "stratos-test-reader";
     private const string Admin = "stratos-test-operator";
     private const string Other = "stratos-test-other";
+    private const string LinkGroup = "stratos-test-link";
+    private const string LinkAgent = "stratos-test-agent";
 
     private static readonly string Repo = FindRepo();
     private string _root = null!;
@@ -36,6 +38,8 @@ public sealed class LeastPrivilegeTests
         EnsureUser(Reader, ReadGroup);
         EnsureUser(Admin, ReadGroup + "," + AdminGroup);
         EnsureUser(Other, null);
+        EnsureGroup(LinkGroup);
+        EnsureUser(LinkAgent, LinkGroup);
     }
 
     [TestInitialize]
@@ -88,6 +92,82 @@ public sealed class LeastPrivilegeTests
         {
             Stop(sim);
         }
+    }
+
+    [TestMethod]
+    public void With_a_link_group_an_unprivileged_agent_of_that_group_links_up_and_other_users_stay_out()
+    {
+        string state = Path.Combine(_root, "island");
+        string shm = Path.Combine(_root, "link.shm");
+        string kick = Path.Combine(_root, "kick.sock");
+        // The agent's own files live in a directory of its user; the board key is its user's alone
+        // (0600), island-sim (root) reads the same file.
+        string agentDir = Path.Combine(_root, "agent");
+        Directory.CreateDirectory(agentDir);
+        string key = Path.Combine(agentDir, "link.key");
+        File.WriteAllBytes(key, System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        File.SetUnixFileMode(key, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        Assert.AreEqual(0, Run("/bin/chown", new[] { "-R", LinkAgent + ":" + LinkAgent, agentDir }).Status);
+        using Process sim = Start(Path.Combine(Repo, "island-firmware/src/Stratos.Island.Sim/bin/Release/net10.0/island-sim"),
+            "--board", "virtual", "--boards-dir", Path.Combine(Repo, "boards"), "--state-dir", state,
+            "--shm-path", shm, "--kick-socket", kick, "--link-key", key, "--link-group", LinkGroup);
+        Process? agent = null;
+        try
+        {
+            WaitFor(() => File.Exists(shm) && File.Exists(kick) && File.Exists(Path.Combine(state, "control.sock")), "island-sim's shared memory and sockets");
+            foreach (string path in new[] { shm, kick })
+            {
+                Assert.AreEqual(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite, File.GetUnixFileMode(path), path);
+                Assert.AreEqual(LinkGroup, Run("/usr/bin/stat", new[] { "-c", "%G", path }).Output.Trim(), path);
+            }
+
+            // Still private to everyone else: the control socket and flash stay 0600, no "other" bits anywhere.
+            Assert.AreEqual(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(state, "control.sock")));
+            var (readStatus, readOutput) = RunAs(Other, "/bin/dd", "if=" + shm, "of=/dev/null", "count=1");
+            Assert.AreNotEqual(0, readStatus, readOutput);
+            StringAssert.Contains(readOutput, "Permission denied");
+            var (connectStatus, connectOutput) = RunAs(Other, "/usr/bin/socat", "-u", "OPEN:/dev/null", "UNIX-CONNECT:" + kick);
+            Assert.AreNotEqual(0, connectStatus, connectOutput);
+            StringAssert.Contains(connectOutput, "Permission denied");
+
+            // A real island-agent as the unprivileged member of the group: it maps the memory,
+            // connects to the kick socket and authenticates its link with the island.
+            agent = Start("/usr/bin/setpriv", "--reuid", LinkAgent, "--regid", LinkAgent, "--init-groups", "--",
+                "/usr/bin/env", "HOME=/tmp", "DOTNET_CLI_HOME=/tmp",
+                Path.Combine(Repo, "host-agent/src/Stratos.Island.Agent.Host/bin/Release/net10.0/island-agent"),
+                "--board", "virtual", "--boards-dir", Path.Combine(Repo, "boards"), "--socket", Path.Combine(agentDir, "agent.sock"),
+                "--runtime-dir", Path.Combine(agentDir, "vms"), "--shm-path", shm, "--kick-socket", kick, "--link-key", key);
+            string status = "";
+            WaitFor(() =>
+            {
+                status = ControlStatus(Path.Combine(state, "control.sock"));
+                return status.Contains("\"session\":\"up\"", StringComparison.Ordinal);
+            }, "the island's session with the agent running as " + LinkAgent);
+            using var json = System.Text.Json.JsonDocument.Parse(status);
+            Assert.IsTrue(json.RootElement.GetProperty("session_counters").GetProperty("authenticated").GetBoolean(), status);
+            Assert.AreEqual(LinkAgent, Run("/bin/ps", new[] { "-o", "user=", "-p", agent.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) }).Output.Trim());
+        }
+        finally
+        {
+            if (agent is not null)
+            {
+                Stop(agent);
+                agent.Dispose();
+            }
+
+            Stop(sim);
+        }
+    }
+
+    [TestMethod]
+    public void An_unknown_link_group_stops_island_sim_naming_it()
+    {
+        var (status, output) = Run(Path.Combine(Repo, "island-firmware/src/Stratos.Island.Sim/bin/Release/net10.0/island-sim"),
+            new[] { "--board", "virtual", "--boards-dir", Path.Combine(Repo, "boards"), "--state-dir", Path.Combine(_root, "island"),
+                "--shm-path", Path.Combine(_root, "link.shm"), "--kick-socket", Path.Combine(_root, "kick.sock"), "--link-group", "stratos-no-such-group" });
+        Assert.AreEqual(2, status, output);
+        StringAssert.Contains(output, "--link-group: group 'stratos-no-such-group' does not exist");
+        Assert.IsFalse(File.Exists(Path.Combine(_root, "link.shm")), "nothing is created before the options are checked");
     }
 
     [TestMethod]
@@ -157,6 +237,25 @@ public sealed class LeastPrivilegeTests
                 "--shm-path", Path.Combine(_root, "absent.shm"), "--kick-socket", Path.Combine(_root, "absent.sock") }.Concat(extra).ToArray());
         WaitFor(() => File.Exists(socket), "the agent's socket " + socket);
         return agent;
+    }
+
+    /// <summary>island-sim's control-socket "status" line (JSON), or "" while it does not answer.</summary>
+    private static string ControlStatus(string socketPath)
+    {
+        try
+        {
+            using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+            socket.Connect(new System.Net.Sockets.UnixDomainSocketEndPoint(socketPath));
+            using var stream = new System.Net.Sockets.NetworkStream(socket, ownsSocket: false);
+            stream.Write("status\n"u8);
+            stream.ReadTimeout = 5_000;
+            using var reader = new StreamReader(stream);
+            return reader.ReadLine() ?? "";
+        }
+        catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException)
+        {
+            return "";
+        }
     }
 
     private static (int Status, string Output) Cli(string? user, string socket, params string[] args)
