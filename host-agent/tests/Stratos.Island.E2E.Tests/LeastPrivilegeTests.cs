@@ -203,6 +203,44 @@ public sealed class LeastPrivilegeTests
             var outsider = Cli(Other, socket, "status");
             Assert.AreNotEqual(0, outsider.Status, outsider.Output);
             Assert.IsFalse(outsider.Output.Contains("FIELD", StringComparison.Ordinal), outsider.Output);   // no status table: it never got in
+            // The socket's directory (0750 to the group) hides it: said so, not "the agent is not running".
+            Assert.AreEqual(5, outsider.Status, outsider.Output);
+            StringAssert.Contains(outsider.Output, "permission denied: user '" + Other + "'");
+            StringAssert.Contains(outsider.Output, "directory " + Path.Combine(_root, "api") + " (owner root, group '" + ReadGroup + "', mode 0750) is not searchable");
+            StringAssert.Contains(outsider.Output, "usermod -aG " + ReadGroup + " " + Other);
+        }
+        finally
+        {
+            Stop(agent);
+        }
+    }
+
+    [TestMethod]
+    public void A_user_outside_the_api_group_is_told_the_socket_its_group_and_how_to_join()
+    {
+        // A socket directory the agent did not create (world-searchable): the socket's own mode decides.
+        string dir = Path.Combine(_root, "open");
+        Directory.CreateDirectory(dir);
+        File.SetUnixFileMode(dir, (UnixFileMode)0x1ED);   // 0755
+        string socket = Path.Combine(dir, "agent.sock");
+        using Process agent = StartAgent(socket, "--api-group", ReadGroup);
+        try
+        {
+            var outsider = Cli(Other, socket, "vm", "list");
+            Assert.AreEqual(5, outsider.Status, outsider.Output);
+            StringAssert.Contains(outsider.Output, "island: permission denied: user '" + Other + "' (uid ");
+            StringAssert.Contains(outsider.Output, "may not connect to the agent's socket " + socket + " (owner root, group '" + ReadGroup + "', mode 0660)");
+            StringAssert.Contains(outsider.Output, "Members of group '" + ReadGroup + "' (the agent's --api-group) may call the read-only methods");
+            StringAssert.Contains(outsider.Output, "usermod -aG " + ReadGroup + " " + Other);
+
+            // Listed in /etc/group but not in this login's groups (setpriv --keep-groups keeps none).
+            var stale = RunAsWithoutGroups(Reader, socket, "vm", "list");
+            Assert.AreEqual(5, stale.Status, stale.Output);
+            StringAssert.Contains(stale.Output, "User '" + Reader + "' is listed in group '" + ReadGroup + "' but this session does not have it yet: log in again");
+
+            // A member gets in (the same CLI, the same socket).
+            var member = Cli(Reader, socket, "vm", "list");
+            Assert.IsFalse(member.Output.Contains("permission denied", StringComparison.Ordinal), member.Output);
         }
         finally
         {
@@ -220,7 +258,9 @@ public sealed class LeastPrivilegeTests
             Assert.AreEqual(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(socket));
             Assert.AreEqual(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.Combine(_root, "api", "vms")));
             var reader = Cli(Reader, socket, "status");
-            Assert.AreNotEqual(0, reader.Status, reader.Output);
+            Assert.AreEqual(5, reader.Status, reader.Output);
+            StringAssert.Contains(reader.Output, "directory " + Path.Combine(_root, "api") + " (owner root, group 'root', mode 0700)");
+            StringAssert.Contains(reader.Output, "the agent was started without --api-group, so only root and user 'root' may call it");
             var root = Cli(null, socket, "status");
             Assert.AreEqual(0, root.Status, root.Output);
         }
@@ -265,6 +305,11 @@ public sealed class LeastPrivilegeTests
             ? Run(island, args, ("ISLAND_SOCKET", socket))
             : RunAs(user, new[] { "/usr/bin/env", "ISLAND_SOCKET=" + socket, "HOME=/tmp", "DOTNET_CLI_HOME=/tmp", island }.Concat(args).ToArray());
     }
+
+    /// <summary>The CLI as <paramref name="user"/> with its primary group only (a login from before it joined a group).</summary>
+    private static (int Status, string Output) RunAsWithoutGroups(string user, string socket, params string[] args) =>
+        Run("/usr/bin/setpriv", new[] { "--reuid", user, "--regid", user, "--clear-groups", "--", "/usr/bin/env", "ISLAND_SOCKET=" + socket, "HOME=/tmp", "DOTNET_CLI_HOME=/tmp",
+            Path.Combine(Repo, "host-agent/src/Stratos.Island.Cli/bin/Release/net10.0/island") }.Concat(args).ToArray());
 
     /// <summary>A real process as <paramref name="user"/> (its own uid, gid and supplementary groups).</summary>
     private static (int Status, string Output) RunAs(string user, params string[] command) =>
