@@ -160,6 +160,57 @@ public sealed class LeastPrivilegeTests
     }
 
     [TestMethod]
+    public void A_board_key_provisioned_in_a_signed_bundle_authenticates_the_link_and_a_bundle_of_another_release_key_is_refused()
+    {
+        string island = Path.Combine(Repo, "host-agent/src/Stratos.Island.Cli/bin/Release/net10.0/island");
+        string sim = Path.Combine(Repo, "island-firmware/src/Stratos.Island.Sim/bin/Release/net10.0/island-sim");
+        string key = Path.Combine(_root, "link.key");
+        File.WriteAllText(key, Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)) + "\n");
+        File.SetUnixFileMode(key, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        string image = Path.Combine(_root, "island.bin");
+        File.WriteAllBytes(image, new byte[1024]);
+        foreach (string pair in new[] { "release", "stranger" })
+        {
+            var keygen = Run(island, new[] { "flash", "keygen", "--key", Path.Combine(_root, pair + ".pem"), "--pubkey", Path.Combine(_root, pair + ".pub.pem") });
+            Assert.AreEqual(0, keygen.Status, keygen.Output);
+        }
+
+        string bundle = Path.Combine(_root, "virtual.tar");
+        var built = Run(island, new[] { "flash", "bundle", "--boards-dir", Path.Combine(Repo, "boards"), "--board", "virtual", "--image", image,
+            "--config", Path.Combine(Repo, "boards/virtual/vms.yaml"), "--key", Path.Combine(_root, "release.pem"), "--out", bundle, "--link-key", key });
+        Assert.AreEqual(0, built.Status, built.Output);
+        StringAssert.Contains(built.Output, "link-key");
+        Assert.AreEqual(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(bundle));
+
+        string[] simArgs = { "--board", "virtual", "--boards-dir", Path.Combine(Repo, "boards"), "--state-dir", Path.Combine(_root, "island"),
+            "--shm-path", Path.Combine(_root, "link.shm"), "--kick-socket", Path.Combine(_root, "kick.sock"), "--link-key", bundle, "--bundle-pubkey" };
+        var refused = Run(sim, simArgs.Append(Path.Combine(_root, "stranger.pub.pem")).ToArray());
+        Assert.AreEqual(2, refused.Status, refused.Output);
+        StringAssert.Contains(refused.Output, "link.key failed the island's bundle verification (BadSignature)");
+
+        using Process island1 = Start(sim, simArgs.Append(Path.Combine(_root, "release.pub.pem")).ToArray());
+        using Process agent = Start(Path.Combine(Repo, "host-agent/src/Stratos.Island.Agent.Host/bin/Release/net10.0/island-agent"),
+            "--board", "virtual", "--boards-dir", Path.Combine(Repo, "boards"), "--socket", Path.Combine(_root, "api", "agent.sock"), "--runtime-dir", Path.Combine(_root, "api", "vms"),
+            "--shm-path", Path.Combine(_root, "link.shm"), "--kick-socket", Path.Combine(_root, "kick.sock"), "--link-key", key);
+        try
+        {
+            string status = "";
+            WaitFor(() =>
+            {
+                status = ControlStatus(Path.Combine(_root, "island", "control.sock"));
+                return status.Contains("\"session\":\"up\"", StringComparison.Ordinal);
+            }, "the island (key from the bundle) and the agent (key file) to link up");
+            using var json = System.Text.Json.JsonDocument.Parse(status);
+            Assert.IsTrue(json.RootElement.GetProperty("session_counters").GetProperty("authenticated").GetBoolean(), status);
+        }
+        finally
+        {
+            Stop(agent);
+            Stop(island1);
+        }
+    }
+
+    [TestMethod]
     public void An_unknown_link_group_stops_island_sim_naming_it()
     {
         var (status, output) = Run(Path.Combine(Repo, "island-firmware/src/Stratos.Island.Sim/bin/Release/net10.0/island-sim"),
