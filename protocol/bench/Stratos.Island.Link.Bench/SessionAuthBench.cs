@@ -120,7 +120,8 @@ internal static class SessionAuthBench
             ping.Ping.PayloadLength = payloadBytes;
             long start = Stopwatch.GetTimestamp();
             Agent.Send(ping);
-            return Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+            // Stopwatch ticks, not TimeSpan (whose 100 ns ticks would round every sample).
+            return (Stopwatch.GetTimestamp() - start) * 1e6 / Stopwatch.Frequency;
         }
 
         /// <summary>Sends <paramref name="count"/> AliveIndications one way; returns messages per second.</summary>
