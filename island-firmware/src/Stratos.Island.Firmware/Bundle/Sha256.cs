@@ -135,14 +135,10 @@ namespace Stratos.Island.Firmware.Bundle
             return (x >> n) | (x << (32 - n));
         }
 
-        // FIPS 180-4 6.2.2: message schedule, 64 rounds, add to the state. The rounds are unrolled
-        // eight at a time with the working variables' roles rotated instead of moved (round t+1's
-        // a..h are round t's h'..g'), which is the same computation without the seven copies per
-        // round: the link's HMAC tags (docs/link.md "Authentication") hash two blocks per message.
+        // FIPS 180-4 6.2.2: message schedule, 64 rounds, add to the state.
         private void Compress(byte[] data, int offset)
         {
             uint[] w = _schedule;
-            uint[] k = RoundConstants;
             for (int t = 0; t < 16; t++)
             {
                 int i = offset + (4 * t);
@@ -150,40 +146,28 @@ namespace Stratos.Island.Firmware.Bundle
             }
             for (int t = 16; t < 64; t++)
             {
-                uint x = w[t - 15];
-                uint y = w[t - 2];
-                uint s0 = RotateRight(x, 7) ^ RotateRight(x, 18) ^ (x >> 3);
-                uint s1 = RotateRight(y, 17) ^ RotateRight(y, 19) ^ (y >> 10);
+                uint s0 = RotateRight(w[t - 15], 7) ^ RotateRight(w[t - 15], 18) ^ (w[t - 15] >> 3);
+                uint s1 = RotateRight(w[t - 2], 17) ^ RotateRight(w[t - 2], 19) ^ (w[t - 2] >> 10);
                 w[t] = w[t - 16] + s0 + w[t - 7] + s1;
             }
             uint a = _state[0], b = _state[1], c = _state[2], d = _state[3];
             uint e = _state[4], f = _state[5], g = _state[6], h = _state[7];
-            for (int t = 0; t < 64; t += 8)
+            for (int t = 0; t < 64; t++)
             {
-                h += Sum1(e) + Choose(e, f, g) + k[t] + w[t];
-                d += h;
-                h += Sum0(a) + Majority(a, b, c);
-                g += Sum1(d) + Choose(d, e, f) + k[t + 1] + w[t + 1];
-                c += g;
-                g += Sum0(h) + Majority(h, a, b);
-                f += Sum1(c) + Choose(c, d, e) + k[t + 2] + w[t + 2];
-                b += f;
-                f += Sum0(g) + Majority(g, h, a);
-                e += Sum1(b) + Choose(b, c, d) + k[t + 3] + w[t + 3];
-                a += e;
-                e += Sum0(f) + Majority(f, g, h);
-                d += Sum1(a) + Choose(a, b, c) + k[t + 4] + w[t + 4];
-                h += d;
-                d += Sum0(e) + Majority(e, f, g);
-                c += Sum1(h) + Choose(h, a, b) + k[t + 5] + w[t + 5];
-                g += c;
-                c += Sum0(d) + Majority(d, e, f);
-                b += Sum1(g) + Choose(g, h, a) + k[t + 6] + w[t + 6];
-                f += b;
-                b += Sum0(c) + Majority(c, d, e);
-                a += Sum1(f) + Choose(f, g, h) + k[t + 7] + w[t + 7];
-                e += a;
-                a += Sum0(b) + Majority(b, c, d);
+                uint sum1 = RotateRight(e, 6) ^ RotateRight(e, 11) ^ RotateRight(e, 25);
+                uint choose = (e & f) ^ (~e & g);
+                uint temp1 = h + sum1 + choose + RoundConstants[t] + w[t];
+                uint sum0 = RotateRight(a, 2) ^ RotateRight(a, 13) ^ RotateRight(a, 22);
+                uint majority = (a & b) ^ (a & c) ^ (b & c);
+                uint temp2 = sum0 + majority;
+                h = g;
+                g = f;
+                f = e;
+                e = d + temp1;
+                d = c;
+                c = b;
+                b = a;
+                a = temp1 + temp2;
             }
             _state[0] += a;
             _state[1] += b;
@@ -193,27 +177,6 @@ namespace Stratos.Island.Firmware.Bundle
             _state[5] += f;
             _state[6] += g;
             _state[7] += h;
-        }
-
-        // FIPS 180-4 4.1.2 functions.
-        private static uint Sum0(uint x)
-        {
-            return RotateRight(x, 2) ^ RotateRight(x, 13) ^ RotateRight(x, 22);
-        }
-
-        private static uint Sum1(uint x)
-        {
-            return RotateRight(x, 6) ^ RotateRight(x, 11) ^ RotateRight(x, 25);
-        }
-
-        private static uint Choose(uint x, uint y, uint z)
-        {
-            return (x & y) ^ (~x & z);
-        }
-
-        private static uint Majority(uint x, uint y, uint z)
-        {
-            return (x & y) ^ (x & z) ^ (y & z);
         }
     }
 }
