@@ -180,6 +180,76 @@ public sealed class FirmwareBundleTests
         StringAssert.Contains(Assert.ThrowsExactly<BundleException>(() => SigningKeys.Generate(priv, pub)).Message, "already exists");
     }
 
+    // The link's board key provisioned through the bundle (docs/flashing.md, docs/link.md "Authentication").
+
+    private string BuildWithLinkKey(out byte[] key)
+    {
+        string keyFile = Path.Combine(_dir, "link.key");
+        key = LinkKeyFile.Create(keyFile);
+        string output = Path.Combine(_dir, "keyed.tar");
+        FirmwareBundle.Build(_board, [WriteImage("island.elf", 10)], _vms, _key, output, Created, "1.2.3", keyFile);
+        return output;
+    }
+
+    [TestMethod]
+    public void A_link_key_travels_signed_in_a_bundle_that_is_its_owners_alone()
+    {
+        string bundle = BuildWithLinkKey(out byte[] key);
+        BundleManifest manifest = FirmwareBundle.Verify(bundle, _key);
+        BundleFile listed = manifest.Files.Single(f => f.Name == FirmwareBundle.LinkKeyName);
+        Assert.AreEqual(FirmwareBundle.LinkKeyRole, listed.Role);
+        Assert.AreEqual(32, listed.Size);
+        CollectionAssert.AreEqual(key, FirmwareBundle.Extract(bundle, FirmwareBundle.LinkKeyName), "the raw 32 bytes, whatever the key file's form (hex here)");
+        Assert.AreEqual(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(bundle));
+        using var stream = File.OpenRead(bundle);
+        using var tar = new TarReader(stream);
+        while (tar.GetNextEntry() is { } entry)
+        {
+            if (entry.Name == FirmwareBundle.LinkKeyName)
+            {
+                Assert.AreEqual(UnixFileMode.UserRead | UnixFileMode.UserWrite, entry.Mode);
+            }
+        }
+    }
+
+    [TestMethod]
+    public void The_island_takes_only_the_provisioned_key_of_a_signed_bundle()
+    {
+        string bundle = BuildWithLinkKey(out byte[] key);
+        byte[] manifest = FirmwareBundle.Extract(bundle, "manifest.json");
+        byte[] signature = FirmwareBundle.Extract(bundle, "manifest.sig");
+        var verifier = new BundleVerifier(new EcdsaSignatureVerifier(_key));
+        BundleStatus Check(byte[] candidate) =>
+            Firmware.Link.IslandLinkAuthenticator.VerifyProvisionedKey(verifier, manifest, manifest.Length, signature, signature.Length, candidate, 0, candidate.Length);
+
+        Assert.AreEqual(BundleStatus.Ok, Check(key));
+        byte[] other = (byte[])key.Clone();
+        other[7] ^= 0x01;
+        Assert.AreEqual(BundleStatus.DigestMismatch, Check(other), "a key the A side planted is not the signed one");
+        Assert.AreEqual(BundleStatus.SizeMismatch, Check(key[..16]));
+        using ECDsa stranger = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        Assert.AreEqual(BundleStatus.BadSignature, Firmware.Link.IslandLinkAuthenticator.VerifyProvisionedKey(new BundleVerifier(new EcdsaSignatureVerifier(stranger)),
+            manifest, manifest.Length, signature, signature.Length, key, 0, key.Length), "signed with another release key");
+
+        byte[] plainManifest = FirmwareBundle.Extract(Build(WriteImage("island.elf", 10)), "manifest.json");
+        byte[] plainSignature = FirmwareBundle.Extract(Path.Combine(_dir, "bundle.tar"), "manifest.sig");
+        Assert.AreEqual(BundleStatus.FileNotListed, Firmware.Link.IslandLinkAuthenticator.VerifyProvisionedKey(verifier, plainManifest, plainManifest.Length,
+            plainSignature, plainSignature.Length, key, 0, key.Length), "a bundle without a key provisions none");
+    }
+
+    [TestMethod]
+    public void A_link_key_file_others_can_read_is_refused_naming_it()
+    {
+        string keyFile = Path.Combine(_dir, "wide.key");
+        File.WriteAllText(keyFile, Convert.ToHexStringLower(new byte[32]));
+        File.SetUnixFileMode(keyFile, (UnixFileMode)0x1A4);   // 0644
+        var e = Assert.ThrowsExactly<BundleException>(() =>
+            FirmwareBundle.Build(_board, [WriteImage("island.elf", 10)], _vms, _key, Path.Combine(_dir, "x.tar"), Created, "1", keyFile));
+        StringAssert.StartsWith(e.Message, "--link-key: ");
+        StringAssert.Contains(e.Message, keyFile);
+        Assert.IsFalse(File.Exists(Path.Combine(_dir, "x.tar")));
+    }
+
     // The island's own verifier (firmware dialect) on the same bundle.
 
     private (byte[] Manifest, byte[] Signature, byte[] Config) Parts(string bundle) =>

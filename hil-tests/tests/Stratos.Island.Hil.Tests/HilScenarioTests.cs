@@ -185,6 +185,13 @@ public sealed class HilScenarioTests
     [TestMethod]
     [TestCategory("hil")]
     [TestCategory("quick")]
+    [Verifies("IslProd~link-authentication~1")]
+    public Task Forged_and_replayed_link_messages_are_rejected_and_logged_and_supervision_is_unaffected() =>
+        HilSession.RunAsync(nameof(Forged_and_replayed_link_messages_are_rejected_and_logged_and_supervision_is_unaffected), TestContext);
+
+    [TestMethod]
+    [TestCategory("hil")]
+    [TestCategory("quick")]
     [Verifies("IslProd~standard-guest-devices~1")]
     public Task Linux_kernel_panic_is_a_crash_and_the_vm_restarted() => HilSession.RunAsync(nameof(Linux_kernel_panic_is_a_crash_and_the_vm_restarted), TestContext);
 

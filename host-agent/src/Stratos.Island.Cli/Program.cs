@@ -167,6 +167,13 @@ public static class Program
     /// <summary>A failed call: one line on stderr, and the exit code its status maps to.</summary>
     internal static int Fail(GrpcException e, string socket, TextWriter stderr)
     {
+        // A socket this user may not use is refused like a PERMISSION_DENIED call (exit 5).
+        if (e.Status == GrpcStatusCode.Unavailable && SocketAccess.ExplainDenied(socket) is string denied)
+        {
+            stderr.WriteLine("island: " + denied);
+            return ExitCodes.FromStatus(GrpcStatusCode.PermissionDenied);
+        }
+
         stderr.WriteLine("island: " + Explain(e, socket));
         return ExitCodes.FromStatus(e.Status);
     }

@@ -116,6 +116,38 @@ public sealed class LinkFaultTests
     }
 
     [TestMethod]
+    public void A_forged_copy_follows_the_message_and_fails_only_its_auth_tag()
+    {
+        var faults = new LinkFaults();
+        Assert.AreEqual("ok forge out 1", faults.Execute("forge out 1"));
+        Assert.AreEqual(MessageFault.Forge, faults.Next(LinkDirection.Out, out _));
+        Assert.AreEqual(MessageFault.None, faults.Next(LinkDirection.Out, out _));
+        StringAssert.Contains(faults.Execute("status"), "forged_out=1 forged_in=0 ");
+
+        // An authenticated message: the envelope, then the 18-byte trailer 0x22 0x10 tag[16].
+        byte[] key = new byte[32];
+        new Random(15).NextBytes(key);
+        using var agent = new AgentLinkAuthenticator(key);
+        var envelope = new Stratos.Island.Codec.Link.Envelope();
+        envelope.SetBody(Stratos.Island.Codec.Link.EnvelopeBody.AliveIndication);
+        envelope.ProtocolVersion = 1;
+        envelope.Sequence = 7;
+        envelope.AliveIndication.Count = 1;
+        var buffer = new byte[64];
+        Assert.AreEqual(Stratos.Island.Codec.CodecStatus.Ok, envelope.Encode(buffer, 0, buffer.Length, out int signed));
+        buffer[signed] = Stratos.Island.Link.Session.LinkAuthentication.TrailerFieldKey;
+        buffer[signed + 1] = Stratos.Island.Link.Session.LinkAuthentication.TagBytes;
+        agent.ComputeTag(Stratos.Island.Link.Session.LinkKey.Hello, 7, buffer, 0, signed, buffer, signed + 2);
+        byte[] forged = buffer.AsSpan(0, signed + Stratos.Island.Link.Session.LinkAuthentication.TrailerBytes).ToArray();
+
+        FaultInjectingChannel.Forge(forged);
+
+        Assert.AreEqual(Stratos.Island.Codec.CodecStatus.Ok, new Stratos.Island.Codec.Link.Envelope().Decode(forged, 0, forged.Length), "still a well-formed envelope");
+        CollectionAssert.AreEqual(buffer.AsSpan(0, forged.Length - 1).ToArray(), forged[..^1], "only the tag's last byte differs");
+        Assert.AreNotEqual(buffer[forged.Length - 1], forged[^1]);
+    }
+
+    [TestMethod]
     public async Task Without_the_option_there_is_no_fault_socket_and_no_wrapper()
     {
         var rig = await StartAsync(faults: false);

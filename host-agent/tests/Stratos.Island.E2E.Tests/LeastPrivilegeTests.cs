@@ -23,6 +23,8 @@ public sealed class LeastPrivilegeTests
     private const string Reader = "stratos-test-reader";
     private const string Admin = "stratos-test-operator";
     private const string Other = "stratos-test-other";
+    private const string LinkGroup = "stratos-test-link";
+    private const string LinkAgent = "stratos-test-agent";
 
     private static readonly string Repo = FindRepo();
     private string _root = null!;
@@ -36,6 +38,8 @@ public sealed class LeastPrivilegeTests
         EnsureUser(Reader, ReadGroup);
         EnsureUser(Admin, ReadGroup + "," + AdminGroup);
         EnsureUser(Other, null);
+        EnsureGroup(LinkGroup);
+        EnsureUser(LinkAgent, LinkGroup);
     }
 
     [TestInitialize]
@@ -92,6 +96,134 @@ public sealed class LeastPrivilegeTests
     }
 
     [TestMethod]
+    [Verifies("IslDsgn~private-endpoints~1")]
+    public void With_a_link_group_an_unprivileged_agent_of_that_group_links_up_and_other_users_stay_out()
+    {
+        string state = Path.Combine(_root, "island");
+        string shm = Path.Combine(_root, "link.shm");
+        string kick = Path.Combine(_root, "kick.sock");
+        // The agent's own files live in a directory of its user; the board key is its user's alone
+        // (0600), island-sim (root) reads the same file.
+        string agentDir = Path.Combine(_root, "agent");
+        Directory.CreateDirectory(agentDir);
+        string key = Path.Combine(agentDir, "link.key");
+        File.WriteAllBytes(key, System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        File.SetUnixFileMode(key, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        Assert.AreEqual(0, Run("/bin/chown", new[] { "-R", LinkAgent + ":" + LinkAgent, agentDir }).Status);
+        using Process sim = Start(Path.Combine(Repo, "island-firmware/src/Stratos.Island.Sim/bin/Release/net10.0/island-sim"),
+            "--board", "virtual", "--boards-dir", Path.Combine(Repo, "boards"), "--state-dir", state,
+            "--shm-path", shm, "--kick-socket", kick, "--link-key", key, "--link-group", LinkGroup);
+        Process? agent = null;
+        try
+        {
+            WaitFor(() => File.Exists(shm) && File.Exists(kick) && File.Exists(Path.Combine(state, "control.sock")), "island-sim's shared memory and sockets");
+            foreach (string path in new[] { shm, kick })
+            {
+                Assert.AreEqual(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite, File.GetUnixFileMode(path), path);
+                Assert.AreEqual(LinkGroup, Run("/usr/bin/stat", new[] { "-c", "%G", path }).Output.Trim(), path);
+            }
+
+            // Still private to everyone else: the control socket and flash stay 0600, no "other" bits anywhere.
+            Assert.AreEqual(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(state, "control.sock")));
+            var (readStatus, readOutput) = RunAs(Other, "/bin/dd", "if=" + shm, "of=/dev/null", "count=1");
+            Assert.AreNotEqual(0, readStatus, readOutput);
+            StringAssert.Contains(readOutput, "Permission denied");
+            var (connectStatus, connectOutput) = RunAs(Other, "/usr/bin/socat", "-u", "OPEN:/dev/null", "UNIX-CONNECT:" + kick);
+            Assert.AreNotEqual(0, connectStatus, connectOutput);
+            StringAssert.Contains(connectOutput, "Permission denied");
+
+            // A real island-agent as the unprivileged member of the group: it maps the memory,
+            // connects to the kick socket and authenticates its link with the island.
+            agent = Start("/usr/bin/setpriv", "--reuid", LinkAgent, "--regid", LinkAgent, "--init-groups", "--",
+                "/usr/bin/env", "HOME=/tmp", "DOTNET_CLI_HOME=/tmp",
+                Path.Combine(Repo, "host-agent/src/Stratos.Island.Agent.Host/bin/Release/net10.0/island-agent"),
+                "--board", "virtual", "--boards-dir", Path.Combine(Repo, "boards"), "--socket", Path.Combine(agentDir, "agent.sock"),
+                "--runtime-dir", Path.Combine(agentDir, "vms"), "--shm-path", shm, "--kick-socket", kick, "--link-key", key);
+            string status = "";
+            WaitFor(() =>
+            {
+                status = ControlStatus(Path.Combine(state, "control.sock"));
+                return status.Contains("\"session\":\"up\"", StringComparison.Ordinal);
+            }, "the island's session with the agent running as " + LinkAgent);
+            using var json = System.Text.Json.JsonDocument.Parse(status);
+            Assert.IsTrue(json.RootElement.GetProperty("session_counters").GetProperty("authenticated").GetBoolean(), status);
+            Assert.AreEqual(LinkAgent, Run("/bin/ps", new[] { "-o", "user=", "-p", agent.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) }).Output.Trim());
+        }
+        finally
+        {
+            if (agent is not null)
+            {
+                Stop(agent);
+                agent.Dispose();
+            }
+
+            Stop(sim);
+        }
+    }
+
+    [TestMethod]
+    public void A_board_key_provisioned_in_a_signed_bundle_authenticates_the_link_and_a_bundle_of_another_release_key_is_refused()
+    {
+        string island = Path.Combine(Repo, "host-agent/src/Stratos.Island.Cli/bin/Release/net10.0/island");
+        string sim = Path.Combine(Repo, "island-firmware/src/Stratos.Island.Sim/bin/Release/net10.0/island-sim");
+        string key = Path.Combine(_root, "link.key");
+        File.WriteAllText(key, Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)) + "\n");
+        File.SetUnixFileMode(key, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        string image = Path.Combine(_root, "island.bin");
+        File.WriteAllBytes(image, new byte[1024]);
+        foreach (string pair in new[] { "release", "stranger" })
+        {
+            var keygen = Run(island, new[] { "flash", "keygen", "--key", Path.Combine(_root, pair + ".pem"), "--pubkey", Path.Combine(_root, pair + ".pub.pem") });
+            Assert.AreEqual(0, keygen.Status, keygen.Output);
+        }
+
+        string bundle = Path.Combine(_root, "virtual.tar");
+        var built = Run(island, new[] { "flash", "bundle", "--boards-dir", Path.Combine(Repo, "boards"), "--board", "virtual", "--image", image,
+            "--config", Path.Combine(Repo, "boards/virtual/vms.yaml"), "--key", Path.Combine(_root, "release.pem"), "--out", bundle, "--link-key", key });
+        Assert.AreEqual(0, built.Status, built.Output);
+        StringAssert.Contains(built.Output, "link-key");
+        Assert.AreEqual(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(bundle));
+
+        string[] simArgs = { "--board", "virtual", "--boards-dir", Path.Combine(Repo, "boards"), "--state-dir", Path.Combine(_root, "island"),
+            "--shm-path", Path.Combine(_root, "link.shm"), "--kick-socket", Path.Combine(_root, "kick.sock"), "--link-key", bundle, "--bundle-pubkey" };
+        var refused = Run(sim, simArgs.Append(Path.Combine(_root, "stranger.pub.pem")).ToArray());
+        Assert.AreEqual(2, refused.Status, refused.Output);
+        StringAssert.Contains(refused.Output, "link.key failed the island's bundle verification (BadSignature)");
+
+        using Process island1 = Start(sim, simArgs.Append(Path.Combine(_root, "release.pub.pem")).ToArray());
+        using Process agent = Start(Path.Combine(Repo, "host-agent/src/Stratos.Island.Agent.Host/bin/Release/net10.0/island-agent"),
+            "--board", "virtual", "--boards-dir", Path.Combine(Repo, "boards"), "--socket", Path.Combine(_root, "api", "agent.sock"), "--runtime-dir", Path.Combine(_root, "api", "vms"),
+            "--shm-path", Path.Combine(_root, "link.shm"), "--kick-socket", Path.Combine(_root, "kick.sock"), "--link-key", key);
+        try
+        {
+            string status = "";
+            WaitFor(() =>
+            {
+                status = ControlStatus(Path.Combine(_root, "island", "control.sock"));
+                return status.Contains("\"session\":\"up\"", StringComparison.Ordinal);
+            }, "the island (key from the bundle) and the agent (key file) to link up");
+            using var json = System.Text.Json.JsonDocument.Parse(status);
+            Assert.IsTrue(json.RootElement.GetProperty("session_counters").GetProperty("authenticated").GetBoolean(), status);
+        }
+        finally
+        {
+            Stop(agent);
+            Stop(island1);
+        }
+    }
+
+    [TestMethod]
+    public void An_unknown_link_group_stops_island_sim_naming_it()
+    {
+        var (status, output) = Run(Path.Combine(Repo, "island-firmware/src/Stratos.Island.Sim/bin/Release/net10.0/island-sim"),
+            new[] { "--board", "virtual", "--boards-dir", Path.Combine(Repo, "boards"), "--state-dir", Path.Combine(_root, "island"),
+                "--shm-path", Path.Combine(_root, "link.shm"), "--kick-socket", Path.Combine(_root, "kick.sock"), "--link-group", "stratos-no-such-group" });
+        Assert.AreEqual(2, status, output);
+        StringAssert.Contains(output, "--link-group: group 'stratos-no-such-group' does not exist");
+        Assert.IsFalse(File.Exists(Path.Combine(_root, "link.shm")), "nothing is created before the options are checked");
+    }
+
+    [TestMethod]
     [Verifies("IslDsgn~api-roles~1")]
     [Verifies("IslProd~least-privilege~1")]
     public void A_reader_may_look_but_not_change_and_an_outsider_cannot_connect()
@@ -126,6 +258,44 @@ public sealed class LeastPrivilegeTests
             var outsider = Cli(Other, socket, "status");
             Assert.AreNotEqual(0, outsider.Status, outsider.Output);
             Assert.IsFalse(outsider.Output.Contains("FIELD", StringComparison.Ordinal), outsider.Output);   // no status table: it never got in
+            // The socket's directory (0750 to the group) hides it: said so, not "the agent is not running".
+            Assert.AreEqual(5, outsider.Status, outsider.Output);
+            StringAssert.Contains(outsider.Output, "permission denied: user '" + Other + "'");
+            StringAssert.Contains(outsider.Output, "directory " + Path.Combine(_root, "api") + " (owner root, group '" + ReadGroup + "', mode 0750) is not searchable");
+            StringAssert.Contains(outsider.Output, "usermod -aG " + ReadGroup + " " + Other);
+        }
+        finally
+        {
+            Stop(agent);
+        }
+    }
+
+    [TestMethod]
+    public void A_user_outside_the_api_group_is_told_the_socket_its_group_and_how_to_join()
+    {
+        // A socket directory the agent did not create (world-searchable): the socket's own mode decides.
+        string dir = Path.Combine(_root, "open");
+        Directory.CreateDirectory(dir);
+        File.SetUnixFileMode(dir, (UnixFileMode)0x1ED);   // 0755
+        string socket = Path.Combine(dir, "agent.sock");
+        using Process agent = StartAgent(socket, "--api-group", ReadGroup);
+        try
+        {
+            var outsider = Cli(Other, socket, "vm", "list");
+            Assert.AreEqual(5, outsider.Status, outsider.Output);
+            StringAssert.Contains(outsider.Output, "island: permission denied: user '" + Other + "' (uid ");
+            StringAssert.Contains(outsider.Output, "may not connect to the agent's socket " + socket + " (owner root, group '" + ReadGroup + "', mode 0660)");
+            StringAssert.Contains(outsider.Output, "Members of group '" + ReadGroup + "' (the agent's --api-group) may call the read-only methods");
+            StringAssert.Contains(outsider.Output, "usermod -aG " + ReadGroup + " " + Other);
+
+            // Listed in /etc/group but not in this login's groups (setpriv --keep-groups keeps none).
+            var stale = RunAsWithoutGroups(Reader, socket, "vm", "list");
+            Assert.AreEqual(5, stale.Status, stale.Output);
+            StringAssert.Contains(stale.Output, "User '" + Reader + "' is listed in group '" + ReadGroup + "' but this session does not have it yet: log in again");
+
+            // A member gets in (the same CLI, the same socket).
+            var member = Cli(Reader, socket, "vm", "list");
+            Assert.IsFalse(member.Output.Contains("permission denied", StringComparison.Ordinal), member.Output);
         }
         finally
         {
@@ -144,7 +314,9 @@ public sealed class LeastPrivilegeTests
             Assert.AreEqual(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(socket));
             Assert.AreEqual(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.Combine(_root, "api", "vms")));
             var reader = Cli(Reader, socket, "status");
-            Assert.AreNotEqual(0, reader.Status, reader.Output);
+            Assert.AreEqual(5, reader.Status, reader.Output);
+            StringAssert.Contains(reader.Output, "directory " + Path.Combine(_root, "api") + " (owner root, group 'root', mode 0700)");
+            StringAssert.Contains(reader.Output, "the agent was started without --api-group, so only root and user 'root' may call it");
             var root = Cli(null, socket, "status");
             Assert.AreEqual(0, root.Status, root.Output);
         }
@@ -163,6 +335,25 @@ public sealed class LeastPrivilegeTests
         return agent;
     }
 
+    /// <summary>island-sim's control-socket "status" line (JSON), or "" while it does not answer.</summary>
+    private static string ControlStatus(string socketPath)
+    {
+        try
+        {
+            using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+            socket.Connect(new System.Net.Sockets.UnixDomainSocketEndPoint(socketPath));
+            using var stream = new System.Net.Sockets.NetworkStream(socket, ownsSocket: false);
+            stream.Write("status\n"u8);
+            stream.ReadTimeout = 5_000;
+            using var reader = new StreamReader(stream);
+            return reader.ReadLine() ?? "";
+        }
+        catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException)
+        {
+            return "";
+        }
+    }
+
     private static (int Status, string Output) Cli(string? user, string socket, params string[] args)
     {
         string island = Path.Combine(Repo, "host-agent/src/Stratos.Island.Cli/bin/Release/net10.0/island");
@@ -170,6 +361,11 @@ public sealed class LeastPrivilegeTests
             ? Run(island, args, ("ISLAND_SOCKET", socket))
             : RunAs(user, new[] { "/usr/bin/env", "ISLAND_SOCKET=" + socket, "HOME=/tmp", "DOTNET_CLI_HOME=/tmp", island }.Concat(args).ToArray());
     }
+
+    /// <summary>The CLI as <paramref name="user"/> with its primary group only (a login from before it joined a group).</summary>
+    private static (int Status, string Output) RunAsWithoutGroups(string user, string socket, params string[] args) =>
+        Run("/usr/bin/setpriv", new[] { "--reuid", user, "--regid", user, "--clear-groups", "--", "/usr/bin/env", "ISLAND_SOCKET=" + socket, "HOME=/tmp", "DOTNET_CLI_HOME=/tmp",
+            Path.Combine(Repo, "host-agent/src/Stratos.Island.Cli/bin/Release/net10.0/island") }.Concat(args).ToArray());
 
     /// <summary>A real process as <paramref name="user"/> (its own uid, gid and supplementary groups).</summary>
     private static (int Status, string Output) RunAs(string user, params string[] command) =>

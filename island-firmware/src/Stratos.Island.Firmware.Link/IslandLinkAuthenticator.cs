@@ -26,6 +26,27 @@ namespace Stratos.Island.Firmware.Link
         private readonly byte[] _mac = new byte[HmacSha256.TagBytes];
         private bool _sessionStarted;
 
+        /// <summary>The name of the board key's file in a signed bundle (docs/flashing.md).</summary>
+        public const string BundleFileName = "link.key";
+
+        /// <summary>
+        /// Checks a board key taken from a bundle (or a partition written from one) before the island
+        /// uses it: exactly 32 bytes, listed in the manifest as "link.key" with this size and SHA-256,
+        /// the manifest signed by the release key (<paramref name="verifier"/>). Anything but Ok
+        /// means the key is not the one the release engineer provisioned: the island must not use
+        /// it. Never throws; allocates nothing.
+        /// </summary>
+        public static BundleStatus VerifyProvisionedKey(BundleVerifier verifier, byte[] manifest, int manifestLength, byte[] signature, int signatureLength,
+            byte[] key, int keyOffset, int keyLength)
+        {
+            if (keyLength != LinkAuthentication.BoardKeyBytes)
+            {
+                return BundleStatus.SizeMismatch;
+            }
+
+            return verifier.VerifyFile(manifest, manifestLength, signature, signatureLength, BundleFileName, key, keyOffset, keyLength);
+        }
+
         /// <summary>boardKey: exactly 32 bytes (the bundle's link key).</summary>
         public IslandLinkAuthenticator(byte[] boardKey)
         {

@@ -10,7 +10,9 @@
 // supervisionCycleMs, expiredSupervisionCycleTolerance, watchdogTimeoutMs, configHash; the link:
 // u8 channelNameLength, channel name, u32 shmSize, resourceTable, vring0Da, vring1Da, vringAlign,
 // vringNum, buffersBase, buffersCount, buffersSize; then u32 domainCount and per domain u32 id,
-// u32 scmiId, u32 criticality, u8 initialOn, u8 aCluster, u8 nameLength, name bytes.
+// u32 scmiId, u32 criticality, u8 initialOn, u8 aCluster, u8 nameLength, name bytes; then, only when
+// the bundle carried one, u32 link key length (32) and the link's board key (the bundle's link.key,
+// checked against the signed manifest like config.bin: IslandLinkAuthenticator.VerifyProvisionedKey).
 //
 // Steps: read the partition -> BundleVerifier.VerifyFile(manifest, signature, "config.bin", config)
 // -> board block -> IslandLimits + PowerDomainConfig[] -> ConfigurationBuilder.AddEncoded per VM ->
@@ -19,6 +21,7 @@
 using Stratos.Island.Codec;
 using Stratos.Island.Firmware.Bundle;
 using Stratos.Island.Firmware.Configuration;
+using Stratos.Island.Firmware.Link;
 using Stratos.Island.Firmware.Native;
 using Stratos.Island.Link;
 
@@ -40,6 +43,8 @@ namespace Stratos.Island.Firmware.Nano
         public LinkLayout Layout;
         public int[] DomainIds;
         public int[] ScmiIds;
+        /// <summary>The link's board key (32 bytes) when the bundle provisioned one, else null.</summary>
+        public byte[] LinkKey;
         public string Error;
 
         private byte[] _image;
@@ -227,6 +232,31 @@ namespace Stratos.Island.Firmware.Nano
                 d.IsACluster = ReadByte("power domain a_cluster") != 0;
                 d.Name = ReadString("power domain name");
                 domains[i] = d;
+            }
+
+            if (Error == null && _pos < _end)
+            {
+                int keyLength = ReadInt("link key length");
+                if (Error == null && (keyLength != 32 || _end - _pos != keyLength))
+                {
+                    Error = "config partition: board block: link key of " + keyLength + " bytes at offset " + _pos + " with " + (_end - _pos)
+                        + " bytes left in the block (a link key is 32 bytes and ends the block)";
+                }
+                else if (Error == null)
+                {
+                    BundleStatus keyStatus = IslandLinkAuthenticator.VerifyProvisionedKey(new BundleVerifier(signatures), manifest, manifest.Length, signature, signature.Length,
+                        _image, _pos, keyLength);
+                    if (keyStatus != BundleStatus.Ok)
+                    {
+                        Error = "config partition: board block: link key at offset " + _pos + " failed bundle verification (status " + ((int)keyStatus).ToString() + ")";
+                    }
+                    else
+                    {
+                        LinkKey = new byte[keyLength];
+                        System.Array.Copy(_image, _pos, LinkKey, 0, keyLength);
+                        _pos += keyLength;
+                    }
+                }
             }
 
             if (Error != null)

@@ -80,6 +80,11 @@ namespace Stratos.Island.Firmware.Nano
             settings.ResetReason = resetReason;
             settings.SupervisionCycleMs = (uint)partition.Config.Limits.SupervisionCyclePeriodMs;
             settings.VmCount = (uint)partition.Config.Vms.Length;
+            if (partition.LinkKey != null)
+            {
+                // Provisioned through the signed bundle (docs/link.md "Authentication").
+                settings.Authenticator = new IslandLinkAuthenticator(partition.LinkKey);
+            }
             LinkSession session = new LinkSession(Role.Island, NewBootId(), settings, glue, endpoint);
             glue.Session = session;
 

@@ -194,6 +194,13 @@ public static class IslandHost
         }
 
         string path = Path.GetFullPath(options.LinkKey ?? Path.Combine(env.StateDir, "link.key"));
+        if (path.EndsWith(".tar", StringComparison.Ordinal))
+        {
+            byte[] key = LoadProvisionedLinkKey(path, options.BundlePublicKey, env);
+            log.Info("link board key from the signed bundle " + path + " (verified with " + options.BundlePublicKey + ")");
+            return key;
+        }
+
         try
         {
             if (options.LinkKey == null && !File.Exists(path))
@@ -214,6 +221,53 @@ public static class IslandHost
         catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
         {
             throw new SimConfigurationException("--link-key '" + path + "': " + e.Message);
+        }
+    }
+
+    // A board provisioned at flashing: the key is the bundle's link.key, taken only when the
+    // island's own check passes (IslandLinkAuthenticator.VerifyProvisionedKey: the firmware's
+    // BundleVerifier over the release public key), as the MCU does with its partition.
+    private static byte[] LoadProvisionedLinkKey(string bundlePath, string? publicKeyPath, SimEnvironment env)
+    {
+        if (publicKeyPath == null)
+        {
+            throw new SimConfigurationException("--link-key '" + bundlePath + "': a bundle's key is taken only with --bundle-pubkey PUB.pem (the release key it must be signed with)");
+        }
+
+        try
+        {
+            var entries = new System.Collections.Generic.Dictionary<string, byte[]>(StringComparer.Ordinal);
+            foreach ((string name, byte[] data) in Boards.Flashing.FirmwareBundle.ReadEntries(bundlePath))
+            {
+                entries[name] = data;
+            }
+
+            byte[] Entry(string name) => entries.TryGetValue(name, out byte[]? data) ? data
+                : throw new SimConfigurationException("--link-key '" + bundlePath + "': the bundle has no " + name
+                    + (name == IslandLinkAuthenticator.BundleFileName ? " (build it with 'island flash bundle --link-key FILE')" : ""));
+            byte[] manifest = Entry(Boards.Flashing.FirmwareBundle.ManifestName);
+            byte[] signature = Entry(Boards.Flashing.FirmwareBundle.SignatureName);
+            byte[] key = Entry(IslandLinkAuthenticator.BundleFileName);
+            using ECDsa publicKey = Boards.Flashing.SigningKeys.LoadPublic(publicKeyPath);
+            var verifier = new Stratos.Island.Firmware.Bundle.BundleVerifier(new Boards.Flashing.EcdsaSignatureVerifier(publicKey));
+            var status = IslandLinkAuthenticator.VerifyProvisionedKey(verifier, manifest, manifest.Length, signature, signature.Length, key, 0, key.Length);
+            if (status != Stratos.Island.Firmware.Bundle.BundleStatus.Ok)
+            {
+                throw new SimConfigurationException("--link-key '" + bundlePath + "': " + IslandLinkAuthenticator.BundleFileName + " failed the island's bundle verification ("
+                    + status + "): not a key signed with " + publicKeyPath);
+            }
+
+            string board = Boards.Flashing.FirmwareBundle.ParseManifest(manifest, bundlePath).Board;
+            if (board != env.Board.Id)
+            {
+                throw new SimConfigurationException("--link-key '" + bundlePath + "': the bundle is for board '" + board + "', this island is '" + env.Board.Id + "'");
+            }
+
+            return key;
+        }
+        catch (Boards.Flashing.BundleException e)
+        {
+            throw new SimConfigurationException("--link-key: " + e.Message);
         }
     }
 

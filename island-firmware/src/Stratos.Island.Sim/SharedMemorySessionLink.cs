@@ -20,7 +20,7 @@ public sealed class SharedMemorySessionLink : ISimLink
         _glue = glue;
         try
         {
-            _port = SharedMemoryLinkPort.OpenDevice(env.ShmPath, env.KickSocket, env.Layout!, 0, new LogLinkErrors(log), glue);
+            _port = SharedMemoryLinkPort.OpenDevice(env.ShmPath, env.KickSocket, env.Layout!, 0, new LogLinkErrors(log), glue, groupId: env.LinkGroupId);
         }
         catch (Exception e) when (e is IOException or SocketException or UnauthorizedAccessException)
         {

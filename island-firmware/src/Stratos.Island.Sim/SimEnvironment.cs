@@ -52,6 +52,9 @@ public sealed class SimEnvironment
 
     public string KickSocket { get; }
 
+    /// <summary>--link-group resolved: the group of the shared-memory file and kick socket (0660), or null (0600).</summary>
+    public int? LinkGroupId { get; private init; }
+
     public string StateDir { get; }
 
     public string ControlSocket { get; }
@@ -127,6 +130,24 @@ public sealed class SimEnvironment
             serialBaud = (int)spec.Baud;
         }
 
+        int? linkGroupId = null;
+        if (options.LinkGroup != null)
+        {
+            if (linkKind != SimLinkKind.SharedMemory)
+            {
+                throw new SimConfigurationException("--link-group: only the shared-memory link creates files and sockets to share (this link is " + linkKind + ")");
+            }
+
+            try
+            {
+                linkGroupId = Stratos.Island.Link.Linux.PrivateEndpoints.GroupId(options.LinkGroup);
+            }
+            catch (ArgumentException e)
+            {
+                throw new SimConfigurationException("--link-group: " + e.Message);
+            }
+        }
+
         string stateDir = Path.GetFullPath(options.StateDir ?? SimOptions.DefaultStateDir(board.Id));
         try
         {
@@ -193,6 +214,7 @@ public sealed class SimEnvironment
         return new SimEnvironment(board, vms, config, definitions, layout, shmPath, kickSocket, stateDir, controlSocket)
         {
             LinkKind = linkKind,
+            LinkGroupId = linkGroupId,
             SerialPath = serialPath,
             SerialBaud = serialBaud,
         };

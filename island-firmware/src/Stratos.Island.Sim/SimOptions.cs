@@ -23,6 +23,7 @@ public sealed class SimOptions
         "usage: island-sim [--board NAME|PATH] [--boards-dir DIR] [--config PATH] [--state-dir DIR]\n" +
         "                  [--shm-path PATH] [--kick-socket PATH] [--control-socket PATH]\n" +
         "                  [--log-level debug|info|warn|error] [--a-cluster-reset-hook CMD] [--link-key PATH|none]\n" +
+        "                  [--link-group GROUP] [--bundle-pubkey PUB.pem]\n" +
         "                  [--link shared-memory|serial:DEVICE[@BAUD]|serial-socket:PATH] [--trace-heartbeats FILE]";
 
     public string Board { get; private set; } = "virtual";
@@ -41,6 +42,13 @@ public sealed class SimOptions
 
     /// <summary>The link's board key file (docs/link.md "Authentication"); null = STATE_DIR/link.key, created when missing; "none" = no authentication.</summary>
     public string? LinkKey { get; private set; }
+
+    /// <summary>--link-group: the shared-memory file and the kick socket are 0660 to this group (an
+    /// agent running as a member may use them); null = 0600, the island's user alone.</summary>
+    public string? LinkGroup { get; private set; }
+
+    /// <summary>--bundle-pubkey: the release public key a --link-key bundle (BUNDLE.tar) must be signed with.</summary>
+    public string? BundlePublicKey { get; private set; }
 
     public SimLogLevel LogLevel { get; private set; } = SimLogLevel.Info;
 
@@ -106,6 +114,8 @@ public sealed class SimOptions
                 case "--config": options.ConfigPath = value; break;
                 case "--state-dir": options.StateDir = value; break;
                 case "--link-key": options.LinkKey = value; break;
+                case "--link-group": options.LinkGroup = value; break;
+                case "--bundle-pubkey": options.BundlePublicKey = value; break;
                 case "--shm-path": options.ShmPath = value; break;
                 case "--kick-socket": options.KickSocket = value; break;
                 case "--control-socket": options.ControlSocket = value; break;

@@ -37,6 +37,10 @@ public sealed class NanoConfigPartitionTests
         public int VringNum = 256;
         public bool SignWithOtherKey;
         public int BoardBlockCut;
+        /// <summary>The link's board key the bundle carries (listed in the manifest) and the partition holds.</summary>
+        public byte[]? LinkKey;
+        /// <summary>What the partition holds instead (a key the A side planted): not the listed one.</summary>
+        public byte[]? PartitionLinkKey;
 
         public byte[] Build()
         {
@@ -44,11 +48,17 @@ public sealed class NanoConfigPartitionTests
             byte[] manifest = Encoding.UTF8.GetBytes(
                 "{\"format\":\"stratos-island-bundle/1\",\"board\":\"test-board\",\"tool_version\":\"1.0.0\",\"created_utc\":\"2026-11-21T00:00:00Z\","
                 + "\"config_hash\":\"0x12345678\",\"files\":[{\"name\":\"config.bin\",\"role\":\"config\",\"size\":" + Config.Length
-                + ",\"sha256\":\"" + sha + "\"}]}");
+                + ",\"sha256\":\"" + sha + "\"}"
+                + (LinkKey is null ? "" : ",{\"name\":\"link.key\",\"role\":\"link-key\",\"size\":32,\"sha256\":\"" + Convert.ToHexStringLower(SHA256.HashData(LinkKey)) + "\"}")
+                + "]}");
             using ECDsa other = ECDsa.Create(ECCurve.NamedCurves.nistP256);
             byte[] signature = (SignWithOtherKey ? other : SigningKey).SignHash(SHA256.HashData(manifest));
             Assert.AreEqual(64, signature.Length);
             byte[] board = BoardBlock(VringNum);
+            if ((PartitionLinkKey ?? LinkKey) is byte[] key)
+            {
+                board = board.Concat(BitConverter.GetBytes(key.Length)).Concat(key).ToArray();
+            }
             board = board[..(board.Length - BoardBlockCut)];
 
             var image = new MemoryStream();
@@ -116,6 +126,38 @@ public sealed class NanoConfigPartitionTests
             WriteString(w, d.Name);
         }
         return stream.ToArray();
+    }
+
+    [TestMethod]
+    public void A_partition_with_the_bundles_link_key_yields_it_and_one_without_yields_none()
+    {
+        byte[] key = Enumerable.Range(1, 32).Select(i => (byte)i).ToArray();
+        ConfigPartition keyed = ConfigPartition.Parse(new Image { LinkKey = key }.Build(), PartitionSize, Verifier);
+        Assert.IsNull(keyed.Error, keyed.Error);
+        CollectionAssert.AreEqual(key, keyed.LinkKey);
+        Assert.AreEqual(2, keyed.Config.Vms.Length, "the rest of the partition reads as before");
+
+        ConfigPartition plain = ConfigPartition.Parse(new Image().Build(), PartitionSize, Verifier);
+        Assert.IsNull(plain.Error, plain.Error);
+        Assert.IsNull(plain.LinkKey);
+    }
+
+    [TestMethod]
+    public void A_link_key_that_is_not_the_signed_one_or_is_cut_is_refused_by_name()
+    {
+        byte[] key = Enumerable.Range(1, 32).Select(i => (byte)i).ToArray();
+        byte[] planted = key.Select(b => (byte)(b ^ 0x5A)).ToArray();
+        ConfigPartition p = ConfigPartition.Parse(new Image { LinkKey = key, PartitionLinkKey = planted }.Build(), PartitionSize, Verifier);
+        StringAssert.Contains(p.Error, "link key at offset");
+        StringAssert.Contains(p.Error, "failed bundle verification (status " + (int)BundleStatus.DigestMismatch + ")");
+        Assert.IsNull(p.Config);
+
+        ConfigPartition unlisted = ConfigPartition.Parse(new Image { PartitionLinkKey = key }.Build(), PartitionSize, Verifier);
+        StringAssert.Contains(unlisted.Error, "status " + (int)BundleStatus.FileNotListed + ")");
+
+        ConfigPartition cut = ConfigPartition.Parse(new Image { LinkKey = key, BoardBlockCut = 5 }.Build(), PartitionSize, Verifier);
+        StringAssert.Contains(cut.Error, "link key of 32 bytes");
+        StringAssert.Contains(cut.Error, "a link key is 32 bytes and ends the block");
     }
 
     [TestMethod]

@@ -306,16 +306,27 @@ internal static class Program
             double ratio = Percentile(link16, 0.5) / Percentile(floor, 0.5);
             Console.WriteLine(string.Format(c, "goals: rtt_p50/floor_p50 = {0:F2} (<= 1.3: {1}), rtt_p50 < 20 us: {2}, >= 100000 msgs/s: {3}",
                 ratio, ratio <= 1.3 ? "met" : "MISSED", Percentile(link16, 0.5) < 20 ? "met" : "MISSED", msgsPerSecond >= 100_000 ? "met" : "MISSED"));
-            (double[] sessionPlain, double[] sessionAuth) = SessionAuthBench.Run();
-            Line("session rtt (plain)", sessionPlain);
-            Line("session rtt (auth)", sessionAuth);
-            double authAdded = Percentile(sessionAuth, 0.5) - Percentile(sessionPlain, 0.5);
-            Console.WriteLine(string.Format(c, "goal: authentication adds {0:F3} us to the p50 round trip (<= 2 us: {1})", authAdded, authAdded <= 2 ? "met" : "MISSED"));
+            SessionAuthBench.Results auth = SessionAuthBench.Run();
+            for (int v = 0; v < 3; v++)
+            {
+                Line("session rtt 16 B (" + SessionAuthBench.VariantNames[v] + ")", auth.Rtt16[v]);
+                Line("session rtt 400 B (" + SessionAuthBench.VariantNames[v] + ")", auth.Rtt400[v]);
+                Console.WriteLine(string.Format(c, "session one-way alive ({0}) {1:F0} msgs/s", SessionAuthBench.VariantNames[v], auth.OneWayPerSecond[v]));
+            }
+
+            double P50(double[][] t, SessionAuthBench.Variant v) => Percentile(t[(int)v], 0.5);
+            double authAdded = P50(auth.Rtt16, SessionAuthBench.Variant.Deployed) - P50(auth.Rtt16, SessionAuthBench.Variant.Plain);
+            double firmwareAdded = P50(auth.Rtt16, SessionAuthBench.Variant.Firmware) - P50(auth.Rtt16, SessionAuthBench.Variant.Plain);
+            Console.WriteLine(string.Format(c, "goal: authentication (agent .NET, island firmware HMAC) adds {0:F3} us to the p50 round trip (<= 2 us: {1}); both ends firmware HMAC: {2:F3} us",
+                authAdded, authAdded <= 2 ? "met" : "MISSED", firmwareAdded));
             Console.WriteLine(string.Format(c,
                 "{{\"bench\":\"link\",\"rtt_p50_us\":{0:F3},\"rtt_p99_us\":{1:F3},\"floor_p50_us\":{2:F3},\"floor_p99_us\":{3:F3},\"msgs_per_s\":{4:F0},\"mb_per_s\":{5:F1},"
-                + "\"session_rtt_p50_us\":{6:F3},\"session_auth_rtt_p50_us\":{7:F3},\"auth_added_p50_us\":{8:F3}}}",
+                + "\"session_rtt_p50_us\":{6:F3},\"session_auth_rtt_p50_us\":{7:F3},\"auth_added_p50_us\":{8:F3},\"auth_firmware_both_added_p50_us\":{9:F3},"
+                + "\"session_rtt_400_p50_us\":{10:F3},\"session_auth_rtt_400_p50_us\":{11:F3},\"session_oneway_msgs_per_s\":{12:F0},\"session_auth_oneway_msgs_per_s\":{13:F0}}}",
                 Percentile(link16, 0.5), Percentile(link16, 0.99), Percentile(floor, 0.5), Percentile(floor, 0.99), msgsPerSecond, mbPerSecond,
-                Percentile(sessionPlain, 0.5), Percentile(sessionAuth, 0.5), authAdded));
+                P50(auth.Rtt16, SessionAuthBench.Variant.Plain), P50(auth.Rtt16, SessionAuthBench.Variant.Deployed), authAdded, firmwareAdded,
+                P50(auth.Rtt400, SessionAuthBench.Variant.Plain), P50(auth.Rtt400, SessionAuthBench.Variant.Deployed),
+                auth.OneWayPerSecond[(int)SessionAuthBench.Variant.Plain], auth.OneWayPerSecond[(int)SessionAuthBench.Variant.Deployed]));
         }
     }
 

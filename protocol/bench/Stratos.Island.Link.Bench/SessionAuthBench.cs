@@ -1,13 +1,18 @@
 // The cost of the authenticated link (issue 15, docs/link.md "Authentication"), measured in the same
-// run as the transport: a Ping/Pong round trip between an agent and an island LinkSession joined
+// run as the transport: Ping/Pong round trips between an agent and an island LinkSession joined
 // directly (no transport, so only the session's own work is timed), with and without
-// authentication, in interleaved rounds so both see the same machine load. Both ends use the
-// island's firmware-dialect HMAC-SHA256 (IslandLinkAuthenticator), the slower of the two
-// implementations (the agent's is .NET's), so the added time is an upper bound. A round trip with
-// authentication computes four tags: the agent's Ping, its check on the island, the island's Pong,
-// its check on the agent.
+// authentication, in interleaved rounds so every variant sees the same machine load:
+//   plain      no authentication (the baseline);
+//   deployed   the agent on .NET's HMAC (AgentLinkAuthenticator, what island-agent runs), the island on
+//              the firmware-dialect HMAC-SHA256 (IslandLinkAuthenticator, what island-sim and the MCU run);
+//   firmware   both ends on the firmware-dialect HMAC: an upper bound (the slower implementation twice).
+// A round trip with authentication computes four tags: the agent's Ping, its check on the island,
+// the island's Pong, its check on the agent. Round trips with a 16-byte and a 400-byte Ping payload
+// (the largest Ping), and the one-way rate of AliveIndications (the agent's most frequent message:
+// tagged by the agent, verified by the island, no answer).
 using System;
 using System.Diagnostics;
+using Stratos.Island.Agent.Link;
 using Stratos.Island.Codec;
 using Stratos.Island.Codec.Link;
 using Stratos.Island.Firmware.Link;
@@ -19,6 +24,24 @@ internal static class SessionAuthBench
 {
     private const int Rounds = 8;
     private const int RoundTripsPerRound = 5_000;
+    private const int OneWayPerRound = 50_000;
+
+    public enum Variant
+    {
+        Plain = 0,
+        Deployed = 1,
+        Firmware = 2,
+    }
+
+    public static readonly string[] VariantNames = { "plain", "deployed", "firmware" };
+
+    /// <summary>Round-trip times (sorted, µs) per variant and payload, and one-way messages/s per variant.</summary>
+    public sealed class Results
+    {
+        public readonly double[][] Rtt16 = new double[3][];
+        public readonly double[][] Rtt400 = new double[3][];
+        public readonly double[] OneWayPerSecond = new double[3];
+    }
 
     private sealed class Direct : IMessageTransport
     {
@@ -55,82 +78,130 @@ internal static class SessionAuthBench
         public readonly LinkSession Agent;
         public readonly LinkSession Island;
 
-        public Pair(bool authenticate)
+        public Pair(Variant variant)
         {
             byte[] key = new byte[32];
             new Random(15).NextBytes(key);
             var toIsland = new Direct();
             var toAgent = new Direct();
+            ILinkAuthenticator? agentKey = variant switch
+            {
+                Variant.Deployed => new AgentLinkAuthenticator(key),
+                Variant.Firmware => new IslandLinkAuthenticator(key),
+                _ => null,
+            };
             Agent = new LinkSession(Role.Agent, 0xA1, new SessionSettings
             {
-                Authenticator = authenticate ? new IslandLinkAuthenticator(key) : null,
+                Authenticator = agentKey,
                 PeerTimeoutMs = int.MaxValue,
                 KeepaliveIntervalMs = int.MaxValue,
             }, toIsland, new Quiet());
             Island = new LinkSession(Role.Island, 0x15, new SessionSettings
             {
-                Authenticator = authenticate ? new IslandLinkAuthenticator(key) : null,
+                Authenticator = variant == Variant.Plain ? null : new IslandLinkAuthenticator(key),
                 PeerTimeoutMs = int.MaxValue,
             }, toAgent, new Quiet());
             toIsland.Peer = Island;
             toAgent.Peer = Agent;
             Island.TransportUp(0);
             Agent.TransportUp(0);
-            if (Agent.State != SessionState.Up || Agent.Authenticated != authenticate)
+            if (Agent.State != SessionState.Up || Agent.Authenticated != (variant != Variant.Plain))
             {
-                throw new InvalidOperationException("bench sessions did not come up as asked (authenticated: " + authenticate + ")");
+                throw new InvalidOperationException("bench sessions did not come up as asked (" + VariantNames[(int)variant] + ")");
             }
         }
 
-        /// <summary>One Ping (16-byte payload) answered by a Pong, in µs.</summary>
-        public double RoundTrip()
+        /// <summary>One Ping answered by a Pong, in µs.</summary>
+        public double RoundTrip(int payloadBytes)
         {
             Envelope ping = Agent.Outgoing;
             ping.SetBody(EnvelopeBody.Ping);
             ping.Ping.TimestampUs = 1;
-            ping.Ping.PayloadLength = 16;
+            ping.Ping.PayloadLength = payloadBytes;
             long start = Stopwatch.GetTimestamp();
             Agent.Send(ping);
-            return Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+            // Stopwatch ticks, not TimeSpan (whose 100 ns ticks would round every sample).
+            return (Stopwatch.GetTimestamp() - start) * 1e6 / Stopwatch.Frequency;
+        }
+
+        /// <summary>Sends <paramref name="count"/> AliveIndications one way; returns messages per second.</summary>
+        public double OneWay(int count)
+        {
+            long start = Stopwatch.GetTimestamp();
+            for (int i = 0; i < count; i++)
+            {
+                Envelope alive = Agent.Outgoing;
+                alive.SetBody(EnvelopeBody.AliveIndication);
+                alive.AliveIndication.EntityId = 0;
+                alive.AliveIndication.Count = 1;
+                Agent.Send(alive);
+            }
+
+            return count / Stopwatch.GetElapsedTime(start).TotalSeconds;
         }
     }
 
-    /// <summary>Returns (plain, authenticated) round-trip times, sorted.</summary>
-    public static (double[] Plain, double[] Authenticated) Run()
+    public static Results Run()
     {
-        var plain = new Pair(false);
-        var authenticated = new Pair(true);
-        for (int i = 0; i < 20_000; i++)
+        var pairs = new[] { new Pair(Variant.Plain), new Pair(Variant.Deployed), new Pair(Variant.Firmware) };
+        foreach (Pair pair in pairs)
         {
-            plain.RoundTrip();
-            authenticated.RoundTrip();
+            for (int i = 0; i < 20_000; i++)
+            {
+                pair.RoundTrip(16);
+            }
+
+            pair.RoundTrip(Ping.PayloadMaxLength);
+            pair.OneWay(10_000);
         }
 
-        double[] p = new double[Rounds * RoundTripsPerRound];
-        double[] a = new double[Rounds * RoundTripsPerRound];
+        var results = new Results();
+        var oneWay = new double[3][];
+        for (int v = 0; v < 3; v++)
+        {
+            results.Rtt16[v] = new double[Rounds * RoundTripsPerRound];
+            results.Rtt400[v] = new double[Rounds * RoundTripsPerRound];
+            oneWay[v] = new double[Rounds];
+        }
+
         int n = 0;
         for (int round = 0; round < Rounds; round++)
         {
-            for (int i = 0; i < RoundTripsPerRound; i++)
+            for (int v = 0; v < 3; v++)
             {
-                p[n + i] = plain.RoundTrip();
-            }
+                for (int i = 0; i < RoundTripsPerRound; i++)
+                {
+                    results.Rtt16[v][n + i] = pairs[v].RoundTrip(16);
+                }
 
-            for (int i = 0; i < RoundTripsPerRound; i++)
-            {
-                a[n + i] = authenticated.RoundTrip();
+                for (int i = 0; i < RoundTripsPerRound; i++)
+                {
+                    results.Rtt400[v][n + i] = pairs[v].RoundTrip(Ping.PayloadMaxLength);
+                }
+
+                oneWay[v][round] = pairs[v].OneWay(OneWayPerRound);
             }
 
             n += RoundTripsPerRound;
         }
 
-        if (authenticated.Island.Counters.AuthForged + authenticated.Agent.Counters.AuthForged != 0 || authenticated.Island.Counters.Received < Rounds * RoundTripsPerRound)
+        for (int v = 0; v < 3; v++)
         {
-            throw new InvalidOperationException("authenticated bench traffic was rejected");
+            SessionCounters island = pairs[v].Island.Counters;
+            SessionCounters agent = pairs[v].Agent.Counters;
+            long rejected = island.AuthForged + island.AuthTruncated + island.AuthReplayed + island.AuthReordered
+                + agent.AuthForged + agent.AuthTruncated + agent.AuthReplayed + agent.AuthReordered;
+            if (rejected != 0 || island.Received < Rounds * (2 * RoundTripsPerRound + OneWayPerRound))
+            {
+                throw new InvalidOperationException("bench traffic (" + VariantNames[v] + ") was rejected: " + rejected + " messages");
+            }
+
+            Array.Sort(results.Rtt16[v]);
+            Array.Sort(results.Rtt400[v]);
+            Array.Sort(oneWay[v]);
+            results.OneWayPerSecond[v] = oneWay[v][Rounds / 2];   // the median round
         }
 
-        Array.Sort(p);
-        Array.Sort(a);
-        return (p, a);
+        return results;
     }
 }

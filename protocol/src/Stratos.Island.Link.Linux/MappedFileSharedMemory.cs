@@ -30,10 +30,12 @@ namespace Stratos.Island.Link.Linux;
 public sealed unsafe class MappedFileSharedMemory : ISharedMemory, IDisposable
 {
     private const int FileMode0600 = 0x180;
+    private const int FileMode0660 = 0x1B0;
+    private readonly int? _groupId;
     private byte* _base;
     private ulong _inode;
 
-    private MappedFileSharedMemory(string path, int size)
+    private MappedFileSharedMemory(string path, int size, int? groupId = null)
     {
         if (!BitConverter.IsLittleEndian)
         {
@@ -42,13 +44,15 @@ public sealed unsafe class MappedFileSharedMemory : ISharedMemory, IDisposable
 
         Path = path;
         Size = size;
+        _groupId = groupId;
     }
 
     /// <summary>Island side: opens the file at path in place (creating it when missing, growing it to
-    /// size bytes when smaller) and maps it. The inode never changes across island restarts.</summary>
-    public static MappedFileSharedMemory Create(string path, int size)
+    /// size bytes when smaller) and maps it. The inode never changes across island restarts. The file
+    /// is 0600, or 0660 owned by <paramref name="groupId"/> when given (an agent of that group may map it).</summary>
+    public static MappedFileSharedMemory Create(string path, int size, int? groupId = null)
     {
-        var memory = new MappedFileSharedMemory(path, size);
+        var memory = new MappedFileSharedMemory(path, size, groupId);
         memory.Map(create: true);
         return memory;
     }
@@ -76,7 +80,8 @@ public sealed unsafe class MappedFileSharedMemory : ISharedMemory, IDisposable
     private void Map(bool create)
     {
         int flags = Native.O_RDWR | Native.O_CLOEXEC | (create ? Native.O_CREAT : 0);
-        int fd = Native.open(Path, flags, FileMode0600);
+        int fileMode = _groupId is null ? FileMode0600 : FileMode0660;
+        int fd = Native.open(Path, flags, fileMode);
         if (fd < 0)
         {
             int errno = Marshal.GetLastPInvokeError();
@@ -99,10 +104,16 @@ public sealed unsafe class MappedFileSharedMemory : ISharedMemory, IDisposable
             }
 
             // Least privilege (docs/security.md): a file an older run left wider is narrowed to 0600
-            // before the island writes anything to it; open(2)'s mode only applies to a new file.
-            if (create && (mode & 0x1FF) != FileMode0600 && Native.fchmod(fd, FileMode0600) != 0)
+            // (0660 to the configured group) before the island writes anything to it; open(2)'s
+            // mode only applies to a new file, and the umask may have narrowed that one.
+            if (create && _groupId is int gid && Native.fchown(fd, -1, gid) != 0)
             {
-                throw new IOException("shared memory file '" + Path + "': cannot make it 0600: " + Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError()));
+                throw new IOException("shared memory file '" + Path + "': cannot give it to group " + gid + ": " + Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError()));
+            }
+
+            if (create && (mode & 0x1FF) != fileMode && Native.fchmod(fd, fileMode) != 0)
+            {
+                throw new IOException("shared memory file '" + Path + "': cannot make it " + Convert.ToString(fileMode, 8) + ": " + Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError()));
             }
 
             long length = *(long*)(stat + Native.StatSizeOffset);

@@ -46,6 +46,9 @@ internal static unsafe partial class Native
     public static partial int fchmod(int fd, int mode);
 
     [LibraryImport("libc", SetLastError = true)]
+    public static partial int fchown(int fd, int owner, int group);
+
+    [LibraryImport("libc", SetLastError = true)]
     public static partial int close(int fd);
 
     public const int PROT_READ = 0x1;

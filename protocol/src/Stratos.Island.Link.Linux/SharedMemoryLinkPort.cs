@@ -49,10 +49,10 @@ public sealed class SharedMemoryLinkPort : IDisposable
 
     /// <summary>Island side: creates the shared-memory file, listens for kicks, writes the resource table.</summary>
     public static SharedMemoryLinkPort OpenDevice(string shmPath, string socketPath, LinkLayout layout, int spinMicroseconds,
-        ILinkErrorSink? errors = null, ILinkEventSink? events = null, int maxEndpoints = 8)
+        ILinkErrorSink? errors = null, ILinkEventSink? events = null, int maxEndpoints = 8, int? groupId = null)
     {
-        MappedFileSharedMemory memory = MappedFileSharedMemory.Create(shmPath, layout.SharedMemorySize);
-        UnixKickChannel kicks = UnixKickChannel.Listen(socketPath);
+        MappedFileSharedMemory memory = MappedFileSharedMemory.Create(shmPath, layout.SharedMemorySize, groupId);
+        UnixKickChannel kicks = UnixKickChannel.Listen(socketPath, groupId);
         RpmsgLink link = new(layout, memory, kicks, LinkRole.Device, maxEndpoints, new LinkCounters(), errors, events);
         return new SharedMemoryLinkPort(memory, kicks, link, spinMicroseconds);
     }

@@ -25,6 +25,32 @@ public sealed class MappedFileAndKickTests
     }
 
     [TestMethod]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public void With_a_link_group_the_shm_file_and_kick_socket_are_0660_to_it_even_over_a_wider_file_left_behind()
+    {
+        // island-sim --link-group (docs/security.md): a group agent may map and connect, others may not.
+        int group = PrivateEndpoints.GroupId("daemon");
+        using TestPaths paths = new();
+        File.WriteAllBytes(paths.Shm, new byte[16]);
+        File.SetUnixFileMode(paths.Shm, (UnixFileMode)0x1B6);   // 0666, as an older run might leave it
+        using SharedMemoryLinkPort port = SharedMemoryLinkPort.OpenDevice(paths.Shm, paths.Socket, LinkLayout.CreateOpenAmpLinuxReference(), 0, groupId: group);
+        const UnixFileMode ownerAndGroup = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite;
+        Assert.AreEqual(ownerAndGroup, File.GetUnixFileMode(paths.Shm));
+        Assert.AreEqual(ownerAndGroup, File.GetUnixFileMode(paths.Socket));
+        Assert.AreEqual(group, GroupOf(paths.Shm));
+        Assert.AreEqual(group, GroupOf(paths.Socket));
+    }
+
+    private static int GroupOf(string path)
+    {
+        var stat = new System.Diagnostics.ProcessStartInfo("/usr/bin/stat", new[] { "-c", "%g", path }) { RedirectStandardOutput = true };
+        using var p = System.Diagnostics.Process.Start(stat)!;
+        string output = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        return int.Parse(output.Trim(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    [TestMethod]
     public void Wake_from_another_thread_ends_a_wait_at_once_and_is_harmless_after_dispose()
     {
         using TestPaths paths = new();

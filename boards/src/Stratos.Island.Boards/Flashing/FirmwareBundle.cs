@@ -8,6 +8,9 @@
 //                  protobuf encoding (the same framing as the config hash, docs/boards.md)
 //   vms.yaml       the source of config.bin, for people
 //   <image>...     the island image(s), by file name
+//   link.key       optional (--link-key): the link's 32-byte board key (docs/link.md "Authentication"),
+//                  signed like every file so an island takes only a key its release engineer
+//                  provisioned; a bundle that holds one is a secret (written 0600, the entry 0600)
 // A tar needs no extra package on either side and `tar tvf` shows it. Verification checks the
 // signature first (a changed manifest fails there), then each listed file's size and digest, and
 // rejects files the manifest does not list; every error names the file.
@@ -58,9 +61,11 @@ public static class FirmwareBundle
     public const string ConfigName = "config.bin";
     public const string ConfigSourceName = "vms.yaml";
     public const string ImageRole = "image";
+    public const string LinkKeyName = "link.key";
+    public const string LinkKeyRole = "link-key";
     public const int SignatureBytes = 64;
 
-    private static readonly string[] ReservedNames = [ManifestName, SignatureName, DescriptorName, ConfigName, ConfigSourceName];
+    private static readonly string[] ReservedNames = [ManifestName, SignatureName, DescriptorName, ConfigName, ConfigSourceName, LinkKeyName];
 
     /// <summary>The configuration as the island reads it: per VM a u32 LE length and the VmDefinition encoding.</summary>
     public static byte[] EncodeConfig(IslandConfig config)
@@ -77,8 +82,11 @@ public static class FirmwareBundle
         return stream.ToArray();
     }
 
-    /// <summary>Builds and signs a bundle at <paramref name="outPath"/>; returns its manifest.</summary>
-    public static BundleManifest Build(BoardDescriptor board, IReadOnlyList<string> imagePaths, string configPath, ECDsa key, string outPath, DateTimeOffset createdUtc, string toolVersion)
+    /// <summary>Builds and signs a bundle at <paramref name="outPath"/>; returns its manifest. With
+    /// <paramref name="linkKeyPath"/> (a LinkKeyFile: 0600, 32 bytes or 64 hex digits) the bundle
+    /// carries the link's board key as <see cref="LinkKeyName"/> and is written 0600.</summary>
+    public static BundleManifest Build(BoardDescriptor board, IReadOnlyList<string> imagePaths, string configPath, ECDsa key, string outPath, DateTimeOffset createdUtc, string toolVersion,
+        string? linkKeyPath = null)
     {
         if (imagePaths.Count == 0)
         {
@@ -112,6 +120,17 @@ public static class FirmwareBundle
         contents.Insert(0, (DescriptorName, "descriptor", File.ReadAllBytes(board.SourcePath)));
         contents.Insert(1, (ConfigName, "config", EncodeConfig(config)));
         contents.Insert(2, (ConfigSourceName, "config-source", File.ReadAllBytes(configPath)));
+        if (linkKeyPath != null)
+        {
+            try
+            {
+                contents.Add((LinkKeyName, LinkKeyRole, LinkKeyFile.Read(linkKeyPath)));
+            }
+            catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
+            {
+                throw new BundleException("--link-key: " + e.Message);
+            }
+        }
 
         var files = contents.Select(c => new BundleFile(c.Name, c.Role, c.Data.LongLength, Convert.ToHexStringLower(SHA256.HashData(c.Data)))).ToList();
         var manifest = new BundleManifest(FormatName, board.Id, toolVersion, createdUtc.ToUniversalTime(), config.ConfigHash, files);
@@ -124,27 +143,36 @@ public static class FirmwareBundle
             Directory.CreateDirectory(dir);
         }
         string temp = outPath + ".partial";
-        using (var stream = File.Create(temp))
+        var fileOptions = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        if (linkKeyPath != null && !OperatingSystem.IsWindows())
+        {
+            fileOptions.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+        using (var stream = new FileStream(temp, fileOptions))
         using (var tar = new TarWriter(stream, TarEntryFormat.Ustar, leaveOpen: false))
         {
             Add(tar, ManifestName, manifestBytes, manifest.CreatedUtc);
             Add(tar, SignatureName, signature, manifest.CreatedUtc);
             foreach (var c in contents)
             {
-                Add(tar, c.Name, c.Data, manifest.CreatedUtc);
+                Add(tar, c.Name, c.Data, manifest.CreatedUtc, secret: c.Role == LinkKeyRole);
             }
+        }
+        if (linkKeyPath != null && !OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite);   // a .partial an older run left wider
         }
         File.Move(temp, outPath, overwrite: true);
         return manifest;
     }
 
-    private static void Add(TarWriter tar, string name, byte[] data, DateTimeOffset time)
+    private static void Add(TarWriter tar, string name, byte[] data, DateTimeOffset time, bool secret = false)
     {
         var entry = new UstarTarEntry(TarEntryType.RegularFile, name)
         {
             DataStream = new MemoryStream(data, writable: false),
             ModificationTime = time,
-            Mode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead,
+            Mode = secret ? UnixFileMode.UserRead | UnixFileMode.UserWrite : UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead,
         };
         tar.WriteEntry(entry);
     }

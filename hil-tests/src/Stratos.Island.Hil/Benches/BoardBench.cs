@@ -76,7 +76,7 @@ public sealed class BoardBench : IBench
         FaultKind.IslandKill => "a board island has no process to kill (use hooks.island_reset)",
         FaultKind.LinkRingScribble => "the board's shared memory is not reachable from the bench host",
         FaultKind.AgentKill or FaultKind.AgentFreeze or FaultKind.AgentSlow => "the board bench reaches the agent only through its API, not its process",
-        FaultKind.LinkDrop or FaultKind.LinkDuplicate or FaultKind.LinkDelay or FaultKind.LinkCorrupt or FaultKind.LinkTxRingFull =>
+        FaultKind.LinkDrop or FaultKind.LinkDuplicate or FaultKind.LinkDelay or FaultKind.LinkCorrupt or FaultKind.LinkTxRingFull or FaultKind.LinkForge =>
             "link faults need a fault-injecting transport inside the agent, which a board agent does not run",
         _ => "guest faults need the heartbeat guest's serial console, which the operator API does not expose",
     };

@@ -73,6 +73,10 @@ public sealed class VirtualBench : IBench, IGuestConsoles
     public string ShmPath => "/dev/shm/" + Path.GetFileName(_dir);
     public string RuntimeDirectory => Path.Combine(_dir, "vms");
     public string StateDirectory => Path.Combine(_dir, "state");
+
+    /// <summary>The link's board key (0600), given to both island-sim and the agent like <c>island up</c>
+    /// does: the bench's link is authenticated (docs/link.md "Authentication").</summary>
+    public string LinkKeyPath => Path.Combine(_dir, "link.key");
     private string ResetFlagFile => Path.Combine(_dir, "a-cluster-resets");
 
     /// <summary>Log lines of the bench's own processes (island-sim, island-agent), for failure messages.</summary>
@@ -103,6 +107,7 @@ public sealed class VirtualBench : IBench, IGuestConsoles
         System.IO.Directory.CreateDirectory(_dir);
         System.IO.Directory.CreateDirectory(StateDirectory);
         File.WriteAllText(ResetFlagFile, "");
+        Stratos.Island.Boards.LinkKeyFile.Create(LinkKeyPath);
         StartSim();
         await WaitForSocketAsync(ControlSocket, "island-sim control socket", () => _sim, cancellationToken).ConfigureAwait(false);
         StartAgent();
@@ -259,7 +264,7 @@ public sealed class VirtualBench : IBench, IGuestConsoles
             "--board", "virtual", "--boards-dir", Path.Combine(_repositoryRoot, "boards"),
             "--state-dir", StateDirectory, "--shm-path", ShmPath,
             "--kick-socket", Path.Combine(_dir, "kick.sock"), "--control-socket", ControlSocket,
-            "--a-cluster-reset-hook", $"echo reset >> '{ResetFlagFile}'",
+            "--a-cluster-reset-hook", $"echo reset >> '{ResetFlagFile}'", "--link-key", LinkKeyPath,
         };
         if (_configPath is not null)
             args.AddRange(new[] { "--config", _configPath });
@@ -276,7 +281,7 @@ public sealed class VirtualBench : IBench, IGuestConsoles
                 "--board", AgentBoard(), "--boards-dir", Path.Combine(_repositoryRoot, "boards"),
                 "--socket", AgentSocket, "--runtime-dir", RuntimeDirectory,
                 "--shm-path", ShmPath, "--kick-socket", Path.Combine(_dir, "kick.sock"),
-                "--guest-kernel-dir", _repositoryRoot, "--fault-socket", FaultSocket,
+                "--guest-kernel-dir", _repositoryRoot, "--fault-socket", FaultSocket, "--link-key", LinkKeyPath,
                 // The guest's `exit N` command needs QEMU's isa-debug-exit device (hil-tests/guest/README.md).
                 "--qemu-arg=-device", "--qemu-arg=isa-debug-exit,iobase=0xf4,iosize=4",
             });
@@ -412,7 +417,7 @@ public sealed class VirtualBench : IBench, IGuestConsoles
             or FaultKind.IslandHang or FaultKind.IslandReset or FaultKind.IslandKill or FaultKind.PowerCutDuringLogWrite or FaultKind.AClusterReset
             or FaultKind.LinkRingScribble
             or FaultKind.LinkDrop or FaultKind.LinkDuplicate or FaultKind.LinkDelay or FaultKind.LinkCorrupt or FaultKind.LinkTxRingFull
-            or FaultKind.AgentSlow => null,
+            or FaultKind.LinkForge or FaultKind.AgentSlow => null,
         FaultKind.GuestStallHeartbeats or FaultKind.GuestSlowHeartbeats or FaultKind.GuestLateCheckpoint
             or FaultKind.GuestReorderCheckpoints or FaultKind.GuestExit => null,
         FaultKind.GuestKernelPanic or FaultKind.GuestWatchdogHang or FaultKind.GuestHelperKill or FaultKind.GuestReboot => null,
@@ -528,6 +533,7 @@ public sealed class VirtualBench : IBench, IGuestConsoles
             case FaultKind.LinkDuplicate:
             case FaultKind.LinkDelay:
             case FaultKind.LinkCorrupt:
+            case FaultKind.LinkForge:
             case FaultKind.LinkTxRingFull:
             case FaultKind.AgentSlow:
             {
@@ -582,6 +588,7 @@ public sealed class VirtualBench : IBench, IGuestConsoles
             FaultKind.LinkDuplicate => "dup " + (given ? target : "out 3"),
             FaultKind.LinkDelay => "delay " + (given ? target : "out 3 100"),
             FaultKind.LinkCorrupt => "corrupt " + (given ? target : "out 3"),
+            FaultKind.LinkForge => "forge " + (given ? target : "out 1"),
             FaultKind.LinkTxRingFull => "txfull " + (given ? target : "3000"),
             FaultKind.AgentSlow => "slow " + (given ? target : "1500 3000"),
             _ => throw new ArgumentException($"{fault} is not a link fault", nameof(fault)),

@@ -41,6 +41,9 @@ public enum FaultKind
     LinkTxRingFull,
     /// <summary>Random bytes written over the vrings in shared memory (a stray DMA or bad pointer).</summary>
     LinkRingScribble,
+    /// <summary>A forged copy (wrong auth_tag) sent after a real message: what a writer of the shared
+    /// memory without the board key can do (docs/link.md "Authentication").</summary>
+    LinkForge,
     // Power.
     PowerCutDuringLogWrite,
     AClusterReset,

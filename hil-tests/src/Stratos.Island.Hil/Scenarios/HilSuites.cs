@@ -55,6 +55,7 @@ public static class HilSuites
         "Crashed_vm_is_restarted_by_its_restart_policy",
         "Island_reset_reboots_the_island_and_the_vms_keep_running",
         "Linux_kernel_panic_is_a_crash_and_the_vm_restarted",
+        "Forged_and_replayed_link_messages_are_rejected_and_logged_and_supervision_is_unaffected",
     };
 
     public static IReadOnlyList<Scenario> All(HilTarget target) => new[]
@@ -92,6 +93,8 @@ public static class HilSuites
         new Scenario("Duplicated_link_messages_are_dropped_by_the_session", "link", new[] { FaultKind.LinkDuplicate }, c => LinkGlitchAsync(c, FaultKind.LinkDuplicate)),
         new Scenario("Delayed_link_messages_are_tolerated", "link", new[] { FaultKind.LinkDelay }, c => LinkGlitchAsync(c, FaultKind.LinkDelay)),
         new Scenario("Corrupted_link_messages_are_counted_and_dropped", "link", new[] { FaultKind.LinkCorrupt }, c => LinkGlitchAsync(c, FaultKind.LinkCorrupt)),
+        new Scenario("Forged_and_replayed_link_messages_are_rejected_and_logged_and_supervision_is_unaffected", "link",
+            new[] { FaultKind.LinkForge, FaultKind.LinkDuplicate }, c => ForgedAndReplayedAsync(c)),
         new Scenario("Dropped_alive_indications_fail_the_agents_supervision", "link", new[] { FaultKind.LinkDrop }, c => AgentSilencedAsync(c, FaultKind.LinkDrop, "out 150")),
         new Scenario("Slow_agent_is_detected_by_its_alive_supervision", "supervision", new[] { FaultKind.AgentSlow }, c => AgentSilencedAsync(c, FaultKind.AgentSlow, "1500 4000")),
         new Scenario("Full_tx_ring_is_reported_not_waited_on", "link", new[] { FaultKind.LinkTxRingFull }, c => TxRingFullAsync(c)),
@@ -577,6 +580,8 @@ public static class HilSuites
             long duplicates = Counter(after, "session_counters", "duplicates") - Counter(before, "session_counters", "duplicates");
             long peerErrors = Counter(after, "endpoint", "peer_errors") - Counter(before, "endpoint", "peer_errors");
             long gaps = Counter(after, "session_counters", "gaps") - Counter(before, "session_counters", "gaps");
+            // An authenticated session (the bench's default, like `island up`) rejects a repeat as replayed.
+            duplicates += Counter(after, "session_counters", "auth_replayed") - Counter(before, "session_counters", "auth_replayed");
             c.Log($"island: decode errors +{decode}, duplicates +{duplicates}, gaps +{gaps}, agent error reports +{peerErrors}");
             // Every message takes a sequence number (keepalives too), so the island sees exactly what was lost.
             if (fault == FaultKind.LinkDrop && gaps != 3)
@@ -594,6 +599,87 @@ public static class HilSuites
         // The link still answers requests.
         var log = await c.Bench.Api.ReadLogAsync(1, c.CancellationToken).ConfigureAwait(false);
         c.Log($"ReadLog after the glitch: {log.Events.Count} records");
+    }
+
+    /// <summary>A LINK_ERROR event (value INTEGRITY) of the authenticated link naming the rejection kind.</summary>
+    private static EventMatch LinkRejected(string kind) => new($"LINK_ERROR INTEGRITY 'link message rejected ({kind}'",
+        e => e.Type == EventType.LinkError && e.Value == (int)ErrorCode.Integrity && e.Event.Detail.Contains("(" + kind + ", sequence ", StringComparison.Ordinal));
+
+    /// <summary>Next agent message (alive indication every 100 ms) + island cycle + slack, ms.</summary>
+    private const double LinkRejectionBoundMs = 100 + 10 + 150;
+
+    /// <summary>
+    /// Issue 15 on the real shared-memory link of the bench, authenticated with the board key both
+    /// ends were given: a forged message (a copy of a real one with a wrong auth_tag, what a writer
+    /// of the shared memory without the key can produce) and a replayed one (a real message sent a
+    /// second time, tag and all) go to the island. Each must be rejected and counted (auth_forged,
+    /// auth_replayed), logged as a LINK_ERROR event (value INTEGRITY) whose detail names why within
+    /// the bound, readable through the operator API's ReadLog; no supervision may fail, the VMs stay
+    /// Running, global supervision OK, and the link keeps serving requests. The two injections are
+    /// 1.5 s apart because the island logs at most one rejection a second (the rest are counted).
+    /// </summary>
+    private static async Task ForgedAndReplayedAsync(ScenarioContext c)
+    {
+        if (c.Bench is not Benches.VirtualBench bench)
+            throw new ScenarioFailure("forged and replayed messages need the virtual bench's fault-injecting link");
+        await WaitBootedAsync(c).ConfigureAwait(false);
+        await SettleAsync(c, "base").ConfigureAwait(false);
+        await SettleAsync(c, "web").ConfigureAwait(false);
+        var before = await bench.IslandStatusAsync(c.CancellationToken).ConfigureAwait(false);
+        if (!before.GetProperty("session_counters").GetProperty("authenticated").GetBoolean())
+            throw new ScenarioFailure("the island's session with the agent is not authenticated (both were given " + bench.LinkKeyPath + ")");
+
+        var forged = LinkRejected("forged");
+        var replayed = LinkRejected("replayed");
+        double forgedAt = await c.InjectAsync(new FaultProbe
+        {
+            Vm = IslandSubject,
+            Fault = FaultKind.LinkForge,
+            Supervision = SupervisionKind.None,
+            Detection = forged,
+            BoundMs = LinkRejectionBoundMs,
+            BoundRationale = "next agent message (alive every 100 ms) + island cycle 10 ms + slack 150 ms",
+        }, "out 1").ConfigureAwait(false);
+        await c.ExpectAsync(EventSequence.Expect(forged), forgedAt, TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        await Task.Delay(1500, c.CancellationToken).ConfigureAwait(false);
+        double replayedAt = await c.InjectAsync(new FaultProbe
+        {
+            Vm = IslandSubject,
+            Fault = FaultKind.LinkDuplicate,
+            Supervision = SupervisionKind.None,
+            Detection = replayed,
+            BoundMs = LinkRejectionBoundMs,
+            BoundRationale = "next agent message (alive every 100 ms) + island cycle 10 ms + slack 150 ms",
+        }, "out 1").ConfigureAwait(false);
+        await c.ExpectAsync(EventSequence.Expect(replayed), replayedAt, TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        await Task.Delay(2000, c.CancellationToken).ConfigureAwait(false);
+
+        var after = await bench.IslandStatusAsync(c.CancellationToken).ConfigureAwait(false);
+        long forgedCount = Counter(after, "session_counters", "auth_forged") - Counter(before, "session_counters", "auth_forged");
+        long replayedCount = Counter(after, "session_counters", "auth_replayed") - Counter(before, "session_counters", "auth_replayed");
+        long established = Counter(after, "session_counters", "established") - Counter(before, "session_counters", "established");
+        c.Log($"island: auth_forged +{forgedCount}, auth_replayed +{replayedCount}, sessions established +{established}; agent fault hook: "
+            + await bench.SendFaultAsync("status", c.CancellationToken).ConfigureAwait(false));
+        if (forgedCount != 1 || replayedCount != 1)
+            throw new ScenarioFailure($"island after one forged and one replayed message: auth_forged +{forgedCount}, auth_replayed +{replayedCount}, expected +1 each");
+        if (established != 0 || after.GetProperty("session").GetString() != "up")
+            throw new ScenarioFailure($"the rejections disturbed the session: {established} new sessions, session {after.GetProperty("session").GetString()}");
+        var fault = c.Bench.Events.Snapshot().FirstOrDefault(e => e.TimeMs >= forgedAt && AnySupervisionFault.Matches(e));
+        if (fault is not null)
+            throw new ScenarioFailure($"a forged or replayed message affected supervision: {fault}");
+
+        // What the operator sees: both records in the island's log through the API, naming why.
+        var first = c.Bench.Events.Snapshot().First(e => e.TimeMs >= forgedAt && forged.Matches(e));
+        var log = await c.Bench.Api.ReadLogAsync(first.Sequence, c.CancellationToken).ConfigureAwait(false);
+        foreach (var kind in new[] { "forged", "replayed" })
+        {
+            var record = log.Events.FirstOrDefault(e => e.Type == EventType.LinkError && e.Detail.Contains("(" + kind + ", sequence ", StringComparison.Ordinal));
+            if (record is null)
+                throw new ScenarioFailure($"ReadLog from #{first.Sequence} holds no LINK_ERROR record of the {kind} message");
+            c.Log($"ReadLog #{record.Sequence}: {record.Detail}");
+        }
+        await ExpectVmStatesAsync(c, TimeSpan.FromSeconds(10), ("base", VmState.Running), ("web", VmState.Running)).ConfigureAwait(false);
+        await ExpectGlobalOkAsync(c, TimeSpan.FromSeconds(10)).ConfigureAwait(false);
     }
 
     /// <summary>Any supervision FAILED or EXPIRED (a VM or the agent).</summary>

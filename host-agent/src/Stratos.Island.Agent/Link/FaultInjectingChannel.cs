@@ -8,6 +8,9 @@
 //   duplicate it goes out / is delivered twice (the receiver's session drops the repeat)
 //   corrupt   byte 0 becomes 0x07 (field number 0, wire type 7) and the last byte is inverted: every
 //             protobuf decoder rejects the envelope (the island's codec: InvalidFieldNumber)
+//   forge     it goes out / is delivered, then a copy whose last byte is inverted: in an authenticated
+//             session that is the last byte of the auth_tag, a well-formed message with a wrong tag
+//             (an attacker's guess): the receiver rejects it as forged (docs/link.md "Authentication")
 //   delay     held for MS ms; later messages queue behind it (order is kept, like a slow link)
 // Per link-thread turn (Pump):
 //   txfull    the inner transport is not pumped: the island's messages stay in its TX ring until it
@@ -90,10 +93,17 @@ public sealed class FaultInjectingChannel : ILinkChannel, ILinkChannelSink
                 Corrupt(corrupted);
                 return Send(corrupted, 0, corrupted.Length, 0);
             case MessageFault.Duplicate:
+            case MessageFault.Forge:
                 LinkSendStatus first = Send(buffer, offset, count, 0);
                 if (first == LinkSendStatus.Ok)
                 {
-                    Send(buffer, offset, count, 0);
+                    byte[] again = Copy(buffer, offset, count);
+                    if (fault == MessageFault.Forge)
+                    {
+                        Forge(again);
+                    }
+
+                    Send(again, 0, again.Length, 0);
                 }
 
                 return first;
@@ -138,6 +148,12 @@ public sealed class FaultInjectingChannel : ILinkChannel, ILinkChannelSink
                 Deliver(buffer, offset, count, 0);
                 Deliver(buffer, offset, count, 0);
                 return;
+            case MessageFault.Forge:
+                byte[] forged = Copy(buffer, offset, count);
+                Forge(forged);
+                Deliver(buffer, offset, count, 0);
+                Deliver(forged, 0, forged.Length, 0);
+                return;
             default:
                 Deliver(buffer, offset, count, delayMs);
                 return;
@@ -176,6 +192,15 @@ public sealed class FaultInjectingChannel : ILinkChannel, ILinkChannelSink
 
         message[0] = 0x07;
         if (message.Length > 1)
+        {
+            message[^1] ^= 0xFF;
+        }
+    }
+
+    /// <summary>A forged copy: the last byte (of an authenticated message: of its auth_tag) inverted.</summary>
+    public static void Forge(byte[] message)
+    {
+        if (message.Length > 0)
         {
             message[^1] ^= 0xFF;
         }

@@ -6,6 +6,8 @@
 //   dup out|in N             send / deliver each of the next N messages twice
 //   delay out|in N MS        hold each of the next N messages MS ms (later messages queue behind them)
 //   corrupt out|in N         flip bytes of the next N messages so the receiver's decoder rejects them
+//   forge out|in N           each of the next N messages passes, followed by a forged copy: its last
+//                            byte (in an authenticated session, the last byte of its auth_tag) inverted
 //   txfull MS                stop draining the island's messages for MS ms (its TX ring fills)
 //   slow MS DURATION_MS      every link-thread turn sleeps MS ms, for DURATION_MS ms (slow agent)
 //   clear                    cancel every pending fault
@@ -33,10 +35,12 @@ public sealed class LinkFaults
     private readonly int[] _delay = new int[2];
     private readonly int[] _delayMs = new int[2];
     private readonly int[] _corrupt = new int[2];
+    private readonly int[] _forge = new int[2];
     private readonly long[] _dropped = new long[2];
     private readonly long[] _duplicated = new long[2];
     private readonly long[] _delayed = new long[2];
     private readonly long[] _corrupted = new long[2];
+    private readonly long[] _forged = new long[2];
     private long _txFullUntilMs;
     private long _slowUntilMs;
     private int _slowMs;
@@ -61,13 +65,20 @@ public sealed class LinkFaults
                 case "drop":
                 case "dup":
                 case "corrupt":
+                case "forge":
                 {
                     Expect(words, 3, words[0] + " out|in N");
                     LinkDirection direction = Direction(words[1]);
                     int count = Number(words[2], "N", 1, 1_000_000);
                     lock (_gate)
                     {
-                        int[] plan = words[0] == "drop" ? _drop : words[0] == "dup" ? _dup : _corrupt;
+                        int[] plan = words[0] switch
+                        {
+                            "drop" => _drop,
+                            "dup" => _dup,
+                            "forge" => _forge,
+                            _ => _corrupt,
+                        };
                         plan[(int)direction] = count;
                     }
 
@@ -122,6 +133,7 @@ public sealed class LinkFaults
                         Array.Clear(_dup);
                         Array.Clear(_delay);
                         Array.Clear(_corrupt);
+                        Array.Clear(_forge);
                         _txFullUntilMs = 0;
                         _slowUntilMs = 0;
                     }
@@ -139,7 +151,7 @@ public sealed class LinkFaults
         }
     }
 
-    public const string Commands = "drop|dup|corrupt out|in N, delay out|in N MS, txfull MS, slow MS DURATION_MS, clear, status";
+    public const string Commands = "drop|dup|corrupt|forge out|in N, delay out|in N MS, txfull MS, slow MS DURATION_MS, clear, status";
 
     /// <summary>Counters as "key=value" pairs (the status answer).</summary>
     public string Status()
@@ -149,6 +161,7 @@ public sealed class LinkFaults
             return string.Create(CultureInfo.InvariantCulture,
                 $"dropped_out={_dropped[0]} dropped_in={_dropped[1]} duplicated_out={_duplicated[0]} duplicated_in={_duplicated[1]} " +
                 $"delayed_out={_delayed[0]} delayed_in={_delayed[1]} corrupted_out={_corrupted[0]} corrupted_in={_corrupted[1]} " +
+                $"forged_out={_forged[0]} forged_in={_forged[1]} " +
                 $"stalled_turns={_stalledTurns} slow_turns={_slowTurns} pending_drop_out={_drop[0]} pending_drop_in={_drop[1]}");
         }
     }
@@ -164,6 +177,7 @@ public sealed class LinkFaults
                 "duplicated" => _duplicated[(int)direction],
                 "delayed" => _delayed[(int)direction],
                 "corrupted" => _corrupted[(int)direction],
+                "forged" => _forged[(int)direction],
                 _ => throw new ArgumentException("unknown counter " + name, nameof(name)),
             };
         }
@@ -188,6 +202,13 @@ public sealed class LinkFaults
                 _corrupt[d]--;
                 _corrupted[d]++;
                 return MessageFault.Corrupt;
+            }
+
+            if (_forge[d] > 0)
+            {
+                _forge[d]--;
+                _forged[d]++;
+                return MessageFault.Forge;
             }
 
             if (_dup[d] > 0)
@@ -272,4 +293,6 @@ public enum MessageFault
     Duplicate = 2,
     Delay = 3,
     Corrupt = 4,
+    /// <summary>The message passes, then a copy with its last byte inverted (a forged auth_tag).</summary>
+    Forge = 5,
 }

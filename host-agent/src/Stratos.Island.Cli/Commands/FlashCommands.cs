@@ -30,6 +30,7 @@ public static class FlashCommands
         var config = new Option<string>("--config") { Description = "Island configuration (vms.yaml)", Required = true };
         var key = new Option<string>("--key") { Description = "Private signing key (island flash keygen)", Required = true };
         var output = new Option<string>("--out") { Description = "Bundle file to write (tar)", Required = true };
+        var linkKey = new Option<string?>("--link-key") { Description = "The link's board key (0600, 32 bytes or 64 hex digits) to provision with the bundle; the bundle is then written 0600" };
 
         var bundleArgument = new Argument<string>("bundle") { Description = "Bundle file (tar)" };
         var pubkey = new Option<string>("--pubkey") { Description = "Public key the bundle must be signed with", Required = true };
@@ -48,8 +49,8 @@ public static class FlashCommands
 
         var command = Noun("flash", "Signed firmware bundles and flashing (local: no agent needed)",
             Verb("keygen", "Make an ECDSA P-256 signing key pair", (c, p, t) => Task.FromResult(Run(c, () => Keygen(c, p.GetValue(keygenKey)!, p.GetValue(keygenPub)!, p.GetValue(force)))), keygenKey, keygenPub, force),
-            Verb("bundle", "Build and sign a firmware bundle", (c, p, t) => Task.FromResult(Run(c, () => Bundle(c, p, p.GetValue(board)!, p.GetValue(images)!, p.GetValue(config)!, p.GetValue(key)!, p.GetValue(output)!))),
-                board, images, config, key, output),
+            Verb("bundle", "Build and sign a firmware bundle", (c, p, t) => Task.FromResult(Run(c, () => Bundle(c, p, p.GetValue(board)!, p.GetValue(images)!, p.GetValue(config)!, p.GetValue(key)!, p.GetValue(output)!, p.GetValue(linkKey)))),
+                board, images, config, key, output, linkKey),
             Verb("verify", "Check a bundle's signature and every file's digest", (c, p, t) => Task.FromResult(Run(c, () => Verify(c, p.GetValue(bundleArgument)!, p.GetValue(pubkey)!))), bundleArgument, pubkey),
             Verb("install", "Verify a bundle and flash its image with the board's method", (c, p, t) => Task.FromResult(Run(c, () => Install(c, p, new InstallOptions(
                     p.GetValue(installBundle)!, p.GetValue(installPubkey)!, p.GetValue(method), p.GetValue(imageName), p.GetValue(dryRun), p.GetValue(sysfsRoot)!, p.GetValue(firmwareDir)!,
@@ -114,12 +115,12 @@ public static class FlashCommands
 
     private static string ToolVersion => typeof(FlashCommands).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
 
-    private static int Bundle(CliContext c, ParseResult p, string boardId, string[] imagePaths, string configPath, string keyPath, string outPath)
+    private static int Bundle(CliContext c, ParseResult p, string boardId, string[] imagePaths, string configPath, string keyPath, string outPath, string? linkKeyPath)
     {
         string boardsDir = BoardCommands.BoardsDir(c, p);
         BoardDescriptor board = BoardLoader.LoadById(boardsDir, boardId);
         using ECDsa key = SigningKeys.LoadPrivate(keyPath);
-        BundleManifest manifest = FirmwareBundle.Build(board, imagePaths, configPath, key, outPath, DateTimeOffset.UtcNow, ToolVersion);
+        BundleManifest manifest = FirmwareBundle.Build(board, imagePaths, configPath, key, outPath, DateTimeOffset.UtcNow, ToolVersion, linkKeyPath);
         if (c.Format == OutputFormat.Json)
         {
             c.Out.Write(System.Text.Encoding.UTF8.GetString(FirmwareBundle.WriteManifest(manifest)));
@@ -129,6 +130,10 @@ public static class FlashCommands
         foreach (BundleFile f in manifest.Files)
         {
             c.Out.WriteLine("  " + f.Role.PadRight(13) + " " + f.Name.PadRight(28) + " " + f.Size.ToString(System.Globalization.CultureInfo.InvariantCulture).PadLeft(9) + "  sha256 " + f.Sha256);
+        }
+        if (linkKeyPath != null)
+        {
+            c.Out.WriteLine("the bundle carries the link's board key: it is a secret now (mode 0600); keep it like the key");
         }
         return ExitCodes.Ok;
     }
