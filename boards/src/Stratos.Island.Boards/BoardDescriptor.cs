@@ -170,6 +170,9 @@ public sealed record BoardDescriptor(
     /// <summary>Core type of the A side (cortex-a7, cortex-a53, ...).</summary>
     public string? ApplicationCore { get; init; }
 
+    /// <summary>The VMM the agent drives on the A side: "qemu" (default) or "xen" (the agent in dom0, docs/vmm.md "Xen").</summary>
+    public string Vmm { get; init; } = "qemu";
+
     /// <summary>Real boards: physical RAM banks and reserved-memory carve-outs.</summary>
     public MemoryMapSpec? Memory { get; init; }
 

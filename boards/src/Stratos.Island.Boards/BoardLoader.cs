@@ -128,6 +128,11 @@ public static partial class BoardLoader
         SafeStateSpec? safeState = ParseSafeState(root.Mapping("safe_state"), domains);
         IReadOnlyList<string> flashing = root.Strings("flashing", required: false);
         string? applicationCore = root.String("application_core", required: false);
+        string vmm = root.String("vmm", required: false) ?? "qemu";
+        if (vmm is not ("qemu" or "xen"))
+        {
+            errors.Add("vmm", "'" + vmm + "' must be qemu or xen");
+        }
         MemoryMapSpec? memory = ParseMemory(root.Mapping("memory", required: false));
         DoorbellSpec? doorbell = ParseDoorbell(root.Mapping("doorbell", required: false));
         OpenOcdSpec? openOcd = ParseOpenOcd(root.Mapping("openocd", required: false));
@@ -149,6 +154,7 @@ public static partial class BoardLoader
         return new BoardDescriptor(id, name, soc, (uint)cores.Value, island, link, remoteproc, domains, safeState, flashing, path)
         {
             ApplicationCore = applicationCore,
+            Vmm = vmm,
             Memory = memory,
             Doorbell = doorbell,
             OpenOcd = openOcd,

@@ -180,7 +180,7 @@ public sealed class DirectiveExecutorTests
         await using var rig = new Rig();
         await rig.Executor.HandleAsync(new VmDirective { DirectiveId = 7, VmId = 1, Action = DirectiveAction.Start, TimeoutMs = 10000 });
         await rig.WaitReportAsync(r => r.DirectiveId == 7, "start");
-        QemuVm vm = rig.Executor.Running(1)!;
+        IVmmInstance vm = rig.Executor.Running(1)!;
 
         await WaitAsync(() => rig.Sink.Messages.Any(m => m.AliveIndication is { EntityId: 1 }), "a first heartbeat (the guest reads commands)");
         await vm.Serial!.SendCommandAndWaitAsync("crash", TimeSpan.FromSeconds(5));
