@@ -186,7 +186,7 @@ public sealed class XenDomain : IVmmInstance
                 return;   // stop / kill finish it
             string detail = _announcedShutdown is { } what
                 ? $"guest {what} (announced SHUTDOWN {what}); domain destroyed by xl"
-                : "domain gone: shut down by the guest or destroyed outside the agent";
+                : "gone: shut down by the guest or destroyed outside the agent";
             await FinishAsync(ObservedVmState.Exited, detail, destroy: false).ConfigureAwait(false);
             return;
         }

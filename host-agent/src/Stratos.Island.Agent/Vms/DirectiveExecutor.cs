@@ -373,6 +373,10 @@ public sealed class DirectiveExecutor : IAsyncDisposable
         {
             _logger.LogWarning("VM {Vm}: report {State} (directive {Directive}) not sent: link down or queue full", vmId, state, directiveId);
         }
+        else
+        {
+            _logger.LogInformation("VM {Vm}: reported {State} (directive {Directive}): {Detail}", vmId, state, directiveId, report.Detail);
+        }
 
         Reported?.Invoke(report);
     }
