@@ -61,11 +61,41 @@ public sealed class XenBoardTests
             int[] domains = File.ReadAllLines(Path.Combine(state, "scenario-domains")).Select(l => int.Parse(l, CultureInfo.InvariantCulture)).ToArray();
             Assert.AreEqual(4, domains.Distinct().Count(), "each restart is a new domain: " + string.Join(',', domains));
 
+            // Detection and recovery per fault, on dom0's clock (the scenario's and the agent's logs).
+            var faults = new[]
+            {
+                Fault("hang", scenario, "paused behind", agentLog, "directive \\d+: (Kill|Stop) VM 'linux'"),
+                Fault("crash", scenario, "crash sent", agentLog, "VM 1: reported Crashed"),
+                Fault("destroy", scenario, "destroyed behind", agentLog, "VM 1: reported Exited"),
+            };
+            foreach (var f in faults)
+            {
+                Console.WriteLine($"xen board: {f.Name}: detected in {f.DetectedMs:0} ms ({f.DetectedBy}), running again after {f.RecoveredMs:0} ms");
+                Assert.IsTrue(f.DetectedMs >= 0 && f.RecoveredMs > f.DetectedMs, $"{f.Name}: detection {f.DetectedMs} ms, recovery {f.RecoveredMs} ms");
+            }
+
             // Create-to-first-heartbeat: through the island (START directive -> RUNNING at HB 1, from
             // the agent's log) against plain `xl create` of the same domain in the same machine.
             string[] plain = File.ReadAllText(Path.Combine(state, "scenario-plain")).Trim().Split(' ');
             double islandMs = IslandStartMs(agentLog);
             Console.WriteLine($"xen board: island start -> first heartbeat {islandMs:0} ms; plain xl create {plain[0]} ms, create -> first heartbeat {plain[1]} ms");
+
+            // dom0 loses its link: island-sim killed (SIGKILL) and started again on the same state
+            // (`up` starts what is not running). The domain does not notice; the agent re-Hellos
+            // and re-syncs it as running, and the island does not restart it.
+            int resyncsBefore = Count(agentLog, "re-sync: reported");
+            Process.GetProcessById(int.Parse(ReadOrEmpty(state, "island-sim.pid").Trim(), CultureInfo.InvariantCulture)).Kill(entireProcessTree: true);
+            var again = Run(script, state, "up", "--no-wait");
+            Assert.AreEqual(0, again.Status, again.Output);
+            await WaitAsync(() => Count(ReadOrEmpty(state, "island-agent.log"), "re-sync: reported") > resyncsBefore, 300,
+                () => Tail(ReadOrEmpty(state, "island-agent.log")));
+            await WaitAsync(() => ReadOrEmpty(state, "island-agent.log").Contains($"VM 1: reported Running (directive 0): re-sync: Xen domain {domains[^1]}", StringComparison.Ordinal), 120,
+                () => Tail(ReadOrEmpty(state, "island-agent.log")));
+            string afterLoss = ReadOrEmpty(state, "island-agent.log")[agentLog.Length..];
+            Assert.IsFalse(afterLoss.Contains("Start VM 'linux'", StringComparison.Ordinal) || afterLoss.Contains("Kill VM 'linux'", StringComparison.Ordinal),
+                "the running domain survives the link loss untouched:\n" + afterLoss);
+
+            WriteReport(state, faults, islandMs, plain);
         }
         finally
         {
@@ -83,7 +113,7 @@ public sealed class XenBoardTests
     private const string Scenario = """
         set -u
         agentlog=/state/island-agent.log
-        log() { echo "$(cut -d' ' -f1 /proc/uptime) $*"; }
+        log() { echo "$(date +%H:%M:%S.%3N) $*"; }
         fail() { log "FAIL $*"; touch /state/scenario-failed; exit 1; }
         runs() { [ "$(grep -c 'VM 1: reported Running' $agentlog)" -ge "$1" ]; }
         wait_for() { # seconds command...
@@ -125,11 +155,95 @@ public sealed class XenBoardTests
         touch /state/scenario-done
         """;
 
+    private sealed record FaultTiming(string Name, double DetectedMs, string DetectedBy, double RecoveredMs);
+
+    /// <summary>
+    /// From the fault's line in the scenario log to the first agent-log line matching `detected`
+    /// after it, and to the next RUNNING report after that.
+    /// </summary>
+    private static FaultTiming Fault(string name, string scenario, string injectedMark, string agentLog, string detected)
+    {
+        TimeSpan injected = At(scenario.Split('\n').First(l => l.Contains(injectedMark, StringComparison.Ordinal)));
+        string[] lines = agentLog.Split('\n').Where(l => Regex.IsMatch(l, @"^\d\d:\d\d:\d\d\.\d\d\d ")).ToArray();
+        int d = Array.FindIndex(lines, l => At(l) >= injected && Regex.IsMatch(l, detected));
+        Assert.IsTrue(d >= 0, $"{name}: nothing matching '{detected}' after {injected}");
+        int r = Array.FindIndex(lines, d, l => l.Contains("VM 1: reported Running", StringComparison.Ordinal));
+        Assert.IsTrue(r >= 0, $"{name}: no RUNNING after the detection");
+        return new FaultTiming(name, (At(lines[d]) - injected).TotalMilliseconds, Regex.Match(lines[d], detected).Value, (At(lines[r]) - injected).TotalMilliseconds);
+    }
+
+    /// <summary>`./hil.sh --vmm xen`: summary.json and the logs in HIL_RUN_DIR when it is set.</summary>
+    private static void WriteReport(string state, FaultTiming[] faults, double islandMs, string[] plain)
+    {
+        string? runDir = Environment.GetEnvironmentVariable("HIL_RUN_DIR");
+        if (string.IsNullOrEmpty(runDir))
+        {
+            return;
+        }
+
+        Directory.CreateDirectory(runDir);
+        using (var stream = File.Create(Path.Combine(runDir, "summary.json")))
+        using (var json = new System.Text.Json.Utf8JsonWriter(stream, new System.Text.Json.JsonWriterOptions { Indented = true }))
+        {
+            json.WriteStartObject();
+            json.WriteString("bench", "virtual-xen");
+            json.WriteStartObject("totals");
+            json.WriteNumber("passed", faults.Length + 2);
+            json.WriteNumber("failed", 0);
+            json.WriteNumber("skipped", 0);
+            json.WriteNumber("faults", faults.Length);
+            json.WriteNumber("detection_coverage", 1.0);
+            json.WriteEndObject();
+            json.WriteStartArray("scenarios");
+            void Scenario(string group, string scenarioName, string message, double? detectedMs = null, double? recoveredMs = null)
+            {
+                json.WriteStartObject();
+                json.WriteString("group", group);
+                json.WriteString("name", scenarioName);
+                json.WriteString("result", "passed");
+                json.WriteString("message", message);
+                if (detectedMs is { } dm)
+                {
+                    json.WriteNumber("detection_ms", Math.Round(dm));
+                }
+
+                if (recoveredMs is { } rm)
+                {
+                    json.WriteNumber("recovery_ms", Math.Round(rm));
+                }
+
+                json.WriteEndObject();
+            }
+
+            Scenario("start", "autostart PV domain, RUNNING at its first heartbeat", $"island START -> RUNNING {islandMs:0} ms; plain xl create {plain[0]} ms, to first HB {plain[1]} ms");
+            foreach (var f in faults)
+            {
+                Scenario("faults", f.Name + " -> restart", "detected by " + f.DetectedBy, f.DetectedMs, f.RecoveredMs);
+            }
+
+            Scenario("link", "island-sim killed and restarted -> agent re-syncs the running domain", "no directive for the running domain");
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
+
+        foreach (string log in new[] { "island-agent.log", "dom0-scenario.log", "island-sim.log", "console.log" })
+        {
+            if (File.Exists(Path.Combine(state, log)))
+            {
+                File.Copy(Path.Combine(state, log), Path.Combine(runDir, log), overwrite: true);
+            }
+        }
+    }
+
+    private static TimeSpan At(string line) =>
+        TimeSpan.ParseExact(Regex.Match(line, @"\d\d:\d\d:\d\d\.\d\d\d").Value, @"hh\:mm\:ss\.fff", CultureInfo.InvariantCulture);
+
+    private static int Count(string text, string what) => Regex.Matches(text, Regex.Escape(what)).Count;
+
     /// <summary>Milliseconds from the agent's first START directive to its RUNNING report (agent log timestamps).</summary>
     private static double IslandStartMs(string agentLog)
     {
         string[] lines = agentLog.Split('\n');
-        TimeSpan At(string line) => TimeSpan.ParseExact(Regex.Match(line, @"\d\d:\d\d:\d\d\.\d\d\d").Value, @"hh\:mm\:ss\.fff", CultureInfo.InvariantCulture);
         string start = lines.First(l => l.Contains("Start VM 'linux'", StringComparison.Ordinal));
         string running = lines.First(l => l.Contains("VM 1: reported Running", StringComparison.Ordinal));
         return (At(running) - At(start)).TotalMilliseconds;
