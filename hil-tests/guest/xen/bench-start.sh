@@ -5,8 +5,9 @@
 #   island  the agent's START directive -> its RUNNING report, sent at the guest's first heartbeat
 #           on the console (xl create -p, console, unpause, the kernel's boot, HB 1), from the
 #           agent's log; N starts: the first (boot order) and N-1 restarts after `xl destroy`
-#   plain   in dom0, `xl create` of the agent's own domain.cfg renamed, then the first HB read on
-#           its console pty; N times, alternating with the island's restarts
+#   plain   in dom0 before the agent starts, `xl create` of the configuration the agent writes for
+#           the board's `linux` VM (checked against the agent's file afterwards), then the first HB
+#           read on its console pty; N times. Either way one domU at a time.
 # Prints a table, then one JSON line. Boots the Xen machine under TCG: minutes.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -26,16 +27,27 @@ done
 state="$(mktemp -d /tmp/xen-bench-XXXXXX)"
 cleanup() { ISLAND_STATE_DIR="$state" "$here/island-xen.sh" down >/dev/null 2>&1 || true; rm -rf "$state"; }
 trap cleanup EXIT
-cat >"$state/dom0-scenario.sh" <<EOF
+field() { sed -n "s/^      $1: *\([^#]*[^ #]\) *\(#.*\)\?$/\1/p" "$repo/boards/virtual-xen/vms.yaml" | head -1; }
+# The baseline runs in dom0 before the agent starts, with no other domU: the configuration the
+# agent writes (XlConfig) for vms.yaml's `linux`, under another name.
+cat >"$state/dom0-before-agent.sh" <<EOF
 set -u
-agentlog=/state/island-agent.log
-runs() { [ "\$(grep -c 'VM 1: reported Running' \$agentlog)" -ge "\$1" ]; }
-wait_for() { t=\$1; shift; n=0; while ! "\$@"; do n=\$((n + 1)); [ \$n -ge \$((t * 2)) ] && return 1; sleep 0.5; done; }
 ms() { echo \$(( \$(date +%s%N) / 1000000 )); }
-wait_for 600 runs 1 || { echo "no first RUNNING" > /state/bench-failed; exit 1; }
+cat > /tmp/plain.cfg <<'CFG'
+# written by the Stratos Island agent; xl create -f this file
+name = "plain"
+type = "pv"
+kernel = "$repo/$(field kernel)"
+ramdisk = "$repo/$(field initrd)"
+extra = "$(field cmdline)"
+memory = $(field memory_mib)
+vcpus = $(field vcpus)
+on_poweroff = "destroy"
+on_reboot = "destroy"
+on_crash = "preserve"
+CFG
 i=1
 while [ \$i -le $runs ]; do
-  sed -e 's/^name = .*/name = "plain"/' /run/island/vms/linux/domain.cfg > /tmp/plain.cfg
   t0=\$(ms)
   xl create -f /tmp/plain.cfg || { echo "plain xl create failed" > /state/bench-failed; exit 1; }
   t1=\$(ms)
@@ -47,12 +59,23 @@ while [ \$i -le $runs ]; do
   exec 3<&-
   xl destroy plain
   echo "\$((t1 - t0)) \$((t2 - t0))" >> /state/bench-plain
-  if [ \$i -lt $runs ]; then
-    xl destroy linux
-    wait_for 600 runs \$((i + 1)) || { echo "no RUNNING after restart \$i" > /state/bench-failed; exit 1; }
-  fi
   i=\$((i + 1))
 done
+EOF
+# Then the island: its first start (boot order) and N-1 restarts after `xl destroy`, one domU at a time.
+cat >"$state/dom0-scenario.sh" <<EOF
+set -u
+agentlog=/state/island-agent.log
+runs() { [ "\$(grep -c 'VM 1: reported Running' \$agentlog)" -ge "\$1" ]; }
+wait_for() { t=\$1; shift; n=0; while ! "\$@"; do n=\$((n + 1)); [ \$n -ge \$((t * 2)) ] && return 1; sleep 0.5; done; }
+i=1
+while [ \$i -le $runs ]; do
+  wait_for 600 runs \$i || { echo "no RUNNING number \$i" > /state/bench-failed; exit 1; }
+  [ \$i -lt $runs ] && { sleep 2; xl destroy linux; }
+  i=\$((i + 1))
+done
+grep -v '^name' /run/island/vms/linux/domain.cfg > /tmp/agent.cfg
+grep -v '^name' /tmp/plain.cfg | diff /tmp/agent.cfg - > /dev/null || { echo "the baseline's xl config differs from the agent's" > /state/bench-failed; exit 1; }
 touch /state/bench-done
 EOF
 ISLAND_STATE_DIR="$state" "$here/island-xen.sh" up --timeout-s 600 >&2

@@ -15,9 +15,10 @@
 # State dir: $ISLAND_STATE_DIR, else $XDG_RUNTIME_DIR/island/virtual-xen (/run/island/virtual-xen as
 # root). dom0 sees it as /state: island-agent.log (the agent's log), console.log (Xen and dom0's
 # console), dom0.sh (what dom0 runs); island-sim.log, machine.log and island/ (island-sim's state,
-# with the link key both ends use) stay host-side. An optional STATE/dom0-scenario.sh runs in dom0
-# next to the agent (the HIL tests' fault injection; its output goes to dom0-scenario.log); dom0
-# powers off when STATE/poweroff appears.
+# with the link key both ends use) stay host-side. An optional STATE/dom0-before-agent.sh runs in
+# dom0 before the agent starts (the baselines of ./bench.sh xen-start), an optional
+# STATE/dom0-scenario.sh next to the agent (the HIL tests' fault injection); their output goes to
+# dom0-scenario.log. dom0 powers off when STATE/poweroff appears.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../../.." && pwd)"
@@ -58,6 +59,7 @@ write_dom0_script() {
 # Written by island-xen.sh: dom0's part of the virtual-xen board. Runs in dom0 (the host's tree at
 # the same paths, this state dir at /state).
 mkdir -p /run/island
+[ -f /state/dom0-before-agent.sh ] && sh /state/dom0-before-agent.sh >> /state/dom0-scenario.log 2>&1 </dev/null
 echo "dom0: starting island-agent (\$(cut -d' ' -f1 /proc/uptime) s)" >> /state/island-agent.log
 dotnet '$agent_dll' --board virtual-xen --boards-dir '$repo/boards' --guest-kernel-dir '$repo' \\
   --socket /run/island/agent.sock --runtime-dir /run/island/vms --link-key /state/island/link.key \\

@@ -17,7 +17,8 @@ namespace Stratos.Island.E2E.Tests;
 /// faults a user's domain can suffer, from outside the agent: its vCPUs frozen (`xl pause`: a hang,
 /// seen only as missing heartbeats), a kernel panic (the guest's own `crash` command on its console:
 /// Xen marks the domain crashed) and a destroy behind the agent's back; after each the island must
-/// restart the domain. Then the same domain is created by plain `xl create` with no island, for the
+/// restart the domain; then island-sim is killed and started again (the link lost). Before the agent
+/// starts, dom0 creates the same domain by plain `xl create` with no island, for the
 /// create-to-first-heartbeat comparison (docs/benchmarks.md). `down` must leave nothing behind.
 /// Category full: a TCG Xen boot and four domain boots take minutes.
 /// </summary>
@@ -36,6 +37,7 @@ public sealed class XenBoardTests
         string script = Path.Combine(Repo, "hil-tests", "guest", "xen", "island-xen.sh");
         try
         {
+            File.WriteAllText(Path.Combine(state, "dom0-before-agent.sh"), Baseline());
             File.WriteAllText(Path.Combine(state, "dom0-scenario.sh"), Scenario);
             var up = Run(script, state, "up", "--timeout-s", "600");
             string agentLog = ReadOrEmpty(state, "island-agent.log");
@@ -81,7 +83,8 @@ public sealed class XenBoardTests
             }
 
             // Create-to-first-heartbeat: through the island (START directive -> RUNNING at HB 1, from
-            // the agent's log) against plain `xl create` of the same domain in the same machine.
+            // the agent's log; the first start, with no other domU) against plain `xl create` of
+            // the same domain in the same machine just before the agent started (no other domU).
             string[] plain = File.ReadAllText(Path.Combine(state, "scenario-plain")).Trim().Split(' ');
             double islandMs = IslandStartMs(agentLog);
             Console.WriteLine($"xen board: island start -> first heartbeat {islandMs:0} ms; plain xl create {plain[0]} ms, create -> first heartbeat {plain[1]} ms");
@@ -144,20 +147,9 @@ public sealed class XenBoardTests
         wait_for 300 runs 4 || fail "no restart after the destroy"
         d=$(xl domid linux) || fail "no domain after the destroy"; echo "$d" >> /state/scenario-domains; log "restarted: domain $d"
 
-        # The same domain with no island: plain xl create, first HB on its console.
-        sed -e 's/^name = .*/name = "plain"/' /run/island/vms/linux/domain.cfg > /tmp/plain.cfg
-        t0=$(ms)
-        xl create -f /tmp/plain.cfg || fail "plain xl create"
-        t1=$(ms)
-        ptty=$(xenstore-read /local/domain/$(xl domid plain)/console/tty) || fail "plain console"
-        stty -F "$ptty" raw -echo
-        exec 3<"$ptty"
-        while read -r line <&3; do case "$line" in HB*) break ;; esac; done
-        t2=$(ms)
-        exec 3<&-
-        xl destroy plain
-        echo "$((t1 - t0)) $((t2 - t0))" > /state/scenario-plain
-        log "plain: xl create $((t1 - t0)) ms, first heartbeat $((t2 - t0)) ms"
+        # The baseline (dom0-before-agent.sh) ran the same domain as the one the agent generated.
+        grep -v '^name' /run/island/vms/linux/domain.cfg > /tmp/agent.cfg
+        grep -v '^name' /tmp/plain.cfg | diff /tmp/agent.cfg - || fail "the baseline's xl config differs from the agent's"
         touch /state/scenario-done
         """;
 
@@ -245,6 +237,48 @@ public sealed class XenBoardTests
         TimeSpan.ParseExact(Regex.Match(line, @"\d\d:\d\d:\d\d\.\d\d\d").Value, @"hh\:mm\:ss\.fff", CultureInfo.InvariantCulture);
 
     private static int Count(string text, string what) => Regex.Matches(text, Regex.Escape(what)).Count;
+
+    /// <summary>
+    /// Runs in dom0 before the agent starts (island-xen.sh: STATE/dom0-before-agent.sh): the baseline,
+    /// the board's domain created by plain `xl create` with no island, its first HB read on its
+    /// console. The configuration is the one the agent writes (XlConfig) for vms.yaml's `linux`;
+    /// the scenario checks it against the agent's own file.
+    /// </summary>
+    private static string Baseline()
+    {
+        string vms = File.ReadAllText(Path.Combine(Repo, "boards", "virtual-xen", "vms.yaml"));
+        string Field(string name) => Regex.Match(vms, "^      " + name + ": *(.*?) *(#.*)?$", RegexOptions.Multiline).Groups[1].Value;
+        return $$"""
+            set -u
+            log() { echo "$(date +%H:%M:%S.%3N) $*"; }
+            ms() { echo $(( $(date +%s%N) / 1000000 )); }
+            cat > /tmp/plain.cfg <<'EOF'
+            # written by the Stratos Island agent; xl create -f this file
+            name = "plain"
+            type = "pv"
+            kernel = "{{Path.Combine(Repo, Field("kernel"))}}"
+            ramdisk = "{{Path.Combine(Repo, Field("initrd"))}}"
+            extra = "{{Field("cmdline")}}"
+            memory = {{Field("memory_mib")}}
+            vcpus = {{Field("vcpus")}}
+            on_poweroff = "destroy"
+            on_reboot = "destroy"
+            on_crash = "preserve"
+            EOF
+            t0=$(ms)
+            xl create -f /tmp/plain.cfg || { log "FAIL plain xl create"; exit 1; }
+            t1=$(ms)
+            tty=$(xenstore-read /local/domain/$(xl domid plain)/console/tty)
+            stty -F "$tty" raw -echo
+            exec 3<"$tty"
+            while read -r line <&3; do case "$line" in HB*) break ;; esac; done
+            t2=$(ms)
+            exec 3<&-
+            xl destroy plain
+            echo "$((t1 - t0)) $((t2 - t0))" > /state/scenario-plain
+            log "baseline before the agent: plain xl create $((t1 - t0)) ms, first heartbeat $((t2 - t0)) ms"
+            """;
+    }
 
     /// <summary>Milliseconds from the agent's first START directive to its RUNNING report (agent log timestamps).</summary>
     private static double IslandStartMs(string agentLog)
