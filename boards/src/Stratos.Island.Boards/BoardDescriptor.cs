@@ -44,7 +44,16 @@ public sealed record IslandSpec(
     uint SupervisionCycleMs,
     uint ExpiredSupervisionCycleTolerance,
     HardwareWatchdogSpec HardwareWatchdog,
-    EventLogSpec EventLog);
+    EventLogSpec EventLog)
+{
+    /// <summary>
+    /// Failed one-second reference cycles of the agent's alive supervision the island tolerates
+    /// before the third expires it (A-cluster reset); `island.agent_failed_ref_cycle_tolerance`,
+    /// default 2. island-sim applies it; an agent inside a slow machine (the Xen board's TCG dom0)
+    /// needs more.
+    /// </summary>
+    public uint AgentFailedRefCycleTolerance { get; init; } = 2;
+}
 
 /// <summary>One vring: device address (offset in the shared memory), alignment of the used ring, descriptor count.</summary>
 public sealed record VringSpec(uint Da, uint Align, uint Num)
