@@ -44,7 +44,16 @@ public sealed record IslandSpec(
     uint SupervisionCycleMs,
     uint ExpiredSupervisionCycleTolerance,
     HardwareWatchdogSpec HardwareWatchdog,
-    EventLogSpec EventLog);
+    EventLogSpec EventLog)
+{
+    /// <summary>
+    /// Failed one-second reference cycles of the agent's alive supervision the island tolerates
+    /// before the third expires it (A-cluster reset); `island.agent_failed_ref_cycle_tolerance`,
+    /// default 2. island-sim applies it; an agent inside a slow machine (the Xen board's TCG dom0)
+    /// needs more.
+    /// </summary>
+    public uint AgentFailedRefCycleTolerance { get; init; } = 2;
+}
 
 /// <summary>One vring: device address (offset in the shared memory), alignment of the used ring, descriptor count.</summary>
 public sealed record VringSpec(uint Da, uint Align, uint Num)
@@ -169,6 +178,9 @@ public sealed record BoardDescriptor(
 {
     /// <summary>Core type of the A side (cortex-a7, cortex-a53, ...).</summary>
     public string? ApplicationCore { get; init; }
+
+    /// <summary>The VMM the agent drives on the A side: "qemu" (default) or "xen" (the agent in dom0, docs/vmm.md "Xen").</summary>
+    public string Vmm { get; init; } = "qemu";
 
     /// <summary>Real boards: physical RAM banks and reserved-memory carve-outs.</summary>
     public MemoryMapSpec? Memory { get; init; }

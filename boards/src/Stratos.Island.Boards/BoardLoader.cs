@@ -128,6 +128,11 @@ public static partial class BoardLoader
         SafeStateSpec? safeState = ParseSafeState(root.Mapping("safe_state"), domains);
         IReadOnlyList<string> flashing = root.Strings("flashing", required: false);
         string? applicationCore = root.String("application_core", required: false);
+        string vmm = root.String("vmm", required: false) ?? "qemu";
+        if (vmm is not ("qemu" or "xen"))
+        {
+            errors.Add("vmm", "'" + vmm + "' must be qemu or xen");
+        }
         MemoryMapSpec? memory = ParseMemory(root.Mapping("memory", required: false));
         DoorbellSpec? doorbell = ParseDoorbell(root.Mapping("doorbell", required: false));
         OpenOcdSpec? openOcd = ParseOpenOcd(root.Mapping("openocd", required: false));
@@ -149,6 +154,7 @@ public static partial class BoardLoader
         return new BoardDescriptor(id, name, soc, (uint)cores.Value, island, link, remoteproc, domains, safeState, flashing, path)
         {
             ApplicationCore = applicationCore,
+            Vmm = vmm,
             Memory = memory,
             Doorbell = doorbell,
             OpenOcd = openOcd,
@@ -170,6 +176,7 @@ public static partial class BoardLoader
         ulong? maxCheckpoints = f.Unsigned("max_checkpoints_per_vm");
         ulong? cycle = f.Unsigned("supervision_cycle_ms");
         ulong? tolerance = f.Unsigned("expired_supervision_cycle_tolerance");
+        ulong? agentTolerance = f.Unsigned("agent_failed_ref_cycle_tolerance", required: false, max: 60);
         YamlFields? wdg = f.Mapping("hardware_watchdog");
         ulong? wdgTimeout = wdg?.Unsigned("timeout_ms");
         string? wdgDevice = wdg?.String("device", required: false);
@@ -205,7 +212,10 @@ public static partial class BoardLoader
             return null;
         }
         return new IslandSpec(core, (uint)clock, (uint)ram, (uint)flash, (uint)maxVms, (uint)maxCheckpoints, (uint)cycle, (uint)tolerance,
-            new HardwareWatchdogSpec((uint)wdgTimeout) { Device = wdgDevice }, new EventLogSpec((uint)logOffset, (uint)logBytes, (uint)logPage));
+            new HardwareWatchdogSpec((uint)wdgTimeout) { Device = wdgDevice }, new EventLogSpec((uint)logOffset, (uint)logBytes, (uint)logPage))
+        {
+            AgentFailedRefCycleTolerance = (uint)(agentTolerance ?? 2),
+        };
     }
 
     private static LinkSpec? ParseLink(YamlFields? f)

@@ -141,6 +141,26 @@ public sealed class BoardLoaderTests
     }
 
     [TestMethod]
+    public void The_xen_variant_of_the_virtual_board_drives_xen_over_the_serial_link_and_others_default_to_qemu()
+    {
+        BoardDescriptor xen = BoardLoader.LoadById(BoardsDir, "virtual-xen");
+        Assert.AreEqual("xen", xen.Vmm);
+        Assert.AreEqual(LinkTransport.Serial, xen.Link.Transport);
+        Assert.AreEqual(new SerialSpec("/dev/ttyS1", 115200), xen.Link.Serial);
+        Assert.AreEqual("qemu", BoardLoader.LoadById(BoardsDir, "virtual").Vmm);
+        Assert.AreEqual(20u, xen.Island.AgentFailedRefCycleTolerance);
+        Assert.AreEqual(2u, BoardLoader.LoadById(BoardsDir, "virtual").Island.AgentFailedRefCycleTolerance, "the firmware's default");
+        IslandConfig config = IslandConfigLoader.Load(Path.Combine(BoardsDir, "virtual-xen", IslandConfigLoader.ConfigFileName), xen);
+        Assert.AreEqual("linux", config.Vms.Single().Name);
+    }
+
+    [TestMethod]
+    public void Unknown_vmm_is_reported()
+    {
+        AssertError(t => t.Replace("application_cores: 2", "application_cores: 2\nvmm: kvmtool"), "vmm", "'kvmtool' must be qemu or xen");
+    }
+
+    [TestMethod]
     public void Unknown_transport_is_reported()
     {
         AssertError(t => t.Replace("transport: shared-memory", "transport: carrier-pigeon"), "link.transport", "not one of shared-memory");

@@ -22,23 +22,17 @@ modules=(virtio_pci virtio_console i6300esb pvpanic-pci)
 
 die() { echo "guest build: $*" >&2; exit 1; }
 command -v apt-get >/dev/null || die "needs apt-get (a Debian system)"
+# kernel_for, candidate, fetch, module_order, initramfs_base, pack_initramfs
+. "$here/../debian-build.sh"
 
-# The versioned kernel package behind linux-image-amd64 of the wanted series: the archive may hold
-# several suites (e.g. backports), so pick the newest linux-image-amd64 whose version starts with
-# the series and read its Depends.
-meta_version="$(apt-cache madison linux-image-amd64 | awk -v s="$series." '$3 ~ "^"s {print $3}' | sort -V | tail -1)"
-[ -n "$meta_version" ] || die "no linux-image-amd64 $series.* in the package lists (run apt-get update)"
-kernel_pkg="$(apt-cache show "linux-image-amd64=$meta_version" | sed -n 's/^Depends: *\(linux-image-[^ ,]*\).*/\1/p' | head -1)"
-[ -n "$kernel_pkg" ] || die "linux-image-amd64=$meta_version names no kernel package"
-kernel_version="$(apt-cache show "linux-image-amd64=$meta_version" | sed -n "s/^Depends: .*$kernel_pkg (= \([^)]*\)).*/\1/p" | head -1)"
-busybox_version="$(apt-cache policy busybox-static | sed -n 's/^ *Candidate: *//p')"
-[ -n "$busybox_version" ] && [ "$busybox_version" != "(none)" ] || die "busybox-static is not in the package lists"
+kernel_for "$series"
+busybox_version="$(candidate busybox-static)"
 
 inputs="$(
   echo "kernel $kernel_pkg $kernel_version"
   echo "busybox-static $busybox_version"
   echo "modules ${modules[*]}"
-  (cd "$here" && find build.sh rootfs -type f | LC_ALL=C sort | xargs sha256sum)
+  (cd "$here" && find build.sh rootfs ../debian-build.sh -type f | LC_ALL=C sort | xargs sha256sum)
 )"
 if [ -f "$out/inputs.txt" ] && [ -f "$out/vmlinuz" ] && [ -f "$out/initramfs.cpio.gz" ] \
    && [ "$(cat "$out/inputs.txt")" = "$inputs" ]; then
@@ -46,17 +40,6 @@ if [ -f "$out/inputs.txt" ] && [ -f "$out/vmlinuz" ] && [ -f "$out/initramfs.cpi
 fi
 
 echo "guest build: $kernel_pkg $kernel_version + busybox-static $busybox_version" >&2
-mkdir -p "$debs"
-fetch() { # package version -> path of the .deb
-  local pattern="$debs/${1}_*${2#*:}_amd64.deb"
-  # shellcheck disable=SC2086
-  if ! ls $pattern >/dev/null 2>&1; then
-    rm -f "$debs/${1}_"*.deb
-    (cd "$debs" && apt-get download -qq "$1=$2" 2>/dev/null) || die "apt-get download $1=$2 failed"
-  fi
-  # shellcheck disable=SC2086
-  ls $pattern | head -1
-}
 kernel_deb="$(fetch "$kernel_pkg" "$kernel_version")"
 busybox_deb="$(fetch busybox-static "$busybox_version")"
 
@@ -65,44 +48,15 @@ trap 'rm -rf "$work"' EXIT
 dpkg-deb -x "$kernel_deb" "$work/kernel"
 dpkg-deb -x "$busybox_deb" "$work/busybox"
 kver="$(ls "$work/kernel/lib/modules")"
-moddir="$work/kernel/lib/modules/$kver"
-
-# Module dependency order from each module's .modinfo `depends=` (the package ships no modules.dep).
-declare -A path_of=() loaded=()
-while IFS= read -r ko; do
-  name="$(basename "$ko" .ko)"
-  path_of[$name]="$ko"
-  path_of[${name//-/_}]="$ko"
-done < <(find "$moddir/kernel" -name '*.ko')
-order=()
-add_module() { # name
-  local name="${1//-/_}" ko deps dep
-  [ -n "${loaded[$name]:-}" ] && return
-  ko="${path_of[$name]:-}"
-  [ -n "$ko" ] || die "module $1 is not in $kernel_pkg"
-  loaded[$name]=1
-  deps="$(tr '\0' '\n' < "$ko" | sed -n 's/^depends=//p' | head -1)"
-  for dep in ${deps//,/ }; do add_module "$dep"; done
-  order+=("$ko")
-}
-for m in "${modules[@]}"; do add_module "$m"; done
+module_order "$work/kernel/lib/modules/$kver" "${modules[@]}"
 
 root="$work/root"
-mkdir -p "$root"/{bin,dev,proc,sys,run,tmp,etc/stratos,lib/modules}
-cp "$work/busybox/bin/busybox" "$root/bin/busybox"
-for applet in $("$root/bin/busybox" --list); do
-  [ -e "$root/bin/$applet" ] || ln -s busybox "$root/bin/$applet"
-done
-: > "$root/etc/stratos/modules"
-for ko in "${order[@]}"; do
-  cp "$ko" "$root/lib/modules/"
-  echo "/lib/modules/$(basename "$ko")" >> "$root/etc/stratos/modules"
-done
+initramfs_base "$root" "$work/busybox"
 cp -r "$here/rootfs/." "$root/"
 chmod 0755 "$root/init" "$root/bin/stratos-heartbeat"
 
 mkdir -p "$out"
-(cd "$root" && find . | LC_ALL=C sort | "$root/bin/busybox" cpio -o -H newc -R 0:0 2>/dev/null) | gzip -6 > "$work/initramfs.cpio.gz"
+pack_initramfs "$root" "$work/initramfs.cpio.gz"
 cp "$work/kernel/boot/vmlinuz-$kver" "$out/vmlinuz"
 mv "$work/initramfs.cpio.gz" "$out/initramfs.cpio.gz"
 echo "$inputs" > "$out/inputs.txt"

@@ -27,25 +27,20 @@ xen_packages=(xen-hypervisor-$xen_series-amd64 xen-utils-$xen_series xen-utils-c
 
 die() { echo "xen build: $*" >&2; exit 1; }
 command -v apt-get >/dev/null || die "needs apt-get (a Debian system)"
-candidate() { apt-cache policy "$1" | sed -n 's/^ *Candidate: *//p'; }
+# kernel_for, candidate, fetch, module_order, initramfs_base, pack_initramfs
+. "$here/../debian-build.sh"
 
-meta_version="$(apt-cache madison linux-image-amd64 | awk -v s="$series." '$3 ~ "^"s {print $3}' | sort -V | tail -1)"
-[ -n "$meta_version" ] || die "no linux-image-amd64 $series.* in the package lists (run apt-get update)"
-kernel_pkg="$(apt-cache show "linux-image-amd64=$meta_version" | sed -n 's/^Depends: *\(linux-image-[^ ,]*\).*/\1/p' | head -1)"
-kernel_version="$(apt-cache show "linux-image-amd64=$meta_version" | sed -n "s/^Depends: .*$kernel_pkg (= \([^)]*\)).*/\1/p" | head -1)"
-[ -n "$kernel_pkg" ] && [ -n "$kernel_version" ] || die "linux-image-amd64=$meta_version names no kernel package"
+kernel_for "$series"
 declare -A version_of=()
 for p in busybox-static "${xen_packages[@]}"; do
-  v="$(candidate "$p")"
-  [ -n "$v" ] && [ "$v" != "(none)" ] || die "$p is not in the package lists (run apt-get update)"
-  version_of[$p]="$v"
+  version_of[$p]="$(candidate "$p")"
 done
 
 inputs="$(
   echo "kernel $kernel_pkg $kernel_version"
   for p in busybox-static "${xen_packages[@]}"; do echo "$p ${version_of[$p]}"; done
   echo "modules ${modules[*]}"
-  (cd "$here" && find build.sh dom0 -type f | LC_ALL=C sort | xargs sha256sum)
+  (cd "$here" && find build.sh dom0 ../debian-build.sh -type f | LC_ALL=C sort | xargs sha256sum)
 )"
 if [ -f "$out/inputs.txt" ] && [ -f "$out/xen" ] && [ -f "$out/vmlinuz" ] && [ -f "$out/dom0-initramfs.cpio.gz" ] \
    && [ "$(cat "$out/inputs.txt")" = "$inputs" ]; then
@@ -53,18 +48,6 @@ if [ -f "$out/inputs.txt" ] && [ -f "$out/xen" ] && [ -f "$out/vmlinuz" ] && [ -
 fi
 
 echo "xen build: xen $xen_series ${version_of[xen-hypervisor-$xen_series-amd64]}, dom0 $kernel_pkg $kernel_version" >&2
-mkdir -p "$debs"
-fetch() { # package version -> path of the .deb
-  local pattern="$debs/${1}_*${2#*:}_amd64.deb"
-  # shellcheck disable=SC2086
-  if ! ls $pattern >/dev/null 2>&1; then
-    rm -f "$debs/${1}_"*.deb
-    (cd "$debs" && apt-get download -qq "$1=$2" 2>/dev/null) || die "apt-get download $1=$2 failed"
-  fi
-  # shellcheck disable=SC2086
-  ls $pattern | head -1
-}
-
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 dpkg-deb -x "$(fetch "$kernel_pkg" "$kernel_version")" "$work/kernel"
@@ -73,39 +56,12 @@ for p in "${xen_packages[@]}"; do
   dpkg-deb -x "$(fetch "$p" "${version_of[$p]}")" "$work/xen"
 done
 kver="$(ls "$work/kernel/lib/modules")"
-moddir="$work/kernel/lib/modules/$kver"
-
-declare -A path_of=() loaded=()
-while IFS= read -r ko; do
-  name="$(basename "$ko" .ko)"
-  path_of[$name]="$ko"
-  path_of[${name//-/_}]="$ko"
-done < <(find "$moddir/kernel" -name '*.ko')
-order=()
-add_module() { # name
-  local name="${1//-/_}" ko deps dep
-  [ -n "${loaded[$name]:-}" ] && return
-  ko="${path_of[$name]:-}"
-  [ -n "$ko" ] || die "module $1 is not in $kernel_pkg"
-  loaded[$name]=1
-  deps="$(tr '\0' '\n' < "$ko" | sed -n 's/^depends=//p' | head -1)"
-  for dep in ${deps//,/ }; do add_module "$dep"; done
-  order+=("$ko")
-}
-for m in "${modules[@]}"; do add_module "$m"; done
+module_order "$work/kernel/lib/modules/$kver" "${modules[@]}"
 
 root="$work/root"
-mkdir -p "$root"/{bin,dev,proc,sys,run,tmp,host,state,rw,newroot,etc/stratos,lib/modules}
-cp "$work/busybox/bin/busybox" "$root/bin/busybox"
+initramfs_base "$root" "$work/busybox"
+mkdir -p "$root"/{host,state,rw,newroot}
 ln -s bin "$root/sbin"   # the kernel's poweroff helper is /sbin/poweroff
-for applet in $("$root/bin/busybox" --list); do
-  [ -e "$root/bin/$applet" ] || ln -s busybox "$root/bin/$applet"
-done
-: > "$root/etc/stratos/modules"
-for ko in "${order[@]}"; do
-  cp "$ko" "$root/lib/modules/"
-  echo "/lib/modules/$(basename "$ko")" >> "$root/etc/stratos/modules"
-done
 # Xen's userspace, without the hypervisor images and docs: the overlay's top layer in dom0.
 mkdir -p "$root/xen"
 cp -a "$work/xen/usr" "$work/xen/etc" "$root/xen/"
@@ -115,7 +71,7 @@ cp -r "$here/dom0/." "$root/"
 chmod 0755 "$root/init"
 
 mkdir -p "$out"
-(cd "$root" && find . | LC_ALL=C sort | "$root/bin/busybox" cpio -o -H newc -R 0:0 2>/dev/null) | gzip -6 > "$work/initramfs.cpio.gz"
+pack_initramfs "$root" "$work/initramfs.cpio.gz"
 cp "$work/kernel/boot/vmlinuz-$kver" "$out/vmlinuz"
 # QEMU loads a multiboot kernel as it is: the hypervisor image is ungzipped.
 gunzip -c "$work/xen/boot/xen-$xen_series-amd64.gz" > "$out/xen"

@@ -57,6 +57,9 @@ if [ -n "$link_socket" ]; then
   serial2=(-chardev "socket,id=link,path=$link_socket,server=on,wait=off" -serial chardev:link)
 fi
 
+# QEMU runs at nice 0: island-sim raises itself to nice -10 (docs/island-sim.md "Scheduling"), and
+# the agent inside this machine needs the machine's CPU time (its alive indications reach the
+# island through it); at nice 10 on a loaded host the agent in dom0 missed its supervision.
 exec timeout "$timeout_s" qemu-system-x86_64 -machine q35 -accel "$accel" -cpu "$cpu" -m "$memory_mib" -smp 2 \
   -display none -no-reboot -monitor none \
   -kernel "$build/xen" \

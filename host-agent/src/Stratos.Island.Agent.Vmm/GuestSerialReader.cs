@@ -19,8 +19,8 @@ namespace Stratos.Island.Agent.Vmm;
 /// </summary>
 public sealed class GuestSerialReader : IAsyncDisposable
 {
-    private readonly Socket _socket;
-    private readonly NetworkStream _stream;
+    private readonly Socket? _socket;
+    private readonly Stream _stream;
     private readonly CancellationTokenSource _stop = new();
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -38,6 +38,12 @@ public sealed class GuestSerialReader : IAsyncDisposable
     {
         _socket = socket;
         _stream = new NetworkStream(socket, ownsSocket: true);
+        SocketPath = path;
+    }
+
+    private GuestSerialReader(Stream stream, string path)
+    {
+        _stream = stream;
         SocketPath = path;
     }
 
@@ -59,6 +65,12 @@ public sealed class GuestSerialReader : IAsyncDisposable
     /// QEMU inherited); nothing is read until <see cref="StartReading"/>. Takes ownership of the socket.
     /// </summary>
     public static GuestSerialReader Attach(Socket connected, string socketPath) => new(connected, socketPath);
+
+    /// <summary>
+    /// A reader on any byte stream of a guest console (a Xen domain's console pty,
+    /// Xen/ConsolePty); nothing is read until <see cref="StartReading"/>. Takes ownership of the stream.
+    /// </summary>
+    public static GuestSerialReader Attach(Stream stream, string path) => new(stream, path);
 
     /// <summary>Starts the reader thread (once; later calls do nothing).</summary>
     public void StartReading()
@@ -340,7 +352,7 @@ public sealed class GuestSerialReader : IAsyncDisposable
         _stop.Cancel();
         try
         {
-            _socket.Shutdown(SocketShutdown.Both);
+            _socket?.Shutdown(SocketShutdown.Both);
         }
         catch (SocketException)
         {

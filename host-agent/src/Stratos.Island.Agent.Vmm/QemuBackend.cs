@@ -19,7 +19,7 @@ namespace Stratos.Island.Agent.Vmm;
 /// kills instead of adopting.
 /// </para>
 /// </summary>
-public sealed class QemuBackend : IAsyncDisposable
+public sealed class QemuBackend : IVmmBackend
 {
     internal const string QmpSocketName = "qmp.sock";
     internal const string SerialSocketName = "serial.sock";
@@ -334,6 +334,17 @@ public sealed class QemuBackend : IAsyncDisposable
         {
             // Left for the next stale cleanup, which removes it.
         }
+    }
+
+    public VmmKind Kind => VmmKind.Qemu;
+
+    async Task<IVmmInstance> IVmmBackend.StartAsync(VmSpec spec, Action<IVmmInstance>? whenRunning, CancellationToken cancellationToken) =>
+        await StartAsync(spec, whenRunning is null ? null : vm => whenRunning(vm), cancellationToken).ConfigureAwait(false);
+
+    async Task<BackendAdoption> IVmmBackend.AdoptRunningAsync(Func<string, VmSpec?> specFor, CancellationToken cancellationToken)
+    {
+        VmAdoption adoption = await AdoptAsync(specFor, cancellationToken).ConfigureAwait(false);
+        return new BackendAdoption(adoption.Adopted, adoption.Stale);
     }
 
     /// <summary>Kills every VM this backend still tracks.</summary>

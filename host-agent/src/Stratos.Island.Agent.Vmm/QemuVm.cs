@@ -38,7 +38,7 @@ namespace Stratos.Island.Agent.Vmm;
 /// inherited listener (wait=on) during its set-up, and the guest waits (-S) until QMP is up.
 /// </para>
 /// </summary>
-public sealed class QemuVm : IAsyncDisposable
+public sealed class QemuVm : IVmmInstance, IAsyncDisposable
 {
     /// <summary>How long the exit monitor waits for QMP to deliver QEMU's last events after the process is gone.</summary>
     private const int FinalEventsGraceMs = 500;
@@ -108,6 +108,8 @@ public sealed class QemuVm : IAsyncDisposable
     public bool UsesKvm => _useKvm;
     /// <summary>QEMU's pid (0 before launch).</summary>
     public int Pid { get; private set; }
+
+    public string Describe => "QEMU pid " + Pid;
     /// <summary>The full QEMU argument list used.</summary>
     public IReadOnlyList<string> Arguments { get; private set; } = Array.Empty<string>();
     /// <summary>When each start-up step finished (null for an adopted VM); see <see cref="StartTimeline"/>.</summary>

@@ -79,7 +79,9 @@ public sealed class AgentRuntime : IAsyncDisposable
         _logger = loggers.CreateLogger("island-agent");
         Cache = new StateCache();
         Events = new EventHub();
-        Backend = new QemuBackend(new QemuBackendOptions { RuntimeDirectory = options.RuntimeDirectory, Accelerator = options.Accelerator });
+        Backend = options.Board.Vmm == "xen"
+            ? new Stratos.Island.Agent.Vmm.Xen.XenBackend(new Stratos.Island.Agent.Vmm.Xen.XenBackendOptions { RuntimeDirectory = options.RuntimeDirectory })
+            : new QemuBackend(new QemuBackendOptions { RuntimeDirectory = options.RuntimeDirectory, Accelerator = options.Accelerator });
         LinkChannelFactory channels = CreateChannelFactory(options);
         if (options.FaultSocketPath is not null)
         {
@@ -115,7 +117,7 @@ public sealed class AgentRuntime : IAsyncDisposable
     public AgentOptions Options { get; }
     public StateCache Cache { get; }
     public EventHub Events { get; }
-    public QemuBackend Backend { get; }
+    public IVmmBackend Backend { get; }
     public IslandLink Link { get; }
     public HeartbeatRelay Relay { get; }
     public DirectiveExecutor Executor { get; }

@@ -102,6 +102,41 @@ public sealed class DirectiveExecutorTests
         }
     }
 
+    /// <summary>
+    /// The executor on a Xen board (vmm: xen) drives the Xen backend through the same contract: a
+    /// definition with a device only QEMU has is START_FAILED naming the field (before any xl runs:
+    /// this host has no Xen), and directives for a VM without a domain say so.
+    /// </summary>
+    [TestMethod]
+    public async Task On_a_xen_board_a_qemu_only_device_fails_the_start_naming_it_and_stop_reports_no_domain()
+    {
+        using var dir = new TempDir();
+        await using var backend = new Stratos.Island.Agent.Vmm.Xen.XenBackend(new Stratos.Island.Agent.Vmm.Xen.XenBackendOptions { RuntimeDirectory = dir.Path });
+        var cache = new StateCache();
+        cache.SeedDefinitions(new[]
+        {
+            new VmDefinition
+            {
+                VmId = 1, Name = "linux",
+                Vmm = new VmmConfig { Machine = "xen-pv", MemoryMib = 128, Kernel = "hil-tests/guest/build/linux/vmlinuz", HeartbeatPort = true },
+            },
+        });
+        var sink = new Recorder();
+        await using var executor = new DirectiveExecutor(backend, cache, new VmSpecFactory(RepoPaths.Root), new HeartbeatRelay(sink), sink, NullLogger.Instance);
+
+        await executor.HandleAsync(new VmDirective { DirectiveId = 1, VmId = 1, Action = DirectiveAction.Start, TimeoutMs = 5000 });
+        await executor.HandleAsync(new VmDirective { DirectiveId = 2, VmId = 1, Action = DirectiveAction.Stop, TimeoutMs = 5000 });
+        await executor.HandleAsync(new VmDirective { DirectiveId = 3, VmId = 1, Action = DirectiveAction.Pause });
+
+        VmStateReport[] reports = sink.Messages.Select(m => m.VmStateReport).Where(r => r is not null).OrderBy(r => r.DirectiveId).ToArray();
+        Assert.AreEqual(ProtoObserved.StartFailed, reports[0].State);
+        StringAssert.StartsWith(reports[0].Detail, "VM 'linux': heartbeat_port: a Xen PV domain has no virtio");
+        Assert.AreEqual(ProtoObserved.NotRunning, reports[1].State);
+        Assert.AreEqual("no Xen domain running", reports[1].Detail);
+        Assert.AreEqual("cannot pause: no Xen domain running", reports[2].Detail);
+        Assert.AreEqual(0, System.IO.Directory.GetFileSystemEntries(dir.Path).Length, "nothing created");
+    }
+
     [TestMethod]
     [Timeout(120_000)]
     [Verifies("IslDsgn~guest-heartbeat-port~1")]
@@ -136,7 +171,7 @@ public sealed class DirectiveExecutorTests
 
         await rig.Executor.HandleAsync(new VmDirective { DirectiveId = 41, VmId = 4, Action = DirectiveAction.Start, TimeoutMs = 60000 });
         await rig.WaitReportAsync(r => r.DirectiveId == 41 && r.State == ProtoObserved.Running, "RUNNING at the first heartbeat", 60000);
-        QemuVm vm = rig.Executor.Running(4)!;
+        var vm = (QemuVm)rig.Executor.Running(4)!;
         // The guest's helper stops pinging and the kernel stops too: only the armed watchdog can tell.
         await vm.HeartbeatPort!.SendCommandAndWaitAsync("hang", TimeSpan.FromSeconds(10));
 
@@ -211,7 +246,7 @@ public sealed class DirectiveExecutorTests
         await using var rig = new Rig();
         await rig.Executor.HandleAsync(new VmDirective { DirectiveId = 7, VmId = 1, Action = DirectiveAction.Start, TimeoutMs = 10000 });
         await rig.WaitReportAsync(r => r.DirectiveId == 7, "start");
-        QemuVm vm = rig.Executor.Running(1)!;
+        IVmmInstance vm = rig.Executor.Running(1)!;
 
         await WaitAsync(() => rig.Sink.Messages.Any(m => m.AliveIndication is { EntityId: 1 }), "a first heartbeat (the guest reads commands)");
         await vm.Serial!.SendCommandAndWaitAsync("crash", TimeSpan.FromSeconds(5));

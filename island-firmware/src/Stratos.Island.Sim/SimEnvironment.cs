@@ -187,7 +187,10 @@ public sealed class SimEnvironment
             };
         }
 
-        var builder = new ConfigurationBuilder(limits, domains, null);
+        // The agent's alive supervision: the firmware's default, with the board's tolerance.
+        var agentSupervision = ConfigurationBuilder.DefaultAgentSupervision(limits.SupervisionCyclePeriodMs);
+        agentSupervision.FailedRefCycleTolerance = (int)board.Island.AgentFailedRefCycleTolerance;
+        var builder = new ConfigurationBuilder(limits, domains, agentSupervision);
         foreach (Protocol.Link.V1.VmDefinition vm in vms.Vms)
         {
             byte[] encoded = vm.ToByteArray();

@@ -36,6 +36,20 @@ public sealed class XlTool
     public Task CreateAsync(string configPath, CancellationToken cancellationToken = default) =>
         RunAsync(Xl, ["create", "-f", configPath], cancellationToken);
 
+    /// <summary>`xl create -p -f CONFIG`: builds the domain and leaves its vCPUs paused (the backend
+    /// connects the console first, then unpauses: no guest output is missed).</summary>
+    public Task CreatePausedAsync(string configPath, CancellationToken cancellationToken = default) =>
+        RunAsync(Xl, ["create", "-p", "-f", configPath], cancellationToken);
+
+    /// <summary>`xl domid NAME`: the domain's id; XenToolFailed when no such domain exists.</summary>
+    public async Task<int> DomainIdAsync(string name, CancellationToken cancellationToken = default)
+    {
+        string output = (await RunAsync(Xl, ["domid", name], cancellationToken).ConfigureAwait(false)).Trim();
+        if (!int.TryParse(output, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int id))
+            throw new VmmException(VmmErrorKind.XenToolFailed, $"'{Xl} domid {name}' printed '{output}', not a domain id");
+        return id;
+    }
+
     public Task PauseAsync(string name, CancellationToken cancellationToken = default) => RunAsync(Xl, ["pause", name], cancellationToken);
 
     public Task UnpauseAsync(string name, CancellationToken cancellationToken = default) => RunAsync(Xl, ["unpause", name], cancellationToken);

@@ -1,12 +1,14 @@
-// Island directives -> QEMU operations -> VmStateReports (link.proto VmDirective / VmStateReport).
+// Island directives -> VMM operations -> VmStateReports (link.proto VmDirective / VmStateReport).
+// The VMM is the board's backend (IVmmBackend, docs/vmm.md "Backend contract"): QEMU, or Xen with
+// the agent in dom0; the comments below name the QEMU operations, Xen's are in docs/vmm.md "Xen".
 //
 // Authority: the agent never starts or stops a VM on its own; it executes what the island orders and
 // reports what really happened. Every directive gets exactly one report echoing its directive id:
 //   START  -> QemuBackend.StartAsync -> RUNNING, or START_FAILED with the reason (missing kernel, QEMU
 //             error tail); a START for a VM that already runs reports RUNNING (idempotent). A VM
 //             with a heartbeat port (docs/guests.md) is RUNNING at its guest's first heartbeat.
-//   STOP   -> QemuVm.StopAsync (powerdown, quit, SIGKILL within the timeout) -> NOT_RUNNING
-//   KILL   -> QemuVm.KillAsync -> NOT_RUNNING
+//   STOP   -> IVmmInstance.StopAsync (powerdown, quit, SIGKILL within the timeout) -> NOT_RUNNING
+//   KILL   -> IVmmInstance.KillAsync -> NOT_RUNNING
 //   PAUSE / RESUME / RESET -> QMP stop / cont / system_reset -> PAUSED / RUNNING
 // A directive for a VM without QEMU (STOP, KILL) reports NOT_RUNNING; one that cannot be done
 // (PAUSE without QEMU, unknown VM) reports the real state with the reason in detail.
@@ -35,21 +37,21 @@ public sealed class DirectiveExecutor : IAsyncDisposable
 {
     private const int DetailMaxBytes = 64;
 
-    private readonly QemuBackend _backend;
+    private readonly IVmmBackend _backend;
     private readonly StateCache _cache;
     private readonly VmSpecFactory _specs;
     private readonly HeartbeatRelay _relay;
     private readonly ISupervisionSink _reports;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<uint, SemaphoreSlim> _gates = new();
-    private readonly ConcurrentDictionary<uint, QemuVm> _running = new();
+    private readonly ConcurrentDictionary<uint, IVmmInstance> _running = new();
     private readonly ConcurrentDictionary<uint, int> _inDirective = new();
     private readonly ConcurrentDictionary<uint, int> _pendingPerVm = new();
-    private readonly ConcurrentDictionary<uint, QemuVm> _awaitingAlive = new();   // heartbeat-port VMs before their first HB
+    private readonly ConcurrentDictionary<uint, IVmmInstance> _awaitingAlive = new();   // heartbeat-port VMs before their first HB
     private readonly CancellationTokenSource _stop = new();
     private int _busy;
 
-    public DirectiveExecutor(QemuBackend backend, StateCache cache, VmSpecFactory specs, HeartbeatRelay relay, ISupervisionSink reports, ILogger logger)
+    public DirectiveExecutor(IVmmBackend backend, StateCache cache, VmSpecFactory specs, HeartbeatRelay relay, ISupervisionSink reports, ILogger logger)
     {
         _backend = backend;
         _cache = cache;
@@ -66,7 +68,7 @@ public sealed class DirectiveExecutor : IAsyncDisposable
     public int Busy => Volatile.Read(ref _busy);
 
     /// <summary>The QEMU of a VM, if one runs.</summary>
-    public QemuVm? Running(uint vmId) => _running.GetValueOrDefault(vmId);
+    public IVmmInstance? Running(uint vmId) => _running.GetValueOrDefault(vmId);
 
     /// <summary>Queues a directive (returns at once; the report follows).</summary>
     public Task HandleAsync(VmDirective directive)
@@ -101,18 +103,18 @@ public sealed class DirectiveExecutor : IAsyncDisposable
                 continue; // a directive is executing or queued: its own report tells the island
             }
 
-            if (_running.TryGetValue(id, out QemuVm? vm) && _awaitingAlive.TryGetValue(id, out QemuVm? booting) && booting == vm)
+            if (_running.TryGetValue(id, out IVmmInstance? vm) && _awaitingAlive.TryGetValue(id, out IVmmInstance? booting) && booting == vm)
             {
-                Report(id, ProtoObserved.Starting, 0, 0, "re-sync: guest booting, QEMU pid " + vm.Pid);
+                Report(id, ProtoObserved.Starting, 0, 0, "re-sync: guest booting, " + vm.Describe);
             }
             else if (_running.TryGetValue(id, out vm))
             {
                 ProtoObserved state = vm.State == VmmObserved.Paused ? ProtoObserved.Paused : ProtoObserved.Running;
-                Report(id, state, 0, 0, "re-sync: QEMU pid " + vm.Pid);
+                Report(id, state, 0, 0, "re-sync: " + vm.Describe);
             }
             else
             {
-                Report(id, ProtoObserved.NotRunning, 0, 0, "re-sync: no QEMU");
+                Report(id, ProtoObserved.NotRunning, 0, 0, "re-sync: " + NoVm);
             }
         }
     }
@@ -127,7 +129,7 @@ public sealed class DirectiveExecutor : IAsyncDisposable
     public async Task<IReadOnlyList<StaleVm>> AdoptRunningAsync(CancellationToken cancellationToken)
     {
         var ids = new Dictionary<string, uint>(StringComparer.Ordinal);
-        VmAdoption adoption = await _backend.AdoptAsync(name =>
+        BackendAdoption adoption = await _backend.AdoptRunningAsync(name =>
         {
             uint id;
             try
@@ -148,10 +150,10 @@ public sealed class DirectiveExecutor : IAsyncDisposable
             ids[name] = id;
             return _specs.Create(definition);
         }, cancellationToken).ConfigureAwait(false);
-        foreach (QemuVm vm in adoption.Adopted)
+        foreach (IVmmInstance vm in adoption.Adopted)
         {
             Adopt(ids[vm.Name], vm);
-            _logger.LogInformation("VM '{Vm}': re-adopted QEMU pid {Pid} ({State})", vm.Name, vm.Pid, vm.State);
+            _logger.LogInformation("VM '{Vm}': re-adopted {Handle} ({State})", vm.Name, vm.Describe, vm.State);
         }
 
         return adoption.Stale;
@@ -199,9 +201,9 @@ public sealed class DirectiveExecutor : IAsyncDisposable
 
     private async Task StartAsync(VmDirective d)
     {
-        if (_running.TryGetValue(d.VmId, out QemuVm? existing))
+        if (_running.TryGetValue(d.VmId, out IVmmInstance? existing))
         {
-            Report(d.VmId, ProtoObserved.Running, d.DirectiveId, 0, "already running, QEMU pid " + existing.Pid);
+            Report(d.VmId, ProtoObserved.Running, d.DirectiveId, 0, "already running, " + existing.Describe);
             return;
         }
 
@@ -212,7 +214,7 @@ public sealed class DirectiveExecutor : IAsyncDisposable
             return;
         }
 
-        QemuVm vm;
+        IVmmInstance vm;
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
@@ -235,7 +237,7 @@ public sealed class DirectiveExecutor : IAsyncDisposable
                 else
                 {
                     _relay.Attach(d.VmId, running.Serial!);
-                    Report(d.VmId, ProtoObserved.Running, d.DirectiveId, 0, "QEMU pid " + running.Pid);
+                    Report(d.VmId, ProtoObserved.Running, d.DirectiveId, 0, running.Describe);
                 }
             }, timeout.Token).ConfigureAwait(false);
         }
@@ -248,7 +250,7 @@ public sealed class DirectiveExecutor : IAsyncDisposable
         }
 
         Adopt(d.VmId, vm, relayAttached: true);
-        _logger.LogDebug("VM '{Vm}': QEMU pid {Pid} start steps: {Steps}", definition.Name, vm.Pid, vm.StartSteps);
+        _logger.LogDebug("VM '{Vm}': {Handle} start steps: {Steps}", definition.Name, vm.Describe, vm is QemuVm qemu ? qemu.StartSteps : vm is Stratos.Island.Agent.Vmm.Xen.XenDomain xen ? xen.StartSteps : null);
     }
 
     /// <summary>
@@ -258,7 +260,7 @@ public sealed class DirectiveExecutor : IAsyncDisposable
     /// timeout (start_timeout_ms) instead of eating the alive tolerance. The report echoes the start
     /// directive; if the island gave up meanwhile (timeout, kill) it is stale and ignored there.
     /// </summary>
-    private void ReportRunningWhenAlive(VmDirective d, QemuVm vm, GuestSerialReader port)
+    private void ReportRunningWhenAlive(VmDirective d, IVmmInstance vm, GuestSerialReader port)
     {
         int reported = 0;
         void FirstHeartbeat(uint sequence)
@@ -269,15 +271,15 @@ public sealed class DirectiveExecutor : IAsyncDisposable
             }
 
             port.Heartbeat -= FirstHeartbeat;
-            _awaitingAlive.TryRemove(new KeyValuePair<uint, QemuVm>(d.VmId, vm));
-            Report(d.VmId, ProtoObserved.Running, d.DirectiveId, 0, $"guest alive (HB {sequence} on its heartbeat port), QEMU pid {vm.Pid}");
+            _awaitingAlive.TryRemove(new KeyValuePair<uint, IVmmInstance>(d.VmId, vm));
+            Report(d.VmId, ProtoObserved.Running, d.DirectiveId, 0, $"guest alive (HB {sequence} on its heartbeat port), {vm.Describe}");
         }
 
         _awaitingAlive[d.VmId] = vm;
         port.Heartbeat += FirstHeartbeat;
     }
 
-    private void Adopt(uint vmId, QemuVm vm, bool relayAttached = false)
+    private void Adopt(uint vmId, IVmmInstance vm, bool relayAttached = false)
     {
         _running[vmId] = vm;
         _cache.SetPid(vmId, vm.Pid);
@@ -290,17 +292,17 @@ public sealed class DirectiveExecutor : IAsyncDisposable
         _ = vm.Ended.ContinueWith(_ => Forget(vmId, vm), TaskScheduler.Default);
     }
 
-    private void Forget(uint vmId, QemuVm vm)
+    private void Forget(uint vmId, IVmmInstance vm)
     {
-        _awaitingAlive.TryRemove(new KeyValuePair<uint, QemuVm>(vmId, vm));
-        if (_running.TryRemove(new KeyValuePair<uint, QemuVm>(vmId, vm)))
+        _awaitingAlive.TryRemove(new KeyValuePair<uint, IVmmInstance>(vmId, vm));
+        if (_running.TryRemove(new KeyValuePair<uint, IVmmInstance>(vmId, vm)))
         {
             _relay.Detach(vmId);
             _cache.SetPid(vmId, 0);
         }
     }
 
-    private void OnObservation(uint vmId, QemuVm vm, VmObservation observation)
+    private void OnObservation(uint vmId, IVmmInstance vm, VmObservation observation)
     {
         if (_inDirective.ContainsKey(vmId) || observation.State == VmmObserved.NotRunning)
         {
@@ -320,9 +322,9 @@ public sealed class DirectiveExecutor : IAsyncDisposable
 
     private async Task EndAsync(VmDirective d)
     {
-        if (!_running.TryGetValue(d.VmId, out QemuVm? vm))
+        if (!_running.TryGetValue(d.VmId, out IVmmInstance? vm))
         {
-            Report(d.VmId, ProtoObserved.NotRunning, d.DirectiveId, 0, "no QEMU running");
+            Report(d.VmId, ProtoObserved.NotRunning, d.DirectiveId, 0, NoVm + " running");
             return;
         }
 
@@ -335,9 +337,9 @@ public sealed class DirectiveExecutor : IAsyncDisposable
 
     private async Task ControlAsync(VmDirective d)
     {
-        if (!_running.TryGetValue(d.VmId, out QemuVm? vm))
+        if (!_running.TryGetValue(d.VmId, out IVmmInstance? vm))
         {
-            Report(d.VmId, ProtoObserved.NotRunning, d.DirectiveId, 0, $"cannot {d.Action.ToString().ToLowerInvariant()}: no QEMU running");
+            Report(d.VmId, ProtoObserved.NotRunning, d.DirectiveId, 0, $"cannot {d.Action.ToString().ToLowerInvariant()}: {NoVm} running");
             return;
         }
 
@@ -358,8 +360,11 @@ public sealed class DirectiveExecutor : IAsyncDisposable
         }
     }
 
+    /// <summary>What a VM without its VMM instance lacks, in reports: "no QEMU" / "no Xen domain".</summary>
+    private string NoVm => _backend.Kind == VmmKind.Xen ? "no Xen domain" : "no QEMU";
+
     private ProtoObserved CurrentState(uint vmId) =>
-        _running.TryGetValue(vmId, out QemuVm? vm) ? (ProtoObserved)(int)vm.State : ProtoObserved.NotRunning;
+        _running.TryGetValue(vmId, out IVmmInstance? vm) ? (ProtoObserved)(int)vm.State : ProtoObserved.NotRunning;
 
     private void Report(uint vmId, ProtoObserved state, uint directiveId, int exitStatus, string detail)
     {
@@ -367,6 +372,10 @@ public sealed class DirectiveExecutor : IAsyncDisposable
         if (!_reports.Post(new Envelope { VmStateReport = report }))
         {
             _logger.LogWarning("VM {Vm}: report {State} (directive {Directive}) not sent: link down or queue full", vmId, state, directiveId);
+        }
+        else
+        {
+            _logger.LogInformation("VM {Vm}: reported {State} (directive {Directive}): {Detail}", vmId, state, directiveId, report.Detail);
         }
 
         Reported?.Invoke(report);

@@ -49,7 +49,21 @@ public sealed class XenMachineTests
                 Kernel = "/nonexistent/vmlinuz",
                 MemoryMib = 64,
             }, checkFiles: false));
-            File.WriteAllText(Path.Combine(state, "dom0.sh"), Dom0Script(agentDll));
+            // Leftovers of a previous agent run for the re-adoption step: 'linux' is a VM of the
+            // virtual-xen board, 'ghost' is not.
+            foreach (string name in new[] { "linux", "ghost" })
+            {
+                File.WriteAllText(Path.Combine(state, name + ".cfg"), XlConfig.Generate(new XenDomainSpec
+                {
+                    Name = name,
+                    Kernel = Path.Combine(build, "vmlinuz"),
+                    Ramdisk = Path.Combine(build, "dom0-initramfs.cpio.gz"),
+                    Cmdline = "console=hvc0 quiet stratos.role=domu stratos.rate=200",
+                    MemoryMib = 128,
+                }));
+            }
+
+            File.WriteAllText(Path.Combine(state, "dom0.sh"), Dom0Script(agentDll, root));
             string link = Path.Combine(state, "link.sock");
 
             var machine = Process.Start(new ProcessStartInfo(Path.Combine(root, "hil-tests", "guest", "xen", "machine.sh"))
@@ -88,6 +102,20 @@ public sealed class XenMachineTests
             StringAssert.Contains(Read(state, "bad.txt"), "/nonexistent/vmlinuz");
             Assert.IsFalse(XlList.Parse(Read(state, "list-after.txt")).Any(r => r.Name == "bad"), "a failed create leaves no domain behind");
 
+            // Re-adoption by the agent's Xen backend (board virtual-xen, no island connected): the
+            // running domain of a known VM adopted, the unknown one destroyed, the gone one cleaned.
+            string adopt = Read(state, "adopt-agent.log");
+            string linuxId = Read(state, "adopt-linux-id.txt").Trim();
+            StringAssert.Contains(adopt, $"VM 'linux': re-adopted Xen domain {linuxId} (Running)", adopt);
+            StringAssert.Matches(adopt, new System.Text.RegularExpressions.Regex(@"leftover of VM 'ghost' \(pid \d+\) from a previous agent run: no VM of that name: domain \d+ destroyed"), adopt);
+            StringAssert.Contains(adopt, "leftover of VM 'gone' (pid -1) from a previous agent run: domain gone; folder removed", adopt);
+            var adopted = XlList.Parse(Read(state, "list-adopted.txt"));
+            Assert.AreEqual(ObservedVmState.Running, adopted.Single(r => r.Name == "linux").Observed, "the adopted domain runs on");
+            Assert.IsFalse(adopted.Any(r => r.Name == "ghost"), "the unknown VM's domain is destroyed");
+            Assert.AreEqual("linux", Read(state, "adopt-folders.txt").Trim(), "only the adopted domain's folder stays");
+            Assert.IsTrue(XlList.Parse(Read(state, "list-after-agent.txt")).Any(r => r.Name == "linux" && r.DomainId.ToString(System.Globalization.CultureInfo.InvariantCulture) == linuxId),
+                "a killed agent leaves its domain running (the next agent re-adopts it)");
+
             string[] timing = Read(state, "timing.txt").Trim().Split(' ');
             Console.WriteLine($"xen machine: xl create {timing[0]} ms, create to first heartbeat {timing[1]} ms");
         }
@@ -97,7 +125,7 @@ public sealed class XenMachineTests
         }
     }
 
-    private static string Dom0Script(string agentDll) => $$"""
+    private static string Dom0Script(string agentDll, string repo) => $$"""
         set -u
         ms() { echo $(( $(date +%s%N) / 1000000 )); }
         stty -F /dev/ttyS1 raw 115200 && echo "dom0 link up" > /dev/ttyS1
@@ -124,6 +152,25 @@ public sealed class XenMachineTests
         sleep 1
         xl list > /state/list-after.txt
         kill $watcher
+
+        run=/run/agent-vms
+        mkdir -p $run/linux $run/ghost $run/gone
+        cp /state/linux.cfg $run/linux/domain.cfg; cp /state/ghost.cfg $run/ghost/domain.cfg; cp /state/ghost.cfg $run/gone/domain.cfg
+        xl create -f $run/linux/domain.cfg || exit 13
+        xl create -f $run/ghost/domain.cfg || exit 14
+        xl domid linux > /state/adopt-linux-id.txt
+        dotnet '{{agentDll}}' --board virtual-xen --boards-dir '{{repo}}/boards' --guest-kernel-dir '{{repo}}'           --socket /run/agent.sock --runtime-dir $run > /state/adopt-agent.log 2>&1 &
+        agent=$!
+        n=0
+        until grep -q "re-adopted" /state/adopt-agent.log || [ $n -ge 240 ]; do sleep 0.5; n=$((n + 1)); done
+        sleep 1
+        xl list > /state/list-adopted.txt
+        ls $run > /state/adopt-folders.txt
+        kill -9 $agent
+        sleep 1
+        xl list > /state/list-after-agent.txt
+        xl destroy linux
+        xl destroy ghost 2>/dev/null
         exit 0
         """;
 

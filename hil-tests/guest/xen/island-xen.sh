@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# The virtual board's Xen variant (boards/virtual-xen, docs/vmm.md "Xen"), what `./island up --vmm
+# xen` and `./island down --vmm xen` run: island-sim on the host, and the Xen machine (machine.sh:
+# Xen + a PV dom0 under QEMU) whose dom0 runs the agent; the two are linked over dom0's COM2, a
+# socket on the host that island-sim connects to (--link serial-socket). The island then starts,
+# supervises and restarts the board's PV domUs through the agent. Nothing is copied into an image:
+# dom0 runs the agent's Release build from the host's tree (read-only over 9p).
+#
+#   island-xen.sh up [--no-wait] [--timeout-s N]   start; wait (default 600 s) until every autostart
+#                                                   VM was reported RUNNING by the agent
+#   island-xen.sh down                               stop the machine (its domains go with it) and island-sim
+#   island-xen.sh reset-a-cluster                    island-sim's A-cluster reset hook: the machine is
+#                                                    powered off and booted again (agent and domains anew)
+#
+# State dir: $ISLAND_STATE_DIR, else $XDG_RUNTIME_DIR/island/virtual-xen (/run/island/virtual-xen as
+# root). dom0 sees it as /state: island-agent.log (the agent's log), console.log (Xen and dom0's
+# console), dom0.sh (what dom0 runs); island-sim.log, machine.log and island/ (island-sim's state,
+# with the link key both ends use) stay host-side. An optional STATE/dom0-before-agent.sh runs in
+# dom0 before the agent starts (the baselines of ./bench.sh xen-start), an optional
+# STATE/dom0-scenario.sh next to the agent (the HIL tests' fault injection); their output goes to
+# dom0-scenario.log. dom0 powers off when STATE/poweroff appears.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+repo="$(cd "$here/../../.." && pwd)"
+if [ -n "${ISLAND_STATE_DIR:-}" ]; then
+  state="$ISLAND_STATE_DIR"
+elif [ "$(id -u)" = 0 ]; then
+  state=/run/island/virtual-xen
+else
+  state="${XDG_RUNTIME_DIR:-/tmp/island-$(id -u)}/island/virtual-xen"
+fi
+sim="$repo/island-firmware/src/Stratos.Island.Sim/bin/Release/net10.0/island-sim"
+agent_dll="$repo/host-agent/src/Stratos.Island.Agent.Host/bin/Release/net10.0/island-agent.dll"
+
+die() { echo "island-xen: $*" >&2; exit 1; }
+live() { # pidfile -> pid if alive
+  local pid
+  [ -f "$1" ] && pid="$(cat "$1")" && [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && echo "$pid"
+}
+stop_pid() { # pidfile: TERM, then KILL after 10 s
+  local pid n=0
+  pid="$(live "$1")" || { rm -f "$1"; return 0; }
+  kill -TERM "$pid" 2>/dev/null || true
+  while kill -0 "$pid" 2>/dev/null && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+  kill -KILL "$pid" 2>/dev/null || true
+  rm -f "$1"
+}
+
+start_machine() {
+  rm -f "$state/poweroff"
+  # machine.sh execs `timeout`, which runs QEMU and passes a TERM on to it.
+  (umask 077; setsid "$here/machine.sh" --state "$state" --link-socket "$state/link.sock" --timeout-s 604800 \
+     >>"$state/machine.log" 2>&1 </dev/null & echo $! >"$state/machine.pid")
+}
+
+write_dom0_script() {
+  cat >"$state/dom0.sh" <<EOF
+#!/bin/sh
+# Written by island-xen.sh: dom0's part of the virtual-xen board. Runs in dom0 (the host's tree at
+# the same paths, this state dir at /state).
+mkdir -p /run/island
+[ -f /state/dom0-before-agent.sh ] && sh /state/dom0-before-agent.sh >> /state/dom0-scenario.log 2>&1 </dev/null
+echo "dom0: starting island-agent (\$(cut -d' ' -f1 /proc/uptime) s)" >> /state/island-agent.log
+dotnet '$agent_dll' --board virtual-xen --boards-dir '$repo/boards' --guest-kernel-dir '$repo' \\
+  --socket /run/island/agent.sock --runtime-dir /run/island/vms --link-key /state/island/link.key \\
+  >> /state/island-agent.log 2>&1 </dev/null &
+echo \$! > /run/island/agent.pid
+[ -f /state/dom0-scenario.sh ] && sh /state/dom0-scenario.sh >> /state/dom0-scenario.log 2>&1 </dev/null &
+while [ ! -f /state/poweroff ]; do sleep 1; done
+kill -TERM "\$(cat /run/island/agent.pid)" 2>/dev/null
+for d in \$(xl list 2>/dev/null | awk 'NR > 2 { print \$1 }'); do xl destroy "\$d"; done
+EOF
+}
+
+up() {
+  local wait=1 timeout_s=600
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --no-wait) wait=0; shift ;;
+      --timeout-s) timeout_s="${2:?}"; shift 2 ;;
+      *) die "up: unknown option '$1'" ;;
+    esac
+  done
+  [ -x "$sim" ] || die "$sim is not built: run ./island up --vmm xen from the repository (it builds what is missing)"
+  [ -f "$agent_dll" ] || die "$agent_dll is not built: run ./island up --vmm xen from the repository"
+  if live "$state/island-sim.pid" >/dev/null && live "$state/machine.pid" >/dev/null; then
+    echo "the Xen board is already up (state $state); 'island down --vmm xen' stops it"
+    return 0
+  fi
+  "$repo/hil-tests/guest/linux/build.sh"
+  "$here/build.sh"
+  mkdir -p "$state/island"
+  chmod 0700 "$state" "$state/island"
+  write_dom0_script
+  if ! live "$state/island-sim.pid" >/dev/null; then
+    # island-sim creates the link key (0600) in its state dir; the agent in dom0 reads the same file.
+    (umask 077; setsid "$sim" --board virtual-xen --boards-dir "$repo/boards" --state-dir "$state/island" \
+       --link "serial-socket:$state/link.sock" --a-cluster-reset-hook "$here/island-xen.sh reset-a-cluster" \
+       >>"$state/island-sim.log" 2>&1 </dev/null & echo $! >"$state/island-sim.pid")
+  fi
+  local n=0
+  while [ ! -f "$state/island/link.key" ] && [ $n -lt 300 ]; do sleep 0.1; n=$((n + 1)); done
+  [ -f "$state/island/link.key" ] || die "island-sim did not create its link key; see $state/island-sim.log"
+  live "$state/machine.pid" >/dev/null || start_machine
+  echo "island-sim    pid $(cat "$state/island-sim.pid")  log $state/island-sim.log"
+  echo "Xen machine   pid $(cat "$state/machine.pid")  console $state/console.log"
+  echo "island-agent  in dom0  log $state/island-agent.log"
+  [ "$wait" = 1 ] || return 0
+  local autostart deadline=$((SECONDS + timeout_s)) missing
+  autostart="$(awk '/^  - name:/ { name = $3 } /^    autostart: true/ { print name }' "$repo/boards/virtual-xen/vms.yaml")"
+  while :; do
+    missing=""
+    for vm in $autostart; do
+      # The agent logs each report; VM ids are 1-based in vms.yaml order.
+      id="$(awk -v want="$vm" '/^  - name:/ { n++; if ($3 == want) print n }' "$repo/boards/virtual-xen/vms.yaml")"
+      grep -q "VM $id: reported Running" "$state/island-agent.log" 2>/dev/null || missing="$missing $vm"
+    done
+    [ -z "$missing" ] && break
+    live "$state/machine.pid" >/dev/null || die "the Xen machine stopped; see $state/machine.log and $state/console.log"
+    live "$state/island-sim.pid" >/dev/null || die "island-sim stopped; see $state/island-sim.log"
+    [ $SECONDS -lt $deadline ] || die "not every autostart VM ran within $timeout_s s (waiting for:$missing); see $state/island-agent.log"
+    sleep 2
+  done
+  echo "autostart VMs running:" $autostart
+  echo "stop with 'island down --vmm xen'"
+}
+
+down() {
+  [ -d "$state" ] || { echo "the Xen board is not up (no $state)"; return 0; }
+  touch "$state/poweroff"
+  # dom0 stops the agent and destroys the domains, then powers the machine off; after 20 s it is cut.
+  local n=0
+  while live "$state/machine.pid" >/dev/null && [ $n -lt 200 ]; do sleep 0.1; n=$((n + 1)); done
+  stop_pid "$state/machine.pid"
+  stop_pid "$state/island-sim.pid"
+  rm -f "$state/link.sock" "$state/poweroff"
+  echo "the Xen board is down (logs kept in $state)"
+}
+
+reset_a_cluster() {
+  echo "island-xen: A-cluster reset: the Xen machine is cut and booted again" >>"$state/machine.log"
+  stop_pid "$state/machine.pid"
+  start_machine
+}
+
+case "${1:-}" in
+  up) shift; up "$@" ;;
+  down) down ;;
+  reset-a-cluster) reset_a_cluster ;;
+  -h|--help) sed -n '2,21p' "$0" ;;
+  *) die "usage: island-xen.sh up [--no-wait] [--timeout-s N] | down | reset-a-cluster (try --help)" ;;
+esac
