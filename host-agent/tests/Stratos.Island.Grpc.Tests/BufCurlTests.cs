@@ -4,6 +4,7 @@ using System.Linq;
 using System.Text.Json;
 using System.Threading.Tasks;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
+using Stratos.Island.Agent.Api;
 
 namespace Stratos.Island.Grpc.Tests;
 
@@ -11,14 +12,14 @@ namespace Stratos.Island.Grpc.Tests;
 [TestClass]
 public sealed class BufCurlTests
 {
-    private static GrpcServer _server = null!;
+    private static ApiServer _server = null!;
     private static string _socket = null!;
 
     [ClassInitialize]
     public static async Task StartAsync(TestContext _)
     {
         _socket = DemoService.NewSocketPath();
-        _server = await GrpcServer.StartAsync(new DemoService().CreateRegistry(), new GrpcServerOptions { UnixSocketPath = _socket });
+        _server = await ApiServer.StartAsync(new DemoService().CreateServices(), new ApiServerOptions { UnixSocketPath = _socket });
     }
 
     [ClassCleanup]
