@@ -18,6 +18,7 @@ using System.Globalization;
 using System.IO;
 using System.Linq;
 using System.Threading.Tasks;
+using static Stratos.Island.Bench.BenchProcess;
 using Stratos.Island.Agent.Tests;
 using Stratos.Island.Grpc;
 using Stratos.Island.Protocol;
@@ -67,16 +68,7 @@ public static class Program
         }
 
         string repo = FindRepo();
-        string agentExe = Path.Combine(repo, "host-agent", "src", "Stratos.Island.Agent.Host", "bin", "Release", "net10.0", "island-agent");
-        string cliExe = Path.Combine(repo, "host-agent", "src", "Stratos.Island.Cli", "bin", "r2r", "island");
-        Run("dotnet", "build", Path.Combine(repo, "host-agent", "src", "Stratos.Island.Agent.Host"), "-c", "Release", "-nologo", "-v", "quiet", "-clp:ErrorsOnly");
-        Run("dotnet", "publish", Path.Combine(repo, "host-agent", "src", "Stratos.Island.Cli"), "-c", "Release", "-r", "linux-x64", "--self-contained", "false",
-            "-p:PublishReadyToRun=true", "-o", Path.GetDirectoryName(cliExe)!, "-nologo", "-v", "quiet", "-clp:ErrorsOnly");
-        string floorDir = Path.Combine(Path.GetTempPath(), "stratos-startup-floor");
-        string floorExe = Path.Combine(floorDir, "startup-floor");
-        Run("dotnet", "publish", Path.Combine(repo, "host-agent", "bench", "Stratos.Island.StartupFloor"), "-c", "Release", "-r", "linux-x64", "--self-contained", "false",
-            "-p:PublishReadyToRun=true", "-o", floorDir, "-nologo", "-v", "quiet", "-clp:ErrorsOnly");
-
+        var (agentExe, cliExe, floorExe) = BuildAgentCliAndFloor(repo);
         var builds = new List<Build> { new("this tree", agentExe, cliExe) };
         if (beforeAgent is not null)
         {
@@ -236,44 +228,4 @@ public static class Program
     }
 
     private static string F(double value) => value.ToString("F2", CultureInfo.InvariantCulture);
-
-    private static int RunQuiet(string exe, params string[] args)
-    {
-        using Process p = Start(exe, args);
-        p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        return p.ExitCode;
-    }
-
-    private static void Run(string exe, params string[] args)
-    {
-        if (RunQuiet(exe, args) != 0)
-        {
-            throw new InvalidOperationException($"{exe} {string.Join(' ', args)} failed");
-        }
-    }
-
-    private static Process Start(string exe, params string[] args)
-    {
-        var info = new ProcessStartInfo(exe) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = false };
-        foreach (string a in args)
-        {
-            info.ArgumentList.Add(a);
-        }
-
-        return Process.Start(info) ?? throw new InvalidOperationException("cannot start " + exe);
-    }
-
-    private static string FindRepo()
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-        {
-            if (File.Exists(Path.Combine(d.FullName, "Stratos.Island.sln")))
-            {
-                return d.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("no Stratos.Island.sln above " + AppContext.BaseDirectory);
-    }
 }

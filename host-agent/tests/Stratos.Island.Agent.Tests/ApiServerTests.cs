@@ -1,6 +1,4 @@
 using System;
-using System.Diagnostics;
-using System.IO;
 using System.Linq;
 using System.Net;
 using System.Net.Http;
@@ -13,6 +11,7 @@ using Grpc.Health.V1;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using Stratos.Island.Client;
 using Stratos.Island.Grpc;
+using Stratos.Island.Grpc.Tests;
 using Stratos.Island.Protocol;
 using Stratos.Island.Protocol.Agent.V1;
 
@@ -59,13 +58,13 @@ public sealed class ApiServerTests
         await using AgentApiTests.Rig rig = await AgentApiTests.Rig.StartAsync();
         await rig.WaitUpAsync();
 
-        var (exit, stdout, stderr) = BufCurl(rig.Agent.Options.SocketPath, "--list-services", "http://localhost");
+        var (exit, stdout, stderr) = BufCurl.Run(RepoPaths.Root, rig.Agent.Options.SocketPath, "--list-services", "http://localhost");
         Assert.AreEqual(0, exit, stderr);
         string[] services = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         CollectionAssert.IsSubsetOf(AgentServices.Append("grpc.health.v1.Health").ToArray(), services, stdout);
 
         // No --schema: buf curl asks the server's reflection service for the method's types.
-        (exit, stdout, stderr) = BufCurl(rig.Agent.Options.SocketPath, "-d", "{}", "http://localhost/stratos.island.agent.v1.VmService/ListVms");
+        (exit, stdout, stderr) = BufCurl.Run(RepoPaths.Root, rig.Agent.Options.SocketPath, "-d", "{}", "http://localhost/stratos.island.agent.v1.VmService/ListVms");
         Assert.AreEqual(0, exit, stderr);
         string[] names = JsonDocument.Parse(stdout).RootElement.GetProperty("vms").EnumerateArray().Select(v => v.GetProperty("name").GetString()!).ToArray();
         CollectionAssert.AreEqual(new[] { "base", "web", "linux" }, names);
@@ -104,27 +103,5 @@ public sealed class ApiServerTests
         StringAssert.StartsWith(Uri.UnescapeDataString(response.Headers.GetValues("grpc-message").Single()), "island link is down (");
         Assert.AreEqual(0, body.Length);
         Assert.IsFalse(response.TrailingHeaders.Any(), "no trailers after a Trailers-Only response");
-    }
-
-    private static (int Exit, string Stdout, string Stderr) BufCurl(string socket, params string[] args)
-    {
-        string buf = Path.Combine(RepoPaths.Root, "node_modules", ".bin", "buf");
-        Assert.IsTrue(File.Exists(buf), $"{buf} is missing: run scripts/install-deps.sh");
-        var psi = new ProcessStartInfo(buf) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string arg in new[] { "curl", "--protocol", "grpc", "--http2-prior-knowledge", "--unix-socket", socket }.Concat(args))
-        {
-            psi.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(psi)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(30_000))
-        {
-            process.Kill(true);
-            Assert.Fail("buf curl did not finish in 30 s");
-        }
-
-        return (process.ExitCode, stdout.Result, stderr.Result);
     }
 }
