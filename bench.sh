@@ -8,6 +8,7 @@
 #   ./bench.sh hb-jitter    relayed heartbeat intervals at the island vs in the guest, per hop
 #   ./bench.sh soak         ./island up for 10 min next to 2 CPU hogs, supervision failures counted
 #   ./bench.sh xen-start    Xen PV domain: island start to first heartbeat vs plain xl create (minutes)
+#   ./bench.sh api          agent start-up to a served call, ListVms latency (CLI and warm), optional before build
 # Results and their history: docs/benchmarks.md.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -20,8 +21,9 @@ case "$name" in
   linux-boot|hb-jitter) project=host-agent/bench/Stratos.Island.Agent.Bench; set -- "$name" "$@" ;;
   soak)        exec scripts/soak-island-up.sh "$@" ;;
   xen-start)   exec hil-tests/guest/xen/bench-start.sh "$@" ;;
-  ""|-h|--help) sed -n '2,11p' "$0"; exit 0 ;;
-  *) echo "bench.sh: unknown benchmark '$name' (known: codec, link, supervision, e2e, linux-boot, hb-jitter, soak, xen-start)" >&2; exit 2 ;;
+  api)         project=host-agent/bench/Stratos.Island.Api.Bench ;;
+  ""|-h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+  *) echo "bench.sh: unknown benchmark '$name' (known: codec, link, supervision, e2e, linux-boot, hb-jitter, soak, xen-start, api)" >&2; exit 2 ;;
 esac
 if [ ! -d "$project" ]; then
   echo "bench.sh: benchmark '$name' is not built yet ($project does not exist)" >&2; exit 2

@@ -30,6 +30,7 @@ using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
 
+using Stratos.Island.Bench;
 namespace Stratos.Island.Agent.Bench;
 
 internal static class HeartbeatJitterBench
@@ -61,13 +62,13 @@ internal static class HeartbeatJitterBench
             }
         }
 
-        string repo = Program.FindRepo();
+        string repo = BenchProcess.FindRepo();
         string simExe = Path.Combine(repo, "island-firmware", "src", "Stratos.Island.Sim", "bin", "Release", "net10.0", "island-sim");
         string agentExe = Path.Combine(repo, "host-agent", "src", "Stratos.Island.Agent.Host", "bin", "Release", "net10.0", "island-agent");
-        Program.Run("make", "-s", "-C", Path.Combine(repo, "hil-tests", "guest"));
-        Program.Run(Path.Combine(repo, "hil-tests", "guest", "linux", "build.sh"));
-        Program.Run("dotnet", "build", Path.Combine(repo, "host-agent", "src", "Stratos.Island.Agent.Host"), "-c", "Release", "-nologo", "-v", "quiet", "-clp:ErrorsOnly");
-        Program.Run("dotnet", "build", Path.Combine(repo, "island-firmware", "src", "Stratos.Island.Sim"), "-c", "Release", "-nologo", "-v", "quiet", "-clp:ErrorsOnly");
+        BenchProcess.Run("make", "-s", "-C", Path.Combine(repo, "hil-tests", "guest"));
+        BenchProcess.Run(Path.Combine(repo, "hil-tests", "guest", "linux", "build.sh"));
+        BenchProcess.Run("dotnet", "build", Path.Combine(repo, "host-agent", "src", "Stratos.Island.Agent.Host"), "-c", "Release", "-nologo", "-v", "quiet", "-clp:ErrorsOnly");
+        BenchProcess.Run("dotnet", "build", Path.Combine(repo, "island-firmware", "src", "Stratos.Island.Sim"), "-c", "Release", "-nologo", "-v", "quiet", "-clp:ErrorsOnly");
 
         string dir = Path.Combine(Path.GetTempPath(), "sibench-jitter-" + Guid.NewGuid().ToString("N")[..8]);
         string state = Path.Combine(dir, "island");
@@ -101,7 +102,7 @@ internal static class HeartbeatJitterBench
         var hogProcesses = new List<Process>();
         for (int i = 0; i < hogs; i++)
         {
-            hogProcesses.Add(Program.Start("sha256sum", "/dev/zero"));
+            hogProcesses.Add(BenchProcess.Start("sha256sum", "/dev/zero"));
         }
 
         using Process sim = StartLogged(Path.Combine(dir, "island-sim.log"), simExe, "--board", "virtual", "--boards-dir", Path.Combine(repo, "boards"), "--config", config, "--state-dir", state,
@@ -316,7 +317,7 @@ internal static class HeartbeatJitterBench
 
     // Its output into a file: nobody reads a pipe here, and a full pipe would stall the process.
     private static Process StartLogged(string log, string exe, params string[] args) =>
-        Program.Start("sh", new[] { "-c", "exec \"$0\" \"$@\" >>'" + log + "' 2>&1", exe }.Concat(args).ToArray());
+        BenchProcess.Start("sh", new[] { "-c", "exec \"$0\" \"$@\" >>'" + log + "' 2>&1", exe }.Concat(args).ToArray());
 
     private static async Task<int> SendCommands(string tap, CancellationToken token)
     {
@@ -340,7 +341,7 @@ internal static class HeartbeatJitterBench
 
     private static void Terminate(Process p)
     {
-        Program.RunQuiet("kill", "-TERM", p.Id.ToString(CultureInfo.InvariantCulture));
+        BenchProcess.RunQuiet("kill", "-TERM", p.Id.ToString(CultureInfo.InvariantCulture));
         if (!p.WaitForExit(10000))
         {
             p.Kill();

@@ -25,6 +25,7 @@ using Stratos.Island.Protocol.Common.V1;
 using Stratos.Island.Protocol.Link.V1;
 using ProtoObserved = Stratos.Island.Protocol.Link.V1.ObservedVmState;
 
+using Stratos.Island.Bench;
 namespace Stratos.Island.Agent.Bench;
 
 internal static class LinuxBootBench
@@ -47,13 +48,13 @@ internal static class LinuxBootBench
             return 2;
         }
 
-        string repo = Program.FindRepo();
+        string repo = BenchProcess.FindRepo();
         string guestDir = Path.Combine(repo, "hil-tests", "guest", "build", "linux");
         string kernel = Path.Combine(guestDir, "vmlinuz");
         string initrd = Path.Combine(guestDir, "initramfs.cpio.gz");
         string agentExe = Path.Combine(repo, "host-agent", "src", "Stratos.Island.Agent.Host", "bin", "Release", "net10.0", "island-agent");
-        Program.Run(Path.Combine(repo, "hil-tests", "guest", "linux", "build.sh"));
-        Program.Run("dotnet", "build", Path.Combine(repo, "host-agent", "src", "Stratos.Island.Agent.Host"), "-c", "Release", "-nologo", "-v", "quiet", "-clp:ErrorsOnly");
+        BenchProcess.Run(Path.Combine(repo, "hil-tests", "guest", "linux", "build.sh"));
+        BenchProcess.Run("dotnet", "build", Path.Combine(repo, "host-agent", "src", "Stratos.Island.Agent.Host"), "-c", "Release", "-nologo", "-v", "quiet", "-clp:ErrorsOnly");
 
         string dir = Path.Combine(Path.GetTempPath(), "sibench-linux-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(dir);
@@ -78,7 +79,7 @@ internal static class LinuxBootBench
         };
 
         string socket = Path.Combine(dir, "agent.sock");
-        using Process agent = Program.Start(agentExe, "--board", "virtual", "--boards-dir", Path.Combine(repo, "boards"), "--socket", socket,
+        using Process agent = BenchProcess.Start(agentExe, "--board", "virtual", "--boards-dir", Path.Combine(repo, "boards"), "--socket", socket,
             "--runtime-dir", Path.Combine(dir, "vms"), "--shm-path", island.ShmPath, "--kick-socket", island.KickPath, "--log-level", "warning");
         try
         {
@@ -152,7 +153,7 @@ internal static class LinuxBootBench
         listener.Listen(1);
         string cmdline = TcgLinuxClock.Apply(Cmdline, underTcg: true, "microvm", kernel) ?? Cmdline;
         long t0 = Stopwatch.GetTimestamp();
-        using Process qemu = Program.Start("qemu-system-x86_64", "-machine", "microvm,pcie=on,accel=tcg",
+        using Process qemu = BenchProcess.Start("qemu-system-x86_64", "-machine", "microvm,pcie=on,accel=tcg",
             "-m", MemoryMib.ToString(System.Globalization.CultureInfo.InvariantCulture), "-smp", "1", "-nodefaults", "-no-user-config", "-nographic",
             "-chardev", "null,id=serial0", "-serial", "chardev:serial0", "-kernel", kernel, "-initrd", initrd, "-append", cmdline,
             "-chardev", "socket,id=heartbeat0,path=" + port,

@@ -27,6 +27,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
+using static Stratos.Island.Bench.BenchProcess;
 using Stratos.Island.Agent.Tests;
 using Stratos.Island.Protocol.Common.V1;
 using Stratos.Island.Protocol.Link.V1;
@@ -64,18 +65,8 @@ public static class Program
 
         string repo = FindRepo();
         string kernel = Path.Combine(repo, "hil-tests", "guest", "build", "heartbeat.elf");
-        string agentExe = Path.Combine(repo, "host-agent", "src", "Stratos.Island.Agent.Host", "bin", "Release", "net10.0", "island-agent");
-        // The CLI as `./island` runs it: published ReadyToRun (precompiled) into bin/r2r.
-        string cliExe = Path.Combine(repo, "host-agent", "src", "Stratos.Island.Cli", "bin", "r2r", "island");
         Run("make", "-s", "-C", Path.Combine(repo, "hil-tests", "guest"));
-        Run("dotnet", "build", Path.Combine(repo, "host-agent", "src", "Stratos.Island.Agent.Host"), "-c", "Release", "-nologo", "-v", "quiet", "-clp:ErrorsOnly");
-        Run("dotnet", "publish", Path.Combine(repo, "host-agent", "src", "Stratos.Island.Cli"), "-c", "Release", "-r", "linux-x64", "--self-contained", "false",
-            "-p:PublishReadyToRun=true", "-o", Path.GetDirectoryName(cliExe)!, "-nologo", "-v", "quiet", "-clp:ErrorsOnly");
-        // The floor: a hello world published exactly like the CLI (ReadyToRun apphost, same runtime settings).
-        string floorDir = Path.Combine(Path.GetTempPath(), "stratos-startup-floor");
-        string floorExe = Path.Combine(floorDir, "startup-floor");
-        Run("dotnet", "publish", Path.Combine(repo, "host-agent", "bench", "Stratos.Island.StartupFloor"), "-c", "Release", "-r", "linux-x64", "--self-contained", "false",
-            "-p:PublishReadyToRun=true", "-o", floorDir, "-nologo", "-v", "quiet", "-clp:ErrorsOnly");
+        var (agentExe, cliExe, floorExe) = BuildAgentCliAndFloor(repo);
 
         string dir = Path.Combine(Path.GetTempPath(), "sibench-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(dir);
@@ -345,44 +336,4 @@ public static class Program
     }
 
     private static int RunCli(string cli, string socket, params string[] args) => RunQuiet(cli, new[] { "--socket", socket }.Concat(args).ToArray());
-
-    internal static int RunQuiet(string exe, params string[] args)
-    {
-        using Process p = Start(exe, args);
-        p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        return p.ExitCode;
-    }
-
-    internal static void Run(string exe, params string[] args)
-    {
-        if (RunQuiet(exe, args) != 0)
-        {
-            throw new InvalidOperationException($"{exe} {string.Join(' ', args)} failed");
-        }
-    }
-
-    internal static Process Start(string exe, params string[] args)
-    {
-        var info = new ProcessStartInfo(exe) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = false };
-        foreach (string a in args)
-        {
-            info.ArgumentList.Add(a);
-        }
-
-        return Process.Start(info) ?? throw new InvalidOperationException("cannot start " + exe);
-    }
-
-    internal static string FindRepo()
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-        {
-            if (File.Exists(Path.Combine(d.FullName, "Stratos.Island.sln")))
-            {
-                return d.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("no Stratos.Island.sln above " + AppContext.BaseDirectory);
-    }
 }

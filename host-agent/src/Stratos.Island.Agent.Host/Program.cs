@@ -12,7 +12,7 @@ using Stratos.Island.Agent;
 using Stratos.Island.Agent.Link;
 using Stratos.Island.Agent.Systemd;
 using Stratos.Island.Boards;
-using Stratos.Island.Cli;
+using Stratos.Island.Protocol;
 using Stratos.Island.Link.Linux;
 
 namespace Stratos.Island.Agent.Host;

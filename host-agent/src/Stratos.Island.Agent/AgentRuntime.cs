@@ -1,5 +1,5 @@
 // The agent assembled: QEMU backend (after stale cleanup), state cache, island link, directive
-// executor, heartbeat relay, event fan-out, API services and the gRPC server on the UNIX socket.
+// executor, heartbeat relay, event fan-out, API services and the gRPC server (Grpc.AspNetCore, Api/ApiServer.cs) on the UNIX socket.
 //
 // Re-synchronisation (docs/agent.md):
 //   * at start: QEMUs a previous agent run left running are re-adopted (DirectiveExecutor.
@@ -25,7 +25,6 @@ using Stratos.Island.Agent.State;
 using Stratos.Island.Agent.Vmm;
 using Stratos.Island.Agent.Vms;
 using Stratos.Island.Boards;
-using Stratos.Island.Grpc;
 using Stratos.Island.Link;
 using Stratos.Island.Protocol.Link.V1;
 
@@ -70,7 +69,9 @@ public sealed class AgentRuntime : IAsyncDisposable
 {
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stop = new();
-    private GrpcServer? _server;
+    private readonly ILogger _apiLogger;
+    private readonly ApiServices _api;
+    private ApiServer? _server;
     private LinkFaultSocket? _faultSocket;
 
     private AgentRuntime(AgentOptions options, ILoggerFactory loggers)
@@ -105,13 +106,14 @@ public sealed class AgentRuntime : IAsyncDisposable
         Feed = new EventFeed(Events, async (from, token) => (await events.ReadLogAsync(from, 0, token).ConfigureAwait(false)).Events
             .Select(e => new Event { Sequence = e.Sequence, TimestampUs = e.TimestampUs, BootCount = e.BootCount, Type = e.Type, SubjectId = e.SubjectId, Value = e.Value, Detail = e.Detail }).ToList(),
             loggers.CreateLogger("events"));
-        Registry = new GrpcServiceRegistry(loggers.CreateLogger("grpc"));
-        VmApi.Register(Registry, new VmService(gateway, Cache));
-        SupervisionApi.Register(Registry, new SupervisionService(gateway, Cache));
-        PowerApi.Register(Registry, new PowerService(gateway, Cache));
-        EventApi.Register(Registry, events);
-        IslandApi.Register(Registry, Island);
-        BoardApi.Register(Registry, new BoardService(options.BoardsDirectory));
+        _apiLogger = loggers.CreateLogger("grpc");
+        _api = new ApiServices()
+            .Add(Protocol.Agent.V1.VmService.Descriptor.FullName, new VmApi(new VmService(gateway, Cache)))
+            .Add(Protocol.Agent.V1.SupervisionService.Descriptor.FullName, new SupervisionApi(new SupervisionService(gateway, Cache)))
+            .Add(Protocol.Agent.V1.PowerService.Descriptor.FullName, new PowerApi(new PowerService(gateway, Cache)))
+            .Add(Protocol.Agent.V1.EventService.Descriptor.FullName, new EventApi(events))
+            .Add(Protocol.Agent.V1.IslandService.Descriptor.FullName, new IslandApi(Island))
+            .Add(Protocol.Agent.V1.BoardService.Descriptor.FullName, new BoardApi(new BoardService(options.BoardsDirectory)));
     }
 
     public AgentOptions Options { get; }
@@ -123,7 +125,8 @@ public sealed class AgentRuntime : IAsyncDisposable
     public DirectiveExecutor Executor { get; }
     public IslandService Island { get; }
     public EventFeed Feed { get; }
-    public GrpcServiceRegistry Registry { get; }
+    /// <summary>The API server (operator API, reflection, health); null until started and after disposal.</summary>
+    public ApiServer? Server => _server;
 
     /// <summary>The link fault plan of the HIL test hook; null unless --fault-socket was given.</summary>
     public LinkFaults? Faults { get; }
@@ -184,20 +187,21 @@ public sealed class AgentRuntime : IAsyncDisposable
         (string Name, int Id)? readGroup = Options.ApiReadGroup is string read ? (read, PrivateEndpoints.GroupId(read)) : null;
         (string Name, int Id)? adminGroup = Options.ApiAdminGroup is string admin ? (admin, PrivateEndpoints.GroupId(admin)) : null;
         var policy = new ApiAccessPolicy(PrivateEndpoints.CurrentUserId(), readGroup, adminGroup);
-        Registry.Authorize = policy.Check;
         string? socketDir = Path.GetDirectoryName(Options.SocketPath);
         if (!string.IsNullOrEmpty(socketDir))
         {
             PrivateEndpoints.CreateDirectory(socketDir, readGroup?.Id);
         }
 
-        _server = await GrpcServer.StartAsync(Registry, new GrpcServerOptions
+        _server = await ApiServer.StartAsync(_api, new ApiServerOptions
         {
             UnixSocketPath = Options.SocketPath,
             UnixListener = path => PrivateEndpoints.ListenUnix(path, 512, readGroup?.Id),
             TcpEndpoint = Options.TcpEndpoint,
             TlsCertificate = Options.TlsCertificate,
-        }, null, cancellationToken).ConfigureAwait(false);
+            Authorize = policy.Check,
+            Logger = _apiLogger,
+        }, cancellationToken).ConfigureAwait(false);
         _logger.LogInformation("API listening on {Socket}; board '{Board}'; QEMU runtime {Runtime}", Options.SocketPath, Options.Board.Id, Options.RuntimeDirectory);
     }
 

@@ -6,6 +6,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using Google.Protobuf;
 using Stratos.Island.Grpc;
+using Stratos.Island.Protocol;
 
 namespace Stratos.Island.Cli;
 

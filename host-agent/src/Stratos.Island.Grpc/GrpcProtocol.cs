@@ -9,7 +9,7 @@ using System.Threading.Tasks;
 namespace Stratos.Island.Grpc;
 
 /// <summary>
-/// The parts of the gRPC-over-HTTP/2 wire protocol shared by server and client
+/// The parts of the gRPC-over-HTTP/2 wire protocol the CLI's client needs
 /// (grpc/doc/PROTOCOL-HTTP2.md):
 /// <list type="bullet">
 /// <item>Length-Prefixed-Message: 1 byte compressed flag, 4 bytes big-endian length, the message.</item>
@@ -29,16 +29,6 @@ public static class GrpcProtocol
 
     /// <summary>Size of the Length-Prefixed-Message header.</summary>
     public const int FrameHeaderBytes = 5;
-
-    /// <summary>Writes one length-prefixed message.</summary>
-    public static async Task WriteMessageAsync(Stream stream, byte[] message, CancellationToken cancellationToken)
-    {
-        var header = new byte[FrameHeaderBytes];
-        header[0] = 0;
-        BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(1), (uint)message.Length);
-        await stream.WriteAsync(header, cancellationToken).ConfigureAwait(false);
-        await stream.WriteAsync(message, cancellationToken).ConfigureAwait(false);
-    }
 
     /// <summary>
     /// Reads one length-prefixed message; null at a clean end of stream (no partial header).
@@ -177,56 +167,6 @@ public static class GrpcProtocol
         }
 
         return "99999999H";
-    }
-
-    /// <summary>Parses a grpc-timeout header value; false when it is malformed.</summary>
-    public static bool TryParseTimeout(string? value, out TimeSpan timeout)
-    {
-        timeout = default;
-        if (string.IsNullOrEmpty(value) || value.Length < 2 || value.Length > 9)
-        {
-            return false;
-        }
-
-        if (!long.TryParse(value.AsSpan(0, value.Length - 1), NumberStyles.None, CultureInfo.InvariantCulture, out long amount))
-        {
-            return false;
-        }
-
-        long ticks;
-        switch (value[^1])
-        {
-            case 'H': ticks = amount * TimeSpan.TicksPerHour; break;
-            case 'M': ticks = amount * TimeSpan.TicksPerMinute; break;
-            case 'S': ticks = amount * TimeSpan.TicksPerSecond; break;
-            case 'm': ticks = amount * TimeSpan.TicksPerMillisecond; break;
-            case 'u': ticks = amount * 10; break;
-            case 'n': ticks = amount / 100; break;
-            default: return false;
-        }
-
-        timeout = TimeSpan.FromTicks(ticks);
-        return true;
-    }
-
-    /// <summary>Percent-encodes a status message for the grpc-message header.</summary>
-    public static string EncodeMessage(string message)
-    {
-        var bytes = Encoding.UTF8.GetBytes(message);
-        var sb = new StringBuilder(bytes.Length);
-        foreach (byte b in bytes)
-        {
-            if (b >= 0x20 && b <= 0x7E && b != (byte)'%')
-            {
-                sb.Append((char)b);
-            }
-            else
-            {
-                sb.Append('%').Append(b.ToString("X2", CultureInfo.InvariantCulture));
-            }
-        }
-
-        return sb.ToString();
     }
 
     /// <summary>Decodes a percent-encoded grpc-message header; invalid escapes are kept as they are.</summary>

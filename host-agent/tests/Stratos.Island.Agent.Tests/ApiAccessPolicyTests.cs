@@ -2,7 +2,6 @@ using System;
 using System.Linq;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using Stratos.Island.Agent.Api;
-using Stratos.Island.Grpc;
 using Stratos.Island.Protocol;
 
 namespace Stratos.Island.Agent.Tests;
@@ -66,5 +65,15 @@ public sealed class ApiAccessPolicyTests
     {
         Assert.IsNull(Policy.Check(AgentMethods.GetIslandInfo, null));
         StringAssert.Contains(Policy.Check(AgentMethods.SetSystemPower, null), "a caller without UNIX credentials (TCP) is a reader");
+    }
+
+    [TestMethod]
+    public void Health_and_reflection_need_the_reader_role()
+    {
+        foreach (string method in new[] { "/grpc.health.v1.Health/Check", "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo", "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo" })
+        {
+            Assert.IsNull(Policy.Check(method, Caller(3001, 3001, 2001)), method);
+            StringAssert.Contains(Policy.Check(method, Caller(3002, 3002, 100)), "needs the reader role", method);
+        }
     }
 }

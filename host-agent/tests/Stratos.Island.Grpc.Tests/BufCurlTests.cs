@@ -1,9 +1,8 @@
-using System.Diagnostics;
-using System.IO;
 using System.Linq;
 using System.Text.Json;
 using System.Threading.Tasks;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
+using Stratos.Island.Agent.Api;
 
 namespace Stratos.Island.Grpc.Tests;
 
@@ -11,14 +10,14 @@ namespace Stratos.Island.Grpc.Tests;
 [TestClass]
 public sealed class BufCurlTests
 {
-    private static GrpcServer _server = null!;
+    private static ApiServer _server = null!;
     private static string _socket = null!;
 
     [ClassInitialize]
     public static async Task StartAsync(TestContext _)
     {
         _socket = DemoService.NewSocketPath();
-        _server = await GrpcServer.StartAsync(new DemoService().CreateRegistry(), new GrpcServerOptions { UnixSocketPath = _socket });
+        _server = await ApiServer.StartAsync(new DemoService().CreateServices(), new ApiServerOptions { UnixSocketPath = _socket });
     }
 
     [ClassCleanup]
@@ -43,29 +42,6 @@ public sealed class BufCurlTests
         Assert.AreEqual("VM 'dbx' not found; known VMs: base, web", error.GetProperty("message").GetString());
     }
 
-    private static (int Exit, string Stdout, string Stderr) BufCurl(string method, string json)
-    {
-        var buf = Path.Combine(InteropPeers.RepoRoot, "node_modules", ".bin", "buf");
-        Assert.IsTrue(File.Exists(buf), $"{buf} is missing: run scripts/install-deps.sh");
-        var psi = new ProcessStartInfo(buf) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[]
-        {
-            "curl", "--protocol", "grpc", "--http2-prior-knowledge", "--unix-socket", _socket,
-            "--schema", InteropPeers.ProtoRoot, "-d", json, "http://localhost/stratos.island.agent.v1." + method,
-        })
-        {
-            psi.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(psi)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(30_000))
-        {
-            process.Kill(true);
-            Assert.Fail("buf curl did not finish in 30 s");
-        }
-
-        return (process.ExitCode, stdout.Result, stderr.Result);
-    }
+    private static (int Exit, string Stdout, string Stderr) BufCurl(string method, string json) =>
+        Grpc.Tests.BufCurl.Run(InteropPeers.RepoRoot, _socket, "--schema", InteropPeers.ProtoRoot, "-d", json, "http://localhost/stratos.island.agent.v1." + method);
 }

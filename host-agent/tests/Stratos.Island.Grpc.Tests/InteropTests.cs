@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
+using Stratos.Island.Agent.Api;
 using Stratos.Island.Protocol.Agent.V1;
 
 namespace Stratos.Island.Grpc.Tests;
@@ -16,7 +17,7 @@ namespace Stratos.Island.Grpc.Tests;
 public sealed class InteropClientTests
 {
     private static DemoService _service = null!;
-    private static GrpcServer _server = null!;
+    private static ApiServer _server = null!;
     private static string _socket = null!;
 
     [ClassInitialize]
@@ -24,7 +25,7 @@ public sealed class InteropClientTests
     {
         _socket = DemoService.NewSocketPath();
         _service = new DemoService();
-        _server = await GrpcServer.StartAsync(_service.CreateRegistry(), new GrpcServerOptions { UnixSocketPath = _socket });
+        _server = await ApiServer.StartAsync(_service.CreateServices(), new ApiServerOptions { UnixSocketPath = _socket });
     }
 
     [ClassCleanup]

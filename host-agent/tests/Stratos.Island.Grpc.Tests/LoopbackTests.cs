@@ -5,6 +5,7 @@ using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
+using Stratos.Island.Agent.Api;
 using Stratos.Island.Protocol.Agent.V1;
 using Stratos.Island.Protocol.Common.V1;
 
@@ -15,7 +16,7 @@ namespace Stratos.Island.Grpc.Tests;
 public sealed class LoopbackTests
 {
     private DemoService _service = null!;
-    private GrpcServer _server = null!;
+    private ApiServer _server = null!;
     private GrpcClient _client = null!;
     private string _socket = null!;
 
@@ -24,7 +25,7 @@ public sealed class LoopbackTests
     {
         _socket = DemoService.NewSocketPath();
         _service = new DemoService();
-        _server = await GrpcServer.StartAsync(_service.CreateRegistry(), new GrpcServerOptions { UnixSocketPath = _socket });
+        _server = await ApiServer.StartAsync(_service.CreateServices(), new ApiServerOptions { UnixSocketPath = _socket });
         _client = GrpcClient.ForUnixSocket(_socket);
     }
 
@@ -52,11 +53,15 @@ public sealed class LoopbackTests
     }
 
     [TestMethod]
-    public async Task Unknown_method_is_unimplemented()
+    public async Task Unknown_methods_and_services_are_unimplemented()
     {
-        var e = await Assert.ThrowsExactlyAsync<GrpcException>(() => _client.UnaryAsync("/stratos.island.agent.v1.VmService/Explode", new ListVmsRequest(), ListVmsResponse.Parser));
-        Assert.AreEqual(GrpcStatusCode.Unimplemented, e.Status);
-        StringAssert.Contains(e.Message, "VmService/Explode");
+        // Grpc.AspNetCore's standard answers (the method is in the caller's request already).
+        var method = await Assert.ThrowsExactlyAsync<GrpcException>(() => _client.UnaryAsync("/stratos.island.agent.v1.VmService/Explode", new ListVmsRequest(), ListVmsResponse.Parser));
+        var service = await Assert.ThrowsExactlyAsync<GrpcException>(() => _client.UnaryAsync("/stratos.island.agent.v1.NoSuchService/ListVms", new ListVmsRequest(), ListVmsResponse.Parser));
+        Assert.AreEqual(GrpcStatusCode.Unimplemented, method.Status);
+        Assert.AreEqual("Method is unimplemented.", method.Message);
+        Assert.AreEqual(GrpcStatusCode.Unimplemented, service.Status);
+        Assert.AreEqual("Service is unimplemented.", service.Message);
     }
 
     [TestMethod]
@@ -140,7 +145,7 @@ public sealed class LoopbackTests
     [TestMethod]
     public async Task A_second_server_on_a_live_socket_is_refused()
     {
-        var e = await Assert.ThrowsExactlyAsync<IOException>(() => GrpcServer.StartAsync(new GrpcServiceRegistry(), new GrpcServerOptions { UnixSocketPath = _socket }));
+        var e = await Assert.ThrowsExactlyAsync<IOException>(() => ApiServer.StartAsync(new ApiServices(), new ApiServerOptions { UnixSocketPath = _socket }));
         StringAssert.Contains(e.Message, _socket);
     }
 }
@@ -167,7 +172,7 @@ public sealed class ServerLifecycleTests
         using var stale = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
         stale.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(path));
         Assert.IsTrue(File.Exists(path));
-        var server = await GrpcServer.StartAsync(new DemoService().CreateRegistry(), new GrpcServerOptions { UnixSocketPath = path });
+        var server = await ApiServer.StartAsync(new DemoService().CreateServices(), new ApiServerOptions { UnixSocketPath = path });
         using (var client = GrpcClient.ForUnixSocket(path))
         {
             var response = await client.UnaryAsync(DemoService.ListVms, new ListVmsRequest(), ListVmsResponse.Parser);
@@ -181,7 +186,7 @@ public sealed class ServerLifecycleTests
     [TestMethod]
     public async Task Plaintext_tcp_listener_is_refused()
     {
-        var e = await Assert.ThrowsExactlyAsync<ArgumentException>(() => GrpcServer.StartAsync(new GrpcServiceRegistry(), new GrpcServerOptions { TcpEndpoint = new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0) }));
+        var e = await Assert.ThrowsExactlyAsync<ArgumentException>(() => ApiServer.StartAsync(new ApiServices(), new ApiServerOptions { TcpEndpoint = new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0) }));
         StringAssert.Contains(e.Message, "TLS");
     }
 }
@@ -191,7 +196,7 @@ public sealed class ServerLifecycleTests
 public sealed class BlockingCallTests
 {
     private DemoService _service = null!;
-    private GrpcServer _server = null!;
+    private ApiServer _server = null!;
     private GrpcClient _client = null!;
 
     [TestInitialize]
@@ -199,7 +204,7 @@ public sealed class BlockingCallTests
     {
         var socket = DemoService.NewSocketPath();
         _service = new DemoService();
-        _server = await GrpcServer.StartAsync(_service.CreateRegistry(), new GrpcServerOptions { UnixSocketPath = socket });
+        _server = await ApiServer.StartAsync(_service.CreateServices(), new ApiServerOptions { UnixSocketPath = socket });
         _client = GrpcClient.ForUnixSocket(socket);
     }
 

@@ -7,6 +7,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Threading.Tasks;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
+using Stratos.Island.Agent.Api;
 
 namespace Stratos.Island.Grpc.Tests;
 
@@ -57,10 +58,10 @@ public sealed class TlsListenerTests
     /// <summary>The agent's gRPC server with its TCP listener on a free loopback port, TLS with a fresh self-signed certificate for "localhost".</summary>
     private sealed class TlsServer : IAsyncDisposable
     {
-        private readonly GrpcServer _server;
+        private readonly ApiServer _server;
         private readonly X509Certificate2 _certificate;
 
-        private TlsServer(GrpcServer server, X509Certificate2 certificate, X509Certificate2 root, int port)
+        private TlsServer(ApiServer server, X509Certificate2 certificate, X509Certificate2 root, int port)
         {
             _server = server;
             _certificate = certificate;
@@ -91,7 +92,7 @@ public sealed class TlsListenerTests
                 port = ((IPEndPoint)probe.LocalEndpoint).Port;
             }
 
-            var server = await GrpcServer.StartAsync(new DemoService().CreateRegistry(), new GrpcServerOptions
+            var server = await ApiServer.StartAsync(new DemoService().CreateServices(), new ApiServerOptions
             {
                 UnixSocketPath = DemoService.NewSocketPath(),
                 TcpEndpoint = new IPEndPoint(IPAddress.Loopback, port),

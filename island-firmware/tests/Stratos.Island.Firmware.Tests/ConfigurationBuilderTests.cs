@@ -3,7 +3,7 @@ using Google.Protobuf;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using Stratos.Island.Codec;
 using Stratos.Island.Firmware.Configuration;
-using Pb = Stratos.Island.Protocol.Link.V1;
+using LinkPb = Stratos.Island.Protocol.Link.V1;
 using PbCommon = Stratos.Island.Protocol.Common.V1;
 
 namespace Stratos.Island.Firmware.Tests;
@@ -21,7 +21,7 @@ public sealed class ConfigurationBuilderTests
     private static ConfigurationBuilder Builder(int maxVms = 4, int periodMs = 10, SupervisionConfig? agent = null) =>
         new(new IslandLimits { SupervisionCyclePeriodMs = periodMs, MaxVms = maxVms }, Domains, agent!);
 
-    private static Pb.VmDefinition Minimal(uint id, string name) => new()
+    private static LinkPb.VmDefinition Minimal(uint id, string name) => new()
     {
         VmId = id,
         Name = name,
@@ -31,7 +31,7 @@ public sealed class ConfigurationBuilderTests
         StopTimeoutMs = 500,
     };
 
-    private static string? Add(ConfigurationBuilder builder, Pb.VmDefinition definition)
+    private static string? Add(ConfigurationBuilder builder, LinkPb.VmDefinition definition)
     {
         byte[] bytes = definition.ToByteArray();
         return builder.AddEncoded(bytes, 0, bytes.Length);
@@ -56,16 +56,16 @@ public sealed class ConfigurationBuilderTests
     [Verifies("IslDsgn~config-validation~1")]
     public void Logical_supervision_transitions_and_checkpoints_are_carried_over_in_order()
     {
-        Pb.VmDefinition definition = Minimal(1, "logic");
-        definition.Restart = new Pb.RestartPolicy { MaxRestarts = 2, WindowMs = 10_000, BackoffInitialMs = 100, BackoffMaxMs = 400 };
-        definition.Supervision = new Pb.SupervisionConfig
+        LinkPb.VmDefinition definition = Minimal(1, "logic");
+        definition.Restart = new LinkPb.RestartPolicy { MaxRestarts = 2, WindowMs = 10_000, BackoffInitialMs = 100, BackoffMaxMs = 400 };
+        definition.Supervision = new LinkPb.SupervisionConfig
         {
             FailedRefCycleTolerance = 1,
-            Logical = new Pb.LogicalSupervision
+            Logical = new LinkPb.LogicalSupervision
             {
                 InitialCheckpoints = { 1 },
                 FinalCheckpoints = { 3 },
-                Transitions = { new Pb.LogicalTransition { FromCheckpoint = 1, ToCheckpoint = 2 }, new Pb.LogicalTransition { FromCheckpoint = 2, ToCheckpoint = 3 } },
+                Transitions = { new LinkPb.LogicalTransition { FromCheckpoint = 1, ToCheckpoint = 2 }, new LinkPb.LogicalTransition { FromCheckpoint = 2, ToCheckpoint = 3 } },
             },
         };
         ConfigurationBuilder builder = Builder();
@@ -108,7 +108,7 @@ public sealed class ConfigurationBuilderTests
     [Verifies("IslDsgn~config-validation~1")]
     public void A_value_above_int_MaxValue_is_refused_by_the_validator_naming_the_field()
     {
-        Pb.VmDefinition definition = Minimal(1, "huge");
+        LinkPb.VmDefinition definition = Minimal(1, "huge");
         definition.StartTimeoutMs = uint.MaxValue;
         ConfigurationBuilder builder = Builder();
         Assert.IsNull(Add(builder, definition));

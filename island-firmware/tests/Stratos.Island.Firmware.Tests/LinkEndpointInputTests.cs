@@ -2,7 +2,7 @@ using System.Linq;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using Stratos.Island.Codec;
 using Body = Stratos.Island.Protocol.Link.V1.Envelope.BodyOneofCase;
-using Pb = Stratos.Island.Protocol.Link.V1;
+using LinkPb = Stratos.Island.Protocol.Link.V1;
 
 namespace Stratos.Island.Firmware.Tests;
 
@@ -49,7 +49,7 @@ public sealed class LinkEndpointInputTests
         Assert.AreEqual(directivesBefore, island.AgentEvents.Of(Body.VmDirective).Count());
         island.SendFromAgent(e => e.SetBody(Codec.Link.EnvelopeBody.StatusRequest), 41);
         island.Run(20);
-        Pb.RequestResult closing = island.AgentEvents.Of(Body.RequestResult).Last(e => e.CorrelationId == 41).RequestResult;
+        LinkPb.RequestResult closing = island.AgentEvents.Of(Body.RequestResult).Last(e => e.CorrelationId == 41).RequestResult;
         Assert.IsTrue(closing.Accepted, "the island still answers");
     }
 }

@@ -8,7 +8,7 @@ using Stratos.Island.Firmware.Configuration;
 using Stratos.Island.Firmware.EventLog;
 using Stratos.Island.Link.Session;
 using Body = Stratos.Island.Protocol.Link.V1.Envelope.BodyOneofCase;
-using Pb = Stratos.Island.Protocol.Link.V1;
+using LinkPb = Stratos.Island.Protocol.Link.V1;
 using PbCommon = Stratos.Island.Protocol.Common.V1;
 
 namespace Stratos.Island.Firmware.Tests;
@@ -18,7 +18,7 @@ namespace Stratos.Island.Firmware.Tests;
 [TestClass]
 public sealed class LinkEndpointTests
 {
-    private static LinkedIsland Connected(IReadOnlyList<Pb.VmDefinition>? vms = null)
+    private static LinkedIsland Connected(IReadOnlyList<LinkPb.VmDefinition>? vms = null)
     {
         var island = new LinkedIsland(vms ?? LinkedIsland.Demo());
         island.Connect();
@@ -26,17 +26,17 @@ public sealed class LinkEndpointTests
     }
 
     // Definitions without autostart: the tests start VMs themselves.
-    private static void Manual(List<Pb.VmDefinition> vms)
+    private static void Manual(List<LinkPb.VmDefinition> vms)
     {
-        foreach (Pb.VmDefinition vm in vms)
+        foreach (LinkPb.VmDefinition vm in vms)
         {
             vm.Autostart = false;
         }
     }
 
-    private static List<Pb.VmDefinition> ManyVms(int count)
+    private static List<LinkPb.VmDefinition> ManyVms(int count)
     {
-        var vms = new List<Pb.VmDefinition>();
+        var vms = new List<LinkPb.VmDefinition>();
         for (uint i = 1; i <= count; i++)
         {
             vms.Add(LinkedIsland.Vm(i, "vm-" + i, PbCommon.Criticality.Qm, i, 2));
@@ -59,10 +59,10 @@ public sealed class LinkEndpointTests
         var statuses = island.AgentEvents.Of(Body.VmStatus).Select(e => e.VmStatus.Name).Distinct().OrderBy(n => n).ToList();
         CollectionAssert.AreEqual(new[] { "base", "web" }, statuses);
         Assert.AreEqual(3, island.AgentEvents.Of(Body.PowerDomainStatus).Select(e => e.PowerDomainStatus.DomainId).Distinct().Count());
-        Pb.SupervisionStatus supervision = island.AgentEvents.Of(Body.SupervisionStatus).Last().SupervisionStatus;
+        LinkPb.SupervisionStatus supervision = island.AgentEvents.Of(Body.SupervisionStatus).Last().SupervisionStatus;
         Assert.AreEqual(3, supervision.Entities.Count);
         // Boot orchestration started base (the agent connected for the first time).
-        Assert.IsTrue(island.AgentEvents.Of(Body.VmDirective).Any(e => e.VmDirective.VmId == 1 && e.VmDirective.Action == Pb.DirectiveAction.Start));
+        Assert.IsTrue(island.AgentEvents.Of(Body.VmDirective).Any(e => e.VmDirective.VmId == 1 && e.VmDirective.Action == LinkPb.DirectiveAction.Start));
     }
 
     [TestMethod]
@@ -73,10 +73,10 @@ public sealed class LinkEndpointTests
 
         island.SendFromAgent(e => e.SetBody(Codec.Link.EnvelopeBody.StatusRequest), correlationId: 77);
 
-        List<Pb.Envelope> answer = island.AgentEvents.Received.Where(e => e.CorrelationId == 77).ToList();
+        List<LinkPb.Envelope> answer = island.AgentEvents.Received.Where(e => e.CorrelationId == 77).ToList();
         Assert.AreEqual(14, answer.Count(e => e.BodyCase == Body.VmStatus));
         Assert.AreEqual(3, answer.Count(e => e.BodyCase == Body.PowerDomainStatus));
-        List<Pb.SupervisionStatus> pages = answer.Where(e => e.BodyCase == Body.SupervisionStatus).Select(e => e.SupervisionStatus).ToList();
+        List<LinkPb.SupervisionStatus> pages = answer.Where(e => e.BodyCase == Body.SupervisionStatus).Select(e => e.SupervisionStatus).ToList();
         Assert.AreEqual(2, pages.Count);
         Assert.AreEqual(12, pages[0].Entities.Count);
         Assert.IsTrue(pages[0].More);
@@ -84,7 +84,7 @@ public sealed class LinkEndpointTests
         Assert.IsFalse(pages[1].More);
         CollectionAssert.AreEqual(Enumerable.Range(0, 15).Select(i => (uint)i).ToList(),
             pages.SelectMany(p => p.Entities).Select(s => s.EntityId).ToList());
-        Pb.Envelope last = answer[^1];
+        LinkPb.Envelope last = answer[^1];
         Assert.AreEqual(Body.RequestResult, last.BodyCase);
         Assert.IsTrue(last.RequestResult.Accepted);
         Assert.AreEqual(0, answer.Count(e => e.BodyCase == Body.BlobChunk));
@@ -93,7 +93,7 @@ public sealed class LinkEndpointTests
     [TestMethod]
     public void Definitions_travel_as_blob_chunks_that_decode_to_the_original()
     {
-        List<Pb.VmDefinition> vms = LinkedIsland.Demo();
+        List<LinkPb.VmDefinition> vms = LinkedIsland.Demo();
         // Make one definition span several 384-byte chunks.
         vms[0].Vmm.Kernel = new string('k', 120);
         vms[0].Vmm.Disk = new string('d', 120);
@@ -113,14 +113,14 @@ public sealed class LinkEndpointTests
             e.StatusRequest.IncludeDefinitions = true;
         }, correlationId: 5);
 
-        List<Pb.BlobChunk> chunks = island.AgentEvents.Of(Body.BlobChunk).Where(e => e.CorrelationId == 5).Select(e => e.BlobChunk).ToList();
-        var decoded = new List<Pb.VmDefinition>();
-        foreach (IGrouping<uint, Pb.BlobChunk> transfer in chunks.GroupBy(c => c.TransferId))
+        List<LinkPb.BlobChunk> chunks = island.AgentEvents.Of(Body.BlobChunk).Where(e => e.CorrelationId == 5).Select(e => e.BlobChunk).ToList();
+        var decoded = new List<LinkPb.VmDefinition>();
+        foreach (IGrouping<uint, LinkPb.BlobChunk> transfer in chunks.GroupBy(c => c.TransferId))
         {
             var blob = new List<byte>();
-            foreach (Pb.BlobChunk chunk in transfer)
+            foreach (LinkPb.BlobChunk chunk in transfer)
             {
-                Assert.AreEqual(Pb.BlobKind.VmDefinition, chunk.Kind);
+                Assert.AreEqual(LinkPb.BlobKind.VmDefinition, chunk.Kind);
                 Assert.IsLessThanOrEqualTo(384, chunk.Data.Length);
                 Assert.AreEqual((uint)blob.Count, chunk.Offset);
                 blob.AddRange(chunk.Data);
@@ -129,12 +129,12 @@ public sealed class LinkEndpointTests
             byte[] bytes = blob.ToArray();
             Assert.AreEqual(transfer.First().TotalLength, (uint)bytes.Length);
             Assert.AreEqual(Crc32.Compute(bytes, 0, bytes.Length), transfer.First().Crc32);
-            decoded.Add(Pb.VmDefinition.Parser.ParseFrom(bytes));
+            decoded.Add(LinkPb.VmDefinition.Parser.ParseFrom(bytes));
         }
 
         Assert.IsGreaterThan(2, chunks.Count);
         CollectionAssert.AreEqual(vms, decoded);
-        Pb.Envelope last = island.AgentEvents.Received[^1];
+        LinkPb.Envelope last = island.AgentEvents.Received[^1];
         Assert.AreEqual(Body.RequestResult, last.BodyCase);
         Assert.AreEqual(5u, last.CorrelationId);
     }
@@ -143,22 +143,22 @@ public sealed class LinkEndpointTests
     [Verifies("IslDsgn~request-validation~1")]
     public void Start_request_is_accepted_directed_and_a_running_report_shows_running()
     {
-        List<Pb.VmDefinition> vms = LinkedIsland.Demo();
+        List<LinkPb.VmDefinition> vms = LinkedIsland.Demo();
         Manual(vms);
         LinkedIsland island = Connected(vms);
         island.AgentEvents.Received.Clear();
 
         island.Request(1, VmAction.Start, correlationId: 41);
 
-        Pb.RequestResult result = island.AgentEvents.Of(Body.RequestResult).Single(e => e.CorrelationId == 41).RequestResult;
+        LinkPb.RequestResult result = island.AgentEvents.Of(Body.RequestResult).Single(e => e.CorrelationId == 41).RequestResult;
         Assert.IsTrue(result.Accepted);
-        Pb.VmDirective directive = island.AgentEvents.Of(Body.VmDirective).Single().VmDirective;
-        Assert.AreEqual(Pb.DirectiveAction.Start, directive.Action);
+        LinkPb.VmDirective directive = island.AgentEvents.Of(Body.VmDirective).Single().VmDirective;
+        Assert.AreEqual(LinkPb.DirectiveAction.Start, directive.Action);
         Assert.AreEqual(1u, directive.VmId);
 
         island.Report(1, ObservedVmState.Running, directive.DirectiveId);
 
-        Pb.VmStatus status = island.AgentEvents.Of(Body.VmStatus).Last(e => e.VmStatus.VmId == 1).VmStatus;
+        LinkPb.VmStatus status = island.AgentEvents.Of(Body.VmStatus).Last(e => e.VmStatus.VmId == 1).VmStatus;
         Assert.AreEqual(PbCommon.VmState.Running, status.State);
     }
 
@@ -166,7 +166,7 @@ public sealed class LinkEndpointTests
     [Verifies("IslDsgn~escalate-restart~1")]
     public void Missing_alive_indications_raise_supervision_events_and_a_restart()
     {
-        List<Pb.VmDefinition> vms = LinkedIsland.Demo();
+        List<LinkPb.VmDefinition> vms = LinkedIsland.Demo();
         Manual(vms);
         LinkedIsland island = Connected(vms);
         island.Request(1, VmAction.Start, correlationId: 1);
@@ -178,14 +178,14 @@ public sealed class LinkEndpointTests
 
         Assert.IsTrue(island.AgentEvents.Of(Body.SupervisionStatus).Any(e => e.SupervisionStatus.Entities.Any(s => s.EntityId == 1 && s.Status == PbCommon.LocalStatus.Expired)));
         Assert.IsTrue(island.AgentEvents.Of(Body.Event).Any(e => e.Event.Type == PbCommon.EventType.SupervisionStatus && e.Event.SubjectId == 1));
-        Pb.VmDirective kill = island.AgentEvents.Of(Body.VmDirective).First().VmDirective;
-        Assert.AreEqual(Pb.DirectiveAction.Kill, kill.Action);
+        LinkPb.VmDirective kill = island.AgentEvents.Of(Body.VmDirective).First().VmDirective;
+        Assert.AreEqual(LinkPb.DirectiveAction.Kill, kill.Action);
 
         island.Report(1, ObservedVmState.NotRunning, kill.DirectiveId);
         island.Run(300); // first restart after the 100 ms backoff
 
-        List<Pb.VmDirective> after = island.AgentEvents.Of(Body.VmDirective).Select(e => e.VmDirective).SkipWhile(d => d.DirectiveId != kill.DirectiveId).Skip(1).ToList();
-        Assert.AreEqual(Pb.DirectiveAction.Start, after[0].Action);
+        List<LinkPb.VmDirective> after = island.AgentEvents.Of(Body.VmDirective).Select(e => e.VmDirective).SkipWhile(d => d.DirectiveId != kill.DirectiveId).Skip(1).ToList();
+        Assert.AreEqual(LinkPb.DirectiveAction.Start, after[0].Action);
         Assert.AreEqual(1u, after[0].VmId);
     }
 
@@ -206,7 +206,7 @@ public sealed class LinkEndpointTests
             e.LogRead.FromSequence = 1;
         }, correlationId: 9);
 
-        List<Pb.LogChunk> pages = island.AgentEvents.Of(Body.LogChunk).Where(e => e.CorrelationId == 9).Select(e => e.LogChunk).ToList();
+        List<LinkPb.LogChunk> pages = island.AgentEvents.Of(Body.LogChunk).Where(e => e.CorrelationId == 9).Select(e => e.LogChunk).ToList();
         Assert.IsGreaterThan(3, pages.Count);
         Assert.IsTrue(pages.All(p => p.Records.Count <= 4));
         Assert.IsTrue(pages.Take(pages.Count - 1).All(p => !p.End));
@@ -239,7 +239,7 @@ public sealed class LinkEndpointTests
         island.ToAgent.Full = false;
         island.Run(20);
 
-        List<Pb.LogChunk> pages = island.AgentEvents.Of(Body.LogChunk).Select(e => e.LogChunk).ToList();
+        List<LinkPb.LogChunk> pages = island.AgentEvents.Of(Body.LogChunk).Select(e => e.LogChunk).ToList();
         CollectionAssert.AreEqual(Enumerable.Range(3, 9).Select(i => (uint)i).ToList(), pages.SelectMany(p => p.Records).Select(r => r.Sequence).ToList());
         Assert.IsTrue(pages[^1].End);
         Assert.AreEqual(12u, pages[^1].NextSequence);
@@ -249,7 +249,7 @@ public sealed class LinkEndpointTests
     [Verifies("IslDsgn~island-send-retry~1")]
     public void Ring_full_sends_are_counted_and_the_newest_state_is_sent_once_space_returns()
     {
-        List<Pb.VmDefinition> vms = LinkedIsland.Demo();
+        List<LinkPb.VmDefinition> vms = LinkedIsland.Demo();
         Manual(vms);
         LinkedIsland island = Connected(vms);
         island.AgentEvents.Received.Clear();
@@ -268,7 +268,7 @@ public sealed class LinkEndpointTests
 
         Assert.AreEqual(0, island.Endpoint.QueuedMessages);
         Assert.IsTrue(island.AgentEvents.Of(Body.RequestResult).Single(e => e.CorrelationId == 60).RequestResult.Accepted);
-        Assert.AreEqual(Pb.DirectiveAction.Start, island.AgentEvents.Of(Body.VmDirective).Single().VmDirective.Action);
+        Assert.AreEqual(LinkPb.DirectiveAction.Start, island.AgentEvents.Of(Body.VmDirective).Single().VmDirective.Action);
         Assert.AreEqual(PbCommon.VmState.Starting, island.AgentEvents.Of(Body.VmStatus).Last(e => e.VmStatus.VmId == 1).VmStatus.State);
         Assert.IsGreaterThan(0L, island.Endpoint.Counters.EventsNotSent);
     }
@@ -276,7 +276,7 @@ public sealed class LinkEndpointTests
     [TestMethod]
     public void A_directive_the_core_cancels_while_it_waits_in_the_queue_is_dropped_not_sent()
     {
-        List<Pb.VmDefinition> vms = LinkedIsland.Demo();
+        List<LinkPb.VmDefinition> vms = LinkedIsland.Demo();
         Manual(vms);
         LinkedIsland island = Connected(vms);
         island.AgentEvents.Received.Clear();
@@ -313,7 +313,7 @@ public sealed class LinkEndpointTests
             e.BlobChunk.DataLength = 4;
         });
 
-        Pb.BlobAck ack = island.AgentEvents.Of(Body.BlobAck).Single().BlobAck;
+        LinkPb.BlobAck ack = island.AgentEvents.Of(Body.BlobAck).Single().BlobAck;
         Assert.AreEqual(3u, ack.TransferId);
         Assert.AreEqual(PbCommon.ErrorCode.PermissionDenied, ack.Code);
         StringAssert.Contains(ack.Message, "configuration push");
@@ -339,9 +339,9 @@ public sealed class LinkEndpointTests
     [Verifies("IslDsgn~steady-state-no-allocation~1")]
     public void Steady_state_link_traffic_allocates_nothing()
     {
-        List<Pb.VmDefinition> vms = LinkedIsland.Demo();
+        List<LinkPb.VmDefinition> vms = LinkedIsland.Demo();
         Manual(vms);
-        vms[0].Supervision.Deadlines.Add(new Pb.DeadlineSupervision { StartCheckpoint = 1, EndCheckpoint = 2, MinMs = 0, MaxMs = 50 });
+        vms[0].Supervision.Deadlines.Add(new LinkPb.DeadlineSupervision { StartCheckpoint = 1, EndCheckpoint = 2, MinMs = 0, MaxMs = 50 });
         var agentAlive = new SupervisionConfig { Alive = new AliveSupervisionConfig { ExpectedIndications = 1, MinMargin = 0, MaxMargin = 1, ReferenceCycles = 1 } };
         var island = new LinkedIsland(vms, agentAlive);
         island.Connect();

@@ -6,7 +6,7 @@ using Stratos.Island.Firmware.Configuration;
 using Stratos.Island.Firmware.Link;
 using Stratos.Island.Link;
 using Stratos.Island.Link.Session;
-using Pb = Stratos.Island.Protocol.Link.V1;
+using LinkPb = Stratos.Island.Protocol.Link.V1;
 using PbCommon = Stratos.Island.Protocol.Common.V1;
 
 namespace Stratos.Island.Firmware.Tests;
@@ -73,7 +73,7 @@ public sealed class AgentRecorder : ISessionListener
 
     public bool LastUpRestarted { get; private set; }
 
-    public List<Pb.Envelope> Received { get; } = new();
+    public List<LinkPb.Envelope> Received { get; } = new();
 
     public void OnSessionUp(ulong peerBootId, bool peerRestarted, uint version)
     {
@@ -98,16 +98,16 @@ public sealed class AgentRecorder : ISessionListener
             throw new InvalidOperationException("re-encoding a received envelope failed: " + status);
         }
 
-        Received.Add(Pb.Envelope.Parser.ParseFrom(_buffer, 0, written));
+        Received.Add(LinkPb.Envelope.Parser.ParseFrom(_buffer, 0, written));
     }
 
     public void OnRequestTimeout(uint correlationId)
     {
     }
 
-    public IEnumerable<Pb.Envelope> Of(Pb.Envelope.BodyOneofCase body)
+    public IEnumerable<LinkPb.Envelope> Of(LinkPb.Envelope.BodyOneofCase body)
     {
-        foreach (Pb.Envelope e in Received)
+        foreach (LinkPb.Envelope e in Received)
         {
             if (e.BodyCase == body)
             {
@@ -124,7 +124,7 @@ public sealed class LinkedIsland
 {
     public const int PeriodMs = 10;
 
-    public LinkedIsland(IReadOnlyList<Pb.VmDefinition> definitions, SupervisionConfig? agentSupervision = null)
+    public LinkedIsland(IReadOnlyList<LinkPb.VmDefinition> definitions, SupervisionConfig? agentSupervision = null)
     {
         Definitions = definitions;
         var limits = new IslandLimits { SupervisionCyclePeriodMs = PeriodMs, MaxVms = 32, ExpiredSupervisionCycleTolerance = 50 };
@@ -135,7 +135,7 @@ public sealed class LinkedIsland
             new PowerDomainConfig { Id = 2, Name = "vm-web", Criticality = Criticality.Qm },
         };
         var builder = new ConfigurationBuilder(limits, domains, agentSupervision ?? new SupervisionConfig());
-        foreach (Pb.VmDefinition d in definitions)
+        foreach (LinkPb.VmDefinition d in definitions)
         {
             byte[] encoded = d.ToByteArray();
             string? error = builder.AddEncoded(encoded, 0, encoded.Length);
@@ -160,7 +160,7 @@ public sealed class LinkedIsland
         Agent = new LinkSession(Role.Agent, 0xA6E7, new SessionSettings(), ToIsland, AgentEvents);
     }
 
-    public IReadOnlyList<Pb.VmDefinition> Definitions { get; }
+    public IReadOnlyList<LinkPb.VmDefinition> Definitions { get; }
 
     public SimulatedClock Clock { get; } = new();
 
@@ -258,9 +258,9 @@ public sealed class LinkedIsland
     });
 
     // A VM definition in the shape of boards/virtual/vms.yaml.
-    public static Pb.VmDefinition Vm(uint id, string name, PbCommon.Criticality criticality, uint bootOrder, uint domain, params uint[] dependsOn)
+    public static LinkPb.VmDefinition Vm(uint id, string name, PbCommon.Criticality criticality, uint bootOrder, uint domain, params uint[] dependsOn)
     {
-        var vm = new Pb.VmDefinition
+        var vm = new LinkPb.VmDefinition
         {
             VmId = id,
             Name = name,
@@ -270,20 +270,20 @@ public sealed class LinkedIsland
             Autostart = true,
             StartTimeoutMs = 5000,
             StopTimeoutMs = 3000,
-            Restart = new Pb.RestartPolicy { MaxRestarts = 3, WindowMs = 60_000, BackoffInitialMs = 100, BackoffMaxMs = 800 },
-            Supervision = new Pb.SupervisionConfig
+            Restart = new LinkPb.RestartPolicy { MaxRestarts = 3, WindowMs = 60_000, BackoffInitialMs = 100, BackoffMaxMs = 800 },
+            Supervision = new LinkPb.SupervisionConfig
             {
-                Alive = new Pb.AliveSupervision { ExpectedIndications = 2, MinMargin = 1, MaxMargin = 2, ReferenceCycles = 5 },
+                Alive = new LinkPb.AliveSupervision { ExpectedIndications = 2, MinMargin = 1, MaxMargin = 2, ReferenceCycles = 5 },
                 FailedRefCycleTolerance = 1,
             },
-            Vmm = new Pb.VmmConfig { Machine = "microvm", MemoryMib = 64, Vcpus = 1, Kernel = "hil-tests/guest/build/heartbeat.elf", Cmdline = "console=ttyS0" },
+            Vmm = new LinkPb.VmmConfig { Machine = "microvm", MemoryMib = 64, Vcpus = 1, Kernel = "hil-tests/guest/build/heartbeat.elf", Cmdline = "console=ttyS0" },
         };
         vm.PowerDomains.Add(domain);
         vm.DependsOn.Add(dependsOn);
         return vm;
     }
 
-    public static List<Pb.VmDefinition> Demo() => new()
+    public static List<LinkPb.VmDefinition> Demo() => new()
     {
         Vm(1, "base", PbCommon.Criticality.AsilB, 1, 1),
         Vm(2, "web", PbCommon.Criticality.Qm, 2, 2, 1),

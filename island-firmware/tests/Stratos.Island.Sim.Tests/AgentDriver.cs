@@ -5,7 +5,7 @@ using Stratos.Island.Codec;
 using Stratos.Island.Link;
 using Stratos.Island.Link.Linux;
 using Stratos.Island.Link.Session;
-using Pb = Stratos.Island.Protocol.Link.V1;
+using LinkPb = Stratos.Island.Protocol.Link.V1;
 
 namespace Stratos.Island.Sim.Tests;
 
@@ -39,9 +39,9 @@ public sealed class AgentDriver : IDisposable, ISessionListener, IRpmsgSink, ILi
     /// <summary>The driver's port (its mapping of the island's file, its RpmsgLink and counters).</summary>
     public SharedMemoryLinkPort Port => _port;
 
-    public List<Pb.Envelope> Received { get; } = new();
+    public List<LinkPb.Envelope> Received { get; } = new();
 
-    public List<Pb.HelloAck> HelloAcks { get; } = new();
+    public List<LinkPb.HelloAck> HelloAcks { get; } = new();
 
     // Stopwatch timestamps of OnSessionUp calls with their peerRestarted flag.
     public List<(long Ticks, bool Restarted)> Ups { get; } = new();
@@ -132,13 +132,13 @@ public sealed class AgentDriver : IDisposable, ISessionListener, IRpmsgSink, ILi
     // IRpmsgSink: record, then hand to the session.
     public void OnMessage(uint source, uint destination, byte[] buffer, int offset, int length)
     {
-        Pb.Envelope parsed = Pb.Envelope.Parser.ParseFrom(buffer, offset, length);
-        if (parsed.BodyCase == Pb.Envelope.BodyOneofCase.HelloAck)
+        LinkPb.Envelope parsed = LinkPb.Envelope.Parser.ParseFrom(buffer, offset, length);
+        if (parsed.BodyCase == LinkPb.Envelope.BodyOneofCase.HelloAck)
         {
             Trace.Add((Stopwatch.GetTimestamp(), "HelloAck"));
             HelloAcks.Add(parsed.HelloAck);
         }
-        else if (parsed.BodyCase is not (Pb.Envelope.BodyOneofCase.Pong or Pb.Envelope.BodyOneofCase.Ping))
+        else if (parsed.BodyCase is not (LinkPb.Envelope.BodyOneofCase.Pong or LinkPb.Envelope.BodyOneofCase.Ping))
         {
             Received.Add(parsed);
         }

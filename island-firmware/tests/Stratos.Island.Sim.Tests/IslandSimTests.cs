@@ -7,7 +7,7 @@ using System.Text.Json;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using Stratos.Island.Codec;
 using Body = Stratos.Island.Protocol.Link.V1.Envelope.BodyOneofCase;
-using Pb = Stratos.Island.Protocol.Link.V1;
+using LinkPb = Stratos.Island.Protocol.Link.V1;
 using PbCommon = Stratos.Island.Protocol.Common.V1;
 
 namespace Stratos.Island.Sim.Tests;
@@ -36,11 +36,11 @@ public sealed class IslandSimTests
 
     private static double Ms(long fromTicks, long toTicks) => (toTicks - fromTicks) * 1000.0 / Stopwatch.Frequency;
 
-    private static List<Pb.Envelope> Answer(AgentDriver driver, uint correlation, Action<Codec.Link.Envelope> fill)
+    private static List<LinkPb.Envelope> Answer(AgentDriver driver, uint correlation, Action<Codec.Link.Envelope> fill)
     {
         int before = driver.Received.Count;
         Assert.AreEqual(Link.LinkSendStatus.Ok, driver.Send(fill, correlation));
-        bool done(Pb.Envelope e) => e.CorrelationId == correlation
+        bool done(LinkPb.Envelope e) => e.CorrelationId == correlation
             && (e.BodyCase == Body.RequestResult || (e.BodyCase == Body.LogChunk && e.LogChunk.End));
         Assert.IsTrue(driver.PumpUntil(() => driver.Received.Skip(before).Any(done), 3000), "no answer to request " + correlation + "; agent session "
             + driver.Session.State + ", received since: " + string.Join(", ", driver.Received.Skip(before).Select(e => e.BodyCase + "/" + e.CorrelationId))
@@ -48,7 +48,7 @@ public sealed class IslandSimTests
         return driver.Received.Skip(before).Where(e => e.CorrelationId == correlation).ToList();
     }
 
-    private static List<Pb.Event> ReadLog(AgentDriver driver, uint correlation) =>
+    private static List<LinkPb.Event> ReadLog(AgentDriver driver, uint correlation) =>
         Answer(driver, correlation, e =>
         {
             e.SetBody(Codec.Link.EnvelopeBody.LogRead);
@@ -75,18 +75,18 @@ public sealed class IslandSimTests
         using SimProcess sim = StartIsland(world);
         using AgentDriver driver = Connect(world, 0xA1);
 
-        Pb.HelloAck ack = driver.HelloAcks.Last();
+        LinkPb.HelloAck ack = driver.HelloAcks.Last();
         Assert.AreEqual("virtual", ack.BoardId);
         Assert.AreEqual(10u, ack.SupervisionCycleMs);
         Assert.AreEqual(3u, ack.VmCount);   // base, web, linux (boards/virtual/vms.yaml)
         Assert.AreEqual(PbCommon.ResetReason.ProcessStart, ack.ResetReason);
         Assert.AreEqual(0xA1UL, ack.PeerBootId);
 
-        List<Pb.Envelope> status = Answer(driver, 5, e => e.SetBody(Codec.Link.EnvelopeBody.StatusRequest));
+        List<LinkPb.Envelope> status = Answer(driver, 5, e => e.SetBody(Codec.Link.EnvelopeBody.StatusRequest));
         CollectionAssert.AreEqual(new[] { "base", "web", "linux" }, status.Where(e => e.BodyCase == Body.VmStatus).Select(e => e.VmStatus.Name).ToList());
         Assert.IsTrue(status[^1].RequestResult.Accepted);
 
-        List<Pb.Envelope> start = Answer(driver, 6, e =>
+        List<LinkPb.Envelope> start = Answer(driver, 6, e =>
         {
             e.SetBody(Codec.Link.EnvelopeBody.VmRequest);
             e.VmRequest.VmId = 1;
@@ -94,8 +94,8 @@ public sealed class IslandSimTests
         });
         Assert.IsTrue(start.Single(e => e.BodyCase == Body.RequestResult).RequestResult.Accepted);
         Assert.IsTrue(driver.PumpUntil(() => driver.Received.Any(e => e.BodyCase == Body.VmDirective), 2000));
-        Pb.VmDirective directive = driver.Received.First(e => e.BodyCase == Body.VmDirective).VmDirective;
-        Assert.AreEqual(Pb.DirectiveAction.Start, directive.Action);
+        LinkPb.VmDirective directive = driver.Received.First(e => e.BodyCase == Body.VmDirective).VmDirective;
+        Assert.AreEqual(LinkPb.DirectiveAction.Start, directive.Action);
         Assert.AreEqual(1u, directive.VmId);
 
         driver.Send(e =>
@@ -119,7 +119,7 @@ public sealed class IslandSimTests
     public void Island_restart_is_seen_by_the_agent_within_100_ms_and_the_event_log_survives()
     {
         using var world = new SimWorld();
-        using AgentDriver driver = WithIsland(world, out List<Pb.Event> before, out int firstChild, kill: true);
+        using AgentDriver driver = WithIsland(world, out List<LinkPb.Event> before, out int firstChild, kill: true);
 
         using SimProcess second = SimProcess.Start(world.Arguments());
         Assert.IsTrue(driver.PumpUntil(() => driver.Ups.Count >= 2, StartTimeoutMs), "the agent session did not come back:\n" + second.Output);
@@ -132,7 +132,7 @@ public sealed class IslandSimTests
         TestContext.WriteLine("island restart: agent session up " + recoveryMs.ToString("F1") + " ms after the island printed ready");
         Assert.IsLessThanOrEqualTo(100.0, recoveryMs);
 
-        List<Pb.Event> after = ReadLog(driver, 31);
+        List<LinkPb.Event> after = ReadLog(driver, 31);
         Assert.IsTrue(before.All(b => after.Any(a => a.Sequence == b.Sequence && a.Type == b.Type && a.BootCount == b.BootCount)),
             "records of the first boot are missing after the restart");
         uint firstBoot = before.Single(e => e.Type == PbCommon.EventType.IslandBoot).BootCount;
@@ -141,7 +141,7 @@ public sealed class IslandSimTests
     }
 
     // Starts an island, connects, reads the log; with kill: kill -9 the supervisor (its child dies with it).
-    private static AgentDriver WithIsland(SimWorld world, out List<Pb.Event> log, out int childPid, bool kill)
+    private static AgentDriver WithIsland(SimWorld world, out List<LinkPb.Event> log, out int childPid, bool kill)
     {
         SimProcess first = StartIsland(world);
         AgentDriver driver = Connect(world, 0xB1);
@@ -255,7 +255,7 @@ public sealed class IslandSimTests
         using var world = new SimWorld();
         using SimProcess sim = StartIsland(world);
         using AgentDriver driver = Connect(world, 0xF1);
-        List<Pb.Event> before = ReadLog(driver, 40);
+        List<LinkPb.Event> before = ReadLog(driver, 40);
         int child = Status(world).GetProperty("pid").GetInt32();
         ulong inode = driver.Port.Memory.Inode;
 
@@ -271,7 +271,7 @@ public sealed class IslandSimTests
         Assert.AreEqual(inode, driver.Port.Memory.Inode);
         Assert.AreEqual(0, driver.Port.Memory.Remaps, "the agent followed the restart through its one mapping");
 
-        List<Pb.Event> after = ReadLog(driver, 41);
+        List<LinkPb.Event> after = ReadLog(driver, 41);
         AssertNothingCommittedLost(before, after);
         Assert.IsTrue(after.Any(e => e.Type == PbCommon.EventType.IslandBoot && e.Value == (int)PbCommon.ResetReason.Fault),
             "ISLAND_BOOT with reset reason FAULT in the log");
@@ -287,7 +287,7 @@ public sealed class IslandSimTests
         using var world = new SimWorld();
         using SimProcess sim = StartIsland(world);
         using AgentDriver driver = Connect(world, 0xF2);
-        List<Pb.Event> before = ReadLog(driver, 50);
+        List<LinkPb.Event> before = ReadLog(driver, 50);
         int ups = driver.Ups.Count;
 
         driver.Port.Memory.WriteUInt16(0x9002, (ushort)(driver.Port.Memory.ReadUInt16(0x9002) + 300)); // vring1 avail idx jumps past num
@@ -301,7 +301,7 @@ public sealed class IslandSimTests
 
         JsonElement link = Status(world).GetProperty("link");
         Assert.AreEqual(1, link.GetProperty("ring_resets_requested").GetInt32());
-        List<Pb.Event> after = ReadLog(driver, 51);
+        List<LinkPb.Event> after = ReadLog(driver, 51);
         AssertNothingCommittedLost(before, after);
         Assert.IsTrue(after.Any(e => e.Type == PbCommon.EventType.LinkError && e.Detail.Contains("ring reset", StringComparison.Ordinal)),
             "a LINK_ERROR event names the ring reset: " + string.Join(" | ", after.Select(e => e.Type + " " + e.Detail)));
@@ -316,7 +316,7 @@ public sealed class IslandSimTests
         using var world = new SimWorld();
         using SimProcess sim = StartIsland(world);
         using AgentDriver driver = Connect(world, 0xF3);
-        List<Pb.Event> before = ReadLog(driver, 60);
+        List<LinkPb.Event> before = ReadLog(driver, 60);
         var random = new Random(1414);
         byte[] bytes = new byte[8];
         for (int i = 0; i < 64; i++)
@@ -331,7 +331,7 @@ public sealed class IslandSimTests
         Link.LinkCounters counters = driver.Port.Link.Counters;
         int txStart = counters.TxMessages;
         int rxStart = counters.RxMessages;
-        List<Pb.Event>? after = null;
+        List<LinkPb.Event>? after = null;
         long deadline = Environment.TickCount64 + 60_000;
         for (uint attempt = 0; Environment.TickCount64 < deadline; attempt++)
         {
@@ -370,9 +370,9 @@ public sealed class IslandSimTests
     private static void Send(AgentDriver driver, uint correlation) =>
         driver.Send(e => e.SetBody(Codec.Link.EnvelopeBody.StatusRequest), correlation);
 
-    private static void AssertNothingCommittedLost(List<Pb.Event> before, List<Pb.Event> after)
+    private static void AssertNothingCommittedLost(List<LinkPb.Event> before, List<LinkPb.Event> after)
     {
-        foreach (Pb.Event b in before)
+        foreach (LinkPb.Event b in before)
         {
             Assert.IsTrue(after.Any(a => a.Sequence == b.Sequence && a.Type == b.Type && a.BootCount == b.BootCount && a.Value == b.Value),
                 "record " + b.Sequence + " (" + b.Type + ") is missing after the recovery");
@@ -421,7 +421,7 @@ public sealed class IslandSimTests
     {
         using var world = new SimWorld();
         SimProcess first = StartIsland(world);
-        List<Pb.Event> before;
+        List<LinkPb.Event> before;
         long writesBefore;
         using (AgentDriver driver = Connect(world, 0xC1))
         {
@@ -439,11 +439,11 @@ public sealed class IslandSimTests
 
         using SimProcess second = StartIsland(world);
         using AgentDriver again = Connect(world, 0xC2);
-        List<Pb.Event> after = ReadLog(again, 41);
+        List<LinkPb.Event> after = ReadLog(again, 41);
         Assert.IsTrue(before.All(b => after.Any(a => a.Sequence == b.Sequence && a.Type == b.Type)), "records committed before the cut are missing");
         List<uint> sequences = after.Select(e => e.Sequence).ToList();
         CollectionAssert.AreEqual(Enumerable.Range((int)sequences[0], sequences.Count).Select(i => (uint)i).ToList(), sequences, "the log is not contiguous: " + string.Join(",", sequences));
-        Pb.Event boot = after.Last(e => e.Type == PbCommon.EventType.IslandBoot);
+        LinkPb.Event boot = after.Last(e => e.Type == PbCommon.EventType.IslandBoot);
         Assert.AreEqual(before.Max(e => e.BootCount) + 1, boot.BootCount);
         // The torn record (the FAILED status) was never committed: the boot record follows the last record before the cut.
         Assert.AreEqual(before.Max(e => e.Sequence) + 1, boot.Sequence);

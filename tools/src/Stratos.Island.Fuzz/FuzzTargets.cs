@@ -3,8 +3,6 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using Google.Protobuf;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 using Stratos.Island.Agent.Api;
 using Stratos.Island.Agent.Services;
 using Stratos.Island.Boards;
@@ -34,7 +32,7 @@ public static class FuzzTargets
             ["board"] = ("the board descriptor loader (BoardLoader.Load of a board.yaml)", Board),
             ["island-config"] = ("the island configuration loader (IslandConfigLoader.Load of a vms.yaml against the virtual board)", IslandConfig),
             ["vring"] = ("the device side of the vrings (RpmsgLink as the island): a live link whose resource table, descriptor tables, avail/used indices and rings are scribbled between polls and sends", Vring),
-            ["grpc"] = ("the gRPC server's request path (GrpcServiceRegistry.HandleAsync: routing, grpc-timeout, message framing, request parsing, the BoardService handlers)", Grpc),
+            ["grpc"] = ("the operator API's request path behind Grpc.AspNetCore (request message parsing, the BoardService handlers, the ErrorCode mapping)", Grpc),
         };
 
     // ---- envelope -------------------------------------------------------------------------------
@@ -248,18 +246,16 @@ public static class FuzzTargets
 
     // ---- gRPC request path ----------------------------------------------------------------------
 
-    private static readonly Lazy<GrpcServiceRegistry> Registry = new(() =>
-    {
-        var registry = new GrpcServiceRegistry(new FailOnErrorLogger());
-        BoardApi.Register(registry, new BoardService(BoardLoader.FindRepoBoardsDir(AppContext.BaseDirectory)));
-        return registry;
-    });
+    private static readonly Lazy<BoardApi> Boards = new(() =>
+        new BoardApi(new BoardService(BoardLoader.FindRepoBoardsDir(AppContext.BaseDirectory))));
 
     /// <summary>
     /// Input: a header line "METHOD PATH CONTENT-TYPE [GRPC-TIMEOUT]" ended by '\n', then the request
-    /// body (gRPC length-prefixed messages). Served by the registry the agent uses, with the real
-    /// BoardService behind it; a handler failure (logged as an error, answered INTERNAL) is a finding,
-    /// and so is a response without a valid grpc-status.
+    /// body (gRPC length-prefixed messages). HTTP/2, routing and framing are Grpc.AspNetCore's; what
+    /// the agent adds behind it is fuzzed: the first message parsed as the method's request type (a
+    /// parse error is the INVALID_ARGUMENT/INTERNAL rejection Grpc.AspNetCore gives), then the real
+    /// BoardService handlers. A rejection the API documents (an AgentException, mapped by
+    /// ErrorMapping) is normal; any other exception is a finding.
     /// </summary>
     public static void Grpc(byte[] input)
     {
@@ -267,46 +263,42 @@ public static class FuzzTargets
         string header = System.Text.Encoding.Latin1.GetString(input, 0, newline < 0 ? input.Length : newline);
         byte[] body = newline < 0 ? Array.Empty<byte>() : input.AsSpan(newline + 1).ToArray();
         string[] fields = header.Split(' ');
-        var http = new DefaultHttpContext();
-        http.Request.Method = fields.Length > 0 ? fields[0] : string.Empty;
-        http.Request.Path = fields.Length > 1 && fields[1].StartsWith('/') ? new PathString(fields[1]) : PathString.Empty;
-        http.Request.ContentType = fields.Length > 2 ? fields[2] : null;
-        if (fields.Length > 3)
+        string method = fields.Length > 1 ? fields[1] : string.Empty;
+        byte[]? message;
+        try
         {
-            http.Request.Headers["grpc-timeout"] = fields[3];
+            message = GrpcProtocol.ReadMessage(new MemoryStream(body, writable: false));
         }
-
-        http.Request.Body = new MemoryStream(body, writable: false);
-        http.Response.Body = new MemoryStream();
-        Registry.Value.HandleAsync(http).GetAwaiter().GetResult();
-        if (http.Response.StatusCode == StatusCodes.Status415UnsupportedMediaType)
+        catch (GrpcException)
         {
             return;
         }
 
-        // DefaultHttpContext never starts the response, so every answer is Trailers-Only: the status
-        // travels in the headers.
-        string status = http.Response.Headers["grpc-status"].ToString();
-        if (!int.TryParse(status, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int code) ||
-            !Enum.IsDefined((GrpcStatusCode)code))
+        if (message is null)
         {
-            throw new FuzzFindingException($"grpc: response without a valid grpc-status ('{status}')");
+            return;
         }
-    }
 
-    /// <summary>A logger that turns the registry's "handler failed" error into a finding.</summary>
-    private sealed class FailOnErrorLogger : ILogger
-    {
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Error;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        try
         {
-            if (logLevel >= LogLevel.Error)
+            switch (method)
             {
-                throw new FuzzFindingException("grpc: " + formatter(state, exception), exception);
+                case Protocol.AgentMethods.ListBoards:
+                    Boards.Value.ListBoards(Protocol.Agent.V1.ListBoardsRequest.Parser.ParseFrom(message), null!).GetAwaiter().GetResult();
+                    break;
+                case Protocol.AgentMethods.GetBoard:
+                    Boards.Value.GetBoard(Protocol.Agent.V1.GetBoardRequest.Parser.ParseFrom(message), null!).GetAwaiter().GetResult();
+                    break;
+            }
+        }
+        catch (InvalidProtocolBufferException)
+        {
+        }
+        catch (Agent.AgentException e)
+        {
+            if (Agent.ErrorMapping.ToGrpcStatus(e.Code) == global::Grpc.Core.StatusCode.OK)
+            {
+                throw new FuzzFindingException($"grpc: {method}: an AgentException mapped to OK: {e.Message}", e);
             }
         }
     }

@@ -1,5 +1,6 @@
+using System;
 using System.Globalization;
-using Stratos.Island.Grpc;
+using System.Linq;
 using Stratos.Island.Protocol;
 
 namespace Stratos.Island.Agent.Api;
@@ -12,10 +13,13 @@ namespace Stratos.Island.Agent.Api;
 /// <item>reader: a member of the read group (--api-group);</item>
 /// <item>nobody else (a TCP caller has no local credentials: reader).</item>
 /// </list>
-/// What each role may call is <see cref="AgentMethodRoles"/>.
+/// What each role may call is <see cref="AgentMethodRoles"/>; the standard services every gRPC server
+/// of the agent carries (health, reflection) only describe the server and need the reader role.
 /// </summary>
 public sealed class ApiAccessPolicy
 {
+    private static readonly string[] StandardServices = { "/grpc.health.v1.Health/", "/grpc.reflection.v1.ServerReflection/", "/grpc.reflection.v1alpha.ServerReflection/" };
+
     private readonly int _agentUid;
     private readonly (string Name, int Id)? _readGroup;
     private readonly (string Name, int Id)? _adminGroup;
@@ -46,7 +50,7 @@ public sealed class ApiAccessPolicy
     /// <summary>Null when <paramref name="caller"/> may call <paramref name="method"/>, else the PERMISSION_DENIED message.</summary>
     public string? Check(string method, PeerCredentials? caller)
     {
-        ApiRole needed = AgentMethodRoles.For(method);
+        ApiRole needed = StandardServices.Any(s => method.StartsWith(s, StringComparison.Ordinal)) ? ApiRole.Reader : AgentMethodRoles.For(method);
         ApiRole? role = RoleOf(caller);
         if (role >= needed)
         {

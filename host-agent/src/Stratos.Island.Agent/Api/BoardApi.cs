@@ -1,19 +1,20 @@
 using System.Threading.Tasks;
-using Stratos.Island.Agent.Services;
-using Stratos.Island.Grpc;
-using Stratos.Island.Protocol;
+using Grpc.Core;
 using Stratos.Island.Protocol.Agent.V1;
+using BoardServiceGrpc = Stratos.Island.Protocol.Agent.V1.BoardService;
 
 namespace Stratos.Island.Agent.Api;
 
 /// <summary>BoardService handlers.</summary>
-public static class BoardApi
+public sealed class BoardApi : BoardServiceGrpc.BoardServiceBase
 {
-    public static void Register(GrpcServiceRegistry registry, BoardService boards)
-    {
-        registry.AddUnary(AgentMethods.ListBoards, ListBoardsRequest.Parser, (ListBoardsRequest _, ServerCallContext _) =>
-            ErrorMapping.Guard(() => Task.FromResult(boards.List())));
-        registry.AddUnary(AgentMethods.GetBoard, GetBoardRequest.Parser, (GetBoardRequest r, ServerCallContext _) =>
-            ErrorMapping.Guard(() => Task.FromResult(boards.Get(r.Id))));
-    }
+    private readonly Services.BoardService _boards;
+
+    public BoardApi(Services.BoardService boards) => _boards = boards;
+
+    public override Task<ListBoardsResponse> ListBoards(ListBoardsRequest request, ServerCallContext context) =>
+        Task.FromResult(_boards.List());
+
+    public override Task<GetBoardResponse> GetBoard(GetBoardRequest request, ServerCallContext context) =>
+        Task.FromResult(_boards.Get(request.Id));
 }

@@ -1,29 +1,27 @@
 using System.Threading.Tasks;
-using Stratos.Island.Agent.Services;
-using Stratos.Island.Grpc;
-using Stratos.Island.Protocol;
+using Grpc.Core;
 using Stratos.Island.Protocol.Agent.V1;
+using EventServiceGrpc = Stratos.Island.Protocol.Agent.V1.EventService;
 
 namespace Stratos.Island.Agent.Api;
 
 /// <summary>EventService handlers.</summary>
-public static class EventApi
+public sealed class EventApi : EventServiceGrpc.EventServiceBase
 {
-    public static void Register(GrpcServiceRegistry registry, EventService events)
-    {
-        registry.AddUnary(AgentMethods.ReadLog, ReadLogRequest.Parser, (ReadLogRequest r, ServerCallContext c) =>
-            ErrorMapping.Guard(() => events.ReadLogAsync(r.FromSequence, r.MaxRecords, c.CancellationToken)));
-        registry.AddServerStreaming(AgentMethods.WatchEvents, WatchEventsRequest.Parser, async (WatchEventsRequest r, IServerStreamWriter<WatchEventsResponse> writer, ServerCallContext c) =>
-        {
-            await ErrorMapping.Guard(async () =>
-            {
-                await foreach (Event e in events.WatchAsync(r.FromSequence, writer.WriteResponseHeadersAsync, c.CancellationToken))
-                {
-                    await writer.WriteAsync(new WatchEventsResponse { Event = e });
-                }
+    private readonly Services.EventService _events;
 
-                return true;
-            });
-        });
+    public EventApi(Services.EventService events) => _events = events;
+
+    public override Task<ReadLogResponse> ReadLog(ReadLogRequest request, ServerCallContext context) =>
+        _events.ReadLogAsync(request.FromSequence, request.MaxRecords, context.CancellationToken);
+
+    /// <summary>The response headers go out once the subscription exists (a client that saw them
+    /// misses no later event), then one message per event until the client ends the call.</summary>
+    public override async Task WatchEvents(WatchEventsRequest request, IServerStreamWriter<WatchEventsResponse> responseStream, ServerCallContext context)
+    {
+        await foreach (Event e in _events.WatchAsync(request.FromSequence, () => context.WriteResponseHeadersAsync(new Metadata()), context.CancellationToken))
+        {
+            await responseStream.WriteAsync(new WatchEventsResponse { Event = e }, context.CancellationToken);
+        }
     }
 }

@@ -1,17 +1,17 @@
 using System.Threading.Tasks;
-using Stratos.Island.Agent.Services;
-using Stratos.Island.Grpc;
-using Stratos.Island.Protocol;
+using Grpc.Core;
 using Stratos.Island.Protocol.Agent.V1;
+using IslandServiceGrpc = Stratos.Island.Protocol.Agent.V1.IslandService;
 
 namespace Stratos.Island.Agent.Api;
 
 /// <summary>IslandService handlers.</summary>
-public static class IslandApi
+public sealed class IslandApi : IslandServiceGrpc.IslandServiceBase
 {
-    public static void Register(GrpcServiceRegistry registry, IslandService island)
-    {
-        registry.AddUnary(AgentMethods.GetIslandInfo, GetIslandInfoRequest.Parser, (GetIslandInfoRequest _, ServerCallContext _) =>
-            ErrorMapping.Guard(() => Task.FromResult(island.Get())));
-    }
+    private readonly Services.IslandService _island;
+
+    public IslandApi(Services.IslandService island) => _island = island;
+
+    public override Task<GetIslandInfoResponse> GetIslandInfo(GetIslandInfoRequest request, ServerCallContext context) =>
+        Task.FromResult(_island.Get());
 }

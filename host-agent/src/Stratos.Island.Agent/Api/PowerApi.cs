@@ -1,21 +1,23 @@
 using System.Threading.Tasks;
-using Stratos.Island.Agent.Services;
-using Stratos.Island.Grpc;
-using Stratos.Island.Protocol;
+using Grpc.Core;
 using Stratos.Island.Protocol.Agent.V1;
+using PowerServiceGrpc = Stratos.Island.Protocol.Agent.V1.PowerService;
 
 namespace Stratos.Island.Agent.Api;
 
 /// <summary>PowerService handlers.</summary>
-public static class PowerApi
+public sealed class PowerApi : PowerServiceGrpc.PowerServiceBase
 {
-    public static void Register(GrpcServiceRegistry registry, PowerService power)
-    {
-        registry.AddUnary(AgentMethods.ListPowerDomains, ListPowerDomainsRequest.Parser, (ListPowerDomainsRequest _, ServerCallContext _) =>
-            ErrorMapping.Guard(() => Task.FromResult(power.List())));
-        registry.AddUnary(AgentMethods.SetPowerDomain, SetPowerDomainRequest.Parser, (SetPowerDomainRequest r, ServerCallContext c) =>
-            ErrorMapping.Guard(async () => new SetPowerDomainResponse { Domain = await power.SetDomainAsync(r.Name, r.State, r.Reason, c.CancellationToken) }));
-        registry.AddUnary(AgentMethods.SetSystemPower, SetSystemPowerRequest.Parser, (SetSystemPowerRequest r, ServerCallContext c) =>
-            ErrorMapping.Guard(async () => new SetSystemPowerResponse { Accepted = await power.SetSystemAsync(r.Action, r.Reason, c.CancellationToken) }));
-    }
+    private readonly Services.PowerService _power;
+
+    public PowerApi(Services.PowerService power) => _power = power;
+
+    public override Task<ListPowerDomainsResponse> ListPowerDomains(ListPowerDomainsRequest request, ServerCallContext context) =>
+        Task.FromResult(_power.List());
+
+    public override async Task<SetPowerDomainResponse> SetPowerDomain(SetPowerDomainRequest request, ServerCallContext context) =>
+        new() { Domain = await _power.SetDomainAsync(request.Name, request.State, request.Reason, context.CancellationToken) };
+
+    public override async Task<SetSystemPowerResponse> SetSystemPower(SetSystemPowerRequest request, ServerCallContext context) =>
+        new() { Accepted = await _power.SetSystemAsync(request.Action, request.Reason, context.CancellationToken) };
 }

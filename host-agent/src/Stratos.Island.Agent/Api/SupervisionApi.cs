@@ -1,17 +1,17 @@
 using System.Threading.Tasks;
-using Stratos.Island.Agent.Services;
-using Stratos.Island.Grpc;
-using Stratos.Island.Protocol;
+using Grpc.Core;
 using Stratos.Island.Protocol.Agent.V1;
+using SupervisionServiceGrpc = Stratos.Island.Protocol.Agent.V1.SupervisionService;
 
 namespace Stratos.Island.Agent.Api;
 
 /// <summary>SupervisionService handlers.</summary>
-public static class SupervisionApi
+public sealed class SupervisionApi : SupervisionServiceGrpc.SupervisionServiceBase
 {
-    public static void Register(GrpcServiceRegistry registry, SupervisionService supervision)
-    {
-        registry.AddUnary(AgentMethods.GetSupervisionStatus, GetSupervisionStatusRequest.Parser, (GetSupervisionStatusRequest _, ServerCallContext _) =>
-            ErrorMapping.Guard(() => Task.FromResult(supervision.Get())));
-    }
+    private readonly Services.SupervisionService _supervision;
+
+    public SupervisionApi(Services.SupervisionService supervision) => _supervision = supervision;
+
+    public override Task<GetSupervisionStatusResponse> GetSupervisionStatus(GetSupervisionStatusRequest request, ServerCallContext context) =>
+        Task.FromResult(_supervision.Get());
 }

@@ -62,7 +62,7 @@ public static class VirtualBoardCommands
         {
             string repo = context.Environment["ISLAND_REPO"] as string ?? FindRepo();
             string state = context.Environment["ISLAND_STATE_DIR"] as string
-                ?? Path.Combine(Path.GetDirectoryName(Cli.AgentSocket.DefaultPath(context.Environment, Cli.AgentSocket.CurrentUserIsRoot()))!, "virtual");
+                ?? Path.Combine(Path.GetDirectoryName(Protocol.AgentSocket.DefaultPath(context.Environment, Protocol.AgentSocket.CurrentUserIsRoot()))!, "virtual");
             return new Layout(repo, state, Path.GetFullPath(context.SocketPath));
         }
     }

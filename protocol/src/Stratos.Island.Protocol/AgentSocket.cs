@@ -2,7 +2,7 @@ using System;
 using System.Collections;
 using System.IO;
 
-namespace Stratos.Island.Cli;
+namespace Stratos.Island.Protocol;
 
 /// <summary>
 /// Where the agent's API socket is: --socket, else $ISLAND_SOCKET, else /run/island/agent.sock for

@@ -7,7 +7,7 @@ using System.Net.Sockets;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
 
-namespace Stratos.Island.Grpc;
+namespace Stratos.Island.Agent.Api;
 
 /// <summary>
 /// Who is on the other end of a UNIX-socket call: the kernel's SO_PEERCRED (pid, uid, gid at connect

@@ -1,0 +1,71 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+
+namespace Stratos.Island.Bench;
+
+/// <summary>Process helpers shared by the host-agent benchmarks (compiled into each).</summary>
+internal static class BenchProcess
+{
+    /// <summary>Runs <paramref name="exe"/> to its end, its output read and dropped; its exit code.</summary>
+    public static int RunQuiet(string exe, params string[] args)
+    {
+        using Process p = Start(exe, args);
+        p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        return p.ExitCode;
+    }
+
+    /// <summary>Runs <paramref name="exe"/> to its end; a non-zero exit is an exception naming the command.</summary>
+    public static void Run(string exe, params string[] args)
+    {
+        if (RunQuiet(exe, args) != 0)
+        {
+            throw new InvalidOperationException($"{exe} {string.Join(' ', args)} failed");
+        }
+    }
+
+    /// <summary>Starts <paramref name="exe"/> with its standard output redirected.</summary>
+    public static Process Start(string exe, params string[] args)
+    {
+        var info = new ProcessStartInfo(exe) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = false };
+        foreach (string a in args)
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        return Process.Start(info) ?? throw new InvalidOperationException("cannot start " + exe);
+    }
+
+    /// <summary>The repository root (the folder holding Stratos.Island.sln) above the running benchmark.</summary>
+    public static string FindRepo()
+    {
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+        {
+            if (File.Exists(Path.Combine(d.FullName, "Stratos.Island.sln")))
+            {
+                return d.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("no Stratos.Island.sln above " + AppContext.BaseDirectory);
+    }
+
+    /// <summary>
+    /// Builds what the host-agent benchmarks run, as users run it: island-agent (Release), the
+    /// `island` CLI published ReadyToRun into bin/r2r (as ./island runs it), and the floor, a hello
+    /// world published exactly like the CLI (host-agent/bench/Stratos.Island.StartupFloor).
+    /// </summary>
+    public static (string AgentExe, string CliExe, string FloorExe) BuildAgentCliAndFloor(string repo)
+    {
+        string agentExe = Path.Combine(repo, "host-agent", "src", "Stratos.Island.Agent.Host", "bin", "Release", "net10.0", "island-agent");
+        string cliExe = Path.Combine(repo, "host-agent", "src", "Stratos.Island.Cli", "bin", "r2r", "island");
+        Run("dotnet", "build", Path.Combine(repo, "host-agent", "src", "Stratos.Island.Agent.Host"), "-c", "Release", "-nologo", "-v", "quiet", "-clp:ErrorsOnly");
+        Run("dotnet", "publish", Path.Combine(repo, "host-agent", "src", "Stratos.Island.Cli"), "-c", "Release", "-r", "linux-x64", "--self-contained", "false",
+            "-p:PublishReadyToRun=true", "-o", Path.GetDirectoryName(cliExe)!, "-nologo", "-v", "quiet", "-clp:ErrorsOnly");
+        string floorDir = Path.Combine(Path.GetTempPath(), "stratos-startup-floor");
+        Run("dotnet", "publish", Path.Combine(repo, "host-agent", "bench", "Stratos.Island.StartupFloor"), "-c", "Release", "-r", "linux-x64", "--self-contained", "false",
+            "-p:PublishReadyToRun=true", "-o", floorDir, "-nologo", "-v", "quiet", "-clp:ErrorsOnly");
+        return (agentExe, cliExe, Path.Combine(floorDir, "startup-floor"));
+    }
+}
