@@ -28,8 +28,9 @@ public sealed class MeasurementTests
         var vm = Vm("base");
         uint cycle = Virtual().Board.Island.SupervisionCycleMs;
         Assert.AreEqual(10u, cycle);
-        // Alive: window 100 cycles = 1000 ms, carry-over 1000 * 2/10 = 200, one cycle 10.
-        Assert.AreEqual(1210.0, DetectionBound.For(vm, SupervisionKind.Alive, true, cycle, 100, 0).BoundMs, 1e-9);
+        // Alive: window 100 cycles = 1000 ms, carry-over 1000 * min_margin 3 / 10 = 300, one cycle 10.
+        Assert.AreEqual(3u, vm.Supervision.Alive.MinMargin);
+        Assert.AreEqual(1310.0, DetectionBound.For(vm, SupervisionKind.Alive, true, cycle, 100, 0).BoundMs, 1e-9);
         Assert.AreEqual(2010.0, DetectionBound.For(vm, SupervisionKind.Alive, false, cycle, 100, 0).BoundMs, 1e-9);
         // Deadline: period 100 + max 200 + cycle 10 (+ slack 40).
         Assert.AreEqual(350.0, DetectionBound.For(vm, SupervisionKind.Deadline, true, cycle, 100, 40).BoundMs, 1e-9);
