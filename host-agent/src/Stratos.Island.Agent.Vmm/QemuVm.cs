@@ -766,40 +766,6 @@ public sealed class QemuVm : IVmmInstance, IAsyncDisposable
         }
     }
 
-    /// <summary>Waits until the VM reaches a state (or has already), failing after the timeout.</summary>
-    public async Task<VmObservation> WaitForStateAsync(ObservedVmState state, TimeSpan timeout, CancellationToken cancellationToken = default)
-    {
-        var reached = new TaskCompletionSource<VmObservation>(TaskCreationOptions.RunContinuationsAsynchronously);
-        void Handler(VmObservation o)
-        {
-            if (o.State == state)
-                reached.TrySetResult(o);
-        }
-        StateChanged += Handler;
-        try
-        {
-            lock (_stateLock)
-            {
-                if (_state == state)
-                    reached.TrySetResult(new VmObservation(Name, state, "already in this state", null, DateTimeOffset.UtcNow));
-            }
-            if (_ended.Task.IsCompleted && _ended.Task.Result.State == state)
-                return _ended.Task.Result;
-            try
-            {
-                return await reached.Task.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
-            }
-            catch (TimeoutException)
-            {
-                throw new VmmException(VmmErrorKind.Timeout, $"VM '{Name}': not {state} within {timeout.TotalMilliseconds:0} ms (now {State})");
-            }
-        }
-        finally
-        {
-            StateChanged -= Handler;
-        }
-    }
-
     private async Task ReleaseAsync()
     {
         if (Console is not null)

@@ -61,11 +61,6 @@ namespace Stratos.Island.Codec
             return value >= 0 ? VarintSize32((uint)value) : 10;
         }
 
-        public static int TagSize(int fieldNumber)
-        {
-            return VarintSize32((uint)fieldNumber << 3);
-        }
-
         public static uint ZigZag32(int value)
         {
             return (uint)((value << 1) ^ (value >> 31));

@@ -222,18 +222,6 @@ public sealed unsafe class RpmsgCharEndpoint : IDisposable
         }
     }
 
-    /// <summary>RPMSG_DESTROY_EPT_IOCTL on this endpoint.</summary>
-    public RpmsgCharResult Destroy()
-    {
-        if (Native.ioctl(_fd, RpmsgIoctl.DestroyEndpoint, null) == 0)
-        {
-            return RpmsgCharResult.Ok;
-        }
-
-        LastErrno = Marshal.GetLastPInvokeError();
-        return MapErrno(LastErrno);
-    }
-
     public void Dispose()
     {
         if (_fd >= 0)

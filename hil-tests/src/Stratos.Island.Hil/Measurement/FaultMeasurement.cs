@@ -1,15 +1,5 @@
 namespace Stratos.Island.Hil.Measurement;
 
-/// <summary>Where a fault is injected.</summary>
-public enum FaultLayer
-{
-    Guest,
-    Agent,
-    Island,
-    Link,
-    Power,
-}
-
 /// <summary>
 /// Every fault the benches know how to inject. A bench declares which ones it can inject
 /// (<see cref="Benches.IBench.CanInject"/>); scenarios needing others are skipped with a reason.

@@ -62,11 +62,6 @@ namespace Stratos.Island.Firmware.Power
             return _domains[index];
         }
 
-        public PowerState StateAt(int index)
-        {
-            return _states[index];
-        }
-
         // Drives every domain to its initial state (island boot).
         public void ApplyInitialStates()
         {
