@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Written for this project from FACTS.md's description (no libmetal code): a peer that treats the shared-memory file the way libmetal's metal_map() does on Linux (OpenAMP's
-"generic" machine): open it, take flock(LOCK_EX) and wait for it without limit, then mmap it once for
-the life of the process and never look at the path again.
+"""Written for this project from FACTS.md's description of the reference peer's file mapping on
+Linux (its "generic" machine): a peer that opens the shared-memory file, takes flock(LOCK_EX) and
+waits for it without limit, then maps it once for the life of the process and never looks at the
+path again.
 
 Usage: exclusive_lock_peer.py PATH SIZE
 Prints "locked <inode>" once it holds the lock and the mapping, then answers commands on stdin, one

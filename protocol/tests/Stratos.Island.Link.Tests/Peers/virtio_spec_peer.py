@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """A virtio rpmsg peer that follows only the virtio 1.1 spec (legacy split-ring layout, little-endian,
 no VIRTIO_F_VERSION_1) and the remoteproc resource table, written from the spec, not from this
-project's code. It maps the file the way libmetal does (flock(LOCK_EX), one mmap for life) and
+project's code. It maps the file as FACTS.md says the reference peer does (flock(LOCK_EX), one mmap
+for life) and
 polls; it never uses the kick socket (kicks are hints).
 
 Usage: virtio_spec_peer.py driver|device PATH
@@ -175,7 +176,7 @@ def run_device(m):
 def main():
     role, path = sys.argv[1], sys.argv[2]
     fd = os.open(path, os.O_RDWR)
-    fcntl.flock(fd, fcntl.LOCK_EX)                         # as libmetal's metal_map() does
+    fcntl.flock(fd, fcntl.LOCK_EX)                         # the reference peer's mapping (FACTS.md)
     m = mmap.mmap(fd, SIZE, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
     out("mapped")
     run_driver(m) if role == "driver" else run_device(m)
