@@ -186,7 +186,7 @@ public sealed class ClientParityTests
         {
             rig.Island.Send(new Protocol.Link.V1.Envelope { Event = new Protocol.Link.V1.Event { Sequence = sequence, Type = EventType.VmState, SubjectId = 1, Detail = "event " + sequence } });
             uint published = sequence;
-            await rig.Island.WaitForAsync(() => rig.Agent.Feed.LastSequence == published, "event " + sequence + " published");
+            await rig.Island.WaitForAsync(() => rig.Agent.Feed.LastSequence == published, "event " + sequence + " published", 15000);
         }
 
         await Task.WhenAll(leanWatch, typedWatch).WaitAsync(TimeSpan.FromSeconds(15));
