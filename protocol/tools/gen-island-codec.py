@@ -1,40 +1,69 @@
 #!/usr/bin/env python3
-"""Writes the island codec's message classes (protocol/src/Stratos.Island.Codec/Link/*.cs) from
-protocol/proto/stratos/island/link/v1/link.proto.
+"""Writes the island codec (protocol/src/Stratos.Island.Codec: Link/*.cs, one class per link.proto
+message plus EnvelopeBody, and Enums.cs, the enums of common.proto and link.proto) from the
+descriptors protoc produces for protocol/proto/stratos/island/link/v1/link.proto.
 
 The island cannot run Google.Protobuf (nanoFramework has no generics, no Span), so its codec is
-plain C# in the firmware dialect. Writing 32 message classes by hand invites slips; this script
-writes them from the proto, including the (max_len) / (max_count) limits. The output is checked in
-(the nanoFramework build cannot run this script) and is verified by the golden-vector, property and
-worst-case tests in protocol/tests/Stratos.Island.Protocol.Tests, which compare every field with the
-Google.Protobuf types through reflection: a field missing here fails them.
+plain C# in the firmware dialect. Writing 32 message classes and 17 enums by hand invites slips;
+this script writes them from the proto, including the (max_len) / (max_count) limits and the
+comments. It does not parse .proto text: protoc compiles link.proto and its imports into a
+FileDescriptorSet (--include_imports --include_source_info), which this script reads with
+python3-protobuf's descriptor_pb2. The output is checked in (the nanoFramework build cannot run
+this script); GeneratedCodeTests in protocol/tests/Stratos.Island.Protocol.Tests regenerates it
+into a temporary folder and fails when a committed file differs.
 
-Usage: python3 protocol/tools/gen-island-codec.py [--check]
-  --check  write nothing; exit 1 when the checked-in classes differ (run by the protocol tests)
-The parser understands the subset of proto3 link.proto uses: messages, one oneof, scalar, enum,
-message, repeated and limit options.
+Usage: python3 protocol/tools/gen-island-codec.py [--out DIR]
+  --out DIR  write under DIR (DIR/Enums.cs, DIR/Link/*.cs) instead of protocol/src/Stratos.Island.Codec
+Needs protoc (Debian protobuf-compiler) and google.protobuf (Debian python3-protobuf; run it with
+/usr/bin/python3 where another python3 comes first in PATH).
+
+Naming: messages and fields as Google.Protobuf's C# generator names them (PascalCase). Enum values
+drop the enum's prefix and become PascalCase, also as Google.Protobuf does
+(VM_STATE_RUNNING -> VmState.Running, CRITICALITY_ASIL_A -> Criticality.AsilA); ENUM_VALUE_NAMES
+below overrides a name where the island's must differ (empty today). Supported subset of proto3
+(anything else stops the script with the element it cannot write): top-level messages and enums,
+one oneof of messages (Envelope.body), singular scalars, enums, strings, bytes and messages,
+repeated strings, uint32 and messages; every string, bytes and repeated field needs its limit.
 """
 import os
 import re
+import shutil
+import subprocess
 import sys
+import tempfile
 import textwrap
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-PROTO = os.path.join(ROOT, "protocol/proto/stratos/island/link/v1/link.proto")
-OUT = os.path.join(ROOT, "protocol/src/Stratos.Island.Codec/Link")
+try:
+    from google.protobuf import descriptor_pb2
+except ImportError:
+    sys.exit("gen-island-codec.py needs google.protobuf (Debian package python3-protobuf), which %s cannot import; "
+             "run it with /usr/bin/python3" % sys.executable)
 
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+PROTO_ROOT = os.path.join(ROOT, "protocol/proto")
+PROTO = "stratos/island/link/v1/link.proto"
+LIMITS_PACKAGE = "stratos.island.options.v1"
+CODEC = os.path.join(ROOT, "protocol/src/Stratos.Island.Codec")
+
+# (enum name, proto value name) -> C# member name, where the island's name must differ from the rule.
+ENUM_VALUE_NAMES = {}
+
+FDP = descriptor_pb2.FieldDescriptorProto
 SCALARS = {
-    # proto type: (C# type, wire type, kind)
-    "uint32": ("uint", 0, "uint32"),
-    "int32": ("int", 0, "int32"),
-    "sint32": ("int", 0, "sint32"),
-    "uint64": ("ulong", 0, "uint64"),
-    "bool": ("bool", 0, "bool"),
-    "fixed32": ("uint", 5, "fixed32"),
-    "fixed64": ("ulong", 1, "fixed64"),
-    "string": ("string", 2, "string"),
-    "bytes": ("byte[]", 2, "bytes"),
+    # descriptor type: (C# type, wire type, kind)
+    FDP.TYPE_UINT32: ("uint", 0, "uint32"),
+    FDP.TYPE_INT32: ("int", 0, "int32"),
+    FDP.TYPE_SINT32: ("int", 0, "sint32"),
+    FDP.TYPE_UINT64: ("ulong", 0, "uint64"),
+    FDP.TYPE_BOOL: ("bool", 0, "bool"),
+    FDP.TYPE_FIXED32: ("uint", 5, "fixed32"),
+    FDP.TYPE_FIXED64: ("ulong", 1, "fixed64"),
+    FDP.TYPE_STRING: ("string", 2, "string"),
+    FDP.TYPE_BYTES: ("byte[]", 2, "bytes"),
 }
+
+# FileDescriptorProto / DescriptorProto / EnumDescriptorProto field numbers, for source_code_info paths.
+FILE_MESSAGE_TYPE, FILE_ENUM_TYPE, MESSAGE_FIELD, ENUM_VALUE = 4, 5, 2, 2
 
 
 def pascal(name):
@@ -51,71 +80,156 @@ def camel(name):
     return p[:1].lower() + p[1:]
 
 
-def parse(text):
+def compile_descriptors():
+    """Runs protoc on link.proto; returns its FileDescriptorSet (imports and source info included).
+    google/protobuf/descriptor.proto (imported by limits.proto) comes from python3-protobuf's own
+    descriptor, handed to protoc with --descriptor_set_in, so no protobuf include folder is needed."""
+    if shutil.which("protoc") is None:
+        sys.exit("gen-island-codec.py needs protoc (Debian package protobuf-compiler, see scripts/install-deps.sh)")
+    with tempfile.TemporaryDirectory(prefix="gen-island-codec-") as tmp:
+        well_known = descriptor_pb2.FileDescriptorSet()
+        descriptor_pb2.DESCRIPTOR.CopyToProto(well_known.file.add())
+        well_known_path = os.path.join(tmp, "descriptor.pb")
+        with open(well_known_path, "wb") as fh:
+            fh.write(well_known.SerializeToString())
+        out_path = os.path.join(tmp, "link.pb")
+        result = subprocess.run(["protoc", "-I", PROTO_ROOT, "--descriptor_set_in=" + well_known_path,
+                                 "--include_imports", "--include_source_info", "--descriptor_set_out=" + out_path,
+                                 os.path.join(PROTO_ROOT, PROTO)], capture_output=True, text=True)
+        if result.returncode != 0:
+            sys.exit("protoc could not compile %s:\n%s" % (PROTO, result.stderr))
+        descriptors = descriptor_pb2.FileDescriptorSet()
+        with open(out_path, "rb") as fh:
+            descriptors.ParseFromString(fh.read())
+        return descriptors
+
+
+def leading_comments(proto_file):
+    """source_code_info path -> the element's leading comment, its lines stripped and joined by spaces."""
+    comments = {}
+    for location in proto_file.source_code_info.location:
+        if location.HasField("leading_comments"):
+            lines = location.leading_comments.split("\n")
+            if lines and lines[-1] == "":
+                lines.pop()
+            comments[tuple(location.path)] = " ".join(line.strip() for line in lines)
+    return comments
+
+
+def unknown_varints(data):
+    """Field number -> varint value of the varint fields of an encoded message (options here)."""
+    values, position = {}, 0
+
+    def varint():
+        nonlocal position
+        value, shift = 0, 0
+        while True:
+            byte = data[position]
+            position += 1
+            value |= (byte & 0x7F) << shift
+            shift += 7
+            if byte < 0x80:
+                return value
+
+    while position < len(data):
+        key = varint()
+        number, wire_type = key >> 3, key & 7
+        if wire_type == 0:
+            values[number] = varint()
+        elif wire_type == 1:
+            position += 8
+        elif wire_type == 2:
+            position += varint()
+        elif wire_type == 5:
+            position += 4
+        else:
+            sys.exit("unexpected wire type %d in field options" % wire_type)
+    return values
+
+
+def limit_numbers(descriptors):
+    """The extension numbers of (max_len) and (max_count), read from limits.proto's descriptor."""
+    numbers = {}
+    for proto_file in descriptors.file:
+        if proto_file.package == LIMITS_PACKAGE:
+            for extension in proto_file.extension:
+                numbers[extension.name] = extension.number
+    if set(numbers) != {"max_len", "max_count"}:
+        sys.exit("%s does not declare the extensions max_len and max_count" % LIMITS_PACKAGE)
+    return numbers
+
+
+def load(descriptors):
+    """Messages of link.proto and enums of link.proto and its imports, as the generator's dicts."""
+    limits = limit_numbers(descriptors)
+    link = next(f for f in descriptors.file if f.name == PROTO)
+    comments = leading_comments(link)
     messages = []
-    enums = set()
-    comment = []
-    stack = []  # message dicts / oneof markers
-    for raw in text.splitlines():
-        line = raw.strip()
-        if line.startswith("//"):
-            comment.append(line[2:].strip())
-            continue
-        m = re.match(r"enum (\w+) \{", line)
-        if m and not stack:
-            enums.add(m.group(1))
-            stack.append("enum")
-            comment = []
-            continue
-        m = re.match(r"message (\w+) \{", line)
-        if m:
-            msg = {"name": m.group(1), "comment": " ".join(comment), "fields": [], "oneof": None}
-            messages.append(msg)
-            stack.append(msg)
-            comment = []
-            continue
-        m = re.match(r"oneof (\w+) \{", line)
-        if m:
-            stack[-1]["oneof"] = m.group(1)
-            stack.append("oneof")
-            comment = []
-            continue
-        if line == "}":
-            stack.pop()
-            comment = []
-            continue
-        m = re.match(r"(repeated )?([\w.]+) (\w+) = (\d+)( \[(.*)\])?;", line)
-        if m and stack and isinstance(stack[-1] if stack[-1] != "oneof" else stack[-2], dict):
-            in_oneof = stack[-1] == "oneof"
-            msg = stack[-2] if in_oneof else stack[-1]
-            opts = m.group(6) or ""
-            max_len = re.search(r"max_len\) = (\d+)", opts)
-            max_count = re.search(r"max_count\) = (\d+)", opts)
+    for mi, message in enumerate(link.message_type):
+        where = "%s.%s" % (link.package, message.name)
+        if message.nested_type or message.enum_type:
+            sys.exit("%s: nested messages and enums are not supported by the island codec generator" % where)
+        if message.oneof_decl and (message.name, [o.name for o in message.oneof_decl]) != ("Envelope", ["body"]):
+            sys.exit("%s: the only oneof the island codec generator writes is Envelope.body" % where)
+        msg = {"name": message.name, "comment": comments.get((FILE_MESSAGE_TYPE, mi), ""), "fields": [],
+               "oneof": message.oneof_decl[0].name if message.oneof_decl else None,
+               "file": os.path.basename(link.name), "package": link.package}
+        for fi, field in enumerate(message.field):
+            if field.proto3_optional:
+                sys.exit("%s.%s: proto3 optional is not supported" % (where, field.name))
+            options = unknown_varints(field.options.SerializeToString())
+            if field.type in SCALARS:
+                kind = None
+                type_name = None
+            elif field.type in (FDP.TYPE_MESSAGE, FDP.TYPE_ENUM):
+                kind = "message" if field.type == FDP.TYPE_MESSAGE else "enum"
+                type_name = field.type_name.split(".")[-1]
+            else:
+                sys.exit("%s.%s: field type %s is not supported" % (where, field.name, FDP.Type.Name(field.type)))
             msg["fields"].append({
-                "repeated": bool(m.group(1)),
-                "type": m.group(2),
-                "name": m.group(3),
-                "number": int(m.group(4)),
-                "max_len": int(max_len.group(1)) if max_len else None,
-                "max_count": int(max_count.group(1)) if max_count else None,
-                "comment": " ".join(comment),
-                "oneof": in_oneof,
+                "repeated": field.label == FDP.LABEL_REPEATED,
+                "type": field.type,
+                "type_name": type_name,
+                "kind": kind,
+                "name": field.name,
+                "number": field.number,
+                "max_len": options.get(limits["max_len"]),
+                "max_count": options.get(limits["max_count"]),
+                "comment": comments.get((FILE_MESSAGE_TYPE, mi, MESSAGE_FIELD, fi), ""),
+                "oneof": field.HasField("oneof_index"),
             })
-            comment = []
+        messages.append(msg)
+    enums = []
+    for proto_file in descriptors.file:
+        if proto_file.name.startswith("google/"):
             continue
-        comment = []
+        file_comments = leading_comments(proto_file)
+        for ei, enum in enumerate(proto_file.enum_type):
+            enums.append({
+                "name": enum.name,
+                "file": os.path.basename(proto_file.name),
+                "comment": file_comments.get((FILE_ENUM_TYPE, ei), ""),
+                "values": [(value.name, value.number, file_comments.get((FILE_ENUM_TYPE, ei, ENUM_VALUE, vi), ""))
+                           for vi, value in enumerate(enum.value)],
+            })
     return messages, enums
 
 
-def classify(field, message_names):
-    t = field["type"]
-    if t in SCALARS:
-        cs, wt, kind = SCALARS[t]
-        return cs, wt, kind
-    short = t.split(".")[-1]
-    if short in message_names:
-        return short, 2, "message"
-    return short, 0, "enum"
+def enum_member_name(enum_name, value_name):
+    """VM_STATE_RUNNING in VmState -> Running: drop the enum's prefix, PascalCase the rest."""
+    override = ENUM_VALUE_NAMES.get((enum_name, value_name))
+    if override:
+        return override
+    prefix = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", enum_name).upper() + "_"
+    if not value_name.startswith(prefix):
+        sys.exit("enum value %s of %s does not start with %s: add it to ENUM_VALUE_NAMES" % (value_name, enum_name, prefix))
+    return "".join(part[:1] + part[1:].lower() for part in value_name[len(prefix):].split("_"))
+
+
+def classify(field):
+    if field["kind"] is None:
+        return SCALARS[field["type"]]
+    return field["type_name"], (2 if field["kind"] == "message" else 0), field["kind"]
 
 
 def tag_size(number):
@@ -127,7 +241,7 @@ def tag_size(number):
     return size
 
 
-def gen_message(msg, message_names):
+def gen_message(msg):
     name = msg["name"]
     fields = sorted(msg["fields"], key=lambda f: f["number"])
     plain = [f for f in fields if not f["oneof"]]
@@ -136,7 +250,7 @@ def gen_message(msg, message_names):
     factories = []
 
     for f in plain:
-        cs, wt, kind = classify(f, message_names)
+        cs, wt, kind = classify(f)
         P = pascal(f["name"])
         c = camel(f["name"])
         n = f["number"]
@@ -401,7 +515,7 @@ def gen_message(msg, message_names):
         decl.append("        // Which body is set (a value of EnvelopeBody: the body's field number, None = 0).")
         decl.append("        public EnvelopeBody BodyCase;")
         for f in bodies:
-            cs, wt, kind = classify(f, message_names)
+            cs, wt, kind = classify(f)
             P = pascal(f["name"])
             decl.extend(comment_lines(f["comment"], "        "))
             decl.append("        public readonly %s %s = new %s();" % (cs, P, cs))
@@ -447,7 +561,7 @@ def gen_message(msg, message_names):
     uses_outer = any("outerLimit" in l for l in decode)
 
     out = []
-    out.extend(comment_lines("%s (link.proto, package stratos.island.link.v1): %s" % (name, msg["comment"] or ""), ""))
+    out.extend(comment_lines("%s (%s, package %s): %s" % (name, msg["file"], msg["package"], msg["comment"]), ""))
     out.append("//")
     out.append("// Written by protocol/tools/gen-island-codec.py from link.proto; regenerate instead of editing.")
     out.append("// Encode writes the canonical proto3 encoding (fields in number order, default values omitted,")
@@ -574,7 +688,7 @@ def gen_message(msg, message_names):
     return text
 
 
-def gen_body_enum(envelope, message_names):
+def gen_body_enum(envelope):
     out = ["// Which body an Envelope carries: the values are the field numbers of link.proto's",
            "// Envelope.body oneof (None = 0, no body). Written by protocol/tools/gen-island-codec.py.",
            "namespace Stratos.Island.Codec.Link", "{", "    public enum EnvelopeBody", "    {",
@@ -587,41 +701,55 @@ def gen_body_enum(envelope, message_names):
     return "\n".join(out) + "\n"
 
 
-def main():
-    check = sys.argv[1:] == ["--check"]
-    if sys.argv[1:] and not check:
-        sys.exit("usage: gen-island-codec.py [--check]")
-    with open(PROTO) as fh:
-        messages, _ = parse(fh.read())
-    names = set(m["name"] for m in messages)
-    files = {}
+def gen_enums(enums):
+    files = []
+    for enum in enums:
+        if enum["file"] not in files:
+            files.append(enum["file"])
+    out = ["// The enums of %s for the island: values are the wire values," % " and ".join(files),
+           "// names drop the proto prefix (VM_STATE_RUNNING -> VmState.Running).",
+           "// Written by protocol/tools/gen-island-codec.py; regenerate instead of editing.",
+           "// A test compares them with the host's Google.Protobuf types."]
+    out += ["namespace Stratos.Island.Codec", "{"]
+    for i, enum in enumerate(enums):
+        if i:
+            out.append("")
+        out.extend(comment_lines(enum["comment"], "    "))
+        out += ["    public enum %s" % enum["name"], "    {"]
+        for value_name, number, comment in enum["values"]:
+            out.extend(comment_lines(comment, "        "))
+            out.append("        %s = %d," % (enum_member_name(enum["name"], value_name), number))
+        out.append("    }")
+    out.append("}")
+    return "\n".join(out) + "\n"
+
+
+def generate():
+    """Relative path under the codec folder -> text, for every generated file."""
+    messages, enums = load(compile_descriptors())
+    files = {"Enums.cs": gen_enums(enums)}
     for msg in messages:
-        files[msg["name"] + ".cs"] = gen_message(msg, names)
+        files["Link/" + msg["name"] + ".cs"] = gen_message(msg)
         if msg["name"] == "Envelope":
-            files["EnvelopeBody.cs"] = gen_body_enum(msg, names)
-    if check:
-        # --check: compare with the checked-in files, write nothing.
-        existing = set(f for f in os.listdir(OUT) if f.endswith(".cs")) if os.path.isdir(OUT) else set()
-        stale = sorted(existing.symmetric_difference(files))
-        for name, text in sorted(files.items()):
-            path = os.path.join(OUT, name)
-            if os.path.exists(path):
-                with open(path) as fh:
-                    if fh.read() != text:
-                        stale.append(name)
-        if stale:
-            print("stale island codec classes (run python3 protocol/tools/gen-island-codec.py): " + ", ".join(stale))
-            sys.exit(1)
-        print("island codec classes are up to date (%d files)" % len(files))
-        return
-    os.makedirs(OUT, exist_ok=True)
-    for name in os.listdir(OUT):
-        if name.endswith(".cs") and name not in files:
-            os.remove(os.path.join(OUT, name))
+            files["Link/EnvelopeBody.cs"] = gen_body_enum(msg)
+    return files
+
+
+def main():
+    args = sys.argv[1:]
+    if args not in ([], ) and not (len(args) == 2 and args[0] == "--out"):
+        sys.exit("usage: gen-island-codec.py [--out DIR]")
+    out = os.path.abspath(args[1]) if args else CODEC
+    files = generate()
+    link = os.path.join(out, "Link")
+    os.makedirs(link, exist_ok=True)
+    for name in os.listdir(link):
+        if name.endswith(".cs") and "Link/" + name not in files:
+            os.remove(os.path.join(link, name))
     for name, text in files.items():
-        with open(os.path.join(OUT, name), "w") as fh:
+        with open(os.path.join(out, name), "w", newline="\n") as fh:
             fh.write(text)
-    print("wrote %d message classes to %s" % (len(messages), os.path.relpath(OUT, ROOT)))
+    print("wrote %d files to %s" % (len(files), os.path.relpath(out, ROOT) if out.startswith(ROOT) else out))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
-// Island-side mirrors of the enums of protocol/proto (common.proto and link.proto).
-// Values are the wire values; a test compares them with the generated host types so the two
-// can never drift. Names drop the proto prefix (VM_STATE_RUNNING -> VmState.Running).
+// The enums of common.proto and link.proto for the island: values are the wire values,
+// names drop the proto prefix (VM_STATE_RUNNING -> VmState.Running).
+// Written by protocol/tools/gen-island-codec.py; regenerate instead of editing.
+// A test compares them with the host's Google.Protobuf types.
 namespace Stratos.Island.Codec
 {
     // The closed set of error codes shared by the link and the API.
@@ -76,7 +77,8 @@ namespace Stratos.Island.Codec
         Stopping = 6,
         // Stopped.
         Stopped = 7,
-        // Failed (crashed, supervision expired, start timed out); restart policy decides what follows.
+        // Failed (crashed, supervision expired, start timed out); restart policy decides what
+        // follows.
         Failed = 8,
         // Restart budget exhausted; stays stopped until an operator clears it.
         Quarantined = 9,
@@ -146,7 +148,8 @@ namespace Stratos.Island.Codec
         Brownout = 5,
         // A normal process start (agent, simulator).
         ProcessStart = 6,
-        // The island faulted and was reset (a lockup or fault reset on an MCU; island-sim killed or crashed).
+        // The island faulted and was reset (a lockup or fault reset on an MCU; island-sim killed or
+        // crashed).
         Fault = 7,
     }
 
@@ -254,6 +257,17 @@ namespace Stratos.Island.Codec
         ConfigBundle = 2,
     }
 
+    // Accelerator choice of a VM (VmmConfig.accelerator).
+    public enum VmmAccelerator
+    {
+        // KVM when the host's /dev/kvm is usable, else TCG.
+        Unspecified = 0,
+        // KVM; the start fails when it is unusable.
+        Kvm = 1,
+        // TCG (software emulation), e.g. for a kernel the host's KVM cannot run.
+        Tcg = 2,
+    }
+
     // Operator actions on a VM.
     public enum VmAction
     {
@@ -313,18 +327,8 @@ namespace Stratos.Island.Codec
         Crashed = 6,
         // The VMM could not be started.
         StartFailed = 7,
-        // The guest's watchdog expired: the VMM runs, the guest is hung.
+        // The guest's watchdog expired (QMP WATCHDOG): the VMM runs, the guest is hung. The island
+        // escalates as for an expired supervision of the VM (docs/guests.md).
         Hung = 8,
-    }
-
-    // Accelerator choice of a VM (VmmConfig.accelerator).
-    public enum VmmAccelerator
-    {
-        // KVM when the host's /dev/kvm is usable, else TCG.
-        Unspecified = 0,
-        // KVM; the start fails when it is unusable.
-        Kvm = 1,
-        // TCG (software emulation).
-        Tcg = 2,
     }
 }

@@ -6,7 +6,7 @@ using Stratos.Island.Codec.Link;
 
 namespace Stratos.Island.Protocol.Tests;
 
-/// <summary>The island's hand-written enums (Enums.cs) and the generated EnvelopeBody must have exactly
+/// <summary>The island's generated enums (Enums.cs) and the generated EnvelopeBody must have exactly
 /// the names and values of the Google.Protobuf generated enums.</summary>
 [TestClass]
 public sealed class EnumDriftTests
