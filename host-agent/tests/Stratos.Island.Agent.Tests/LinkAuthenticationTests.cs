@@ -8,13 +8,16 @@ using Stratos.Island.Codec;
 using Stratos.Island.Codec.Link;
 using Stratos.Island.Firmware.Link;
 using Stratos.Island.Link;
+using Stratos.Island.Link.Linux;
 using Stratos.Island.Link.Session;
 
 namespace Stratos.Island.Agent.Tests;
 
 /// <summary>
-/// The authenticated link (docs/link.md "Authentication"): the agent's session on .NET's HMAC/HKDF
-/// (AgentLinkAuthenticator) against the island's session on the firmware's (IslandLinkAuthenticator),
+/// The authenticated link (docs/link.md "Authentication"): the agent's session as island-agent runs it
+/// (HmacLinkAuthenticator on libcrypto's SHA-256 block function) against the island's session on the
+/// firmware's software SHA-256 (IslandLinkAuthenticator), an independent .NET implementation
+/// (DotNetLinkAuthenticator) as the reference,
 /// joined by an in-memory pipe under simulated time; an attacker with write access to the pipe
 /// forges, replays, reorders and truncates messages.
 /// </summary>
@@ -80,7 +83,7 @@ public sealed class LinkAuthenticationTests
     {
         _agent = new LinkSession(Role.Agent, 0xA1A1, new SessionSettings
         {
-            Authenticator = agentKey is null ? null : new AgentLinkAuthenticator(agentKey),
+            Authenticator = agentKey is null ? null : new HmacLinkAuthenticator(agentKey, LibcryptoSha256Block.Select(_ => { })),
             RequireAuthentication = agentRequires,
             RejectionSink = _agentEvents,
         }, _toIsland, _agentEvents);
@@ -204,7 +207,7 @@ public sealed class LinkAuthenticationTests
     public void Message_tagged_with_another_board_key_is_rejected_as_forged()
     {
         Create(BoardKey, BoardKey);
-        var attacker = new AgentLinkAuthenticator(new byte[32]);
+        var attacker = new DotNetLinkAuthenticator(new byte[32]);
         attacker.StartSession(_agent.BootId, _island.BootId);
         var envelope = new Envelope { ProtocolVersion = 1, Sequence = 1000 };
         envelope.SetBody(EnvelopeBody.Checkpoint);
@@ -376,15 +379,23 @@ public sealed class LinkAuthenticationTests
     [TestMethod]
     [Verifies("IslDsgn~link-auth-keys~1")]
     [Verifies("IslDsgn~link-auth-tag~1")]
-    public void Both_implementations_compute_the_same_tags()
+    public void All_implementations_compute_the_same_tags()
     {
-        var agent = new AgentLinkAuthenticator(BoardKey);
-        var island = new IslandLinkAuthenticator(BoardKey);
-        agent.StartSession(0x0123456789abcdef, 0xfedcba9876543210);
-        island.StartSession(0x0123456789abcdef, 0xfedcba9876543210);
+        using var reference = new DotNetLinkAuthenticator(BoardKey);
+        ILinkAuthenticator[] implementations =
+        {
+            new IslandLinkAuthenticator(BoardKey),
+            new HmacLinkAuthenticator(BoardKey, LibcryptoSha256Block.Select(_ => { })),
+        };
+        reference.StartSession(0x0123456789abcdef, 0xfedcba9876543210);
+        foreach (ILinkAuthenticator implementation in implementations)
+        {
+            implementation.StartSession(0x0123456789abcdef, 0xfedcba9876543210);
+        }
+
         var random = new Random(4231);
-        byte[] a = new byte[16];
-        byte[] b = new byte[16];
+        byte[] expected = new byte[16];
+        byte[] actual = new byte[16];
         foreach (LinkKey key in new[] { LinkKey.Hello, LinkKey.AgentToIsland, LinkKey.IslandToAgent })
         {
             for (int round = 0; round < 50; round++)
@@ -392,9 +403,12 @@ public sealed class LinkAuthenticationTests
                 byte[] data = new byte[random.Next(0, 479)];
                 random.NextBytes(data);
                 uint sequence = (uint)random.Next();
-                agent.ComputeTag(key, sequence, data, 0, data.Length, a, 0);
-                island.ComputeTag(key, sequence, data, 0, data.Length, b, 0);
-                CollectionAssert.AreEqual(a, b, $"{key} round {round}");
+                reference.ComputeTag(key, sequence, data, 0, data.Length, expected, 0);
+                foreach (ILinkAuthenticator implementation in implementations)
+                {
+                    implementation.ComputeTag(key, sequence, data, 0, data.Length, actual, 0);
+                    CollectionAssert.AreEqual(expected, actual, $"{implementation.GetType().Name} {key} round {round}");
+                }
             }
         }
     }

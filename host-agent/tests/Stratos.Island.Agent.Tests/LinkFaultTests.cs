@@ -127,7 +127,7 @@ public sealed class LinkFaultTests
         // An authenticated message: the envelope, then the 18-byte trailer 0x22 0x10 tag[16].
         byte[] key = new byte[32];
         new Random(15).NextBytes(key);
-        using var agent = new AgentLinkAuthenticator(key);
+        using var agent = new DotNetLinkAuthenticator(key);
         var envelope = new Stratos.Island.Codec.Link.Envelope();
         envelope.SetBody(Stratos.Island.Codec.Link.EnvelopeBody.AliveIndication);
         envelope.ProtocolVersion = 1;

@@ -15,7 +15,7 @@
 using System;
 using Stratos.Island.Codec;
 using Stratos.Island.Codec.Link;
-using Stratos.Island.Firmware.Bundle;
+using Stratos.Island.Crypto;
 using Stratos.Island.Firmware.EventLog;
 using Stratos.Island.Firmware.Lifecycle;
 

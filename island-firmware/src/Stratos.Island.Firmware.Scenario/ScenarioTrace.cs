@@ -3,7 +3,7 @@
 // (the firmware's own Sha256 over each line's UTF-8 and a '\n'). A muted trace (sink null) keeps
 // nothing: the timing runs use one.
 using Stratos.Island.Codec;
-using Stratos.Island.Firmware.Bundle;
+using Stratos.Island.Crypto;
 
 namespace Stratos.Island.Firmware.Scenario
 {

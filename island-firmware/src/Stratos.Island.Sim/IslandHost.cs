@@ -82,7 +82,7 @@ public static class IslandHost
             ResetReason = options.ResetReason,
             SupervisionCycleMs = (uint)env.Config.Limits.SupervisionCyclePeriodMs,
             VmCount = (uint)env.Config.Vms.Length,
-            Authenticator = LoadLinkKey(options, env, log) is byte[] linkKey ? new IslandLinkAuthenticator(linkKey) : null,
+            Authenticator = LoadLinkKey(options, env, log) is byte[] linkKey ? new IslandLinkAuthenticator(linkKey, LibcryptoSha256Block.Select(log.Info)) : null,
             RequireAuthentication = env.Board.Link?.RequireAuthentication == true,
             RejectionSink = endpoint,
         };

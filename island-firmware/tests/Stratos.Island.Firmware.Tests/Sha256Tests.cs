@@ -2,7 +2,7 @@ using System;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
-using Stratos.Island.Firmware.Bundle;
+using Stratos.Island.Crypto;
 
 namespace Stratos.Island.Firmware.Tests;
 

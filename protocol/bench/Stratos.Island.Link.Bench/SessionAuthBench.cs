@@ -3,19 +3,22 @@
 // directly (no transport, so only the session's own work is timed), with and without
 // authentication, in interleaved rounds so every variant sees the same machine load:
 //   plain      no authentication (the baseline);
-//   deployed   the agent on .NET's HMAC (AgentLinkAuthenticator, what island-agent runs), the island on
-//              the firmware-dialect HMAC-SHA256 (IslandLinkAuthenticator, what island-sim and the MCU run);
-//   firmware   both ends on the firmware-dialect HMAC: an upper bound (the slower implementation twice).
+//   deployed   both ends as island-agent and island-sim run: the shared HMAC-SHA256 (HmacLinkAuthenticator,
+//              IslandLinkAuthenticator) on the host's SHA-256 block function (LibcryptoSha256Block.Select:
+//              libcrypto's SHA256_Transform, SHA-NI on this CPU; the software one if it is missing);
+//   firmware   both ends on the software block function (ScalarSha256Block): an MCU without a hash
+//              accelerator, and an upper bound.
 // A round trip with authentication computes four tags: the agent's Ping, its check on the island,
 // the island's Pong, its check on the agent. Round trips with a 16-byte and a 400-byte Ping payload
 // (the largest Ping), and the one-way rate of AliveIndications (the agent's most frequent message:
 // tagged by the agent, verified by the island, no answer).
 using System;
 using System.Diagnostics;
-using Stratos.Island.Agent.Link;
 using Stratos.Island.Codec;
 using Stratos.Island.Codec.Link;
+using Stratos.Island.Crypto;
 using Stratos.Island.Firmware.Link;
+using Stratos.Island.Link.Linux;
 using Stratos.Island.Link.Session;
 
 namespace Stratos.Island.Link.Bench;
@@ -34,6 +37,10 @@ internal static class SessionAuthBench
     }
 
     public static readonly string[] VariantNames = { "plain", "deployed", "firmware" };
+
+    /// <summary>The SHA-256 block function the deployed variant uses (and the line saying which).</summary>
+    public static string HostBlockFunctionLine { get; private set; } = "";
+    private static readonly ISha256Block HostBlockFunction = LibcryptoSha256Block.Select(line => HostBlockFunctionLine = line);
 
     /// <summary>Round-trip times (sorted, µs) per variant and payload, and one-way messages/s per variant.</summary>
     public sealed class Results
@@ -84,21 +91,21 @@ internal static class SessionAuthBench
             new Random(15).NextBytes(key);
             var toIsland = new Direct();
             var toAgent = new Direct();
-            ILinkAuthenticator? agentKey = variant switch
+            ISha256Block? blockFunction = variant switch
             {
-                Variant.Deployed => new AgentLinkAuthenticator(key),
-                Variant.Firmware => new IslandLinkAuthenticator(key),
+                Variant.Deployed => HostBlockFunction,
+                Variant.Firmware => new ScalarSha256Block(),
                 _ => null,
             };
             Agent = new LinkSession(Role.Agent, 0xA1, new SessionSettings
             {
-                Authenticator = agentKey,
+                Authenticator = blockFunction == null ? null : new HmacLinkAuthenticator(key, blockFunction),
                 PeerTimeoutMs = int.MaxValue,
                 KeepaliveIntervalMs = int.MaxValue,
             }, toIsland, new Quiet());
             Island = new LinkSession(Role.Island, 0x15, new SessionSettings
             {
-                Authenticator = variant == Variant.Plain ? null : new IslandLinkAuthenticator(key),
+                Authenticator = blockFunction == null ? null : new IslandLinkAuthenticator(key, blockFunction),
                 PeerTimeoutMs = int.MaxValue,
             }, toAgent, new Quiet());
             toIsland.Peer = Island;

@@ -36,6 +36,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Extensions.Logging;
 using Stratos.Island.Link;
+using Stratos.Island.Link.Linux;
 using Stratos.Island.Link.Session;
 using Stratos.Island.Protocol.Common.V1;
 using Stratos.Island.Protocol.Link.V1;
@@ -158,7 +159,7 @@ public sealed class IslandLink : IAsyncDisposable, ISessionListener, ILinkChanne
             KeepaliveIntervalMs = options.KeepaliveIntervalMs,
             PeerTimeoutMs = options.PeerTimeoutMs,
             MaxTrackedRequests = 64,
-            Authenticator = options.BoardKey is null ? null : new AgentLinkAuthenticator(options.BoardKey),
+            Authenticator = options.BoardKey is null ? null : new HmacLinkAuthenticator(options.BoardKey, LibcryptoSha256Block.Select(line => logger.LogInformation("island link: {Detail}", line))),
             RequireAuthentication = options.RequireAuthentication,
             RejectionSink = this,
         };

@@ -9,6 +9,8 @@
 // input: it returns ManifestMalformed on anything outside the subset the host writes (objects,
 // arrays, strings, unsigned integers) and never throws. No allocation after
 // construction; one verifier is reused.
+using Stratos.Island.Crypto;
+
 namespace Stratos.Island.Firmware.Bundle
 {
     /// <summary>Result of <see cref="BundleVerifier.VerifyFile"/>.</summary>

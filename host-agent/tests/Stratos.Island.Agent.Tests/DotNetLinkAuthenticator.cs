@@ -1,15 +1,18 @@
-// The agent's end of the authenticated link (docs/link.md "Authentication", primer in
-// protocol/src/Stratos.Island.Link/Session/LinkAuthentication.cs), on .NET's HKDF and HMACSHA256.
-// One IncrementalHash per key keeps the keyed state, so a tag allocates nothing.
+// An independent implementation of the authenticated link's keys and tags (docs/link.md
+// "Authentication", primer in protocol/src/Stratos.Island.Link/Session/LinkAuthentication.cs) on
+// .NET's HKDF and HMACSHA256 (OpenSSL underneath), for tests only: the product runs the shared
+// HmacLinkAuthenticator at both ends (the agent's on libcrypto's SHA-256 block function), and the
+// tests check both against this one and play the attacker with it. The agent ran this class until
+// the MACs had to cost less (docs/security.md "Cost"): .NET's HMAC pays an EVP call per operation.
 using System;
 using System.Security.Cryptography;
 using System.Text;
 using Stratos.Island.Link.Session;
 
-namespace Stratos.Island.Agent.Link;
+namespace Stratos.Island.Agent.Tests;
 
-/// <summary>ILinkAuthenticator on .NET's HKDF-SHA256 / HMAC-SHA256; the link thread only.</summary>
-public sealed class AgentLinkAuthenticator : ILinkAuthenticator, IDisposable
+/// <summary>ILinkAuthenticator on .NET's HKDF-SHA256 / HMAC-SHA256 (the reference for tests).</summary>
+public sealed class DotNetLinkAuthenticator : ILinkAuthenticator, IDisposable
 {
     private readonly byte[] _boardKey;
     private readonly IncrementalHash _hello;
@@ -18,7 +21,7 @@ public sealed class AgentLinkAuthenticator : ILinkAuthenticator, IDisposable
     private readonly byte[] _sequence = new byte[4];
     private readonly byte[] _mac = new byte[HMACSHA256.HashSizeInBytes];
 
-    public AgentLinkAuthenticator(byte[] boardKey)
+    public DotNetLinkAuthenticator(byte[] boardKey)
     {
         if (boardKey.Length != LinkAuthentication.BoardKeyBytes)
         {

@@ -4,7 +4,7 @@
 // constructor: deriving a key allocates nothing.
 using System;
 
-namespace Stratos.Island.Firmware.Bundle
+namespace Stratos.Island.Crypto
 {
     /// <summary>HKDF-SHA256; reusable, single-threaded.</summary>
     public sealed class HkdfSha256
@@ -14,10 +14,22 @@ namespace Stratos.Island.Firmware.Bundle
 
         private static readonly byte[] ZeroSalt = new byte[HmacSha256.TagBytes];
 
-        private readonly HmacSha256 _hmac = new HmacSha256();
+        private readonly HmacSha256 _hmac;
         private readonly byte[] _prk = new byte[HmacSha256.TagBytes];
         private readonly byte[] _block = new byte[HmacSha256.TagBytes];
         private readonly byte[] _counter = new byte[1];
+
+        /// <summary>HKDF on the software SHA-256 block function.</summary>
+        public HkdfSha256()
+        {
+            _hmac = new HmacSha256();
+        }
+
+        /// <summary>HKDF whose SHA-256 blocks go through <paramref name="blockFunction"/>.</summary>
+        public HkdfSha256(ISha256Block blockFunction)
+        {
+            _hmac = new HmacSha256(blockFunction);
+        }
 
         /// <summary>
         /// Derives <paramref name="outputCount"/> bytes into <paramref name="output"/>. An empty salt

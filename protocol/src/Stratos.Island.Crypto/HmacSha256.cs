@@ -5,7 +5,7 @@
 //   HMAC(K, m) = H((K0 ^ opad) || H((K0 ^ ipad) || m)),  K0 = K padded (or hashed, if > 64 bytes) to 64 bytes.
 using System;
 
-namespace Stratos.Island.Firmware.Bundle
+namespace Stratos.Island.Crypto
 {
     /// <summary>Keyed HMAC-SHA256; one instance per key, reused for every message.</summary>
     public sealed class HmacSha256
@@ -15,12 +15,24 @@ namespace Stratos.Island.Firmware.Bundle
         private const byte InnerPad = 0x36;
         private const byte OuterPad = 0x5c;
 
-        private readonly Sha256 _sha = new Sha256();
+        private readonly Sha256 _sha;
         private readonly uint[] _innerState = new uint[8];
         private readonly uint[] _outerState = new uint[8];
         private readonly byte[] _pad = new byte[BlockBytes];
         private readonly byte[] _innerDigest = new byte[TagBytes];
         private bool _keyed;
+
+        /// <summary>An HMAC on the software SHA-256 block function.</summary>
+        public HmacSha256()
+        {
+            _sha = new Sha256();
+        }
+
+        /// <summary>An HMAC whose SHA-256 blocks go through <paramref name="blockFunction"/> (one thread at a time).</summary>
+        public HmacSha256(ISha256Block blockFunction)
+        {
+            _sha = new Sha256(blockFunction);
+        }
 
         /// <summary>Sets the key (any length; over 64 bytes it is hashed first, RFC 2104 section 2).</summary>
         public void SetKey(byte[] key, int offset, int count)
