@@ -3,7 +3,8 @@
 // .NET's HKDF and HMACSHA256 (OpenSSL underneath), for tests only: the product runs the shared
 // HmacLinkAuthenticator at both ends (the agent's on libcrypto's SHA-256 block function), and the
 // tests check both against this one and play the attacker with it. The agent ran this class until
-// the MACs had to cost less (docs/security.md "Cost"): .NET's HMAC pays an EVP call per operation.
+// the MACs had to cost less (docs/security.md "Cost of authentication"): .NET's HMAC pays EVP calls
+// per operation.
 using System;
 using System.Security.Cryptography;
 using System.Text;
