@@ -737,7 +737,7 @@ def generate():
 
 def main():
     args = sys.argv[1:]
-    if args not in ([], ) and not (len(args) == 2 and args[0] == "--out"):
+    if args and not (len(args) == 2 and args[0] == "--out"):
         sys.exit("usage: gen-island-codec.py [--out DIR]")
     out = os.path.abspath(args[1]) if args else CODEC
     files = generate()
