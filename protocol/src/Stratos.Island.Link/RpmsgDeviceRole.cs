@@ -221,10 +221,8 @@ namespace Stratos.Island.Link
                     return LinkSendStatus.NoTxBuffer;
                 }
 
-                if (pending > _layout.VringNum)
+                if (_link.IsIndexJump(pending, "vring0 avail", _txLastAvail, availIdx))
                 {
-                    _link.ReportIndexJump("vring0 avail", _txLastAvail, availIdx);
-                    _link.ResetForCorruption("vring0 avail idx inconsistent");
                     return LinkSendStatus.BadPeerBuffer;
                 }
 
@@ -345,10 +343,8 @@ namespace Stratos.Island.Link
                 return 0;
             }
 
-            if (pending > _layout.VringNum)
+            if (_link.IsIndexJump(pending, "vring1 avail", _rxLastAvail, availIdx))
             {
-                _link.ReportIndexJump("vring1 avail", _rxLastAvail, availIdx);
-                _link.ResetForCorruption("vring1 avail idx inconsistent");
                 return 0;
             }
 

@@ -218,10 +218,8 @@ namespace Stratos.Island.Link
                 return;
             }
 
-            if (pending > _layout.VringNum)
+            if (_link.IsIndexJump(pending, "vring1 used", _txLastUsed, usedIdx))
             {
-                _link.ReportIndexJump("vring1 used", _txLastUsed, usedIdx);
-                _link.ResetForCorruption("vring1 used idx inconsistent");
                 return;
             }
 
@@ -263,10 +261,8 @@ namespace Stratos.Island.Link
                 return 0;
             }
 
-            if (pending > _layout.VringNum)
+            if (_link.IsIndexJump(pending, "vring0 used", _rxLastUsed, usedIdx))
             {
-                _link.ReportIndexJump("vring0 used", _rxLastUsed, usedIdx);
-                _link.ResetForCorruption("vring0 used idx inconsistent");
                 return 0;
             }
 

@@ -410,7 +410,7 @@ namespace Stratos.Island.Link
             ResetForCorruption(detail + " (" + LinkCounters.ErrorName(code) + ")");
         }
 
-        internal void ResetForCorruption(string detail)
+        private void ResetForCorruption(string detail)
         {
             if (_state != LinkState.Up)
             {
@@ -571,18 +571,25 @@ namespace Stratos.Island.Link
             }
         }
 
-        // An idx more than num away from what this side consumed is impossible for a sane peer: the
-        // rings are inconsistent (corruption, or a restart seen half-way). The entries are ignored and
-        // the rings are rebuilt (RequestReset). Reported once per distinct bad value.
-        internal void ReportIndexJump(string field, ushort consumed, ushort published)
+        // An idx more than num away from what this side consumed (pending entries beyond num) is
+        // impossible for a sane peer: the rings are inconsistent (corruption, or a restart seen
+        // half-way). True then: the entries are to be ignored and the rings are rebuilt
+        // (ResetForCorruption). Reported once per distinct bad value.
+        internal bool IsIndexJump(int pending, string field, ushort consumed, ushort published)
         {
-            if (_lastBadIndex == published)
+            if (pending <= _layout.VringNum)
             {
-                return;
+                return false;
             }
 
-            _lastBadIndex = published;
-            Report(LinkErrorCode.IndexJump, field + " idx jumped from " + consumed + " to " + published + " (more than num " + _layout.VringNum + ")");
+            if (_lastBadIndex != published)
+            {
+                _lastBadIndex = published;
+                Report(LinkErrorCode.IndexJump, field + " idx jumped from " + consumed + " to " + published + " (more than num " + _layout.VringNum + ")");
+            }
+
+            ResetForCorruption(field + " idx inconsistent");
+            return true;
         }
 
         internal void Report(LinkErrorCode code, string message)
