@@ -235,12 +235,42 @@ public sealed class QemuVm : IVmmInstance, IAsyncDisposable
         return args;
     }
 
+    /// <summary>
+    /// Starts QEMU and the guest, in the steps of docs/vmm.md "Launch", each timed in
+    /// <see cref="StartSteps"/>: the launch command; the serial console (and heartbeat port)
+    /// connected before QEMU exists, then QEMU spawned with the listeners inherited; the spawned
+    /// process adopted (readers, pid file, guest output watched, taps); QMP negotiated and `cont`
+    /// pipelined; Running, the caller's hook, then the console read. A failure after the spawn kills
+    /// QEMU and reports StartFailed with QEMU's output.
+    /// </summary>
     internal async Task LaunchAsync(Action<QemuVm>? whenRunning, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         var timeline = new StartTimeline();
         StartSteps = timeline;
         SetState(ObservedVmState.Starting, "launching QEMU", null);
+        ProcessStartInfo startInfo = LaunchCommand();
+        (Process process, Socket serialSocket, Socket? heartbeatSocket) = SpawnWithConsoleConnected(startInfo, timeline, clock);
+        Task processExit = TakeSpawnedProcess(process, serialSocket, heartbeatSocket);
+        try
+        {
+            File.WriteAllText(PidFilePath, Pid.ToString(CultureInfo.InvariantCulture) + "\n");
+            WatchGuestOutput(timeline, clock);
+            await ContinueOverQmpAsync(processExit, timeline, clock, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is VmmException or QmpCommandException or OperationCanceledException or IOException or SocketException)
+        {
+            throw await AbortStartAsync(e, process, processExit, cancellationToken).ConfigureAwait(false);
+        }
+        EnterRunning(whenRunning, processExit);
+    }
+
+    /// <summary>
+    /// Step 1, the launch command: /bin/sh with QEMU's stdio on the log file, exec'ing QEMU in place
+    /// (through nice when the agent runs raised). QEMU's own arguments are added at the spawn.
+    /// </summary>
+    private ProcessStartInfo LaunchCommand()
+    {
         // QEMU must outlive the agent (re-adoption): stdio goes to a log file in the runtime folder,
         // not to pipes (a write to a pipe whose reader died fails with EPIPE/SIGPIPE); the shell
         // execs QEMU in place, so the pid is QEMU's from the start. No PR_SET_PDEATHSIG on this path.
@@ -263,9 +293,17 @@ public sealed class QemuVm : IVmmInstance, IAsyncDisposable
         }
 
         startInfo.ArgumentList.Add(_binary);
+        return startInfo;
+    }
 
-        // The serial console: the agent listens on serial.sock and connects to it before QEMU exists;
-        // QEMU inherits the listening socket and accepts that connection during its set-up (wait=on).
+    /// <summary>
+    /// Step 2, the serial console connected before QEMU runs, then the spawn: the agent listens on
+    /// serial.sock (and hb.sock) and connects to it before QEMU exists; QEMU inherits the listening
+    /// socket and accepts that connection during its set-up (wait=on). Under SpawnLock, the window in
+    /// which the listeners are inheritable. On failure: StartFailed, nothing left behind.
+    /// </summary>
+    private (Process Process, Socket Serial, Socket? Heartbeat) SpawnWithConsoleConnected(ProcessStartInfo startInfo, StartTimeline timeline, Stopwatch clock)
+    {
         var process = new Process { StartInfo = startInfo };
         var serialSocket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         Socket? heartbeatSocket = Spec.HeartbeatPort ? new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified) : null;
@@ -308,81 +346,109 @@ public sealed class QemuVm : IVmmInstance, IAsyncDisposable
                     InheritableListener.Close(heartbeatListener);
             }
         }
+        timeline.SpawnedMs = clock.Elapsed.TotalMilliseconds;
+        return (process, serialSocket, heartbeatSocket);
+    }
+
+    /// <summary>Step 3, the spawned QEMU becomes this VM's: pid, exit task, console and heartbeat readers (not reading yet).</summary>
+    private Task TakeSpawnedProcess(Process process, Socket serialSocket, Socket? heartbeatSocket)
+    {
         _process = process;
         Pid = process.Id;
         Task processExit = process.WaitForExitAsync(CancellationToken.None);
         _exited = processExit;
-        timeline.SpawnedMs = clock.Elapsed.TotalMilliseconds;
         Serial = GuestSerialReader.Attach(serialSocket, SerialSocketPath);
         if (heartbeatSocket is not null)
             HeartbeatPort = GuestSerialReader.Attach(heartbeatSocket, HeartbeatSocketPath);
+        return processExit;
+    }
 
+    /// <summary>Step 3 (continued), the guest's output watched before it runs: PANIC and SHUTDOWN lines, the first line's time, the taps.</summary>
+    private void WatchGuestOutput(StartTimeline timeline, Stopwatch clock)
+    {
+        WatchGuestLines();
+        GuestSerialReader serial = Supervision!;
+        void FirstLine(string line)
+        {
+            serial.LineReceived -= FirstLine;
+            timeline.FirstLineMs = clock.Elapsed.TotalMilliseconds;
+        }
+        serial.LineReceived += FirstLine;
+        StartTaps();
+    }
+
+    /// <summary>
+    /// Step 4, QMP: connect (QEMU makes its socket while it sets up), then, once QEMU greets,
+    /// `qmp_capabilities` and `cont` back to back. Cancelled when QEMU exits meanwhile.
+    /// </summary>
+    private async Task ContinueOverQmpAsync(Task processExit, StartTimeline timeline, Stopwatch clock, CancellationToken cancellationToken)
+    {
         var options = _backend.Options;
-        try
+        using var exitCancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        _ = processExit.ContinueWith(_ =>
         {
-            File.WriteAllText(PidFilePath, Pid.ToString(CultureInfo.InvariantCulture) + "\n");
-            using var exitCancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            _ = processExit.ContinueWith(_ =>
+            try
             {
-                try
-                {
-                    exitCancel.Cancel();
-                }
-                catch (ObjectDisposedException)
-                {
-                    // Start-up already finished; the exit monitor handles this exit.
-                }
-            }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-            WatchGuestLines();
-            GuestSerialReader serial = Supervision!;
-            void FirstLine(string line)
-            {
-                serial.LineReceived -= FirstLine;
-                timeline.FirstLineMs = clock.Elapsed.TotalMilliseconds;
+                exitCancel.Cancel();
             }
-            serial.LineReceived += FirstLine;
-            StartTaps();
-            // Once QMP greets: `qmp_capabilities` and `cont` back to back, without waiting in between.
-            // QEMU answers both when its set-up is done and the guest then runs at once; a round trip
-            // between them would hold the guest for the agent's turn.
-            Qmp = await QmpClient.ConnectAsync(QmpSocketPath, options.QmpReadyTimeout, exitCancel.Token, negotiate: false).ConfigureAwait(false);
-            Qmp.EventReceived += OnQmpEvent;
-            Task capabilities = Qmp.ExecuteAsync("qmp_capabilities", null, options.QmpReadyTimeout, exitCancel.Token);
-            Task cont = Qmp.ExecuteAsync("cont", null, options.QmpReadyTimeout, exitCancel.Token);
-            // Observed even when `qmp_capabilities` fails first and `cont` is never awaited.
-            _ = cont.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-            await capabilities.ConfigureAwait(false);
-            timeline.QmpReadyMs = clock.Elapsed.TotalMilliseconds;
-            await cont.ConfigureAwait(false);
-            timeline.RunningMs = clock.Elapsed.TotalMilliseconds;
-        }
-        catch (Exception e) when (e is VmmException or QmpCommandException or OperationCanceledException or IOException or SocketException)
-        {
-            bool exitedOnItsOwn = processExit.IsCompleted;   // before AbortLaunchAsync kills it
-            await AbortLaunchAsync().ConfigureAwait(false);
-            string why = exitedOnItsOwn
-                ? $"QEMU exited with status {process.ExitCode} during start-up"
-                : cancellationToken.IsCancellationRequested ? "start cancelled" : e.Message;
-            string message = $"VM '{Name}': QEMU did not become ready: {why}; QEMU output: {Tail()}";
-            Fail(message);
-            process.Dispose();
-            _process = null;
-            if (e is OperationCanceledException && cancellationToken.IsCancellationRequested)
-                throw new OperationCanceledException(message, e, cancellationToken);
-            throw new VmmException(e is VmmException { Kind: VmmErrorKind.Timeout } && !exitedOnItsOwn ? VmmErrorKind.Timeout : VmmErrorKind.StartFailed, message, e);
-        }
+            catch (ObjectDisposedException)
+            {
+                // Start-up already finished; the exit monitor handles this exit.
+            }
+        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        // Once QMP greets: `qmp_capabilities` and `cont` back to back, without waiting in between.
+        // QEMU answers both when its set-up is done and the guest then runs at once; a round trip
+        // between them would hold the guest for the agent's turn.
+        Qmp = await QmpClient.ConnectAsync(QmpSocketPath, options.QmpReadyTimeout, exitCancel.Token, negotiate: false).ConfigureAwait(false);
+        Qmp.EventReceived += OnQmpEvent;
+        Task capabilities = Qmp.ExecuteAsync("qmp_capabilities", null, options.QmpReadyTimeout, exitCancel.Token);
+        Task cont = Qmp.ExecuteAsync("cont", null, options.QmpReadyTimeout, exitCancel.Token);
+        // Observed even when `qmp_capabilities` fails first and `cont` is never awaited.
+        _ = cont.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        await capabilities.ConfigureAwait(false);
+        timeline.QmpReadyMs = clock.Elapsed.TotalMilliseconds;
+        await cont.ConfigureAwait(false);
+        timeline.RunningMs = clock.Elapsed.TotalMilliseconds;
+    }
+
+    /// <summary>
+    /// A start that failed after the spawn: QEMU killed, the runtime directory removed, StartFailed
+    /// with QEMU's last output. Returns the exception to throw (Timeout only when QEMU was still alive
+    /// and QMP timed out; the caller's cancellation as such).
+    /// </summary>
+    private async Task<Exception> AbortStartAsync(Exception e, Process process, Task processExit, CancellationToken cancellationToken)
+    {
+        bool exitedOnItsOwn = processExit.IsCompleted;   // before AbortLaunchAsync kills it
+        await AbortLaunchAsync().ConfigureAwait(false);
+        string why = exitedOnItsOwn
+            ? $"QEMU exited with status {process.ExitCode} during start-up"
+            : cancellationToken.IsCancellationRequested ? "start cancelled" : e.Message;
+        string message = $"VM '{Name}': QEMU did not become ready: {why}; QEMU output: {Tail()}";
+        Fail(message);
+        process.Dispose();
+        _process = null;
+        if (e is OperationCanceledException && cancellationToken.IsCancellationRequested)
+            return new OperationCanceledException(message, e, cancellationToken);
+        return new VmmException(e is VmmException { Kind: VmmErrorKind.Timeout } && !exitedOnItsOwn ? VmmErrorKind.Timeout : VmmErrorKind.StartFailed, message, e);
+    }
+
+    /// <summary>
+    /// Step 5, Running: the exit monitor starts, the caller's hook runs before the console is read
+    /// (its subscribers see the first line, and a report it sends goes out before any heartbeat
+    /// relayed from this console); then reading starts.
+    /// </summary>
+    private void EnterRunning(Action<QemuVm>? whenRunning, Task processExit)
+    {
         _launched = true;
         SetState(ObservedVmState.Running, $"QEMU pid {Pid} running ({(_useKvm ? "KVM" : "TCG")})", null);
         _monitor = MonitorExitAsync(processExit);
-        // The caller's hook runs before the console is read (its subscribers see the first line, and a
-        // report it sends goes out before any heartbeat relayed from this console); then reading starts.
         try
         {
             whenRunning?.Invoke(this);
         }
         finally
         {
-            Serial.StartReading();
+            Serial!.StartReading();
             HeartbeatPort?.StartReading();
         }
     }

@@ -43,6 +43,11 @@
 // was built / started with; the chunk that completes a transfer is answered with a BlobAck
 // PermissionDenied naming that. Incomplete transfers are ignored.
 //
+// Parts (one job each, all preallocated here): EnvelopeSender (the one way to send), StatusPublisher
+// (state pushes and their re-sends), ControlMessageQueue (the FIFO of messages that must not be
+// lost), StatusAnswer (a StatusRequest's answer and the definition blobs), PagedLogRead (a LogRead
+// job). This class dispatches the inbound Envelopes and session events and routes IIslandOutput.
+//
 // Threading and allocation: single-threaded (the main loop). No allocation in steady state: alive
 // indications, checkpoints, keepalives and status pushes use preallocated tables and the session's
 // reused Envelope; strings are built only on refusals, truncation and log reads.
@@ -51,9 +56,6 @@ using Stratos.Island.Codec.Link;
 using Stratos.Island.Firmware.Configuration;
 using Stratos.Island.Firmware.EventLog;
 using Stratos.Island.Firmware.Hal;
-using Stratos.Island.Firmware.Lifecycle;
-using Stratos.Island.Firmware.Supervision;
-using Stratos.Island.Link;
 using Stratos.Island.Link.Session;
 
 namespace Stratos.Island.Firmware.Link
@@ -67,60 +69,22 @@ namespace Stratos.Island.Firmware.Link
         // Log pages sent per Service call, so a long read does not hold up the main loop.
         public const int LogPagesPerService = 8;
 
-        private const int KindDirective = 1;
-        private const int KindResult = 2;
-        private const int KindBlobAck = 3;
-
-        private readonly byte[][] _definitions;
-        private readonly uint[] _definitionCrcs;
-        private readonly int _definitionCount;
-        private readonly bool[] _vmDirty;
-
-        // Control FIFO (directives, results, blob acks), preallocated.
-        private readonly int[] _queueKind = new int[QueueCapacity];
-        private readonly uint[] _queueA = new uint[QueueCapacity];
-        private readonly uint[] _queueB = new uint[QueueCapacity];
-        private readonly uint[] _queueC = new uint[QueueCapacity];
-        private readonly uint[] _queueD = new uint[QueueCapacity];
-        private readonly string[] _queueText = new string[QueueCapacity];
-        private int _queueHead;
-        private int _queueCount;
-
-        private LinkSession _session;
+        private readonly EnvelopeSender _sender;
+        private readonly StatusPublisher _status;
+        private readonly ControlMessageQueue _control;
+        private readonly StatusAnswer _answer;
+        private readonly PagedLogRead _logRead;
         private IslandCore _core;
         private IClock _clock;
 
-        private bool _anyVmDirty;
-        private bool _powerDirty;
-        private bool _supervisionDirty;
-
-        private bool _answering;
-        private uint _answerCorrelation;
-        private int _answerLost;
-        private bool _answerIncludeDefinitions;
-
-        private bool _logActive;
-        private uint _logCorrelation;
-        private uint _logNext;
-        private uint _logRemaining;
-        private bool _collectingLog;
-        private uint _pageNext;
-        private uint _pageFirst;
-        private uint _nextTransferId = 1;
-
         public IslandLinkEndpoint(IslandLimits limits, byte[][] encodedDefinitions, int definitionCount)
         {
-            _definitionCount = encodedDefinitions == null ? 0 : definitionCount;
-            _definitions = encodedDefinitions;
-            _definitionCrcs = new uint[_definitionCount];
-            for (int i = 0; i < _definitionCount; i++)
-            {
-                byte[] blob = _definitions[i];
-                _definitionCrcs[i] = Crc32.Compute(blob, 0, blob.Length);
-            }
-
-            _vmDirty = new bool[limits.MaxVms + 1];
             Counters = new IslandLinkCounters();
+            _sender = new EnvelopeSender(Counters);
+            _answer = new StatusAnswer(_sender, encodedDefinitions, definitionCount);
+            _status = new StatusPublisher(_sender, Counters, limits.MaxVms);
+            _control = new ControlMessageQueue(_sender, Counters);
+            _logRead = new PagedLogRead(_sender, Counters);
         }
 
         public IslandLinkCounters Counters { get; private set; }
@@ -128,20 +92,20 @@ namespace Stratos.Island.Firmware.Link
         // Control messages waiting for ring space.
         public int QueuedMessages
         {
-            get { return _queueCount; }
+            get { return _control.Count; }
         }
 
         // True while a paged log read is still being sent.
         public bool LogReadInProgress
         {
-            get { return _logActive; }
+            get { return _logRead.Active; }
         }
 
         // Wires the session and the core (both are built around this endpoint). Until then every
         // output is treated as "no session".
         public void Attach(LinkSession session, IslandCore core, IClock clock)
         {
-            _session = session;
+            _sender.Attach(session);
             _core = core;
             _clock = clock;
             core.SetInbound(this);
@@ -157,45 +121,18 @@ namespace Stratos.Island.Firmware.Link
         // IslandCore.Step as well, so status changes of the step's supervision cycles go out at once.
         public void Service()
         {
-            if (_session == null || _core == null || _session.State != SessionState.Up)
+            if (_core == null || !_sender.IsUp())
             {
                 return;
             }
 
-            if (!FlushQueue())
+            if (!_control.Flush(_core.Lifecycle))
             {
                 return;
             }
 
-            if (_anyVmDirty)
-            {
-                _anyVmDirty = false;
-                VmRuntime[] vms = _core.Lifecycle.BootOrder;
-                long nowMs = _clock.MonotonicMs;
-                for (int i = 0; i < vms.Length; i++)
-                {
-                    int id = vms[i].Id;
-                    if (id >= 0 && id < _vmDirty.Length && _vmDirty[id])
-                    {
-                        Counters.StatusResends++;
-                        _core.Lifecycle.EmitStatus(vms[i], nowMs);
-                    }
-                }
-            }
-
-            if (_powerDirty)
-            {
-                _powerDirty = false;
-                Counters.StatusResends++;
-                _core.Power.EmitAll();
-            }
-
-            if (_supervisionDirty)
-            {
-                _supervisionDirty = SendSupervisionPages(0) > 0;
-            }
-
-            ServiceLogRead();
+            _status.ResendDirty(_core, _clock.MonotonicMs);
+            _logRead.Service(_core);
         }
 
         // ------------------------------------------------------------------ ISessionListener
@@ -214,21 +151,14 @@ namespace Stratos.Island.Firmware.Link
             }
 
             _core.HandleAgentConnected();
-            for (int i = 0; i < _vmDirty.Length; i++)
-            {
-                _vmDirty[i] = true;
-            }
-
-            _anyVmDirty = true;
-            _powerDirty = true;
-            _supervisionDirty = true;
+            _status.MarkAllDirty();
             Service();
         }
 
         public void OnSessionDown(SessionDownReason reason, string detail)
         {
             Counters.SessionsDown++;
-            _logActive = false;
+            _logRead.Abandon();
         }
 
         /// <summary>The authenticated session rejected a message: a LINK_ERROR event (INTEGRITY), rate-limited by the core.</summary>
@@ -280,14 +210,11 @@ namespace Stratos.Island.Firmware.Link
                     AnswerStatus(correlation, envelope.StatusRequest.IncludeDefinitions);
                     return;
                 case EnvelopeBody.LogRead:
-                    _logActive = true;
-                    _logCorrelation = correlation;
-                    _logNext = envelope.LogRead.FromSequence;
-                    _logRemaining = envelope.LogRead.MaxRecords == 0 ? uint.MaxValue : envelope.LogRead.MaxRecords;
-                    ServiceLogRead();
+                    _logRead.Begin(correlation, envelope.LogRead.FromSequence, envelope.LogRead.MaxRecords);
+                    _logRead.Service(_core);
                     return;
                 case EnvelopeBody.BlobChunk:
-                    HandleBlobChunk(envelope.BlobChunk);
+                    RefuseBlobChunk(envelope.BlobChunk);
                     return;
                 case EnvelopeBody.Error:
                     Counters.PeerErrors++;
@@ -302,70 +229,35 @@ namespace Stratos.Island.Firmware.Link
 
         public void RequestResult(uint correlationId, bool accepted, ErrorCode code, string message, uint subjectId)
         {
-            if (_answering && correlationId == _answerCorrelation)
+            if (_answer.Active && correlationId == _answer.Correlation)
             {
                 // The core closes its part of a status answer: add the pages and blobs, then close.
                 FinishStatusAnswer();
                 return;
             }
 
-            EnqueueOrSend(KindResult, correlationId, accepted ? 1u : 0u, (uint)code, subjectId, message);
+            _control.SendResult(correlationId, accepted, code, subjectId, message);
         }
 
         public void VmDirective(uint directiveId, uint vmId, DirectiveAction action, uint timeoutMs, string reason)
         {
-            EnqueueOrSend(KindDirective, directiveId, vmId, (uint)action, timeoutMs, reason);
+            _control.SendDirective(directiveId, vmId, action, timeoutMs, reason);
         }
 
         public void VmStatus(uint vmId, string name, VmState state, LocalStatus supervision, uint restartsInWindow,
             Criticality criticality, long stateSinceMs, string lastFailure)
         {
-            bool sent = false;
-            if (IsUp())
+            if (!_status.SendVmStatus(_answer.StatusCorrelation, vmId, name, state, supervision, restartsInWindow, criticality, stateSinceMs, lastFailure))
             {
-                Envelope e = Begin(EnvelopeBody.VmStatus, _answering ? _answerCorrelation : 0);
-                VmStatus s = e.VmStatus;
-                s.VmId = vmId;
-                s.Name = Fit(name, Codec.Link.VmStatus.NameMaxLength);
-                s.State = state;
-                s.Supervision = supervision;
-                s.RestartsInWindow = restartsInWindow;
-                s.Criticality = criticality;
-                s.StateSinceMs = stateSinceMs < 0 ? 0 : (ulong)stateSinceMs;
-                s.LastFailure = Fit(lastFailure, Codec.Link.VmStatus.LastFailureMaxLength);
-                sent = Send();
-            }
-
-            if (vmId < _vmDirty.Length)
-            {
-                _vmDirty[vmId] = !sent;
-            }
-
-            if (!sent)
-            {
-                _anyVmDirty = true;
-                NoteAnswerLoss();
+                _answer.NoteLoss();
             }
         }
 
         public void PowerDomainStatus(uint domainId, string name, PowerState state, Criticality criticality)
         {
-            bool sent = false;
-            if (IsUp())
+            if (!_status.SendPowerDomainStatus(_answer.StatusCorrelation, domainId, name, state, criticality))
             {
-                Envelope e = Begin(EnvelopeBody.PowerDomainStatus, _answering ? _answerCorrelation : 0);
-                PowerDomainStatus s = e.PowerDomainStatus;
-                s.DomainId = domainId;
-                s.Name = Fit(name, Codec.Link.PowerDomainStatus.NameMaxLength);
-                s.State = state;
-                s.Criticality = criticality;
-                sent = Send();
-            }
-
-            if (!sent)
-            {
-                _powerDirty = true;
-                NoteAnswerLoss();
+                _answer.NoteLoss();
             }
         }
 
@@ -373,29 +265,30 @@ namespace Stratos.Island.Firmware.Link
             uint deadlineViolations, uint logicalViolations)
         {
             // Sent as SupervisionStatus pages by Service (or by the status answer).
-            if (!_answering)
+            if (!_answer.Active)
             {
-                _supervisionDirty = true;
+                _status.MarkSupervisionDirty();
             }
         }
 
         public void SupervisionStatus(GlobalStatus global, long cycle, uint expiredCycles)
         {
-            if (!_answering)
+            if (!_answer.Active)
             {
-                _supervisionDirty = true;
+                _status.MarkSupervisionDirty();
             }
         }
 
+        // Events are counted when not sent and never retried (the log is the source of truth).
         public void Event(uint sequence, long timestampUs, uint bootCount, EventType type, uint subjectId, int value, string detail)
         {
-            if (!IsUp())
+            if (!_sender.IsUp())
             {
                 Counters.EventsNotSent++;
                 return;
             }
 
-            Envelope e = Begin(EnvelopeBody.Event, 0);
+            Envelope e = _sender.Begin(EnvelopeBody.Event, 0);
             Event ev = e.Event;
             ev.Sequence = sequence;
             ev.TimestampUs = timestampUs < 0 ? 0 : (ulong)timestampUs;
@@ -403,8 +296,8 @@ namespace Stratos.Island.Firmware.Link
             ev.Type = type;
             ev.SubjectId = subjectId;
             ev.Value = value;
-            ev.Detail = Fit(detail, Codec.Link.Event.DetailMaxLength);
-            if (!Send())
+            ev.Detail = EnvelopeSender.Fit(detail, Codec.Link.Event.DetailMaxLength);
+            if (!_sender.Send())
             {
                 Counters.EventsNotSent++;
             }
@@ -412,221 +305,48 @@ namespace Stratos.Island.Firmware.Link
 
         public void LogRecord(uint correlationId, EventRecord record)
         {
-            if (!_collectingLog)
-            {
-                return;
-            }
-
-            LogChunk chunk = _session.Outgoing.LogChunk;
-            if (chunk.RecordsCount == LogChunk.RecordsMaxCount)
-            {
-                return;
-            }
-
-            Event ev = chunk.Records[chunk.RecordsCount++];
-            ev.Sequence = record.Sequence;
-            ev.TimestampUs = record.TimestampUs < 0 ? 0 : (ulong)record.TimestampUs;
-            ev.BootCount = record.BootCount;
-            ev.Type = record.Type;
-            ev.SubjectId = record.SubjectId;
-            ev.Value = record.Value;
-            ev.Detail = Fit(record.GetDetail(), Codec.Link.Event.DetailMaxLength);
+            _logRead.Collect(record);
         }
 
         public void LogReadEnd(uint correlationId, uint firstAvailable, uint nextSequence, bool end)
         {
-            _pageFirst = firstAvailable;
-            _pageNext = nextSequence;
+            _logRead.EndPage(firstAvailable, nextSequence);
         }
 
         // ------------------------------------------------------------------ status answer
 
         private void AnswerStatus(uint correlation, bool includeDefinitions)
         {
-            _answering = true;
-            _answerCorrelation = correlation;
-            _answerLost = 0;
-            _answerIncludeDefinitions = includeDefinitions;
+            _answer.Begin(correlation, includeDefinitions);
             // Emits VmStatus and PowerDomainStatus (sent here with the correlation id), the
             // supervision status (collected), then its RequestResult, which FinishStatusAnswer takes.
             _core.HandleStatusRequest(correlation);
-            _answering = false;
+            _answer.End();
         }
 
         private void FinishStatusAnswer()
         {
-            uint correlation = _answerCorrelation;
-            _answerLost += SendSupervisionPages(correlation);
-            if (_answerIncludeDefinitions)
+            uint correlation = _answer.Correlation;
+            _answer.AddLosses(_status.SendSupervisionPages(_core.Supervision, correlation));
+            _answer.AddLosses(_answer.SendDefinitions());
+            _answer.End();
+            int lost = _answer.Lost;
+            if (lost == 0)
             {
-                for (int i = 0; i < _definitionCount; i++)
-                {
-                    _answerLost += SendBlob(correlation, _definitions[i], _definitionCrcs[i]);
-                }
-            }
-
-            _answering = false;
-            if (_answerLost == 0)
-            {
-                EnqueueOrSend(KindResult, correlation, 1u, (uint)ErrorCode.Unspecified, 0, string.Empty);
+                _control.SendResult(correlation, true, ErrorCode.Unspecified, 0, string.Empty);
             }
             else
             {
                 Counters.AnswersIncomplete++;
-                EnqueueOrSend(KindResult, correlation, 0u, (uint)ErrorCode.ResourceExhausted, 0,
-                    string.Concat("status answer incomplete: ", _answerLost.ToString(), " message(s) refused by the full TX ring; ask again"));
-            }
-        }
-
-        private void NoteAnswerLoss()
-        {
-            if (_answering)
-            {
-                _answerLost++;
-            }
-        }
-
-        // Sends the global status and every entity in pages of 12; returns the number of pages not sent.
-        private int SendSupervisionPages(uint correlation)
-        {
-            if (!IsUp())
-            {
-                return 1;
-            }
-
-            SupervisionManager supervision = _core.Supervision;
-            int capacity = supervision.Capacity;
-            int total = 0;
-            for (int id = 0; id < capacity; id++)
-            {
-                if (supervision.Find(id) != null)
-                {
-                    total++;
-                }
-            }
-
-            int failed = 0;
-            int id2 = 0;
-            int done = 0;
-            do
-            {
-                Envelope e = Begin(EnvelopeBody.SupervisionStatus, correlation);
-                SupervisionStatus page = e.SupervisionStatus;
-                page.Global = supervision.GlobalStatus;
-                page.Cycle = supervision.Cycles < 0 ? 0 : (ulong)supervision.Cycles;
-                page.ExpiredCycles = (uint)supervision.ExpiredCycles;
-                int n = 0;
-                while (id2 < capacity && n < EntitiesPerPage)
-                {
-                    SupervisedEntity entity = supervision.Find(id2);
-                    id2++;
-                    if (entity == null)
-                    {
-                        continue;
-                    }
-
-                    EntityStatus s = page.Entities[n++];
-                    s.EntityId = (uint)entity.EntityId;
-                    s.Status = entity.Status;
-                    s.FailedRefCycles = (uint)entity.FailedRefCycles;
-                    s.AliveCount = (uint)entity.AliveCount;
-                    s.DeadlineViolations = (uint)entity.DeadlineViolations;
-                    s.LogicalViolations = (uint)entity.LogicalViolations;
-                }
-
-                page.EntitiesCount = n;
-                done += n;
-                page.More = done < total;
-                if (!Send())
-                {
-                    failed++;
-                }
-            }
-            while (done < total);
-
-            return failed;
-        }
-
-        // Sends one blob as BlobChunk messages; returns the number of chunks not sent.
-        private int SendBlob(uint correlation, byte[] blob, uint crc)
-        {
-            uint transfer = _nextTransferId++;
-            if (_nextTransferId == 0)
-            {
-                _nextTransferId = 1;
-            }
-
-            int failed = 0;
-            int offset = 0;
-            do
-            {
-                int length = blob.Length - offset;
-                if (length > BlobChunkBytes)
-                {
-                    length = BlobChunkBytes;
-                }
-
-                Envelope e = Begin(EnvelopeBody.BlobChunk, correlation);
-                BlobChunk chunk = e.BlobChunk;
-                chunk.TransferId = transfer;
-                chunk.Kind = BlobKind.VmDefinition;
-                chunk.TotalLength = (uint)blob.Length;
-                chunk.Offset = (uint)offset;
-                chunk.Crc32 = crc;
-                System.Array.Copy(blob, offset, chunk.Data, 0, length);
-                chunk.DataLength = length;
-                if (!Send())
-                {
-                    failed++;
-                }
-
-                offset += length;
-            }
-            while (offset < blob.Length);
-
-            return failed;
-        }
-
-        // ------------------------------------------------------------------ log read
-
-        private void ServiceLogRead()
-        {
-            int pages = 0;
-            while (_logActive && pages < LogPagesPerService && IsUp())
-            {
-                uint want = _logRemaining < RecordsPerLogPage ? _logRemaining : RecordsPerLogPage;
-                Envelope e = Begin(EnvelopeBody.LogChunk, _logCorrelation);
-                _pageNext = _logNext;
-                _pageFirst = 0;
-                _collectingLog = true;
-                _core.HandleLogRead(_logCorrelation, _logNext, want);
-                _collectingLog = false;
-                LogChunk chunk = e.LogChunk;
-                uint sent = (uint)chunk.RecordsCount;
-                uint remainingAfter = _logRemaining - sent;
-                bool end = _pageNext >= _core.Log.NextSequence || remainingAfter == 0;
-                chunk.FirstAvailable = _pageFirst;
-                chunk.NextSequence = _pageNext;
-                chunk.End = end;
-                if (!Send())
-                {
-                    return; // retried from the same sequence by the next Service
-                }
-
-                pages++;
-                Counters.LogPagesSent++;
-                _logNext = _pageNext;
-                _logRemaining = remainingAfter;
-                if (end)
-                {
-                    _logActive = false;
-                }
+                _control.SendResult(correlation, false, ErrorCode.ResourceExhausted, 0,
+                    string.Concat("status answer incomplete: ", lost.ToString(), " message(s) refused by the full TX ring; ask again"));
             }
         }
 
         // ------------------------------------------------------------------ blobs from the agent
 
-        private void HandleBlobChunk(BlobChunk chunk)
+        // Configuration push: the chunk that completes a transfer is answered with a refusal.
+        private void RefuseBlobChunk(BlobChunk chunk)
         {
             if ((ulong)chunk.Offset + (ulong)chunk.DataLength < chunk.TotalLength)
             {
@@ -634,175 +354,8 @@ namespace Stratos.Island.Firmware.Link
             }
 
             Counters.BlobsRefused++;
-            EnqueueOrSend(KindBlobAck, chunk.TransferId, 0, (uint)ErrorCode.PermissionDenied, 0,
+            _control.SendBlobAck(chunk.TransferId, ErrorCode.PermissionDenied,
                 "configuration push is not accepted: the island runs the configuration it was started with");
         }
-
-        // ------------------------------------------------------------------ control queue
-
-        private void EnqueueOrSend(int kind, uint a, uint b, uint c, uint d, string text)
-        {
-            if (_queueCount == 0 && SendControl(kind, a, b, c, d, text))
-            {
-                return;
-            }
-
-            if (_queueCount == QueueCapacity)
-            {
-                Counters.QueueOverflows++;
-                return;
-            }
-
-            int slot = (_queueHead + _queueCount) % QueueCapacity;
-            _queueKind[slot] = kind;
-            _queueA[slot] = a;
-            _queueB[slot] = b;
-            _queueC[slot] = c;
-            _queueD[slot] = d;
-            _queueText[slot] = text;
-            _queueCount++;
-            Counters.Queued++;
-        }
-
-        // Sends queued control messages in order; false when one is still refused.
-        private bool FlushQueue()
-        {
-            while (_queueCount > 0)
-            {
-                int slot = _queueHead;
-                if (_queueKind[slot] == KindDirective && IsStaleDirective(_queueA[slot], _queueB[slot]))
-                {
-                    Counters.StaleDirectivesDropped++;
-                }
-                else if (!SendControl(_queueKind[slot], _queueA[slot], _queueB[slot], _queueC[slot], _queueD[slot], _queueText[slot]))
-                {
-                    return false;
-                }
-
-                _queueText[slot] = null;
-                _queueHead = (_queueHead + 1) % QueueCapacity;
-                _queueCount--;
-            }
-
-            return true;
-        }
-
-        // A directive the core no longer waits for (its VM has another pending directive or none).
-        private bool IsStaleDirective(uint directiveId, uint vmId)
-        {
-            VmRuntime vm = _core == null || vmId > int.MaxValue ? null : _core.Lifecycle.Find((int)vmId);
-            return vm != null && (!vm.HasPendingDirective || vm.PendingDirectiveId != directiveId);
-        }
-
-        private bool SendControl(int kind, uint a, uint b, uint c, uint d, string text)
-        {
-            if (!IsUp())
-            {
-                return false;
-            }
-
-            Envelope e;
-            switch (kind)
-            {
-                case KindDirective:
-                    e = Begin(EnvelopeBody.VmDirective, 0);
-                    VmDirective directive = e.VmDirective;
-                    directive.DirectiveId = a;
-                    directive.VmId = b;
-                    directive.Action = (DirectiveAction)c;
-                    directive.TimeoutMs = d;
-                    directive.Reason = Fit(text, Codec.Link.VmDirective.ReasonMaxLength);
-                    break;
-                case KindResult:
-                    e = Begin(EnvelopeBody.RequestResult, a);
-                    RequestResult result = e.RequestResult;
-                    result.Accepted = b != 0;
-                    result.Code = (ErrorCode)c;
-                    result.SubjectId = d;
-                    result.Message = Fit(text, Codec.Link.RequestResult.MessageMaxLength);
-                    break;
-                default:
-                    e = Begin(EnvelopeBody.BlobAck, 0);
-                    BlobAck ack = e.BlobAck;
-                    ack.TransferId = a;
-                    ack.Code = (ErrorCode)c;
-                    ack.Message = Fit(text, Codec.Link.BlobAck.MessageMaxLength);
-                    break;
-            }
-
-            return Send();
-        }
-
-        // ------------------------------------------------------------------ sending
-
-        private bool IsUp()
-        {
-            return _session != null && _session.State == SessionState.Up;
-        }
-
-        private Envelope Begin(EnvelopeBody body, uint correlation)
-        {
-            Envelope e = _session.Outgoing;
-            e.SetBody(body);
-            e.CorrelationId = correlation;
-            return e;
-        }
-
-        private bool Send()
-        {
-            LinkSendStatus status = _session.Send(_session.Outgoing);
-            if (status == LinkSendStatus.Ok)
-            {
-                Counters.Sent++;
-                return true;
-            }
-
-            if (status == LinkSendStatus.NoTxBuffer)
-            {
-                Counters.RingFull++;
-            }
-            else if (status == LinkSendStatus.NotReady || status == LinkSendStatus.NoDestination)
-            {
-                Counters.NotConnected++;
-            }
-            else
-            {
-                Counters.SendErrors++;
-            }
-
-            return false;
-        }
-
-        // The string itself when its UTF-8 encoding fits maxBytes, else its longest prefix that fits
-        // (cut at a character boundary; allocates only in that case).
-        private static string Fit(string value, int maxBytes)
-        {
-            return value == null ? string.Empty : Utf8.Truncate(value, maxBytes);
-        }
-    }
-
-    // Counters of the link adapter (single writer: the main loop).
-    public sealed class IslandLinkCounters
-    {
-        public long Sent;
-        // Sends refused because the TX ring had no buffer.
-        public long RingFull;
-        // Sends refused because no session was up.
-        public long NotConnected;
-        public long SendErrors;
-        public long EventsNotSent;
-        public long StatusResends;
-        public long Queued;
-        public long QueueOverflows;
-        // Queued directives dropped because the core had cancelled them before they could be sent.
-        public long StaleDirectivesDropped;
-        public long AnswersIncomplete;
-        public long LogPagesSent;
-        public long BlobsRefused;
-        public long SessionsUp;
-        public long SessionsDown;
-        public long AgentRestarts;
-        public long PeerErrors;
-        public long UnexpectedMessages;
     }
 }

@@ -103,7 +103,7 @@ namespace Stratos.Island.Firmware.Scenario
             trace.Line("what the island logged while the agent was gone:");
             TraceLog(trace, island.Core.Log, lossFrom);
             trace.Line(string.Concat("a-cluster resets so far: ", island.Reset.Resets.ToString(), ", safe state ",
-                island.Core.Escalation.SafeStateActive ? "yes" : "no"));
+                island.Core.Mode.SafeStateActive ? "yes" : "no"));
             TraceVms(trace, island);
             island.Heartbeats = true;
             island.ConnectAgent(0xA6E8);

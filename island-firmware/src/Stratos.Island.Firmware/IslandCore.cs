@@ -30,6 +30,7 @@ namespace Stratos.Island.Firmware
     {
         private readonly IslandConfig _config;
         private readonly IClock _clock;
+        private readonly IslandMode _mode;
         private bool _ringResetEventLogged;
         private long _lastRingResetEventMs;
         private int _ringResetsNotLogged;
@@ -51,7 +52,6 @@ namespace Stratos.Island.Firmware
         private long _nextCycleMs;
         private long _lateSteps;
         private long _kicks;
-        private bool _agentConnectedOnce;
 
         public IslandCore(IslandConfig config, IClock clock, IFlash flash, IPowerRails rails, IHardwareWatchdog watchdog,
             ISafeStateOutput safeState, IResetControl reset, IIslandOutput output, ResetReason resetReason)
@@ -90,17 +90,24 @@ namespace Stratos.Island.Firmware
                 _supervision.AddEntity(new SupervisedEntity(table, vm.Id, vm.Supervision, checkpointLimit), counts);
             }
 
-            _lifecycle = new LifecycleManager(config, _supervision, _events, output);
-            _power = new PowerManager(config.PowerDomains, rails, _lifecycle, _events, output);
-            _escalation = new EscalationManager(_lifecycle, _power, _supervision, reset, safeState, _events, output, clock);
-            _lifecycle.SetCollaborators(_power, _escalation);
-            _supervision.SetListener(_escalation);
-            _sequencer = new SystemPowerSequencer(_lifecycle, _power, _supervision, _events);
+            // One pass, each manager built after what it consults; the escalation subscribes itself
+            // to supervision and the lifecycle (the only edges back).
+            _mode = new IslandMode();
+            VmRoster vms = new VmRoster(config);
+            _power = new PowerManager(config.PowerDomains, rails, vms, _mode, _events, output);
+            _lifecycle = new LifecycleManager(vms, _mode, _supervision, _power, _events, output);
+            _escalation = new EscalationManager(_mode, _lifecycle, _power, _supervision, reset, safeState, _events, output, clock);
+            _sequencer = new SystemPowerSequencer(_mode, _lifecycle, _power, _supervision, _events);
 
             _power.ApplyInitialStates();
-            _lifecycle.BootOnAgentConnect = true;
             _nextCycleMs = clock.MonotonicMs + _periodMs;
             _events.Record(EventType.IslandBoot, 0, (int)resetReason, "island boot");
+        }
+
+        // Safe state, system power and boot-on-connect of the island as a whole.
+        public IslandMode Mode
+        {
+            get { return _mode; }
         }
 
         public SupervisionManager Supervision
@@ -225,7 +232,7 @@ namespace Stratos.Island.Firmware
         // The link came up (Hello accepted): supervise the agent, run boot orchestration if due.
         public void HandleAgentConnected()
         {
-            if (_escalation.SafeStateActive && !_power.IsAClusterOn())
+            if (_mode.SafeStateActive && !_power.IsAClusterOn())
             {
                 return;
             }
@@ -239,9 +246,8 @@ namespace Stratos.Island.Firmware
                 _supervision.Activate(0);
             }
 
-            if (_lifecycle.BootOnAgentConnect || !_agentConnectedOnce)
+            if (_mode.TakeBootOnAgentConnect())
             {
-                _agentConnectedOnce = true;
                 _lifecycle.BeginBootOrchestration();
             }
         }

@@ -192,7 +192,7 @@ public sealed class EscalationTests
         island.StartRunning(2);
         Cycle(island);
         Assert.IsTrue(island.SafeState.Asserted);
-        Assert.IsTrue(island.Core.Escalation.SafeStateActive);
+        Assert.IsTrue(island.Core.Mode.SafeStateActive);
         Assert.AreEqual(PowerState.Off, island.Rails.GetState(TestIsland.Gpu));
         Assert.AreEqual(PowerState.Off, island.Rails.GetState(TestIsland.ACluster));
         Assert.AreEqual(PowerState.On, island.Rails.GetState(TestIsland.SafetyDomain), "ASIL domains stay on");

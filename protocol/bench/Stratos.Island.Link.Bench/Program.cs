@@ -4,7 +4,8 @@
 // Measures, in one run: the floor (raw ping-pong over the same memory and kick mechanism), the link
 // round trip for 16/256/496-byte payloads (>= 20,000 round trips each after warm-up; the 16-byte
 // runs are interleaved with the floor runs so both see the same machine load), and one-way 496-byte
-// throughput; then the session's round trip with and without link authentication (SessionAuthBench).
+// throughput; the rpmsg code's own round trip with both roles in this process (RingsInProcessBench);
+// then the session's round trip with and without link authentication (SessionAuthBench).
 // Last line: JSON.
 using System;
 using System.Diagnostics;
@@ -306,6 +307,8 @@ internal static class Program
             double ratio = Percentile(link16, 0.5) / Percentile(floor, 0.5);
             Console.WriteLine(string.Format(c, "goals: rtt_p50/floor_p50 = {0:F2} (<= 1.3: {1}), rtt_p50 < 20 us: {2}, >= 100000 msgs/s: {3}",
                 ratio, ratio <= 1.3 ? "met" : "MISSED", Percentile(link16, 0.5) < 20 ? "met" : "MISSED", msgsPerSecond >= 100_000 ? "met" : "MISSED"));
+            double[] rings = RingsInProcessBench.RoundTripUs();
+            Console.WriteLine(string.Format(c, "rings rtt 16 B (both roles in-process, one thread) p50 {0:F3} us  p99 {1:F3} us", Percentile(rings, 0.5), Percentile(rings, 0.99)));
             SessionAuthBench.Results auth = SessionAuthBench.Run();
             for (int v = 0; v < 3; v++)
             {

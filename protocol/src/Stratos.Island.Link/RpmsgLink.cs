@@ -50,6 +50,10 @@
 // those kicks are best-effort (no full barrier) because a starved sender re-reads the ring on every
 // TrySend, so a lost one costs at most one wait timeout, never a message.
 //
+// Parts: this class holds what both roles share (endpoints, states, message parsing and dispatch,
+// error reporting and ring-reset healing, kicks); the ring work of each role is in RpmsgDriverRole.cs
+// and RpmsgDeviceRole.cs (one of them per link), the name service in RpmsgNameService.cs.
+//
 // Threading: single-threaded. Poll and TrySend must be called from the same thread. Nothing blocks.
 using Stratos.Island.Codec;
 
@@ -70,42 +74,19 @@ namespace Stratos.Island.Link
         private readonly IDoorbell _doorbell;
         private readonly LinkRole _role;
         private readonly ILinkErrorSink _errors;
-        private readonly Vring _vring0;
-        private readonly Vring _vring1;
         private readonly int _maxPayload;
-        private readonly int _poolEnd;
         private readonly byte[] _rx;
-        private readonly byte[] _ns = new byte[RpmsgHeader.NameServiceMessageSize];
         private readonly RpmsgEndpoint[] _endpoints;
+        private readonly RpmsgDriverRole _driver; // null in the device role
+        private readonly RpmsgDeviceRole _device; // null in the driver role
+        private readonly RpmsgNameService _nameService;
         private int _endpointCount;
         private uint _nextAddress = RpmsgHeader.FirstDynamicAddress;
         private LinkState _state;
-        private bool _nameService;
         private bool _rxPolling;
-        private bool _tableProblemReported;
         private int _lastBadIndex = -1;
         private LinkErrorCode _corruption;
         private string _corruptionDetail;
-
-        // Driver side.
-        private ushort _rxLastUsed;
-        private ushort _rxAvailShadow;
-        private readonly bool[] _rxInFlight;
-        private readonly int[] _rxReposted;
-        private ushort _txLastUsed;
-        private ushort _txAvailShadow;
-        private readonly bool[] _txInFlight;
-        private readonly int[] _txFree;
-        private int _txFreeCount;
-        private bool _txWantsInterrupt;
-
-        // Device side.
-        private ushort _devTxLastAvail;
-        private ushort _devTxAvailSeen;
-        private ushort _devTxUsedShadow;
-        private ushort _devRxLastAvail;
-        private ushort _devRxUsedShadow;
-        private bool _devTxWantsNotify;
 
         public RpmsgLink(LinkLayout layout, ISharedMemory sharedMemory, IDoorbell doorbell, LinkRole role,
             int maxEndpoints, LinkCounters counters, ILinkErrorSink errors, ILinkEventSink events)
@@ -128,16 +109,20 @@ namespace Stratos.Island.Link
             Counters = counters != null ? counters : new LinkCounters();
             _errors = errors;
             Events = events;
-            _vring0 = new Vring(sharedMemory, "vring0", layout.Vring0Address, layout.VringNum, layout.VringAlign);
-            _vring1 = new Vring(sharedMemory, "vring1", layout.Vring1Address, layout.VringNum, layout.VringAlign);
+            Vring vring0 = new Vring(sharedMemory, "vring0", layout.Vring0Address, layout.VringNum, layout.VringAlign);
+            Vring vring1 = new Vring(sharedMemory, "vring1", layout.Vring1Address, layout.VringNum, layout.VringAlign);
             _maxPayload = layout.MaxPayload;
-            _poolEnd = layout.BufferBase + layout.BufferCount * layout.BufferSize;
             _rx = new byte[layout.BufferSize];
             _endpoints = new RpmsgEndpoint[maxEndpoints];
-            _rxInFlight = new bool[layout.RxBufferCount];
-            _rxReposted = new int[layout.RxBufferCount];
-            _txInFlight = new bool[layout.TxBufferCount];
-            _txFree = new int[layout.TxBufferCount];
+            _nameService = new RpmsgNameService(this);
+            if (role == LinkRole.Driver)
+            {
+                _driver = new RpmsgDriverRole(this, layout, sharedMemory, vring0, vring1, Counters);
+            }
+            else
+            {
+                _device = new RpmsgDeviceRole(this, layout, sharedMemory, vring0, vring1, Counters);
+            }
         }
 
         public LinkCounters Counters { get; private set; }
@@ -162,7 +147,7 @@ namespace Stratos.Island.Link
         /// <summary>True once the name service feature was negotiated (dfeatures bit 0 acknowledged).</summary>
         public bool NameServiceEnabled
         {
-            get { return _nameService; }
+            get { return _nameService.Enabled; }
         }
 
         // ------------------------------------------------------------------ endpoints
@@ -200,7 +185,7 @@ namespace Stratos.Island.Link
             endpoint.AnnouncePending = true;
             if (_state == LinkState.Up)
             {
-                AnnouncePending();
+                _nameService.AnnouncePending();
             }
 
             return endpoint;
@@ -213,9 +198,9 @@ namespace Stratos.Island.Link
             {
                 if (_endpoints[i] == endpoint)
                 {
-                    if (_state == LinkState.Up && _nameService)
+                    if (_state == LinkState.Up && _nameService.Enabled)
                     {
-                        SendNameService(endpoint, RpmsgHeader.NameServiceDestroy);
+                        _nameService.Send(endpoint, RpmsgHeader.NameServiceDestroy);
                     }
 
                     _endpointCount--;
@@ -224,6 +209,16 @@ namespace Stratos.Island.Link
                     return;
                 }
             }
+        }
+
+        internal int EndpointCount
+        {
+            get { return _endpointCount; }
+        }
+
+        internal RpmsgEndpoint EndpointAt(int index)
+        {
+            return _endpoints[index];
         }
 
         private RpmsgEndpoint FindEndpoint(uint address)
@@ -246,15 +241,13 @@ namespace Stratos.Island.Link
         /// device's table is valid (otherwise waits; Poll retries).</summary>
         public void Start()
         {
-            if (_role == LinkRole.Device)
+            if (_device != null)
             {
-                ForgetPeer();
-                ResourceTable.Write(_shm, _layout);
-                _state = LinkState.WaitingForDriver;
+                _device.Start();
             }
             else
             {
-                TryAttachDriver();
+                _driver.TryAttach();
             }
         }
 
@@ -263,12 +256,9 @@ namespace Stratos.Island.Link
         /// re-initialised in place by the next Start. Driver: drops to Down.</summary>
         public void Stop()
         {
-            if (_role == LinkRole.Device)
+            if (_device != null)
             {
-                _shm.WriteUInt32(_layout.ResourceTableOffset, 0);
-                ResourceTable.WriteStatus(_shm, _layout, 0);
-                _shm.FullBarrier();
-                Kick();
+                _device.WithdrawTable();
             }
 
             if (_state == LinkState.Up && Events != null)
@@ -288,7 +278,7 @@ namespace Stratos.Island.Link
                 return;
             }
 
-            if (_role == LinkRole.Device && (_vring0.UsedIdx != _devTxUsedShadow || _vring1.UsedIdx != _devRxUsedShadow))
+            if (_device != null && _device.RingsReinitialisedByDriver())
             {
                 // A new driver already re-initialised the rings: Poll's in-band detection re-attaches
                 // to them; clearing DRIVER_OK now would only force a second, needless re-init.
@@ -297,18 +287,13 @@ namespace Stratos.Island.Link
 
             Counters.PeerRestarts++;
             GoDown(reason);
-            if (_role == LinkRole.Driver)
+            if (_driver != null)
             {
-                TryAttachDriver();
+                _driver.TryAttach();
             }
             else
             {
-                // The DRIVER_OK still in the table may be the dead driver's: never attach to it.
-                // Clearing it makes any driver (a new one, or the old one after a glitch) re-initialise
-                // the rings and set DRIVER_OK again, so the next attach always sees fresh rings.
-                ResourceTable.WriteStatus(_shm, _layout, 0);
-                _shm.FullBarrier();
-                _state = LinkState.WaitingForDriver;
+                _device.ClearDriverOk();
             }
         }
 
@@ -323,13 +308,13 @@ namespace Stratos.Island.Link
             _rxPolling = polling;
             if (_state == LinkState.Up)
             {
-                if (_role == LinkRole.Driver)
+                if (_driver != null)
                 {
-                    _vring0.AvailFlags = polling ? Vring.AvailFlagNoInterrupt : (ushort)0;
+                    _driver.WriteRxPolling(polling);
                 }
                 else
                 {
-                    _vring1.UsedFlags = polling ? Vring.UsedFlagNoNotify : (ushort)0;
+                    _device.WriteRxPolling(polling);
                 }
 
                 _shm.FullBarrier();
@@ -346,79 +331,10 @@ namespace Stratos.Island.Link
             }
 
             int delivered;
-            if (_role == LinkRole.Device)
+            bool up = _device != null ? _device.TryService(out delivered) : _driver.TryService(out delivered);
+            if (!up)
             {
-                if (_shm.ReadUInt32(_layout.ResourceTableOffset) != ResourceTable.Version)
-                {
-                    // The window was wiped or recreated under us: publish the table again.
-                    Report(LinkErrorCode.PeerRestart, "resource table at 0x" + _layout.ResourceTableOffset.ToString("x") + " vanished; rewriting it");
-                    if (_state == LinkState.Up)
-                    {
-                        Counters.PeerRestarts++;
-                        GoDown("resource table vanished");
-                    }
-
-                    ResourceTable.Write(_shm, _layout);
-                    _state = LinkState.WaitingForDriver;
-                }
-
-                if (_state == LinkState.WaitingForDriver && !TryAttachDevice())
-                {
-                    return 0;
-                }
-
-                if (!ResourceTable.IsDriverReady(ResourceTable.ReadStatus(_shm, _layout)))
-                {
-                    Counters.PeerRestarts++;
-                    GoDown("driver reset the status byte");
-                    _state = LinkState.WaitingForDriver;
-                    return 0;
-                }
-
-                if (_vring0.UsedIdx != _devTxUsedShadow || _vring1.UsedIdx != _devRxUsedShadow)
-                {
-                    Counters.PeerRestarts++;
-                    GoDown("driver re-initialised the rings");
-                    _state = LinkState.WaitingForDriver;
-                    if (!TryAttachDevice())
-                    {
-                        return 0;
-                    }
-                }
-
-                delivered = DeviceServiceRx();
-            }
-            else
-            {
-                if (_state == LinkState.WaitingForDevice && !TryAttachDriver())
-                {
-                    return 0;
-                }
-
-                byte status = ResourceTable.ReadStatus(_shm, _layout);
-                if ((status & ResourceTable.StatusDeviceNeedsReset) != 0 && (status & ResourceTable.StatusDriverOk) != 0
-                    && _shm.ReadUInt32(_layout.ResourceTableOffset) == ResourceTable.Version)
-                {
-                    // The device asks for a reset (it found the rings corrupt): reset and renegotiate.
-                    Counters.RingResetsByPeer++;
-                    GoDown("device set DEVICE_NEEDS_RESET (ring reset)");
-                    if (!TryAttachDriver())
-                    {
-                        return 0;
-                    }
-                }
-                else if ((status & ResourceTable.StatusDriverOk) == 0
-                    || _shm.ReadUInt32(_layout.ResourceTableOffset) != ResourceTable.Version)
-                {
-                    Counters.PeerRestarts++;
-                    GoDown("device rewrote its resource table (restart)");
-                    if (!TryAttachDriver())
-                    {
-                        return 0;
-                    }
-                }
-
-                delivered = DriverServiceRx();
+                return 0;
             }
 
             if (_corruption != LinkErrorCode.None)
@@ -427,8 +343,55 @@ namespace Stratos.Island.Link
                 return delivered;
             }
 
-            AnnouncePending();
+            _nameService.AnnouncePending();
             return delivered;
+        }
+
+        internal bool RxPolling
+        {
+            get { return _rxPolling; }
+        }
+
+        internal RpmsgNameService NameService
+        {
+            get { return _nameService; }
+        }
+
+        internal void SetState(LinkState state)
+        {
+            _state = state;
+        }
+
+        // A role attached: both sides forget the peer's addresses (re-announced by the name service).
+        internal void MarkUp()
+        {
+            _corruption = LinkErrorCode.None;
+            ForgetPeer();
+            _state = LinkState.Up;
+            Counters.LinkUps++;
+            if (Events != null)
+            {
+                Events.OnLinkUp();
+            }
+        }
+
+        internal void GoDown(string reason)
+        {
+            _state = _role == LinkRole.Driver ? LinkState.WaitingForDevice : LinkState.WaitingForDriver;
+            ForgetPeer();
+            if (Events != null)
+            {
+                Events.OnLinkDown(reason);
+            }
+        }
+
+        internal void ForgetPeer()
+        {
+            for (int i = 0; i < _endpointCount; i++)
+            {
+                _endpoints[i].RemoteAddress = RpmsgHeader.AddressAny;
+                _endpoints[i].AnnouncePending = true;
+            }
         }
 
         // Something this side read from the rings cannot come from a sane peer (see IsCorruption):
@@ -458,152 +421,25 @@ namespace Stratos.Island.Link
             RequestReset("ring reset: " + detail);
         }
 
-        private void GoDown(string reason)
+        // Ring state that cannot be trusted any more. Device: withdraws DRIVER_OK by setting
+        // DEVICE_NEEDS_RESET (virtio 1.1 section 2.1.2), which makes the driver re-initialise the rings.
+        // Driver: re-initialises them itself (the device sees that in-band).
+        private void RequestReset(string reason)
         {
-            _state = _role == LinkRole.Driver ? LinkState.WaitingForDevice : LinkState.WaitingForDriver;
-            ForgetPeer();
-            if (Events != null)
+            if (_state != LinkState.Up)
             {
-                Events.OnLinkDown(reason);
-            }
-        }
-
-        private void ForgetPeer()
-        {
-            for (int i = 0; i < _endpointCount; i++)
-            {
-                _endpoints[i].RemoteAddress = RpmsgHeader.AddressAny;
-                _endpoints[i].AnnouncePending = true;
-            }
-        }
-
-        private bool TryAttachDriver()
-        {
-            string problem = ResourceTable.Check(_shm, _layout);
-            if (problem != null)
-            {
-                _state = LinkState.WaitingForDevice;
-                // An empty table is a device that has not booted yet; anything else is reported once.
-                if (_shm.ReadUInt32(_layout.ResourceTableOffset) != 0 && !_tableProblemReported)
-                {
-                    _tableProblemReported = true;
-                    Report(LinkErrorCode.BadResourceTable, problem);
-                }
-
-                return false;
+                return;
             }
 
-            _tableProblemReported = false;
-            // virtio 1.1 section 3.1.1: reset, then ACKNOWLEDGE and DRIVER before touching the device.
-            ResourceTable.WriteStatus(_shm, _layout, 0);
-            _shm.FullBarrier();
-            ResourceTable.WriteStatus(_shm, _layout, ResourceTable.StatusAcknowledge | ResourceTable.StatusDriver);
-            _shm.FullBarrier();
-            _corruption = LinkErrorCode.None;
-
-            uint offered = _shm.ReadUInt32(_layout.ResourceTableOffset + ResourceTable.DFeaturesOffset);
-            uint accepted = offered & ResourceTable.FeatureNameService;
-            _shm.WriteUInt32(_layout.ResourceTableOffset + ResourceTable.GFeaturesOffset, accepted);
-            _nameService = accepted != 0;
-
-            _vring0.ClearAll();
-            _vring1.ClearAll();
-            int rxCount = _layout.RxBufferCount;
-            for (int i = 0; i < rxCount; i++)
+            GoDown(reason);
+            if (_device != null)
             {
-                _vring0.WriteDescriptor(i, (ulong)(_layout.RxBufferBase + i * _layout.BufferSize), (uint)_layout.BufferSize, Vring.DescFlagWrite, 0);
-                _vring0.SetAvailEntry(i, (ushort)i);
-                _rxInFlight[i] = true;
+                _device.RequestReset();
             }
-
-            _rxAvailShadow = (ushort)rxCount;
-            _rxLastUsed = 0;
-            _txFreeCount = 0;
-            for (int i = _layout.TxBufferCount - 1; i >= 0; i--)
+            else
             {
-                // Written once: descriptor i always names TX buffer i with the whole buffer length (as
-                // OpenAMP does; the rpmsg header's len is authoritative). A descriptor that never
-                // changes stays cached on both cores, which saves the device one miss per message.
-                _vring1.WriteDescriptor(i, (ulong)(_layout.TxBufferBase + i * _layout.BufferSize), (uint)_layout.BufferSize, 0, 0);
-                _txInFlight[i] = false;
-                _txFree[_txFreeCount++] = i;
+                _driver.TryAttach();
             }
-
-            _txLastUsed = 0;
-            _txAvailShadow = 0;
-            _txWantsInterrupt = false;
-            _vring1.AvailFlags = Vring.AvailFlagNoInterrupt;
-            _vring0.AvailFlags = _rxPolling ? Vring.AvailFlagNoInterrupt : (ushort)0;
-            _shm.ReleaseBarrier();
-            _vring0.AvailIdx = _rxAvailShadow;
-            _shm.ReleaseBarrier();
-            ResourceTable.WriteStatus(_shm, _layout, ResourceTable.StatusAcknowledge | ResourceTable.StatusDriver | ResourceTable.StatusDriverOk);
-            _shm.FullBarrier();
-
-            ForgetPeer();
-            _state = LinkState.Up;
-            Counters.LinkUps++;
-            if (Events != null)
-            {
-                Events.OnLinkUp();
-            }
-
-            Kick();
-            AnnouncePending();
-            return true;
-        }
-
-        private bool TryAttachDevice()
-        {
-            byte status = ResourceTable.ReadStatus(_shm, _layout);
-            if (!ResourceTable.IsDriverReady(status))
-            {
-                // No DRIVER_OK yet, or the DEVICE_NEEDS_RESET this side set is still there: the driver
-                // has not reset and renegotiated yet.
-                return false;
-            }
-
-            _shm.AcquireBarrier();
-            uint accepted = _shm.ReadUInt32(_layout.ResourceTableOffset + ResourceTable.GFeaturesOffset);
-            _nameService = (accepted & ResourceTable.FeatureNameService) != 0;
-
-            // Every buffer this side takes is returned in the same pass, so "next avail to take" equals
-            // the used idx; a freshly initialised driver has both at 0.
-            _devTxUsedShadow = _vring0.UsedIdx;
-            _devTxLastAvail = _devTxUsedShadow;
-            _devTxAvailSeen = _devTxLastAvail;
-            _devRxUsedShadow = _vring1.UsedIdx;
-            _devRxLastAvail = _devRxUsedShadow;
-            if ((ushort)(_vring1.AvailIdx - _devRxUsedShadow) > _layout.VringNum
-                || (ushort)(_vring0.AvailIdx - _devTxUsedShadow) > _layout.VringNum)
-            {
-                // A used idx store of this side's previous session landed after the driver zeroed the
-                // rings (this side was descheduled between publishing a reply and returning the request's
-                // buffer). Such rings cannot be trusted: ask for one more reset instead of attaching.
-                Report(LinkErrorCode.PeerRestart, "rings inconsistent at attach (vring1 avail " + _vring1.AvailIdx + ", used " + _devRxUsedShadow
-                    + "); asking the driver to reset again");
-                ResourceTable.WriteStatus(_shm, _layout, (byte)(status | ResourceTable.StatusDeviceNeedsReset));
-                _shm.FullBarrier();
-                Kick();
-                return false;
-            }
-
-            _devTxWantsNotify = false;
-            _corruption = LinkErrorCode.None;
-            _vring0.UsedFlags = Vring.UsedFlagNoNotify;
-            _vring1.UsedFlags = _rxPolling ? Vring.UsedFlagNoNotify : (ushort)0;
-            _shm.FullBarrier();
-
-            ForgetPeer();
-            _state = LinkState.Up;
-            Counters.LinkUps++;
-            if (Events != null)
-            {
-                Events.OnLinkUp();
-            }
-
-            AnnouncePending();
-            return true;
         }
 
         // ------------------------------------------------------------------ sending
@@ -633,9 +469,7 @@ namespace Stratos.Island.Link
                 return LinkSendStatus.NoDestination;
             }
 
-            LinkSendStatus status = _role == LinkRole.Driver
-                ? DriverSend(source, destination, payload, offset, count)
-                : DeviceSend(source, destination, payload, offset, count);
+            LinkSendStatus status = SendOnRings(source, destination, payload, offset, count);
             if (status == LinkSendStatus.Ok)
             {
                 Counters.TxMessages++;
@@ -649,7 +483,16 @@ namespace Stratos.Island.Link
             return status;
         }
 
-        private void WriteMessage(int at, uint source, uint destination, byte[] payload, int offset, int count)
+        // The role's send, without the checks and counters of TrySend (the name service's path).
+        internal LinkSendStatus SendOnRings(uint source, uint destination, byte[] payload, int offset, int count)
+        {
+            return _driver != null
+                ? _driver.Send(source, destination, payload, offset, count)
+                : _device.Send(source, destination, payload, offset, count);
+        }
+
+        // The rpmsg header and payload of one message into the buffer at `at`.
+        internal void WriteMessage(int at, uint source, uint destination, byte[] payload, int offset, int count)
         {
             _shm.WriteUInt32(at + RpmsgHeader.SrcOffset, source);
             _shm.WriteUInt32(at + RpmsgHeader.DstOffset, destination);
@@ -662,375 +505,10 @@ namespace Stratos.Island.Link
             }
         }
 
-        private LinkSendStatus DriverSend(uint source, uint destination, byte[] payload, int offset, int count)
-        {
-            if (_txFreeCount == 0)
-            {
-                ReclaimTx();
-                if (_txFreeCount == 0)
-                {
-                    // Ask the device to kick us when it returns buffers, then look once more (the
-                    // device may have returned one between the check and the flag).
-                    _txWantsInterrupt = true;
-                    _vring1.AvailFlags = 0;
-                    _shm.FullBarrier();
-                    ReclaimTx();
-                    if (_txFreeCount == 0)
-                    {
-                        return LinkSendStatus.NoTxBuffer;
-                    }
-                }
-            }
-
-            int index = _txFree[--_txFreeCount];
-            int at = _layout.TxBufferBase + index * _layout.BufferSize;
-            WriteMessage(at, source, destination, payload, offset, count);
-            _txInFlight[index] = true;
-            _vring1.SetAvailEntry(_txAvailShadow, (ushort)index);
-            _txAvailShadow++;
-            _shm.ReleaseBarrier();
-            _vring1.AvailIdx = _txAvailShadow;
-            _shm.FullBarrier();
-            if ((_vring1.UsedFlags & Vring.UsedFlagNoNotify) == 0)
-            {
-                Kick();
-            }
-            else
-            {
-                Counters.KicksSuppressed++;
-            }
-
-            return LinkSendStatus.Ok;
-        }
-
-        private void ReclaimTx()
-        {
-            ushort usedIdx = _vring1.UsedIdx;
-            _shm.AcquireBarrier();
-            int pending = (ushort)(usedIdx - _txLastUsed);
-            if (pending == 0)
-            {
-                return;
-            }
-
-            if (pending > _layout.VringNum)
-            {
-                ReportIndexJump("vring1 used", _txLastUsed, usedIdx);
-                ResetForCorruption("vring1 used idx inconsistent");
-                return;
-            }
-
-            while (_txLastUsed != usedIdx)
-            {
-                uint id = _vring1.UsedEntryId(_txLastUsed);
-                _txLastUsed++;
-                if (id >= (uint)_layout.TxBufferCount)
-                {
-                    Report(LinkErrorCode.DescriptorIndexOutOfRange, "vring1 used entry names descriptor " + id + ", only " + _layout.TxBufferCount + " TX buffers exist");
-                    continue;
-                }
-
-                if (!_txInFlight[id])
-                {
-                    Report(LinkErrorCode.DuplicateBuffer, "vring1 used entry returns TX buffer " + id + " which was not in flight");
-                    continue;
-                }
-
-                _txInFlight[id] = false;
-                _txFree[_txFreeCount++] = (int)id;
-            }
-
-            if (_txWantsInterrupt && _txFreeCount > 0)
-            {
-                _txWantsInterrupt = false;
-                _vring1.AvailFlags = Vring.AvailFlagNoInterrupt;
-            }
-        }
-
-        private LinkSendStatus DeviceSend(uint source, uint destination, byte[] payload, int offset, int count)
-        {
-            int needed = RpmsgHeader.Size + count;
-            for (int attempt = 0; attempt <= _layout.VringNum; attempt++)
-            {
-                // Buffers already seen posted (validated when read) need no new read of the driver's
-                // avail idx, a cache line it keeps writing.
-                ushort availIdx = _devTxAvailSeen;
-                int pending = (ushort)(availIdx - _devTxLastAvail);
-                if (pending == 0)
-                {
-                    availIdx = _vring0.AvailIdx;
-                    _shm.AcquireBarrier();
-                    pending = (ushort)(availIdx - _devTxLastAvail);
-                }
-
-                if (pending == 0 && !_devTxWantsNotify)
-                {
-                    // Out of driver RX buffers: ask for a kick when it re-posts, then look once more.
-                    _devTxWantsNotify = true;
-                    _vring0.UsedFlags = 0;
-                    _shm.FullBarrier();
-                    availIdx = _vring0.AvailIdx;
-                    _shm.AcquireBarrier();
-                    pending = (ushort)(availIdx - _devTxLastAvail);
-                }
-
-                if (pending == 0)
-                {
-                    return LinkSendStatus.NoTxBuffer;
-                }
-
-                if (pending > _layout.VringNum)
-                {
-                    ReportIndexJump("vring0 avail", _devTxLastAvail, availIdx);
-                    ResetForCorruption("vring0 avail idx inconsistent");
-                    return LinkSendStatus.BadPeerBuffer;
-                }
-
-                _devTxAvailSeen = availIdx;
-                ushort head = _vring0.AvailEntry(_devTxLastAvail);
-                _devTxLastAvail++;
-                int address;
-                int length;
-                if (!CheckDescriptor(_vring0, head, out address, out length))
-                {
-                    continue;
-                }
-
-                if (length < needed)
-                {
-                    Report(LinkErrorCode.LengthBeyondBuffer, "vring0 descriptor " + head + " offers " + length + " bytes, the message needs " + needed);
-                    ReturnDeviceTx(head, 0);
-                    continue;
-                }
-
-                WriteMessage(address, source, destination, payload, offset, count);
-                ReturnDeviceTx(head, (uint)needed);
-                if (_devTxWantsNotify)
-                {
-                    _devTxWantsNotify = false;
-                    _vring0.UsedFlags = Vring.UsedFlagNoNotify;
-                }
-
-                return LinkSendStatus.Ok;
-            }
-
-            return LinkSendStatus.BadPeerBuffer;
-        }
-
-        private void ReturnDeviceTx(ushort head, uint length)
-        {
-            _vring0.SetUsedEntry(_devTxUsedShadow, head, length);
-            _devTxUsedShadow++;
-            _shm.ReleaseBarrier();
-            _vring0.UsedIdx = _devTxUsedShadow;
-            _shm.FullBarrier();
-            if ((_vring0.AvailFlags & Vring.AvailFlagNoInterrupt) == 0)
-            {
-                Kick();
-            }
-            else
-            {
-                Counters.KicksSuppressed++;
-            }
-        }
-
-        /// <summary>Validates a descriptor chain the driver published (device side). The message lives
-        /// in the head descriptor; a NEXT chain is walked only to reject loops and bad indices.</summary>
-        private bool CheckDescriptor(Vring ring, int head, out int address, out int length)
-        {
-            address = 0;
-            length = 0;
-            if (head >= ring.Num)
-            {
-                Report(LinkErrorCode.DescriptorIndexOutOfRange, ring.Name + " avail entry names descriptor " + head + ", num is " + ring.Num);
-                return false;
-            }
-
-            int index = head;
-            int hops = 0;
-            while ((ring.DescFlags(index) & Vring.DescFlagNext) != 0)
-            {
-                int next = ring.DescNext(index);
-                if (next >= ring.Num)
-                {
-                    Report(LinkErrorCode.DescriptorIndexOutOfRange, ring.Name + " descriptor " + index + " chains to " + next + ", num is " + ring.Num);
-                    return false;
-                }
-
-                hops++;
-                if (hops >= ring.Num)
-                {
-                    Report(LinkErrorCode.DescriptorLoop, ring.Name + " descriptor chain from " + head + " loops (more than num links)");
-                    return false;
-                }
-
-                index = next;
-            }
-
-            ulong da = ring.DescAddress(head);
-            uint len = ring.DescLength(head);
-            if (len > (uint)_layout.BufferSize)
-            {
-                Report(LinkErrorCode.LengthBeyondBuffer, ring.Name + " descriptor " + head + " len " + len + " exceeds the buffer size " + _layout.BufferSize);
-                return false;
-            }
-
-            if (da >= (ulong)_shm.Size || da + len > (ulong)_shm.Size)
-            {
-                Report(LinkErrorCode.OutsideSharedMemory, ring.Name + " descriptor " + head + " addr 0x" + da.ToString("x") + " len " + len + " lies outside the shared memory (size 0x" + _shm.Size.ToString("x") + ")");
-                return false;
-            }
-
-            if (da < (ulong)_layout.BufferBase || da + len > (ulong)_poolEnd)
-            {
-                Report(LinkErrorCode.OutsideSharedMemory, ring.Name + " descriptor " + head + " addr 0x" + da.ToString("x") + " len " + len + " lies outside the buffer pool");
-                return false;
-            }
-
-            address = (int)da;
-            length = (int)len;
-            return true;
-        }
-
         // ------------------------------------------------------------------ receiving
 
-        private int DeviceServiceRx()
-        {
-            ushort availIdx = _vring1.AvailIdx;
-            _shm.AcquireBarrier();
-            int pending = (ushort)(availIdx - _devRxLastAvail);
-            if (pending == 0)
-            {
-                return 0;
-            }
-
-            if (pending > _layout.VringNum)
-            {
-                ReportIndexJump("vring1 avail", _devRxLastAvail, availIdx);
-                ResetForCorruption("vring1 avail idx inconsistent");
-                return 0;
-            }
-
-            int delivered = 0;
-            int returned = 0;
-            while (_devRxLastAvail != availIdx)
-            {
-                ushort head = _vring1.AvailEntry(_devRxLastAvail);
-                _devRxLastAvail++;
-                int address;
-                int length;
-                if (!CheckDescriptor(_vring1, head, out address, out length))
-                {
-                    if (head < _layout.VringNum)
-                    {
-                        _vring1.SetUsedEntry(_devRxUsedShadow, head, 0);
-                        _devRxUsedShadow++;
-                        returned++;
-                    }
-
-                    continue;
-                }
-
-                if (ReadMessage(_vring1, head, address, length))
-                {
-                    delivered++;
-                }
-
-                _vring1.SetUsedEntry(_devRxUsedShadow, head, (uint)length);
-                _devRxUsedShadow++;
-                returned++;
-            }
-
-            if (returned > 0)
-            {
-                _shm.ReleaseBarrier();
-                _vring1.UsedIdx = _devRxUsedShadow;
-                // Best-effort notification without a full barrier: only a driver starved of TX
-                // buffers asks for it, and that driver re-reads the used ring on every TrySend.
-                if ((_vring1.AvailFlags & Vring.AvailFlagNoInterrupt) == 0)
-                {
-                    Kick();
-                }
-            }
-
-            return delivered;
-        }
-
-        private int DriverServiceRx()
-        {
-            ushort usedIdx = _vring0.UsedIdx;
-            _shm.AcquireBarrier();
-            int pending = (ushort)(usedIdx - _rxLastUsed);
-            if (pending == 0)
-            {
-                return 0;
-            }
-
-            if (pending > _layout.VringNum)
-            {
-                ReportIndexJump("vring0 used", _rxLastUsed, usedIdx);
-                ResetForCorruption("vring0 used idx inconsistent");
-                return 0;
-            }
-
-            int delivered = 0;
-            int reposted = 0;
-            while (_rxLastUsed != usedIdx)
-            {
-                uint id = _vring0.UsedEntryId(_rxLastUsed);
-                uint length = _vring0.UsedEntryLength(_rxLastUsed);
-                _rxLastUsed++;
-                if (id >= (uint)_layout.RxBufferCount)
-                {
-                    Report(LinkErrorCode.DescriptorIndexOutOfRange, "vring0 used entry names descriptor " + id + ", only " + _layout.RxBufferCount + " RX buffers exist");
-                    continue;
-                }
-
-                if (!_rxInFlight[id])
-                {
-                    Report(LinkErrorCode.DuplicateBuffer, "vring0 used entry returns RX buffer " + id + " which was not posted");
-                    continue;
-                }
-
-                _rxInFlight[id] = false;
-                if (length > (uint)_layout.BufferSize)
-                {
-                    Report(LinkErrorCode.LengthBeyondBuffer, "vring0 used entry for buffer " + id + " has len " + length + ", beyond the buffer size " + _layout.BufferSize);
-                }
-                else if (ReadMessage(_vring0, (int)id, _layout.RxBufferBase + (int)id * _layout.BufferSize, (int)length))
-                {
-                    delivered++;
-                }
-
-                // The driver trusts its own buffer map, never the descriptor the device could rewrite.
-                _vring0.SetAvailEntry(_rxAvailShadow, (ushort)id);
-                _rxAvailShadow++;
-                _rxReposted[reposted++] = (int)id;
-            }
-
-            if (reposted > 0)
-            {
-                // Marked in flight only now: within one pass a buffer cannot legitimately come back twice.
-                for (int i = 0; i < reposted; i++)
-                {
-                    _rxInFlight[_rxReposted[i]] = true;
-                }
-
-                _shm.ReleaseBarrier();
-                _vring0.AvailIdx = _rxAvailShadow;
-                // Best-effort, no full barrier: only a device out of RX buffers asks for this kick,
-                // and it re-reads the avail idx on every TrySend.
-                if ((_vring0.UsedFlags & Vring.UsedFlagNoNotify) == 0)
-                {
-                    Kick();
-                }
-            }
-
-            return delivered;
-        }
-
         /// <summary>Parses and dispatches the message in one buffer. Returns true when an endpoint got it.</summary>
-        private bool ReadMessage(Vring ring, int descriptor, int address, int available)
+        internal bool ReadMessage(Vring ring, int descriptor, int address, int available)
         {
             if (available < RpmsgHeader.Size)
             {
@@ -1054,9 +532,9 @@ namespace Stratos.Island.Link
             }
 
             _shm.ReadBytes(address + RpmsgHeader.Size, _rx, 0, length);
-            if (destination == RpmsgHeader.NameServiceAddress && _nameService)
+            if (destination == RpmsgHeader.NameServiceAddress && _nameService.Enabled)
             {
-                HandleNameService(source, length);
+                _nameService.Receive(source, _rx, length);
                 return false;
             }
 
@@ -1082,134 +560,9 @@ namespace Stratos.Island.Link
             return true;
         }
 
-        // ------------------------------------------------------------------ name service
-
-        private void HandleNameService(uint source, int length)
-        {
-            if (length != RpmsgHeader.NameServiceMessageSize)
-            {
-                Report(LinkErrorCode.BadNameService, "name service message from 0x" + source.ToString("x") + " is " + length + " bytes, expected 40");
-                return;
-            }
-
-            int nameLength = 0;
-            while (nameLength < RpmsgHeader.NameSize && _rx[nameLength] != 0)
-            {
-                nameLength++;
-            }
-
-            if (nameLength == RpmsgHeader.NameSize)
-            {
-                Report(LinkErrorCode.BadNameService, "name service message from 0x" + source.ToString("x") + ": name is not NUL-terminated within 32 bytes");
-                return;
-            }
-
-            if (nameLength == 0)
-            {
-                Report(LinkErrorCode.BadNameService, "name service message from 0x" + source.ToString("x") + ": empty name");
-                return;
-            }
-
-            uint address = (uint)(_rx[32] | (_rx[33] << 8) | (_rx[34] << 16) | (_rx[35] << 24));
-            uint flags = (uint)(_rx[36] | (_rx[37] << 8) | (_rx[38] << 16) | (_rx[39] << 24));
-            if (flags > RpmsgHeader.NameServiceCreateAck)
-            {
-                Report(LinkErrorCode.BadNameService, "name service message from 0x" + source.ToString("x") + ": unknown flags " + flags);
-                return;
-            }
-
-            if (address == RpmsgHeader.AddressAny || address == RpmsgHeader.NameServiceAddress)
-            {
-                Report(LinkErrorCode.BadNameService, "name service message from 0x" + source.ToString("x") + ": invalid address 0x" + address.ToString("x"));
-                return;
-            }
-
-            bool created = flags != RpmsgHeader.NameServiceDestroy;
-            for (int i = 0; i < _endpointCount; i++)
-            {
-                RpmsgEndpoint endpoint = _endpoints[i];
-                if (endpoint.NameLength != nameLength || !SameBytes(endpoint.NameBytes, _rx, nameLength))
-                {
-                    continue;
-                }
-
-                if (created)
-                {
-                    endpoint.RemoteAddress = address;
-                }
-                else if (endpoint.RemoteAddress == address)
-                {
-                    endpoint.RemoteAddress = RpmsgHeader.AddressAny;
-                }
-            }
-
-            if (Events != null)
-            {
-                Events.OnRemoteChannel(Utf8.Decode(_rx, 0, nameLength), address, created);
-            }
-        }
-
-        private static bool SameBytes(byte[] a, byte[] b, int count)
-        {
-            for (int i = 0; i < count; i++)
-            {
-                if (a[i] != b[i])
-                {
-                    return false;
-                }
-            }
-
-            return true;
-        }
-
-        private void AnnouncePending()
-        {
-            if (_state != LinkState.Up)
-            {
-                return;
-            }
-
-            for (int i = 0; i < _endpointCount; i++)
-            {
-                RpmsgEndpoint endpoint = _endpoints[i];
-                if (!endpoint.AnnouncePending)
-                {
-                    continue;
-                }
-
-                if (!_nameService)
-                {
-                    endpoint.AnnouncePending = false;
-                    continue;
-                }
-
-                if (SendNameService(endpoint, RpmsgHeader.NameServiceCreate) != LinkSendStatus.Ok)
-                {
-                    return; // no buffer: retried on the next Poll
-                }
-
-                endpoint.AnnouncePending = false;
-            }
-        }
-
-        private LinkSendStatus SendNameService(RpmsgEndpoint endpoint, uint flags)
-        {
-            System.Array.Clear(_ns, 0, _ns.Length);
-            System.Array.Copy(endpoint.NameBytes, 0, _ns, 0, endpoint.NameLength);
-            uint address = endpoint.LocalAddress;
-            _ns[32] = (byte)address;
-            _ns[33] = (byte)(address >> 8);
-            _ns[34] = (byte)(address >> 16);
-            _ns[35] = (byte)(address >> 24);
-            _ns[36] = (byte)flags;
-            return _role == LinkRole.Driver
-                ? DriverSend(endpoint.LocalAddress, RpmsgHeader.NameServiceAddress, _ns, 0, _ns.Length)
-                : DeviceSend(endpoint.LocalAddress, RpmsgHeader.NameServiceAddress, _ns, 0, _ns.Length);
-        }
-
         // ------------------------------------------------------------------ helpers
 
-        private void Kick()
+        internal void Kick()
         {
             Counters.KicksSent++;
             if (_doorbell != null)
@@ -1218,45 +571,28 @@ namespace Stratos.Island.Link
             }
         }
 
-        // An idx more than num away from what this side consumed is impossible for a sane peer: the
-        // rings are inconsistent (corruption, or a restart seen half-way). The entries are ignored and
-        // the rings are rebuilt (RequestReset). Reported once per distinct bad value.
-        private void ReportIndexJump(string field, ushort consumed, ushort published)
+        // An idx more than num away from what this side consumed (pending entries beyond num) is
+        // impossible for a sane peer: the rings are inconsistent (corruption, or a restart seen
+        // half-way). True then: the entries are to be ignored and the rings are rebuilt
+        // (ResetForCorruption). Reported once per distinct bad value.
+        internal bool IsIndexJump(int pending, string field, ushort consumed, ushort published)
         {
-            if (_lastBadIndex == published)
+            if (pending <= _layout.VringNum)
             {
-                return;
+                return false;
             }
 
-            _lastBadIndex = published;
-            Report(LinkErrorCode.IndexJump, field + " idx jumped from " + consumed + " to " + published + " (more than num " + _layout.VringNum + ")");
+            if (_lastBadIndex != published)
+            {
+                _lastBadIndex = published;
+                Report(LinkErrorCode.IndexJump, field + " idx jumped from " + consumed + " to " + published + " (more than num " + _layout.VringNum + ")");
+            }
+
+            ResetForCorruption(field + " idx inconsistent");
+            return true;
         }
 
-        // Ring state that cannot be trusted any more. Device: withdraws DRIVER_OK by setting
-        // DEVICE_NEEDS_RESET (virtio 1.1 section 2.1.2), which makes the driver re-initialise the rings.
-        // Driver: re-initialises them itself (the device sees that in-band).
-        private void RequestReset(string reason)
-        {
-            if (_state != LinkState.Up)
-            {
-                return;
-            }
-
-            GoDown(reason);
-            if (_role == LinkRole.Device)
-            {
-                byte status = ResourceTable.ReadStatus(_shm, _layout);
-                ResourceTable.WriteStatus(_shm, _layout, (byte)(status | ResourceTable.StatusDeviceNeedsReset));
-                _shm.FullBarrier();
-                Kick();
-            }
-            else
-            {
-                TryAttachDriver();
-            }
-        }
-
-        private void Report(LinkErrorCode code, string message)
+        internal void Report(LinkErrorCode code, string message)
         {
             if (_state == LinkState.Up && _corruption == LinkErrorCode.None && LinkCounters.IsCorruption(code))
             {

@@ -27,8 +27,12 @@ namespace Stratos.Island.Firmware.Escalation
     // Safe state (latched until the island resets): safe-state output asserted, every power domain
     // of criticality QM switched OFF (ASIL domains stay as they are), VMs left without power forced
     // to Stopped, no VM may start, QM domains may not be switched on again.
-    public sealed class EscalationManager : ISupervisionListener
+    //
+    // The escalation reacts to what supervision and the lifecycle report: its constructor subscribes
+    // it to both (ISupervisionListener, IVmFailureListener), so the island is wired in one pass.
+    public sealed class EscalationManager : ISupervisionListener, IVmFailureListener
     {
+        private readonly IslandMode _mode;
         private readonly LifecycleManager _lifecycle;
         private readonly PowerManager _power;
         private readonly SupervisionManager _supervision;
@@ -37,12 +41,12 @@ namespace Stratos.Island.Firmware.Escalation
         private readonly EventRecorder _events;
         private readonly IIslandOutput _output;
         private readonly IClock _clock;
-        private bool _safeStateActive;
         private int _aClusterResets;
 
-        public EscalationManager(LifecycleManager lifecycle, PowerManager power, SupervisionManager supervision, IResetControl reset,
-            ISafeStateOutput safeState, EventRecorder events, IIslandOutput output, IClock clock)
+        public EscalationManager(IslandMode mode, LifecycleManager lifecycle, PowerManager power, SupervisionManager supervision,
+            IResetControl reset, ISafeStateOutput safeState, EventRecorder events, IIslandOutput output, IClock clock)
         {
+            _mode = mode;
             _lifecycle = lifecycle;
             _power = power;
             _supervision = supervision;
@@ -51,11 +55,8 @@ namespace Stratos.Island.Firmware.Escalation
             _events = events;
             _output = output;
             _clock = clock;
-        }
-
-        public bool SafeStateActive
-        {
-            get { return _safeStateActive; }
+            supervision.SetListener(this);
+            lifecycle.SetFailureListener(this);
         }
 
         public int AClusterResets
@@ -102,7 +103,7 @@ namespace Stratos.Island.Firmware.Escalation
         }
 
         // A VM failed on its own and its safe action goes beyond the VM (called by LifecycleManager).
-        public void ApplyVmFailure(VmRuntime vm, string reason)
+        public void OnVmFailure(VmRuntime vm, string reason)
         {
             Apply(vm.Id, vm, vm.EffectiveSafeAction, reason);
         }
@@ -120,20 +121,17 @@ namespace Stratos.Island.Firmware.Escalation
             }
 
             _lifecycle.CancelBootOrchestration();
-            _lifecycle.BootOnAgentConnect = true;
+            _mode.BootAtNextAgentConnect();
         }
 
         public void EnterSafeState(string reason)
         {
-            if (_safeStateActive)
+            if (!_mode.EnterSafeState())
             {
                 return;
             }
 
             long nowMs = _clock.MonotonicMs;
-            _safeStateActive = true;
-            _lifecycle.SafeStateActive = true;
-            _power.SafeStateActive = true;
             _safeState.Assert();
             _events.Record(EventType.SafeState, 0, 0, reason);
             _power.PowerOffNonCritical();

@@ -43,74 +43,30 @@ namespace Stratos.Island.Firmware.Lifecycle
     {
         private const string HungReason = "guest watchdog expired";
 
-        private readonly VmRuntime[] _byId;
+        private readonly VmRoster _vms;
         private readonly VmRuntime[] _bootOrder;
+        private readonly IslandMode _mode;
         private readonly SupervisionManager _supervision;
+        private readonly PowerManager _power;
         private readonly EventRecorder _events;
         private readonly IIslandOutput _output;
-        private PowerManager _power;
-        private EscalationManager _escalation;
+        private IVmFailureListener _failureListener;
         private uint _nextDirectiveId;
         private string _refusal;
         private int _bootPendingCount;
 
-        public LifecycleManager(IslandConfig config, SupervisionManager supervision, EventRecorder events, IIslandOutput output)
+        public LifecycleManager(VmRoster vms, IslandMode mode, SupervisionManager supervision, PowerManager power,
+            EventRecorder events, IIslandOutput output)
         {
+            _vms = vms;
+            _bootOrder = vms.BootOrder;
+            _mode = mode;
             _supervision = supervision;
+            _power = power;
             _events = events;
             _output = output;
             _nextDirectiveId = 1;
             _refusal = string.Empty;
-            _byId = new VmRuntime[config.Limits.MaxVms + 1];
-            VmConfig[] vms = config.Vms;
-            _bootOrder = new VmRuntime[vms.Length];
-            VmTable table = new VmTable(vms.Length);
-            for (int i = 0; i < vms.Length; i++)
-            {
-                VmRuntime vm = new VmRuntime(table, vms[i], EscalationPolicy.EffectiveAction(vms[i]), vms[i].Restart.MaxRestarts);
-                _byId[vm.Id] = vm;
-
-                // Insertion sort by (boot order, id).
-                int j = i;
-                while (j > 0 && (_bootOrder[j - 1].Config.BootOrder > vm.Config.BootOrder
-                    || (_bootOrder[j - 1].Config.BootOrder == vm.Config.BootOrder && _bootOrder[j - 1].Id > vm.Id)))
-                {
-                    _bootOrder[j] = _bootOrder[j - 1];
-                    j--;
-                }
-
-                _bootOrder[j] = vm;
-            }
-
-            for (int i = 0; i < _bootOrder.Length; i++)
-            {
-                VmRuntime vm = _bootOrder[i];
-                int[] deps = vm.Config.DependsOn ?? EmptyArrays.Ints;
-                VmRuntime[] resolved = deps.Length == 0 ? EmptyArrays.Vms : new VmRuntime[deps.Length];
-                for (int k = 0; k < deps.Length; k++)
-                {
-                    resolved[k] = _byId[deps[k]];
-                }
-
-                vm.Dependencies = resolved;
-                int dependents = 0;
-                for (int k = 0; k < _bootOrder.Length; k++)
-                {
-                    dependents += DependsOn(_bootOrder[k], vm.Id) ? 1 : 0;
-                }
-
-                VmRuntime[] list = dependents == 0 ? EmptyArrays.Vms : new VmRuntime[dependents];
-                int n = 0;
-                for (int k = 0; k < _bootOrder.Length; k++)
-                {
-                    if (DependsOn(_bootOrder[k], vm.Id))
-                    {
-                        list[n++] = _bootOrder[k];
-                    }
-                }
-
-                vm.Dependents = list;
-            }
         }
 
         // Why the last refused request was refused ("VM 'web': ...").
@@ -125,34 +81,20 @@ namespace Stratos.Island.Firmware.Lifecycle
             get { return _bootOrder; }
         }
 
-        // Set by the escalation manager: no VM may start while the island is in the safe state.
-        public bool SafeStateActive { get; set; }
-
-        // Set by the system power sequencer while a sequence runs (Unspecified otherwise).
-        public SystemPowerAction SystemPowerInProgress { get; set; }
-
-        // Boot orchestration runs at the next agent connection (first boot, A-cluster reset, reboot).
-        public bool BootOnAgentConnect { get; set; }
-
         public int BootPendingCount
         {
             get { return _bootPendingCount; }
         }
 
-        public void SetCollaborators(PowerManager power, EscalationManager escalation)
+        // The escalation manager subscribes itself here when it is built (IVmFailureListener).
+        public void SetFailureListener(IVmFailureListener listener)
         {
-            _power = power;
-            _escalation = escalation;
+            _failureListener = listener;
         }
 
         public VmRuntime Find(int vmId)
         {
-            if (vmId < 1 || vmId >= _byId.Length)
-            {
-                return null;
-            }
-
-            return _byId[vmId];
+            return _vms.Find(vmId);
         }
 
         // An operator request relayed by the agent. Unspecified = accepted.
@@ -208,9 +150,9 @@ namespace Stratos.Island.Firmware.Lifecycle
                 VmState current = vm.State;
                 if (current == VmState.Starting || current == VmState.Running || current == VmState.Pausing || current == VmState.Paused)
                 {
-                    if (_escalation != null)
+                    if (_failureListener != null)
                     {
-                        _escalation.ApplyVmFailure(vm, HungReason);
+                        _failureListener.OnVmFailure(vm, HungReason);
                     }
                     else
                     {
@@ -321,7 +263,6 @@ namespace Stratos.Island.Firmware.Lifecycle
         // Marks every autostart VM that is Defined or Stopped for boot orchestration.
         public void BeginBootOrchestration()
         {
-            BootOnAgentConnect = false;
             for (int i = 0; i < _bootOrder.Length; i++)
             {
                 VmRuntime vm = _bootOrder[i];
@@ -445,31 +386,6 @@ namespace Stratos.Island.Firmware.Lifecycle
             LocalStatus supervision = e == null ? LocalStatus.Deactivated : e.Status;
             _output.VmStatus((uint)vm.Id, vm.Name, vm.State, supervision, (uint)RestartsInWindow(vm, nowMs),
                 vm.Config.Criticality, vm.StateSinceMs, vm.LastFailure);
-        }
-
-        // First active VM on the domain whose criticality is at least minCriticality, or null.
-        public VmRuntime FindActiveVmOnDomain(int domainId, Criticality minCriticality)
-        {
-            for (int i = 0; i < _bootOrder.Length; i++)
-            {
-                VmRuntime vm = _bootOrder[i];
-                if (!VmStateMachine.IsActive(vm.State)
-                    || EscalationPolicy.Normalize(vm.Config.Criticality) < EscalationPolicy.Normalize(minCriticality))
-                {
-                    continue;
-                }
-
-                int[] domains = vm.Config.PowerDomains;
-                for (int k = 0; k < domains.Length; k++)
-                {
-                    if (domains[k] == domainId)
-                    {
-                        return vm;
-                    }
-                }
-            }
-
-            return null;
         }
 
         private ErrorCode RequestStart(VmRuntime vm, string reason, long nowMs)
@@ -620,15 +536,15 @@ namespace Stratos.Island.Firmware.Lifecycle
         // Running, every power domain ON.
         private ErrorCode CheckCanStart(VmRuntime vm)
         {
-            if (SafeStateActive)
+            if (_mode.SafeStateActive)
             {
                 return Refuse(ErrorCode.FailedPrecondition, string.Concat("VM '", vm.Name, "': the island is in the safe state"));
             }
 
-            if (SystemPowerInProgress != SystemPowerAction.Unspecified)
+            if (_mode.SystemPowerInProgress)
             {
                 return Refuse(ErrorCode.FailedPrecondition, string.Concat("VM '", vm.Name, "': system power ",
-                    SystemPowerSequencer.ActionName(SystemPowerInProgress), " in progress"));
+                    SystemPowerSequencer.ActionName(_mode.SystemPower), " in progress"));
             }
 
             VmRuntime[] deps = vm.Dependencies;
@@ -644,7 +560,7 @@ namespace Stratos.Island.Firmware.Lifecycle
             int[] domains = vm.Config.PowerDomains;
             for (int i = 0; i < domains.Length; i++)
             {
-                if (_power != null && !_power.IsOn(domains[i]))
+                if (!_power.IsOn(domains[i]))
                 {
                     return Refuse(ErrorCode.FailedPrecondition, string.Concat("VM '", vm.Name, "': power domain '",
                         _power.NameOf(domains[i]), "' is ", PowerManager.StateName(_power.StateOf(domains[i]))));
@@ -756,9 +672,9 @@ namespace Stratos.Island.Firmware.Lifecycle
                     break;
                 case SafeAction.ResetACluster:
                 case SafeAction.SafeState:
-                    if (_escalation != null)
+                    if (_failureListener != null)
                     {
-                        _escalation.ApplyVmFailure(vm, reason);
+                        _failureListener.OnVmFailure(vm, reason);
                     }
 
                     break;
@@ -952,20 +868,6 @@ namespace Stratos.Island.Firmware.Lifecycle
         {
             _refusal = message;
             return code;
-        }
-
-        private static bool DependsOn(VmRuntime vm, int id)
-        {
-            int[] deps = vm.Config.DependsOn;
-            for (int i = 0; i < deps.Length; i++)
-            {
-                if (deps[i] == id)
-                {
-                    return true;
-                }
-            }
-
-            return false;
         }
 
         private static string FailureText(ObservedVmState observed, string detail)

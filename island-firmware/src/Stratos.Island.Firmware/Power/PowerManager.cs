@@ -29,15 +29,17 @@ namespace Stratos.Island.Firmware.Power
         private readonly IPowerRails _rails;
         private readonly EventRecorder _events;
         private readonly IIslandOutput _output;
-        private readonly LifecycleManager _lifecycle;
+        private readonly VmRoster _vms;
+        private readonly IslandMode _mode;
         private string _refusal;
 
-        public PowerManager(PowerDomainConfig[] domains, IPowerRails rails, LifecycleManager lifecycle, EventRecorder events, IIslandOutput output)
+        public PowerManager(PowerDomainConfig[] domains, IPowerRails rails, VmRoster vms, IslandMode mode, EventRecorder events, IIslandOutput output)
         {
             _domains = domains;
             _states = new PowerState[domains.Length];
             _rails = rails;
-            _lifecycle = lifecycle;
+            _vms = vms;
+            _mode = mode;
             _events = events;
             _output = output;
             _refusal = string.Empty;
@@ -47,10 +49,6 @@ namespace Stratos.Island.Firmware.Power
         {
             get { return _refusal; }
         }
-
-        public bool SafeStateActive { get; set; }
-
-        public bool SystemSequenceActive { get; set; }
 
         public int Count
         {
@@ -132,14 +130,14 @@ namespace Stratos.Island.Firmware.Power
                 return Refuse(ErrorCode.InvalidArgument, string.Concat("power domain '", d.Name, "': state ", ((int)state).ToString(), " is not a power state"));
             }
 
-            if (SystemSequenceActive)
+            if (_mode.SystemPowerInProgress)
             {
                 return Refuse(ErrorCode.FailedPrecondition, string.Concat("power domain '", d.Name, "': a system power sequence is in progress"));
             }
 
             if (state == PowerState.On)
             {
-                if (SafeStateActive && !IsCritical(d))
+                if (_mode.SafeStateActive && !IsCritical(d))
                 {
                     return Refuse(ErrorCode.FailedPrecondition, string.Concat("power domain '", d.Name, "': the island is in the safe state"));
                 }
@@ -153,7 +151,7 @@ namespace Stratos.Island.Firmware.Power
                 return Refuse(ErrorCode.PermissionDenied, string.Concat("power domain '", d.Name, "': hosts the agent; use a system power request"));
             }
 
-            VmRuntime vm = _lifecycle.FindActiveVmOnDomain(domainId, requester);
+            VmRuntime vm = _vms.FindActiveVmOnDomain(domainId, requester);
             if (vm != null)
             {
                 return Refuse(ErrorCode.PermissionDenied, string.Concat("power domain '", d.Name, "': used by VM '", vm.Name, "' (",

@@ -31,17 +31,19 @@ namespace Stratos.Island.Firmware.Power
         private const int PhaseDomainsUp = 3;
         private const int PhaseDone = 4;
 
+        private readonly IslandMode _mode;
         private readonly LifecycleManager _lifecycle;
         private readonly PowerManager _power;
         private readonly SupervisionManager _supervision;
         private readonly EventRecorder _events;
         private int _phase;
-        private SystemPowerAction _action;
         private int _waitingForVmId;
         private string _refusal;
 
-        public SystemPowerSequencer(LifecycleManager lifecycle, PowerManager power, SupervisionManager supervision, EventRecorder events)
+        // The action running is the island mode's (IslandMode.SystemPower), not a copy of it.
+        public SystemPowerSequencer(IslandMode mode, LifecycleManager lifecycle, PowerManager power, SupervisionManager supervision, EventRecorder events)
         {
+            _mode = mode;
             _lifecycle = lifecycle;
             _power = power;
             _supervision = supervision;
@@ -69,29 +71,28 @@ namespace Stratos.Island.Firmware.Power
 
             if (_phase != PhaseIdle)
             {
-                _refusal = string.Concat("system power: ", ActionName(_action), " already in progress");
+                _refusal = string.Concat("system power: ", ActionName(_mode.SystemPower), " already in progress");
                 return ErrorCode.FailedPrecondition;
             }
 
-            _action = action;
+            _mode.BeginSystemPower(action);
             _phase = PhaseVmsDown;
             _waitingForVmId = 0;
-            _lifecycle.SystemPowerInProgress = action;
             _lifecycle.CancelBootOrchestration();
-            _power.SystemSequenceActive = true;
             _events.Record(EventType.SystemPower, 0, (int)action, "begin");
             return ErrorCode.Unspecified;
         }
 
         public void Tick(long nowMs)
         {
+            SystemPowerAction action = _mode.SystemPower;
             switch (_phase)
             {
                 case PhaseVmsDown:
-                    TickVmsDown(nowMs);
+                    TickVmsDown(action, nowMs);
                     break;
                 case PhaseDomainsDown:
-                    PowerState target = _action == SystemPowerAction.Suspend ? PowerState.Retention : PowerState.Off;
+                    PowerState target = action == SystemPowerAction.Suspend ? PowerState.Retention : PowerState.Off;
                     for (int i = _power.Count - 1; i >= 0; i--)
                     {
                         _power.SetState(i, target, "system power");
@@ -102,8 +103,8 @@ namespace Stratos.Island.Firmware.Power
                         _supervision.Deactivate(0);
                     }
 
-                    _events.Record(EventType.SystemPower, 0, (int)_action, "domains down");
-                    _phase = _action == SystemPowerAction.Reboot ? PhaseDomainsUp : PhaseDone;
+                    _events.Record(EventType.SystemPower, 0, (int)action, "domains down");
+                    _phase = action == SystemPowerAction.Reboot ? PhaseDomainsUp : PhaseDone;
                     break;
                 case PhaseDomainsUp:
                     for (int i = 0; i < _power.Count; i++)
@@ -111,33 +112,32 @@ namespace Stratos.Island.Firmware.Power
                         _power.SetState(i, _power.DomainAt(i).InitialState, "system power");
                     }
 
-                    _lifecycle.BootOnAgentConnect = true;
-                    _events.Record(EventType.SystemPower, 0, (int)_action, "domains up");
+                    _mode.BootAtNextAgentConnect();
+                    _events.Record(EventType.SystemPower, 0, (int)action, "domains up");
                     _phase = PhaseDone;
                     break;
                 case PhaseDone:
-                    _events.Record(EventType.SystemPower, 0, (int)_action, "complete");
-                    _lifecycle.SystemPowerInProgress = SystemPowerAction.Unspecified;
-                    _power.SystemSequenceActive = false;
+                    _events.Record(EventType.SystemPower, 0, (int)action, "complete");
+                    _mode.EndSystemPower();
                     _phase = PhaseIdle;
                     break;
             }
         }
 
-        private void TickVmsDown(long nowMs)
+        private void TickVmsDown(SystemPowerAction action, long nowMs)
         {
             VmRuntime[] order = _lifecycle.BootOrder;
             for (int i = order.Length - 1; i >= 0; i--)
             {
                 VmRuntime vm = order[i];
-                bool suspend = _action == SystemPowerAction.Suspend;
+                bool suspend = action == SystemPowerAction.Suspend;
                 bool busy = suspend ? _lifecycle.SystemPause(vm, nowMs) : _lifecycle.SystemStop(vm, nowMs);
                 if (busy)
                 {
                     if (_waitingForVmId != vm.Id)
                     {
                         _waitingForVmId = vm.Id;
-                        _events.Record(EventType.SystemPower, vm.Id, (int)_action, suspend ? "pausing vm" : "stopping vm");
+                        _events.Record(EventType.SystemPower, vm.Id, (int)action, suspend ? "pausing vm" : "stopping vm");
                     }
 
                     return;
@@ -145,7 +145,7 @@ namespace Stratos.Island.Firmware.Power
             }
 
             _waitingForVmId = 0;
-            _events.Record(EventType.SystemPower, 0, (int)_action, "vms down");
+            _events.Record(EventType.SystemPower, 0, (int)action, "vms down");
             _phase = PhaseDomainsDown;
         }
 
