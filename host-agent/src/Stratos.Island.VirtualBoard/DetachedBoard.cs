@@ -58,6 +58,7 @@ public sealed class DetachedBoard
     /// </summary>
     public async Task<(int? Sim, int? Agent)> StartAsync(CancellationToken cancellationToken = default)
     {
+        Launcher.Binaries.EnsureBuilt();
         Launcher.Prepare();
         WritePrivateFile(Layout.RestartScript, RestartScriptText());
         if (Running().Sim is null)

@@ -38,9 +38,11 @@ public sealed class VirtualBoardLauncher
     public const UnixFileMode PrivateDirectoryMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
 
     /// <summary>
-    /// Checks the board, the binaries and the socket paths, then makes the layout's directories,
-    /// the board key (when absent) and the board folder of its own. Throws
-    /// <see cref="VirtualBoardException"/> naming what is wrong; creates nothing then.
+    /// Checks the board, its island configuration and the socket paths, then makes the layout's
+    /// directories, the board key (when absent) and the board folder of its own. Throws
+    /// <see cref="VirtualBoardException"/> naming what is wrong; creates nothing then. (The
+    /// programs are checked by <see cref="SimCommand"/> and <see cref="AgentCommand"/>, and by
+    /// <see cref="VirtualBoardBinaries.EnsureBuilt"/> for a caller that starts both.)
     /// </summary>
     public void Prepare()
     {
@@ -56,7 +58,6 @@ public sealed class VirtualBoardLauncher
             throw new VirtualBoardException($"virtual board: island configuration {config} does not exist");
         }
 
-        Binaries.EnsureBuilt();
         if (Layout.SocketPathProblem() is string problem)
         {
             throw new VirtualBoardException(problem);
@@ -187,9 +188,15 @@ public sealed class VirtualBoardLauncher
         return args;
     }
 
-    /// <summary>island-sim's command.</summary>
-    public LaunchCommand SimCommand() => LaunchCommand.For(Binaries.IslandSim, SimArguments());
+    /// <summary>island-sim's command; <see cref="VirtualBoardException"/> when it is not built.</summary>
+    public LaunchCommand SimCommand() => LaunchCommand.For(Built(Binaries.IslandSim, VirtualBoardBinaries.SimProject), SimArguments());
 
-    /// <summary>The agent's command.</summary>
-    public LaunchCommand AgentCommand() => LaunchCommand.For(Binaries.Agent, AgentArguments());
+    /// <summary>The agent's command; <see cref="VirtualBoardException"/> when it is not built.</summary>
+    public LaunchCommand AgentCommand() => LaunchCommand.For(Built(Binaries.Agent, VirtualBoardBinaries.AgentProject), AgentArguments());
+
+    /// <summary>island-sim's command with other arguments (tests of its own option handling).</summary>
+    public LaunchCommand SimCommand(IEnumerable<string> arguments) => LaunchCommand.For(Built(Binaries.IslandSim, VirtualBoardBinaries.SimProject), arguments);
+
+    private static string Built(string binary, string project) =>
+        File.Exists(binary) ? binary : throw new VirtualBoardException($"virtual board: {binary} is not built (project {project})");
 }

@@ -82,8 +82,8 @@ public sealed class LauncherTests
             "--board", "virtual", "--boards-dir", Repo + "/boards", "--socket", "/tmp/vb/agent.sock", "--runtime-dir", "/tmp/vb/vms",
             "--shm-path", "/tmp/vb/link.shm", "--kick-socket", "/tmp/vb/kick.sock", "--guest-kernel-dir", Repo, "--link-key", "/tmp/vb/island/link.key",
         }, launcher.AgentArguments().ToArray());
-        Assert.AreEqual(Repo + "/island-firmware/src/Stratos.Island.Sim/bin/Release/net10.0/island-sim", launcher.SimCommand().Program);
-        Assert.AreEqual(Repo + "/host-agent/src/Stratos.Island.Agent.Host/bin/Release/net10.0/island-agent", launcher.AgentCommand().Program);
+        Assert.AreEqual(Repo + "/island-firmware/src/Stratos.Island.Sim/bin/Release/net10.0/island-sim", launcher.Binaries.IslandSim);
+        Assert.AreEqual(Repo + "/host-agent/src/Stratos.Island.Agent.Host/bin/Release/net10.0/island-agent", launcher.Binaries.Agent);
     }
 
     [TestMethod]
@@ -152,15 +152,18 @@ public sealed class LauncherTests
     }
 
     [TestMethod]
-    public void Missing_programs_and_an_unknown_board_are_refused_naming_them_and_nothing_is_created()
+    public async System.Threading.Tasks.Task Missing_programs_and_an_unknown_board_are_refused_naming_them_and_nothing_is_created()
     {
         using var scratch = new Scratch();
         var missing = new VirtualBoardBinaries(Path.Combine(scratch.Dir, "nope", "island-sim"), Path.Combine(scratch.Dir, "nope", "island-agent"));
-        var refused = Assert.ThrowsExactly<VirtualBoardException>(new VirtualBoardLauncher(scratch.Layout, new VirtualBoardOptions(Repo), missing).Prepare);
+        var board = new DetachedBoard(scratch.Layout, new VirtualBoardOptions(Repo), missing);
+        var refused = await Assert.ThrowsExactlyAsync<VirtualBoardException>(() => board.StartAsync());
         StringAssert.Contains(refused.Message, missing.IslandSim);
         StringAssert.Contains(refused.Message, missing.Agent);
         StringAssert.Contains(refused.Message, VirtualBoardBinaries.SimProject);
         StringAssert.Contains(refused.Message, VirtualBoardBinaries.AgentProject);
+        StringAssert.Contains(Assert.ThrowsExactly<VirtualBoardException>(() => board.Launcher.SimCommand()).Message, missing.IslandSim + " is not built");
+        StringAssert.Contains(Assert.ThrowsExactly<VirtualBoardException>(() => board.Launcher.AgentCommand()).Message, missing.Agent + " is not built");
 
         var unknown = Assert.ThrowsExactly<VirtualBoardException>(new VirtualBoardLauncher(scratch.Layout, new VirtualBoardOptions(Repo) { Board = "no-such-board" }, scratch.Binaries).Prepare);
         StringAssert.Contains(unknown.Message, "board 'no-such-board'");
@@ -188,10 +191,11 @@ public sealed class LauncherTests
     [TestMethod]
     public void The_detached_board_starts_each_process_in_its_own_session_and_its_restart_script_starts_the_same_agent()
     {
-        var board = new DetachedBoard(new VirtualBoardLayout("/tmp/vb"), new VirtualBoardOptions(Repo));
+        using var scratch = new Scratch();
+        var board = new DetachedBoard(new VirtualBoardLayout("/tmp/vb"), new VirtualBoardOptions(Repo), scratch.Binaries);
         Assert.AreEqual("sh '/tmp/vb/restart-agent.sh' --a-cluster-reset", Arg(board.Launcher.SimArguments(), "--a-cluster-reset-hook"));
         string line = board.AgentStartLine();
-        StringAssert.StartsWith(line, "umask 077; setsid " + board.Launcher.AgentCommand().ToShell() + " >>'/tmp/vb/island-agent.log' 2>&1 </dev/null & echo $! >'/tmp/vb/island-agent.pid'");
+        StringAssert.StartsWith(line, "umask 077; setsid " + LaunchCommand.For(board.Launcher.Binaries.Agent, board.Launcher.AgentArguments()).ToShell() + " >>'/tmp/vb/island-agent.log' 2>&1 </dev/null & echo $! >'/tmp/vb/island-agent.pid'");
         string script = board.RestartScriptText();
         StringAssert.StartsWith(script, "#!/bin/sh\n");
         StringAssert.EndsWith(script, line + "\n");

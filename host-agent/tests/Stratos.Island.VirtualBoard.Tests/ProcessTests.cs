@@ -121,6 +121,7 @@ public sealed class ProcessTests
         var seen = new System.Collections.Concurrent.ConcurrentQueue<string>();
         using BoardProcess process = BoardProcess.Start("island-agent", new LaunchCommand("/bin/sh", ["-c", "echo one; echo two >&2; echo ready; sleep 60"]), (p, line) => seen.Enqueue(p.Name + ": " + line));
         process.WaitForLine("ready", 10_000);
+        process.WaitForLine("two", 10_000); // stderr is its own pipe: its line may come after stdout's
         CollectionAssert.IsSubsetOf(new[] { "island-agent: one", "island-agent: two", "island-agent: ready" }, seen.ToArray());
         var timeout = Assert.ThrowsExactly<TimeoutException>(() => process.WaitForLine("never", 100));
         StringAssert.Contains(timeout.Message, "island-agent did not print 'never'");
