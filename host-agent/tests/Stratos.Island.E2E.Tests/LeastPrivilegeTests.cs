@@ -4,6 +4,7 @@ using System.IO;
 using System.Linq;
 using System.Threading;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
+using Stratos.Island.VirtualBoard;
 
 namespace Stratos.Island.E2E.Tests;
 
@@ -26,7 +27,8 @@ public sealed class LeastPrivilegeTests
     private const string LinkGroup = "stratos-test-link";
     private const string LinkAgent = "stratos-test-agent";
 
-    private static readonly string Repo = FindRepo();
+    private static readonly string Repo = RepositoryRoot.Require();
+    private static readonly VirtualBoardBinaries Programs = VirtualBoardBinaries.InRepository(Repo);
     private string _root = null!;
 
     [ClassInitialize]
@@ -62,7 +64,7 @@ public sealed class LeastPrivilegeTests
     public void Island_sim_creates_shared_memory_sockets_flash_and_log_for_its_owner_only()
     {
         string state = Path.Combine(_root, "island");
-        using Process sim = Start(Path.Combine(Repo, "island-firmware/src/Stratos.Island.Sim/bin/Release/net10.0/island-sim"),
+        using BoardProcess sim = Start(Programs.IslandSim,
             "--board", "virtual", "--boards-dir", Path.Combine(Repo, "boards"), "--state-dir", state,
             "--shm-path", Path.Combine(_root, "link.shm"), "--kick-socket", Path.Combine(_root, "kick.sock"));
         try
@@ -110,10 +112,10 @@ public sealed class LeastPrivilegeTests
         File.WriteAllBytes(key, System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
         File.SetUnixFileMode(key, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         Assert.AreEqual(0, Run("/bin/chown", new[] { "-R", LinkAgent + ":" + LinkAgent, agentDir }).Status);
-        using Process sim = Start(Path.Combine(Repo, "island-firmware/src/Stratos.Island.Sim/bin/Release/net10.0/island-sim"),
+        using BoardProcess sim = Start(Programs.IslandSim,
             "--board", "virtual", "--boards-dir", Path.Combine(Repo, "boards"), "--state-dir", state,
             "--shm-path", shm, "--kick-socket", kick, "--link-key", key, "--link-group", LinkGroup);
-        Process? agent = null;
+        BoardProcess? agent = null;
         try
         {
             WaitFor(() => File.Exists(shm) && File.Exists(kick) && File.Exists(Path.Combine(state, "control.sock")), "island-sim's shared memory and sockets");
@@ -136,7 +138,7 @@ public sealed class LeastPrivilegeTests
             // connects to the kick socket and authenticates its link with the island.
             agent = Start("/usr/bin/setpriv", "--reuid", LinkAgent, "--regid", LinkAgent, "--init-groups", "--",
                 "/usr/bin/env", "HOME=/tmp", "DOTNET_CLI_HOME=/tmp",
-                Path.Combine(Repo, "host-agent/src/Stratos.Island.Agent.Host/bin/Release/net10.0/island-agent"),
+                Programs.Agent,
                 "--board", "virtual", "--boards-dir", Path.Combine(Repo, "boards"), "--socket", Path.Combine(agentDir, "agent.sock"),
                 "--runtime-dir", Path.Combine(agentDir, "vms"), "--shm-path", shm, "--kick-socket", kick, "--link-key", key);
             string status = "";
@@ -165,7 +167,7 @@ public sealed class LeastPrivilegeTests
     public void A_board_key_provisioned_in_a_signed_bundle_authenticates_the_link_and_a_bundle_of_another_release_key_is_refused()
     {
         string island = Path.Combine(Repo, "host-agent/src/Stratos.Island.Cli/bin/Release/net10.0/island");
-        string sim = Path.Combine(Repo, "island-firmware/src/Stratos.Island.Sim/bin/Release/net10.0/island-sim");
+        string sim = Programs.IslandSim;
         string key = Path.Combine(_root, "link.key");
         File.WriteAllText(key, Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)) + "\n");
         File.SetUnixFileMode(key, UnixFileMode.UserRead | UnixFileMode.UserWrite);
@@ -190,8 +192,8 @@ public sealed class LeastPrivilegeTests
         Assert.AreEqual(2, refused.Status, refused.Output);
         StringAssert.Contains(refused.Output, "link.key failed the island's bundle verification (BadSignature)");
 
-        using Process island1 = Start(sim, simArgs.Append(Path.Combine(_root, "release.pub.pem")).ToArray());
-        using Process agent = Start(Path.Combine(Repo, "host-agent/src/Stratos.Island.Agent.Host/bin/Release/net10.0/island-agent"),
+        using BoardProcess island1 = Start(sim, simArgs.Append(Path.Combine(_root, "release.pub.pem")).ToArray());
+        using BoardProcess agent = Start(Programs.Agent,
             "--board", "virtual", "--boards-dir", Path.Combine(Repo, "boards"), "--socket", Path.Combine(_root, "api", "agent.sock"), "--runtime-dir", Path.Combine(_root, "api", "vms"),
             "--shm-path", Path.Combine(_root, "link.shm"), "--kick-socket", Path.Combine(_root, "kick.sock"), "--link-key", key);
         try
@@ -215,7 +217,7 @@ public sealed class LeastPrivilegeTests
     [TestMethod]
     public void An_unknown_link_group_stops_island_sim_naming_it()
     {
-        var (status, output) = Run(Path.Combine(Repo, "island-firmware/src/Stratos.Island.Sim/bin/Release/net10.0/island-sim"),
+        var (status, output) = Run(Programs.IslandSim,
             new[] { "--board", "virtual", "--boards-dir", Path.Combine(Repo, "boards"), "--state-dir", Path.Combine(_root, "island"),
                 "--shm-path", Path.Combine(_root, "link.shm"), "--kick-socket", Path.Combine(_root, "kick.sock"), "--link-group", "stratos-no-such-group" });
         Assert.AreEqual(2, status, output);
@@ -229,7 +231,7 @@ public sealed class LeastPrivilegeTests
     public void A_reader_may_look_but_not_change_and_an_outsider_cannot_connect()
     {
         string socket = Path.Combine(_root, "api", "agent.sock");
-        using Process agent = StartAgent(socket, "--api-group", ReadGroup, "--api-admin-group", AdminGroup);
+        using BoardProcess agent = StartAgent(socket, "--api-group", ReadGroup, "--api-admin-group", AdminGroup);
         try
         {
             Assert.AreEqual(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite, File.GetUnixFileMode(socket));
@@ -278,7 +280,7 @@ public sealed class LeastPrivilegeTests
         Directory.CreateDirectory(dir);
         File.SetUnixFileMode(dir, (UnixFileMode)0x1ED);   // 0755
         string socket = Path.Combine(dir, "agent.sock");
-        using Process agent = StartAgent(socket, "--api-group", ReadGroup);
+        using BoardProcess agent = StartAgent(socket, "--api-group", ReadGroup);
         try
         {
             var outsider = Cli(Other, socket, "vm", "list");
@@ -308,7 +310,7 @@ public sealed class LeastPrivilegeTests
     public void Without_a_configured_group_the_api_socket_and_runtime_dir_are_the_owners_alone()
     {
         string socket = Path.Combine(_root, "api", "agent.sock");
-        using Process agent = StartAgent(socket);
+        using BoardProcess agent = StartAgent(socket);
         try
         {
             Assert.AreEqual(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(socket));
@@ -326,9 +328,9 @@ public sealed class LeastPrivilegeTests
         }
     }
 
-    private Process StartAgent(string socket, params string[] extra)
+    private BoardProcess StartAgent(string socket, params string[] extra)
     {
-        Process agent = Start(Path.Combine(Repo, "host-agent/src/Stratos.Island.Agent.Host/bin/Release/net10.0/island-agent"),
+        BoardProcess agent = Start(Programs.Agent,
             new[] { "--board", "virtual", "--boards-dir", Path.Combine(Repo, "boards"), "--socket", socket, "--runtime-dir", Path.Combine(_root, "api", "vms"),
                 "--shm-path", Path.Combine(_root, "absent.shm"), "--kick-socket", Path.Combine(_root, "absent.sock") }.Concat(extra).ToArray());
         WaitFor(() => File.Exists(socket), "the agent's socket " + socket);
@@ -340,15 +342,9 @@ public sealed class LeastPrivilegeTests
     {
         try
         {
-            using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
-            socket.Connect(new System.Net.Sockets.UnixDomainSocketEndPoint(socketPath));
-            using var stream = new System.Net.Sockets.NetworkStream(socket, ownsSocket: false);
-            stream.Write("status\n"u8);
-            stream.ReadTimeout = 5_000;
-            using var reader = new StreamReader(stream);
-            return reader.ReadLine() ?? "";
+            return Readiness.SendLine(socketPath, "status");
         }
-        catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException)
+        catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException or OperationCanceledException)
         {
             return "";
         }
@@ -396,30 +392,9 @@ public sealed class LeastPrivilegeTests
         return (p.ExitCode, output + err.Result);
     }
 
-    private static Process Start(string file, params string[] args)
-    {
-        var info = new ProcessStartInfo(file) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string a in args)
-        {
-            info.ArgumentList.Add(a);
-        }
+    private static BoardProcess Start(string file, params string[] args) => BoardProcess.Start(Path.GetFileName(file), new LaunchCommand(file, args));
 
-        Process p = Process.Start(info)!;
-        p.OutputDataReceived += (_, _) => { };
-        p.ErrorDataReceived += (_, _) => { };
-        p.BeginOutputReadLine();
-        p.BeginErrorReadLine();
-        return p;
-    }
-
-    private static void Stop(Process p)
-    {
-        if (!p.HasExited)
-        {
-            p.Kill(entireProcessTree: true);
-            p.WaitForExit(10_000);
-        }
-    }
+    private static void Stop(BoardProcess p) => p.Kill();
 
     private static void WaitFor(Func<bool> condition, string what)
     {
@@ -452,18 +427,5 @@ public sealed class LeastPrivilegeTests
             : new[] { "-r", "-M", "-s", "/usr/sbin/nologin", "-G", groups, name };
         var (status, output) = Run("/usr/sbin/useradd", args);
         Assert.IsTrue(status == 0 || Run("/usr/bin/id", new[] { name }).Status == 0, "useradd " + name + ": " + output);
-    }
-
-    private static string FindRepo()
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-        {
-            if (File.Exists(Path.Combine(d.FullName, "Stratos.Island.sln")))
-            {
-                return d.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("no Stratos.Island.sln above " + AppContext.BaseDirectory);
     }
 }

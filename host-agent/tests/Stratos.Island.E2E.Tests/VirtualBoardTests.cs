@@ -15,20 +15,7 @@ namespace Stratos.Island.E2E.Tests;
 [TestClass]
 public sealed class VirtualBoardTests
 {
-    private static readonly string Repo = FindRepo();
-
-    private static string FindRepo()
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-        {
-            if (File.Exists(Path.Combine(d.FullName, "Stratos.Island.sln")))
-            {
-                return d.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("no Stratos.Island.sln above " + AppContext.BaseDirectory);
-    }
+    private static readonly string Repo = Stratos.Island.VirtualBoard.RepositoryRoot.Require();
 
     private static (int Status, string Output) Island(string state, params string[] args)
     {
