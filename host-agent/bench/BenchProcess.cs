@@ -1,6 +1,8 @@
 using System;
 using System.Diagnostics;
 using System.IO;
+using System.Linq;
+using Stratos.Island.VirtualBoard;
 
 namespace Stratos.Island.Bench;
 
@@ -38,17 +40,19 @@ internal static class BenchProcess
     }
 
     /// <summary>The repository root (the folder holding Stratos.Island.sln) above the running benchmark.</summary>
-    public static string FindRepo()
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-        {
-            if (File.Exists(Path.Combine(d.FullName, "Stratos.Island.sln")))
-            {
-                return d.FullName;
-            }
-        }
+    public static string FindRepo() => RepositoryRoot.Require();
 
-        throw new InvalidOperationException("no Stratos.Island.sln above " + AppContext.BaseDirectory);
+    /// <summary>
+    /// <paramref name="agentExe"/> with the virtual board's command line (the launcher's), its files
+    /// under <paramref name="dir"/>, on the shared-memory link of a scripted island (no link key),
+    /// logging warnings only.
+    /// </summary>
+    public static Process StartAgent(string repo, string agentExe, string dir, string shmPath, string kickPath)
+    {
+        var layout = new VirtualBoardLayout(dir) { ShmPath = shmPath, KickSocket = kickPath };
+        var options = new VirtualBoardOptions(repo) { AuthenticatedLink = false, AgentLogLevel = "warning" };
+        LaunchCommand agent = new VirtualBoardLauncher(layout, options, VirtualBoardBinaries.InRepository(repo) with { Agent = agentExe }).AgentCommand();
+        return Start(agent.Program, agent.Arguments.ToArray());
     }
 
     /// <summary>

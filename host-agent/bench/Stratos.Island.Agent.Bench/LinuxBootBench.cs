@@ -79,8 +79,7 @@ internal static class LinuxBootBench
         };
 
         string socket = Path.Combine(dir, "agent.sock");
-        using Process agent = BenchProcess.Start(agentExe, "--board", "virtual", "--boards-dir", Path.Combine(repo, "boards"), "--socket", socket,
-            "--runtime-dir", Path.Combine(dir, "vms"), "--shm-path", island.ShmPath, "--kick-socket", island.KickPath, "--log-level", "warning");
+        using Process agent = BenchProcess.StartAgent(repo, agentExe, dir, island.ShmPath, island.KickPath);
         try
         {
             await island.WaitForAsync(() => island.Received.Any(m => m.VmStateReport is not null) && File.Exists(socket), "agent up and re-synchronised", 30000);
@@ -137,7 +136,7 @@ internal static class LinuxBootBench
         {
             agent.Kill();
             await agent.WaitForExitAsync();
-            Program.KillQemus(Path.Combine(dir, "vms"));
+            await Stratos.Island.VirtualBoard.Teardown.KillQemusAsync(Path.Combine(dir, "vms"));
             await island.DisposeAsync();
             Directory.Delete(dir, recursive: true);
         }

@@ -95,8 +95,7 @@ public static class Program
         };
 
         string socket = Path.Combine(dir, "agent.sock");
-        using Process agent = Start(agentExe, "--board", "virtual", "--boards-dir", Path.Combine(repo, "boards"), "--socket", socket,
-            "--runtime-dir", Path.Combine(dir, "vms"), "--shm-path", island.ShmPath, "--kick-socket", island.KickPath, "--log-level", "warning");
+        using Process agent = StartAgent(repo, agentExe, dir, island.ShmPath, island.KickPath);
         try
         {
             await island.WaitForAsync(() => island.Received.Any(m => m.VmStateReport is not null) && File.Exists(socket), "agent up and re-synchronised", 30000);
@@ -212,28 +211,9 @@ public static class Program
         {
             agent.Kill();
             await agent.WaitForExitAsync();
-            KillQemus(Path.Combine(dir, "vms"));
+            await Stratos.Island.VirtualBoard.Teardown.KillQemusAsync(Path.Combine(dir, "vms"));
             await island.DisposeAsync();
             Directory.Delete(dir, recursive: true);
-        }
-    }
-
-    /// <summary>Kills every QEMU whose pidfile is under the agent's runtime dir (the agent leaves its VMs running).</summary>
-    internal static void KillQemus(string runtimeDir)
-    {
-        foreach (string pidFile in Directory.Exists(runtimeDir) ? Directory.GetFiles(runtimeDir, "qemu.pid", SearchOption.AllDirectories) : Array.Empty<string>())
-        {
-            if (int.TryParse(File.ReadAllText(pidFile).Trim(), out int pid))
-            {
-                try
-                {
-                    Process.GetProcessById(pid).Kill();
-                }
-                catch (ArgumentException)
-                {
-                    // Already gone.
-                }
-            }
         }
     }
 
