@@ -2,6 +2,7 @@ using System;
 using System.Diagnostics;
 using System.IO;
 using System.Linq;
+using System.Threading.Tasks;
 using Stratos.Island.VirtualBoard;
 
 namespace Stratos.Island.Bench;
@@ -53,6 +54,16 @@ internal static class BenchProcess
         var options = new VirtualBoardOptions(repo) { AuthenticatedLink = false, AgentLogLevel = "warning" };
         LaunchCommand agent = new VirtualBoardLauncher(layout, options, VirtualBoardBinaries.InRepository(repo) with { Agent = agentExe }).AgentCommand();
         return Start(agent.Program, agent.Arguments.ToArray());
+    }
+
+    /// <summary>Ends a run of <see cref="StartAgent"/>: the agent, every QEMU it left running, the scripted island, the folder.</summary>
+    public static async Task StopAgentAsync(Process agent, IAsyncDisposable island, string dir)
+    {
+        agent.Kill();
+        await agent.WaitForExitAsync();
+        await Teardown.KillQemusAsync(new VirtualBoardLayout(dir).RuntimeDir);
+        await island.DisposeAsync();
+        Directory.Delete(dir, recursive: true);
     }
 
     /// <summary>

@@ -134,11 +134,7 @@ internal static class LinuxBootBench
         }
         finally
         {
-            agent.Kill();
-            await agent.WaitForExitAsync();
-            await Stratos.Island.VirtualBoard.Teardown.KillQemusAsync(Path.Combine(dir, "vms"));
-            await island.DisposeAsync();
-            Directory.Delete(dir, recursive: true);
+            await BenchProcess.StopAgentAsync(agent, island, dir);
         }
     }
 

@@ -209,11 +209,7 @@ public static class Program
         }
         finally
         {
-            agent.Kill();
-            await agent.WaitForExitAsync();
-            await Stratos.Island.VirtualBoard.Teardown.KillQemusAsync(Path.Combine(dir, "vms"));
-            await island.DisposeAsync();
-            Directory.Delete(dir, recursive: true);
+            await StopAgentAsync(agent, island, dir);
         }
     }
 

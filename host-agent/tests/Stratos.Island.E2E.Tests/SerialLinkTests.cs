@@ -22,9 +22,6 @@ public sealed class SerialLinkTests
 {
     private static readonly string Repo = RepositoryRoot.Require();
 
-    private static string Bin(string project, string name, string group = "host-agent") =>
-        Path.Combine(Repo, group, "src", project, "bin", "Release", "net10.0", name);
-
     private static BoardProcess Start(string program, params string[] args) => BoardProcess.Start(program, new LaunchCommand(program, args));
 
     /// <summary>island-sim on the island end of <paramref name="link"/> and the agent, both on the serial board of <see cref="Board"/> (autostart off, no link key: as before the key existed).</summary>
@@ -37,21 +34,7 @@ public sealed class SerialLinkTests
         p?.Dispose();
     }
 
-    private static (int Status, string Output) Island(string dir, params string[] args)
-    {
-        var info = new ProcessStartInfo(Bin("Stratos.Island.Cli", "island")) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        info.Environment["ISLAND_SOCKET"] = Path.Combine(dir, "agent.sock");
-        foreach (string a in args)
-        {
-            info.ArgumentList.Add(a);
-        }
-
-        using Process p = Process.Start(info)!;
-        Task<string> err = p.StandardError.ReadToEndAsync();
-        string output = p.StandardOutput.ReadToEnd() + err.Result;
-        p.WaitForExit();
-        return (p.ExitCode, output);
-    }
+    private static (int Status, string Output) Island(string dir, params string[] args) => IslandCli.On(dir, args);
 
     /// <summary>One command on island-sim's control socket; its one-line answer ("" while it does not answer).</summary>
     private static string Control(string dir, string command)
