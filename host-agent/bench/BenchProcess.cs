@@ -40,6 +40,26 @@ internal static class BenchProcess
         return Process.Start(info) ?? throw new InvalidOperationException("cannot start " + exe);
     }
 
+    /// <summary>
+    /// The rounds of a benchmark whose only option is <c>--iterations N</c>: <paramref name="fallback"/>
+    /// without arguments, null (after printing the usage of <paramref name="bench"/>) for anything else.
+    /// </summary>
+    public static int? Iterations(string[] args, int fallback, string bench)
+    {
+        if (args.Length == 0)
+        {
+            return fallback;
+        }
+
+        if (args.Length == 2 && args[0] == "--iterations" && int.TryParse(args[1], out int n) && n > 0)
+        {
+            return n;
+        }
+
+        Console.Error.WriteLine($"usage: ./bench.sh {bench} [--iterations N]");
+        return null;
+    }
+
     /// <summary>The repository root (the folder holding Stratos.Island.sln) above the running benchmark.</summary>
     public static string FindRepo() => RepositoryRoot.Require();
 

@@ -37,14 +37,8 @@ internal static class LinuxBootBench
 
     public static async Task<int> RunAsync(string[] args)
     {
-        int iterations = 12;
-        if (args.Length == 2 && args[0] == "--iterations" && int.TryParse(args[1], out int n) && n > 0)
+        if (BenchProcess.Iterations(args, 12, "linux-boot") is not int iterations)
         {
-            iterations = n;
-        }
-        else if (args.Length != 0)
-        {
-            Console.Error.WriteLine("usage: ./bench.sh linux-boot [--iterations N]");
             return 2;
         }
 

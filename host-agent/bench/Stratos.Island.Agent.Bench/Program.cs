@@ -52,14 +52,8 @@ public static class Program
             return await HeartbeatJitterBench.RunAsync(args[1..]);
         }
 
-        int iterations = 60;
-        if (args.Length == 2 && args[0] == "--iterations" && int.TryParse(args[1], out int n) && n > 0)
+        if (Iterations(args, 60, "e2e") is not int iterations)
         {
-            iterations = n;
-        }
-        else if (args.Length != 0)
-        {
-            Console.Error.WriteLine("usage: ./bench.sh e2e [--iterations N]");
             return 2;
         }
 
