@@ -64,9 +64,7 @@ public sealed class LeastPrivilegeTests
     public void Island_sim_creates_shared_memory_sockets_flash_and_log_for_its_owner_only()
     {
         string state = Path.Combine(_root, "island");
-        using BoardProcess sim = Start(Programs.IslandSim,
-            "--board", "virtual", "--boards-dir", Path.Combine(Repo, "boards"), "--state-dir", state,
-            "--shm-path", Path.Combine(_root, "link.shm"), "--kick-socket", Path.Combine(_root, "kick.sock"));
+        using BoardProcess sim = Start(Programs.IslandSim, SimArguments());
         try
         {
             string[] created = { Path.Combine(_root, "link.shm"), Path.Combine(_root, "kick.sock"), Path.Combine(state, "control.sock"), Path.Combine(state, "flash.bin"), Path.Combine(state, "island.log") };
@@ -112,9 +110,7 @@ public sealed class LeastPrivilegeTests
         File.WriteAllBytes(key, System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
         File.SetUnixFileMode(key, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         Assert.AreEqual(0, Run("/bin/chown", new[] { "-R", LinkAgent + ":" + LinkAgent, agentDir }).Status);
-        using BoardProcess sim = Start(Programs.IslandSim,
-            "--board", "virtual", "--boards-dir", Path.Combine(Repo, "boards"), "--state-dir", state,
-            "--shm-path", shm, "--kick-socket", kick, "--link-key", key, "--link-group", LinkGroup);
+        using BoardProcess sim = Start(Programs.IslandSim, SimArguments("--link-key", key, "--link-group", LinkGroup));
         BoardProcess? agent = null;
         try
         {
@@ -136,11 +132,9 @@ public sealed class LeastPrivilegeTests
 
             // A real island-agent as the unprivileged member of the group: it maps the memory,
             // connects to the kick socket and authenticates its link with the island.
-            agent = Start("/usr/bin/setpriv", "--reuid", LinkAgent, "--regid", LinkAgent, "--init-groups", "--",
+            agent = Start("/usr/bin/setpriv", ["--reuid", LinkAgent, "--regid", LinkAgent, "--init-groups", "--",
                 "/usr/bin/env", "HOME=/tmp", "DOTNET_CLI_HOME=/tmp",
-                Programs.Agent,
-                "--board", "virtual", "--boards-dir", Path.Combine(Repo, "boards"), "--socket", Path.Combine(agentDir, "agent.sock"),
-                "--runtime-dir", Path.Combine(agentDir, "vms"), "--shm-path", shm, "--kick-socket", kick, "--link-key", key);
+                Programs.Agent, .. AgentArguments(new VirtualBoardLayout(agentDir) { ShmPath = shm, KickSocket = kick }, "--link-key", key)]);
             string status = "";
             WaitFor(() =>
             {
@@ -186,16 +180,14 @@ public sealed class LeastPrivilegeTests
         StringAssert.Contains(built.Output, "link-key");
         Assert.AreEqual(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(bundle));
 
-        string[] simArgs = { "--board", "virtual", "--boards-dir", Path.Combine(Repo, "boards"), "--state-dir", Path.Combine(_root, "island"),
-            "--shm-path", Path.Combine(_root, "link.shm"), "--kick-socket", Path.Combine(_root, "kick.sock"), "--link-key", bundle, "--bundle-pubkey" };
+        string[] simArgs = SimArguments("--link-key", bundle, "--bundle-pubkey");
         var refused = Run(sim, simArgs.Append(Path.Combine(_root, "stranger.pub.pem")).ToArray());
         Assert.AreEqual(2, refused.Status, refused.Output);
         StringAssert.Contains(refused.Output, "link.key failed the island's bundle verification (BadSignature)");
 
         using BoardProcess island1 = Start(sim, simArgs.Append(Path.Combine(_root, "release.pub.pem")).ToArray());
         using BoardProcess agent = Start(Programs.Agent,
-            "--board", "virtual", "--boards-dir", Path.Combine(Repo, "boards"), "--socket", Path.Combine(_root, "api", "agent.sock"), "--runtime-dir", Path.Combine(_root, "api", "vms"),
-            "--shm-path", Path.Combine(_root, "link.shm"), "--kick-socket", Path.Combine(_root, "kick.sock"), "--link-key", key);
+            AgentArguments(new VirtualBoardLayout(Path.Combine(_root, "api")) { ShmPath = Path.Combine(_root, "link.shm"), KickSocket = Path.Combine(_root, "kick.sock") }, "--link-key", key));
         try
         {
             string status = "";
@@ -217,9 +209,7 @@ public sealed class LeastPrivilegeTests
     [TestMethod]
     public void An_unknown_link_group_stops_island_sim_naming_it()
     {
-        var (status, output) = Run(Programs.IslandSim,
-            new[] { "--board", "virtual", "--boards-dir", Path.Combine(Repo, "boards"), "--state-dir", Path.Combine(_root, "island"),
-                "--shm-path", Path.Combine(_root, "link.shm"), "--kick-socket", Path.Combine(_root, "kick.sock"), "--link-group", "stratos-no-such-group" });
+        var (status, output) = Run(Programs.IslandSim, SimArguments("--link-group", "stratos-no-such-group"));
         Assert.AreEqual(2, status, output);
         StringAssert.Contains(output, "--link-group: group 'stratos-no-such-group' does not exist");
         Assert.IsFalse(File.Exists(Path.Combine(_root, "link.shm")), "nothing is created before the options are checked");
@@ -330,12 +320,22 @@ public sealed class LeastPrivilegeTests
 
     private BoardProcess StartAgent(string socket, params string[] extra)
     {
-        BoardProcess agent = Start(Programs.Agent,
-            new[] { "--board", "virtual", "--boards-dir", Path.Combine(Repo, "boards"), "--socket", socket, "--runtime-dir", Path.Combine(_root, "api", "vms"),
-                "--shm-path", Path.Combine(_root, "absent.shm"), "--kick-socket", Path.Combine(_root, "absent.sock") }.Concat(extra).ToArray());
+        BoardProcess agent = Start(Programs.Agent, AgentArguments(
+            new VirtualBoardLayout(Path.Combine(_root, "api")) { AgentSocket = socket, ShmPath = Path.Combine(_root, "absent.shm"), KickSocket = Path.Combine(_root, "absent.sock") }, extra));
         WaitFor(() => File.Exists(socket), "the agent's socket " + socket);
         return agent;
     }
+
+    /// <summary>
+    /// island-sim's command line of the virtual board under this test's root (the launcher's: state in
+    /// ROOT/island, ROOT/link.shm, ROOT/kick.sock), without a board key unless given, then <paramref name="extra"/>.
+    /// </summary>
+    private string[] SimArguments(params string[] extra) =>
+        [.. new VirtualBoardLauncher(new VirtualBoardLayout(_root), new VirtualBoardOptions(Repo) { AuthenticatedLink = false }).SimArguments(), .. extra];
+
+    /// <summary>The agent's command line (the launcher's) for <paramref name="layout"/>, without a board key unless given, then <paramref name="extra"/>.</summary>
+    private static string[] AgentArguments(VirtualBoardLayout layout, params string[] extra) =>
+        [.. new VirtualBoardLauncher(layout, new VirtualBoardOptions(Repo) { AuthenticatedLink = false }).AgentArguments(), .. extra];
 
     /// <summary>island-sim's control-socket "status" line (JSON), or "" while it does not answer.</summary>
     private static string ControlStatus(string socketPath)
