@@ -23,8 +23,8 @@ public sealed record VirtualBoardBinaries(string IslandSim, string Agent)
         Path.Combine(directory, "island-sim.dll"),
         Path.Combine(directory, "island-agent.dll"));
 
-    /// <summary>Null when both programs exist, else a sentence naming each missing one and its project.</summary>
-    public string? Missing()
+    /// <summary>Each program that is not built: its name, path and project.</summary>
+    public IReadOnlyList<string> MissingPrograms()
     {
         var missing = new List<string>();
         if (!File.Exists(IslandSim))
@@ -37,8 +37,11 @@ public sealed record VirtualBoardBinaries(string IslandSim, string Agent)
             missing.Add($"island-agent ({Agent}, project {AgentProject})");
         }
 
-        return missing.Count == 0 ? null : "not built: " + string.Join(", ", missing);
+        return missing;
     }
+
+    /// <summary>Null when both programs exist, else a sentence naming each missing one and its project.</summary>
+    public string? Missing() => MissingPrograms() is { Count: > 0 } missing ? "not built: " + string.Join(", ", missing) : null;
 
     /// <summary>Throws <see cref="VirtualBoardException"/> naming what is not built.</summary>
     public void EnsureBuilt()

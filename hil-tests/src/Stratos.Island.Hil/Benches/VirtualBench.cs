@@ -91,9 +91,7 @@ public sealed class VirtualBench : IBench, IGuestConsoles
     /// <summary>Null when island-sim, island-agent and the guest are built here, else what is missing.</summary>
     public static string? MissingParts(string repositoryRoot)
     {
-        var missing = new List<string>();
-        if (VirtualBoardBinaries.InRepository(repositoryRoot).Missing() is string programs)
-            missing.Add(programs["not built: ".Length..]);
+        var missing = VirtualBoardBinaries.InRepository(repositoryRoot).MissingPrograms().ToList();
         if (!File.Exists(Path.Combine(repositoryRoot, "hil-tests/guest/build/heartbeat.elf")))
             missing.Add("the heartbeat guest (make -C hil-tests/guest)");
         if (!File.Exists(Path.Combine(repositoryRoot, "hil-tests/guest/build/linux/vmlinuz")))
