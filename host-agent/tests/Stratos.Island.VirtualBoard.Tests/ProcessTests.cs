@@ -131,3 +131,62 @@ public sealed class ProcessTests
         StringAssert.Contains(missing.Message, "/nonexistent/island-sim");
     }
 }
+
+/// <summary>The real island-sim and island-agent launched as the HIL bench does (children), without VMs.</summary>
+[TestClass]
+public sealed class BoardTests
+{
+    [TestMethod]
+    public async Task The_launched_board_links_up_within_the_bound_and_its_teardown_leaves_nothing_behind()
+    {
+        string repo = RepositoryRoot.Require();
+        var layout = new VirtualBoardLayout(Path.Combine("/tmp", "vbb-" + Guid.NewGuid().ToString("N")[..8]));
+        var launcher = new VirtualBoardLauncher(layout, new VirtualBoardOptions(repo) { Autostart = false });
+        try
+        {
+            launcher.Prepare();
+            using BoardProcess sim = BoardProcess.Start("island-sim", launcher.SimCommand());
+            await Readiness.WaitForSocketAsync(layout.ControlSocket, "island-sim control socket", sim, Readiness.DefaultTimeout);
+            using BoardProcess agent = BoardProcess.Start("island-agent", launcher.AgentCommand());
+            await Readiness.WaitForBoardAsync(layout, sim, agent, Readiness.DefaultTimeout);
+
+            var status = (await Readiness.IslandStatusAsync(layout)).GetValueOrDefault();
+            Assert.IsTrue(Readiness.SessionUp(status), status.ToString());
+            Assert.IsTrue(status.GetProperty("session_counters").GetProperty("authenticated").GetBoolean(), "both were given the layout's board key: " + status);
+            Assert.IsTrue(File.Exists(layout.FlashFile), "island-sim keeps its flash in the layout's island state dir");
+
+            agent.Stop();
+            sim.Stop();
+            Assert.IsTrue(agent.HasExited && sim.HasExited);
+            Teardown.Report report = await Teardown.CleanUpAfterAsync(layout, []);
+            Assert.AreEqual(0, report.Stopped.Count, "no QEMU: autostart is off");
+            Assert.IsFalse(layout.RunningFiles().Any(File.Exists), "shm and sockets removed: " + string.Join(", ", layout.RunningFiles().Where(File.Exists)));
+        }
+        finally
+        {
+            Directory.Delete(layout.Root, recursive: true);
+        }
+    }
+
+    [TestMethod]
+    public async Task A_board_whose_agent_cannot_start_fails_the_wait_naming_the_agent_and_its_complaint()
+    {
+        string repo = RepositoryRoot.Require();
+        var layout = new VirtualBoardLayout(Path.Combine("/tmp", "vbb-" + Guid.NewGuid().ToString("N")[..8]));
+        var launcher = new VirtualBoardLauncher(layout, new VirtualBoardOptions(repo) { Autostart = false, ExtraAgentArguments = ["--alive-interval-ms", "never"] });
+        try
+        {
+            launcher.Prepare();
+            using BoardProcess sim = BoardProcess.Start("island-sim", launcher.SimCommand());
+            await Readiness.WaitForSocketAsync(layout.ControlSocket, "island-sim control socket", sim, Readiness.DefaultTimeout);
+            using BoardProcess agent = BoardProcess.Start("island-agent", launcher.AgentCommand());
+            var failed = await Assert.ThrowsExactlyAsync<VirtualBoardException>(() => Readiness.WaitForBoardAsync(layout, sim, agent, Readiness.DefaultTimeout));
+            StringAssert.Contains(failed.Message, "island-agent exited with");
+            StringAssert.Contains(failed.Message, "--alive-interval-ms 'never'");
+        }
+        finally
+        {
+            Directory.Delete(layout.Root, recursive: true);
+        }
+    }
+}
