@@ -7,7 +7,8 @@
 #   ./hil.sh --soak N [--seed S]               N random faults across the 8-VM soak config
 #   ./hil.sh --out DIR                         reports into DIR instead of out/hil/<run>
 #   ./hil.sh --vmm xen                         the Xen board's scenarios (boards/virtual-xen, docs/vmm.md)
-# Exit status: 0 when no scenario failed (skipped ones do not fail a run), 1 otherwise, 2 on bad usage.
+# Exit status: 0 when every scenario passed, 1 when one failed, 3 when none failed but some were
+# skipped (the bench cannot inject their faults: the run is incomplete, not passed), 2 on bad usage.
 set -uo pipefail
 cd "$(dirname "$0")"
 
@@ -76,6 +77,12 @@ if [ ! -f "$run_dir/summary.json" ]; then
   echo "hil.sh: no summary.json was written (see $run_dir/dotnet-test.log)" >&2
   exit 1
 fi
+skipped=$(python3 - "$run_dir/summary.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+print(s["totals"]["skipped"])
+PY
+)
 python3 - "$run_dir/summary.json" <<'PY'
 import json, sys
 s = json.load(open(sys.argv[1]))
@@ -87,4 +94,9 @@ for sc in s["scenarios"]:
         print(f'  {sc["result"]:8} {sc["group"]}/{sc["name"]}: {sc["message"]}')
 PY
 echo "report: $run_dir/report.html"
-[ $status -eq 0 ] && exit 0 || exit 1
+[ $status -eq 0 ] || exit 1
+if [ "$skipped" != 0 ]; then
+  echo "hil.sh: $skipped scenario(s) skipped: the run is incomplete (exit status 3)" >&2
+  exit 3
+fi
+exit 0

@@ -1,6 +1,9 @@
 using System;
 using System.Diagnostics;
 using System.IO;
+using System.Linq;
+using System.Threading.Tasks;
+using Stratos.Island.VirtualBoard;
 
 namespace Stratos.Island.Bench;
 
@@ -37,18 +40,50 @@ internal static class BenchProcess
         return Process.Start(info) ?? throw new InvalidOperationException("cannot start " + exe);
     }
 
-    /// <summary>The repository root (the folder holding Stratos.Island.sln) above the running benchmark.</summary>
-    public static string FindRepo()
+    /// <summary>
+    /// The rounds of a benchmark whose only option is <c>--iterations N</c>: <paramref name="fallback"/>
+    /// without arguments, null (after printing the usage of <paramref name="bench"/>) for anything else.
+    /// </summary>
+    public static int? Iterations(string[] args, int fallback, string bench)
     {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+        if (args.Length == 0)
         {
-            if (File.Exists(Path.Combine(d.FullName, "Stratos.Island.sln")))
-            {
-                return d.FullName;
-            }
+            return fallback;
         }
 
-        throw new InvalidOperationException("no Stratos.Island.sln above " + AppContext.BaseDirectory);
+        if (args.Length == 2 && args[0] == "--iterations" && int.TryParse(args[1], out int n) && n > 0)
+        {
+            return n;
+        }
+
+        Console.Error.WriteLine($"usage: ./bench.sh {bench} [--iterations N]");
+        return null;
+    }
+
+    /// <summary>The repository root (the folder holding Stratos.Island.sln) above the running benchmark.</summary>
+    public static string FindRepo() => RepositoryRoot.Require();
+
+    /// <summary>
+    /// <paramref name="agentExe"/> with the virtual board's command line (the launcher's), its files
+    /// under <paramref name="dir"/>, on the shared-memory link of a scripted island (no link key),
+    /// logging warnings only.
+    /// </summary>
+    public static Process StartAgent(string repo, string agentExe, string dir, string shmPath, string kickPath)
+    {
+        var layout = new VirtualBoardLayout(dir) { ShmPath = shmPath, KickSocket = kickPath };
+        var options = new VirtualBoardOptions(repo) { AuthenticatedLink = false, AgentLogLevel = "warning" };
+        LaunchCommand agent = new VirtualBoardLauncher(layout, options, VirtualBoardBinaries.InRepository(repo) with { Agent = agentExe }).AgentCommand();
+        return Start(agent.Program, agent.Arguments.ToArray());
+    }
+
+    /// <summary>Ends a run of <see cref="StartAgent"/>: the agent, every QEMU it left running, the scripted island, the folder.</summary>
+    public static async Task StopAgentAsync(Process agent, IAsyncDisposable island, string dir)
+    {
+        agent.Kill();
+        await agent.WaitForExitAsync();
+        await Teardown.KillQemusAsync(new VirtualBoardLayout(dir).RuntimeDir);
+        await island.DisposeAsync();
+        Directory.Delete(dir, recursive: true);
     }
 
     /// <summary>

@@ -157,10 +157,44 @@ public sealed class BenchTests
             Assert.AreEqual(ScenarioOutcome.Skipped, result.Outcome);
             StringAssert.StartsWith(result.Message, "skipped: board:rpi5-pico cannot inject IslandHang: ");
             Assert.IsFalse(ran);
+
+            // As an MSTest result: inconclusive (shown as skipped), never passed.
+            var inconclusive = Assert.ThrowsExactly<AssertInconclusiveException>(() => HilSession.ReportOutcome(result));
+            StringAssert.Contains(inconclusive.Message, "cannot inject IslandHang");
         }
         finally
         {
             File.Delete(path);
+        }
+    }
+
+    [TestMethod]
+    public void A_scenario_result_is_an_mstest_failure_when_failed_inconclusive_when_skipped_and_a_pass_only_when_passed()
+    {
+        ScenarioResult Result(ScenarioOutcome outcome) => new() { Name = "s", Group = "g", Outcome = outcome, Message = outcome + " because", StartedAt = DateTimeOffset.UtcNow };
+        HilSession.ReportOutcome(Result(ScenarioOutcome.Passed));
+        Assert.ThrowsExactly<AssertInconclusiveException>(() => HilSession.ReportOutcome(Result(ScenarioOutcome.Skipped)));
+        var failed = Assert.ThrowsExactly<AssertFailedException>(() => HilSession.ReportOutcome(Result(ScenarioOutcome.Failed), "line 1\nisland-sim[7] power cut"));
+        StringAssert.Contains(failed.Message, "Failed because");
+        StringAssert.Contains(failed.Message, "power cut", "the tail of the process log");
+    }
+
+    [TestMethod]
+    public void Every_hil_scenario_has_one_test_method_of_its_name_and_every_hil_test_method_a_scenario()
+    {
+        // HilSuites.All is the scenario list; HilScenarioTests only adapts it to MSTest (categories,
+        // [Verifies]), one method per scenario named like it.
+        var target = HilTarget.Load(Path.Combine(HilSession.RepositoryRoot, "boards"), "virtual", null, HilTarget.DefaultHeartbeatPeriodMs, HilTarget.VirtualSlackMs);
+        var scenarios = HilSuites.All(target).Select(s => s.Name).ToList();
+        var methods = typeof(HilScenarioTests).GetMethods()
+            .Where(m => m.GetCustomAttributes(typeof(TestMethodAttribute), false).Length > 0)
+            .Select(m => m.Name).ToList();
+        CollectionAssert.AreEquivalent(scenarios, methods, "HilScenarioTests' methods must be HilSuites.All's scenarios, one each");
+        Assert.AreEqual(scenarios.Count, scenarios.Distinct().Count(), "scenario names are unique");
+        foreach (var method in typeof(HilScenarioTests).GetMethods().Where(m => methods.Contains(m.Name)))
+        {
+            var categories = method.GetCustomAttributes(typeof(TestCategoryAttribute), false).Cast<TestCategoryAttribute>().SelectMany(c => c.TestCategories).ToList();
+            Assert.IsTrue(categories.Contains("hil") && (categories.Contains("quick") ^ categories.Contains("full")), method.Name + ": categories hil and exactly one of quick, full");
         }
     }
 

@@ -6,8 +6,9 @@ namespace Stratos.Island.Hil.Tests;
 /// <summary>
 /// The HIL scenario suites (Stratos.Island.Hil.Scenarios.HilSuites), one MSTest method each, on the
 /// bench ./hil.sh selects (virtual by default). Category "hil" plus "quick" (CI, inside ./test.sh) or
-/// "full" (./hil.sh --suite full). Scenarios the bench cannot inject for pass with
-/// "skipped: reason" printed and are counted as skipped in the reports.
+/// "full" (./hil.sh --suite full). Scenarios the bench cannot inject for are inconclusive (skipped,
+/// with the bench's reason) and counted as skipped in the reports. The scenarios themselves, their
+/// names and order, are HilSuites.All; a test (ScenarioListTests) keeps these methods in step with it.
 /// </summary>
 [TestClass]
 public sealed class HilScenarioTests

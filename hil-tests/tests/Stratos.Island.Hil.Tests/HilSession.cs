@@ -17,8 +17,8 @@ namespace Stratos.Island.Hil.Tests;
 /// <summary>
 /// One HIL run inside this test assembly: settings from the environment (./hil.sh sets them),
 /// a fresh bench per scenario, every result collected, and the reports written once at the end
-/// (only when a scenario ran). A skipped scenario passes its MSTest method with "skipped: reason"
-/// printed and is counted as skipped in the reports; a failed one fails it.
+/// (only when a scenario ran). A skipped scenario makes its MSTest method inconclusive (reported as
+/// skipped, never as passed) and is counted as skipped in the reports; a failed one fails it.
 /// </summary>
 [TestClass]
 public static class HilSession
@@ -97,11 +97,24 @@ public static class HilSession
             Results.Add(result);
         foreach (var line in result.Log)
             context.WriteLine(line);
-        if (result.Outcome == ScenarioOutcome.Skipped)
-            context.WriteLine(result.Message);
-        if (result.Outcome == ScenarioOutcome.Failed)
+        ReportOutcome(result, processLog);
+    }
+
+    /// <summary>
+    /// The scenario's outcome as the MSTest result: a failure fails the method (with the tail of the
+    /// bench's process log), a skip makes it inconclusive (shown as skipped, never as passed), a
+    /// pass returns.
+    /// </summary>
+    public static void ReportOutcome(ScenarioResult result, string processLog = "")
+    {
+        switch (result.Outcome)
         {
-            Assert.Fail(result.Message + (processLog.Length > 0 ? "\n" + Tail(processLog, 40) : ""));
+            case ScenarioOutcome.Failed:
+                Assert.Fail(result.Message + (processLog.Length > 0 ? "\n" + Tail(processLog, 40) : ""));
+                break;
+            case ScenarioOutcome.Skipped:
+                Assert.Inconclusive(result.Message);
+                break;
         }
     }
 

@@ -29,6 +29,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
+using Stratos.Island.VirtualBoard;
 
 using Stratos.Island.Bench;
 namespace Stratos.Island.Agent.Bench;
@@ -63,16 +64,13 @@ internal static class HeartbeatJitterBench
         }
 
         string repo = BenchProcess.FindRepo();
-        string simExe = Path.Combine(repo, "island-firmware", "src", "Stratos.Island.Sim", "bin", "Release", "net10.0", "island-sim");
-        string agentExe = Path.Combine(repo, "host-agent", "src", "Stratos.Island.Agent.Host", "bin", "Release", "net10.0", "island-agent");
         BenchProcess.Run("make", "-s", "-C", Path.Combine(repo, "hil-tests", "guest"));
         BenchProcess.Run(Path.Combine(repo, "hil-tests", "guest", "linux", "build.sh"));
         BenchProcess.Run("dotnet", "build", Path.Combine(repo, "host-agent", "src", "Stratos.Island.Agent.Host"), "-c", "Release", "-nologo", "-v", "quiet", "-clp:ErrorsOnly");
         BenchProcess.Run("dotnet", "build", Path.Combine(repo, "island-firmware", "src", "Stratos.Island.Sim"), "-c", "Release", "-nologo", "-v", "quiet", "-clp:ErrorsOnly");
 
         string dir = Path.Combine(Path.GetTempPath(), "sibench-jitter-" + Guid.NewGuid().ToString("N")[..8]);
-        string state = Path.Combine(dir, "island");
-        Directory.CreateDirectory(state);
+        Directory.CreateDirectory(dir);
         // The demo's configuration, the Linux guest stamping its heartbeats.
         string config = Path.Combine(dir, "vms.yaml");
         string yaml = File.ReadAllText(Path.Combine(repo, "boards", "virtual", "vms.yaml"));
@@ -96,33 +94,33 @@ internal static class HeartbeatJitterBench
         }
 
         File.WriteAllText(config, yaml);
-        string islandTrace = Path.Combine(dir, "island-trace.txt");
-        string agentTrace = Path.Combine(dir, "agent-trace.txt");
-        string shm = Path.Combine(dir, "link.shm"), kick = Path.Combine(dir, "kick.sock"), socket = Path.Combine(dir, "agent.sock");
+        // The virtual board as `island up` runs it (the one launcher), with that configuration and both heartbeat traces.
+        var layout = new VirtualBoardLayout(dir);
+        var launcher = new VirtualBoardLauncher(layout, new VirtualBoardOptions(repo) { IslandConfig = config, TraceHeartbeats = true, SimLogLevel = "warn", AgentLogLevel = "warning" });
+        launcher.Prepare();
+        string islandTrace = layout.IslandHeartbeatTrace;
+        string agentTrace = layout.AgentHeartbeatTrace;
         var hogProcesses = new List<Process>();
         for (int i = 0; i < hogs; i++)
         {
             hogProcesses.Add(BenchProcess.Start("sha256sum", "/dev/zero"));
         }
 
-        using Process sim = StartLogged(Path.Combine(dir, "island-sim.log"), simExe, "--board", "virtual", "--boards-dir", Path.Combine(repo, "boards"), "--config", config, "--state-dir", state,
-            "--shm-path", shm, "--kick-socket", kick, "--trace-heartbeats", islandTrace, "--log-level", "warn");
+        using Process sim = StartLogged(layout.SimLog, launcher.SimCommand());
         Process? agent = null;
         var stamps = new ConcurrentDictionary<uint, long>();   // guest seq -> guest ns
         using var stop = new CancellationTokenSource();
         try
         {
-            await WaitForAsync(() => File.Exists(kick) && File.Exists(Path.Combine(state, "link.key")), "island-sim up", 30000);
-            agent = StartLogged(Path.Combine(dir, "agent.log"), agentExe, "--board", "virtual", "--boards-dir", Path.Combine(repo, "boards"), "--socket", socket,
-                "--runtime-dir", Path.Combine(dir, "vms"), "--shm-path", shm, "--kick-socket", kick, "--guest-kernel-dir", repo,
-                "--link-key", Path.Combine(state, "link.key"), "--trace-heartbeats", agentTrace, "--log-level", "warning");
-            string consoleTap = Path.Combine(dir, "vms", "linux", "console.sock");
+            await Readiness.WaitForSocketAsync(layout.ControlSocket, "island-sim control socket", null, Readiness.DefaultTimeout);
+            agent = StartLogged(layout.AgentLog, launcher.AgentCommand());
+            string consoleTap = Path.Combine(layout.VmDir("linux"), "console.sock");
             await WaitForAsync(() => File.Exists(consoleTap), "the linux VM's console tap", 90000);
             Task reader = Task.Run(() => ReadStamps(consoleTap, stamps, stop.Token));
             // The HIL benches once saw a guest's relayed heartbeats come 250-330 ms late after a
             // command on its console tap (docs/hil.md): web gets one (`start`, which changes nothing
             // while it emits) every 700 ms for the whole run.
-            Task<int> commands = Task.Run(() => SendCommands(Path.Combine(dir, "vms", "web", "console.sock"), stop.Token));
+            Task<int> commands = Task.Run(() => SendCommands(Path.Combine(layout.VmDir("web"), "console.sock"), stop.Token));
             await WaitForAsync(() => !stamps.IsEmpty, "the Linux guest's first stamped heartbeat", 90000);
             // Settle (the first windows after a boot), then measure.
             await Task.Delay(5000);
@@ -157,7 +155,7 @@ internal static class HeartbeatJitterBench
                 hog.Dispose();
             }
 
-            Program.KillQemus(Path.Combine(dir, "vms"));
+            await Teardown.KillQemusAsync(layout.RuntimeDir);
             if (Environment.GetEnvironmentVariable("BENCH_KEEP") == "1")
             {
                 Console.Error.WriteLine("hb-jitter: traces kept in " + dir);
@@ -316,8 +314,8 @@ internal static class HeartbeatJitterBench
     }
 
     // Its output into a file: nobody reads a pipe here, and a full pipe would stall the process.
-    private static Process StartLogged(string log, string exe, params string[] args) =>
-        BenchProcess.Start("sh", new[] { "-c", "exec \"$0\" \"$@\" >>'" + log + "' 2>&1", exe }.Concat(args).ToArray());
+    private static Process StartLogged(string log, LaunchCommand command) =>
+        BenchProcess.Start("sh", new[] { "-c", "exec \"$0\" \"$@\" >>'" + log + "' 2>&1", command.Program }.Concat(command.Arguments).ToArray());
 
     private static async Task<int> SendCommands(string tap, CancellationToken token)
     {

@@ -37,14 +37,8 @@ internal static class LinuxBootBench
 
     public static async Task<int> RunAsync(string[] args)
     {
-        int iterations = 12;
-        if (args.Length == 2 && args[0] == "--iterations" && int.TryParse(args[1], out int n) && n > 0)
+        if (BenchProcess.Iterations(args, 12, "linux-boot") is not int iterations)
         {
-            iterations = n;
-        }
-        else if (args.Length != 0)
-        {
-            Console.Error.WriteLine("usage: ./bench.sh linux-boot [--iterations N]");
             return 2;
         }
 
@@ -79,8 +73,7 @@ internal static class LinuxBootBench
         };
 
         string socket = Path.Combine(dir, "agent.sock");
-        using Process agent = BenchProcess.Start(agentExe, "--board", "virtual", "--boards-dir", Path.Combine(repo, "boards"), "--socket", socket,
-            "--runtime-dir", Path.Combine(dir, "vms"), "--shm-path", island.ShmPath, "--kick-socket", island.KickPath, "--log-level", "warning");
+        using Process agent = BenchProcess.StartAgent(repo, agentExe, dir, island.ShmPath, island.KickPath);
         try
         {
             await island.WaitForAsync(() => island.Received.Any(m => m.VmStateReport is not null) && File.Exists(socket), "agent up and re-synchronised", 30000);
@@ -135,11 +128,7 @@ internal static class LinuxBootBench
         }
         finally
         {
-            agent.Kill();
-            await agent.WaitForExitAsync();
-            Program.KillQemus(Path.Combine(dir, "vms"));
-            await island.DisposeAsync();
-            Directory.Delete(dir, recursive: true);
+            await BenchProcess.StopAgentAsync(agent, island, dir);
         }
     }
 

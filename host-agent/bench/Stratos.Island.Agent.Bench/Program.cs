@@ -52,14 +52,8 @@ public static class Program
             return await HeartbeatJitterBench.RunAsync(args[1..]);
         }
 
-        int iterations = 60;
-        if (args.Length == 2 && args[0] == "--iterations" && int.TryParse(args[1], out int n) && n > 0)
+        if (Iterations(args, 60, "e2e") is not int iterations)
         {
-            iterations = n;
-        }
-        else if (args.Length != 0)
-        {
-            Console.Error.WriteLine("usage: ./bench.sh e2e [--iterations N]");
             return 2;
         }
 
@@ -95,8 +89,7 @@ public static class Program
         };
 
         string socket = Path.Combine(dir, "agent.sock");
-        using Process agent = Start(agentExe, "--board", "virtual", "--boards-dir", Path.Combine(repo, "boards"), "--socket", socket,
-            "--runtime-dir", Path.Combine(dir, "vms"), "--shm-path", island.ShmPath, "--kick-socket", island.KickPath, "--log-level", "warning");
+        using Process agent = StartAgent(repo, agentExe, dir, island.ShmPath, island.KickPath);
         try
         {
             await island.WaitForAsync(() => island.Received.Any(m => m.VmStateReport is not null) && File.Exists(socket), "agent up and re-synchronised", 30000);
@@ -210,30 +203,7 @@ public static class Program
         }
         finally
         {
-            agent.Kill();
-            await agent.WaitForExitAsync();
-            KillQemus(Path.Combine(dir, "vms"));
-            await island.DisposeAsync();
-            Directory.Delete(dir, recursive: true);
-        }
-    }
-
-    /// <summary>Kills every QEMU whose pidfile is under the agent's runtime dir (the agent leaves its VMs running).</summary>
-    internal static void KillQemus(string runtimeDir)
-    {
-        foreach (string pidFile in Directory.Exists(runtimeDir) ? Directory.GetFiles(runtimeDir, "qemu.pid", SearchOption.AllDirectories) : Array.Empty<string>())
-        {
-            if (int.TryParse(File.ReadAllText(pidFile).Trim(), out int pid))
-            {
-                try
-                {
-                    Process.GetProcessById(pid).Kill();
-                }
-                catch (ArgumentException)
-                {
-                    // Already gone.
-                }
-            }
+            await StopAgentAsync(agent, island, dir);
         }
     }
 

@@ -140,8 +140,7 @@ public static class Program
     {
         string socket = Path.Combine(dir, "agent.sock");
         long t0 = Stopwatch.GetTimestamp();
-        using Process agent = Start(build.Agent, "--board", "virtual", "--boards-dir", Path.Combine(repo, "boards"), "--socket", socket,
-            "--runtime-dir", Path.Combine(dir, "vms"), "--shm-path", island.ShmPath, "--kick-socket", island.KickPath, "--log-level", "warning");
+        using Process agent = StartAgent(repo, build.Agent, dir, island.ShmPath, island.KickPath);
         try
         {
             while (true)

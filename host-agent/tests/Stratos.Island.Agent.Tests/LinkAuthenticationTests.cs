@@ -11,6 +11,8 @@ using Stratos.Island.Link;
 using Stratos.Island.Link.Linux;
 using Stratos.Island.Link.Session;
 
+using Stratos.Island.Link.Tests;
+
 namespace Stratos.Island.Agent.Tests;
 
 /// <summary>
@@ -99,33 +101,10 @@ public sealed class LinkAuthenticationTests
         Run(30);
     }
 
-    private void Run(int totalMs, int stepMs = 5)
-    {
-        for (int t = 0; t <= totalMs; t += stepMs)
-        {
-            Deliver();
-            _agent.Poll(_now);
-            _island.Poll(_now);
-            Deliver();
-            _now += stepMs;
-        }
-    }
+    /// <summary>Delivers queued messages both ways and polls both sides, advancing time by stepMs each round.</summary>
+    private void Run(int totalMs, int stepMs = 5) => SessionPump.Run(_agent, _island, _toIsland.Queue, _toAgent.Queue, ref _now, totalMs, stepMs);
 
-    private void Deliver()
-    {
-        for (int guard = 0; guard < 1000 && (_toIsland.Queue.Count > 0 || _toAgent.Queue.Count > 0); guard++)
-        {
-            if (_toIsland.Queue.TryDequeue(out var m))
-            {
-                _island.OnMessage(m, 0, m.Length, _now);
-            }
-
-            if (_toAgent.Queue.TryDequeue(out var n))
-            {
-                _agent.OnMessage(n, 0, n.Length, _now);
-            }
-        }
-    }
+    private void Deliver() => SessionPump.Deliver(_agent, _island, _toIsland.Queue, _toAgent.Queue, _now);
 
     /// <summary>The agent sends one checkpoint; returns the bytes that went on the wire (delivered).</summary>
     private byte[] SendCheckpoint(uint entity)

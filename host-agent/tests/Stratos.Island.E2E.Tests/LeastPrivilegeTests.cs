@@ -4,6 +4,7 @@ using System.IO;
 using System.Linq;
 using System.Threading;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
+using Stratos.Island.VirtualBoard;
 
 namespace Stratos.Island.E2E.Tests;
 
@@ -26,7 +27,8 @@ public sealed class LeastPrivilegeTests
     private const string LinkGroup = "stratos-test-link";
     private const string LinkAgent = "stratos-test-agent";
 
-    private static readonly string Repo = FindRepo();
+    private static readonly string Repo = RepositoryRoot.Require();
+    private static readonly VirtualBoardBinaries Programs = VirtualBoardBinaries.InRepository(Repo);
     private string _root = null!;
 
     [ClassInitialize]
@@ -62,9 +64,7 @@ public sealed class LeastPrivilegeTests
     public void Island_sim_creates_shared_memory_sockets_flash_and_log_for_its_owner_only()
     {
         string state = Path.Combine(_root, "island");
-        using Process sim = Start(Path.Combine(Repo, "island-firmware/src/Stratos.Island.Sim/bin/Release/net10.0/island-sim"),
-            "--board", "virtual", "--boards-dir", Path.Combine(Repo, "boards"), "--state-dir", state,
-            "--shm-path", Path.Combine(_root, "link.shm"), "--kick-socket", Path.Combine(_root, "kick.sock"));
+        using BoardProcess sim = Start(Programs.IslandSim, SimArguments());
         try
         {
             string[] created = { Path.Combine(_root, "link.shm"), Path.Combine(_root, "kick.sock"), Path.Combine(state, "control.sock"), Path.Combine(state, "flash.bin"), Path.Combine(state, "island.log") };
@@ -110,10 +110,8 @@ public sealed class LeastPrivilegeTests
         File.WriteAllBytes(key, System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
         File.SetUnixFileMode(key, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         Assert.AreEqual(0, Run("/bin/chown", new[] { "-R", LinkAgent + ":" + LinkAgent, agentDir }).Status);
-        using Process sim = Start(Path.Combine(Repo, "island-firmware/src/Stratos.Island.Sim/bin/Release/net10.0/island-sim"),
-            "--board", "virtual", "--boards-dir", Path.Combine(Repo, "boards"), "--state-dir", state,
-            "--shm-path", shm, "--kick-socket", kick, "--link-key", key, "--link-group", LinkGroup);
-        Process? agent = null;
+        using BoardProcess sim = Start(Programs.IslandSim, SimArguments("--link-key", key, "--link-group", LinkGroup));
+        BoardProcess? agent = null;
         try
         {
             WaitFor(() => File.Exists(shm) && File.Exists(kick) && File.Exists(Path.Combine(state, "control.sock")), "island-sim's shared memory and sockets");
@@ -134,11 +132,9 @@ public sealed class LeastPrivilegeTests
 
             // A real island-agent as the unprivileged member of the group: it maps the memory,
             // connects to the kick socket and authenticates its link with the island.
-            agent = Start("/usr/bin/setpriv", "--reuid", LinkAgent, "--regid", LinkAgent, "--init-groups", "--",
+            agent = Start("/usr/bin/setpriv", ["--reuid", LinkAgent, "--regid", LinkAgent, "--init-groups", "--",
                 "/usr/bin/env", "HOME=/tmp", "DOTNET_CLI_HOME=/tmp",
-                Path.Combine(Repo, "host-agent/src/Stratos.Island.Agent.Host/bin/Release/net10.0/island-agent"),
-                "--board", "virtual", "--boards-dir", Path.Combine(Repo, "boards"), "--socket", Path.Combine(agentDir, "agent.sock"),
-                "--runtime-dir", Path.Combine(agentDir, "vms"), "--shm-path", shm, "--kick-socket", kick, "--link-key", key);
+                Programs.Agent, .. AgentArguments(new VirtualBoardLayout(agentDir) { ShmPath = shm, KickSocket = kick }, "--link-key", key)]);
             string status = "";
             WaitFor(() =>
             {
@@ -165,7 +161,7 @@ public sealed class LeastPrivilegeTests
     public void A_board_key_provisioned_in_a_signed_bundle_authenticates_the_link_and_a_bundle_of_another_release_key_is_refused()
     {
         string island = Path.Combine(Repo, "host-agent/src/Stratos.Island.Cli/bin/Release/net10.0/island");
-        string sim = Path.Combine(Repo, "island-firmware/src/Stratos.Island.Sim/bin/Release/net10.0/island-sim");
+        string sim = Programs.IslandSim;
         string key = Path.Combine(_root, "link.key");
         File.WriteAllText(key, Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)) + "\n");
         File.SetUnixFileMode(key, UnixFileMode.UserRead | UnixFileMode.UserWrite);
@@ -184,16 +180,14 @@ public sealed class LeastPrivilegeTests
         StringAssert.Contains(built.Output, "link-key");
         Assert.AreEqual(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(bundle));
 
-        string[] simArgs = { "--board", "virtual", "--boards-dir", Path.Combine(Repo, "boards"), "--state-dir", Path.Combine(_root, "island"),
-            "--shm-path", Path.Combine(_root, "link.shm"), "--kick-socket", Path.Combine(_root, "kick.sock"), "--link-key", bundle, "--bundle-pubkey" };
+        string[] simArgs = SimArguments("--link-key", bundle, "--bundle-pubkey");
         var refused = Run(sim, simArgs.Append(Path.Combine(_root, "stranger.pub.pem")).ToArray());
         Assert.AreEqual(2, refused.Status, refused.Output);
         StringAssert.Contains(refused.Output, "link.key failed the island's bundle verification (BadSignature)");
 
-        using Process island1 = Start(sim, simArgs.Append(Path.Combine(_root, "release.pub.pem")).ToArray());
-        using Process agent = Start(Path.Combine(Repo, "host-agent/src/Stratos.Island.Agent.Host/bin/Release/net10.0/island-agent"),
-            "--board", "virtual", "--boards-dir", Path.Combine(Repo, "boards"), "--socket", Path.Combine(_root, "api", "agent.sock"), "--runtime-dir", Path.Combine(_root, "api", "vms"),
-            "--shm-path", Path.Combine(_root, "link.shm"), "--kick-socket", Path.Combine(_root, "kick.sock"), "--link-key", key);
+        using BoardProcess island1 = Start(sim, simArgs.Append(Path.Combine(_root, "release.pub.pem")).ToArray());
+        using BoardProcess agent = Start(Programs.Agent,
+            AgentArguments(new VirtualBoardLayout(Path.Combine(_root, "api")) { ShmPath = Path.Combine(_root, "link.shm"), KickSocket = Path.Combine(_root, "kick.sock") }, "--link-key", key));
         try
         {
             string status = "";
@@ -215,9 +209,7 @@ public sealed class LeastPrivilegeTests
     [TestMethod]
     public void An_unknown_link_group_stops_island_sim_naming_it()
     {
-        var (status, output) = Run(Path.Combine(Repo, "island-firmware/src/Stratos.Island.Sim/bin/Release/net10.0/island-sim"),
-            new[] { "--board", "virtual", "--boards-dir", Path.Combine(Repo, "boards"), "--state-dir", Path.Combine(_root, "island"),
-                "--shm-path", Path.Combine(_root, "link.shm"), "--kick-socket", Path.Combine(_root, "kick.sock"), "--link-group", "stratos-no-such-group" });
+        var (status, output) = Run(Programs.IslandSim, SimArguments("--link-group", "stratos-no-such-group"));
         Assert.AreEqual(2, status, output);
         StringAssert.Contains(output, "--link-group: group 'stratos-no-such-group' does not exist");
         Assert.IsFalse(File.Exists(Path.Combine(_root, "link.shm")), "nothing is created before the options are checked");
@@ -229,7 +221,7 @@ public sealed class LeastPrivilegeTests
     public void A_reader_may_look_but_not_change_and_an_outsider_cannot_connect()
     {
         string socket = Path.Combine(_root, "api", "agent.sock");
-        using Process agent = StartAgent(socket, "--api-group", ReadGroup, "--api-admin-group", AdminGroup);
+        using BoardProcess agent = StartAgent(socket, "--api-group", ReadGroup, "--api-admin-group", AdminGroup);
         try
         {
             Assert.AreEqual(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite, File.GetUnixFileMode(socket));
@@ -278,7 +270,7 @@ public sealed class LeastPrivilegeTests
         Directory.CreateDirectory(dir);
         File.SetUnixFileMode(dir, (UnixFileMode)0x1ED);   // 0755
         string socket = Path.Combine(dir, "agent.sock");
-        using Process agent = StartAgent(socket, "--api-group", ReadGroup);
+        using BoardProcess agent = StartAgent(socket, "--api-group", ReadGroup);
         try
         {
             var outsider = Cli(Other, socket, "vm", "list");
@@ -308,7 +300,7 @@ public sealed class LeastPrivilegeTests
     public void Without_a_configured_group_the_api_socket_and_runtime_dir_are_the_owners_alone()
     {
         string socket = Path.Combine(_root, "api", "agent.sock");
-        using Process agent = StartAgent(socket);
+        using BoardProcess agent = StartAgent(socket);
         try
         {
             Assert.AreEqual(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(socket));
@@ -326,29 +318,33 @@ public sealed class LeastPrivilegeTests
         }
     }
 
-    private Process StartAgent(string socket, params string[] extra)
+    private BoardProcess StartAgent(string socket, params string[] extra)
     {
-        Process agent = Start(Path.Combine(Repo, "host-agent/src/Stratos.Island.Agent.Host/bin/Release/net10.0/island-agent"),
-            new[] { "--board", "virtual", "--boards-dir", Path.Combine(Repo, "boards"), "--socket", socket, "--runtime-dir", Path.Combine(_root, "api", "vms"),
-                "--shm-path", Path.Combine(_root, "absent.shm"), "--kick-socket", Path.Combine(_root, "absent.sock") }.Concat(extra).ToArray());
+        BoardProcess agent = Start(Programs.Agent, AgentArguments(
+            new VirtualBoardLayout(Path.Combine(_root, "api")) { AgentSocket = socket, ShmPath = Path.Combine(_root, "absent.shm"), KickSocket = Path.Combine(_root, "absent.sock") }, extra));
         WaitFor(() => File.Exists(socket), "the agent's socket " + socket);
         return agent;
     }
+
+    /// <summary>
+    /// island-sim's command line of the virtual board under this test's root (the launcher's: state in
+    /// ROOT/island, ROOT/link.shm, ROOT/kick.sock), without a board key unless given, then <paramref name="extra"/>.
+    /// </summary>
+    private string[] SimArguments(params string[] extra) =>
+        [.. new VirtualBoardLauncher(new VirtualBoardLayout(_root), new VirtualBoardOptions(Repo) { AuthenticatedLink = false }).SimArguments(), .. extra];
+
+    /// <summary>The agent's command line (the launcher's) for <paramref name="layout"/>, without a board key unless given, then <paramref name="extra"/>.</summary>
+    private static string[] AgentArguments(VirtualBoardLayout layout, params string[] extra) =>
+        [.. new VirtualBoardLauncher(layout, new VirtualBoardOptions(Repo) { AuthenticatedLink = false }).AgentArguments(), .. extra];
 
     /// <summary>island-sim's control-socket "status" line (JSON), or "" while it does not answer.</summary>
     private static string ControlStatus(string socketPath)
     {
         try
         {
-            using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
-            socket.Connect(new System.Net.Sockets.UnixDomainSocketEndPoint(socketPath));
-            using var stream = new System.Net.Sockets.NetworkStream(socket, ownsSocket: false);
-            stream.Write("status\n"u8);
-            stream.ReadTimeout = 5_000;
-            using var reader = new StreamReader(stream);
-            return reader.ReadLine() ?? "";
+            return Readiness.SendLine(socketPath, "status");
         }
-        catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException)
+        catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException or OperationCanceledException)
         {
             return "";
         }
@@ -396,30 +392,9 @@ public sealed class LeastPrivilegeTests
         return (p.ExitCode, output + err.Result);
     }
 
-    private static Process Start(string file, params string[] args)
-    {
-        var info = new ProcessStartInfo(file) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string a in args)
-        {
-            info.ArgumentList.Add(a);
-        }
+    private static BoardProcess Start(string file, params string[] args) => BoardProcess.Start(Path.GetFileName(file), new LaunchCommand(file, args));
 
-        Process p = Process.Start(info)!;
-        p.OutputDataReceived += (_, _) => { };
-        p.ErrorDataReceived += (_, _) => { };
-        p.BeginOutputReadLine();
-        p.BeginErrorReadLine();
-        return p;
-    }
-
-    private static void Stop(Process p)
-    {
-        if (!p.HasExited)
-        {
-            p.Kill(entireProcessTree: true);
-            p.WaitForExit(10_000);
-        }
-    }
+    private static void Stop(BoardProcess p) => p.Kill();
 
     private static void WaitFor(Func<bool> condition, string what)
     {
@@ -452,18 +427,5 @@ public sealed class LeastPrivilegeTests
             : new[] { "-r", "-M", "-s", "/usr/sbin/nologin", "-G", groups, name };
         var (status, output) = Run("/usr/sbin/useradd", args);
         Assert.IsTrue(status == 0 || Run("/usr/bin/id", new[] { name }).Status == 0, "useradd " + name + ": " + output);
-    }
-
-    private static string FindRepo()
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-        {
-            if (File.Exists(Path.Combine(d.FullName, "Stratos.Island.sln")))
-            {
-                return d.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("no Stratos.Island.sln above " + AppContext.BaseDirectory);
     }
 }

@@ -7,6 +7,7 @@ using System.Text;
 using System.Text.Json;
 using System.Threading.Tasks;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
+using Stratos.Island.VirtualBoard;
 
 namespace Stratos.Island.E2E.Tests;
 
@@ -19,80 +20,30 @@ namespace Stratos.Island.E2E.Tests;
 [TestClass]
 public sealed class SerialLinkTests
 {
-    private static readonly string Repo = FindRepo();
+    private static readonly string Repo = RepositoryRoot.Require();
 
-    private static string FindRepo()
+    private static BoardProcess Start(string program, params string[] args) => BoardProcess.Start(program, new LaunchCommand(program, args));
+
+    /// <summary>island-sim on the island end of <paramref name="link"/> and the agent, both on the serial board of <see cref="Board"/> (autostart off, no link key: as before the key existed).</summary>
+    private static VirtualBoardLauncher Launcher(string dir, string link) =>
+        new(new VirtualBoardLayout(dir), new VirtualBoardOptions(Repo) { Board = Board(dir), SimLink = link, Autostart = false, AuthenticatedLink = false });
+
+    private static void Stop(BoardProcess? p)
     {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-        {
-            if (File.Exists(Path.Combine(d.FullName, "Stratos.Island.sln")))
-            {
-                return d.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("no Stratos.Island.sln above " + AppContext.BaseDirectory);
-    }
-
-    private static string Bin(string project, string name, string group = "host-agent") =>
-        Path.Combine(Repo, group, "src", project, "bin", "Release", "net10.0", name);
-
-    private static Process Start(string program, params string[] args)
-    {
-        var info = new ProcessStartInfo(program) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string a in args)
-        {
-            info.ArgumentList.Add(a);
-        }
-
-        Process p = Process.Start(info)!;
-        p.OutputDataReceived += (_, _) => { };
-        p.ErrorDataReceived += (_, _) => { };
-        p.BeginOutputReadLine();
-        p.BeginErrorReadLine();
-        return p;
-    }
-
-    private static void Stop(Process? p)
-    {
-        if (p is { HasExited: false })
-        {
-            p.Kill(entireProcessTree: true);
-            p.WaitForExit(10000);
-        }
-
+        p?.Kill();
         p?.Dispose();
     }
 
-    private static (int Status, string Output) Island(string dir, params string[] args)
-    {
-        var info = new ProcessStartInfo(Bin("Stratos.Island.Cli", "island")) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        info.Environment["ISLAND_SOCKET"] = Path.Combine(dir, "agent.sock");
-        foreach (string a in args)
-        {
-            info.ArgumentList.Add(a);
-        }
+    private static (int Status, string Output) Island(string dir, params string[] args) => IslandCli.On(dir, args);
 
-        using Process p = Process.Start(info)!;
-        Task<string> err = p.StandardError.ReadToEndAsync();
-        string output = p.StandardOutput.ReadToEnd() + err.Result;
-        p.WaitForExit();
-        return (p.ExitCode, output);
-    }
-
-    /// <summary>One command on island-sim's control socket; its one-line answer.</summary>
+    /// <summary>One command on island-sim's control socket; its one-line answer ("" while it does not answer).</summary>
     private static string Control(string dir, string command)
     {
         try
         {
-            using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            socket.Connect(new UnixDomainSocketEndPoint(Path.Combine(dir, "island", "control.sock")));
-            using var stream = new NetworkStream(socket);
-            using var reader = new StreamReader(stream);
-            stream.Write(Encoding.ASCII.GetBytes(command + "\n"));
-            return reader.ReadLine() ?? string.Empty;
+            return Readiness.SendLine(new VirtualBoardLayout(dir).ControlSocket, command);
         }
-        catch (Exception e) when (e is SocketException or IOException)
+        catch (Exception e) when (e is SocketException or IOException or OperationCanceledException)
         {
             return string.Empty;
         }
@@ -123,7 +74,7 @@ public sealed class SerialLinkTests
 
     private static string Board(string dir)
     {
-        string board = Path.Combine(dir, "board");
+        string board = Path.Combine(dir, "serial-board");
         Directory.CreateDirectory(board);
         string yaml = File.ReadAllText(Path.Combine(Repo, "boards", "virtual", "board.yaml"));
         int link = yaml.IndexOf("\nlink:", StringComparison.Ordinal);
@@ -131,8 +82,7 @@ public sealed class SerialLinkTests
         yaml = yaml[..link] + "\nlink:\n  transport: serial\n  channel_name: stratos-island\n  serial: { device: "
             + Path.Combine(dir, "agent-tty") + ", baud: 115200 }\n" + yaml[next..];
         File.WriteAllText(Path.Combine(board, "board.yaml"), yaml);
-        File.WriteAllText(Path.Combine(board, "vms.yaml"),
-            File.ReadAllText(Path.Combine(Repo, "boards", "virtual", "vms.yaml")).Replace("autostart: true", "autostart: false", StringComparison.Ordinal));
+        File.Copy(Path.Combine(Repo, "boards", "virtual", "vms.yaml"), Path.Combine(board, "vms.yaml"), overwrite: true);
         return board;
     }
 
@@ -141,7 +91,7 @@ public sealed class SerialLinkTests
     {
         string dir = Path.Combine(Path.GetTempPath(), "siser-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(dir);
-        Process? socat = null, island = null, agent = null;
+        BoardProcess? socat = null, island = null, agent = null;
         FileStream? islandKeeper = null, agentLine = null;
         try
         {
@@ -154,11 +104,10 @@ public sealed class SerialLinkTests
             islandKeeper = new FileStream(islandTty, FileMode.Open, FileAccess.ReadWrite);
             agentLine = new FileStream(agentTty, FileMode.Open, FileAccess.ReadWrite);
 
-            string board = Board(dir);
-            string[] islandArgs = ["--board", board, "--state-dir", Path.Combine(dir, "island"), "--link", "serial:" + islandTty + "@115200"];
-            string[] agentArgs = ["--board", board, "--socket", Path.Combine(dir, "agent.sock"), "--runtime-dir", Path.Combine(dir, "vms")];
-            island = Start(Bin("Stratos.Island.Sim", "island-sim", "island-firmware"), islandArgs);
-            agent = Start(Bin("Stratos.Island.Agent.Host", "island-agent"), agentArgs);
+            VirtualBoardLauncher launcher = Launcher(dir, "serial:" + islandTty + "@115200");
+            launcher.Prepare();
+            island = BoardProcess.Start("island-sim", launcher.SimCommand());
+            agent = BoardProcess.Start("island-agent", launcher.AgentCommand());
             string IslandLog() => string.Join(" | ", File.Exists(Path.Combine(dir, "island", "island.log")) ? File.ReadAllLines(Path.Combine(dir, "island", "island.log")).TakeLast(6) : []);
 
             await WaitAsync(() => SessionUp(dir), "the session over the serial line", IslandLog);
@@ -199,7 +148,7 @@ public sealed class SerialLinkTests
 
             // Agent restart: SIGKILL, a new agent on the same line; the island sees a new boot id.
             Stop(agent);
-            agent = Start(Bin("Stratos.Island.Agent.Host", "island-agent"), agentArgs);
+            agent = BoardProcess.Start("island-agent", launcher.AgentCommand());
             await WaitAsync(() => SessionUp(dir, s => s.GetProperty("agent_boot_id").GetString() != agentBoot), "the session with the new agent", IslandLog);
             Assert.IsTrue(Status(dir)!.Value.GetProperty("session_counters").GetProperty("established").GetInt64() >= 2);
             await WaitAsync(() => Island(dir, "vm", "list").Output.Contains("web", StringComparison.Ordinal), "the VM list after the agent restart", () => Island(dir, "vm", "list").Output);
@@ -237,7 +186,7 @@ public sealed class SerialLinkTests
     {
         string dir = Path.Combine(Path.GetTempPath(), "sisock-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(dir);
-        Process? socat = null, island = null, agent = null;
+        BoardProcess? socat = null, island = null, agent = null;
         FileStream? uart = null;
         Socket? listener = null;
         Socket? client = null;
@@ -248,8 +197,9 @@ public sealed class SerialLinkTests
             await WaitAsync(() => File.Exists(uartTty) && File.Exists(agentTty), "socat's pty pair", () => "socat exited: " + socat.HasExited);
             uart = new FileStream(uartTty, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite, 1);
 
-            string board = Board(dir);
-            island = Start(Bin("Stratos.Island.Sim", "island-sim", "island-firmware"), "--board", board, "--state-dir", Path.Combine(dir, "island"), "--link", "serial-socket:" + linkSocket);
+            VirtualBoardLauncher launcher = Launcher(dir, "serial-socket:" + linkSocket);
+            launcher.Prepare();
+            island = BoardProcess.Start("island-sim", launcher.SimCommand());
             string IslandLog() => string.Join(" | ", File.Exists(Path.Combine(dir, "island", "island.log")) ? File.ReadAllLines(Path.Combine(dir, "island", "island.log")).TakeLast(6) : []);
             await WaitAsync(() => Status(dir) is { } s && s.GetProperty("link").GetProperty("last_open_error").GetString()!.Contains(linkSocket, StringComparison.Ordinal),
                 "island-sim naming the socket nobody listens on", IslandLog);
@@ -311,7 +261,7 @@ public sealed class SerialLinkTests
                 }
             });
 
-            agent = Start(Bin("Stratos.Island.Agent.Host", "island-agent"), "--board", board, "--socket", Path.Combine(dir, "agent.sock"), "--runtime-dir", Path.Combine(dir, "vms"));
+            agent = BoardProcess.Start("island-agent", launcher.AgentCommand());
             await WaitAsync(() => SessionUp(dir), "the session over the serial socket", IslandLog);
             JsonElement first = Status(dir)!.Value;
             Assert.AreEqual("serial-socket", first.GetProperty("link").GetProperty("transport").GetString());

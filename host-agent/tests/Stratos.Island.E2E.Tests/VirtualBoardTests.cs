@@ -15,41 +15,10 @@ namespace Stratos.Island.E2E.Tests;
 [TestClass]
 public sealed class VirtualBoardTests
 {
-    private static readonly string Repo = FindRepo();
+    private static readonly string Repo = Stratos.Island.VirtualBoard.RepositoryRoot.Require();
 
-    private static string FindRepo()
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-        {
-            if (File.Exists(Path.Combine(d.FullName, "Stratos.Island.sln")))
-            {
-                return d.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("no Stratos.Island.sln above " + AppContext.BaseDirectory);
-    }
-
-    private static (int Status, string Output) Island(string state, params string[] args)
-    {
-        var info = new ProcessStartInfo(Path.Combine(Repo, "host-agent", "src", "Stratos.Island.Cli", "bin", "Release", "net10.0", "island"))
-        {
-            UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true,
-        };
-        info.Environment["ISLAND_REPO"] = Repo;
-        info.Environment["ISLAND_STATE_DIR"] = state;
-        info.Environment["ISLAND_SOCKET"] = Path.Combine(state, "agent.sock");
-        foreach (string a in args)
-        {
-            info.ArgumentList.Add(a);
-        }
-
-        using Process p = Process.Start(info)!;
-        Task<string> err = p.StandardError.ReadToEndAsync();
-        string output = p.StandardOutput.ReadToEnd() + err.Result;
-        p.WaitForExit();
-        return (p.ExitCode, output);
-    }
+    private static (int Status, string Output) Island(string state, params string[] args) =>
+        IslandCli.Run([("ISLAND_REPO", Repo), ("ISLAND_STATE_DIR", state), ("ISLAND_SOCKET", Path.Combine(state, "agent.sock"))], args);
 
     /// <summary>QEMU processes whose command line names this run's state dir (QEMU renames itself with -name process=).</summary>
     private static int QemuCount(string state) =>

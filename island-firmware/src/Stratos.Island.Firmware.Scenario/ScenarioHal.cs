@@ -26,9 +26,11 @@ namespace Stratos.Island.Firmware.Scenario
         }
     }
 
-    // Erase sets 0xFF, program clears bits. CutAfterBytes(n): after n more bytes touched (each erased
-    // or programmed byte counts one) the operation in progress stops half-done and every later one does
-    // nothing, until PowerOn (the island is dead meanwhile).
+    // NOR flash in RAM, the one flash model of the scenario and the firmware tests: erase sets 0xFF,
+    // program clears bits. CutAfterBytes(n): after n more bytes touched (each erased or programmed
+    // byte counts one) the operation in progress stops half-done (an erase cut after k bytes leaves
+    // the first k bytes of the page erased) and every later one does nothing, until PowerOn (the
+    // island is dead meanwhile). Counters for the tests: erases per page, bytes touched.
     public sealed class ScenarioFlash : IFlash
     {
         private readonly byte[] _bytes;
@@ -43,6 +45,18 @@ namespace Stratos.Island.Firmware.Scenario
             {
                 _bytes[i] = 0xFF;
             }
+
+            EraseCounts = new int[pageCount];
+        }
+
+        private ScenarioFlash(ScenarioFlash other)
+        {
+            PageSize = other.PageSize;
+            PageCount = other.PageCount;
+            _bytes = new byte[other._bytes.Length];
+            System.Array.Copy(other._bytes, 0, _bytes, 0, _bytes.Length);
+            EraseCounts = new int[PageCount];
+            System.Array.Copy(other.EraseCounts, 0, EraseCounts, 0, PageCount);
         }
 
         public int PageSize { get; private set; }
@@ -50,6 +64,30 @@ namespace Stratos.Island.Firmware.Scenario
         public int PageCount { get; private set; }
 
         public bool PoweredOff { get; private set; }
+
+        /// <summary>Completed erases per page.</summary>
+        public int[] EraseCounts { get; private set; }
+
+        /// <summary>Bytes erased or programmed since the last ResetCounters.</summary>
+        public long BytesTouched { get; private set; }
+
+        /// <summary>The same contents and erase counts, powered, with no cut armed.</summary>
+        public ScenarioFlash Clone()
+        {
+            return new ScenarioFlash(this);
+        }
+
+        public void ResetCounters()
+        {
+            BytesTouched = 0;
+        }
+
+        /// <summary>One byte, read or written behind the flash's back (a test's bit flip).</summary>
+        public byte this[int address]
+        {
+            get { return _bytes[address]; }
+            set { _bytes[address] = value; }
+        }
 
         public void CutAfterBytes(long bytes)
         {
@@ -80,6 +118,7 @@ namespace Stratos.Island.Firmware.Scenario
                 _bytes[start + i] = 0xFF;
             }
 
+            EraseCounts[pageIndex]++;
             return true;
         }
 
@@ -116,6 +155,7 @@ namespace Stratos.Island.Firmware.Scenario
                 _budget--;
             }
 
+            BytesTouched++;
             return true;
         }
     }

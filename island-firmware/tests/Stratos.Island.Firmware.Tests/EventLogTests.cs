@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Text;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
+using Stratos.Island.Firmware.Scenario;
 using Stratos.Island.Codec;
 using Stratos.Island.Firmware.EventLog;
 
@@ -9,7 +10,7 @@ namespace Stratos.Island.Firmware.Tests;
 [TestClass]
 public sealed class EventLogTests
 {
-    private static PersistentEventLog Boot(RamFlash flash)
+    private static PersistentEventLog Boot(ScenarioFlash flash)
     {
         var log = new PersistentEventLog(flash);
         log.Recover();
@@ -47,7 +48,7 @@ public sealed class EventLogTests
     [Verifies("IslDsgn~event-log-durability~1")]
     public void Records_round_trip_with_every_field()
     {
-        var flash = new RamFlash(256, 4);
+        var flash = new ScenarioFlash(256, 4);
         PersistentEventLog log = Boot(flash);
         uint seq = log.Append(0x1_0000_0002L, 42, EventType.Escalation, 7, -5, "VM 'web': supervision expired");
         Assert.AreEqual(1u, seq);
@@ -68,7 +69,7 @@ public sealed class EventLogTests
     [TestMethod]
     public void Details_are_truncated_to_64_bytes_at_a_character_boundary()
     {
-        var flash = new RamFlash(256, 4);
+        var flash = new ScenarioFlash(256, 4);
         PersistentEventLog log = Boot(flash);
         string text = new string('a', 63) + "é" + "tail";
         log.Append(0, 1, EventType.Config, 0, 0, text);
@@ -84,7 +85,7 @@ public sealed class EventLogTests
     [Verifies("IslDsgn~event-log-durability~1")]
     public void An_empty_flash_recovers_to_an_empty_log()
     {
-        PersistentEventLog log = Boot(new RamFlash(256, 4));
+        PersistentEventLog log = Boot(new ScenarioFlash(256, 4));
         Assert.AreEqual(1u, log.NextSequence);
         Assert.AreEqual(1u, log.FirstAvailableSequence);
         Assert.IsFalse(log.TryRead(1, new EventRecord()));
@@ -94,7 +95,7 @@ public sealed class EventLogTests
     [Verifies("IslDsgn~event-log-durability~1")]
     public void The_ring_reclaims_the_oldest_page_and_levels_wear()
     {
-        var flash = new RamFlash(256, 4);
+        var flash = new ScenarioFlash(256, 4);
         PersistentEventLog log = Boot(flash);
         for (int n = 1; n <= 200; n++)
         {
@@ -123,7 +124,7 @@ public sealed class EventLogTests
     [Verifies("IslDsgn~log-read~1")]
     public void Reading_out_of_range_sequences_fails_cleanly()
     {
-        PersistentEventLog log = Boot(new RamFlash(256, 4));
+        PersistentEventLog log = Boot(new ScenarioFlash(256, 4));
         Append(log, 1);
         var r = new EventRecord();
         Assert.IsFalse(log.TryRead(0, r));
@@ -135,7 +136,7 @@ public sealed class EventLogTests
     [Verifies("IslDsgn~event-log-durability~1")]
     public void A_corrupted_committed_record_ends_recovery_of_its_page()
     {
-        var flash = new RamFlash(256, 4);
+        var flash = new ScenarioFlash(256, 4);
         PersistentEventLog log = Boot(flash);
         Append(log, 1);
         Append(log, 2);
@@ -153,14 +154,14 @@ public sealed class EventLogTests
     [Verifies("IslDsgn~event-log-durability~1")]
     public void A_power_cut_at_any_byte_of_a_record_loses_only_that_record()
     {
-        var baseFlash = new RamFlash(256, 4);
+        var baseFlash = new ScenarioFlash(256, 4);
         PersistentEventLog baseLog = Boot(baseFlash);
         for (int n = 1; n <= 3; n++)
         {
             Append(baseLog, n);
         }
 
-        RamFlash probe = baseFlash.Clone();
+        ScenarioFlash probe = baseFlash.Clone();
         probe.ResetCounters();
         PersistentEventLog probeLog = Boot(probe);
         Append(probeLog, 4);
@@ -169,7 +170,7 @@ public sealed class EventLogTests
 
         for (long cut = 0; cut <= recordBytes; cut++)
         {
-            RamFlash flash = baseFlash.Clone();
+            ScenarioFlash flash = baseFlash.Clone();
             PersistentEventLog log = Boot(flash);
             flash.CutAfterBytes(cut);
             Append(log, 4);
@@ -197,13 +198,13 @@ public sealed class EventLogTests
     [Verifies("IslDsgn~event-log-durability~1")]
     public void A_power_cut_at_any_byte_across_a_page_erase_never_loses_unreclaimed_records()
     {
-        var baseFlash = new RamFlash(256, 3);
+        var baseFlash = new ScenarioFlash(256, 3);
         PersistentEventLog baseLog = Boot(baseFlash);
         int n = 0;
         // Fill until the next append must reclaim the oldest page.
         while (true)
         {
-            RamFlash trial = baseFlash.Clone();
+            ScenarioFlash trial = baseFlash.Clone();
             PersistentEventLog trialLog = Boot(trial);
             trial.ResetCounters();
             Append(trialLog, n + 1);
@@ -218,7 +219,7 @@ public sealed class EventLogTests
 
         uint firstBefore = baseLog.FirstAvailableSequence;
         uint lastBefore = baseLog.NextSequence - 1;
-        RamFlash probe = baseFlash.Clone();
+        ScenarioFlash probe = baseFlash.Clone();
         PersistentEventLog probeLog = Boot(probe);
         probe.ResetCounters();
         Append(probeLog, n + 1);
@@ -229,7 +230,7 @@ public sealed class EventLogTests
 
         for (long cut = 0; cut <= total; cut++)
         {
-            RamFlash flash = baseFlash.Clone();
+            ScenarioFlash flash = baseFlash.Clone();
             PersistentEventLog log = Boot(flash);
             flash.CutAfterBytes(cut);
             Append(log, n + 1);
@@ -252,7 +253,7 @@ public sealed class EventLogTests
     [Verifies("IslDsgn~event-log-durability~1")]
     public void A_torn_page_header_makes_the_page_count_as_unused()
     {
-        var flash = new RamFlash(256, 4);
+        var flash = new ScenarioFlash(256, 4);
         PersistentEventLog log = Boot(flash);
         Append(log, 1);
         // Tear the page magic of page 0 (bits can only be cleared).

@@ -1,6 +1,7 @@
 using System;
 using System.Linq;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
+using Stratos.Island.Firmware.Scenario;
 using Stratos.Island.Codec;
 using Stratos.Island.Firmware.Configuration;
 
@@ -13,7 +14,7 @@ public sealed class IslandCoreTests
     [Verifies("IslDsgn~event-log-boot~1")]
     public void Each_boot_logs_an_island_boot_event_and_increments_the_boot_count()
     {
-        var flash = new RamFlash(256, 8);
+        var flash = new ScenarioFlash(256, 8);
         var first = new TestIsland(TestIsland.Configure(TestIsland.Vm(1, "web")), flash);
         Assert.AreEqual(1u, first.Core.BootCount);
         PushedEvent boot = first.Output.EventsOf(EventType.IslandBoot).Single();
@@ -122,7 +123,7 @@ public sealed class IslandCoreTests
         IslandConfig config = TestIsland.Configure(TestIsland.Vm(1, "Web"));
         var e = Assert.ThrowsExactly<ArgumentException>(() => new TestIsland(config));
         Assert.AreEqual("VM 1 ('Web'): name must be 1..32 bytes of [a-z0-9-]", e.Message);
-        Assert.ThrowsExactly<ArgumentException>(() => new TestIsland(TestIsland.Configure(TestIsland.Vm(1, "web")), new RamFlash(64, 4)));
+        Assert.ThrowsExactly<ArgumentException>(() => new TestIsland(TestIsland.Configure(TestIsland.Vm(1, "web")), new ScenarioFlash(64, 4)));
     }
 }
 

@@ -1,5 +1,6 @@
 using System.Linq;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
+using Stratos.Island.Firmware.Scenario;
 using Stratos.Island.Codec;
 using Stratos.Island.Firmware.Configuration;
 using Stratos.Island.Firmware.Lifecycle;
@@ -174,8 +175,8 @@ public sealed class LifecycleEdgeTests
     [Verifies("IslDsgn~event-log-boot~1")]
     public void A_flash_of_one_page_cannot_hold_the_event_log()
     {
-        Assert.AreEqual("event log: flash needs at least 2 pages", Stratos.Island.Firmware.EventLog.PersistentEventLog.CheckGeometry(new RamFlash(256, 1)));
-        Assert.IsNull(Stratos.Island.Firmware.EventLog.PersistentEventLog.CheckGeometry(new RamFlash(256, 2)));
+        Assert.AreEqual("event log: flash needs at least 2 pages", Stratos.Island.Firmware.EventLog.PersistentEventLog.CheckGeometry(new ScenarioFlash(256, 1)));
+        Assert.IsNull(Stratos.Island.Firmware.EventLog.PersistentEventLog.CheckGeometry(new ScenarioFlash(256, 2)));
     }
 
     [TestMethod]

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using Google.Protobuf;
+using Stratos.Island.Firmware.Scenario;
 using Stratos.Island.Codec;
 using Stratos.Island.Firmware.Configuration;
 using Stratos.Island.Firmware.Link;
@@ -164,7 +165,7 @@ public sealed class LinkedIsland
 
     public SimulatedClock Clock { get; } = new();
 
-    public RamFlash Flash { get; } = new(256, 32);
+    public ScenarioFlash Flash { get; } = new(256, 32);
 
     public RecordingPowerRails Rails { get; } = new();
 

@@ -1,4 +1,5 @@
 using System;
+using Stratos.Island.Firmware.Scenario;
 using Stratos.Island.Codec;
 using Stratos.Island.Firmware.Configuration;
 using Stratos.Island.Firmware.Lifecycle;
@@ -13,10 +14,10 @@ public sealed class TestIsland
     public const int Gpu = 1;
     public const int SafetyDomain = 2;
 
-    public TestIsland(IslandConfig config, RamFlash? flash = null, bool connectAgent = true)
+    public TestIsland(IslandConfig config, ScenarioFlash? flash = null, bool connectAgent = true)
     {
         Config = config;
-        Flash = flash ?? new RamFlash(256, 16);
+        Flash = flash ?? new ScenarioFlash(256, 16);
         Core = new IslandCore(config, Clock, Flash, Rails, Watchdog, SafeState, Reset, Output, ResetReason.PowerOn);
         if (connectAgent)
         {
@@ -28,7 +29,7 @@ public sealed class TestIsland
 
     public SimulatedClock Clock { get; } = new();
 
-    public RamFlash Flash { get; }
+    public ScenarioFlash Flash { get; }
 
     public RecordingPowerRails Rails { get; } = new();
 

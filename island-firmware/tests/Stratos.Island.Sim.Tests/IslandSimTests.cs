@@ -6,6 +6,7 @@ using System.Linq;
 using System.Text.Json;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using Stratos.Island.Codec;
+using Stratos.Island.VirtualBoard;
 using Body = Stratos.Island.Protocol.Link.V1.Envelope.BodyOneofCase;
 using LinkPb = Stratos.Island.Protocol.Link.V1;
 using PbCommon = Stratos.Island.Protocol.Common.V1;
@@ -20,9 +21,9 @@ public sealed class IslandSimTests
 
     public TestContext TestContext { get; set; } = null!;
 
-    private static SimProcess StartIsland(SimWorld world, int occurrence = 0)
+    private static BoardProcess StartIsland(SimWorld world, int occurrence = 0)
     {
-        SimProcess sim = SimProcess.Start(world.Arguments("--log-level", "debug"));
+        BoardProcess sim = world.Start("--log-level", "debug");
         sim.WaitForLine(IslandHost.ReadyMessage, StartTimeoutMs, occurrence);
         return sim;
     }
@@ -72,7 +73,7 @@ public sealed class IslandSimTests
     public void Agent_handshake_status_start_and_running_report_over_the_real_link()
     {
         using var world = new SimWorld();
-        using SimProcess sim = StartIsland(world);
+        using BoardProcess sim = StartIsland(world);
         using AgentDriver driver = Connect(world, 0xA1);
 
         LinkPb.HelloAck ack = driver.HelloAcks.Last();
@@ -121,7 +122,7 @@ public sealed class IslandSimTests
         using var world = new SimWorld();
         using AgentDriver driver = WithIsland(world, out List<LinkPb.Event> before, out int firstChild, kill: true);
 
-        using SimProcess second = SimProcess.Start(world.Arguments());
+        using BoardProcess second = world.Start();
         Assert.IsTrue(driver.PumpUntil(() => driver.Ups.Count >= 2, StartTimeoutMs), "the agent session did not come back:\n" + second.Output);
         second.WaitForLine(IslandHost.ReadyMessage, 1000);
         Assert.IsTrue(driver.Ups[1].Restarted, "peerRestarted must be true for a new island boot");
@@ -143,7 +144,7 @@ public sealed class IslandSimTests
     // Starts an island, connects, reads the log; with kill: kill -9 the supervisor (its child dies with it).
     private static AgentDriver WithIsland(SimWorld world, out List<LinkPb.Event> log, out int childPid, bool kill)
     {
-        SimProcess first = StartIsland(world);
+        BoardProcess first = StartIsland(world);
         AgentDriver driver = Connect(world, 0xB1);
         try
         {
@@ -178,7 +179,7 @@ public sealed class IslandSimTests
     public void A_restarted_agent_is_accepted_within_100_ms()
     {
         using var world = new SimWorld();
-        using SimProcess sim = StartIsland(world);
+        using BoardProcess sim = StartIsland(world);
         Connect(world, 0xC1).Dispose();
 
         long begin = Stopwatch.GetTimestamp();
@@ -196,7 +197,7 @@ public sealed class IslandSimTests
     public void Sigterm_removes_the_sockets_and_keeps_the_shm_file_with_its_table_withdrawn()
     {
         using var world = new SimWorld();
-        SimProcess sim = StartIsland(world);
+        BoardProcess sim = StartIsland(world);
         ulong inode;
         using (sim)
         {
@@ -221,7 +222,7 @@ public sealed class IslandSimTests
 
         Assert.AreEqual(0, BitConverter.ToInt32(table, 0), "resource table withdrawn (ver 0): a driver sees the island gone");
 
-        using SimProcess again = StartIsland(world);
+        using BoardProcess again = StartIsland(world);
         using AgentDriver second = Connect(world, 0xD2);
         Assert.AreEqual(inode, second.Port.Memory.Inode, "the next boot re-initialised the same file in place");
         Assert.IsNotEmpty(ReadLog(second, 3));
@@ -232,14 +233,14 @@ public sealed class IslandSimTests
     public void A_deleted_shm_file_is_created_again_at_the_next_boot()
     {
         using var world = new SimWorld();
-        using (SimProcess sim = StartIsland(world))
+        using (BoardProcess sim = StartIsland(world))
         {
             sim.Signal(15);
             Assert.IsTrue(sim.WaitForExit(5000));
         }
 
         File.Delete(world.ShmPath);
-        using SimProcess again = StartIsland(world);
+        using BoardProcess again = StartIsland(world);
         Assert.IsTrue(File.Exists(world.ShmPath));
         using AgentDriver driver = Connect(world, 0xD3);
         Assert.IsNotEmpty(ReadLog(driver, 3));
@@ -253,14 +254,14 @@ public sealed class IslandSimTests
     public void Killed_island_process_is_restarted_with_reset_reason_FAULT_and_the_agent_resynchronises()
     {
         using var world = new SimWorld();
-        using SimProcess sim = StartIsland(world);
+        using BoardProcess sim = StartIsland(world);
         using AgentDriver driver = Connect(world, 0xF1);
         List<LinkPb.Event> before = ReadLog(driver, 40);
         int child = Status(world).GetProperty("pid").GetInt32();
         ulong inode = driver.Port.Memory.Inode;
 
         long killed = Stopwatch.GetTimestamp();
-        SimProcess.Kill(child, 9);
+        PosixProcess.Send(child, PosixProcess.SIGKILL);
         Assert.IsTrue(driver.PumpUntil(() => driver.HelloAcks.Any(a => a.ResetReason == PbCommon.ResetReason.Fault) && driver.IsUp, StartTimeoutMs),
             "no HelloAck with reset reason FAULT:\n" + sim.Output);
         double recoveryMs = Ms(killed, driver.Ups[^1].Ticks);
@@ -285,7 +286,7 @@ public sealed class IslandSimTests
     public void Corrupt_ring_index_is_healed_by_a_ring_reset_within_100_ms_and_logged()
     {
         using var world = new SimWorld();
-        using SimProcess sim = StartIsland(world);
+        using BoardProcess sim = StartIsland(world);
         using AgentDriver driver = Connect(world, 0xF2);
         List<LinkPb.Event> before = ReadLog(driver, 50);
         int ups = driver.Ups.Count;
@@ -314,7 +315,7 @@ public sealed class IslandSimTests
     public void Random_scribbles_over_the_vrings_are_healed_and_nothing_committed_is_lost()
     {
         using var world = new SimWorld();
-        using SimProcess sim = StartIsland(world);
+        using BoardProcess sim = StartIsland(world);
         using AgentDriver driver = Connect(world, 0xF3);
         List<LinkPb.Event> before = ReadLog(driver, 60);
         var random = new Random(1414);
@@ -389,7 +390,7 @@ public sealed class IslandSimTests
     public void Hang_fires_the_hardware_watchdog_and_the_next_HelloAck_says_WATCHDOG()
     {
         using var world = new SimWorld();
-        using SimProcess sim = StartIsland(world);
+        using BoardProcess sim = StartIsland(world);
         using AgentDriver driver = Connect(world, 0xE1);
 
         Assert.AreEqual("ok hang", world.Control("hang"));
@@ -405,7 +406,7 @@ public sealed class IslandSimTests
     public void Reset_command_restarts_the_island_with_reset_reason_SOFTWARE()
     {
         using var world = new SimWorld();
-        using SimProcess sim = StartIsland(world);
+        using BoardProcess sim = StartIsland(world);
         using AgentDriver driver = Connect(world, 0xE2);
 
         Assert.AreEqual("ok reset", world.Control("reset"));
@@ -420,7 +421,7 @@ public sealed class IslandSimTests
     public void Power_cut_in_the_middle_of_a_log_write_loses_only_that_record_and_the_sequence_continues()
     {
         using var world = new SimWorld();
-        SimProcess first = StartIsland(world);
+        BoardProcess first = StartIsland(world);
         List<LinkPb.Event> before;
         long writesBefore;
         using (AgentDriver driver = Connect(world, 0xC1))
@@ -437,7 +438,7 @@ public sealed class IslandSimTests
         StringAssert.Contains(first.Output, "bytes written before the cut");
         first.Dispose();
 
-        using SimProcess second = StartIsland(world);
+        using BoardProcess second = StartIsland(world);
         using AgentDriver again = Connect(world, 0xC2);
         List<LinkPb.Event> after = ReadLog(again, 41);
         Assert.IsTrue(before.All(b => after.Any(a => a.Sequence == b.Sequence && a.Type == b.Type)), "records committed before the cut are missing");
@@ -453,7 +454,7 @@ public sealed class IslandSimTests
     public void Bad_powercut_commands_are_refused_naming_the_expected_form()
     {
         using var world = new SimWorld();
-        using SimProcess sim = StartIsland(world);
+        using BoardProcess sim = StartIsland(world);
 
         StringAssert.Contains(world.Control("powercut"), "expected powercut N [mid]");
         StringAssert.Contains(world.Control("powercut 0"), "N in 1..1000000");
@@ -467,7 +468,7 @@ public sealed class IslandSimTests
     {
         using var world = new SimWorld();
         string marker = Path.Combine(world.Root, "a-cluster-was-reset");
-        using SimProcess sim = SimProcess.Start(world.Arguments("--a-cluster-reset-hook", "touch '" + marker + "'"));
+        using BoardProcess sim = world.Start("--a-cluster-reset-hook", "touch '" + marker + "'");
         sim.WaitForLine(IslandHost.ReadyMessage, StartTimeoutMs);
         using AgentDriver driver = Connect(world, 0xF1);
         driver.SendAgentAlive = false;
@@ -486,7 +487,7 @@ public sealed class IslandSimTests
         File.WriteAllText(board, File.ReadAllText(Path.Combine(SimWorld.RepoBoardsDir, "virtual", "board.yaml"))
             .Replace("supervision_cycle_ms: 10", "supervision_cycle_ms: fast", StringComparison.Ordinal));
 
-        using SimProcess sim = SimProcess.Start("--board", board, "--config", world.ConfigPath, "--state-dir", world.StateDir);
+        using BoardProcess sim = world.StartWith("--board", board, "--config", world.ConfigPath, "--state-dir", world.StateDir);
         Assert.IsTrue(sim.WaitForExit(20_000));
 
         Assert.AreEqual(2, sim.ExitCode);
@@ -499,7 +500,7 @@ public sealed class IslandSimTests
     {
         using var world = new SimWorld();
         string trace = Path.Combine(world.Root, "island-heartbeats.trace");
-        using SimProcess sim = SimProcess.Start(world.Arguments("--trace-heartbeats", trace));
+        using BoardProcess sim = world.Start("--trace-heartbeats", trace);
         sim.WaitForLine(IslandHost.ReadyMessage, StartTimeoutMs);
         long before = Link.Linux.MonotonicTraceFile.NowNanoseconds();
         using (AgentDriver driver = Connect(world, 0xB7))
@@ -523,10 +524,10 @@ public sealed class IslandSimTests
     public void Unusable_shm_path_exits_2_naming_the_option()
     {
         using var world = new SimWorld();
-        string[] args = world.Arguments();
+        string[] args = [.. world.Launcher.SimArguments()];
         args[Array.IndexOf(args, "--shm-path") + 1] = "/nonexistent-island-dir/shm";
 
-        using SimProcess sim = SimProcess.Start(args);
+        using BoardProcess sim = world.StartWith(args);
         Assert.IsTrue(sim.WaitForExit(20_000));
 
         Assert.AreEqual(2, sim.ExitCode);

@@ -66,7 +66,11 @@ public static class SigningKeys
     }
 }
 
-/// <summary>The island's ISignatureVerifier on a host (island-sim, tests): .NET ECDsa with the trusted public key.</summary>
+/// <summary>
+/// The island's ISignatureVerifier on a host: .NET ECDsa with the trusted public key. island-sim uses
+/// it only to check a link key taken from a bundle (--link-key BUNDLE --bundle-pubkey); it verifies no
+/// configuration bundle (docs/flashing.md). Tests use it for the firmware's BundleVerifier.
+/// </summary>
 public sealed class EcdsaSignatureVerifier(ECDsa publicKey) : ISignatureVerifier
 {
     public bool VerifyDigest(byte[] digest, byte[] signature, int signatureOffset, int signatureLength)

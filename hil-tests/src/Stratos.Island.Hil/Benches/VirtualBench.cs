@@ -11,13 +11,15 @@ using System.Threading.Tasks;
 using Stratos.Island.Hil.Events;
 using Stratos.Island.Hil.Measurement;
 using Stratos.Island.Protocol.Agent.V1;
+using Stratos.Island.VirtualBoard;
 
 namespace Stratos.Island.Hil.Benches;
 
 /// <summary>
-/// The virtual bench: island-sim + island-agent + QEMU heartbeat guests on this machine, every path
-/// unique to the bench (shared-memory file, kick / control / API sockets, state and runtime dirs
-/// under one temp directory), so benches never share anything.
+/// The virtual bench: island-sim + island-agent + QEMU heartbeat guests on this machine, launched by
+/// the virtual board's launcher (Stratos.Island.VirtualBoard) with every path unique to the bench
+/// (its layout under one temp directory, the shared-memory file in /dev/shm), so benches never share
+/// anything.
 ///
 /// Fault injection, each by pid of a process the bench started (or that its agent started):
 /// - guest hang = SIGSTOP the VM's QEMU (no more output; QEMU stays alive); guest crash = SIGKILL QEMU;
@@ -35,21 +37,17 @@ namespace Stratos.Island.Hil.Benches;
 /// </summary>
 public sealed class VirtualBench : IBench, IGuestConsoles
 {
-    public const string SimProject = "island-firmware/src/Stratos.Island.Sim";
-    public const string AgentProject = "host-agent/src/Stratos.Island.Agent.Host";
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
-
     private readonly string _repositoryRoot;
-    private readonly string? _configPath;
     private readonly string _dir;
+    private readonly VirtualBoardLauncher _launcher;
     private readonly CancellationTokenSource _stop = new();
-    private Process? _sim;
-    private Process? _agent;
+    private BoardProcess? _sim;
+    private BoardProcess? _agent;
     private AgentApi? _api;
     private Task? _pump;
     private Task? _resetWatch;
     private readonly object _agentGate = new();
-    // Separate from _agentGate: Process.WaitForExit (called under _agentGate) waits for the output
+    // Separate from _agentGate: BoardProcess.WaitForExit (called under _agentGate) waits for the output
     // handlers, which append to the log; one shared lock deadlocked the bench.
     private readonly object _logGate = new();
 
@@ -57,9 +55,17 @@ public sealed class VirtualBench : IBench, IGuestConsoles
     public VirtualBench(string repositoryRoot, string? configPath = null)
     {
         _repositoryRoot = repositoryRoot;
-        _configPath = configPath;
         // Short: UNIX socket paths must fit 107 bytes, and QEMU sockets go two levels below.
         _dir = Path.Combine("/tmp", "hil-" + Guid.NewGuid().ToString("N")[..10]);
+        var layout = new VirtualBoardLayout(_dir) { ShmPath = "/dev/shm/" + Path.GetFileName(_dir) };
+        _launcher = new VirtualBoardLauncher(layout, new VirtualBoardOptions(repositoryRoot)
+        {
+            IslandConfig = configPath,
+            ACLusterResetHook = $"echo reset >> '{ResetFlagFile}'",
+            AgentFaultSocket = true,
+            // The guest's `exit N` command needs QEMU's isa-debug-exit device (hil-tests/guest/README.md).
+            QemuArguments = ["-device", "isa-debug-exit,iobase=0xf4,iosize=4"],
+        });
         Events = new EventRecorder(Clock);
     }
 
@@ -67,32 +73,25 @@ public sealed class VirtualBench : IBench, IGuestConsoles
     public RunClock Clock { get; } = new();
     public EventRecorder Events { get; }
     public string Directory => _dir;
-    public string AgentSocket => Path.Combine(_dir, "agent.sock");
-    public string ControlSocket => Path.Combine(_dir, "control.sock");
-    public string FaultSocket => Path.Combine(_dir, "faults.sock");
-    public string ShmPath => "/dev/shm/" + Path.GetFileName(_dir);
-    public string RuntimeDirectory => Path.Combine(_dir, "vms");
-    public string StateDirectory => Path.Combine(_dir, "state");
+    public VirtualBoardLayout Layout => _launcher.Layout;
+    public string AgentSocket => Layout.AgentSocket;
+    public string ControlSocket => Layout.ControlSocket;
+    public string FaultSocket => Layout.FaultSocket;
+    public string ShmPath => Layout.ShmPath;
+    public string RuntimeDirectory => Layout.RuntimeDir;
 
     /// <summary>The link's board key (0600), given to both island-sim and the agent like <c>island up</c>
     /// does: the bench's link is authenticated (docs/link.md "Authentication").</summary>
-    public string LinkKeyPath => Path.Combine(_dir, "link.key");
+    public string LinkKeyPath => Layout.LinkKey;
     private string ResetFlagFile => Path.Combine(_dir, "a-cluster-resets");
 
     /// <summary>Log lines of the bench's own processes (island-sim, island-agent), for failure messages.</summary>
     public string ProcessLog => File.Exists(Path.Combine(_dir, "processes.log")) ? File.ReadAllText(Path.Combine(_dir, "processes.log")) : "";
 
-    public static string BuiltDll(string repositoryRoot, string project, string assembly) =>
-        Path.Combine(repositoryRoot, project, "bin", "Release", "net10.0", assembly + ".dll");
-
     /// <summary>Null when island-sim, island-agent and the guest are built here, else what is missing.</summary>
     public static string? MissingParts(string repositoryRoot)
     {
-        var missing = new List<string>();
-        if (!File.Exists(BuiltDll(repositoryRoot, SimProject, "island-sim")))
-            missing.Add($"island-sim ({SimProject})");
-        if (!File.Exists(BuiltDll(repositoryRoot, AgentProject, "island-agent")))
-            missing.Add($"island-agent ({AgentProject})");
+        var missing = VirtualBoardBinaries.InRepository(repositoryRoot).MissingPrograms().ToList();
         if (!File.Exists(Path.Combine(repositoryRoot, "hil-tests/guest/build/heartbeat.elf")))
             missing.Add("the heartbeat guest (make -C hil-tests/guest)");
         if (!File.Exists(Path.Combine(repositoryRoot, "hil-tests/guest/build/linux/vmlinuz")))
@@ -104,14 +103,12 @@ public sealed class VirtualBench : IBench, IGuestConsoles
     {
         if (MissingParts(_repositoryRoot) is string missing)
             throw new InvalidOperationException("virtual bench: " + missing);
-        System.IO.Directory.CreateDirectory(_dir);
-        System.IO.Directory.CreateDirectory(StateDirectory);
+        _launcher.Prepare();
         File.WriteAllText(ResetFlagFile, "");
-        Stratos.Island.Boards.LinkKeyFile.Create(LinkKeyPath);
         StartSim();
-        await WaitForSocketAsync(ControlSocket, "island-sim control socket", () => _sim, cancellationToken).ConfigureAwait(false);
+        await Readiness.WaitForSocketAsync(ControlSocket, "island-sim control socket", _sim, Readiness.DefaultTimeout, cancellationToken).ConfigureAwait(false);
         StartAgent();
-        await WaitForSocketAsync(AgentSocket, "island-agent API socket", () => _agent, cancellationToken).ConfigureAwait(false);
+        await Readiness.WaitForSocketAsync(AgentSocket, "island-agent API socket", _agent, Readiness.DefaultTimeout, cancellationToken).ConfigureAwait(false);
         _api = new AgentApi(AgentSocket);
         _pump = _api.PumpEventsAsync(Events, 1, _stop.Token);
         _resetWatch = WatchACLusterResetsAsync(_stop.Token);
@@ -256,99 +253,24 @@ public sealed class VirtualBench : IBench, IGuestConsoles
         throw new InvalidOperationException($"virtual bench: guest '{vm}' did not acknowledge '{command}' within 5 s");
     }
 
-    private void StartSim()
-    {
-        var args = new List<string>
-        {
-            BuiltDll(_repositoryRoot, SimProject, "island-sim"),
-            "--board", "virtual", "--boards-dir", Path.Combine(_repositoryRoot, "boards"),
-            "--state-dir", StateDirectory, "--shm-path", ShmPath,
-            "--kick-socket", Path.Combine(_dir, "kick.sock"), "--control-socket", ControlSocket,
-            "--a-cluster-reset-hook", $"echo reset >> '{ResetFlagFile}'", "--link-key", LinkKeyPath,
-        };
-        if (_configPath is not null)
-            args.AddRange(new[] { "--config", _configPath });
-        _sim = StartProcess("island-sim", args);
-    }
+    private void StartSim() => _sim = StartProcess("island-sim", _launcher.SimCommand());
 
     private void StartAgent()
     {
         lock (_agentGate)
         {
-            _agent = StartProcess("island-agent", new List<string>
-            {
-                BuiltDll(_repositoryRoot, AgentProject, "island-agent"),
-                "--board", AgentBoard(), "--boards-dir", Path.Combine(_repositoryRoot, "boards"),
-                "--socket", AgentSocket, "--runtime-dir", RuntimeDirectory,
-                "--shm-path", ShmPath, "--kick-socket", Path.Combine(_dir, "kick.sock"),
-                "--guest-kernel-dir", _repositoryRoot, "--fault-socket", FaultSocket, "--link-key", LinkKeyPath,
-                // The guest's `exit N` command needs QEMU's isa-debug-exit device (hil-tests/guest/README.md).
-                "--qemu-arg=-device", "--qemu-arg=isa-debug-exit,iobase=0xf4,iosize=4",
-            });
+            _agent = StartProcess("island-agent", _launcher.AgentCommand());
         }
     }
 
-    /// <summary>
-    /// The agent seeds its VM names from the vms.yaml next to its board.yaml until the island's
-    /// definitions arrive, and names the QEMU runtime dirs with them: with another island
-    /// configuration (the soak's) it must see the same file, so it gets a board folder of its own.
-    /// </summary>
-    private string AgentBoard()
+    private BoardProcess StartProcess(string name, LaunchCommand command)
     {
-        if (_configPath is null)
-            return "virtual";
-        string folder = Path.Combine(_dir, "board");
-        System.IO.Directory.CreateDirectory(folder);
-        File.Copy(Path.Combine(_repositoryRoot, "boards", "virtual", "board.yaml"), Path.Combine(folder, "board.yaml"), overwrite: true);
-        File.Copy(_configPath, Path.Combine(folder, "vms.yaml"), overwrite: true);
-        return folder;
-    }
-
-    private Process StartProcess(string name, List<string> args)
-    {
-        var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = _repositoryRoot };
-        foreach (var a in args)
-            start.ArgumentList.Add(a);
-        var process = Process.Start(start) ?? throw new InvalidOperationException($"virtual bench: {name} did not start");
         string log = Path.Combine(_dir, "processes.log");
-        void Append(string? line)
+        return BoardProcess.Start(name, command, (process, line) =>
         {
-            if (line is null)
-                return;
             lock (_logGate)
                 File.AppendAllText(log, $"{Clock.NowMs,9:0.0} {name}[{process.Id}] {line}\n");
-        }
-        process.OutputDataReceived += (_, e) => Append(e.Data);
-        process.ErrorDataReceived += (_, e) => Append(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
-
-    private async Task WaitForSocketAsync(string path, string what, Func<Process?> owner, CancellationToken cancellationToken)
-    {
-        var waited = Stopwatch.StartNew();
-        while (true)
-        {
-            if (File.Exists(path))
-            {
-                try
-                {
-                    using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-                    await probe.ConnectAsync(new UnixDomainSocketEndPoint(path), cancellationToken).ConfigureAwait(false);
-                    return;
-                }
-                catch (SocketException)
-                {
-                    // Bound but not listening yet.
-                }
-            }
-            if (owner() is { HasExited: true } exited)
-                throw new InvalidOperationException($"virtual bench: no {what}: the process exited with {exited.ExitCode}; log:\n{ProcessLog}");
-            if (waited.Elapsed > StartTimeout)
-                throw new TimeoutException($"virtual bench: no {what} at {path} after {StartTimeout.TotalSeconds:0} s; log:\n{ProcessLog}");
-            await Task.Delay(50, cancellationToken).ConfigureAwait(false);
-        }
+        }, _repositoryRoot);
     }
 
     /// <summary>island-sim's A-cluster reset hook appends to a file; this resets the A side when it grows.</summary>
@@ -375,26 +297,7 @@ public sealed class VirtualBench : IBench, IGuestConsoles
     }
 
     /// <summary>Every QEMU the agent started (pid files under the runtime dir).</summary>
-    public IReadOnlyList<(string Vm, int Pid)> QemuProcesses()
-    {
-        var list = new List<(string, int)>();
-        if (!System.IO.Directory.Exists(RuntimeDirectory))
-            return list;
-        foreach (var pidFile in System.IO.Directory.GetFiles(RuntimeDirectory, "qemu.pid", SearchOption.AllDirectories))
-        {
-            string vm = Path.GetFileName(Path.GetDirectoryName(pidFile)!);
-            try
-            {
-                if (int.TryParse(File.ReadAllText(pidFile).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int pid))
-                    list.Add((vm, pid));
-            }
-            catch (IOException)
-            {
-                // Removed while reading: that QEMU is gone.
-            }
-        }
-        return list;
-    }
+    public IReadOnlyList<(string Vm, int Pid)> QemuProcesses() => Teardown.QemuPidFiles(RuntimeDirectory);
 
     private void ResetACluster()
     {
@@ -402,12 +305,12 @@ public sealed class VirtualBench : IBench, IGuestConsoles
         {
             if (_agent is { HasExited: false })
             {
-                ProcessSignals.Send(_agent.Id, ProcessSignals.SIGKILL);
-                _agent.WaitForExit();
+                _agent.Signal(PosixProcess.SIGKILL); // the agent only: its QEMUs are killed below
+                _agent.WaitForExit(Timeout.Infinite);
             }
         }
         foreach (var (_, pid) in QemuProcesses())
-            ProcessSignals.Send(pid, ProcessSignals.SIGKILL);
+            PosixProcess.Send(pid, PosixProcess.SIGKILL);
         StartAgent();
     }
 
@@ -453,14 +356,14 @@ public sealed class VirtualBench : IBench, IGuestConsoles
                 int pid = 0;
                 for (var wait = Stopwatch.StartNew(); pid == 0 && wait.Elapsed < TimeSpan.FromSeconds(5); )
                 {
-                    pid = QemuProcesses().Where(q => q.Vm == target).Select(q => q.Pid).FirstOrDefault(ProcessSignals.Exists);
+                    pid = QemuProcesses().Where(q => q.Vm == target).Select(q => q.Pid).FirstOrDefault(PosixProcess.Exists);
                     if (pid == 0)
                         await Task.Delay(50, cancellationToken).ConfigureAwait(false);
                 }
                 if (pid == 0)
-                    throw new InvalidOperationException($"virtual bench: VM '{target}' has no live QEMU under {RuntimeDirectory} after 5 s (pid files: {string.Join(", ", QemuProcesses().Select(q => $"{q.Vm}={q.Pid}{(ProcessSignals.Exists(q.Pid) ? "" : " (gone)")}"))})");
+                    throw new InvalidOperationException($"virtual bench: VM '{target}' has no live QEMU under {RuntimeDirectory} after 5 s (pid files: {string.Join(", ", QemuProcesses().Select(q => $"{q.Vm}={q.Pid}{(PosixProcess.Exists(q.Pid) ? "" : " (gone)")}"))})");
                 at = Clock.NowMs;
-                ProcessSignals.Send(pid, fault == FaultKind.GuestHang ? ProcessSignals.SIGSTOP : ProcessSignals.SIGKILL);
+                PosixProcess.Send(pid, fault == FaultKind.GuestHang ? PosixProcess.SIGSTOP : PosixProcess.SIGKILL);
                 return at;
             }
             case FaultKind.GuestStallHeartbeats:
@@ -481,14 +384,14 @@ public sealed class VirtualBench : IBench, IGuestConsoles
                 lock (_agentGate)
                 {
                     at = Clock.NowMs;
-                    ProcessSignals.Send(_agent!.Id, ProcessSignals.SIGKILL);
-                    _agent.WaitForExit();
+                    _agent!.Signal(PosixProcess.SIGKILL); // the agent only: its VMs keep running
+                    _agent.WaitForExit(Timeout.Infinite);
                 }
                 StartAgent();
                 return at;
             case FaultKind.AgentFreeze:
                 at = Clock.NowMs;
-                ProcessSignals.Send(_agent!.Id, ProcessSignals.SIGSTOP);
+                PosixProcess.Send(_agent!.Id, PosixProcess.SIGSTOP);
                 return at;
             case FaultKind.IslandHang:
             case FaultKind.IslandReset:
@@ -503,7 +406,7 @@ public sealed class VirtualBench : IBench, IGuestConsoles
                 var status = await IslandStatusAsync(cancellationToken).ConfigureAwait(false);
                 int pid = status.GetProperty("pid").GetInt32();
                 at = Clock.NowMs;
-                ProcessSignals.Send(pid, ProcessSignals.SIGKILL);
+                PosixProcess.Send(pid, PosixProcess.SIGKILL);
                 return at;
             }
             case FaultKind.LinkRingScribble:
@@ -526,7 +429,7 @@ public sealed class VirtualBench : IBench, IGuestConsoles
                     throw new InvalidOperationException($"virtual bench: island-sim did not cut its power within 15 s of the crash of '{target}' (no flash write?)");
                 at = Clock.NowMs;
                 StartSim();
-                await WaitForSocketAsync(ControlSocket, "island-sim control socket after the power cut", () => _sim, cancellationToken).ConfigureAwait(false);
+                await Readiness.WaitForSocketAsync(ControlSocket, "island-sim control socket after the power cut", _sim, Readiness.DefaultTimeout, cancellationToken).ConfigureAwait(false);
                 return at;
             }
             case FaultKind.LinkDrop:
@@ -616,17 +519,8 @@ public sealed class VirtualBench : IBench, IGuestConsoles
     /// <summary>One line command on island-sim's control socket (hang / reset / status / powercut) and its answer.</summary>
     public Task<string> SendControlAsync(string command, CancellationToken cancellationToken) => SendLineAsync(ControlSocket, command, cancellationToken);
 
-    private static async Task<string> SendLineAsync(string path, string command, CancellationToken cancellationToken)
-    {
-        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), cancellationToken).ConfigureAwait(false);
-        await using var stream = new NetworkStream(socket, ownsSocket: false);
-        await stream.WriteAsync(Encoding.ASCII.GetBytes(command + "\n"), cancellationToken).ConfigureAwait(false);
-        using var reader = new StreamReader(stream, Encoding.UTF8);
-        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        limit.CancelAfter(TimeSpan.FromSeconds(5));
-        return (await reader.ReadLineAsync(limit.Token).ConfigureAwait(false)) ?? "";
-    }
+    private static Task<string> SendLineAsync(string path, string command, CancellationToken cancellationToken) =>
+        Readiness.SendLineAsync(path, command, cancellationToken);
 
     public AgentApi Api => _api ?? throw new InvalidOperationException("virtual bench: not started");
 
@@ -642,23 +536,14 @@ public sealed class VirtualBench : IBench, IGuestConsoles
         // A process killed a moment ago exists until its parent (or init, for orphans) reaps it:
         // give them 5 s to go before calling them leftovers.
         var wait = Stopwatch.StartNew();
-        while (pids.Any(ProcessSignals.Exists) && wait.Elapsed < TimeSpan.FromSeconds(5))
+        while (pids.Any(PosixProcess.Exists) && wait.Elapsed < TimeSpan.FromSeconds(5))
             Thread.Sleep(50);
-        var left = pids.Where(ProcessSignals.Exists).Select(p => $"process {p} still running").ToList();
+        var left = pids.Where(PosixProcess.Exists).Select(p => $"process {p} still running").ToList();
         if (File.Exists(ShmPath))
             left.Add($"shared memory {ShmPath}");
         if (System.IO.Directory.Exists(_dir))
             left.AddRange(System.IO.Directory.GetFiles(_dir, "*.sock", SearchOption.AllDirectories).Select(s => "socket " + s));
         return left;
-    }
-
-    private static void KillTree(Process process)
-    {
-        if (!process.HasExited)
-        {
-            process.Kill(entireProcessTree: true);
-            process.WaitForExit();
-        }
     }
 
     public async ValueTask DisposeAsync()
@@ -690,14 +575,15 @@ public sealed class VirtualBench : IBench, IGuestConsoles
         {
             if (_agent is { HasExited: false })
             {
-                ProcessSignals.Send(_agent.Id, ProcessSignals.SIGCONT);
-                KillTree(_agent);
+                PosixProcess.Send(_agent.Id, PosixProcess.SIGCONT);
+                _agent.Kill();
             }
+            _agent?.Dispose();
         }
         foreach (var (_, pid) in qemus)
-            ProcessSignals.Send(pid, ProcessSignals.SIGKILL);
-        if (_sim is not null)
-            KillTree(_sim);
+            PosixProcess.Send(pid, PosixProcess.SIGKILL);
+        _sim?.Kill();
+        _sim?.Dispose();
         if (File.Exists(ShmPath))
             File.Delete(ShmPath);
         try

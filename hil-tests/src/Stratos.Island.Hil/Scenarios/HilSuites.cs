@@ -15,7 +15,7 @@ namespace Stratos.Island.Hil.Scenarios;
 /// (boards/virtual/vms.yaml: 'base' ASIL-B restart-vm with alive + deadline + logical supervision,
 /// 'web' QM stop-vm depending on 'base'), and the Linux VM 'linux' (docs/guests.md). Each asserts both sides: the island's events in order within
 /// a time, and what the operator API shows afterwards. Groups: lifecycle, supervision, escalation,
-/// power, recovery, persistence. <see cref="Quick"/> is the CI subset.
+/// power, recovery, persistence. The CI subset (quick) is chosen by the MSTest categories of HilScenarioTests.
 /// </summary>
 public static class HilSuites
 {
@@ -46,17 +46,6 @@ public static class HilSuites
 
     /// <summary>Ring reset to resynchronised session, on the island's own clock (issue 14).</summary>
     public const long RingResetRecoveryMs = 100;
-
-    public static readonly string[] Quick =
-    {
-        "Autostart_vms_boot_in_dependency_order",
-        "Hung_asil_vm_is_detected_by_alive_supervision_and_restarted",
-        "Hung_qm_vm_gets_its_configured_safe_action",
-        "Crashed_vm_is_restarted_by_its_restart_policy",
-        "Island_reset_reboots_the_island_and_the_vms_keep_running",
-        "Linux_kernel_panic_is_a_crash_and_the_vm_restarted",
-        "Forged_and_replayed_link_messages_are_rejected_and_logged_and_supervision_is_unaffected",
-    };
 
     public static IReadOnlyList<Scenario> All(HilTarget target) => new[]
     {
