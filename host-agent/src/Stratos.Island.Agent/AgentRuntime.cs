@@ -73,6 +73,7 @@ public sealed class AgentRuntime : IAsyncDisposable
     private readonly ApiServices _api;
     private ApiServer? _server;
     private LinkFaultSocket? _faultSocket;
+    private readonly object _healthLock = new();
 
     private AgentRuntime(AgentOptions options, ILoggerFactory loggers)
     {
@@ -174,7 +175,9 @@ public sealed class AgentRuntime : IAsyncDisposable
         {
             Feed.OnSessionUp();
             _ = Task.Run(ResynchroniseAsync);
+            FollowLinkHealth();
         };
+        Link.SessionDown += _ => FollowLinkHealth();
         Link.Start();
         if (Options.FaultSocketPath is not null && Faults is not null)
         {
@@ -200,9 +203,27 @@ public sealed class AgentRuntime : IAsyncDisposable
             TcpEndpoint = Options.TcpEndpoint,
             TlsCertificate = Options.TlsCertificate,
             Authorize = policy.Check,
+            InitiallyServing = name => !IslandBacked(name) || Link.IsUp,
             Logger = _apiLogger,
         }, cancellationToken).ConfigureAwait(false);
+        FollowLinkHealth();
         _logger.LogInformation("API listening on {Socket}; board '{Board}'; QEMU runtime {Runtime}", Options.SocketPath, Options.Board.Id, Options.RuntimeDirectory);
+    }
+
+    // Health (grpc.health.v1): the server ("") and every service answered from the island are
+    // SERVING only while the island link is up; BoardService reads board files and always serves.
+    private static bool IslandBacked(string service) => service != Protocol.Agent.V1.BoardService.Descriptor.FullName;
+
+    private void FollowLinkHealth()
+    {
+        lock (_healthLock)
+        {
+            // Read and set under one lock: the link thread and the start-up never leave an old state behind.
+            if (_server is ApiServer server)
+            {
+                server.SetServing(Link.IsUp, _api.Names.Where(IslandBacked).Prepend(string.Empty));
+            }
+        }
     }
 
     private void SeedDefinitions()
