@@ -10,6 +10,7 @@ using System.Threading.Tasks;
 using Microsoft.Extensions.Logging;
 using Stratos.Island.Agent;
 using Stratos.Island.Agent.Link;
+using Stratos.Island.Agent.TestHooks;
 using Stratos.Island.Agent.Systemd;
 using Stratos.Island.Boards;
 using Stratos.Island.Protocol;
@@ -122,6 +123,24 @@ public static class Program
             return 2;
         }
 
+        // The HIL's link-fault hook, plugged in only when asked for (its own assembly; docs/agent.md).
+        LinkFaultHook? faultHook = null;
+        if (Get(options, "fault-socket") is string faultSocket)
+        {
+            try
+            {
+                faultHook = new LinkFaultHook(Path.GetFullPath(faultSocket), logger);
+            }
+            catch (IOException e)
+            {
+                Console.Error.WriteLine("island-agent: " + e.Message);
+                return 2;
+            }
+
+            agentOptions = agentOptions with { LinkChannelDecorator = faultHook.Decorate };
+        }
+
+        using LinkFaultHook? faultHookInUse = faultHook;
         using var stop = new CancellationTokenSource();
         using PosixSignalRegistration term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
         using PosixSignalRegistration interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
@@ -228,7 +247,6 @@ public static class Program
             GuestKernelDirectory = kernelDir,
             SharedMemoryPath = Get(options, "shm-path"),
             KickSocketPath = Get(options, "kick-socket"),
-            FaultSocketPath = Get(options, "fault-socket") is string faults ? Path.GetFullPath(faults) : null,
             HeartbeatTracePath = TracePath(Get(options, "trace-heartbeats")),
             ApiReadGroup = Group(options, "api-group"),
             ApiAdminGroup = Group(options, "api-admin-group"),

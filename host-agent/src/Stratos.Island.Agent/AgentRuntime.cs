@@ -54,8 +54,9 @@ public sealed record AgentOptions
     public System.Net.IPEndPoint? TcpEndpoint { get; init; }
     /// <summary>Server certificate of the TCP listener (required with TcpEndpoint).</summary>
     public System.Security.Cryptography.X509Certificates.X509Certificate2? TlsCertificate { get; init; }
-    /// <summary>HIL test hook: link fault commands on this UNIX socket (null = no fault injection at all).</summary>
-    public string? FaultSocketPath { get; init; }
+    /// <summary>Wraps the factory of the link's channels (a test hook such as the HIL's link faults,
+    /// plugged in by the host only when asked for); null, the production path: channels as opened.</summary>
+    public Func<LinkChannelFactory, LinkChannelFactory>? LinkChannelDecorator { get; init; }
     /// <summary>Diagnostic: the heartbeat trace file (--trace-heartbeats; null = off).</summary>
     public string? HeartbeatTracePath { get; init; }
     /// <summary>Group whose members may call the API's read-only methods (--api-group); the API
@@ -72,7 +73,6 @@ public sealed class AgentRuntime : IAsyncDisposable
     private readonly ILogger _apiLogger;
     private readonly ApiServices _api;
     private ApiServer? _server;
-    private LinkFaultSocket? _faultSocket;
     private readonly object _healthLock = new();
 
     private AgentRuntime(AgentOptions options, ILoggerFactory loggers)
@@ -85,10 +85,9 @@ public sealed class AgentRuntime : IAsyncDisposable
             ? new Stratos.Island.Agent.Vmm.Xen.XenBackend(new Stratos.Island.Agent.Vmm.Xen.XenBackendOptions { RuntimeDirectory = options.RuntimeDirectory })
             : new QemuBackend(new QemuBackendOptions { RuntimeDirectory = options.RuntimeDirectory, Accelerator = options.Accelerator });
         LinkChannelFactory channels = CreateChannelFactory(options);
-        if (options.FaultSocketPath is not null)
+        if (options.LinkChannelDecorator is not null)
         {
-            Faults = new LinkFaults();
-            channels = FaultInjectingChannel.Wrap(channels, Faults);
+            channels = options.LinkChannelDecorator(channels);
         }
 
         Link = new IslandLink(options.Link with { BoardId = options.Board.Id }, channels, loggers.CreateLogger("island-link"));
@@ -128,9 +127,6 @@ public sealed class AgentRuntime : IAsyncDisposable
     public EventFeed Feed { get; }
     /// <summary>The API server (operator API, reflection, health); null until started and after disposal.</summary>
     public ApiServer? Server => _server;
-
-    /// <summary>The link fault plan of the HIL test hook; null unless --fault-socket was given.</summary>
-    public LinkFaults? Faults { get; }
 
     /// <summary>Leftovers of a previous run cleaned up at start (gone QEMUs, unknown or unadoptable ones killed).</summary>
     public IReadOnlyList<StaleVm> StaleVms { get; private set; } = Array.Empty<StaleVm>();
@@ -179,11 +175,6 @@ public sealed class AgentRuntime : IAsyncDisposable
         };
         Link.SessionDown += _ => FollowLinkHealth();
         Link.Start();
-        if (Options.FaultSocketPath is not null && Faults is not null)
-        {
-            _faultSocket = new LinkFaultSocket(Options.FaultSocketPath, Faults, _logger);
-            _logger.LogWarning("link fault injection enabled on {Socket} (HIL test hook)", Options.FaultSocketPath);
-        }
 
         // Least privilege (docs/security.md): the socket is 0600, or 0660 to the read group, from
         // before it listens; every call is checked against AgentMethodRoles by the caller's SO_PEERCRED.
@@ -346,7 +337,6 @@ public sealed class AgentRuntime : IAsyncDisposable
             // Nothing to remove.
         }
 
-        _faultSocket?.Dispose();
         await Executor.DisposeAsync().ConfigureAwait(false);
         await Feed.DisposeAsync().ConfigureAwait(false);
         await Link.DisposeAsync().ConfigureAwait(false);

@@ -3,7 +3,6 @@
 using System;
 using System.IO;
 using System.Security.Cryptography;
-using Stratos.Island.Firmware.Bundle;
 
 namespace Stratos.Island.Boards.Flashing;
 
@@ -63,21 +62,5 @@ public static class SigningKeys
             }
         }
         return key;
-    }
-}
-
-/// <summary>The island's ISignatureVerifier on a host (island-sim, tests): .NET ECDsa with the trusted public key.</summary>
-public sealed class EcdsaSignatureVerifier(ECDsa publicKey) : ISignatureVerifier
-{
-    public bool VerifyDigest(byte[] digest, byte[] signature, int signatureOffset, int signatureLength)
-    {
-        try
-        {
-            return publicKey.VerifyHash(digest, signature.AsSpan(signatureOffset, signatureLength), DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
-        }
-        catch (CryptographicException)
-        {
-            return false;
-        }
     }
 }
