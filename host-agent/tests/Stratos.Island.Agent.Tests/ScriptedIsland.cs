@@ -212,7 +212,7 @@ public sealed class ScriptedIsland : IAsyncDisposable, ISessionListener, ILinkEv
 
     private void SendBlob(uint transfer, byte[] blob)
     {
-        uint crc = Stratos.Island.Link.Serial.Crc32.Compute(blob, 0, blob.Length);
+        uint crc = Stratos.Island.Codec.Crc32.Compute(blob, 0, blob.Length);
         for (int offset = 0; offset < blob.Length; offset += 300)
         {
             int count = Math.Min(300, blob.Length - offset);

@@ -42,7 +42,7 @@ public sealed class ProjectGraphTests
             ["firmware programs", "firmware link endpoint", "firmware core", "link", "island codec"]),
         new("link on Linux", ["Stratos.Island.Link.Linux"], ["link", "island codec"]),
         new("boards", ["Stratos.Island.Boards"], ["host protocol and API contract"]),
-        new("VMM backends", ["Stratos.Island.Agent.Vmm"], []),
+        new("VMM backends", ["Stratos.Island.Agent.Vmm"], ["island codec"]),
         new("agent (link side, services, API server)", ["Stratos.Island.Agent"],
             ["VMM backends", "boards", "link on Linux", "link", "island codec", "host protocol and API contract"]),
         new("API clients", ["Stratos.Island.Grpc", "Stratos.Island.Client"], ["host protocol and API contract"]),

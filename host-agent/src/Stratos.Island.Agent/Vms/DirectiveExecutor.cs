@@ -29,7 +29,7 @@ using Stratos.Island.Agent.State;
 using Stratos.Island.Agent.Vmm;
 using Stratos.Island.Protocol.Link.V1;
 using ProtoObserved = Stratos.Island.Protocol.Link.V1.ObservedVmState;
-using VmmObserved = Stratos.Island.Agent.Vmm.ObservedVmState;
+using VmmObserved = Stratos.Island.Codec.ObservedVmState;
 
 namespace Stratos.Island.Agent.Vms;
 
