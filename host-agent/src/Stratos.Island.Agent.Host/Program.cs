@@ -23,7 +23,9 @@ public static class Program
     private const string Usage = """
         usage: island-agent [options]
           --board NAME|PATH      board id under --boards-dir, or a board.yaml / board folder (default: virtual)
-          --boards-dir DIR       where board folders live (default: the repository's boards/)
+          --boards-dir DIR       where board folders live (default: $ISLAND_BOARDS_DIR, the
+                                 repository's boards/ above the working dir or the program,
+                                 /usr/share/stratos-island/boards)
           --socket PATH          API socket (default: $ISLAND_SOCKET, /run/island/agent.sock as root,
                                  $XDG_RUNTIME_DIR/island/agent.sock otherwise)
           --runtime-dir DIR      QEMU runtime directories (default: next to the socket, vms/)
@@ -187,7 +189,8 @@ public static class Program
     {
         bool root = AgentSocket.CurrentUserIsRoot();
         string boardArg = Get(options, "board") ?? "virtual";
-        string boardsDir = Get(options, "boards-dir") ?? FindBoardsDir();
+        string boardsDir = BoardsFolder.Find(Get(options, "boards-dir"), environment, Environment.CurrentDirectory, AppContext.BaseDirectory)
+            ?? throw new ArgumentException(BoardsFolder.NotFound(Environment.CurrentDirectory, AppContext.BaseDirectory));
         BoardDescriptor board;
         if (File.Exists(boardArg))
         {
@@ -308,27 +311,6 @@ public static class Program
         {
             throw new ArgumentException($"--link-key: {e.Message}");
         }
-    }
-
-    private static string FindBoardsDir()
-    {
-        foreach (string start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
-        {
-            try
-            {
-                return BoardLoader.FindRepoBoardsDir(start);
-            }
-            catch (BoardDescriptorException)
-            {
-                // Try the next start point.
-            }
-            catch (DirectoryNotFoundException)
-            {
-                // Try the next start point.
-            }
-        }
-
-        throw new ArgumentException("no boards/ folder found above the working directory or the program; pass --boards-dir");
     }
 
     private static readonly HashSet<string> Known = new(StringComparer.Ordinal)
