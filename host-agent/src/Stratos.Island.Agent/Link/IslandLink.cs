@@ -151,8 +151,8 @@ public sealed class IslandLink : IAsyncDisposable, ISessionListener, ILinkChanne
         AgentBootId = unchecked((ulong)Random.Shared.NextInt64()) | 1UL;
         var settings = new SessionSettings
         {
-            BoardId = options.BoardId.Length > 32 ? options.BoardId[..32] : options.BoardId,
-            SoftwareVersion = options.SoftwareVersion,
+            BoardId = WireText.Fit(options.BoardId, Stratos.Island.Codec.Link.Hello.BoardIdMaxLength),
+            SoftwareVersion = WireText.Fit(options.SoftwareVersion, Stratos.Island.Codec.Link.Hello.SoftwareVersionMaxLength),
             ConfigHash = options.ConfigHash,
             Capabilities = (uint)Capability.Blobs,
             KeepaliveIntervalMs = options.KeepaliveIntervalMs,
