@@ -103,8 +103,7 @@ public sealed class AgentRuntime : IAsyncDisposable
         var gateway = new IslandGateway(Link);
         Island = new IslandService(gateway, options.Board.Id, options.AgentVersion) { SupervisionCycleMs = options.Board.Island.SupervisionCycleMs };
         var events = new EventService(gateway, Cache, Events);
-        Feed = new EventFeed(Events, async (from, token) => (await events.ReadLogAsync(from, 0, token).ConfigureAwait(false)).Events
-            .Select(e => new Event { Sequence = e.Sequence, TimestampUs = e.TimestampUs, BootCount = e.BootCount, Type = e.Type, SubjectId = e.SubjectId, Value = e.Value, Detail = e.Detail }).ToList(),
+        Feed = new EventFeed(Events, async (from, token) => (await events.ReadIslandLogAsync(from, 0, token).ConfigureAwait(false)).Records,
             loggers.CreateLogger("events"));
         _apiLogger = loggers.CreateLogger("grpc");
         _api = new ApiServices()
