@@ -11,47 +11,8 @@ using Stratos.Island.Boards.Flashing;
 namespace Stratos.Island.Boards.Tests;
 
 [TestClass]
-public sealed class FirmwareBundleTests
+public sealed class FirmwareBundleTests : BundleFixture
 {
-    private static readonly DateTimeOffset Created = new(2026, 11, 21, 21, 30, 0, TimeSpan.Zero);
-    private string _dir = null!;
-    private ECDsa _key = null!;
-    private BoardDescriptor _board = null!;
-    private string _vms = null!;
-
-    [TestInitialize]
-    public void SetUp()
-    {
-        _dir = Path.Combine(Path.GetTempPath(), "stratos-bundle-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(_dir);
-        _key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        _board = BoardLoader.LoadById(BoardFolder.RepoBoardsDir, "stm32mp157c-dk2");
-        _vms = Path.Combine(BoardFolder.RepoBoardsDir, "virtual", "vms.yaml");
-    }
-
-    [TestCleanup]
-    public void TearDown()
-    {
-        _key.Dispose();
-        Directory.Delete(_dir, recursive: true);
-    }
-
-    private string WriteImage(string name, int size)
-    {
-        string path = Path.Combine(_dir, name);
-        var data = new byte[size];
-        new Random(size).NextBytes(data);
-        File.WriteAllBytes(path, data);
-        return path;
-    }
-
-    private string Build(params string[] images)
-    {
-        string output = Path.Combine(_dir, "bundle.tar");
-        FirmwareBundle.Build(_board, images, _vms, _key, output, Created, "1.2.3");
-        return output;
-    }
-
     private static void RewriteEntry(string bundle, string name, Func<byte[], byte[]> change)
     {
         var entries = FirmwareBundle.ReadEntries(bundle);
@@ -62,13 +23,6 @@ public sealed class FirmwareBundleTests
             byte[] content = entryName == name ? change(data) : data;
             tar.WriteEntry(new UstarTarEntry(TarEntryType.RegularFile, entryName) { DataStream = new MemoryStream(content) });
         }
-    }
-
-    private static byte[] FlipByte(byte[] data)
-    {
-        byte[] copy = (byte[])data.Clone();
-        copy[copy.Length / 2] ^= 0x01;
-        return copy;
     }
 
     [TestMethod]
@@ -180,15 +134,6 @@ public sealed class FirmwareBundleTests
     }
 
     // The link's board key provisioned through the bundle (docs/flashing.md, docs/link.md "Authentication").
-
-    private string BuildWithLinkKey(out byte[] key)
-    {
-        string keyFile = Path.Combine(_dir, "link.key");
-        key = LinkKeyFile.Create(keyFile);
-        string output = Path.Combine(_dir, "keyed.tar");
-        FirmwareBundle.Build(_board, [WriteImage("island.elf", 10)], _vms, _key, output, Created, "1.2.3", keyFile);
-        return output;
-    }
 
     [TestMethod]
     public void A_link_key_travels_signed_in_a_bundle_that_is_its_owners_alone()

@@ -9,70 +9,15 @@ using System.Text;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using Stratos.Island.Boards;
 using Stratos.Island.Boards.Flashing;
+using Stratos.Island.Boards.Tests;
 using Stratos.Island.Firmware.Bundle;
 using Stratos.Island.Firmware.Link;
 
 namespace Stratos.Island.Sim.Tests;
 
 [TestClass]
-public sealed class BundleVerificationTests
+public sealed class BundleVerificationTests : BundleFixture
 {
-    private static readonly DateTimeOffset Created = new(2026, 11, 21, 21, 30, 0, TimeSpan.Zero);
-    private string _dir = null!;
-    private ECDsa _key = null!;
-    private BoardDescriptor _board = null!;
-    private string _vms = null!;
-
-    [TestInitialize]
-    public void SetUp()
-    {
-        _dir = Path.Combine(Path.GetTempPath(), "stratos-bundle-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(_dir);
-        _key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        string boards = BoardLoader.FindRepoBoardsDir(AppContext.BaseDirectory);
-        _board = BoardLoader.LoadById(boards, "stm32mp157c-dk2");
-        _vms = Path.Combine(boards, "virtual", "vms.yaml");
-    }
-
-    [TestCleanup]
-    public void TearDown()
-    {
-        _key.Dispose();
-        Directory.Delete(_dir, recursive: true);
-    }
-
-    private string WriteImage(string name, int size)
-    {
-        string path = Path.Combine(_dir, name);
-        var data = new byte[size];
-        new Random(size).NextBytes(data);
-        File.WriteAllBytes(path, data);
-        return path;
-    }
-
-    private string Build(params string[] images)
-    {
-        string output = Path.Combine(_dir, "bundle.tar");
-        FirmwareBundle.Build(_board, images, _vms, _key, output, Created, "1.2.3");
-        return output;
-    }
-
-    private string BuildWithLinkKey(out byte[] key)
-    {
-        string keyFile = Path.Combine(_dir, "link.key");
-        key = LinkKeyFile.Create(keyFile);
-        string output = Path.Combine(_dir, "keyed.tar");
-        FirmwareBundle.Build(_board, [WriteImage("island.elf", 10)], _vms, _key, output, Created, "1.2.3", keyFile);
-        return output;
-    }
-
-    private static byte[] FlipByte(byte[] data)
-    {
-        byte[] copy = (byte[])data.Clone();
-        copy[copy.Length / 2] ^= 0x01;
-        return copy;
-    }
-
     [TestMethod]
     public void The_island_takes_only_the_provisioned_key_of_a_signed_bundle()
     {
