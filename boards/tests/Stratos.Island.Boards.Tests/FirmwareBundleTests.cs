@@ -7,52 +7,12 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using Stratos.Island.Boards.Flashing;
-using Stratos.Island.Firmware.Bundle;
 
 namespace Stratos.Island.Boards.Tests;
 
 [TestClass]
-public sealed class FirmwareBundleTests
+public sealed class FirmwareBundleTests : BundleFixture
 {
-    private static readonly DateTimeOffset Created = new(2026, 11, 21, 21, 30, 0, TimeSpan.Zero);
-    private string _dir = null!;
-    private ECDsa _key = null!;
-    private BoardDescriptor _board = null!;
-    private string _vms = null!;
-
-    [TestInitialize]
-    public void SetUp()
-    {
-        _dir = Path.Combine(Path.GetTempPath(), "stratos-bundle-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(_dir);
-        _key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        _board = BoardLoader.LoadById(BoardFolder.RepoBoardsDir, "stm32mp157c-dk2");
-        _vms = Path.Combine(BoardFolder.RepoBoardsDir, "virtual", "vms.yaml");
-    }
-
-    [TestCleanup]
-    public void TearDown()
-    {
-        _key.Dispose();
-        Directory.Delete(_dir, recursive: true);
-    }
-
-    private string WriteImage(string name, int size)
-    {
-        string path = Path.Combine(_dir, name);
-        var data = new byte[size];
-        new Random(size).NextBytes(data);
-        File.WriteAllBytes(path, data);
-        return path;
-    }
-
-    private string Build(params string[] images)
-    {
-        string output = Path.Combine(_dir, "bundle.tar");
-        FirmwareBundle.Build(_board, images, _vms, _key, output, Created, "1.2.3");
-        return output;
-    }
-
     private static void RewriteEntry(string bundle, string name, Func<byte[], byte[]> change)
     {
         var entries = FirmwareBundle.ReadEntries(bundle);
@@ -63,13 +23,6 @@ public sealed class FirmwareBundleTests
             byte[] content = entryName == name ? change(data) : data;
             tar.WriteEntry(new UstarTarEntry(TarEntryType.RegularFile, entryName) { DataStream = new MemoryStream(content) });
         }
-    }
-
-    private static byte[] FlipByte(byte[] data)
-    {
-        byte[] copy = (byte[])data.Clone();
-        copy[copy.Length / 2] ^= 0x01;
-        return copy;
     }
 
     [TestMethod]
@@ -182,15 +135,6 @@ public sealed class FirmwareBundleTests
 
     // The link's board key provisioned through the bundle (docs/flashing.md, docs/link.md "Authentication").
 
-    private string BuildWithLinkKey(out byte[] key)
-    {
-        string keyFile = Path.Combine(_dir, "link.key");
-        key = LinkKeyFile.Create(keyFile);
-        string output = Path.Combine(_dir, "keyed.tar");
-        FirmwareBundle.Build(_board, [WriteImage("island.elf", 10)], _vms, _key, output, Created, "1.2.3", keyFile);
-        return output;
-    }
-
     [TestMethod]
     public void A_link_key_travels_signed_in_a_bundle_that_is_its_owners_alone()
     {
@@ -213,31 +157,6 @@ public sealed class FirmwareBundleTests
     }
 
     [TestMethod]
-    public void The_island_takes_only_the_provisioned_key_of_a_signed_bundle()
-    {
-        string bundle = BuildWithLinkKey(out byte[] key);
-        byte[] manifest = FirmwareBundle.Extract(bundle, "manifest.json");
-        byte[] signature = FirmwareBundle.Extract(bundle, "manifest.sig");
-        var verifier = new BundleVerifier(new EcdsaSignatureVerifier(_key));
-        BundleStatus Check(byte[] candidate) =>
-            Firmware.Link.IslandLinkAuthenticator.VerifyProvisionedKey(verifier, manifest, manifest.Length, signature, signature.Length, candidate, 0, candidate.Length);
-
-        Assert.AreEqual(BundleStatus.Ok, Check(key));
-        byte[] other = (byte[])key.Clone();
-        other[7] ^= 0x01;
-        Assert.AreEqual(BundleStatus.DigestMismatch, Check(other), "a key the A side planted is not the signed one");
-        Assert.AreEqual(BundleStatus.SizeMismatch, Check(key[..16]));
-        using ECDsa stranger = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        Assert.AreEqual(BundleStatus.BadSignature, Firmware.Link.IslandLinkAuthenticator.VerifyProvisionedKey(new BundleVerifier(new EcdsaSignatureVerifier(stranger)),
-            manifest, manifest.Length, signature, signature.Length, key, 0, key.Length), "signed with another release key");
-
-        byte[] plainManifest = FirmwareBundle.Extract(Build(WriteImage("island.elf", 10)), "manifest.json");
-        byte[] plainSignature = FirmwareBundle.Extract(Path.Combine(_dir, "bundle.tar"), "manifest.sig");
-        Assert.AreEqual(BundleStatus.FileNotListed, Firmware.Link.IslandLinkAuthenticator.VerifyProvisionedKey(verifier, plainManifest, plainManifest.Length,
-            plainSignature, plainSignature.Length, key, 0, key.Length), "a bundle without a key provisions none");
-    }
-
-    [TestMethod]
     public void A_link_key_file_others_can_read_is_refused_naming_it()
     {
         string keyFile = Path.Combine(_dir, "wide.key");
@@ -248,55 +167,5 @@ public sealed class FirmwareBundleTests
         StringAssert.StartsWith(e.Message, "--link-key: ");
         StringAssert.Contains(e.Message, keyFile);
         Assert.IsFalse(File.Exists(Path.Combine(_dir, "x.tar")));
-    }
-
-    // The island's own verifier (firmware dialect) on the same bundle.
-
-    private (byte[] Manifest, byte[] Signature, byte[] Config) Parts(string bundle) =>
-        (FirmwareBundle.Extract(bundle, "manifest.json"), FirmwareBundle.Extract(bundle, "manifest.sig"), FirmwareBundle.Extract(bundle, "config.bin"));
-
-    [TestMethod]
-    public void Island_verifier_accepts_the_config_of_a_good_bundle()
-    {
-        var (manifest, signature, config) = Parts(Build(WriteImage("island.elf", 10)));
-        var verifier = new BundleVerifier(new EcdsaSignatureVerifier(_key));
-        Assert.AreEqual(BundleStatus.Ok, verifier.VerifyFile(manifest, manifest.Length, signature, signature.Length, "config.bin", config, 0, config.Length));
-        byte[] image = File.ReadAllBytes(Path.Combine(_dir, "island.elf"));
-        Assert.AreEqual(BundleStatus.Ok, verifier.VerifyFile(manifest, manifest.Length, signature, signature.Length, "island.elf", image, 0, image.Length));
-    }
-
-    [TestMethod]
-    public void Island_verifier_reads_a_manifest_with_escaped_strings_in_other_fields()
-    {
-        string bundle = Path.Combine(_dir, "escaped.tar");
-        FirmwareBundle.Build(_board, [WriteImage("island.elf", 10)], _vms, _key, bundle, Created, "1.0.0+abc \"quoted\"");
-        var (manifest, signature, config) = Parts(bundle);
-        StringAssert.Contains(Encoding.UTF8.GetString(manifest), "\\\"quoted\\\"");
-        var verifier = new BundleVerifier(new EcdsaSignatureVerifier(_key));
-        Assert.AreEqual(BundleStatus.Ok, verifier.VerifyFile(manifest, manifest.Length, signature, 64, "config.bin", config, 0, config.Length));
-    }
-
-    [TestMethod]
-    public void Island_verifier_rejects_each_kind_of_tampering_with_its_status()
-    {
-        var (manifest, signature, config) = Parts(Build(WriteImage("island.elf", 10)));
-        var verifier = new BundleVerifier(new EcdsaSignatureVerifier(_key));
-        Assert.AreEqual(BundleStatus.DigestMismatch, verifier.VerifyFile(manifest, manifest.Length, signature, 64, "config.bin", FlipByte(config), 0, config.Length));
-        Assert.AreEqual(BundleStatus.SizeMismatch, verifier.VerifyFile(manifest, manifest.Length, signature, 64, "config.bin", config, 0, config.Length - 1));
-        Assert.AreEqual(BundleStatus.BadSignature, verifier.VerifyFile(FlipByte(manifest), manifest.Length, signature, 64, "config.bin", config, 0, config.Length));
-        Assert.AreEqual(BundleStatus.BadSignature, verifier.VerifyFile(manifest, manifest.Length, FlipByte(signature), 64, "config.bin", config, 0, config.Length));
-        Assert.AreEqual(BundleStatus.FileNotListed, verifier.VerifyFile(manifest, manifest.Length, signature, 64, "other.bin", config, 0, config.Length));
-    }
-
-    [TestMethod]
-    public void Island_verifier_reports_a_signed_but_malformed_manifest_without_throwing()
-    {
-        var verifier = new BundleVerifier(new EcdsaSignatureVerifier(_key));
-        foreach (string text in new[] { "", "[]", "{\"files\": [ {\"name\": \"config.bin\", \"size\": 3 } ] }", "{\"files\": [ {\"name\": \"config.bin\", \"sha256\": \"zz\"", "{\"files\": {" })
-        {
-            byte[] manifest = Encoding.UTF8.GetBytes(text);
-            byte[] signature = _key.SignData(manifest, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
-            Assert.AreEqual(BundleStatus.ManifestMalformed, verifier.VerifyFile(manifest, manifest.Length, signature, 64, "config.bin", [1, 2, 3], 0, 3), text);
-        }
     }
 }

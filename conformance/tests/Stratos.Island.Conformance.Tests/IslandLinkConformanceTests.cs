@@ -239,7 +239,7 @@ public sealed class IslandLinkConformanceTests
             BlobChunk = new BlobChunk
             {
                 TransferId = 3, Kind = BlobKind.ConfigBundle, TotalLength = (uint)data.Length, Offset = 0,
-                Data = ByteString.CopyFrom(data), Crc32 = Crc32(data),
+                Data = ByteString.CopyFrom(data), Crc32 = Stratos.Island.Codec.Crc32.Compute(data, 0, data.Length),
             },
         });
 
@@ -263,21 +263,5 @@ public sealed class IslandLinkConformanceTests
         _agent.Send(new Envelope { CorrelationId = 900, StatusRequest = new StatusRequest() });
         List<Envelope> answer = _agent.Answer(900, e => e.BodyCase == Envelope.BodyOneofCase.RequestResult, "the status answer");
         return answer.First(e => e.BodyCase == Envelope.BodyOneofCase.VmStatus).VmStatus.VmId;
-    }
-
-    // CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320), as BlobChunk.crc32 specifies.
-    private static uint Crc32(byte[] data)
-    {
-        uint crc = 0xFFFFFFFF;
-        foreach (byte b in data)
-        {
-            crc ^= b;
-            for (int k = 0; k < 8; k++)
-            {
-                crc = (crc >> 1) ^ (0xEDB88320u & (uint)-(int)(crc & 1));
-            }
-        }
-
-        return ~crc;
     }
 }

@@ -10,6 +10,7 @@ using System.Threading.Tasks;
 using Microsoft.Extensions.Logging;
 using Stratos.Island.Agent;
 using Stratos.Island.Agent.Link;
+using Stratos.Island.Agent.TestHooks;
 using Stratos.Island.Agent.Systemd;
 using Stratos.Island.Boards;
 using Stratos.Island.Protocol;
@@ -22,7 +23,9 @@ public static class Program
     private const string Usage = """
         usage: island-agent [options]
           --board NAME|PATH      board id under --boards-dir, or a board.yaml / board folder (default: virtual)
-          --boards-dir DIR       where board folders live (default: the repository's boards/)
+          --boards-dir DIR       where board folders live (default: $ISLAND_BOARDS_DIR, the
+                                 repository's boards/ above the working dir or the program,
+                                 /usr/share/stratos-island/boards)
           --socket PATH          API socket (default: $ISLAND_SOCKET, /run/island/agent.sock as root,
                                  $XDG_RUNTIME_DIR/island/agent.sock otherwise)
           --runtime-dir DIR      QEMU runtime directories (default: next to the socket, vms/)
@@ -122,6 +125,24 @@ public static class Program
             return 2;
         }
 
+        // The HIL's link-fault hook, plugged in only when asked for (its own assembly; docs/agent.md).
+        LinkFaultHook? faultHook = null;
+        if (Get(options, "fault-socket") is string faultSocket)
+        {
+            try
+            {
+                faultHook = new LinkFaultHook(Path.GetFullPath(faultSocket), logger);
+            }
+            catch (IOException e)
+            {
+                Console.Error.WriteLine("island-agent: " + e.Message);
+                return 2;
+            }
+
+            agentOptions = agentOptions with { LinkChannelDecorator = faultHook.Decorate };
+        }
+
+        using LinkFaultHook? faultHookInUse = faultHook;
         using var stop = new CancellationTokenSource();
         using PosixSignalRegistration term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
         using PosixSignalRegistration interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
@@ -168,7 +189,8 @@ public static class Program
     {
         bool root = AgentSocket.CurrentUserIsRoot();
         string boardArg = Get(options, "board") ?? "virtual";
-        string boardsDir = Get(options, "boards-dir") ?? FindBoardsDir();
+        string boardsDir = BoardsFolder.Find(Get(options, "boards-dir"), environment, Environment.CurrentDirectory, AppContext.BaseDirectory)
+            ?? throw new ArgumentException(BoardsFolder.NotFound(Environment.CurrentDirectory, AppContext.BaseDirectory));
         BoardDescriptor board;
         if (File.Exists(boardArg))
         {
@@ -228,7 +250,6 @@ public static class Program
             GuestKernelDirectory = kernelDir,
             SharedMemoryPath = Get(options, "shm-path"),
             KickSocketPath = Get(options, "kick-socket"),
-            FaultSocketPath = Get(options, "fault-socket") is string faults ? Path.GetFullPath(faults) : null,
             HeartbeatTracePath = TracePath(Get(options, "trace-heartbeats")),
             ApiReadGroup = Group(options, "api-group"),
             ApiAdminGroup = Group(options, "api-admin-group"),
@@ -290,27 +311,6 @@ public static class Program
         {
             throw new ArgumentException($"--link-key: {e.Message}");
         }
-    }
-
-    private static string FindBoardsDir()
-    {
-        foreach (string start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
-        {
-            try
-            {
-                return BoardLoader.FindRepoBoardsDir(start);
-            }
-            catch (BoardDescriptorException)
-            {
-                // Try the next start point.
-            }
-            catch (DirectoryNotFoundException)
-            {
-                // Try the next start point.
-            }
-        }
-
-        throw new ArgumentException("no boards/ folder found above the working directory or the program; pass --boards-dir");
     }
 
     private static readonly HashSet<string> Known = new(StringComparer.Ordinal)

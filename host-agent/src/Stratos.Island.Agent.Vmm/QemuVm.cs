@@ -9,6 +9,7 @@ using System.Net.Sockets;
 using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
+using Stratos.Island.Codec;
 
 namespace Stratos.Island.Agent.Vmm;
 

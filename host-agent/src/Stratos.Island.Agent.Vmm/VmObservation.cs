@@ -1,32 +1,9 @@
+// ObservedVmState is the link's own (Stratos.Island.Codec, generated from link.proto with the island
+// codec): one enum for what the VMM really did, from the backend to the VmStateReport.
 using System;
+using Stratos.Island.Codec;
 
 namespace Stratos.Island.Agent.Vmm;
-
-/// <summary>What the VMM really did; mirrors ObservedVmState in link.proto (same numbers).</summary>
-public enum ObservedVmState
-{
-    /// <summary>Not set.</summary>
-    Unspecified = 0,
-    /// <summary>No VMM process for this VM (never started, or stopped/killed by the agent).</summary>
-    NotRunning = 1,
-    /// <summary>QEMU is starting (process launched, QMP not yet ready or guest not yet resumed).</summary>
-    Starting = 2,
-    /// <summary>The guest runs.</summary>
-    Running = 3,
-    /// <summary>vCPUs paused (QMP stop, or QEMU paused itself).</summary>
-    Paused = 4,
-    /// <summary>QEMU exited on its own (guest shutdown, isa-debug-exit, quit); ExitStatus set.</summary>
-    Exited = 5,
-    /// <summary>The guest crashed (panic, triple fault under -no-reboot) or QEMU died from a signal.</summary>
-    Crashed = 6,
-    /// <summary>QEMU could not be started.</summary>
-    StartFailed = 7,
-    /// <summary>
-    /// The guest's watchdog (i6300esb) expired: QEMU runs, the guest is hung. Reported, not a
-    /// state the VM stays in: QEMU's watchdog action is none, so the island decides what follows.
-    /// </summary>
-    Hung = 8,
-}
 
 /// <summary>
 /// One observed state change. ExitStatus follows link.proto VmStateReport.exit_status: the

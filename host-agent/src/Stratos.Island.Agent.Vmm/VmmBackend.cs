@@ -17,6 +17,7 @@ using System;
 using System.Collections.Generic;
 using System.Threading;
 using System.Threading.Tasks;
+using Stratos.Island.Codec;
 
 namespace Stratos.Island.Agent.Vmm;
 

@@ -54,8 +54,9 @@ public sealed record AgentOptions
     public System.Net.IPEndPoint? TcpEndpoint { get; init; }
     /// <summary>Server certificate of the TCP listener (required with TcpEndpoint).</summary>
     public System.Security.Cryptography.X509Certificates.X509Certificate2? TlsCertificate { get; init; }
-    /// <summary>HIL test hook: link fault commands on this UNIX socket (null = no fault injection at all).</summary>
-    public string? FaultSocketPath { get; init; }
+    /// <summary>Wraps the factory of the link's channels (a test hook such as the HIL's link faults,
+    /// plugged in by the host only when asked for); null, the production path: channels as opened.</summary>
+    public Func<LinkChannelFactory, LinkChannelFactory>? LinkChannelDecorator { get; init; }
     /// <summary>Diagnostic: the heartbeat trace file (--trace-heartbeats; null = off).</summary>
     public string? HeartbeatTracePath { get; init; }
     /// <summary>Group whose members may call the API's read-only methods (--api-group); the API
@@ -72,7 +73,7 @@ public sealed class AgentRuntime : IAsyncDisposable
     private readonly ILogger _apiLogger;
     private readonly ApiServices _api;
     private ApiServer? _server;
-    private LinkFaultSocket? _faultSocket;
+    private readonly object _healthLock = new();
 
     private AgentRuntime(AgentOptions options, ILoggerFactory loggers)
     {
@@ -84,10 +85,9 @@ public sealed class AgentRuntime : IAsyncDisposable
             ? new Stratos.Island.Agent.Vmm.Xen.XenBackend(new Stratos.Island.Agent.Vmm.Xen.XenBackendOptions { RuntimeDirectory = options.RuntimeDirectory })
             : new QemuBackend(new QemuBackendOptions { RuntimeDirectory = options.RuntimeDirectory, Accelerator = options.Accelerator });
         LinkChannelFactory channels = CreateChannelFactory(options);
-        if (options.FaultSocketPath is not null)
+        if (options.LinkChannelDecorator is not null)
         {
-            Faults = new LinkFaults();
-            channels = FaultInjectingChannel.Wrap(channels, Faults);
+            channels = options.LinkChannelDecorator(channels);
         }
 
         Link = new IslandLink(options.Link with { BoardId = options.Board.Id }, channels, loggers.CreateLogger("island-link"));
@@ -103,8 +103,7 @@ public sealed class AgentRuntime : IAsyncDisposable
         var gateway = new IslandGateway(Link);
         Island = new IslandService(gateway, options.Board.Id, options.AgentVersion) { SupervisionCycleMs = options.Board.Island.SupervisionCycleMs };
         var events = new EventService(gateway, Cache, Events);
-        Feed = new EventFeed(Events, async (from, token) => (await events.ReadLogAsync(from, 0, token).ConfigureAwait(false)).Events
-            .Select(e => new Event { Sequence = e.Sequence, TimestampUs = e.TimestampUs, BootCount = e.BootCount, Type = e.Type, SubjectId = e.SubjectId, Value = e.Value, Detail = e.Detail }).ToList(),
+        Feed = new EventFeed(Events, async (from, token) => (await events.ReadIslandLogAsync(from, 0, token).ConfigureAwait(false)).Records,
             loggers.CreateLogger("events"));
         _apiLogger = loggers.CreateLogger("grpc");
         _api = new ApiServices()
@@ -127,9 +126,6 @@ public sealed class AgentRuntime : IAsyncDisposable
     public EventFeed Feed { get; }
     /// <summary>The API server (operator API, reflection, health); null until started and after disposal.</summary>
     public ApiServer? Server => _server;
-
-    /// <summary>The link fault plan of the HIL test hook; null unless --fault-socket was given.</summary>
-    public LinkFaults? Faults { get; }
 
     /// <summary>Leftovers of a previous run cleaned up at start (gone QEMUs, unknown or unadoptable ones killed).</summary>
     public IReadOnlyList<StaleVm> StaleVms { get; private set; } = Array.Empty<StaleVm>();
@@ -174,13 +170,10 @@ public sealed class AgentRuntime : IAsyncDisposable
         {
             Feed.OnSessionUp();
             _ = Task.Run(ResynchroniseAsync);
+            FollowLinkHealth();
         };
+        Link.SessionDown += _ => FollowLinkHealth();
         Link.Start();
-        if (Options.FaultSocketPath is not null && Faults is not null)
-        {
-            _faultSocket = new LinkFaultSocket(Options.FaultSocketPath, Faults, _logger);
-            _logger.LogWarning("link fault injection enabled on {Socket} (HIL test hook)", Options.FaultSocketPath);
-        }
 
         // Least privilege (docs/security.md): the socket is 0600, or 0660 to the read group, from
         // before it listens; every call is checked against AgentMethodRoles by the caller's SO_PEERCRED.
@@ -200,9 +193,27 @@ public sealed class AgentRuntime : IAsyncDisposable
             TcpEndpoint = Options.TcpEndpoint,
             TlsCertificate = Options.TlsCertificate,
             Authorize = policy.Check,
+            InitiallyServing = name => !IslandBacked(name) || Link.IsUp,
             Logger = _apiLogger,
         }, cancellationToken).ConfigureAwait(false);
+        FollowLinkHealth();
         _logger.LogInformation("API listening on {Socket}; board '{Board}'; QEMU runtime {Runtime}", Options.SocketPath, Options.Board.Id, Options.RuntimeDirectory);
+    }
+
+    // Health (grpc.health.v1): the server ("") and every service answered from the island are
+    // SERVING only while the island link is up; BoardService reads board files and always serves.
+    private static bool IslandBacked(string service) => service != Protocol.Agent.V1.BoardService.Descriptor.FullName;
+
+    private void FollowLinkHealth()
+    {
+        lock (_healthLock)
+        {
+            // Read and set under one lock: the link thread and the start-up never leave an old state behind.
+            if (_server is ApiServer server)
+            {
+                server.SetServing(Link.IsUp, _api.Names.Where(IslandBacked).Prepend(string.Empty));
+            }
+        }
     }
 
     private void SeedDefinitions()
@@ -325,7 +336,6 @@ public sealed class AgentRuntime : IAsyncDisposable
             // Nothing to remove.
         }
 
-        _faultSocket?.Dispose();
         await Executor.DisposeAsync().ConfigureAwait(false);
         await Feed.DisposeAsync().ConfigureAwait(false);
         await Link.DisposeAsync().ConfigureAwait(false);

@@ -50,6 +50,26 @@ public sealed class IslandLinkTests
     }
 
     [TestMethod]
+    public async Task A_request_over_the_links_limits_is_refused_naming_the_problem_and_the_link_stays_up()
+    {
+        using var dir = new TempDir();
+        await using var island = new ScriptedIsland(dir.Path);
+        await using IslandLink link = NewLink(island);
+        link.Start();
+        await WaitUpAsync(link);
+
+        // reason has max_len 64 (VmRequest.ReasonMaxLength): 65 bytes never leave the agent.
+        var tooLong = new Envelope { VmRequest = new VmRequest { VmId = 1, Action = VmAction.Start, Reason = new string('r', Stratos.Island.Codec.Link.VmRequest.ReasonMaxLength + 1) } };
+        var refused = await Assert.ThrowsExactlyAsync<AgentException>(() => link.RequestAsync(tooLong, ReplyShape.RequestResult));
+
+        Assert.AreEqual(ErrorCode.InvalidArgument, refused.Code);
+        StringAssert.StartsWith(refused.Message, "VmRequest envelope rejected by the island codec: ");
+        Assert.IsFalse(island.Received.Any(m => m.VmRequest is not null), "nothing reached the island");
+        LinkReply reply = await link.RequestAsync(new Envelope { StatusRequest = new StatusRequest() }, ReplyShape.RequestResult);
+        Assert.AreEqual(Envelope.BodyOneofCase.RequestResult, reply.Final.BodyCase, "the next request goes through");
+    }
+
+    [TestMethod]
     public async Task Status_request_collects_the_answer_up_to_the_request_result()
     {
         using var dir = new TempDir();

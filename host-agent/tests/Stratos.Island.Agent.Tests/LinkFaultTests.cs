@@ -8,6 +8,7 @@ using System.Threading.Tasks;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using Stratos.Island.Agent.Link;
+using Stratos.Island.Agent.TestHooks;
 using Stratos.Island.Boards;
 using Stratos.Island.Grpc;
 using Stratos.Island.Protocol;
@@ -19,24 +20,35 @@ using LinkEvent = Stratos.Island.Protocol.Link.V1.Event;
 namespace Stratos.Island.Agent.Tests;
 
 /// <summary>
-/// The agent's link fault test hook (--fault-socket: LinkFaults + FaultInjectingChannel) on the real
+/// The agent's link fault test hook (--fault-socket: LinkFaultHook = LinkFaults + FaultInjectingChannel
+/// + LinkFaultSocket, in Stratos.Island.Agent.TestHooks) on the real
 /// shared-memory link to the scripted island, driven through the real UNIX command socket; and the
 /// event feed filling holes in the live stream from the island's log.
 /// </summary>
 [TestClass]
 public sealed class LinkFaultTests
 {
-    private static async Task<(TempDir Dir, ScriptedIsland Island, AgentRuntime Agent)> StartAsync(bool faults)
+    // The agent as island-agent's host assembles it: with --fault-socket the hook is plugged in
+    // through AgentOptions.LinkChannelDecorator, without it the agent gets no decorator at all.
+    private static async Task<(TempDir Dir, ScriptedIsland Island, AgentRuntime Agent, LinkFaultHook? Hook)> StartAsync(bool faults)
     {
         var dir = new TempDir();
         var island = new ScriptedIsland(dir.Path);
-        AgentRuntime agent = await AgentRuntime.StartAsync(island.AgentOptionsIn(dir.Path, faultSocket: faults), NullLoggerFactory.Instance);
+        AgentOptions options = island.AgentOptionsIn(dir.Path);
+        LinkFaultHook? hook = faults ? new LinkFaultHook(Path.Combine(dir.Path, "faults.sock"), NullLogger.Instance) : null;
+        if (hook is not null)
+        {
+            options = options with { LinkChannelDecorator = hook.Decorate };
+        }
+
+        AgentRuntime agent = await AgentRuntime.StartAsync(options, NullLoggerFactory.Instance);
         await island.WaitForAsync(() => agent.Link.IsUp, "link up", 10000);
-        return (dir, island, agent);
+        return (dir, island, agent, hook);
     }
 
-    private static async Task StopAsync((TempDir Dir, ScriptedIsland Island, AgentRuntime Agent) rig)
+    private static async Task StopAsync((TempDir Dir, ScriptedIsland Island, AgentRuntime Agent, LinkFaultHook? Hook) rig)
     {
+        rig.Hook?.Dispose();
         await rig.Agent.DisposeAsync();
         await rig.Agent.Backend.DisposeAsync();
         await rig.Island.DisposeAsync();
@@ -153,7 +165,7 @@ public sealed class LinkFaultTests
         var rig = await StartAsync(faults: false);
         try
         {
-            Assert.IsNull(rig.Agent.Faults);
+            Assert.IsNull(rig.Agent.Options.LinkChannelDecorator);
             Assert.IsFalse(File.Exists(Path.Combine(rig.Dir.Path, "faults.sock")));
             Assert.IsFalse(rig.Agent.Link.Session!.Description.Contains("fault", StringComparison.Ordinal), rig.Agent.Link.Session.Description);
         }
@@ -295,7 +307,7 @@ public sealed class LinkFaultTests
             await watch.WaitAsync(TimeSpan.FromSeconds(15));
 
             CollectionAssert.AreEqual(Enumerable.Range(1, 10).Select(i => (uint)i).ToArray(), seen);
-            Assert.IsGreaterThanOrEqualTo(1L, rig.Agent.Faults!.Count("dropped", LinkDirection.In));
+            Assert.IsGreaterThanOrEqualTo(1L, rig.Hook!.Faults.Count("dropped", LinkDirection.In));
             Assert.AreEqual(0L, rig.Agent.Feed.Lost);
         }
         finally

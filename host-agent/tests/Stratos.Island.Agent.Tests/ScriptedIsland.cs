@@ -127,12 +127,16 @@ public sealed class ScriptedIsland : IAsyncDisposable, ISessionListener, ILinkEv
 
     private void SendNow(ProtoEnvelope message)
     {
-        if (!EnvelopeConversion.TryToCodec(message, _session.Outgoing, out string problem))
+        // The agent's send path on the island's side of the session: one Google.Protobuf encode,
+        // checked against the codec's limits, framed by LinkSession.SendEncoded.
+        byte[] buffer = new byte[Stratos.Island.Codec.LinkLimits.MaxPayloadBytes];
+        if (!EnvelopeConversion.TryEncode(message, buffer, out int size, out string problem)
+            || !EnvelopeConversion.WithinLimits(message, buffer, size, _session.Outgoing, out problem))
         {
             throw new InvalidOperationException(problem);
         }
 
-        _session.Send(_session.Outgoing);
+        _session.SendEncoded(buffer, 0, size);
     }
 
     public void OnSessionUp(ulong peerBootId, bool peerRestarted, uint version) => Interlocked.Increment(ref SessionsUp);
@@ -212,7 +216,7 @@ public sealed class ScriptedIsland : IAsyncDisposable, ISessionListener, ILinkEv
 
     private void SendBlob(uint transfer, byte[] blob)
     {
-        uint crc = Stratos.Island.Link.Serial.Crc32.Compute(blob, 0, blob.Length);
+        uint crc = Stratos.Island.Codec.Crc32.Compute(blob, 0, blob.Length);
         for (int offset = 0; offset < blob.Length; offset += 300)
         {
             int count = Math.Min(300, blob.Length - offset);

@@ -8,9 +8,9 @@ internal static class ScriptedIslandAgent
 {
     /// <summary>
     /// Options of an agent linked to <paramref name="island"/>, everything else under
-    /// <paramref name="directory"/> (API socket, VM runtime folders, the fault socket when asked for).
+    /// <paramref name="directory"/> (API socket, VM runtime folders).
     /// </summary>
-    public static AgentOptions AgentOptionsIn(this ScriptedIsland island, string directory, bool faultSocket = false)
+    public static AgentOptions AgentOptionsIn(this ScriptedIsland island, string directory)
     {
         string boards = Path.Combine(RepoPaths.Root, "boards");
         return new AgentOptions
@@ -22,7 +22,6 @@ internal static class ScriptedIslandAgent
             GuestKernelDirectory = RepoPaths.Root,
             SharedMemoryPath = island.ShmPath,
             KickSocketPath = island.KickPath,
-            FaultSocketPath = faultSocket ? Path.Combine(directory, "faults.sock") : null,
         };
     }
 }

@@ -55,13 +55,13 @@ public sealed class LoopbackTests
     [TestMethod]
     public async Task Unknown_methods_and_services_are_unimplemented()
     {
-        // Grpc.AspNetCore's standard answers (the method is in the caller's request already).
+        // GrpcRequestGuard answers before Grpc.AspNetCore's own "Method is unimplemented.", naming the path.
         var method = await Assert.ThrowsExactlyAsync<GrpcException>(() => _client.UnaryAsync("/stratos.island.agent.v1.VmService/Explode", new ListVmsRequest(), ListVmsResponse.Parser));
         var service = await Assert.ThrowsExactlyAsync<GrpcException>(() => _client.UnaryAsync("/stratos.island.agent.v1.NoSuchService/ListVms", new ListVmsRequest(), ListVmsResponse.Parser));
         Assert.AreEqual(GrpcStatusCode.Unimplemented, method.Status);
-        Assert.AreEqual("Method is unimplemented.", method.Message);
+        Assert.AreEqual("method /stratos.island.agent.v1.VmService/Explode is not served by this agent (unknown service or method)", method.Message);
         Assert.AreEqual(GrpcStatusCode.Unimplemented, service.Status);
-        Assert.AreEqual("Service is unimplemented.", service.Message);
+        Assert.AreEqual("method /stratos.island.agent.v1.NoSuchService/ListVms is not served by this agent (unknown service or method)", service.Message);
     }
 
     [TestMethod]

@@ -7,7 +7,7 @@
 // Anything else -> "error ..." naming the command. Served on its own thread (LineCommandSocket); commands only set
 // flags the main loop reads, and status reads counters the main loop writes (a diagnostic snapshot).
 using System;
-using Stratos.Island.Link.Linux;
+using Stratos.Island.TestHooks;
 
 namespace Stratos.Island.Sim;
 

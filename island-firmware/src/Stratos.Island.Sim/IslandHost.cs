@@ -249,7 +249,7 @@ public static class IslandHost
             byte[] signature = Entry(Boards.Flashing.FirmwareBundle.SignatureName);
             byte[] key = Entry(IslandLinkAuthenticator.BundleFileName);
             using ECDsa publicKey = Boards.Flashing.SigningKeys.LoadPublic(publicKeyPath);
-            var verifier = new Stratos.Island.Firmware.Bundle.BundleVerifier(new Boards.Flashing.EcdsaSignatureVerifier(publicKey));
+            var verifier = new Stratos.Island.Firmware.Bundle.BundleVerifier(new EcdsaSignatureVerifier(publicKey));
             var status = IslandLinkAuthenticator.VerifyProvisionedKey(verifier, manifest, manifest.Length, signature, signature.Length, key, 0, key.Length);
             if (status != Stratos.Island.Firmware.Bundle.BundleStatus.Ok)
             {

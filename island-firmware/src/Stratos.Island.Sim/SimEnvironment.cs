@@ -235,30 +235,14 @@ public sealed class SimEnvironment
                 return BoardLoader.Load(Path.GetFullPath(path));
             }
 
-            string boardsDir = options.BoardsDir ?? FindBoardsDir();
+            string boardsDir = BoardsFolder.Find(options.BoardsDir, Environment.GetEnvironmentVariables(), Environment.CurrentDirectory, AppContext.BaseDirectory)
+                ?? throw new SimConfigurationException(BoardsFolder.NotFound(Environment.CurrentDirectory, AppContext.BaseDirectory));
             return BoardLoader.LoadById(boardsDir, board);
         }
         catch (BoardDescriptorException e)
         {
             throw new SimConfigurationException("board: " + string.Join("; ", e.Errors));
         }
-    }
-
-    private static string FindBoardsDir()
-    {
-        foreach (string start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
-        {
-            try
-            {
-                return BoardLoader.FindRepoBoardsDir(start);
-            }
-            catch (DirectoryNotFoundException)
-            {
-            }
-        }
-
-        throw new SimConfigurationException("--boards-dir: no boards/ directory with a board.yaml above " + Environment.CurrentDirectory + " or "
-            + AppContext.BaseDirectory + "; pass --boards-dir or --board PATH");
     }
 
     private static void CheckWritableDirectory(string path, string what)

@@ -41,11 +41,17 @@ internal static class Program
             return SerialPeer.Run(args[1]);
         }
 
+        if (args.Length == 1 && args[0] == "agent-send")
+        {
+            return AgentSendBench.Run();
+        }
+
         if (args.Length != 0)
         {
             Console.Error.WriteLine("usage: Stratos.Island.Link.Bench            (run the benchmark)");
             Console.Error.WriteLine("       Stratos.Island.Link.Bench peer SHM SOCKET SPIN_US   (island side)");
             Console.Error.WriteLine("       Stratos.Island.Link.Bench serial-peer TTY          (serial echo)");
+            Console.Error.WriteLine("       Stratos.Island.Link.Bench agent-send               (the agent's send path, AgentSendBench)");
             return 2;
         }
 

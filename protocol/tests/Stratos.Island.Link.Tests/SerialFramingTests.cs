@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
+using Stratos.Island.Codec;
 using Stratos.Island.Link.Serial;
 
 namespace Stratos.Island.Link.Tests;

@@ -115,6 +115,40 @@ public sealed class SessionTests
     }
 
     [TestMethod]
+    public void A_message_the_caller_encoded_goes_out_byte_for_byte_as_Send_would_write_it()
+    {
+        Connect();
+        _agent.Outgoing.SetBody(EnvelopeBody.Checkpoint);
+        _agent.Outgoing.CorrelationId = 300;   // a varint of two bytes
+        _agent.Outgoing.Checkpoint.EntityId = 2;
+        _agent.Outgoing.Checkpoint.CheckpointId = 7;
+        Assert.AreEqual(LinkSendStatus.Ok, _agent.Send(_agent.Outgoing));
+        byte[] sent = _toIsland.Queue.ToArray()[^1];
+
+        // The same Envelope as its caller would encode it: without protocol_version and sequence.
+        var fieldsOnly = new Envelope();
+        Assert.AreEqual(CodecStatus.Ok, fieldsOnly.Decode(sent, 0, sent.Length));
+        uint sequence = fieldsOnly.Sequence;
+        fieldsOnly.ProtocolVersion = 0;
+        fieldsOnly.Sequence = 0;
+        byte[] fields = Encode(fieldsOnly);
+        Assert.AreEqual(LinkSendStatus.Ok, _agent.SendEncoded(fields, 0, fields.Length));
+        byte[] encoded = _toIsland.Queue.ToArray()[^1];
+
+        var received = new Envelope();
+        Assert.AreEqual(CodecStatus.Ok, received.Decode(encoded, 0, encoded.Length));
+        Assert.AreEqual(sequence + 1, received.Sequence, "the session's next sequence number");
+        received.Sequence = sequence;
+        CollectionAssert.AreEqual(sent, Encode(received), "canonical: the bytes Send writes for the same Envelope");
+        int before = _islandEvents.Bodies.Count;
+        Run(5);
+        Assert.AreEqual(2, _islandEvents.Bodies.Count - before, "the island took both");
+
+        Assert.AreEqual(LinkSendStatus.TooLarge, _agent.SendEncoded(new byte[496], 0, 496), "no room left for version and sequence");
+        Assert.AreEqual(LinkSendStatus.BadArgument, _agent.SendEncoded(fields, 1, fields.Length));
+    }
+
+    [TestMethod]
     [Verifies("IslDsgn~session-handshake~1")]
     public void Hello_and_HelloAck_bring_both_sides_up_with_each_others_boot_ids()
     {

@@ -3,7 +3,6 @@
 using System;
 using System.IO;
 using System.Security.Cryptography;
-using Stratos.Island.Firmware.Bundle;
 
 namespace Stratos.Island.Boards.Flashing;
 
@@ -63,25 +62,5 @@ public static class SigningKeys
             }
         }
         return key;
-    }
-}
-
-/// <summary>
-/// The island's ISignatureVerifier on a host: .NET ECDsa with the trusted public key. island-sim uses
-/// it only to check a link key taken from a bundle (--link-key BUNDLE --bundle-pubkey); it verifies no
-/// configuration bundle (docs/flashing.md). Tests use it for the firmware's BundleVerifier.
-/// </summary>
-public sealed class EcdsaSignatureVerifier(ECDsa publicKey) : ISignatureVerifier
-{
-    public bool VerifyDigest(byte[] digest, byte[] signature, int signatureOffset, int signatureLength)
-    {
-        try
-        {
-            return publicKey.VerifyHash(digest, signature.AsSpan(signatureOffset, signatureLength), DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
-        }
-        catch (CryptographicException)
-        {
-            return false;
-        }
     }
 }

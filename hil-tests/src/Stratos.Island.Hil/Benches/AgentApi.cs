@@ -4,6 +4,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using Stratos.Island.Grpc;
 using Stratos.Island.Hil.Events;
+using Stratos.Island.Protocol;
 using Stratos.Island.Protocol.Agent.V1;
 
 namespace Stratos.Island.Hil.Benches;
@@ -28,30 +29,30 @@ public sealed class AgentApi : IDisposable
 
     public async Task<IReadOnlyList<Vm>> ListVmsAsync(CancellationToken cancellationToken)
     {
-        var response = await _client.UnaryAsync("/stratos.island.agent.v1.VmService/ListVms", new ListVmsRequest(), ListVmsResponse.Parser, CallTimeout, cancellationToken).ConfigureAwait(false);
+        var response = await _client.UnaryAsync(AgentMethods.ListVms, new ListVmsRequest(), ListVmsResponse.Parser, CallTimeout, cancellationToken).ConfigureAwait(false);
         return response.Vms;
     }
 
     public Task<GetSupervisionStatusResponse> GetSupervisionStatusAsync(CancellationToken cancellationToken) =>
-        _client.UnaryAsync("/stratos.island.agent.v1.SupervisionService/GetSupervisionStatus", new GetSupervisionStatusRequest(), GetSupervisionStatusResponse.Parser, CallTimeout, cancellationToken);
+        _client.UnaryAsync(AgentMethods.GetSupervisionStatus, new GetSupervisionStatusRequest(), GetSupervisionStatusResponse.Parser, CallTimeout, cancellationToken);
 
     public Task<SetPowerDomainResponse> SetPowerDomainAsync(SetPowerDomainRequest request, CancellationToken cancellationToken) =>
-        _client.UnaryAsync("/stratos.island.agent.v1.PowerService/SetPowerDomain", request, SetPowerDomainResponse.Parser, CallTimeout, cancellationToken);
+        _client.UnaryAsync(AgentMethods.SetPowerDomain, request, SetPowerDomainResponse.Parser, CallTimeout, cancellationToken);
 
     public Task<SetSystemPowerResponse> SetSystemPowerAsync(SetSystemPowerRequest request, CancellationToken cancellationToken) =>
-        _client.UnaryAsync("/stratos.island.agent.v1.PowerService/SetSystemPower", request, SetSystemPowerResponse.Parser, CallTimeout, cancellationToken);
+        _client.UnaryAsync(AgentMethods.SetSystemPower, request, SetSystemPowerResponse.Parser, CallTimeout, cancellationToken);
 
     public Task<StopVmResponse> StopVmAsync(string name, CancellationToken cancellationToken) =>
-        _client.UnaryAsync("/stratos.island.agent.v1.VmService/StopVm", new StopVmRequest { Name = name }, StopVmResponse.Parser, CallTimeout, cancellationToken);
+        _client.UnaryAsync(AgentMethods.StopVm, new StopVmRequest { Name = name }, StopVmResponse.Parser, CallTimeout, cancellationToken);
 
     public Task<StartVmResponse> StartVmAsync(string name, CancellationToken cancellationToken) =>
-        _client.UnaryAsync("/stratos.island.agent.v1.VmService/StartVm", new StartVmRequest { Name = name }, StartVmResponse.Parser, CallTimeout, cancellationToken);
+        _client.UnaryAsync(AgentMethods.StartVm, new StartVmRequest { Name = name }, StartVmResponse.Parser, CallTimeout, cancellationToken);
 
     public Task<GetIslandInfoResponse> GetIslandInfoAsync(CancellationToken cancellationToken) =>
-        _client.UnaryAsync("/stratos.island.agent.v1.IslandService/GetIslandInfo", new GetIslandInfoRequest(), GetIslandInfoResponse.Parser, CallTimeout, cancellationToken);
+        _client.UnaryAsync(AgentMethods.GetIslandInfo, new GetIslandInfoRequest(), GetIslandInfoResponse.Parser, CallTimeout, cancellationToken);
 
     public Task<ReadLogResponse> ReadLogAsync(uint fromSequence, CancellationToken cancellationToken) =>
-        _client.UnaryAsync("/stratos.island.agent.v1.EventService/ReadLog", new ReadLogRequest { FromSequence = fromSequence }, ReadLogResponse.Parser, CallTimeout, cancellationToken);
+        _client.UnaryAsync(AgentMethods.ReadLog, new ReadLogRequest { FromSequence = fromSequence }, ReadLogResponse.Parser, CallTimeout, cancellationToken);
 
     /// <summary>
     /// Streams events into <paramref name="recorder"/> until cancelled, replaying from
@@ -65,7 +66,7 @@ public sealed class AgentApi : IDisposable
         {
             try
             {
-                await foreach (var message in _client.ServerStreamingAsync("/stratos.island.agent.v1.EventService/WatchEvents",
+                await foreach (var message in _client.ServerStreamingAsync(AgentMethods.WatchEvents,
                     new WatchEventsRequest { FromSequence = next }, WatchEventsResponse.Parser, null, cancellationToken).ConfigureAwait(false))
                 {
                     uint sequence = message.Event.Sequence;

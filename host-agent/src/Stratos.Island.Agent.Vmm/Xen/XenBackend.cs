@@ -19,6 +19,7 @@ using System.IO;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
+using Stratos.Island.Codec;
 
 namespace Stratos.Island.Agent.Vmm.Xen;
 

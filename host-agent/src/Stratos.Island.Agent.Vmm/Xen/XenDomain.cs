@@ -26,6 +26,7 @@ using System.Globalization;
 using System.IO;
 using System.Threading;
 using System.Threading.Tasks;
+using Stratos.Island.Codec;
 
 namespace Stratos.Island.Agent.Vmm.Xen;
 

@@ -15,6 +15,7 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using Stratos.Island.Codec;
 
 namespace Stratos.Island.Agent.Vmm.Xen;
 

@@ -5,11 +5,13 @@
 // it by its descriptor, HTTP/2 with prior knowledge) and an optional TCP listener that requires TLS.
 // Services: the operator API (generated bases from protocol/proto, thin handlers over the agent's
 // services), server reflection (grpc.reflection.v1 and v1alpha) and the standard health service
-// (grpc.health.v1.Health). Every call passes ApiCallInterceptor: the role check by SO_PEERCRED and
-// the one ErrorCode -> status mapping (docs/grpc.md).
+// (grpc.health.v1.Health). Every request passes GrpcRequestGuard (an unknown method is UNIMPLEMENTED
+// naming it, a malformed grpc-timeout INVALID_ARGUMENT naming the header), every call ApiCallInterceptor:
+// the role check by SO_PEERCRED and the one ErrorCode -> status mapping (docs/grpc.md).
 using System;
 using System.Collections.Generic;
 using System.IO;
+using System.Linq;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
@@ -55,6 +57,11 @@ public sealed class ApiServerOptions
     /// </summary>
     public Func<string, PeerCredentials?, string?>? Authorize { get; init; }
 
+    /// <summary>Health at start per service name ("" = the whole server): true SERVING, false
+    /// NOT_SERVING; null: everything SERVING. The owner changes it later through
+    /// <see cref="ApiServer.SetServing"/> (the agent follows the island link).</summary>
+    public Func<string, bool>? InitiallyServing { get; init; }
+
     /// <summary>Logs handler failures (answered INTERNAL); nothing else of ASP.NET Core is logged.</summary>
     public ILogger Logger { get; init; } = NullLogger.Instance;
 }
@@ -98,8 +105,21 @@ public sealed class ApiServer : IAsyncDisposable
         _unixListener = unixListener;
     }
 
-    /// <summary>The standard health service: "" and every hosted service SERVING while the server runs.</summary>
+    /// <summary>The standard health service: "" and every hosted service, as set at start
+    /// (<see cref="ApiServerOptions.InitiallyServing"/>) and by <see cref="SetServing"/>; "" NOT_SERVING once stopping.</summary>
     public HealthServiceImpl Health { get; }
+
+    /// <summary>Sets the health of each named service ("" = the whole server); watchers are told.</summary>
+    public void SetServing(bool serving, IEnumerable<string> services)
+    {
+        foreach (string service in services)
+        {
+            Health.SetStatus(service, ToStatus(serving));
+        }
+    }
+
+    private static HealthCheckResponse.Types.ServingStatus ToStatus(bool serving) =>
+        serving ? HealthCheckResponse.Types.ServingStatus.Serving : HealthCheckResponse.Types.ServingStatus.NotServing;
 
     /// <summary>Builds and starts the server; returns once it accepts connections.</summary>
     public static async Task<ApiServer> StartAsync(ApiServices services, ApiServerOptions options, CancellationToken cancellationToken = default)
@@ -156,17 +176,17 @@ public sealed class ApiServer : IAsyncDisposable
             services.Register(builder.Services);
 
             var app = builder.Build();
+            app.UseRouting();
+            app.Use(GrpcRequestGuard.InvokeAsync);   // unknown methods and malformed grpc-timeout, named
             services.Map(app);
             app.MapGrpcService<HealthServiceImpl>();
             app.MapGrpcReflectionService();
-            await app.StartAsync(cancellationToken).ConfigureAwait(false);
-
-            health.SetStatus(string.Empty, HealthCheckResponse.Types.ServingStatus.Serving);
-            foreach (string name in services.Names)
+            foreach (string name in services.Names.Prepend(string.Empty))
             {
-                health.SetStatus(name, HealthCheckResponse.Types.ServingStatus.Serving);
+                health.SetStatus(name, ToStatus(options.InitiallyServing?.Invoke(name) ?? true));
             }
 
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
             return new ApiServer(app, health, options.UnixSocketPath, unixListener);
         }
         catch

@@ -55,7 +55,7 @@ public sealed class BlobAssembler
         }
 
         _open.Remove(chunk.TransferId);
-        uint crc = Stratos.Island.Link.Serial.Crc32.Compute(transfer.Data, 0, transfer.Data.Length);
+        uint crc = Stratos.Island.Codec.Crc32.Compute(transfer.Data, 0, transfer.Data.Length);
         if (crc != transfer.Crc)
         {
             return Refuse(chunk.TransferId, ErrorCode.Integrity, $"blob {chunk.TransferId}: CRC-32 0x{crc:x8} does not match 0x{transfer.Crc:x8}");

@@ -120,6 +120,8 @@ public sealed class IslandLink : IAsyncDisposable, ISessionListener, ILinkChanne
     private readonly ConcurrentQueue<ProtoEnvelope> _posts = new();
     private readonly Dictionary<uint, PendingRequest> _pending = new();
     private readonly BlobAssembler _blobs = new();
+    private readonly byte[] _encoded = new byte[Stratos.Island.Codec.LinkLimits.MaxPayloadBytes];   // link thread: one Envelope at a time
+    private readonly CodecEnvelope _limitCheck = new();
     private readonly Thread _thread;
     private readonly CancellationTokenSource _stop = new();
     private readonly Stopwatch _clock = Stopwatch.StartNew();
@@ -152,8 +154,8 @@ public sealed class IslandLink : IAsyncDisposable, ISessionListener, ILinkChanne
         AgentBootId = unchecked((ulong)Random.Shared.NextInt64()) | 1UL;
         var settings = new SessionSettings
         {
-            BoardId = options.BoardId.Length > 32 ? options.BoardId[..32] : options.BoardId,
-            SoftwareVersion = options.SoftwareVersion,
+            BoardId = WireText.Fit(options.BoardId, Stratos.Island.Codec.Link.Hello.BoardIdMaxLength),
+            SoftwareVersion = WireText.Fit(options.SoftwareVersion, Stratos.Island.Codec.Link.Hello.SoftwareVersionMaxLength),
             ConfigHash = options.ConfigHash,
             Capabilities = (uint)Capability.Blobs,
             KeepaliveIntervalMs = options.KeepaliveIntervalMs,
@@ -435,6 +437,12 @@ public sealed class IslandLink : IAsyncDisposable, ISessionListener, ILinkChanne
 
             uint correlation = _session.NewCorrelationId();
             request.Envelope.CorrelationId = correlation;
+            if (!Encode(request.Envelope, checkLimits: true, out int size, out string invalid))
+            {
+                request.Completion.TrySetException(new AgentException(ErrorCode.InvalidArgument, invalid));
+                continue;
+            }
+
             if (!_session.TrackRequest(correlation, NowMs + request.TimeoutMs))
             {
                 request.Completion.TrySetException(new AgentException(ErrorCode.ResourceExhausted, "too many requests waiting for the island; try again"));
@@ -442,7 +450,7 @@ public sealed class IslandLink : IAsyncDisposable, ISessionListener, ILinkChanne
             }
 
             _pending[correlation] = request;
-            string? problem = SendNow(request.Envelope);
+            string? problem = Transmit(request.Envelope, size);
             if (problem is not null)
             {
                 _session.CompleteRequest(correlation);
@@ -468,18 +476,31 @@ public sealed class IslandLink : IAsyncDisposable, ISessionListener, ILinkChanne
         }
     }
 
-    /// <summary>Sends on the link thread; returns null or the reason it could not.</summary>
-    private string? SendNow(ProtoEnvelope envelope)
+    /// <summary>Sends one of the agent's own messages on the link thread; returns null or the reason it could not.</summary>
+    private string? SendNow(ProtoEnvelope envelope) =>
+        Encode(envelope, checkLimits: false, out int size, out string problem) ? Transmit(envelope, size) : problem;
+
+    /// <summary>
+    /// Encodes once into the link buffer (EnvelopeConversion); an operator's request is also checked
+    /// against the link's limits. False (logged, counted) with the reason when it cannot go.
+    /// </summary>
+    private bool Encode(ProtoEnvelope envelope, bool checkLimits, out int size, out string problem)
     {
-        CodecEnvelope outgoing = _session.Outgoing;
-        if (!EnvelopeConversion.TryToCodec(envelope, outgoing, out string problem))
+        if (EnvelopeConversion.TryEncode(envelope, _encoded, out size, out problem)
+            && (!checkLimits || EnvelopeConversion.WithinLimits(envelope, _encoded, size, _limitCheck, out problem)))
         {
-            _logger.LogError("island link: not sent: {Problem}", problem);
-            Interlocked.Increment(ref _sendFailures);
-            return problem;
+            return true;
         }
 
-        LinkSendStatus status = _session.Send(outgoing);
+        _logger.LogError("island link: not sent: {Problem}", problem);
+        Interlocked.Increment(ref _sendFailures);
+        return false;
+    }
+
+    /// <summary>Hands the Envelope <see cref="Encode"/> left in the link buffer to the session; null or the reason it could not.</summary>
+    private string? Transmit(ProtoEnvelope envelope, int size)
+    {
+        LinkSendStatus status = _session.SendEncoded(_encoded, 0, size);
         if (status != LinkSendStatus.Ok)
         {
             Interlocked.Increment(ref _sendFailures);

@@ -32,14 +32,33 @@ public sealed class EventService
         _hub = hub;
     }
 
+    /// <summary>ReadLog of the operator API: the island's records in API form, with the VM names.</summary>
     public async Task<ReadLogResponse> ReadLogAsync(uint fromSequence, uint maxRecords, CancellationToken cancellationToken)
     {
+        IslandLogRead read = await ReadIslandLogAsync(fromSequence, maxRecords, cancellationToken).ConfigureAwait(false);
+        var response = new ReadLogResponse { FirstAvailable = read.FirstAvailable, NextSequence = read.NextSequence };
+        foreach (Event record in read.Records)
+        {
+            response.Events.Add(ToApi(record));
+        }
+
+        return response;
+    }
+
+    /// <summary>
+    /// The island's records from <paramref name="fromSequence"/> as the link carries them (the event
+    /// feed fills holes in the live stream with them, in the same form as the pushed events), paging
+    /// LogRead until the island says end, up to <paramref name="maxRecords"/> (0 = all).
+    /// </summary>
+    public async Task<IslandLogRead> ReadIslandLogAsync(uint fromSequence, uint maxRecords, CancellationToken cancellationToken)
+    {
         _island.EnsureUp();
-        var response = new ReadLogResponse();
+        var records = new List<Event>();
+        uint firstAvailable = 0;
         uint next = fromSequence == 0 ? 1 : fromSequence;
         for (int page = 0; page < MaxPages; page++)
         {
-            uint wanted = maxRecords == 0 ? 0 : maxRecords - (uint)response.Events.Count;
+            uint wanted = maxRecords == 0 ? 0 : maxRecords - (uint)records.Count;
             var request = new Envelope { LogRead = new LogRead { FromSequence = next, MaxRecords = wanted } };
             LinkReply reply = await _island.Link.RequestAsync(request, ReplyShape.LogPages, null, cancellationToken).ConfigureAwait(false);
             bool end = false;
@@ -58,24 +77,19 @@ public sealed class EventService
                 }
 
                 LogChunk chunk = message.LogChunk;
-                foreach (Event record in chunk.Records)
-                {
-                    response.Events.Add(ToApi(record));
-                }
-
-                response.FirstAvailable = chunk.FirstAvailable;
+                records.AddRange(chunk.Records);
+                firstAvailable = chunk.FirstAvailable;
                 next = Math.Max(next, chunk.NextSequence);
                 end |= chunk.End;
             }
 
-            response.NextSequence = next;
-            if (end || next == before || (maxRecords != 0 && response.Events.Count >= maxRecords))
+            if (end || next == before || (maxRecords != 0 && records.Count >= maxRecords))
             {
                 break;
             }
         }
 
-        return response;
+        return new IslandLogRead(records, firstAvailable, next);
     }
 
     /// <param name="subscribed">Called once the subscription exists, before the first event (the API sends
@@ -174,3 +188,7 @@ public sealed class EventService
         Detail = record.Detail,
     };
 }
+
+/// <summary>What a paged LogRead returned: the records in link form, the oldest sequence the island
+/// still holds, and the sequence to read from next.</summary>
+public sealed record IslandLogRead(IReadOnlyList<Event> Records, uint FirstAvailable, uint NextSequence);

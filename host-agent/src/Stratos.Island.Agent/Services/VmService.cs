@@ -5,6 +5,7 @@ using System.Threading.Tasks;
 using Stratos.Island.Agent.State;
 using Stratos.Island.Protocol.Agent.V1;
 using Stratos.Island.Protocol.Common.V1;
+using Stratos.Island.Agent.Link;
 using Stratos.Island.Protocol.Link.V1;
 
 namespace Stratos.Island.Agent.Services;
@@ -64,9 +65,9 @@ public sealed class VmService
         _island.EnsureUp();
         uint id = _cache.FindVm(name);
         long before = _cache.StatusVersion(id);
-        if (System.Text.Encoding.UTF8.GetByteCount(reason) > 64)
+        if (!WireText.Fits(reason, Codec.Link.VmRequest.ReasonMaxLength))
         {
-            throw new AgentException(ErrorCode.InvalidArgument, $"VM '{name}': reason is longer than 64 bytes");
+            throw new AgentException(ErrorCode.InvalidArgument, $"VM '{name}': reason is longer than {Codec.Link.VmRequest.ReasonMaxLength} bytes");
         }
 
         var request = new Envelope { VmRequest = new VmRequest { VmId = id, Action = action, Reason = reason.Length > 0 ? reason : "operator" } };

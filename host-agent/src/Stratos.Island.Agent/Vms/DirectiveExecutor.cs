@@ -27,16 +27,15 @@ using System.Threading.Tasks;
 using Microsoft.Extensions.Logging;
 using Stratos.Island.Agent.State;
 using Stratos.Island.Agent.Vmm;
+using Stratos.Island.Agent.Link;
 using Stratos.Island.Protocol.Link.V1;
 using ProtoObserved = Stratos.Island.Protocol.Link.V1.ObservedVmState;
-using VmmObserved = Stratos.Island.Agent.Vmm.ObservedVmState;
+using VmmObserved = Stratos.Island.Codec.ObservedVmState;
 
 namespace Stratos.Island.Agent.Vms;
 
 public sealed class DirectiveExecutor : IAsyncDisposable
 {
-    private const int DetailMaxBytes = 64;
-
     private readonly IVmmBackend _backend;
     private readonly StateCache _cache;
     private readonly VmSpecFactory _specs;
@@ -381,22 +380,8 @@ public sealed class DirectiveExecutor : IAsyncDisposable
         Reported?.Invoke(report);
     }
 
-    private static string Truncate(string text)
-    {
-        text = text.ReplaceLineEndings(" ");
-        if (System.Text.Encoding.UTF8.GetByteCount(text) <= DetailMaxBytes)
-        {
-            return text;
-        }
-
-        int length = Math.Min(text.Length, DetailMaxBytes);
-        while (System.Text.Encoding.UTF8.GetByteCount(text.AsSpan(0, length)) > DetailMaxBytes)
-        {
-            length--;
-        }
-
-        return text[..length];
-    }
+    private static string Truncate(string text) =>
+        WireText.Fit(text.ReplaceLineEndings(" "), Stratos.Island.Codec.Link.VmStateReport.DetailMaxLength);
 
     /// <summary>
     /// Agent shutdown: stops executing directives. VMs keep running (docs/agent.md: on a clean stop

@@ -21,7 +21,7 @@ namespace Stratos.Island.Cli.Commands;
 /// </summary>
 public static class BoardCommands
 {
-    public const string InstalledBoardsDir = "/usr/share/stratos-island/boards";
+    public const string InstalledBoardsDir = BoardsFolder.InstalledDirectory;
 
     public static readonly Option<string?> BoardsDirOption = new("--boards-dir")
     {
@@ -43,26 +43,10 @@ public static class BoardCommands
         return command;
     }
 
-    /// <summary>Where the board descriptors are (see the class summary for the order).</summary>
-    public static string ResolveBoardsDir(string? option, IDictionary environment, string currentDirectory)
-    {
-        if (!string.IsNullOrEmpty(option))
-        {
-            return option;
-        }
-        if (environment["ISLAND_BOARDS_DIR"] is string fromEnvironment && fromEnvironment.Length > 0)
-        {
-            return fromEnvironment;
-        }
-        try
-        {
-            return BoardLoader.FindRepoBoardsDir(currentDirectory);
-        }
-        catch (DirectoryNotFoundException)
-        {
-            return InstalledBoardsDir;
-        }
-    }
+    /// <summary>Where the board descriptors are (BoardsFolder's order, from the current directory);
+    /// the installed folder when nothing is found, so the error names it.</summary>
+    public static string ResolveBoardsDir(string? option, IDictionary environment, string currentDirectory) =>
+        BoardsFolder.Find(option, environment, currentDirectory) ?? InstalledBoardsDir;
 
     internal static string BoardsDir(CliContext c, ParseResult p) => ResolveBoardsDir(p.GetValue(BoardsDirOption), c.Environment, Directory.GetCurrentDirectory());
 

@@ -1,6 +1,7 @@
 using System;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using Stratos.Island.Agent.Vmm.Xen;
+using Stratos.Island.Codec;
 
 namespace Stratos.Island.Agent.Vmm.Tests.Xen;
 

@@ -9,6 +9,8 @@
 // Decoder states: Collecting (appending body bytes) -> 0x00 -> decode + CRC check -> deliver or count;
 // Discarding (body passed the maximum) -> 0x00 -> Collecting. Counters: Frames, BadCrc, Overlong,
 // Truncated (body too short for a CRC or a COBS code pointing past the end).
+using Stratos.Island.Codec;
+
 namespace Stratos.Island.Link.Serial
 {
     /// <summary>Where encoded bytes go (a UART driver, a tty, a test buffer).</summary>

@@ -41,6 +41,7 @@
 // Threading: single-threaded, like the transports: TransportUp/Down, OnMessage, Poll and Send run on
 // one thread. Steady state (keepalives, checkpoints, alive indications) allocates nothing; error
 // messages build strings only when an error happens.
+using System;
 using Stratos.Island.Codec;
 using Stratos.Island.Codec.Link;
 
@@ -578,6 +579,46 @@ namespace Stratos.Island.Link.Session
             return Transmit(envelope);
         }
 
+        /// <summary>
+        /// Sends an application Envelope its caller encoded itself (the host agent encodes its
+        /// Google.Protobuf messages once, straight into the link): <paramref name="fields"/> holds the
+        /// Envelope's fields from correlation_id (3) on, in canonical order, without protocol_version
+        /// (1), sequence (2) and auth_tag (4). The session writes version and sequence before those
+        /// bytes and the auth trailer after them, so the message is byte for byte what
+        /// <see cref="Send"/> gives for the same Envelope. The bytes are not checked against the
+        /// codec's limits (the caller's encoder must keep them); TooLarge when they do not fit one
+        /// message.
+        /// </summary>
+        public LinkSendStatus SendEncoded(byte[] fields, int offset, int count)
+        {
+            if (_state != SessionState.Up)
+            {
+                return LinkSendStatus.NotReady;
+            }
+
+            if (fields == null || offset < 0 || count < 0 || offset > fields.Length - count)
+            {
+                return LinkSendStatus.BadArgument;
+            }
+
+            uint version = _version == 0 ? _settings.MaxVersion : _version;
+            int limit = _authenticated ? _txBuffer.Length - LinkAuthentication.TrailerBytes : _txBuffer.Length;
+            int header = 2 + ProtoWriter.VarintSize32(version) + ProtoWriter.VarintSize32(_nextSequence);
+            if (header + count > limit)
+            {
+                Counters.SendFailures++;
+                return LinkSendStatus.TooLarge;
+            }
+
+            int written = 0;
+            ProtoWriter.WriteTag(_txBuffer, ref written, 1, 0);
+            ProtoWriter.WriteVarint32(_txBuffer, ref written, version);
+            ProtoWriter.WriteTag(_txBuffer, ref written, 2, 0);
+            ProtoWriter.WriteVarint32(_txBuffer, ref written, _nextSequence);
+            Array.Copy(fields, offset, _txBuffer, written, count);
+            return TransmitBuffer(written + count, _authenticated, false);
+        }
+
         /// <summary>Registers a request's correlation id with a deadline; false when the table is full.</summary>
         public bool TrackRequest(uint correlationId, long deadlineMs)
         {
@@ -895,6 +936,12 @@ namespace Stratos.Island.Link.Session
                 return LinkSendStatus.TooLarge;
             }
 
+            return TransmitBuffer(written, tagged, hello);
+        }
+
+        // The encoded Envelope in _txBuffer[0, written): the auth trailer when tagged, then the transport.
+        private LinkSendStatus TransmitBuffer(int written, bool tagged, bool hello)
+        {
             if (tagged)
             {
                 LinkKey key = hello ? LinkKey.Hello : (_role == Role.Agent ? LinkKey.AgentToIsland : LinkKey.IslandToAgent);

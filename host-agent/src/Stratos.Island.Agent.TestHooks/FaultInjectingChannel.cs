@@ -20,9 +20,10 @@
 using System;
 using System.Collections.Generic;
 using System.Threading;
+using Stratos.Island.Agent.Link;
 using Stratos.Island.Link;
 
-namespace Stratos.Island.Agent.Link;
+namespace Stratos.Island.Agent.TestHooks;
 
 public sealed class FaultInjectingChannel : ILinkChannel, ILinkChannelSink
 {

@@ -5,9 +5,9 @@
 using System;
 using System.IO;
 using Microsoft.Extensions.Logging;
-using Stratos.Island.Link.Linux;
+using Stratos.Island.TestHooks;
 
-namespace Stratos.Island.Agent.Link;
+namespace Stratos.Island.Agent.TestHooks;
 
 public sealed class LinkFaultSocket : IDisposable
 {

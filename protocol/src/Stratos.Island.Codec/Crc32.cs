@@ -1,7 +1,12 @@
-namespace Stratos.Island.Firmware.EventLog
+// CRC-32 (IEEE 802.3, the zlib/PNG one): reflected polynomial 0xEDB88320, initial value 0xFFFFFFFF,
+// final XOR 0xFFFFFFFF. Check value: Compute("123456789") = 0xCBF43926.
+//
+// The one CRC-32 of the project, for every contract that names it: BlobChunk.crc32 (link.proto:
+// the island's sender, the agent's BlobAssembler), the serial link's frame check (docs/link.md
+// "Serial framing") and the island's event log records (docs/firmware.md). Firmware dialect: a
+// table built once, no allocation per call.
+namespace Stratos.Island.Codec
 {
-    // CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320, init and final XOR 0xFFFFFFFF), the same
-    // CRC as zlib and BlobChunk.crc32. Check value: Compute("123456789") = 0xCBF43926.
     public static class Crc32
     {
         private static readonly uint[] Table = BuildTable();
@@ -24,7 +29,7 @@ namespace Stratos.Island.Firmware.EventLog
             for (uint n = 0; n < 256; n++)
             {
                 uint c = n;
-                for (int k = 0; k < 8; k++)
+                for (int bit = 0; bit < 8; bit++)
                 {
                     c = (c & 1) != 0 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
                 }

@@ -18,7 +18,7 @@ using System;
 using System.Diagnostics;
 using System.Globalization;
 
-namespace Stratos.Island.Agent.Link;
+namespace Stratos.Island.Agent.TestHooks;
 
 public enum LinkDirection
 {

@@ -7,8 +7,9 @@ using System.IO;
 using System.Net.Sockets;
 using System.Text;
 using System.Threading;
+using Stratos.Island.Link.Linux;
 
-namespace Stratos.Island.Link.Linux;
+namespace Stratos.Island.TestHooks;
 
 public sealed class LineCommandSocket : IDisposable
 {
