@@ -93,7 +93,7 @@ public static class Readiness
         {
             line = await SendLineAsync(layout.ControlSocket, "status", cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is SocketException or IOException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (e is SocketException or IOException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             return null;
         }
@@ -131,7 +131,8 @@ public static class Readiness
 
             if (waited.Elapsed > timeout)
             {
-                throw new TimeoutException($"virtual board: the link between island-sim and the agent was not up after {timeout.TotalSeconds:0} s (island-sim's status: {await SendLineAsync(layout.ControlSocket, "status", cancellationToken).ConfigureAwait(false)})");
+                JsonElement? last = await IslandStatusAsync(layout, cancellationToken).ConfigureAwait(false);
+                throw new TimeoutException($"virtual board: the link between island-sim and the agent was not up after {timeout.TotalSeconds:0} s (island-sim's status: {last?.ToString() ?? "no answer on " + layout.ControlSocket})");
             }
 
             await Task.Delay(50, cancellationToken).ConfigureAwait(false);
