@@ -3,7 +3,9 @@
 //
 //   "Dependencies point inward: CLI -> gRPC API -> agent services -> link -> protocol. The API
 //    contract is in the protocol project; the agent's server, the typed client and the CLI's lean
-//    client each depend on it and not on each other. The firmware core knows nothing of Linux or of
+//    client each depend on it and not on each other. The virtual board's launcher sits at the edge:
+//    the CLI, the HIL, the benches and the tests reference it; island-sim and the agent never do.
+//    The firmware core knows nothing of Linux or of
 //    the link (its link endpoint is its own library); Boards knows nothing of the firmware; test
 //    hooks are plugged in only by the programs that host them (island-agent's host, island-sim) and
 //    no production project references a test, bench, sample or test tool."
@@ -34,25 +36,27 @@ public sealed class ProjectGraphTests
     public static readonly Layer[] Layers =
     {
         new("island codec", ["Stratos.Island.Codec"], []),
+        new("crypto", ["Stratos.Island.Crypto"], []),
         new("host protocol and API contract", ["Stratos.Island.Protocol"], []),
-        new("link", ["Stratos.Island.Link"], ["island codec"]),
-        new("firmware core", ["Stratos.Island.Firmware", "Stratos.Island.Firmware.Native"], ["island codec"]),
-        new("firmware link endpoint", ["Stratos.Island.Firmware.Link"], ["firmware core", "link", "island codec"]),
+        new("link", ["Stratos.Island.Link"], ["crypto", "island codec"]),
+        new("firmware core", ["Stratos.Island.Firmware", "Stratos.Island.Firmware.Native"], ["crypto", "island codec"]),
+        new("firmware link endpoint", ["Stratos.Island.Firmware.Link"], ["firmware core", "link", "crypto", "island codec"]),
         new("firmware programs", ["Stratos.Island.Firmware.Nano", "Stratos.Island.Firmware.Nano.Check", "Stratos.Island.Firmware.Scenario"],
-            ["firmware programs", "firmware link endpoint", "firmware core", "link", "island codec"]),
+            ["firmware programs", "firmware link endpoint", "firmware core", "link", "crypto", "island codec"]),
         new("link on Linux", ["Stratos.Island.Link.Linux"], ["link", "island codec"]),
         new("boards", ["Stratos.Island.Boards"], ["host protocol and API contract"]),
         new("VMM backends", ["Stratos.Island.Agent.Vmm"], ["island codec"]),
         new("agent (link side, services, API server)", ["Stratos.Island.Agent"],
             ["VMM backends", "boards", "link on Linux", "link", "island codec", "host protocol and API contract"]),
         new("API clients", ["Stratos.Island.Grpc", "Stratos.Island.Client"], ["host protocol and API contract"]),
-        new("CLI", ["Stratos.Island.Cli"], ["API clients", "boards", "host protocol and API contract"]),
+        new("virtual board launcher", ["Stratos.Island.VirtualBoard"], ["boards"]),
+        new("CLI", ["Stratos.Island.Cli"], ["API clients", "virtual board launcher", "boards", "host protocol and API contract"]),
         new("test hooks", ["Stratos.Island.TestHooks"], ["link on Linux"]),
         new("agent test hooks", ["Stratos.Island.Agent.TestHooks"], ["agent (link side, services, API server)", "test hooks"]),
         new("island-agent host", ["Stratos.Island.Agent.Host"], ["agent (link side, services, API server)", "agent test hooks"]),
         new("island-sim", ["Stratos.Island.Sim"], ["firmware link endpoint", "firmware core", "link on Linux", "boards", "test hooks"]),
         new("firmware scenario host", ["Stratos.Island.Firmware.Scenario.Host"], ["firmware programs"]),
-        new("HIL bench library", ["Stratos.Island.Hil"], ["API clients", "boards", "link on Linux", "host protocol and API contract"]),
+        new("HIL bench library", ["Stratos.Island.Hil"], ["API clients", "virtual board launcher", "boards", "link on Linux", "host protocol and API contract"]),
     };
 
     // The outer layer: test projects, benches and samples by folder; test tools by name.
@@ -182,7 +186,7 @@ public sealed class ProjectGraphTests
             Assert.AreEqual(1, violations.Count, string.Join("\n", violations));
             StringAssert.Contains(violations[0], "island-firmware/src/Stratos.Island.Firmware/Stratos.Island.Firmware.csproj (firmware core)");
             StringAssert.Contains(violations[0], "protocol/src/Stratos.Island.Link.Linux/Stratos.Island.Link.Linux.csproj (link on Linux)");
-            StringAssert.Contains(violations[0], "firmware core may reference only: island codec");
+            StringAssert.Contains(violations[0], "firmware core may reference only: crypto, island codec");
         }
         finally
         {
