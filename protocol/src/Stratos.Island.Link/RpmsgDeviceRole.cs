@@ -91,11 +91,10 @@ namespace Stratos.Island.Link
             _link.Kick();
         }
 
-        // Restart detection, then the RX service. False when the link is not up after it (nothing
-        // more to do in this Poll).
-        internal bool TryService(out int delivered)
+        // Restart detection, then the RX service: the messages delivered, or -1 when the link is not
+        // up after it (nothing more to do in this Poll).
+        internal int Service()
         {
-            delivered = 0;
             if (_shm.ReadUInt32(_layout.ResourceTableOffset) != ResourceTable.Version)
             {
                 // The window was wiped or recreated under us: publish the table again.
@@ -112,7 +111,7 @@ namespace Stratos.Island.Link
 
             if (_link.State == LinkState.WaitingForDriver && !TryAttach())
             {
-                return false;
+                return -1;
             }
 
             if (!ResourceTable.IsDriverReady(ResourceTable.ReadStatus(_shm, _layout)))
@@ -120,7 +119,7 @@ namespace Stratos.Island.Link
                 _counters.PeerRestarts++;
                 _link.GoDown("driver reset the status byte");
                 _link.SetState(LinkState.WaitingForDriver);
-                return false;
+                return -1;
             }
 
             if (RingsReinitialisedByDriver())
@@ -130,12 +129,11 @@ namespace Stratos.Island.Link
                 _link.SetState(LinkState.WaitingForDriver);
                 if (!TryAttach())
                 {
-                    return false;
+                    return -1;
                 }
             }
 
-            delivered = ServiceRx();
-            return true;
+            return ServiceRx();
         }
 
         // This side polls its RX ring (vring1): the driver may skip its kicks.

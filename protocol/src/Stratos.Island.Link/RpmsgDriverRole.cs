@@ -124,14 +124,13 @@ namespace Stratos.Island.Link
             return true;
         }
 
-        // Restart detection, then the RX service. False when the link is not up after it (nothing
-        // more to do in this Poll).
-        internal bool TryService(out int delivered)
+        // Restart detection, then the RX service: the messages delivered, or -1 when the link is not
+        // up after it (nothing more to do in this Poll).
+        internal int Service()
         {
-            delivered = 0;
             if (_link.State == LinkState.WaitingForDevice && !TryAttach())
             {
-                return false;
+                return -1;
             }
 
             byte status = ResourceTable.ReadStatus(_shm, _layout);
@@ -143,7 +142,7 @@ namespace Stratos.Island.Link
                 _link.GoDown("device set DEVICE_NEEDS_RESET (ring reset)");
                 if (!TryAttach())
                 {
-                    return false;
+                    return -1;
                 }
             }
             else if ((status & ResourceTable.StatusDriverOk) == 0
@@ -153,12 +152,11 @@ namespace Stratos.Island.Link
                 _link.GoDown("device rewrote its resource table (restart)");
                 if (!TryAttach())
                 {
-                    return false;
+                    return -1;
                 }
             }
 
-            delivered = ServiceRx();
-            return true;
+            return ServiceRx();
         }
 
         // This side polls its RX ring (vring0): the device may skip its kicks.

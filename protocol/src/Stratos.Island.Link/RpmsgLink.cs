@@ -330,11 +330,10 @@ namespace Stratos.Island.Link
                 return 0;
             }
 
-            int delivered;
-            bool up = _device != null ? _device.TryService(out delivered) : _driver.TryService(out delivered);
-            if (!up)
+            int delivered = _device != null ? _device.Service() : _driver.Service();
+            if (delivered < 0)
             {
-                return 0;
+                return 0; // not up after restart detection: nothing more in this Poll
             }
 
             if (_corruption != LinkErrorCode.None)
@@ -469,7 +468,9 @@ namespace Stratos.Island.Link
                 return LinkSendStatus.NoDestination;
             }
 
-            LinkSendStatus status = SendOnRings(source, destination, payload, offset, count);
+            LinkSendStatus status = _driver != null
+                ? _driver.Send(source, destination, payload, offset, count)
+                : _device.Send(source, destination, payload, offset, count);
             if (status == LinkSendStatus.Ok)
             {
                 Counters.TxMessages++;
@@ -577,11 +578,12 @@ namespace Stratos.Island.Link
         // (ResetForCorruption). Reported once per distinct bad value.
         internal bool IsIndexJump(int pending, string field, ushort consumed, ushort published)
         {
-            if (pending <= _layout.VringNum)
-            {
-                return false;
-            }
+            // The check stays small enough for the JIT to inline it into the ring loops.
+            return pending > _layout.VringNum && ResetForIndexJump(field, consumed, published);
+        }
 
+        private bool ResetForIndexJump(string field, ushort consumed, ushort published)
+        {
             if (_lastBadIndex != published)
             {
                 _lastBadIndex = published;
