@@ -93,7 +93,11 @@ public sealed class XenBoardTests
             // (`up` starts what is not running). The domain does not notice; the agent re-Hellos
             // and re-syncs it as running, and the island does not restart it.
             int resyncsBefore = Count(agentLog, "re-sync: reported");
-            Process.GetProcessById(int.Parse(ReadOrEmpty(state, "island-sim.pid").Trim(), CultureInfo.InvariantCulture)).Kill(entireProcessTree: true);
+            int simPid = int.Parse(ReadOrEmpty(state, "island-sim.pid").Trim(), CultureInfo.InvariantCulture);
+            Process.GetProcessById(simPid).Kill(entireProcessTree: true);
+            // SIGKILL is asynchronous: `up` must see island-sim gone (or a zombie), not still up.
+            await WaitAsync(() => Gone(simPid), 30,
+                () => $"island-sim {simPid} still runs after SIGKILL");
             var again = Run(script, state, "up", "--no-wait");
             Assert.AreEqual(0, again.Status, again.Output);
             await WaitAsync(() => Count(ReadOrEmpty(state, "island-agent.log"), "re-sync: reported") > resyncsBefore, 300,
@@ -109,6 +113,7 @@ public sealed class XenBoardTests
         finally
         {
             var down = Run(script, state, "down");
+            CopyLogs(state);
             string machinePid = ReadOrEmpty(state, "machine.pid");
             Assert.AreEqual(0, down.Status, down.Output);
             Assert.IsFalse(File.Exists(Path.Combine(state, "link.sock")), "the link socket is removed");
@@ -143,7 +148,8 @@ public sealed class XenBoardTests
         wait_for 300 runs 3 || fail "no restart after the crash"
         d=$(xl domid linux) || fail "no domain after the crash"; echo "$d" >> /state/scenario-domains; log "restarted: domain $d"
 
-        xl destroy linux || fail "xl destroy"; log "domain $d destroyed behind the agent's back"
+        # Logged before: Xen's @releaseDomain reaches the agent before `xl destroy` returns.
+        log "domain $d destroyed behind the agent's back"; xl destroy linux || fail "xl destroy"
         wait_for 300 runs 4 || fail "no restart after the destroy"
         d=$(xl domid linux) || fail "no domain after the destroy"; echo "$d" >> /state/scenario-domains; log "restarted: domain $d"
 
@@ -224,7 +230,19 @@ public sealed class XenBoardTests
             json.WriteEndObject();
         }
 
-        foreach (string log in new[] { "island-agent.log", "dom0-scenario.log", "island-sim.log", "console.log" })
+    }
+
+    /// <summary>The board's logs into HIL_RUN_DIR when it is set, whether the run passed or not.</summary>
+    private static void CopyLogs(string state)
+    {
+        string? runDir = Environment.GetEnvironmentVariable("HIL_RUN_DIR");
+        if (string.IsNullOrEmpty(runDir))
+        {
+            return;
+        }
+
+        Directory.CreateDirectory(runDir);
+        foreach (string log in new[] { "island-agent.log", "dom0-scenario.log", "island-sim.log", "console.log", "machine.log" })
         {
             if (File.Exists(Path.Combine(state, log)))
             {
@@ -316,6 +334,19 @@ public sealed class XenBoardTests
             }
 
             await Task.Delay(1000);
+        }
+    }
+
+    /// <summary>The process has exited: no /proc entry, or a zombie (state Z) not yet reaped.</summary>
+    private static bool Gone(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/stat").Split(") ")[^1].StartsWith('Z');
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return true;
         }
     }
 
