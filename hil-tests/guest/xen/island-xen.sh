@@ -33,9 +33,10 @@ sim="$repo/island-firmware/src/Stratos.Island.Sim/bin/Release/net10.0/island-sim
 agent_dll="$repo/host-agent/src/Stratos.Island.Agent.Host/bin/Release/net10.0/island-agent.dll"
 
 die() { echo "island-xen: $*" >&2; exit 1; }
-live() { # pidfile -> pid if alive
+live() { # pidfile -> pid if alive (a killed process not yet reaped, a zombie, is not)
   local pid
-  [ -f "$1" ] && pid="$(cat "$1")" && [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && echo "$pid"
+  [ -f "$1" ] && pid="$(cat "$1")" && [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null \
+    && [ "$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | cut -c1)" != Z ] && echo "$pid"
 }
 stop_pid() { # pidfile: TERM, then KILL after 10 s
   local pid n=0

@@ -80,7 +80,7 @@ public sealed class ConsolePtyTests
     }
 
     /// <summary>A pty master (posix_openpt) and its slave's path.</summary>
-    private sealed class PtyPair : IDisposable
+    internal sealed class PtyPair : IDisposable
     {
         private PtyPair(FileStream master, string slavePath)
         {

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
+using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using Stratos.Island.Agent.Vmm.Xen;
@@ -171,6 +172,70 @@ public sealed class XenBackendTests
         CollectionAssert.Contains(calls, "destroy old");
         CollectionAssert.Contains(calls, "destroy crashed");
         Assert.IsFalse(calls.Any(c => c.Contains("foreign", StringComparison.Ordinal)), "a domain without a folder is not this backend's");
+    }
+
+    [TestMethod]
+    public async Task A_domain_that_boots_but_never_heartbeats_is_destroyed_by_the_kill_and_leaves_no_domain_no_console_and_no_folder()
+    {
+        // The island's answer to a START that never reaches RUNNING (no first heartbeat within
+        // start_timeout_ms) is a KILL; this is the agent's side of it on the production path: xl
+        // creates the domain, its console is a real pty that never carries a heartbeat.
+        using var dir = new TempDir();
+        using var console = ConsolePtyTests.PtyPair.Open();
+        string log = Path.Combine(dir.Path, "xl.log");
+        string created = Path.Combine(dir.Path, "created");
+        string xl = Script(dir, "xl", $"""
+            echo "$@" >> '{log}'
+            case "$1" in
+              list) echo 'Name                                        ID   Mem VCPUs	State	Time(s)'
+                    echo 'Domain-0                                     0  1536     2     r-----      12.0'
+                    [ -f '{created}' ] && echo 'linux                                        9   128     1     -b----       0.4' ;;
+              create) touch '{created}' ;;
+              domid) echo 9 ;;
+              unpause) ;;
+              destroy) rm -f '{created}' ;;
+              *) echo "unexpected xl $1" >&2; exit 9 ;;
+            esac
+            exit 0
+            """);
+        string read = Script(dir, "xenstore-read", $"[ \"$1\" = /local/domain/9/console/tty ] && echo '{console.SlavePath}'");
+        string watch = Script(dir, "xenstore-watch", "echo \"$1\"; exec sleep 600");
+        string runtime = Path.Combine(dir.Path, "run");
+        await using var backend = new XenBackend(new XenBackendOptions { RuntimeDirectory = runtime, Xl = xl, XenstoreRead = read, XenstoreWatch = watch });
+        XenDomain domain = await backend.StartAsync(XenBackend.DomainSpec(Linux(s => s with { Kernel = Kernel(dir), Initrd = null })));
+        int heartbeats = 0;
+        domain.Serial!.Heartbeat += _ => Interlocked.Increment(ref heartbeats);
+        Assert.AreEqual(9, domain.DomainId);
+        Assert.AreEqual(console.SlavePath, domain.ConsolePath);
+        Assert.IsTrue(Directory.Exists(Path.Combine(runtime, "linux")), "the domain's folder while it runs");
+
+        Assert.IsTrue(Directory.GetFiles("/proc/self/fd").Any(fd => Target(fd) == console.SlavePath), "the agent reads the console while the domain runs");
+
+        await Task.Delay(500);
+        VmObservation killed = await domain.KillAsync();
+
+        Assert.AreEqual(0, heartbeats, "the guest never sent one");
+        Assert.AreEqual(ObservedVmState.NotRunning, killed.State);
+        Assert.AreEqual("destroyed (xl destroy)", killed.Detail);
+        Assert.IsTrue(domain.Ended.IsCompleted);
+        CollectionAssert.Contains(File.ReadAllLines(log), "destroy linux");
+        Assert.IsFalse(File.Exists(created), "no domain left");
+        Assert.AreEqual(0, backend.Domains.Count, "the backend tracks no domain");
+        Assert.AreEqual(0, Directory.GetFileSystemEntries(runtime).Length, "no runtime folder left");
+        // The agent let go of the console: its side of the pty is closed, so the master reads no more.
+        Assert.IsFalse(Directory.GetFiles("/proc/self/fd").Any(fd => Target(fd) == console.SlavePath), "no descriptor of the console pty left open");
+    }
+
+    private static string? Target(string link)
+    {
+        try
+        {
+            return new FileInfo(link).LinkTarget;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
     }
 
     private static string Kernel(TempDir dir)
