@@ -6,6 +6,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using Stratos.Island.Agent.Vmm.Xen;
+using Stratos.Island.Codec;
 
 namespace Stratos.Island.Agent.Vmm.Tests.Xen;
 
