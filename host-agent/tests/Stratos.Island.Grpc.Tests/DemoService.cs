@@ -28,6 +28,9 @@ internal sealed class DemoService
 
     public TaskCompletionSource<bool> SlowCallCancelled { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>Set when a slow StopVm handler has started (a test can cancel it only after that).</summary>
+    public TaskCompletionSource<bool> SlowCallStarted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     public ApiServices CreateServices() => new ApiServices()
         .Add(VmService.Descriptor.FullName, new Vms(this))
         .Add(EventService.Descriptor.FullName, new Events(this));
@@ -65,6 +68,7 @@ internal sealed class DemoService
         /// <summary>Takes as long as the reason says (milliseconds), honouring cancellation.</summary>
         public override async Task<StopVmResponse> StopVm(StopVmRequest request, ServerCallContext context)
         {
+            _demo.SlowCallStarted.TrySetResult(true);
             try
             {
                 await Task.Delay(int.Parse(request.Reason, System.Globalization.CultureInfo.InvariantCulture), context.CancellationToken);

@@ -245,9 +245,14 @@ public sealed class BlockingCallTests
     [TestMethod]
     public async Task Cancelling_a_blocking_call_ends_it_as_cancelled()
     {
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+        // Cancelled once the handler runs (on a loaded machine a fixed delay could cancel the call
+        // before it reached the server, and then no handler would be there to see the cancellation).
+        using var cts = new CancellationTokenSource();
+        Task cancelOnceStarted = _service.SlowCallStarted.Task.WaitAsync(TimeSpan.FromSeconds(10)).ContinueWith(_ => cts.Cancel(), TaskScheduler.Default);
         var e = Assert.ThrowsExactly<GrpcException>(() => _client.Unary(DemoService.StopVm, new StopVmRequest { Name = "web", Reason = "10000" }, StopVmResponse.Parser, cancellationToken: cts.Token));
         Assert.AreEqual(GrpcStatusCode.Cancelled, e.Status);
+        Assert.IsTrue(_service.SlowCallStarted.Task.IsCompleted, "the handler never started");
         Assert.IsTrue(await _service.SlowCallCancelled.Task.WaitAsync(TimeSpan.FromSeconds(5)));
+        await cancelOnceStarted;
     }
 }
