@@ -335,13 +335,7 @@ namespace Stratos.Island.Link
         {
             ushort availIdx = _vring1.AvailIdx;
             _shm.AcquireBarrier();
-            int pending = (ushort)(availIdx - _rxLastAvail);
-            if (pending == 0)
-            {
-                return 0;
-            }
-
-            if (_link.IsIndexJump(pending, "vring1 avail", _rxLastAvail, availIdx))
+            if (!_link.HasNewEntries(availIdx, _rxLastAvail, "vring1 avail"))
             {
                 return 0;
             }

@@ -210,13 +210,7 @@ namespace Stratos.Island.Link
         {
             ushort usedIdx = _vring1.UsedIdx;
             _shm.AcquireBarrier();
-            int pending = (ushort)(usedIdx - _txLastUsed);
-            if (pending == 0)
-            {
-                return;
-            }
-
-            if (_link.IsIndexJump(pending, "vring1 used", _txLastUsed, usedIdx))
+            if (!_link.HasNewEntries(usedIdx, _txLastUsed, "vring1 used"))
             {
                 return;
             }
@@ -253,13 +247,7 @@ namespace Stratos.Island.Link
         {
             ushort usedIdx = _vring0.UsedIdx;
             _shm.AcquireBarrier();
-            int pending = (ushort)(usedIdx - _rxLastUsed);
-            if (pending == 0)
-            {
-                return 0;
-            }
-
-            if (_link.IsIndexJump(pending, "vring0 used", _rxLastUsed, usedIdx))
+            if (!_link.HasNewEntries(usedIdx, _rxLastUsed, "vring0 used"))
             {
                 return 0;
             }

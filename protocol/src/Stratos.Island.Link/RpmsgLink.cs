@@ -572,6 +572,15 @@ namespace Stratos.Island.Link
             }
         }
 
+        // Whether the peer published entries past `consumed` that may be read: false when there are
+        // none, or when the index jumped (IsIndexJump: the rings are then being rebuilt). The ring
+        // loops of both roles start with it.
+        internal bool HasNewEntries(ushort published, ushort consumed, string field)
+        {
+            int pending = (ushort)(published - consumed);
+            return pending != 0 && !IsIndexJump(pending, field, consumed, published);
+        }
+
         // An idx more than num away from what this side consumed (pending entries beyond num) is
         // impossible for a sane peer: the rings are inconsistent (corruption, or a restart seen
         // half-way). True then: the entries are to be ignored and the rings are rebuilt
