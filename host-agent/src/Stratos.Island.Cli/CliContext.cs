@@ -134,5 +134,43 @@ public sealed class CliContext : IDisposable
         Out.WriteLine(formatter.Format(message));
     }
 
+    /// <summary>
+    /// A response in the chosen output: JSON, else the quiet form (one key a line, for scripts), else
+    /// the human form; the command then succeeded.
+    /// </summary>
+    public int Show<TResponse>(TResponse response, Action<TResponse> quiet, Action<TResponse> human)
+        where TResponse : IMessage
+    {
+        if (Format == OutputFormat.Json)
+        {
+            WriteJson(response);
+        }
+        else if (Quiet)
+        {
+            quiet(response);
+        }
+        else
+        {
+            human(response);
+        }
+
+        return ExitCodes.Ok;
+    }
+
+    /// <summary>An accepted request's answer: JSON, else nothing when quiet, else the line.</summary>
+    public int Acknowledge(IMessage response, string line)
+    {
+        if (Format == OutputFormat.Json)
+        {
+            WriteJson(response);
+        }
+        else if (!Quiet)
+        {
+            Out.WriteLine(line);
+        }
+
+        return ExitCodes.Ok;
+    }
+
     public void Dispose() => _client?.Dispose();
 }

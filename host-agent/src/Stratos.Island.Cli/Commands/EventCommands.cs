@@ -78,33 +78,25 @@ public static class EventCommands
 
     private static async Task<int> LogAsync(CliContext c, uint since, uint max, CancellationToken t)
     {
-        var r = await c.CallAsync(AgentMethods.ReadLog, new ReadLogRequest { FromSequence = since, MaxRecords = max }, ReadLogResponse.Parser, t);
-        if (c.Format == OutputFormat.Json)
-        {
-            c.WriteJson(r);
-            return ExitCodes.Ok;
-        }
-
-        if (c.Quiet)
+        var response = await c.CallAsync(AgentMethods.ReadLog, new ReadLogRequest { FromSequence = since, MaxRecords = max }, ReadLogResponse.Parser, t);
+        return c.Show(response, r =>
         {
             foreach (var e in r.Events)
             {
                 c.Out.WriteLine(e.Sequence.ToString(CultureInfo.InvariantCulture));
             }
-
-            return ExitCodes.Ok;
-        }
-
-        var table = new Table("SEQ", "BOOT", "TIME (s)", "TYPE", "SUBJECT", "VALUE", "DETAIL");
-        foreach (var e in r.Events)
+        }, r =>
         {
-            table.Add(e.Sequence, e.BootCount, (e.TimestampUs / 1_000_000.0).ToString("0.000000", CultureInfo.InvariantCulture), Names.Of(e.Type),
-                e.Subject.Length > 0 ? e.Subject : e.SubjectId.ToString(CultureInfo.InvariantCulture), e.Value, e.Detail);
-        }
+            var table = new Table("SEQ", "BOOT", "TIME (s)", "TYPE", "SUBJECT", "VALUE", "DETAIL");
+            foreach (var e in r.Events)
+            {
+                table.Add(e.Sequence, e.BootCount, (e.TimestampUs / 1_000_000.0).ToString("0.000000", CultureInfo.InvariantCulture), Names.Of(e.Type),
+                    e.Subject.Length > 0 ? e.Subject : e.SubjectId.ToString(CultureInfo.InvariantCulture), e.Value, e.Detail);
+            }
 
-        table.Write(c.Out, c.Colour);
-        c.Out.WriteLine($"{r.Events.Count} records; oldest stored #{r.FirstAvailable}, next #{r.NextSequence}");
-        return ExitCodes.Ok;
+            table.Write(c.Out, c.Colour);
+            c.Out.WriteLine($"{r.Events.Count} records; oldest stored #{r.FirstAvailable}, next #{r.NextSequence}");
+        });
     }
 
     private static void Write(CliContext c, Event e)

@@ -31,16 +31,7 @@ public static class PowerCommands
             return Verb(verb, description, async (c, p, t) =>
             {
                 var r = await c.CallAsync(AgentMethods.SetSystemPower, new SetSystemPowerRequest { Action = action, Reason = p.GetValue(reason)! }, SetSystemPowerResponse.Parser, t);
-                if (c.Format == OutputFormat.Json)
-                {
-                    c.WriteJson(r);
-                }
-                else if (!c.Quiet)
-                {
-                    c.Out.WriteLine($"system {verb} accepted by the island; follow the sequence with 'island events --follow'");
-                }
-
-                return ExitCodes.Ok;
+                return c.Acknowledge(r, $"system {verb} accepted by the island; follow the sequence with 'island events --follow'");
             }, reason);
         }
 
@@ -53,51 +44,33 @@ public static class PowerCommands
     private static async Task<int> ListAsync(CliContext c, ParseResult p, CancellationToken t)
     {
         var r = await c.CallAsync(AgentMethods.ListPowerDomains, new ListPowerDomainsRequest(), ListPowerDomainsResponse.Parser, t);
-        if (c.Format == OutputFormat.Json)
-        {
-            c.WriteJson(r);
-            return ExitCodes.Ok;
-        }
-
-        if (c.Quiet)
+        return c.Show(r, r =>
         {
             foreach (var d in r.Domains)
             {
                 c.Out.WriteLine(d.Name);
             }
-
-            return ExitCodes.Ok;
-        }
-
-        var table = new Table("DOMAIN", "ID", "STATE", "CRITICALITY", "VMS");
-        foreach (var d in r.Domains)
+        }, r =>
         {
-            var colour = d.State == PowerState.On ? Table.Colour.Green : Table.Colour.Yellow;
-            table.Add(d.Name, d.Id, new Table.Cell(Names.Of(d.State), colour), Names.Of(d.Criticality), d.Vms.Count == 0 ? "-" : string.Join(",", d.Vms));
-        }
+            var table = new Table("DOMAIN", "ID", "STATE", "CRITICALITY", "VMS");
+            foreach (var d in r.Domains)
+            {
+                var colour = d.State == PowerState.On ? Table.Colour.Green : Table.Colour.Yellow;
+                table.Add(d.Name, d.Id, new Table.Cell(Names.Of(d.State), colour), Names.Of(d.Criticality), d.Vms.Count == 0 ? "-" : string.Join(",", d.Vms));
+            }
 
-        table.Write(c.Out, c.Colour);
-        if (r.Stale)
-        {
-            c.Out.WriteLine("STALE: the island is not answering; these are the last known states");
-        }
-
-        return ExitCodes.Ok;
+            table.Write(c.Out, c.Colour);
+            if (r.Stale)
+            {
+                c.Out.WriteLine("STALE: the island is not answering; these are the last known states");
+            }
+        });
     }
 
     private static async Task<int> SetAsync(CliContext c, string domain, string stateText, string reason, CancellationToken t)
     {
         Names.TryParse<PowerState>(stateText, out var state);
         var r = await c.CallAsync(AgentMethods.SetPowerDomain, new SetPowerDomainRequest { Name = domain, State = state, Reason = reason }, SetPowerDomainResponse.Parser, t);
-        if (c.Format == OutputFormat.Json)
-        {
-            c.WriteJson(r);
-        }
-        else if (!c.Quiet)
-        {
-            c.Out.WriteLine($"{r.Domain.Name}: now {Names.Of(r.Domain.State)}");
-        }
-
-        return ExitCodes.Ok;
+        return c.Acknowledge(r, $"{r.Domain.Name}: now {Names.Of(r.Domain.State)}");
     }
 }

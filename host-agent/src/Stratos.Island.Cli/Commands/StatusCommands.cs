@@ -15,19 +15,12 @@ public static class StatusCommands
 
     private static async Task<int> StatusAsync(CliContext c, ParseResult p, CancellationToken t)
     {
-        var info = await c.CallAsync(AgentMethods.GetIslandInfo, new GetIslandInfoRequest(), GetIslandInfoResponse.Parser, t);
-        if (c.Format == OutputFormat.Json)
-        {
-            c.WriteJson(info);
-            return ExitCodes.Ok;
-        }
+        var response = await c.CallAsync(AgentMethods.GetIslandInfo, new GetIslandInfoRequest(), GetIslandInfoResponse.Parser, t);
+        return c.Show(response, info => c.Out.WriteLine(info.LinkState), info => Write(c, info));
+    }
 
-        if (c.Quiet)
-        {
-            c.Out.WriteLine(info.LinkState);
-            return ExitCodes.Ok;
-        }
-
+    private static void Write(CliContext c, GetIslandInfoResponse info)
+    {
         var table = new Table("FIELD", "VALUE");
         table.Add("board", info.Board);
         table.Add("link", new Table.Cell(info.LinkState, info.LinkState == "up" ? Table.Colour.Green : Table.Colour.Red));
@@ -42,7 +35,6 @@ public static class StatusCommands
             : new Table.Cell(Age(info), Table.Colour.Green));
         table.Add("ring resets", $"{info.RingResetsByIsland} asked by the island, {info.RingResetsByAgent} by the agent");
         table.Write(c.Out, c.Colour);
-        return ExitCodes.Ok;
     }
 
     private static string Age(GetIslandInfoResponse info) =>

@@ -17,19 +17,12 @@ public static class SupervisionCommands
 
     private static async Task<int> StatusAsync(CliContext c, ParseResult p, CancellationToken t)
     {
-        var r = await c.CallAsync(AgentMethods.GetSupervisionStatus, new GetSupervisionStatusRequest(), GetSupervisionStatusResponse.Parser, t);
-        if (c.Format == OutputFormat.Json)
-        {
-            c.WriteJson(r);
-            return ExitCodes.Ok;
-        }
+        var response = await c.CallAsync(AgentMethods.GetSupervisionStatus, new GetSupervisionStatusRequest(), GetSupervisionStatusResponse.Parser, t);
+        return c.Show(response, r => c.Out.WriteLine(Names.Of(r.Global)), r => Write(c, r));
+    }
 
-        if (c.Quiet)
-        {
-            c.Out.WriteLine(Names.Of(r.Global));
-            return ExitCodes.Ok;
-        }
-
+    private static void Write(CliContext c, GetSupervisionStatusResponse r)
+    {
         string global = Names.Global(r.Global).Text;
         c.Out.WriteLine(r.Stale
             ? $"global: {global} (cycle {r.Cycle}) STALE: last reported {StaleMarker.Age(r.AgeMs)} ago, the island is not answering"
@@ -41,6 +34,5 @@ public static class SupervisionCommands
         }
 
         table.Write(c.Out, c.Colour);
-        return ExitCodes.Ok;
     }
 }

@@ -34,21 +34,16 @@ public static class VmCommands
     internal static int List(CliContext c, CancellationToken t)
     {
         var response = c.Call(AgentMethods.ListVms, new ListVmsRequest(), ListVmsResponse.Parser, t);
-        if (c.Format == OutputFormat.Json)
+        return c.Show(response, r =>
         {
-            c.WriteJson(response);
-        }
-        else if (c.Quiet)
-        {
-            foreach (var vm in response.Vms)
+            foreach (var vm in r.Vms)
             {
                 c.Out.WriteLine(vm.Name);
             }
-        }
-        else
+        }, r =>
         {
             var table = new Table("NAME", "STATE", "SUPERVISION", "CRITICALITY", "RESTARTS", "PID", "DEPENDS ON");
-            foreach (var vm in response.Vms)
+            foreach (var vm in r.Vms)
             {
                 table.Add(vm.Name, StaleMarker.State(vm), Names.Status(vm.Supervision), Names.Of(vm.Criticality),
                     vm.RestartsInWindow, vm.Pid == 0 ? "-" : vm.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -56,26 +51,17 @@ public static class VmCommands
             }
 
             table.Write(c.Out, c.Colour);
-        }
-
-        return ExitCodes.Ok;
+        });
     }
 
     private static async Task<int> ShowAsync(CliContext c, string name, CancellationToken t)
     {
-        var r = await c.CallAsync(AgentMethods.GetVm, new GetVmRequest { Name = name }, GetVmResponse.Parser, t);
-        if (c.Format == OutputFormat.Json)
-        {
-            c.WriteJson(r);
-            return ExitCodes.Ok;
-        }
+        var response = await c.CallAsync(AgentMethods.GetVm, new GetVmRequest { Name = name }, GetVmResponse.Parser, t);
+        return c.Show(response, r => c.Out.WriteLine(r.Vm.Name), r => Write(c, r));
+    }
 
-        if (c.Quiet)
-        {
-            c.Out.WriteLine(r.Vm.Name);
-            return ExitCodes.Ok;
-        }
-
+    private static void Write(CliContext c, GetVmResponse r)
+    {
         var vm = r.Vm;
         var table = new Table("FIELD", "VALUE");
         table.Add("name", vm.Name);
@@ -92,7 +78,6 @@ public static class VmCommands
         table.Add("pid", vm.Pid == 0 ? "-" : vm.Pid);
         table.Add("last failure", vm.LastFailure.Length == 0 ? "-" : vm.LastFailure);
         table.Write(c.Out, c.Colour);
-        return ExitCodes.Ok;
     }
 
     // The verbs' bodies name their message types only inside lambdas, so building the subtree loads
@@ -120,16 +105,7 @@ public static class VmCommands
         return Verb(verb, description, (c, p, t) =>
         {
             var (response, vm) = call(c, p.GetValue(name)!, p.GetValue(reason)!, t);
-            if (c.Format == OutputFormat.Json)
-            {
-                c.WriteJson(response);
-            }
-            else if (!c.Quiet)
-            {
-                c.Out.WriteLine($"{vm.Name}: {verb} accepted by the island; now {Names.Of(vm.State)}");
-            }
-
-            return Task.FromResult(ExitCodes.Ok);
+            return Task.FromResult(c.Acknowledge(response, $"{vm.Name}: {verb} accepted by the island; now {Names.Of(vm.State)}"));
         }, name, reason);
     }
 }
