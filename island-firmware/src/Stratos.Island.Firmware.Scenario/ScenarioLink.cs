@@ -30,6 +30,9 @@ namespace Stratos.Island.Firmware.Scenario
         // The link is down: every send is refused as by a ring with no peer.
         public bool Down;
 
+        // Every send is refused (NoTxBuffer), as by a ring with no free buffer (the firmware tests').
+        public bool Full;
+
         public int Count
         {
             get { return _count; }
@@ -42,7 +45,7 @@ namespace Stratos.Island.Firmware.Scenario
                 return LinkSendStatus.NotReady;
             }
 
-            if (_count == _slots.Length || count > SlotBytes)
+            if (Full || _count == _slots.Length || count > SlotBytes)
             {
                 return LinkSendStatus.NoTxBuffer;
             }

@@ -1,8 +1,9 @@
 // Enum names spelled out for the trace. nanoCLR keeps no enum names (Enum.ToString() gives the
 // number), so every enum that reaches the trace goes through one of these switches and reads the
-// same on both runtimes. An unknown value prints as its number.
+// same on both runtimes (VmState: the lifecycle's own VmStateMachine.Name). An unknown value prints as its number.
 using Stratos.Island.Codec;
 using Stratos.Island.Codec.Link;
+using Stratos.Island.Firmware.Lifecycle;
 using Stratos.Island.Link.Session;
 
 namespace Stratos.Island.Firmware.Scenario
@@ -89,20 +90,7 @@ namespace Stratos.Island.Firmware.Scenario
 
         public static string Of(VmState value)
         {
-            switch (value)
-            {
-                case VmState.Unspecified: return "Unspecified";
-                case VmState.Defined: return "Defined";
-                case VmState.Starting: return "Starting";
-                case VmState.Running: return "Running";
-                case VmState.Pausing: return "Pausing";
-                case VmState.Paused: return "Paused";
-                case VmState.Stopping: return "Stopping";
-                case VmState.Stopped: return "Stopped";
-                case VmState.Failed: return "Failed";
-                case VmState.Quarantined: return "Quarantined";
-                default: return ((int)value).ToString();
-            }
+            return VmStateMachine.Name(value);
         }
 
         public static string Of(PowerState value)

@@ -12,56 +12,6 @@ using PbCommon = Stratos.Island.Protocol.Common.V1;
 
 namespace Stratos.Island.Firmware.Tests;
 
-// One direction of an in-memory link: a fixed ring of message slots (no allocation per message) that
-// can be made to refuse sends like a full TX ring.
-public sealed class MessagePipe : IMessageTransport
-{
-    private readonly byte[][] _slots;
-    private readonly int[] _lengths;
-    private int _head;
-    private int _count;
-
-    public MessagePipe(int capacity = 1024)
-    {
-        _slots = new byte[capacity][];
-        _lengths = new int[capacity];
-        for (int i = 0; i < capacity; i++)
-        {
-            _slots[i] = new byte[512];
-        }
-    }
-
-    // Refuse every send (NoTxBuffer), as a ring with no free buffer does.
-    public bool Full { get; set; }
-
-    public int Count => _count;
-
-    public LinkSendStatus TrySend(byte[] buffer, int offset, int count)
-    {
-        if (Full || _count == _slots.Length)
-        {
-            return LinkSendStatus.NoTxBuffer;
-        }
-
-        int slot = (_head + _count) % _slots.Length;
-        Array.Copy(buffer, offset, _slots[slot], 0, count);
-        _lengths[slot] = count;
-        _count++;
-        return LinkSendStatus.Ok;
-    }
-
-    public void DeliverTo(LinkSession session, long nowMs)
-    {
-        while (_count > 0)
-        {
-            int slot = _head;
-            _head = (_head + 1) % _slots.Length;
-            _count--;
-            session.OnMessage(_slots[slot], 0, _lengths[slot], nowMs);
-        }
-    }
-}
-
 // The agent's side of the test link: records every application Envelope, decoded by Google.Protobuf
 // from the codec's own re-encoding (so the tests read the messages the way the host agent does).
 public sealed class AgentRecorder : ISessionListener
@@ -119,11 +69,14 @@ public sealed class AgentRecorder : ISessionListener
 }
 
 // IslandCore + IslandLinkEndpoint + an island LinkSession, joined to a real agent LinkSession by
-// in-memory pipes, all under a simulated clock. The configuration goes through ConfigurationBuilder
+// in-memory pipes (the scenario program's ScenarioPipe), all under a simulated clock. The configuration goes through ConfigurationBuilder
 // from Google.Protobuf-encoded VmDefinitions, as on the MCU and in island-sim.
 public sealed class LinkedIsland
 {
     public const int PeriodMs = 10;
+
+    // Messages each direction holds before a send is refused.
+    public const int PipeSlots = 1024;
 
     public LinkedIsland(IReadOnlyList<LinkPb.VmDefinition> definitions, SupervisionConfig? agentSupervision = null)
     {
@@ -175,9 +128,9 @@ public sealed class LinkedIsland
 
     public RecordingResetControl Reset { get; } = new();
 
-    public MessagePipe ToIsland { get; } = new();
+    public ScenarioPipe ToIsland { get; } = new(PipeSlots);
 
-    public MessagePipe ToAgent { get; } = new();
+    public ScenarioPipe ToAgent { get; } = new(PipeSlots);
 
     public AgentRecorder AgentEvents { get; } = new();
 

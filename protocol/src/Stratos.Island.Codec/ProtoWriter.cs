@@ -99,17 +99,16 @@ namespace Stratos.Island.Codec
             position = p;
         }
 
+        // The same groups as WriteVarint32: 64-bit arithmetic only while the value needs more than 32 bits.
         public static void WriteVarint64(byte[] buffer, ref int position, ulong value)
         {
-            int p = position;
-            while (value > 0x7F)
+            while (value > 0xFFFFFFFF)
             {
-                buffer[p++] = (byte)(value | 0x80);
+                buffer[position++] = (byte)(value | 0x80);
                 value >>= 7;
             }
 
-            buffer[p++] = (byte)value;
-            position = p;
+            WriteVarint32(buffer, ref position, (uint)value);
         }
 
         public static void WriteInt32(byte[] buffer, ref int position, int value)

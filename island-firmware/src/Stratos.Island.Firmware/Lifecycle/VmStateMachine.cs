@@ -55,11 +55,13 @@ namespace Stratos.Island.Firmware.Lifecycle
                 || state == VmState.Paused || state == VmState.Stopping;
         }
 
-        // Name used in messages ("VM 'web': cannot start while Stopping").
+        // Name used in messages ("VM 'web': cannot start while Stopping") and in the scenario's trace;
+        // a value the enum does not declare is its number.
         public static string Name(VmState state)
         {
             switch (state)
             {
+                case VmState.Unspecified: return "Unspecified";
                 case VmState.Defined: return "Defined";
                 case VmState.Starting: return "Starting";
                 case VmState.Running: return "Running";
@@ -69,7 +71,7 @@ namespace Stratos.Island.Firmware.Lifecycle
                 case VmState.Stopped: return "Stopped";
                 case VmState.Failed: return "Failed";
                 case VmState.Quarantined: return "Quarantined";
-                default: return "Unspecified";
+                default: return ((int)state).ToString();
             }
         }
 
