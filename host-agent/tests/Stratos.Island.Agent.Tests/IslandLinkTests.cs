@@ -21,6 +21,28 @@ public sealed class IslandLinkTests
             SharedMemoryChannel.Factory(island.ShmPath, island.KickPath, ScriptedIsland.ChannelName, LinkLayout.CreateOpenAmpLinuxReference()),
             NullLogger.Instance);
 
+    // NewLink started and up; with a cache, the cache follows the link's VmStatus messages.
+    internal static async Task<IslandLink> StartLinkAsync(ScriptedIsland island, StateCache? cache = null, IslandLinkOptions? options = null)
+    {
+        IslandLink link = NewLink(island, options);
+        try
+        {
+            if (cache != null)
+            {
+                link.VmStatusReceived += cache.ApplyVmStatus;
+            }
+
+            link.Start();
+            await WaitUpAsync(link);
+            return link;
+        }
+        catch
+        {
+            await link.DisposeAsync();
+            throw;
+        }
+    }
+
     internal static async Task WaitUpAsync(IslandLink link)
     {
         long deadline = Environment.TickCount64 + 5000;
@@ -41,9 +63,7 @@ public sealed class IslandLinkTests
     {
         using var dir = new TempDir();
         await using var island = new ScriptedIsland(dir.Path);
-        await using IslandLink link = NewLink(island);
-        link.Start();
-        await WaitUpAsync(link);
+        await using IslandLink link = await StartLinkAsync(island);
         await island.WaitForAsync(() => island.Received.Count(m => m.AliveIndication is { EntityId: 0 }) >= 3, "three alive indications of entity 0");
         Assert.AreEqual(island.BootId, link.Session!.IslandBootId);
         Assert.AreEqual(IslandLinkState.Up, link.State);
@@ -54,9 +74,7 @@ public sealed class IslandLinkTests
     {
         using var dir = new TempDir();
         await using var island = new ScriptedIsland(dir.Path);
-        await using IslandLink link = NewLink(island);
-        link.Start();
-        await WaitUpAsync(link);
+        await using IslandLink link = await StartLinkAsync(island);
 
         // reason has max_len 64 (VmRequest.ReasonMaxLength): 65 bytes never leave the agent.
         var tooLong = new Envelope { VmRequest = new VmRequest { VmId = 1, Action = VmAction.Start, Reason = new string('r', Stratos.Island.Codec.Link.VmRequest.ReasonMaxLength + 1) } };
@@ -76,11 +94,8 @@ public sealed class IslandLinkTests
         await using var island = new ScriptedIsland(dir.Path);
         island.Vms[1] = new VmStatus { VmId = 1, Name = "base", State = VmState.Running };
         island.Vms[2] = new VmStatus { VmId = 2, Name = "web", State = VmState.Stopped };
-        await using IslandLink link = NewLink(island);
         var cache = new StateCache();
-        link.VmStatusReceived += cache.ApplyVmStatus;
-        link.Start();
-        await WaitUpAsync(link);
+        await using IslandLink link = await StartLinkAsync(island, cache);
 
         LinkReply reply = await link.RequestAsync(new Envelope { StatusRequest = new StatusRequest() }, ReplyShape.RequestResult);
 
@@ -118,11 +133,8 @@ public sealed class IslandLinkTests
         island.Vms[1] = new VmStatus { VmId = 1, Name = "base", State = VmState.Stopped };
         island.Vms[2] = new VmStatus { VmId = 2, Name = "web", State = VmState.Stopped };
         island.OnVmRequest = r => new RequestResult { Accepted = false, Code = ErrorCode.DependencyNotReady, Message = "VM 'web': depends on 'base', which is Stopped", SubjectId = r.VmId };
-        await using IslandLink link = NewLink(island);
         var cache = new StateCache();
-        link.VmStatusReceived += cache.ApplyVmStatus;
-        link.Start();
-        await WaitUpAsync(link);
+        await using IslandLink link = await StartLinkAsync(island, cache);
         await link.RequestAsync(new Envelope { StatusRequest = new StatusRequest() }, ReplyShape.RequestResult);
         var vms = new VmService(new IslandGateway(link), cache);
 
@@ -139,11 +151,8 @@ public sealed class IslandLinkTests
         using var dir = new TempDir();
         await using var island = new ScriptedIsland(dir.Path);
         island.Vms[1] = new VmStatus { VmId = 1, Name = "base", State = VmState.Stopped };
-        await using IslandLink link = NewLink(island);
         var cache = new StateCache();
-        link.VmStatusReceived += cache.ApplyVmStatus;
-        link.Start();
-        await WaitUpAsync(link);
+        await using IslandLink link = await StartLinkAsync(island, cache);
         await link.RequestAsync(new Envelope { StatusRequest = new StatusRequest() }, ReplyShape.RequestResult);
         var vms = new VmService(new IslandGateway(link), cache);
 
@@ -163,11 +172,8 @@ public sealed class IslandLinkTests
         using var dir = new TempDir();
         await using var island = new ScriptedIsland(dir.Path);
         island.Vms[1] = new VmStatus { VmId = 1, Name = "base", State = VmState.Running };
-        await using IslandLink link = NewLink(island, new IslandLinkOptions { BoardId = "virtual", AliveIntervalMs = 20, StaleAfterMs = 300, PeerTimeoutMs = 5000 });
         var cache = new StateCache();
-        link.VmStatusReceived += cache.ApplyVmStatus;
-        link.Start();
-        await WaitUpAsync(link);
+        await using IslandLink link = await StartLinkAsync(island, cache, new IslandLinkOptions { BoardId = "virtual", AliveIntervalMs = 20, StaleAfterMs = 300, PeerTimeoutMs = 5000 });
         await link.RequestAsync(new Envelope { StatusRequest = new StatusRequest() }, ReplyShape.RequestResult);
         var gateway = new IslandGateway(link);
         var vms = new VmService(gateway, cache);
@@ -211,9 +217,7 @@ public sealed class IslandLinkTests
     {
         using var dir = new TempDir();
         await using var island = new ScriptedIsland(dir.Path) { Answering = false };
-        await using IslandLink link = NewLink(island);
-        link.Start();
-        await WaitUpAsync(link);
+        await using IslandLink link = await StartLinkAsync(island);
 
         var error = await Assert.ThrowsExactlyAsync<AgentException>(() =>
             link.RequestAsync(new Envelope { StatusRequest = new StatusRequest() }, ReplyShape.RequestResult, TimeSpan.FromMilliseconds(200)));
@@ -275,9 +279,7 @@ public sealed class IslandLinkTests
     {
         using var dir = new TempDir();
         await using var island = new ScriptedIsland(dir.Path);
-        await using IslandLink link = NewLink(island);
-        link.Start();
-        await WaitUpAsync(link);
+        await using IslandLink link = await StartLinkAsync(island);
         var events = new EventService(new IslandGateway(link), new StateCache(), new EventHub());
 
         var log = await events.ReadLogAsync(2, 0, default);

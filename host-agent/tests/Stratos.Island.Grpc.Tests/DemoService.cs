@@ -42,6 +42,15 @@ internal sealed class DemoService
         return Path.Combine(dir, Guid.NewGuid().ToString("N")[..12] + ".sock");
     }
 
+    /// <summary>Reads WatchEvents from fromSequence into sequences; what arrived stays there when the stream fails.</summary>
+    public static async Task ReadSequencesAsync(GrpcClient client, uint fromSequence, System.Collections.Generic.List<uint> sequences)
+    {
+        await foreach (var r in client.ServerStreamingAsync(WatchEvents, new WatchEventsRequest { FromSequence = fromSequence }, WatchEventsResponse.Parser))
+        {
+            sequences.Add(r.Event.Sequence);
+        }
+    }
+
     private sealed class Vms : VmService.VmServiceBase
     {
         private readonly DemoService _demo;
@@ -116,5 +125,38 @@ internal sealed class DemoService
                 }
             }
         }
+    }
+}
+
+/// <summary>DemoService served by the agent's ApiServer on a fresh UNIX socket, with the lean client connected.</summary>
+internal sealed class DemoServer : IAsyncDisposable
+{
+    private readonly ApiServer _server;
+
+    private DemoServer(string socket, DemoService service, ApiServer server)
+    {
+        Socket = socket;
+        Service = service;
+        _server = server;
+        Client = GrpcClient.ForUnixSocket(socket);
+    }
+
+    public string Socket { get; }
+
+    public DemoService Service { get; }
+
+    public GrpcClient Client { get; }
+
+    public static async Task<DemoServer> StartAsync()
+    {
+        string socket = DemoService.NewSocketPath();
+        var service = new DemoService();
+        return new DemoServer(socket, service, await ApiServer.StartAsync(service.CreateServices(), new ApiServerOptions { UnixSocketPath = socket }));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await _server.DisposeAsync();
     }
 }

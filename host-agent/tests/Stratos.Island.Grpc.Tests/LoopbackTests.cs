@@ -16,25 +16,19 @@ namespace Stratos.Island.Grpc.Tests;
 public sealed class LoopbackTests
 {
     private DemoService _service = null!;
-    private ApiServer _server = null!;
+    private DemoServer _demo = null!;
     private GrpcClient _client = null!;
     private string _socket = null!;
 
     [TestInitialize]
     public async Task StartAsync()
     {
-        _socket = DemoService.NewSocketPath();
-        _service = new DemoService();
-        _server = await ApiServer.StartAsync(_service.CreateServices(), new ApiServerOptions { UnixSocketPath = _socket });
-        _client = GrpcClient.ForUnixSocket(_socket);
+        _demo = await DemoServer.StartAsync();
+        (_socket, _service, _client) = (_demo.Socket, _demo.Service, _demo.Client);
     }
 
     [TestCleanup]
-    public async Task StopAsync()
-    {
-        _client.Dispose();
-        await _server.DisposeAsync();
-    }
+    public Task StopAsync() => _demo.DisposeAsync().AsTask();
 
     [TestMethod]
     public async Task Unary_call_returns_the_response()
@@ -68,10 +62,7 @@ public sealed class LoopbackTests
     public async Task Server_stream_delivers_every_message_then_ok()
     {
         var sequences = new List<uint>();
-        await foreach (var r in _client.ServerStreamingAsync(DemoService.WatchEvents, new WatchEventsRequest { FromSequence = 10 }, WatchEventsResponse.Parser))
-        {
-            sequences.Add(r.Event.Sequence);
-        }
+        await DemoService.ReadSequencesAsync(_client, 10, sequences);
 
         CollectionAssert.AreEqual(new uint[] { 10, 11, 12, 13, 14 }, sequences);
     }
@@ -80,13 +71,7 @@ public sealed class LoopbackTests
     public async Task Server_stream_error_after_messages_arrives_in_trailers()
     {
         var sequences = new List<uint>();
-        var e = await Assert.ThrowsExactlyAsync<GrpcException>(async () =>
-        {
-            await foreach (var r in _client.ServerStreamingAsync(DemoService.WatchEvents, new WatchEventsRequest { FromSequence = 900 }, WatchEventsResponse.Parser))
-            {
-                sequences.Add(r.Event.Sequence);
-            }
-        });
+        var e = await Assert.ThrowsExactlyAsync<GrpcException>(() => DemoService.ReadSequencesAsync(_client, 900, sequences));
         CollectionAssert.AreEqual(new uint[] { 900, 901 }, sequences);
         Assert.AreEqual(GrpcStatusCode.DataLoss, e.Status);
         Assert.AreEqual("event log page 3 failed its CRC", e.Message);
@@ -196,24 +181,18 @@ public sealed class ServerLifecycleTests
 public sealed class BlockingCallTests
 {
     private DemoService _service = null!;
-    private ApiServer _server = null!;
+    private DemoServer _demo = null!;
     private GrpcClient _client = null!;
 
     [TestInitialize]
     public async Task StartAsync()
     {
-        var socket = DemoService.NewSocketPath();
-        _service = new DemoService();
-        _server = await ApiServer.StartAsync(_service.CreateServices(), new ApiServerOptions { UnixSocketPath = socket });
-        _client = GrpcClient.ForUnixSocket(socket);
+        _demo = await DemoServer.StartAsync();
+        (_service, _client) = (_demo.Service, _demo.Client);
     }
 
     [TestCleanup]
-    public async Task StopAsync()
-    {
-        _client.Dispose();
-        await _server.DisposeAsync();
-    }
+    public Task StopAsync() => _demo.DisposeAsync().AsTask();
 
     [TestMethod]
     public void Blocking_unary_call_returns_the_response_twice_on_one_connection()

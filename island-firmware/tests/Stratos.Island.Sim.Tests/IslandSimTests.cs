@@ -385,6 +385,14 @@ public sealed class IslandSimTests
         }
     }
 
+    // A control command that restarts the island: it is accepted and the next HelloAck carries reason.
+    private static void AssertRestartedBy(SimWorld world, BoardProcess sim, AgentDriver driver, string command, PbCommon.ResetReason reason)
+    {
+        Assert.AreEqual("ok " + command, world.Control(command));
+        Assert.IsTrue(driver.PumpUntil(() => driver.HelloAcks.Any(a => a.ResetReason == reason), StartTimeoutMs),
+            "no HelloAck with reset reason " + reason + ":\n" + sim.Output);
+    }
+
     [TestMethod]
     [Verifies("IslDsgn~watchdog-kick~1")]
     public void Hang_fires_the_hardware_watchdog_and_the_next_HelloAck_says_WATCHDOG()
@@ -393,10 +401,7 @@ public sealed class IslandSimTests
         using BoardProcess sim = StartIsland(world);
         using AgentDriver driver = Connect(world, 0xE1);
 
-        Assert.AreEqual("ok hang", world.Control("hang"));
-
-        Assert.IsTrue(driver.PumpUntil(() => driver.HelloAcks.Any(a => a.ResetReason == PbCommon.ResetReason.Watchdog), StartTimeoutMs),
-            "no HelloAck with reset reason WATCHDOG:\n" + sim.Output);
+        AssertRestartedBy(world, sim, driver, "hang", PbCommon.ResetReason.Watchdog);
         StringAssert.Contains(sim.Output, "hardware watchdog expired");
         Assert.AreEqual("watchdog", Status(world).GetProperty("reset_reason").GetString());
         Assert.IsFalse(sim.HasExited, "the supervisor must restart the island, not exit");
@@ -409,10 +414,7 @@ public sealed class IslandSimTests
         using BoardProcess sim = StartIsland(world);
         using AgentDriver driver = Connect(world, 0xE2);
 
-        Assert.AreEqual("ok reset", world.Control("reset"));
-
-        Assert.IsTrue(driver.PumpUntil(() => driver.HelloAcks.Any(a => a.ResetReason == PbCommon.ResetReason.Software), StartTimeoutMs),
-            "no HelloAck with reset reason SOFTWARE:\n" + sim.Output);
+        AssertRestartedBy(world, sim, driver, "reset", PbCommon.ResetReason.Software);
         StringAssert.StartsWith(world.Control("bogus"), "error unknown command 'bogus'");
     }
 

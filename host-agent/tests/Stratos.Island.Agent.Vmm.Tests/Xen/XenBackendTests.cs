@@ -88,15 +88,13 @@ public sealed class XenBackendTests
         string xl = Script(dir, "xl", $"""
             echo "$@" >> '{log}'
             case "$1" in
-              list) echo 'Name                                        ID   Mem VCPUs	State	Time(s)'
-                    echo 'Domain-0                                     0  1536     2     r-----      12.0' ;;
+              list) {XlListDom0} ;;
               create) echo 'libxl: error: libxl_dom.c:xc_dom_kernel_file: failed to open kernel' >&2; exit 3 ;;
               *) echo "unexpected xl $1" >&2; exit 9 ;;
             esac
             """);
-        string watch = Script(dir, "xenstore-watch", "echo \"$1\"; exec sleep 600");
-        string runtime = Path.Combine(dir.Path, "run");
-        await using var backend = new XenBackend(new XenBackendOptions { RuntimeDirectory = runtime, Xl = xl, XenstoreWatch = watch });
+        string runtime = Runtime(dir);
+        await using XenBackend backend = Backend(dir, xl);
         var e = await Assert.ThrowsExactlyAsync<VmmException>(() => backend.StartAsync(XenBackend.DomainSpec(Linux(s => s with { Kernel = Kernel(dir), Initrd = null }))));
 
         Assert.AreEqual(VmmErrorKind.XenToolFailed, e.Kind);
@@ -113,17 +111,15 @@ public sealed class XenBackendTests
     public async Task A_domain_of_the_same_name_not_started_by_the_agent_is_not_started_twice()
     {
         using var dir = new TempDir();
-        string xl = Script(dir, "xl", """
+        string xl = Script(dir, "xl", $"""
             case "$1" in
-              list) echo 'Name                                        ID   Mem VCPUs	State	Time(s)'
-                    echo 'Domain-0                                     0  1536     2     r-----      12.0'
+              list) {XlListDom0}
                     echo 'linux                                        7   128     1     -b----       3.1' ;;
               *) echo "unexpected xl $1" >&2; exit 9 ;;
             esac
             """);
-        string watch = Script(dir, "xenstore-watch", "echo \"$1\"; exec sleep 600");
-        string runtime = Path.Combine(dir.Path, "run");
-        await using var backend = new XenBackend(new XenBackendOptions { RuntimeDirectory = runtime, Xl = xl, XenstoreWatch = watch });
+        string runtime = Runtime(dir);
+        await using XenBackend backend = Backend(dir, xl);
         var e = await Assert.ThrowsExactlyAsync<VmmException>(() => backend.StartAsync(XenBackend.DomainSpec(Linux(s => s with { Kernel = Kernel(dir), Initrd = null }))));
         Assert.AreEqual(VmmErrorKind.InvalidState, e.Kind);
         StringAssert.Contains(e.Message, "already exists (id 7");
@@ -138,8 +134,7 @@ public sealed class XenBackendTests
         string xl = Script(dir, "xl", $"""
             echo "$@" >> '{log}'
             case "$1" in
-              list) echo 'Name                                        ID   Mem VCPUs	State	Time(s)'
-                    echo 'Domain-0                                     0  1536     2     r-----      12.0'
+              list) {XlListDom0}
                     echo 'old                                          4   128     1     -b----       3.1'
                     echo 'crashed                                      5   128     1     ----c-       3.1'
                     echo 'foreign                                      6   128     1     -b----       3.1' ;;
@@ -147,15 +142,14 @@ public sealed class XenBackendTests
               *) echo "unexpected xl $1" >&2; exit 9 ;;
             esac
             """);
-        string watch = Script(dir, "xenstore-watch", "echo \"$1\"; exec sleep 600");
-        string runtime = Path.Combine(dir.Path, "run");
+        string runtime = Runtime(dir);
         foreach (string name in new[] { "old", "crashed", "gone" })
         {
             Directory.CreateDirectory(Path.Combine(runtime, name));
             File.WriteAllText(Path.Combine(runtime, name, "domain.cfg"), "name = \"" + name + "\"\n");
         }
 
-        await using var backend = new XenBackend(new XenBackendOptions { RuntimeDirectory = runtime, Xl = xl, XenstoreWatch = watch });
+        await using XenBackend backend = Backend(dir, xl);
         string kernel = Kernel(dir);
         var (adopted, stale) = await backend.AdoptAsync(name => name == "crashed" ? new XenDomainSpec { Name = name, Kernel = kernel } : null);
 
@@ -188,8 +182,7 @@ public sealed class XenBackendTests
         string xl = Script(dir, "xl", $"""
             echo "$@" >> '{log}'
             case "$1" in
-              list) echo 'Name                                        ID   Mem VCPUs	State	Time(s)'
-                    echo 'Domain-0                                     0  1536     2     r-----      12.0'
+              list) {XlListDom0}
                     [ -f '{created}' ] && echo 'linux                                        9   128     1     -b----       0.4' ;;
               create) touch '{created}' ;;
               domid) echo 9 ;;
@@ -200,9 +193,8 @@ public sealed class XenBackendTests
             exit 0
             """);
         string read = Script(dir, "xenstore-read", $"[ \"$1\" = /local/domain/9/console/tty ] && echo '{console.SlavePath}'");
-        string watch = Script(dir, "xenstore-watch", "echo \"$1\"; exec sleep 600");
-        string runtime = Path.Combine(dir.Path, "run");
-        await using var backend = new XenBackend(new XenBackendOptions { RuntimeDirectory = runtime, Xl = xl, XenstoreRead = read, XenstoreWatch = watch });
+        string runtime = Runtime(dir);
+        await using XenBackend backend = Backend(dir, xl, read);
         XenDomain domain = await backend.StartAsync(XenBackend.DomainSpec(Linux(s => s with { Kernel = Kernel(dir), Initrd = null })));
         int heartbeats = 0;
         domain.Serial!.Heartbeat += _ => Interlocked.Increment(ref heartbeats);
@@ -237,6 +229,23 @@ public sealed class XenBackendTests
         {
             return null;
         }
+    }
+
+    // What a fake xl prints first for 'list': the header and dom0 (more domains on lines of their own).
+    private const string XlListDom0 = "echo 'Name                                        ID   Mem VCPUs	State	Time(s)'; "
+        + "echo 'Domain-0                                     0  1536     2     r-----      12.0'";
+
+    private static string Runtime(TempDir dir) => Path.Combine(dir.Path, "run");
+
+    // The backend on the test's fake tools: xl, xenstore-read when given, and a xenstore-watch that
+    // reports each watch once and waits; its runtime folder is Runtime(dir).
+    private static XenBackend Backend(TempDir dir, string xl, string? read = null)
+    {
+        var options = new XenBackendOptions
+        {
+            RuntimeDirectory = Runtime(dir), Xl = xl, XenstoreWatch = Script(dir, "xenstore-watch", "echo \"$1\"; exec sleep 600"),
+        };
+        return new XenBackend(read == null ? options : options with { XenstoreRead = read });
     }
 
     private static string Kernel(TempDir dir)
