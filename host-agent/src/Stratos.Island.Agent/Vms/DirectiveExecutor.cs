@@ -29,8 +29,9 @@ using Stratos.Island.Agent.State;
 using Stratos.Island.Agent.Vmm;
 using Stratos.Island.Agent.Link;
 using Stratos.Island.Protocol.Link.V1;
-using ProtoObserved = Stratos.Island.Protocol.Link.V1.ObservedVmState;
-using VmmObserved = Stratos.Island.Codec.ObservedVmState;
+// The host's one ObservedVmState is the codec's (the VMM backends report it); the generated
+// message's enum of the same values is written only where a VmStateReport is built (Report).
+using ObservedVmState = Stratos.Island.Codec.ObservedVmState;
 
 namespace Stratos.Island.Agent.Vms;
 
@@ -104,16 +105,16 @@ public sealed class DirectiveExecutor : IAsyncDisposable
 
             if (_running.TryGetValue(id, out IVmmInstance? vm) && _awaitingAlive.TryGetValue(id, out IVmmInstance? booting) && booting == vm)
             {
-                Report(id, ProtoObserved.Starting, 0, 0, "re-sync: guest booting, " + vm.Describe);
+                Report(id, ObservedVmState.Starting, 0, 0, "re-sync: guest booting, " + vm.Describe);
             }
             else if (_running.TryGetValue(id, out vm))
             {
-                ProtoObserved state = vm.State == VmmObserved.Paused ? ProtoObserved.Paused : ProtoObserved.Running;
+                ObservedVmState state = vm.State == ObservedVmState.Paused ? ObservedVmState.Paused : ObservedVmState.Running;
                 Report(id, state, 0, 0, "re-sync: " + vm.Describe);
             }
             else
             {
-                Report(id, ProtoObserved.NotRunning, 0, 0, "re-sync: " + NoVm);
+                Report(id, ObservedVmState.NotRunning, 0, 0, "re-sync: " + NoVm);
             }
         }
     }
@@ -202,14 +203,14 @@ public sealed class DirectiveExecutor : IAsyncDisposable
     {
         if (_running.TryGetValue(d.VmId, out IVmmInstance? existing))
         {
-            Report(d.VmId, ProtoObserved.Running, d.DirectiveId, 0, "already running, " + existing.Describe);
+            Report(d.VmId, ObservedVmState.Running, d.DirectiveId, 0, "already running, " + existing.Describe);
             return;
         }
 
         VmDefinition? definition = _cache.Definition(d.VmId);
         if (definition is null)
         {
-            Report(d.VmId, ProtoObserved.StartFailed, d.DirectiveId, 0, $"no definition for VM id {d.VmId}");
+            Report(d.VmId, ObservedVmState.StartFailed, d.DirectiveId, 0, $"no definition for VM id {d.VmId}");
             return;
         }
 
@@ -236,7 +237,7 @@ public sealed class DirectiveExecutor : IAsyncDisposable
                 else
                 {
                     _relay.Attach(d.VmId, running.Serial!);
-                    Report(d.VmId, ProtoObserved.Running, d.DirectiveId, 0, running.Describe);
+                    Report(d.VmId, ObservedVmState.Running, d.DirectiveId, 0, running.Describe);
                 }
             }, timeout.Token).ConfigureAwait(false);
         }
@@ -244,7 +245,7 @@ public sealed class DirectiveExecutor : IAsyncDisposable
         {
             _relay.Detach(d.VmId);
             _logger.LogWarning("VM '{Vm}': start failed: {Error}", definition.Name, e.Message);
-            Report(d.VmId, ProtoObserved.StartFailed, d.DirectiveId, 0, e is OperationCanceledException ? $"not running within {d.TimeoutMs} ms" : e.Message);
+            Report(d.VmId, ObservedVmState.StartFailed, d.DirectiveId, 0, e is OperationCanceledException ? $"not running within {d.TimeoutMs} ms" : e.Message);
             return;
         }
 
@@ -271,7 +272,7 @@ public sealed class DirectiveExecutor : IAsyncDisposable
 
             port.Heartbeat -= FirstHeartbeat;
             _awaitingAlive.TryRemove(new KeyValuePair<uint, IVmmInstance>(d.VmId, vm));
-            Report(d.VmId, ProtoObserved.Running, d.DirectiveId, 0, $"guest alive (HB {sequence} on its heartbeat port), {vm.Describe}");
+            Report(d.VmId, ObservedVmState.Running, d.DirectiveId, 0, $"guest alive (HB {sequence} on its heartbeat port), {vm.Describe}");
         }
 
         _awaitingAlive[d.VmId] = vm;
@@ -303,19 +304,19 @@ public sealed class DirectiveExecutor : IAsyncDisposable
 
     private void OnObservation(uint vmId, IVmmInstance vm, VmObservation observation)
     {
-        if (_inDirective.ContainsKey(vmId) || observation.State == VmmObserved.NotRunning)
+        if (_inDirective.ContainsKey(vmId) || observation.State == ObservedVmState.NotRunning)
         {
             return; // the directive's own report covers it
         }
 
-        if (observation.State is VmmObserved.Crashed or VmmObserved.Exited)
+        if (observation.State is ObservedVmState.Crashed or ObservedVmState.Exited)
         {
             Forget(vmId, vm);
-            Report(vmId, (ProtoObserved)(int)observation.State, 0, observation.ExitStatus ?? 0, observation.Detail);
+            Report(vmId, observation.State, 0, observation.ExitStatus ?? 0, observation.Detail);
         }
-        else if (observation.State is VmmObserved.Paused or VmmObserved.Running or VmmObserved.Hung)
+        else if (observation.State is ObservedVmState.Paused or ObservedVmState.Running or ObservedVmState.Hung)
         {
-            Report(vmId, (ProtoObserved)(int)observation.State, 0, 0, observation.Detail);
+            Report(vmId, observation.State, 0, 0, observation.Detail);
         }
     }
 
@@ -323,7 +324,7 @@ public sealed class DirectiveExecutor : IAsyncDisposable
     {
         if (!_running.TryGetValue(d.VmId, out IVmmInstance? vm))
         {
-            Report(d.VmId, ProtoObserved.NotRunning, d.DirectiveId, 0, NoVm + " running");
+            Report(d.VmId, ObservedVmState.NotRunning, d.DirectiveId, 0, NoVm + " running");
             return;
         }
 
@@ -331,14 +332,14 @@ public sealed class DirectiveExecutor : IAsyncDisposable
             ? await vm.KillAsync(_stop.Token).ConfigureAwait(false)
             : await vm.StopAsync(d.TimeoutMs > 0 ? TimeSpan.FromMilliseconds(d.TimeoutMs * 0.6) : null, _stop.Token).ConfigureAwait(false);
         Forget(d.VmId, vm);
-        Report(d.VmId, ProtoObserved.NotRunning, d.DirectiveId, end.ExitStatus ?? 0, end.Detail);
+        Report(d.VmId, ObservedVmState.NotRunning, d.DirectiveId, end.ExitStatus ?? 0, end.Detail);
     }
 
     private async Task ControlAsync(VmDirective d)
     {
         if (!_running.TryGetValue(d.VmId, out IVmmInstance? vm))
         {
-            Report(d.VmId, ProtoObserved.NotRunning, d.DirectiveId, 0, $"cannot {d.Action.ToString().ToLowerInvariant()}: {NoVm} running");
+            Report(d.VmId, ObservedVmState.NotRunning, d.DirectiveId, 0, $"cannot {d.Action.ToString().ToLowerInvariant()}: {NoVm} running");
             return;
         }
 
@@ -346,15 +347,15 @@ public sealed class DirectiveExecutor : IAsyncDisposable
         {
             case DirectiveAction.Pause:
                 await vm.PauseAsync(_stop.Token).ConfigureAwait(false);
-                Report(d.VmId, ProtoObserved.Paused, d.DirectiveId, 0, "vCPUs stopped");
+                Report(d.VmId, ObservedVmState.Paused, d.DirectiveId, 0, "vCPUs stopped");
                 break;
             case DirectiveAction.Resume:
                 await vm.ResumeAsync(_stop.Token).ConfigureAwait(false);
-                Report(d.VmId, ProtoObserved.Running, d.DirectiveId, 0, "vCPUs resumed");
+                Report(d.VmId, ObservedVmState.Running, d.DirectiveId, 0, "vCPUs resumed");
                 break;
             default:
                 await vm.ResetAsync(_stop.Token).ConfigureAwait(false);
-                Report(d.VmId, ProtoObserved.Running, d.DirectiveId, 0, "guest reset");
+                Report(d.VmId, ObservedVmState.Running, d.DirectiveId, 0, "guest reset");
                 break;
         }
     }
@@ -362,12 +363,12 @@ public sealed class DirectiveExecutor : IAsyncDisposable
     /// <summary>What a VM without its VMM instance lacks, in reports: "no QEMU" / "no Xen domain".</summary>
     private string NoVm => _backend.Kind == VmmKind.Xen ? "no Xen domain" : "no QEMU";
 
-    private ProtoObserved CurrentState(uint vmId) =>
-        _running.TryGetValue(vmId, out IVmmInstance? vm) ? (ProtoObserved)(int)vm.State : ProtoObserved.NotRunning;
+    private ObservedVmState CurrentState(uint vmId) =>
+        _running.TryGetValue(vmId, out IVmmInstance? vm) ? vm.State : ObservedVmState.NotRunning;
 
-    private void Report(uint vmId, ProtoObserved state, uint directiveId, int exitStatus, string detail)
+    private void Report(uint vmId, ObservedVmState state, uint directiveId, int exitStatus, string detail)
     {
-        var report = new VmStateReport { VmId = vmId, State = state, DirectiveId = directiveId, ExitStatus = exitStatus, Detail = Truncate(detail) };
+        var report = new VmStateReport { VmId = vmId, State = (Stratos.Island.Protocol.Link.V1.ObservedVmState)state, DirectiveId = directiveId, ExitStatus = exitStatus, Detail = Truncate(detail) };
         if (!_reports.Post(new Envelope { VmStateReport = report }))
         {
             _logger.LogWarning("VM {Vm}: report {State} (directive {Directive}) not sent: link down or queue full", vmId, state, directiveId);
