@@ -7,6 +7,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using Grpc.Net.Client;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
+using Stratos.Island.VirtualBoard;
 
 namespace Stratos.Island.Conformance.Api.Tests;
 
@@ -14,14 +15,15 @@ namespace Stratos.Island.Conformance.Api.Tests;
 /// Where the agent under test is. A vendor points the kit at a running agent with
 ///   ISLAND_API_CONFORMANCE_SOCKET  the agent's operator-API UNIX socket
 /// Without it the kit starts island-sim and island-agent with the virtual board (autostart off) in a
-/// private directory, as CI does, and stops both at the end. The tests speak standard gRPC over the
+/// private directory through the board's launcher (Stratos.Island.VirtualBoard), as CI does, and
+/// stops both at the end. The tests speak standard gRPC over the
 /// socket (Grpc.Net.Client) with types generated from the .proto files; they call nothing else.
 /// </summary>
 [TestClass]
 public static class AgentUnderTest
 {
-    private static Process? _sim;
-    private static Process? _agent;
+    private static BoardProcess? _sim;
+    private static BoardProcess? _agent;
     private static string? _root;
 
     public static string Socket { get; private set; } = "";
@@ -71,29 +73,24 @@ public static class AgentUnderTest
         return GrpcChannel.ForAddress("http://localhost", new GrpcChannelOptions { HttpHandler = handler });
     }
 
+    // The virtual board's launcher starts both programs (layout, command lines, readiness): a board
+    // folder of its own with autostart off under a private directory; the kit's build of each program.
     private static void StartVirtualBoard()
     {
-        string repo = FindRepository();
+        string repo = RepositoryRoot.Require();
         string configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name; // bin/<Configuration>/net10.0
         _root = Path.Combine(Path.GetTempPath(), "island-api-conformance-" + Guid.NewGuid().ToString("N")[..10]);
-        string board = Path.Combine(_root, "board");
-        Directory.CreateDirectory(board);
-        Directory.CreateDirectory(Path.Combine(_root, "state"));
-        File.Copy(Path.Combine(repo, "boards", "virtual", "board.yaml"), Path.Combine(board, "board.yaml"));
-        File.WriteAllText(Path.Combine(board, "vms.yaml"), File.ReadAllText(Path.Combine(repo, "boards", "virtual", "vms.yaml"))
-            .Replace("autostart: true", "autostart: false", StringComparison.Ordinal));
         BuildGuest(repo);
-        string shm = Path.Combine(_root, "shm");
-        string kick = Path.Combine(_root, "kick");
-        Socket = Path.Combine(_root, "agent.sock");
-        _sim = StartProcess(repo, Built(repo, "island-firmware/src/Stratos.Island.Sim", configuration, "island-sim"),
-            "--board", Path.Combine(board, "board.yaml"), "--config", Path.Combine(board, "vms.yaml"),
-            "--state-dir", Path.Combine(_root, "state"), "--shm-path", shm, "--kick-socket", kick);
-        WaitFor(kick, "island-sim's kick socket", _sim);
-        _agent = StartProcess(repo, Built(repo, "host-agent/src/Stratos.Island.Agent.Host", configuration, "island-agent"),
-            "--board", board, "--boards-dir", Path.Combine(repo, "boards"), "--socket", Socket,
-            "--runtime-dir", Path.Combine(_root, "run"), "--shm-path", shm, "--kick-socket", kick, "--guest-kernel-dir", repo);
-        WaitFor(Socket, "island-agent's API socket", _agent);
+        var layout = new VirtualBoardLayout(_root);
+        var launcher = new VirtualBoardLauncher(layout, new VirtualBoardOptions(repo) { Autostart = false, AuthenticatedLink = false },
+            new VirtualBoardBinaries(Built(repo, VirtualBoardBinaries.SimProject, configuration, "island-sim"),
+                Built(repo, VirtualBoardBinaries.AgentProject, configuration, "island-agent")));
+        launcher.Prepare();
+        _sim = BoardProcess.Start("island-sim", launcher.SimCommand(), workingDirectory: repo);
+        Readiness.WaitForSocketAsync(layout.ControlSocket, "island-sim control socket", _sim, Readiness.DefaultTimeout).GetAwaiter().GetResult();
+        _agent = BoardProcess.Start("island-agent", launcher.AgentCommand(), workingDirectory: repo);
+        Readiness.WaitForBoardAsync(layout, _sim, _agent, Readiness.DefaultTimeout).GetAwaiter().GetResult();
+        Socket = layout.AgentSocket;
         Description = "island-agent + island-sim (started by the kit, pids " + _agent.Id + ", " + _sim.Id + ")";
     }
 
@@ -101,15 +98,8 @@ public static class AgentUnderTest
     public static void Stop()
     {
         Channel?.Dispose();
-        foreach (Process? p in new[] { _agent, _sim })
-        {
-            if (p != null && !p.HasExited)
-            {
-                p.Kill(entireProcessTree: true);
-                p.WaitForExit(5000);
-            }
-        }
-
+        _agent?.Dispose();
+        _sim?.Dispose();
         if (_root != null)
         {
             try
@@ -120,23 +110,6 @@ public static class AgentUnderTest
             {
             }
         }
-    }
-
-    private static Process StartProcess(string repo, string dll, params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true, WorkingDirectory = repo };
-        start.ArgumentList.Add(dll);
-        foreach (string arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        Process p = Process.Start(start) ?? throw new InvalidOperationException(dll + " did not start");
-        p.ErrorDataReceived += (_, _) => { };
-        p.OutputDataReceived += (_, _) => { };
-        p.BeginErrorReadLine();
-        p.BeginOutputReadLine();
-        return p;
     }
 
     // The virtual board's VMs boot the project's heartbeat guest (hil-tests/guest): make it if needed.
@@ -156,42 +129,9 @@ public static class AgentUnderTest
         }
     }
 
-    private static void WaitFor(string path, string what, Process owner)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!File.Exists(path))
-        {
-            if (owner.HasExited)
-            {
-                throw new InvalidOperationException(what + ": the process exited with " + owner.ExitCode + " before creating " + path);
-            }
-
-            if (clock.ElapsedMilliseconds > 20_000)
-            {
-                throw new TimeoutException(what + " did not appear at " + path + " within 20 s");
-            }
-
-            Thread.Sleep(50);
-        }
-    }
-
     private static string Built(string repo, string project, string configuration, string name)
     {
         string dll = Path.Combine(repo, project, "bin", configuration, "net10.0", name + ".dll");
         return File.Exists(dll) ? dll : throw new FileNotFoundException(name + " is not built (" + dll + "); build the solution, or set ISLAND_API_CONFORMANCE_SOCKET to test a running agent");
-    }
-
-    private static string FindRepository()
-    {
-        for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "boards", "virtual", "board.yaml")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new DirectoryNotFoundException("boards/virtual/board.yaml not found above " + AppContext.BaseDirectory
-            + "; set ISLAND_API_CONFORMANCE_SOCKET to test a running agent");
     }
 }

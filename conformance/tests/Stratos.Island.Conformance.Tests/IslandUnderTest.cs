@@ -1,7 +1,7 @@
 using System;
-using System.Diagnostics;
 using System.IO;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
+using Stratos.Island.VirtualBoard;
 
 namespace Stratos.Island.Conformance.Tests;
 
@@ -11,12 +11,13 @@ namespace Stratos.Island.Conformance.Tests;
 ///   ISLAND_CONFORMANCE_KICK     the kick socket the island listens on
 ///   ISLAND_CONFORMANCE_CHANNEL  the rpmsg channel name it announces (default stratos-island)
 /// Without ISLAND_CONFORMANCE_SHM the kit starts island-sim with the virtual board (autostart off)
-/// in a private directory, as CI does, and stops it at the end.
+/// in a private directory through the board's launcher (Stratos.Island.VirtualBoard), as CI does,
+/// and stops it at the end.
 /// </summary>
 [TestClass]
 public static class IslandUnderTest
 {
-    private static Process? _sim;
+    private static BoardProcess? _sim;
     private static string? _root;
 
     public static string ShmPath { get; private set; } = "";
@@ -42,41 +43,24 @@ public static class IslandUnderTest
             return;
         }
 
+        // The virtual board's launcher: its layout under a private directory, a board folder of its own
+        // whose vms.yaml has autostart off, island-sim's command line; no agent (the kit is the agent).
         _root = Path.Combine(Path.GetTempPath(), "island-conformance-" + Guid.NewGuid().ToString("N")[..10]);
-        Directory.CreateDirectory(Path.Combine(_root, "state"));
-        string boards = FindBoards();
-        string config = Path.Combine(_root, "vms.yaml");
-        File.WriteAllText(config, File.ReadAllText(Path.Combine(boards, "virtual", "vms.yaml"))
-            .Replace("autostart: true", "autostart: false", StringComparison.Ordinal));
-        ShmPath = Path.Combine(_root, "shm");
-        KickSocket = Path.Combine(_root, "kick");
-        var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (string arg in new[]
-        {
-            Path.Combine(AppContext.BaseDirectory, "island-sim.dll"), "--board", Path.Combine(boards, "virtual", "board.yaml"),
-            "--config", config, "--state-dir", Path.Combine(_root, "state"), "--shm-path", ShmPath, "--kick-socket", KickSocket,
-        })
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        _sim = Process.Start(start) ?? throw new InvalidOperationException("island-sim did not start");
-        _sim.ErrorDataReceived += (_, _) => { };
-        _sim.OutputDataReceived += (_, _) => { };
-        _sim.BeginErrorReadLine();
-        _sim.BeginOutputReadLine();
+        var layout = new VirtualBoardLayout(_root);
+        var launcher = new VirtualBoardLauncher(layout,
+            new VirtualBoardOptions(RepositoryRoot.Require()) { Autostart = false, AuthenticatedLink = false },
+            VirtualBoardBinaries.InDirectory(AppContext.BaseDirectory));
+        launcher.Prepare();
+        ShmPath = layout.ShmPath;
+        KickSocket = layout.KickSocket;
+        _sim = BoardProcess.Start("island-sim", launcher.SimCommand());
         Description = "island-sim (started by the kit, pid " + _sim.Id + ")";
     }
 
     [AssemblyCleanup]
     public static void Stop()
     {
-        if (_sim != null && !_sim.HasExited)
-        {
-            _sim.Kill(entireProcessTree: true);
-            _sim.WaitForExit(5000);
-        }
-
+        _sim?.Dispose();
         if (_root != null)
         {
             try
@@ -87,19 +71,5 @@ public static class IslandUnderTest
             {
             }
         }
-    }
-
-    private static string FindBoards()
-    {
-        for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "boards", "virtual", "board.yaml")))
-            {
-                return Path.Combine(dir.FullName, "boards");
-            }
-        }
-
-        throw new DirectoryNotFoundException("boards/virtual/board.yaml not found above " + AppContext.BaseDirectory
-            + "; set ISLAND_CONFORMANCE_SHM and ISLAND_CONFORMANCE_KICK to test a running island");
     }
 }
