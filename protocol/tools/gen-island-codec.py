@@ -241,6 +241,77 @@ def tag_size(number):
     return size
 
 
+# Lines that several field kinds emit alike; indent is the C# indentation of the first line.
+def status_check(indent):
+    return indent + "if (status != CodecStatus.Ok) return status;"
+
+
+def nested_measure(target, tag_bytes, indent):
+    """A nested message's size with its tag and length prefix (Measure caches it for WriteTo)."""
+    return [indent + "status = %s.Measure(out inner);" % target, status_check(indent),
+            indent + "size += %d + ProtoWriter.VarintSize32((uint)inner) + inner;" % tag_bytes]
+
+
+def nested_write(target, tag_value, indent):
+    return [indent + "ProtoWriter.WriteVarint32(buffer, ref position, %du);" % tag_value,
+            indent + "ProtoWriter.WriteVarint32(buffer, ref position, (uint)%s.cachedSize);" % target,
+            indent + "%s.WriteTo(buffer, ref position);" % target]
+
+
+def nested_merge(target, indent):
+    return [indent + "status = reader.BeginMessage(out outerLimit);", status_check(indent),
+            indent + "status = %s.MergeFrom(ref reader);" % target, status_check(indent),
+            indent + "reader.EndMessage(outerLimit);"]
+
+
+def string_measure(value, byte_count, max_length, bytes_var, byte_count_target, tag_bytes, indent):
+    """A string's UTF-8 size checked against its max_len and kept for WriteString."""
+    return [indent + "int %s = %s;" % (bytes_var, byte_count),
+            indent + "if (%s > %s) return CodecStatus.StringTooLong;" % (bytes_var, max_length),
+            indent + "%s = %s;" % (byte_count_target, bytes_var),
+            indent + "size += %d + ProtoWriter.VarintSize32((uint)%s) + %s;" % (tag_bytes, bytes_var, bytes_var)]
+
+
+def max_length_const(field, kind, message):
+    """The ...MaxLength constant of a string or bytes field, which must carry (max_len)."""
+    if field["max_len"] is None:
+        sys.exit("%s field %s.%s has no max_len" % (kind, message, field["name"]))
+    return "        public const int %sMaxLength = %d;" % (pascal(field["name"]), field["max_len"])
+
+
+def body_switch(selector, bodies, case_lines):
+    """A switch over the body oneof: under each body's case label, case_lines(field)."""
+    out = ["            switch (%s)" % selector, "            {"]
+    for f in bodies:
+        out.append("                case EnvelopeBody.%s:" % pascal(f["name"]))
+        out.extend(case_lines(f))
+        out.append("                    break;")
+    out.append("            }")
+    return out
+
+
+def field_write(condition, tag_value, write_line):
+    """WriteTo lines of a singular field: its tag and value when it is not the default."""
+    return ["            if (%s)" % condition, "            {",
+            "                ProtoWriter.WriteVarint32(buffer, ref position, %du);" % tag_value,
+            "                " + write_line, "            }"]
+
+
+def field_decode(number, wire_name, read_line, after=()):
+    """MergeFrom's case of a singular field: wire type checked, value read, then any conversion."""
+    return (["                    case %d:" % number,
+             "                        if (wireType != ProtoWriter.%s) return CodecStatus.WrongWireType;" % wire_name,
+             "                        " + read_line, status_check("                        ")]
+            + ["                        " + line for line in after] + ["                        break;"])
+
+
+def varint_element(P, indent):
+    """One more element of a repeated uint32 (packed or not)."""
+    return [indent + "if (%sCount >= %sMaxCount) return CodecStatus.TooManyElements;" % (P, P),
+            indent + "status = reader.ReadVarint32(out %s[%sCount]);" % (P, P), status_check(indent),
+            indent + "%sCount++;" % P]
+
+
 def gen_message(msg):
     name = msg["name"]
     fields = sorted(msg["fields"], key=lambda f: f["number"])
@@ -277,40 +348,27 @@ def gen_message(msg):
                 factories.append("        }")
                 measure.append("            for (int i = 0; i < %sCount; i++)" % P)
                 measure.append("            {")
-                measure.append("                status = %s[i].Measure(out inner);" % P)
-                measure.append("                if (status != CodecStatus.Ok) return status;")
-                measure.append("                size += %d + ProtoWriter.VarintSize32((uint)inner) + inner;" % T)
+                measure.extend(nested_measure("%s[i]" % P, T, "                "))
                 measure.append("            }")
                 write.append("            for (int i = 0; i < %sCount; i++)" % P)
                 write.append("            {")
-                write.append("                ProtoWriter.WriteVarint32(buffer, ref position, %du);" % tagv)
-                write.append("                ProtoWriter.WriteVarint32(buffer, ref position, (uint)%s[i].cachedSize);" % P)
-                write.append("                %s[i].WriteTo(buffer, ref position);" % P)
+                write.extend(nested_write("%s[i]" % P, tagv, "                "))
                 write.append("            }")
                 decode.append("                    case %d:" % n)
                 decode.append("                        if (wireType != ProtoWriter.WireLengthDelimited) return CodecStatus.WrongWireType;")
                 decode.append("                        if (%sCount >= %sMaxCount) return CodecStatus.TooManyElements;" % (P, P))
                 decode.append("                        %s[%sCount].Clear();" % (P, P))
-                decode.append("                        status = reader.BeginMessage(out outerLimit);")
-                decode.append("                        if (status != CodecStatus.Ok) return status;")
-                decode.append("                        status = %s[%sCount].MergeFrom(ref reader);" % (P, P))
-                decode.append("                        if (status != CodecStatus.Ok) return status;")
-                decode.append("                        reader.EndMessage(outerLimit);")
+                decode.extend(nested_merge("%s[%sCount]" % (P, P), "                        "))
                 decode.append("                        %sCount++;" % P)
                 decode.append("                        break;")
             elif kind == "string":
-                ml = f["max_len"]
-                if ml is None:
-                    sys.exit("string field %s.%s has no max_len" % (name, f["name"]))
-                consts.append("        public const int %sMaxLength = %d;" % (P, ml))
+                consts.append(max_length_const(f, kind, name))
                 privates.append("        private readonly int[] %sByteCounts = new int[%sMaxCount];" % (c, P))
                 measure.append("            for (int i = 0; i < %sCount; i++)" % P)
                 measure.append("            {")
                 measure.append("                string item = %s[i];" % P)
-                measure.append("                int itemBytes = item == null ? 0 : Utf8.ByteCount(item);")
-                measure.append("                if (itemBytes > %sMaxLength) return CodecStatus.StringTooLong;" % P)
-                measure.append("                %sByteCounts[i] = itemBytes;" % c)
-                measure.append("                size += %d + ProtoWriter.VarintSize32((uint)itemBytes) + itemBytes;" % T)
+                measure.extend(string_measure("item", "item == null ? 0 : Utf8.ByteCount(item)", "%sMaxLength" % P, "itemBytes",
+                                              "%sByteCounts[i]" % c, T, "                "))
                 measure.append("            }")
                 write.append("            for (int i = 0; i < %sCount; i++)" % P)
                 write.append("            {")
@@ -347,20 +405,14 @@ def gen_message(msg):
                 decode.append("                            if (status != CodecStatus.Ok) return status;")
                 decode.append("                            while (reader.Position < reader.Limit)")
                 decode.append("                            {")
-                decode.append("                                if (%sCount >= %sMaxCount) return CodecStatus.TooManyElements;" % (P, P))
-                decode.append("                                status = reader.ReadVarint32(out %s[%sCount]);" % (P, P))
-                decode.append("                                if (status != CodecStatus.Ok) return status;")
-                decode.append("                                %sCount++;" % P)
+                decode.extend(varint_element(P, "                                "))
                 decode.append("                            }")
                 decode.append("")
                 decode.append("                            reader.EndMessage(outerLimit);")
                 decode.append("                        }")
                 decode.append("                        else if (wireType == ProtoWriter.WireVarint)")
                 decode.append("                        {")
-                decode.append("                            if (%sCount >= %sMaxCount) return CodecStatus.TooManyElements;" % (P, P))
-                decode.append("                            status = reader.ReadVarint32(out %s[%sCount]);" % (P, P))
-                decode.append("                            if (status != CodecStatus.Ok) return status;")
-                decode.append("                            %sCount++;" % P)
+                decode.extend(varint_element(P, "                            "))
                 decode.append("                        }")
                 decode.append("                        else")
                 decode.append("                        {")
@@ -378,15 +430,11 @@ def gen_message(msg):
             clear.append("            Has%s = false;" % P)
             measure.append("            if (Has%s)" % P)
             measure.append("            {")
-            measure.append("                status = %s.Measure(out inner);" % P)
-            measure.append("                if (status != CodecStatus.Ok) return status;")
-            measure.append("                size += %d + ProtoWriter.VarintSize32((uint)inner) + inner;" % T)
+            measure.extend(nested_measure(P, T, "                "))
             measure.append("            }")
             write.append("            if (Has%s)" % P)
             write.append("            {")
-            write.append("                ProtoWriter.WriteVarint32(buffer, ref position, %du);" % tagv)
-            write.append("                ProtoWriter.WriteVarint32(buffer, ref position, (uint)%s.cachedSize);" % P)
-            write.append("                %s.WriteTo(buffer, ref position);" % P)
+            write.extend(nested_write(P, tagv, "                "))
             write.append("            }")
             decode.append("                    case %d:" % n)
             decode.append("                        if (wireType != ProtoWriter.WireLengthDelimited) return CodecStatus.WrongWireType;")
@@ -396,62 +444,34 @@ def gen_message(msg):
             decode.append("                            Has%s = true;" % P)
             decode.append("                        }")
             decode.append("")
-            decode.append("                        status = reader.BeginMessage(out outerLimit);")
-            decode.append("                        if (status != CodecStatus.Ok) return status;")
-            decode.append("                        status = %s.MergeFrom(ref reader);" % P)
-            decode.append("                        if (status != CodecStatus.Ok) return status;")
-            decode.append("                        reader.EndMessage(outerLimit);")
+            decode.extend(nested_merge(P, "                        "))
             decode.append("                        break;")
             continue
 
         if kind == "string":
-            ml = f["max_len"]
-            if ml is None:
-                sys.exit("string field %s.%s has no max_len" % (name, f["name"]))
-            consts.append("        public const int %sMaxLength = %d;" % (P, ml))
+            consts.append(max_length_const(f, kind, name))
             decl.append("        public string %s = string.Empty;" % P)
             privates.append("        private int %sByteCount;" % c)
             clear.append("            %s = string.Empty;" % P)
             measure.append("            if (%s != null && %s.Length != 0)" % (P, P))
             measure.append("            {")
-            measure.append("                int bytes = Utf8.ByteCount(%s);" % P)
-            measure.append("                if (bytes > %sMaxLength) return CodecStatus.StringTooLong;" % P)
-            measure.append("                %sByteCount = bytes;" % c)
-            measure.append("                size += %d + ProtoWriter.VarintSize32((uint)bytes) + bytes;" % T)
+            measure.extend(string_measure(P, "Utf8.ByteCount(%s)" % P, "%sMaxLength" % P, "bytes", "%sByteCount" % c, T, "                "))
             measure.append("            }")
-            write.append("            if (%s != null && %s.Length != 0)" % (P, P))
-            write.append("            {")
-            write.append("                ProtoWriter.WriteVarint32(buffer, ref position, %du);" % tagv)
-            write.append("                ProtoWriter.WriteString(buffer, ref position, %s, %sByteCount);" % (P, c))
-            write.append("            }")
-            decode.append("                    case %d:" % n)
-            decode.append("                        if (wireType != ProtoWriter.WireLengthDelimited) return CodecStatus.WrongWireType;")
-            decode.append("                        status = reader.ReadString(%sMaxLength, out %s);" % (P, P))
-            decode.append("                        if (status != CodecStatus.Ok) return status;")
-            decode.append("                        break;")
+            write.extend(field_write("%s != null && %s.Length != 0" % (P, P), tagv,
+                                     "ProtoWriter.WriteString(buffer, ref position, %s, %sByteCount);" % (P, c)))
+            decode.extend(field_decode(n, "WireLengthDelimited", "status = reader.ReadString(%sMaxLength, out %s);" % (P, P)))
             continue
 
         if kind == "bytes":
-            ml = f["max_len"]
-            if ml is None:
-                sys.exit("bytes field %s.%s has no max_len" % (name, f["name"]))
-            consts.append("        public const int %sMaxLength = %d;" % (P, ml))
+            consts.append(max_length_const(f, kind, name))
             decl.append("        public readonly byte[] %s = new byte[%sMaxLength];" % (P, P))
             decl.append("        public int %sLength;" % P)
             clear.append("            %sLength = 0;" % P)
             measure.append("            if (%sLength < 0) return CodecStatus.InvalidLength;" % P)
             measure.append("            if (%sLength > %sMaxLength) return CodecStatus.StringTooLong;" % (P, P))
             measure.append("            if (%sLength != 0) size += %d + ProtoWriter.VarintSize32((uint)%sLength) + %sLength;" % (P, T, P, P))
-            write.append("            if (%sLength != 0)" % P)
-            write.append("            {")
-            write.append("                ProtoWriter.WriteVarint32(buffer, ref position, %du);" % tagv)
-            write.append("                ProtoWriter.WriteBytes(buffer, ref position, %s, %sLength);" % (P, P))
-            write.append("            }")
-            decode.append("                    case %d:" % n)
-            decode.append("                        if (wireType != ProtoWriter.WireLengthDelimited) return CodecStatus.WrongWireType;")
-            decode.append("                        status = reader.ReadBytes(%s, out %sLength);" % (P, P))
-            decode.append("                        if (status != CodecStatus.Ok) return status;")
-            decode.append("                        break;")
+            write.extend(field_write("%sLength != 0" % P, tagv, "ProtoWriter.WriteBytes(buffer, ref position, %s, %sLength);" % (P, P)))
+            decode.extend(field_decode(n, "WireLengthDelimited", "status = reader.ReadBytes(%s, out %sLength);" % (P, P)))
             continue
 
         # Singular scalars and enums.
@@ -482,34 +502,24 @@ def gen_message(msg):
         if kind == "enum":
             cond = "%s != 0" % P
         measure.append("            if (%s) size += %d + %s;" % (cond, T, size_expr))
-        write.append("            if (%s)" % cond)
-        write.append("            {")
-        write.append("                ProtoWriter.WriteVarint32(buffer, ref position, %du);" % tagv)
-        write.append("                " + write_expr)
-        write.append("            }")
+        write.extend(field_write(cond, tagv, write_expr))
         wname = {0: "WireVarint", 1: "WireFixed64", 5: "WireFixed32"}[wt]
-        decode.append("                    case %d:" % n)
-        decode.append("                        if (wireType != ProtoWriter.%s) return CodecStatus.WrongWireType;" % wname)
-        if kind in ("uint32",):
-            decode.append("                        status = reader.ReadVarint32(out %s);" % P)
-        elif kind in ("int32", "enum", "sint32"):
-            decode.append("                        status = reader.ReadVarint32(out low32);")
-        elif kind == "uint64":
-            decode.append("                        status = reader.ReadVarint64(out %s);" % P)
-        elif kind == "bool":
-            decode.append("                        status = reader.ReadBool(out %s);" % P)
-        elif kind == "fixed32":
-            decode.append("                        status = reader.ReadFixed32(out %s);" % P)
-        elif kind == "fixed64":
-            decode.append("                        status = reader.ReadFixed64(out %s);" % P)
-        decode.append("                        if (status != CodecStatus.Ok) return status;")
-        if kind == "int32":
-            decode.append("                        %s = (int)low32;" % P)
-        elif kind == "enum":
-            decode.append("                        %s = (%s)(int)low32;" % (P, cs))
-        elif kind == "sint32":
-            decode.append("                        %s = ProtoWriter.UnZigZag32(low32);" % P)
-        decode.append("                        break;")
+        read_line = {
+            "uint32": "status = reader.ReadVarint32(out %s);" % P,
+            "int32": "status = reader.ReadVarint32(out low32);",
+            "enum": "status = reader.ReadVarint32(out low32);",
+            "sint32": "status = reader.ReadVarint32(out low32);",
+            "uint64": "status = reader.ReadVarint64(out %s);" % P,
+            "bool": "status = reader.ReadBool(out %s);" % P,
+            "fixed32": "status = reader.ReadFixed32(out %s);" % P,
+            "fixed64": "status = reader.ReadFixed64(out %s);" % P,
+        }[kind]
+        after = {
+            "int32": ["%s = (int)low32;" % P],
+            "enum": ["%s = (%s)(int)low32;" % (P, cs)],
+            "sint32": ["%s = ProtoWriter.UnZigZag32(low32);" % P],
+        }.get(kind, [])
+        decode.extend(field_decode(n, wname, read_line, after))
 
     if bodies:
         decl.append("        // Which body is set (a value of EnvelopeBody: the body's field number, None = 0).")
@@ -520,40 +530,14 @@ def gen_message(msg):
             decl.extend(comment_lines(f["comment"], "        "))
             decl.append("        public readonly %s %s = new %s();" % (cs, P, cs))
         clear.append("            BodyCase = EnvelopeBody.None;")
-        measure.append("            %s body = null;" % "object")
-        measure.append("            switch (BodyCase)")
-        measure.append("            {")
-        for f in bodies:
-            P = pascal(f["name"])
-            T = tag_size(f["number"])
-            measure.append("                case EnvelopeBody.%s:" % P)
-            measure.append("                    status = %s.Measure(out inner);" % P)
-            measure.append("                    if (status != CodecStatus.Ok) return status;")
-            measure.append("                    size += %d + ProtoWriter.VarintSize32((uint)inner) + inner;" % T)
-            measure.append("                    break;")
-        measure.append("            }")
-        measure.remove("            object body = null;")
-        write.append("            switch (BodyCase)")
-        write.append("            {")
-        for f in bodies:
-            P = pascal(f["name"])
-            tagv = (f["number"] << 3) | 2
-            write.append("                case EnvelopeBody.%s:" % P)
-            write.append("                    ProtoWriter.WriteVarint32(buffer, ref position, %du);" % tagv)
-            write.append("                    ProtoWriter.WriteVarint32(buffer, ref position, (uint)%s.cachedSize);" % P)
-            write.append("                    %s.WriteTo(buffer, ref position);" % P)
-            write.append("                    break;")
-        write.append("            }")
+        measure.extend(body_switch("BodyCase", bodies, lambda f: nested_measure(pascal(f["name"]), tag_size(f["number"]), "                    ")))
+        write.extend(body_switch("BodyCase", bodies, lambda f: nested_write(pascal(f["name"]), (f["number"] << 3) | 2, "                    ")))
         for f in bodies:
             P = pascal(f["name"])
             decode.append("                    case %d:" % f["number"])
             decode.append("                        if (wireType != ProtoWriter.WireLengthDelimited) return CodecStatus.WrongWireType;")
             decode.append("                        if (BodyCase != EnvelopeBody.%s) SetBody(EnvelopeBody.%s);" % (P, P))
-            decode.append("                        status = reader.BeginMessage(out outerLimit);")
-            decode.append("                        if (status != CodecStatus.Ok) return status;")
-            decode.append("                        status = %s.MergeFrom(ref reader);" % P)
-            decode.append("                        if (status != CodecStatus.Ok) return status;")
-            decode.append("                        reader.EndMessage(outerLimit);")
+            decode.extend(nested_merge(P, "                        "))
             decode.append("                        break;")
 
     uses_inner = any(l.strip().startswith("status = ") for l in measure)
@@ -585,14 +569,7 @@ def gen_message(msg):
         out.append("        // Clears the chosen body and makes it the Envelope's body (BodyCase = which). None clears the body.")
         out.append("        public void SetBody(EnvelopeBody which)")
         out.append("        {")
-        out.append("            switch (which)")
-        out.append("            {")
-        for f in bodies:
-            P = pascal(f["name"])
-            out.append("                case EnvelopeBody.%s:" % P)
-            out.append("                    %s.Clear();" % P)
-            out.append("                    break;")
-        out.append("            }")
+        out.extend(body_switch("which", bodies, lambda f: ["                    %s.Clear();" % pascal(f["name"])]))
         out.append("")
         out.append("            BodyCase = which;")
         out.append("        }")
@@ -638,6 +615,8 @@ def gen_message(msg):
     out.append("            return MergeFrom(ref reader);")
     out.append("        }")
     out.append("")
+    if bodies:
+        out.extend(gen_decode_head(bodies))
     out.append("        // Computes the encoded size, checks the limits and caches the sizes WriteTo needs.")
     out.append("        internal CodecStatus Measure(out int size)")
     out.append("        {")
@@ -686,6 +665,52 @@ def gen_message(msg):
     text = "\n".join(out) + "\n"
     text = re.sub(r"\n\n+(\s*})", r"\n\1", text)
     return text
+
+
+def gen_decode_head(bodies):
+    """DecodeHead of a message with a body oneof: every field but the body read as Decode reads it."""
+    out = ["        // Like Decode, but the body is only named (BodyCase) and its bytes skipped, unread (the body's",
+           "        // message keeps what it held): for a reader that decodes bodies with other types, once.",
+           "        public CodecStatus DecodeHead(byte[] buffer, int offset, int count)",
+           "        {",
+           "            Clear();",
+           "            CodecStatus status = ProtoWriter.CheckRange(buffer, offset, count);",
+           "            if (status != CodecStatus.Ok) return status;",
+           "            ProtoReader reader = new ProtoReader(buffer, offset, count);",
+           "            while (reader.Position < reader.Limit)",
+           "            {",
+           "                int start = reader.Position;",
+           "                int fieldNumber;",
+           "                int wireType;",
+           "                status = reader.ReadTag(out fieldNumber, out wireType);",
+           "                if (status != CodecStatus.Ok) return status;",
+           "                bool body = false;",
+           "                switch (fieldNumber)",
+           "                {"]
+    out += ["                    case %d:" % f["number"] for f in bodies]
+    out += ["                        if (wireType != ProtoWriter.WireLengthDelimited) return CodecStatus.WrongWireType;",
+            "                        body = true;",
+            "                        break;",
+            "                }",
+            "",
+            "                status = reader.SkipField(fieldNumber, wireType);",
+            "                if (status != CodecStatus.Ok) return status;",
+            "                if (body)",
+            "                {",
+            "                    BodyCase = (EnvelopeBody)fieldNumber;",
+            "                }",
+            "                else",
+            "                {",
+            "                    ProtoReader field = new ProtoReader(buffer, start, reader.Position - start);",
+            "                    status = MergeFrom(ref field);",
+            "                    if (status != CodecStatus.Ok) return status;",
+            "                }",
+            "            }",
+            "",
+            "            return CodecStatus.Ok;",
+            "        }",
+            ""]
+    return out
 
 
 def gen_body_enum(envelope):

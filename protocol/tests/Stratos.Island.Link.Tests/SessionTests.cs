@@ -338,6 +338,25 @@ public sealed class SessionTests
     }
 
     [TestMethod]
+    public void Without_application_bodies_the_agent_names_each_body_and_still_reads_its_own()
+    {
+        // The host agent's setting: it decodes application bodies itself, once (Google.Protobuf).
+        _agent = NewAgent(0xA1, new SessionSettings { DecodeApplicationBodies = false });
+        Connect();
+        _island.Outgoing.SetBody(EnvelopeBody.VmStatus);
+        _island.Outgoing.VmStatus.VmId = 4;
+        _island.Outgoing.VmStatus.Name = "web";
+        Assert.AreEqual(LinkSendStatus.Ok, _island.Send(_island.Outgoing));
+
+        Run(2000);
+
+        CollectionAssert.Contains(_agentEvents.Log, "up 15 restarted=False v1", "the HelloAck's body was read: the island's boot id");
+        CollectionAssert.AreEqual(new[] { EnvelopeBody.VmStatus }, _agentEvents.Bodies);
+        Assert.AreEqual(SessionState.Up, _agent.State, "keepalives answered over two peer time-outs");
+        Assert.AreEqual(0L, _agent.Counters.DecodeErrors);
+    }
+
+    [TestMethod]
     public void Tracked_requests_time_out_unless_completed_and_a_session_drop_clears_them()
     {
         Connect();

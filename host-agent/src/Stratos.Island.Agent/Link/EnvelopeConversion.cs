@@ -7,8 +7,9 @@
 //     island codec's decoder (a string or list too long is refused here, naming the problem, instead
 //     of being dropped by the island with an uncorrelated Error); the agent's own messages (alive
 //     indications, checkpoints, state reports, blob acks) are built within the limits and go as they are;
-//   * receiving: the session validates the bytes with the codec; the agent parses the same bytes
-//     with Google.Protobuf.
+//   * receiving: the session reads the head with the codec (version, sequence, correlation, auth tag,
+//     which body: Envelope.DecodeHead) and decodes only its own bodies (Hello, HelloAck, Ping, Pong,
+//     Error); the agent decodes each application message once, with Google.Protobuf (FromWire).
 using System;
 using Google.Protobuf;
 using Stratos.Island.Codec;
@@ -19,7 +20,7 @@ namespace Stratos.Island.Agent.Link;
 
 public static class EnvelopeConversion
 {
-    /// <summary>Parses the wire bytes of one received Envelope (the session already validated them with the codec).</summary>
+    /// <summary>Parses the wire bytes of one received Envelope (the session already checked its head with the codec).</summary>
     public static ProtoEnvelope FromWire(byte[] buffer, int offset, int count) =>
         ProtoEnvelope.Parser.ParseFrom(buffer, offset, count);
 

@@ -164,6 +164,8 @@ public sealed class IslandLink : IAsyncDisposable, ISessionListener, ILinkChanne
             Authenticator = options.BoardKey is null ? null : new HmacLinkAuthenticator(options.BoardKey, LibcryptoSha256Block.Select(line => logger.LogInformation("island link: {Detail}", line))),
             RequireAuthentication = options.RequireAuthentication,
             RejectionSink = this,
+            // Application bodies are decoded once, by Google.Protobuf in OnEnvelope (the session only names them).
+            DecodeApplicationBodies = false,
         };
         _session = new LinkSession(Stratos.Island.Codec.Role.Agent, AgentBootId, settings, new SessionTransport(this), this);
         _thread = new Thread(Run) { IsBackground = true, Name = "island-link" };
@@ -650,6 +652,8 @@ public sealed class IslandLink : IAsyncDisposable, ISessionListener, ILinkChanne
             return;
         }
 
+        // The session read the head (sequence, correlation, which body) and named the body; the body
+        // is decoded here, once (SessionSettings.DecodeApplicationBodies is off).
         ProtoEnvelope message;
         try
         {
@@ -657,7 +661,8 @@ public sealed class IslandLink : IAsyncDisposable, ISessionListener, ILinkChanne
         }
         catch (Google.Protobuf.InvalidProtocolBufferException e)
         {
-            _logger.LogWarning("island link: message the codec accepted but protobuf rejected: {Error}", e.Message);
+            _session.Counters.DecodeErrors++;
+            _logger.LogWarning("island link: {Body} of {Bytes} bytes rejected: {Error}", envelope.BodyCase, _rawCount, e.Message);
             return;
         }
 

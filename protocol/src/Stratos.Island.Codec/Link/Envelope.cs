@@ -194,6 +194,68 @@ namespace Stratos.Island.Codec.Link
             return MergeFrom(ref reader);
         }
 
+        // Like Decode, but the body is only named (BodyCase) and its bytes skipped, unread (the body's
+        // message keeps what it held): for a reader that decodes bodies with other types, once.
+        public CodecStatus DecodeHead(byte[] buffer, int offset, int count)
+        {
+            Clear();
+            CodecStatus status = ProtoWriter.CheckRange(buffer, offset, count);
+            if (status != CodecStatus.Ok) return status;
+            ProtoReader reader = new ProtoReader(buffer, offset, count);
+            while (reader.Position < reader.Limit)
+            {
+                int start = reader.Position;
+                int fieldNumber;
+                int wireType;
+                status = reader.ReadTag(out fieldNumber, out wireType);
+                if (status != CodecStatus.Ok) return status;
+                bool body = false;
+                switch (fieldNumber)
+                {
+                    case 10:
+                    case 11:
+                    case 12:
+                    case 13:
+                    case 14:
+                    case 15:
+                    case 16:
+                    case 20:
+                    case 21:
+                    case 22:
+                    case 23:
+                    case 24:
+                    case 25:
+                    case 30:
+                    case 31:
+                    case 32:
+                    case 40:
+                    case 41:
+                    case 42:
+                    case 50:
+                    case 51:
+                    case 52:
+                        if (wireType != ProtoWriter.WireLengthDelimited) return CodecStatus.WrongWireType;
+                        body = true;
+                        break;
+                }
+
+                status = reader.SkipField(fieldNumber, wireType);
+                if (status != CodecStatus.Ok) return status;
+                if (body)
+                {
+                    BodyCase = (EnvelopeBody)fieldNumber;
+                }
+                else
+                {
+                    ProtoReader field = new ProtoReader(buffer, start, reader.Position - start);
+                    status = MergeFrom(ref field);
+                    if (status != CodecStatus.Ok) return status;
+                }
+            }
+
+            return CodecStatus.Ok;
+        }
+
         // Computes the encoded size, checks the limits and caches the sizes WriteTo needs.
         internal CodecStatus Measure(out int size)
         {

@@ -62,7 +62,10 @@ namespace Stratos.Island.Link.Session
         /// <summary>The session went down (it re-establishes by itself).</summary>
         void OnSessionDown(SessionDownReason reason, string detail);
 
-        /// <summary>An application Envelope (anything but Hello, HelloAck, Ping, Pong). Valid only during the call.</summary>
+        /// <summary>
+        /// An application Envelope (anything but Hello, HelloAck, Ping, Pong). Valid only during the call.
+        /// With SessionSettings.DecodeApplicationBodies off its body is only named (BodyCase), not decoded.
+        /// </summary>
         void OnEnvelope(Envelope envelope);
 
         /// <summary>A tracked request passed its deadline without CompleteRequest.</summary>
@@ -115,6 +118,12 @@ namespace Stratos.Island.Link.Session
         public bool RequireAuthentication;
         /// <summary>Told about every rejected message (optional).</summary>
         public ILinkRejectionSink RejectionSink;
+        /// <summary>
+        /// False: the bodies of application messages are not decoded (only named, Envelope.DecodeHead);
+        /// the listener decodes them itself from the bytes (the host agent, with Google.Protobuf), so each
+        /// is decoded once. The session's own bodies (Hello, HelloAck, Ping, Pong, Error) always are.
+        /// </summary>
+        public bool DecodeApplicationBodies = true;
     }
 
     /// <summary>Counters of one session object (across reconnections). Single writer: the session thread.</summary>
@@ -330,7 +339,7 @@ namespace Stratos.Island.Link.Session
             }
             else
             {
-                CodecStatus status = _rx.Decode(buffer, offset, count);
+                CodecStatus status = DecodeReceived(buffer, offset, count);
                 if (status != CodecStatus.Ok)
                 {
                     Counters.DecodeErrors++;
@@ -418,6 +427,34 @@ namespace Stratos.Island.Link.Session
             _listener.OnEnvelope(_rx);
         }
 
+        // Decodes a received Envelope into _rx: whole, or with DecodeApplicationBodies off the head and
+        // the session's own bodies only.
+        private CodecStatus DecodeReceived(byte[] buffer, int offset, int count)
+        {
+            if (_settings.DecodeApplicationBodies)
+            {
+                return _rx.Decode(buffer, offset, count);
+            }
+
+            CodecStatus status = _rx.DecodeHead(buffer, offset, count);
+            if (status != CodecStatus.Ok)
+            {
+                return status;
+            }
+
+            switch (_rx.BodyCase)
+            {
+                case EnvelopeBody.Hello:
+                case EnvelopeBody.HelloAck:
+                case EnvelopeBody.Ping:
+                case EnvelopeBody.Pong:
+                case EnvelopeBody.Error:
+                    return _rx.Decode(buffer, offset, count);
+                default:
+                    return CodecStatus.Ok;
+            }
+        }
+
         private static bool HasTrailer(byte[] buffer, int offset, int count)
         {
             return count >= LinkAuthentication.TrailerBytes
@@ -430,7 +467,7 @@ namespace Stratos.Island.Link.Session
         private bool AcceptAuthenticated(byte[] buffer, int offset, int count)
         {
             int signed = count - LinkAuthentication.TrailerBytes;
-            CodecStatus status = _rx.Decode(buffer, offset, signed);
+            CodecStatus status = DecodeReceived(buffer, offset, signed);
             if (status != CodecStatus.Ok)
             {
                 Counters.DecodeErrors++;
