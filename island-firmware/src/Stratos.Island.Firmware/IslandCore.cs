@@ -90,13 +90,15 @@ namespace Stratos.Island.Firmware
                 _supervision.AddEntity(new SupervisedEntity(table, vm.Id, vm.Supervision, checkpointLimit), counts);
             }
 
-            // One pass, each manager built after what it consults; the escalation subscribes itself
-            // to supervision and the lifecycle (the only edges back).
+            // One pass, each manager built after what it consults; then the only edges back: the
+            // escalation listens to supervision and to the lifecycle's failures.
             _mode = new IslandMode();
             VmRoster vms = new VmRoster(config);
             _power = new PowerManager(config.PowerDomains, rails, vms, _mode, _events, output);
             _lifecycle = new LifecycleManager(vms, _mode, _supervision, _power, _events, output);
             _escalation = new EscalationManager(_mode, _lifecycle, _power, _supervision, reset, safeState, _events, output, clock);
+            _supervision.SetListener(_escalation);
+            _lifecycle.SetFailureListener(_escalation);
             _sequencer = new SystemPowerSequencer(_mode, _lifecycle, _power, _supervision, _events);
 
             _power.ApplyInitialStates();

@@ -28,8 +28,9 @@ namespace Stratos.Island.Firmware.Escalation
     // of criticality QM switched OFF (ASIL domains stay as they are), VMs left without power forced
     // to Stopped, no VM may start, QM domains may not be switched on again.
     //
-    // The escalation reacts to what supervision and the lifecycle report: its constructor subscribes
-    // it to both (ISupervisionListener, IVmFailureListener), so the island is wired in one pass.
+    // The escalation reacts to what supervision and the lifecycle report (ISupervisionListener,
+    // IVmFailureListener: interfaces of the managers it listens to, so no type depends back on it);
+    // IslandCore subscribes it to both where it builds the managers.
     public sealed class EscalationManager : ISupervisionListener, IVmFailureListener
     {
         private readonly IslandMode _mode;
@@ -55,8 +56,6 @@ namespace Stratos.Island.Firmware.Escalation
             _events = events;
             _output = output;
             _clock = clock;
-            supervision.SetListener(this);
-            lifecycle.SetFailureListener(this);
         }
 
         public int AClusterResets

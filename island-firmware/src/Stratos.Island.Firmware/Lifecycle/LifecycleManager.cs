@@ -86,7 +86,7 @@ namespace Stratos.Island.Firmware.Lifecycle
             get { return _bootPendingCount; }
         }
 
-        // The escalation manager subscribes itself here when it is built (IVmFailureListener).
+        // IslandCore subscribes the escalation manager here (IVmFailureListener).
         public void SetFailureListener(IVmFailureListener listener)
         {
             _failureListener = listener;
