@@ -107,16 +107,8 @@ public sealed class VirtualBoardLauncher
     /// <summary>island-sim's arguments (docs/island-sim.md).</summary>
     public IReadOnlyList<string> SimArguments()
     {
-        var args = new List<string>
-        {
-            "--board", Board, "--boards-dir", Options.BoardsDir,
-            "--state-dir", Layout.IslandStateDir, "--control-socket", Layout.ControlSocket,
-        };
-        if (Options.SimLink is null)
-        {
-            args.AddRange(["--shm-path", Layout.ShmPath, "--kick-socket", Layout.KickSocket]);
-        }
-        else
+        List<string> args = BoardAndLink("--state-dir", Layout.IslandStateDir, "--control-socket", Layout.ControlSocket);
+        if (Options.SimLink is not null)
         {
             args.AddRange(["--link", Options.SimLink]);
         }
@@ -148,16 +140,7 @@ public sealed class VirtualBoardLauncher
     /// <summary>The agent's arguments (docs/agent.md).</summary>
     public IReadOnlyList<string> AgentArguments()
     {
-        var args = new List<string>
-        {
-            "--board", Board, "--boards-dir", Options.BoardsDir,
-            "--socket", Layout.AgentSocket, "--runtime-dir", Layout.RuntimeDir,
-        };
-        if (Options.SimLink is null)
-        {
-            args.AddRange(["--shm-path", Layout.ShmPath, "--kick-socket", Layout.KickSocket]);
-        }
-
+        List<string> args = BoardAndLink("--socket", Layout.AgentSocket, "--runtime-dir", Layout.RuntimeDir);
         args.AddRange(["--guest-kernel-dir", Options.Repository]);
         if (Options.AuthenticatedLink)
         {
@@ -185,6 +168,20 @@ public sealed class VirtualBoardLauncher
         }
 
         args.AddRange(Options.ExtraAgentArguments);
+        return args;
+    }
+
+    // What both programs are given alike around their own first options: the board, and the
+    // shared-memory link's two paths when the link is the shared memory.
+    private List<string> BoardAndLink(params string[] own)
+    {
+        var args = new List<string> { "--board", Board, "--boards-dir", Options.BoardsDir };
+        args.AddRange(own);
+        if (Options.SimLink is null)
+        {
+            args.AddRange(["--shm-path", Layout.ShmPath, "--kick-socket", Layout.KickSocket]);
+        }
+
         return args;
     }
 

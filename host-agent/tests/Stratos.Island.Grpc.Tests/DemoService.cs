@@ -42,12 +42,20 @@ internal sealed class DemoService
         return Path.Combine(dir, Guid.NewGuid().ToString("N")[..12] + ".sock");
     }
 
-    /// <summary>Reads WatchEvents from fromSequence into sequences; what arrived stays there when the stream fails.</summary>
-    public static async Task ReadSequencesAsync(GrpcClient client, uint fromSequence, System.Collections.Generic.List<uint> sequences)
+    /// <summary>
+    /// Reads WatchEvents from fromSequence into sequences (what arrived stays there when the stream
+    /// fails); with cancelAfter, the client cancels the call once that many messages arrived.
+    /// </summary>
+    public static async Task ReadSequencesAsync(GrpcClient client, uint fromSequence, System.Collections.Generic.List<uint> sequences, int cancelAfter = 0)
     {
-        await foreach (var r in client.ServerStreamingAsync(WatchEvents, new WatchEventsRequest { FromSequence = fromSequence }, WatchEventsResponse.Parser))
+        using var cts = new CancellationTokenSource();
+        await foreach (var r in client.ServerStreamingAsync(WatchEvents, new WatchEventsRequest { FromSequence = fromSequence }, WatchEventsResponse.Parser, cancellationToken: cts.Token))
         {
             sequences.Add(r.Event.Sequence);
+            if (sequences.Count == cancelAfter)
+            {
+                cts.Cancel();
+            }
         }
     }
 
