@@ -88,6 +88,26 @@ public sealed class IslandLinkTests
     }
 
     [TestMethod]
+    public async Task A_body_the_agent_cannot_decode_is_counted_answered_malformed_and_the_link_stays_up()
+    {
+        using var dir = new TempDir();
+        await using var island = new ScriptedIsland(dir.Path);
+        await using IslandLink link = await StartLinkAsync(island);
+        long errorsBefore = link.Counters.LinkErrors;
+
+        // Version 1, sequence 1000, a VmStatus (field 24) whose name (field 2) claims 5 bytes of a
+        // 3-byte body: the session reads the head, the agent's Google.Protobuf decode rejects the body.
+        island.SendRaw(new byte[] { 0x08, 0x01, 0x10, 0xE8, 0x07, 0xC2, 0x01, 0x03, 0x12, 0x05, 0x61 });
+        await island.WaitForAsync(() => island.Received.Any(m => m.Error is { Code: ErrorCode.Malformed }), "the agent's Error(MALFORMED)");
+
+        Error error = island.Received.First(m => m.Error is { Code: ErrorCode.Malformed }).Error;
+        StringAssert.StartsWith(error.Message, "envelope of 11 bytes rejected: VmStatus: ");
+        Assert.AreEqual(errorsBefore + 1, link.Counters.LinkErrors);
+        LinkReply reply = await link.RequestAsync(new Envelope { StatusRequest = new StatusRequest() }, ReplyShape.RequestResult);
+        Assert.AreEqual(Envelope.BodyOneofCase.RequestResult, reply.Final.BodyCase, "the link carries on");
+    }
+
+    [TestMethod]
     public async Task Status_request_collects_the_answer_up_to_the_request_result()
     {
         using var dir = new TempDir();

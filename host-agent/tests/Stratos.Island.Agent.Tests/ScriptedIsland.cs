@@ -32,6 +32,7 @@ public sealed class ScriptedIsland : IAsyncDisposable, ISessionListener, ILinkEv
     private readonly LinkSession _session;
     private readonly Thread _thread;
     private readonly ConcurrentQueue<ProtoEnvelope> _outbox = new();
+    private readonly ConcurrentQueue<byte[]> _rawOutbox = new();
     private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
     private readonly byte[] _encode = new byte[512];
     private volatile bool _stop;
@@ -91,6 +92,9 @@ public sealed class ScriptedIsland : IAsyncDisposable, ISessionListener, ILinkEv
     /// <summary>Queues a message for the agent (sent from the island thread).</summary>
     public void Send(ProtoEnvelope message) => _outbox.Enqueue(message);
 
+    /// <summary>Queues bytes for the agent as one rpmsg message, as they are: no session framing.</summary>
+    public void SendRaw(byte[] bytes) => _rawOutbox.Enqueue(bytes);
+
     public async Task WaitForAsync(Func<bool> condition, string what, int timeoutMs = 5000)
     {
         long deadline = Environment.TickCount64 + timeoutMs;
@@ -121,6 +125,11 @@ public sealed class ScriptedIsland : IAsyncDisposable, ISessionListener, ILinkEv
             while (_session.State == SessionState.Up && _outbox.TryDequeue(out ProtoEnvelope? message))
             {
                 SendNow(message);
+            }
+
+            while (_session.State == SessionState.Up && _rawOutbox.TryDequeue(out byte[]? raw))
+            {
+                TrySend(raw, 0, raw.Length);
             }
         }
     }

@@ -661,8 +661,8 @@ public sealed class IslandLink : IAsyncDisposable, ISessionListener, ILinkChanne
         }
         catch (Google.Protobuf.InvalidProtocolBufferException e)
         {
-            _session.Counters.DecodeErrors++;
             _logger.LogWarning("island link: {Body} of {Bytes} bytes rejected: {Error}", envelope.BodyCase, _rawCount, e.Message);
+            _session.RejectMalformed(_rawCount, envelope.BodyCase + ": " + e.Message);
             return;
         }
 

@@ -342,8 +342,7 @@ namespace Stratos.Island.Link.Session
                 CodecStatus status = DecodeReceived(buffer, offset, count);
                 if (status != CodecStatus.Ok)
                 {
-                    Counters.DecodeErrors++;
-                    SendError(ErrorCode.Malformed, "envelope of " + count.ToString() + " bytes rejected: " + CodecStatusText.Of(status), 0);
+                    RejectMalformed(count, CodecStatusText.Of(status));
                     return;
                 }
 
@@ -470,8 +469,7 @@ namespace Stratos.Island.Link.Session
             CodecStatus status = DecodeReceived(buffer, offset, signed);
             if (status != CodecStatus.Ok)
             {
-                Counters.DecodeErrors++;
-                SendError(ErrorCode.Malformed, "envelope of " + count.ToString() + " bytes rejected: " + CodecStatusText.Of(status), 0);
+                RejectMalformed(count, CodecStatusText.Of(status));
                 return false;
             }
 
@@ -942,6 +940,17 @@ namespace Stratos.Island.Link.Session
         {
             Counters.NoSessionRejects++;
             SendError(ErrorCode.FailedPrecondition, NoSessionMessage, _rx.Sequence);
+        }
+
+        /// <summary>
+        /// A received message of count bytes that does not decode: counted (DecodeErrors) and answered
+        /// with Error(MALFORMED) naming why; the session carries on. Also for a listener that decodes
+        /// application bodies itself (SessionSettings.DecodeApplicationBodies off).
+        /// </summary>
+        public void RejectMalformed(int count, string why)
+        {
+            Counters.DecodeErrors++;
+            SendError(ErrorCode.Malformed, "envelope of " + count.ToString() + " bytes rejected: " + why, 0);
         }
 
         private void SendError(ErrorCode code, string message, uint offendingSequence)
