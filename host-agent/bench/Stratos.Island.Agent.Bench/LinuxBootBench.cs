@@ -129,6 +129,7 @@ internal static class LinuxBootBench
                 int qemuPid = int.Parse(File.ReadAllText(Path.Combine(layout.VmDir("linux"), "qemu.pid")).Trim(), System.Globalization.CultureInfo.InvariantCulture);
                 var used = cpu.Since(agent.Id, qemuPid);
                 int? nice = ProcCpu.Nice(qemuPid);
+                DumpCommandLine("agent's QEMU", qemuPid);
                 int before = island.Received.Count(m => m.VmStateReport is { State: ProtoObserved.NotRunning, DirectiveId: > 0 });
                 island.Send(new Envelope { VmDirective = new VmDirective { DirectiveId = (uint)directive++, VmId = 1, Action = DirectiveAction.Kill } });
                 await island.WaitForAsync(() => island.Received.Count(m => m.VmStateReport is { State: ProtoObserved.NotRunning, DirectiveId: > 0 }) > before, "linux killed", 15000);
@@ -218,6 +219,18 @@ internal static class LinuxBootBench
     /// </summary>
     private sealed record Boot(double Ms, CpuUse Cpu, int? QemuNice, double RequestMs = double.NaN, double SpawnedMs = double.NaN, double ContMs = double.NaN, double HbReadMs = double.NaN);
 
+    private static readonly HashSet<string> Dumped = new();
+
+    /// <summary>With BENCH_DUMP=1, the command line of each side's QEMU, once: what differs between them.</summary>
+    private static void DumpCommandLine(string which, int pid)
+    {
+        if (Environment.GetEnvironmentVariable("BENCH_DUMP") == "1" && Dumped.Add(which))
+        {
+            string argv = File.ReadAllText($"/proc/{pid}/cmdline").TrimEnd('\0').Replace('\0', ' ');
+            Console.Error.WriteLine($"{which}: {argv}");
+        }
+    }
+
     /// <summary>Spawned and running (`cont` answered) ms of the agent's last "start steps" debug line (QemuVm.StartSteps); NaN when none came.</summary>
     private static (double Spawned, double Running) ParseStartSteps(System.Collections.Concurrent.ConcurrentQueue<string> lines)
     {
@@ -288,7 +301,9 @@ internal static class LinuxBootBench
             }
 
             double ms = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
-            return new Boot(ms, cpu.Since(agentPid, qemu.Id), ProcCpu.Nice(qemu.Id));
+            var used = cpu.Since(agentPid, qemu.Id);
+            DumpCommandLine("bare QEMU", qemu.Id);
+            return new Boot(ms, used, ProcCpu.Nice(qemu.Id));
         }
         finally
         {
