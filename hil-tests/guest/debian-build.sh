@@ -77,6 +77,24 @@ initramfs_base() {
   done
 }
 
+# unpack_bzimage BZIMAGE OUT: the ELF kernel (vmlinux) inside an x86 bzImage whose payload is xz
+# (Debian's kernels). The boot protocol's header locates it: setup_sects (byte 0x1f1) + 1 sectors of
+# real-mode set-up, then the protected-mode part, where payload_offset (0x248) and payload_length
+# (0x24c) delimit the compressed kernel; xz stops at the end of its stream (the build appends the
+# uncompressed size behind it).
+unpack_bzimage() {
+  local setup payload_offset payload_length
+  setup="$(od -An -tu1 -j$((0x1f1)) -N1 "$1" | tr -d ' ')"
+  payload_offset="$(od -An -tu4 -j$((0x248)) -N4 "$1" | tr -d ' ')"
+  payload_length="$(od -An -tu4 -j$((0x24c)) -N4 "$1" | tr -d ' ')"
+  [ "$(od -An -tx1 -j$(( (setup + 1) * 512 + payload_offset )) -N6 "$1" | tr -d ' ')" = fd377a585a00 ] \
+    || die "$1: the kernel payload is not xz"
+  dd if="$1" iflag=skip_bytes,count_bytes skip=$(( (setup + 1) * 512 + payload_offset )) count="$payload_length" bs=1M status=none \
+    | xz -dc --single-stream > "$2" \
+    || die "$1: cannot unpack its kernel"
+  [ "$(od -An -tx1 -N4 "$2" | tr -d ' ')" = 7f454c46 ] || die "$1: its payload is not an ELF kernel"
+}
+
 # pack_initramfs ROOT OUT: a newc cpio of ROOT (owner root), gzipped.
 pack_initramfs() {
   (cd "$1" && find . | LC_ALL=C sort | "$1/bin/busybox" cpio -o -H newc -R 0:0 2>/dev/null) | gzip -6 > "$2"

@@ -66,12 +66,13 @@ internal static class BenchProcess
     /// <summary>
     /// <paramref name="agentExe"/> with the virtual board's command line (the launcher's), its files
     /// under <paramref name="dir"/>, on the shared-memory link of a scripted island (no link key),
-    /// logging warnings only.
+    /// logging warnings only unless <paramref name="logLevel"/> says otherwise; with
+    /// <paramref name="traceHeartbeats"/>, its heartbeat trace in the layout's file.
     /// </summary>
-    public static Process StartAgent(string repo, string agentExe, string dir, string shmPath, string kickPath)
+    public static Process StartAgent(string repo, string agentExe, string dir, string shmPath, string kickPath, bool traceHeartbeats = false, string logLevel = "warning")
     {
         var layout = new VirtualBoardLayout(dir) { ShmPath = shmPath, KickSocket = kickPath };
-        var options = new VirtualBoardOptions(repo) { AuthenticatedLink = false, AgentLogLevel = "warning" };
+        var options = new VirtualBoardOptions(repo) { AuthenticatedLink = false, AgentLogLevel = logLevel, TraceHeartbeats = traceHeartbeats };
         LaunchCommand agent = new VirtualBoardLauncher(layout, options, VirtualBoardBinaries.InRepository(repo) with { Agent = agentExe }).AgentCommand();
         return Start(agent.Program, agent.Arguments.ToArray());
     }

@@ -47,7 +47,7 @@ public sealed class IslandConfigLoaderTests
     {
         VmDefinition linux = IslandConfigLoader.Load(ConfigPath, Board).Vms[2];
         Assert.AreEqual("linux", linux.Name);
-        Assert.AreEqual("hil-tests/guest/build/linux/vmlinuz", linux.Vmm.Kernel);
+        Assert.AreEqual("hil-tests/guest/build/linux/vmlinux", linux.Vmm.Kernel);
         Assert.AreEqual("hil-tests/guest/build/linux/initramfs.cpio.gz", linux.Vmm.Initrd);
         Assert.AreEqual(VmmAccelerator.Tcg, linux.Vmm.Accelerator);
         Assert.IsTrue(linux.Vmm.HeartbeatPort);

@@ -9,13 +9,16 @@ public static class LinuxGuest
 {
     private static readonly Lazy<(string Kernel, string Initrd)> Built = new(Build);
 
-    /// <summary>Debian's kernel image.</summary>
+    /// <summary>Debian's kernel, uncompressed (vmlinux, booted at its PVH entry point), as the demo VM boots it.</summary>
     public static string KernelPath => Built.Value.Kernel;
+
+    /// <summary>Debian's kernel image as packaged (the bzImage vmlinuz, which decompresses itself).</summary>
+    public static string BzImagePath => Path.Combine(Path.GetDirectoryName(KernelPath)!, "vmlinuz");
 
     /// <summary>The initramfs the script packs.</summary>
     public static string InitrdPath => Built.Value.Initrd;
 
-    /// <summary>Boot to the first heartbeat under TCG: ~2.5 s idle, ~10 s on the loaded 2-core VMs.</summary>
+    /// <summary>Boot to the first heartbeat under TCG: a few seconds idle, ~10 s on the loaded 2-core VMs.</summary>
     public static readonly TimeSpan BootTimeout = TimeSpan.FromSeconds(60);
 
     /// <summary>A TCG spec with the whole guest contract: heartbeat port, watchdog (2 s), pvpanic.</summary>
@@ -53,6 +56,6 @@ public static class LinuxGuest
         if (build.ExitCode != 0)
             throw new InvalidOperationException($"{script} failed with status {build.ExitCode}: {stdout.Result}{stderr}");
         string output = Path.Combine(root, "hil-tests", "guest", "build", "linux");
-        return (Path.Combine(output, "vmlinuz"), Path.Combine(output, "initramfs.cpio.gz"));
+        return (Path.Combine(output, "vmlinux"), Path.Combine(output, "initramfs.cpio.gz"));
     }
 }

@@ -94,7 +94,7 @@ public sealed class VirtualBench : IBench, IGuestConsoles
         var missing = VirtualBoardBinaries.InRepository(repositoryRoot).MissingPrograms().ToList();
         if (!File.Exists(Path.Combine(repositoryRoot, "hil-tests/guest/build/heartbeat.elf")))
             missing.Add("the heartbeat guest (make -C hil-tests/guest)");
-        if (!File.Exists(Path.Combine(repositoryRoot, "hil-tests/guest/build/linux/vmlinuz")))
+        if (!File.Exists(Path.Combine(repositoryRoot, "hil-tests/guest/build/linux/vmlinux")))
             missing.Add("the Linux guest (hil-tests/guest/linux/build.sh)");
         return missing.Count == 0 ? null : "not built: " + string.Join(", ", missing);
     }
