@@ -7,7 +7,7 @@
 # dom0 runs the agent's Release build from the host's tree (read-only over 9p).
 #
 #   island-xen.sh up [--no-wait] [--timeout-s N]   start; wait (default 600 s) until every autostart
-#                                                   VM was reported RUNNING by the agent
+#                                                   VM was reported RUNNING by the agent and its API listens
 #   island-xen.sh down                               stop the machine (its domains go with it) and island-sim
 #   island-xen.sh reset-a-cluster                    island-sim's A-cluster reset hook: the machine is
 #                                                    powered off and booted again (agent and domains anew)
@@ -131,6 +131,8 @@ up() {
       id="$(awk -v want="$vm" '/^  - name:/ { n++; if ($3 == want) print n }' "$repo/boards/virtual-xen/vms.yaml")"
       grep -q "VM $id: reported Running" "$state/island-agent.log" 2>/dev/null || missing="$missing $vm"
     done
+    # The CLI's way in: the agent's API (Kestrel's first start in a TCG dom0 took 2.5 min once).
+    grep -q "API listening on" "$state/island-agent.log" 2>/dev/null || missing="$missing (the agent's API)"
     [ -z "$missing" ] && break
     live "$state/machine.pid" >/dev/null || die "the Xen machine stopped; see $state/machine.log and $state/console.log"
     live "$state/island-sim.pid" >/dev/null || die "island-sim stopped; see $state/island-sim.log"
