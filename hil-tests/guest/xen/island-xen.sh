@@ -7,7 +7,7 @@
 # dom0 runs the agent's Release build from the host's tree (read-only over 9p).
 #
 #   island-xen.sh up [--no-wait] [--timeout-s N]   start; wait (default 600 s) until every autostart
-#                                                   VM was reported RUNNING by the agent
+#                                                   VM was reported RUNNING by the agent and its API listens
 #   island-xen.sh down                               stop the machine (its domains go with it) and island-sim
 #   island-xen.sh reset-a-cluster                    island-sim's A-cluster reset hook: the machine is
 #                                                    powered off and booted again (agent and domains anew)
@@ -19,6 +19,12 @@
 # dom0 before the agent starts (the baselines of ./bench.sh xen-start), an optional
 # STATE/dom0-scenario.sh next to the agent (the HIL tests' fault injection); their output goes to
 # dom0-scenario.log. dom0 powers off when STATE/poweroff appears.
+#
+# The host's `island` CLI reaches the agent in dom0 over TLS: the agent also listens on dom0's
+# 10.0.2.15:7443 (--tcp-listen, a certificate made here in STATE/api/, 0600), QEMU forwards a free
+# port of the host's 127.0.0.1 to it (machine.sh --forward-tcp), and `up` prints the two variables
+# the CLI needs (ISLAND_ENDPOINT, ISLAND_TLS_CA; also in STATE/api/cli.env). TCP callers have the
+# reader role (docs/security.md): vm list/show, status, events, log, supervision status.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../../.." && pwd)"
@@ -32,6 +38,7 @@ fi
 sim="$repo/island-firmware/src/Stratos.Island.Sim/bin/Release/net10.0/island-sim"
 agent_dll="$repo/host-agent/src/Stratos.Island.Agent.Host/bin/Release/net10.0/island-agent.dll"
 
+dom0_api_port=7443
 die() { echo "island-xen: $*" >&2; exit 1; }
 live() { # pidfile -> pid if alive (a killed process not yet reaped, a zombie, is not)
   local pid
@@ -51,6 +58,7 @@ start_machine() {
   rm -f "$state/poweroff"
   # machine.sh execs `timeout`, which runs QEMU and passes a TERM on to it.
   (umask 077; setsid "$here/machine.sh" --state "$state" --link-socket "$state/link.sock" --timeout-s 604800 \
+     --forward-tcp "$(cat "$state/api/port"):$dom0_api_port" \
      >>"$state/machine.log" 2>&1 </dev/null & echo $! >"$state/machine.pid")
 }
 
@@ -60,10 +68,14 @@ write_dom0_script() {
 # Written by island-xen.sh: dom0's part of the virtual-xen board. Runs in dom0 (the host's tree at
 # the same paths, this state dir at /state).
 mkdir -p /run/island
+# The API's TLS listener, reached from the host's 127.0.0.1 through QEMU's forward (island-xen.sh).
+ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0 \
+  || echo "dom0: no eth0: the agent's API is not reachable from the host" >> /state/island-agent.log
 [ -f /state/dom0-before-agent.sh ] && sh /state/dom0-before-agent.sh >> /state/dom0-scenario.log 2>&1 </dev/null
 echo "dom0: starting island-agent (\$(cut -d' ' -f1 /proc/uptime) s)" >> /state/island-agent.log
 dotnet '$agent_dll' --board virtual-xen --boards-dir '$repo/boards' --guest-kernel-dir '$repo' \\
   --socket /run/island/agent.sock --runtime-dir /run/island/vms --link-key /state/island/link.key \\
+  --tcp-listen 0.0.0.0:$dom0_api_port --tls-cert /state/api/cert.pem --tls-key /state/api/key.pem \\
   >> /state/island-agent.log 2>&1 </dev/null &
 echo \$! > /run/island/agent.pid
 [ -f /state/dom0-scenario.sh ] && sh /state/dom0-scenario.sh >> /state/dom0-scenario.log 2>&1 </dev/null &
@@ -92,6 +104,7 @@ up() {
   "$here/build.sh"
   mkdir -p "$state/island"
   chmod 0700 "$state" "$state/island"
+  api_certificate
   write_dom0_script
   if ! live "$state/island-sim.pid" >/dev/null; then
     # island-sim creates the link key (0600) in its state dir; the agent in dom0 reads the same file.
@@ -106,6 +119,8 @@ up() {
   echo "island-sim    pid $(cat "$state/island-sim.pid")  log $state/island-sim.log"
   echo "Xen machine   pid $(cat "$state/machine.pid")  console $state/console.log"
   echo "island-agent  in dom0  log $state/island-agent.log"
+  echo "the agent's API from this host (reader role), for the island CLI:"
+  sed 's/^/  export /' "$state/api/cli.env"
   [ "$wait" = 1 ] || return 0
   local autostart deadline=$((SECONDS + timeout_s)) missing
   autostart="$(awk '/^  - name:/ { name = $3 } /^    autostart: true/ { print name }' "$repo/boards/virtual-xen/vms.yaml")"
@@ -116,6 +131,8 @@ up() {
       id="$(awk -v want="$vm" '/^  - name:/ { n++; if ($3 == want) print n }' "$repo/boards/virtual-xen/vms.yaml")"
       grep -q "VM $id: reported Running" "$state/island-agent.log" 2>/dev/null || missing="$missing $vm"
     done
+    # The CLI's way in: the agent's API (Kestrel's first start in a TCG dom0 took 2.5 min once).
+    grep -q "API listening on" "$state/island-agent.log" 2>/dev/null || missing="$missing (the agent's API)"
     [ -z "$missing" ] && break
     live "$state/machine.pid" >/dev/null || die "the Xen machine stopped; see $state/machine.log and $state/console.log"
     live "$state/island-sim.pid" >/dev/null || die "island-sim stopped; see $state/island-sim.log"
@@ -136,6 +153,25 @@ down() {
   stop_pid "$state/island-sim.pid"
   rm -f "$state/link.sock" "$state/poweroff"
   echo "the Xen board is down (logs kept in $state)"
+}
+
+# The TLS listener's certificate (self-signed, for 127.0.0.1, 0600 key) and a free host port for
+# QEMU's forward, made once per state dir; cli.env holds what the CLI needs.
+api_certificate() {
+  mkdir -p "$state/api"
+  chmod 0700 "$state/api"
+  if [ ! -f "$state/api/cert.pem" ]; then
+    (umask 077; openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 \
+       -subj "/CN=island-agent virtual-xen" -addext "subjectAltName=IP:127.0.0.1" \
+       -keyout "$state/api/key.pem" -out "$state/api/cert.pem" 2>/dev/null) \
+      || die "openssl could not make the API's TLS certificate in $state/api"
+  fi
+  # A port of its own for each machine start from `up` (a reset-a-cluster reboot keeps it).
+  if [ ! -f "$state/api/port" ] || ! live "$state/machine.pid" >/dev/null; then
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' >"$state/api/port" \
+      || die "no free TCP port on 127.0.0.1 for the agent's API"
+  fi
+  printf 'ISLAND_ENDPOINT=127.0.0.1:%s\nISLAND_TLS_CA=%s\n' "$(cat "$state/api/port")" "$state/api/cert.pem" >"$state/api/cli.env"
 }
 
 reset_a_cluster() {

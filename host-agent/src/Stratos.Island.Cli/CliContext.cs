@@ -83,6 +83,7 @@ public sealed class CliContext : IDisposable
         Error = stderr;
         _environment = environment;
         SocketPath = AgentSocket.Resolve(socket, environment, AgentSocket.CurrentUserIsRoot());
+        Endpoint = socket is null && environment[EndpointVariable] is string endpoint && endpoint.Length > 0 ? endpoint : null;
         Format = json ? OutputFormat.Json : OutputFormat.Table;
         Quiet = quiet;
         Timeout = timeoutSeconds > 0 ? TimeSpan.FromSeconds(timeoutSeconds) : null;
@@ -95,6 +96,22 @@ public sealed class CliContext : IDisposable
 
     public string SocketPath { get; }
 
+    /// <summary>$ISLAND_ENDPOINT: the environment variable naming the agent's TLS listener (HOST:PORT).</summary>
+    public const string EndpointVariable = "ISLAND_ENDPOINT";
+
+    /// <summary>$ISLAND_TLS_CA: the PEM certificate the TLS listener's certificate must chain to (pinned).</summary>
+    public const string TlsCaVariable = "ISLAND_TLS_CA";
+
+    /// <summary>
+    /// HOST:PORT of the agent's TLS listener ($ISLAND_ENDPOINT, unless --socket is given), or null for
+    /// the UNIX socket. The Xen board's agent runs in dom0, whose listener `island up --vmm xen`
+    /// forwards to the host (docs/cli.md "Reaching an agent over TLS").
+    /// </summary>
+    public string? Endpoint { get; }
+
+    /// <summary>Where the agent is, for messages: the socket path or "tls://HOST:PORT".</summary>
+    public string AgentAddress => Endpoint is null ? SocketPath : "tls://" + Endpoint;
+
     public OutputFormat Format { get; }
 
     public bool Quiet { get; }
@@ -105,7 +122,32 @@ public sealed class CliContext : IDisposable
 
     public IDictionary Environment => _environment;
 
-    private GrpcClient Client => _client ??= GrpcClient.ForUnixSocket(SocketPath);
+    private GrpcClient Client => _client ??= Endpoint is null ? GrpcClient.ForUnixSocket(SocketPath) : TlsClient(Endpoint, _environment[TlsCaVariable] as string);
+
+    // A bad $ISLAND_ENDPOINT or $ISLAND_TLS_CA is the caller's error (INVALID_ARGUMENT), named with its value.
+    private static GrpcClient TlsClient(string endpoint, string? caFile)
+    {
+        int colon = endpoint.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(endpoint.AsSpan(colon + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int port) || port is < 1 or > 65535)
+        {
+            throw new GrpcException(GrpcStatusCode.InvalidArgument, $"{EndpointVariable} '{endpoint}' is not HOST:PORT (e.g. 127.0.0.1:7443)");
+        }
+
+        System.Security.Cryptography.X509Certificates.X509Certificate2? trusted = null;
+        if (!string.IsNullOrEmpty(caFile))
+        {
+            try
+            {
+                trusted = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(File.ReadAllText(caFile));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
+            {
+                throw new GrpcException(GrpcStatusCode.InvalidArgument, $"{TlsCaVariable} '{caFile}': not a readable PEM certificate: {e.Message}");
+            }
+        }
+
+        return GrpcClient.ForTls(endpoint[..colon], port, trusted);
+    }
 
     /// <summary>
     /// One unary call, blocking: a CLI process makes a call or two and exits, and starting the async

@@ -75,7 +75,7 @@ public static class FastPath
         }
         catch (GrpcException e)
         {
-            return Program.Fail(e, context.SocketPath, stderr);
+            return Program.Fail(e, context, stderr);
         }
     }
 

@@ -44,7 +44,7 @@ public static class Program
             }
             catch (GrpcException e)
             {
-                return Fail(e, context.SocketPath, stderr);
+                return Fail(e, context, stderr);
             }
         };
 
@@ -165,8 +165,20 @@ public static class Program
     }
 
     /// <summary>A failed call: one line on stderr, and the exit code its status maps to.</summary>
-    internal static int Fail(GrpcException e, string socket, TextWriter stderr)
+    internal static int Fail(GrpcException e, CliContext context, TextWriter stderr)
     {
+        if (context.Endpoint is not null)
+        {
+            stderr.WriteLine("island: " + (e.Status == GrpcStatusCode.Unavailable
+                ? $"cannot reach the agent at {context.AgentAddress} (${CliContext.EndpointVariable}): {e.Message}"
+                    + (e.Message.StartsWith("TLS handshake", StringComparison.Ordinal) ? $". Is ${CliContext.TlsCaVariable} the listener's certificate?"
+                        : e.Message.StartsWith("cannot connect", StringComparison.Ordinal) ? ". Is the board up ('./island up --vmm xen' prints what to set)?"
+                        : string.Empty)
+                : e.Message));
+            return ExitCodes.FromStatus(e.Status);
+        }
+
+        string socket = context.SocketPath;
         // A socket this user may not use is refused like a PERMISSION_DENIED call (exit 5).
         if (e.Status == GrpcStatusCode.Unavailable && SocketAccess.ExplainDenied(socket) is string denied)
         {

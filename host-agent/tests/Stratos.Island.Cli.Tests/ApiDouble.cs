@@ -39,15 +39,31 @@ internal sealed class ApiDouble : IAsyncDisposable
         var dir = Path.Combine(Path.GetTempPath(), "stratos-cli-tests");
         Directory.CreateDirectory(dir);
         var socket = Path.Combine(dir, Guid.NewGuid().ToString("N")[..12] + ".sock");
-        var server = await ApiServer.StartAsync(new ApiServices()
+        return new ApiDouble(await StartServerAsync(new ApiServerOptions { UnixSocketPath = socket }), socket);
+    }
+
+    /// <summary>The same API on a TLS listener only (the agent's --tcp-listen), at 127.0.0.1:<see cref="Port"/>.</summary>
+    public static async Task<ApiDouble> StartTlsAsync(System.Security.Cryptography.X509Certificates.X509Certificate2 certificate)
+    {
+        var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        probe.Start();
+        int port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        var server = await StartServerAsync(new ApiServerOptions { TcpEndpoint = new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, port), TlsCertificate = certificate });
+        return new ApiDouble(server, string.Empty) { Port = port };
+    }
+
+    /// <summary>The TLS listener's port (0 for the UNIX socket double).</summary>
+    public int Port { get; private init; }
+
+    private static Task<ApiServer> StartServerAsync(ApiServerOptions options) =>
+        ApiServer.StartAsync(new ApiServices()
             .Add(VmService.Descriptor.FullName, new VmApiDouble())
             .Add(IslandService.Descriptor.FullName, new IslandApiDouble())
             .Add(SupervisionService.Descriptor.FullName, new SupervisionApiDouble())
             .Add(PowerService.Descriptor.FullName, new PowerApiDouble())
             .Add(EventService.Descriptor.FullName, new EventApiDouble()),
-            new ApiServerOptions { UnixSocketPath = socket });
-        return new ApiDouble(server, socket);
-    }
+            options);
 
     /// <summary>WatchEvents from this sequence sends its three events and then stays open.</summary>
     public const uint OpenStreamFrom = 1000;

@@ -175,6 +175,221 @@ public sealed class SerialLinkTests
     }
 
     /// <summary>
+    /// The Xen machine's COM2 as this test plays it: QEMU's `-chardev socket,server=on` (one client
+    /// at a time; what the UART sends while nobody is connected is lost) in front of a UART that a
+    /// guest under emulation drains slowly. Bytes take <see cref="OneWayDelayMs"/> each way and pass at
+    /// about 115200 baud; when the client goes away, what it sent that the UART has not taken yet is
+    /// dropped (QEMU's disconnect), so a frame can reach the agent cut in half.
+    /// </summary>
+    private sealed class SlowUart : IDisposable
+    {
+        public const int OneWayDelayMs = 150;
+        private const int BytesPerMs = 11;   // 115200 baud, 8N1
+        private readonly Socket _listener;
+        private readonly FileStream _uart;
+        private readonly System.Collections.Concurrent.BlockingCollection<(long Due, byte[] Bytes, int Client)> _toUart = new();
+        private readonly System.Collections.Concurrent.BlockingCollection<(long Due, byte[] Bytes, int Client)> _fromUart = new();
+        private volatile Socket? _client;
+        private int _clients;
+        public int Accepted => _clients;
+
+        public SlowUart(string socketPath, string uartTty)
+        {
+            _uart = new FileStream(uartTty, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite, 1);
+            _listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            _listener.Bind(new UnixDomainSocketEndPoint(socketPath));
+            _listener.Listen(1);
+            _ = Task.Run(AcceptLoop);
+            _ = Task.Run(ToUartLoop);
+            _ = Task.Run(FromUartLoop);
+        }
+
+        private void AcceptLoop()
+        {
+            byte[] buffer = new byte[256];
+            while (true)
+            {
+                Socket c;
+                try
+                {
+                    c = _listener.Accept();
+                }
+                catch (Exception e) when (e is SocketException or ObjectDisposedException)
+                {
+                    return;
+                }
+
+                int id = System.Threading.Interlocked.Increment(ref _clients);
+                _client = c;
+                try
+                {
+                    int n;
+                    while ((n = c.Receive(buffer)) > 0)
+                    {
+                        _toUart.Add((Environment.TickCount64 + OneWayDelayMs, buffer[..n], id));
+                    }
+                }
+                catch (Exception e) when (e is SocketException or ObjectDisposedException)
+                {
+                }
+
+                _client = null;
+                c.Dispose();
+            }
+        }
+
+        // In order, each chunk not before its due time, at the UART's rate.
+        private void ToUartLoop()
+        {
+            try
+            {
+                foreach (var (due, bytes, client) in _toUart.GetConsumingEnumerable())
+                {
+                    for (int at = 0; at < bytes.Length; at += BytesPerMs)
+                    {
+                        long wait = due + (at / BytesPerMs) - Environment.TickCount64;
+                        if (wait > 0)
+                        {
+                            System.Threading.Thread.Sleep((int)wait);
+                        }
+
+                        if (client != _clients || _client is null)
+                        {
+                            break;   // that client is gone: QEMU drops what the UART did not take
+                        }
+
+                        _uart.Write(bytes, at, Math.Min(BytesPerMs, bytes.Length - at));
+                    }
+                }
+            }
+            catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
+            {
+            }
+        }
+
+        private void FromUartLoop()
+        {
+            _ = Task.Run(() =>
+            {
+                foreach (var (due, bytes, _) in _fromUart.GetConsumingEnumerable())
+                {
+                    long wait = due - Environment.TickCount64;
+                    if (wait > 0)
+                    {
+                        System.Threading.Thread.Sleep((int)wait);
+                    }
+
+                    try
+                    {
+                        _client?.Send(bytes);   // nobody connected: lost, as with QEMU
+                    }
+                    catch (Exception e) when (e is SocketException or ObjectDisposedException)
+                    {
+                    }
+                }
+            });
+            byte[] buffer = new byte[256];
+            try
+            {
+                int n;
+                while ((n = _uart.Read(buffer, 0, buffer.Length)) > 0)
+                {
+                    _fromUart.Add((Environment.TickCount64 + OneWayDelayMs, buffer[..n], 0));
+                }
+            }
+            catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
+            {
+            }
+        }
+
+        public void Dispose()
+        {
+            _listener.Dispose();
+            _client?.Dispose();
+            _toUart.CompleteAdding();
+            _fromUart.CompleteAdding();
+            _uart.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Issue 18's link loss without the Xen boot: the agent on a UART whose round trip (about 300 ms)
+    /// is longer than its first Hello retries, island-sim behind a socket in front of it (the Xen
+    /// machine's COM2), authenticated as on the Xen board. island-sim is SIGKILLed mid-stream and
+    /// started again on the same state: the agent must be back in session with the new island within
+    /// seconds (before the fix every HelloAck answered a Hello older than the agent's latest and the
+    /// session never came back), and a missing island is reported with the line's counters.
+    /// </summary>
+    [TestMethod]
+    public async Task An_island_killed_mid_stream_behind_a_slow_uart_is_back_in_session_within_seconds()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "sislow-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(dir);
+        BoardProcess? socat = null, island = null, agent = null;
+        SlowUart? uart = null;
+        try
+        {
+            string uartTty = Path.Combine(dir, "uart-tty"), agentTty = Path.Combine(dir, "agent-tty"), linkSocket = Path.Combine(dir, "link.sock");
+            socat = Start("socat", "PTY,link=" + uartTty + ",rawer", "PTY,link=" + agentTty + ",rawer");
+            await WaitAsync(() => File.Exists(uartTty) && File.Exists(agentTty), "socat's pty pair", () => "socat exited: " + socat.HasExited);
+            uart = new SlowUart(linkSocket, uartTty);
+
+            var launcher = new VirtualBoardLauncher(new VirtualBoardLayout(dir), new VirtualBoardOptions(Repo)
+            {
+                Board = Board(dir), SimLink = "serial-socket:" + linkSocket, Autostart = false, AuthenticatedLink = true,
+            });
+            launcher.Prepare();
+            island = BoardProcess.Start("island-sim", launcher.SimCommand());
+            var agentLines = new System.Collections.Concurrent.ConcurrentQueue<string>();
+            agent = BoardProcess.Start("island-agent", launcher.AgentCommand(), (_, line) => agentLines.Enqueue(line));
+            string IslandLog() => string.Join(" | ", File.Exists(Path.Combine(dir, "island", "island.log")) ? File.ReadAllLines(Path.Combine(dir, "island", "island.log")).TakeLast(6) : []);
+            string AgentLog() => string.Join(" | ", agentLines.TakeLast(8));
+
+            await WaitAsync(() => SessionUp(dir, s => s.GetProperty("session_counters").GetProperty("authenticated").GetBoolean()), "the authenticated session over the slow line", () => IslandLog() + " || " + AgentLog(), 60_000);
+            await WaitAsync(() => Island(dir, "vm", "list").Output.Contains("web", StringComparison.Ordinal), "the VM list", () => Island(dir, "vm", "list").Output);
+            string agentBoot = Status(dir)!.Value.GetProperty("agent_boot_id").GetString()!;
+            string islandBoot = Status(dir)!.Value.GetProperty("boot_id").GetString()!;
+
+            // SIGKILL mid-stream (its Pongs and status were in flight), 3 s away, then a new island-sim.
+            int accepted = uart.Accepted;
+            island.Kill();
+            island.Dispose();
+            await Task.Delay(3_000);
+            long restartedAt = Environment.TickCount64;
+            island = BoardProcess.Start("island-sim", launcher.SimCommand());
+            await WaitAsync(() => SessionUp(dir, s => s.GetProperty("boot_id").GetString() != islandBoot), "the session with the restarted island", () => IslandLog() + " || " + AgentLog(), 30_000);
+            long backMs = Environment.TickCount64 - restartedAt;
+            Console.WriteLine($"slow uart: restarted island-sim in session with the agent {backMs} ms after its start (round trip ~{2 * SlowUart.OneWayDelayMs} ms)");
+            Assert.IsGreaterThan(accepted, uart.Accepted, "the new island-sim connected to the machine's socket");
+            Assert.AreEqual(agentBoot, Status(dir)!.Value.GetProperty("agent_boot_id").GetString(), "the same agent, re-Helloed");
+            Assert.IsLessThan(10_000L, backMs, "back within seconds (island-sim's own start included)");
+            string newBoot = Status(dir)!.Value.GetProperty("boot_id").GetString()![2..];
+            await WaitAsync(() => Island(dir, "status").Output.Contains("boot " + newBoot, StringComparison.Ordinal), "the agent reporting the new island boot", () => Island(dir, "status").Output);
+
+            // The island gone for good: the agent says so, naming the line and what it carried.
+            island.Kill();
+            island.Dispose();
+            island = null;
+            await WaitAsync(() => agentLines.Any(l => l.Contains("no session with the island for", StringComparison.Ordinal)), "the agent's no-session warning", AgentLog, 30_000);
+            string warning = agentLines.Last(l => l.Contains("no session with the island for", StringComparison.Ordinal));
+            StringAssert.Contains(warning, "serial " + agentTty);
+            StringAssert.Contains(warning, "frames received");
+            var unavailable = Island(dir, "status");
+            StringAssert.Contains(unavailable.Output, "connecting", "island status shows the missing session: " + unavailable.Output);
+            StringAssert.Contains(unavailable.Output, "STALE", "and marks what it shows as stale: " + unavailable.Output);
+            Assert.IsFalse(agent.HasExited, "the agent keeps waiting for the island");
+        }
+        finally
+        {
+            Stop(agent);
+            Stop(island);
+            uart?.Dispose();
+            Stop(socat);
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>
     /// The Xen machine's wiring without the Xen boot: QEMU's `-chardev socket,server=on,wait=off`
     /// (machine.sh --link-socket) is played by this test, a listening AF_UNIX socket whose client
     /// bytes go to a UART (one end of a socat pty pair) the agent reads on the other end.

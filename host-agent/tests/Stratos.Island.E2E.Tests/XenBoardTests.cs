@@ -27,6 +27,9 @@ public sealed class XenBoardTests
 {
     private static readonly string Repo = FindRepo();
 
+    /// <summary>The island's boot id in `island status` (its own line, not the agent's).</summary>
+    private static readonly Regex IslandBoot = new(@"^island\s.*\(boot ([0-9a-f]{16})", RegexOptions.Multiline);
+
     [TestMethod]
     [TestCategory("full")]
     [Timeout(1_200_000)]
@@ -43,6 +46,30 @@ public sealed class XenBoardTests
             string agentLog = ReadOrEmpty(state, "island-agent.log");
             Assert.AreEqual(0, up.Status, $"up failed: {up.Output}\nagent: {Tail(agentLog)}\nconsole: {Tail(ReadOrEmpty(state, "console.log"))}");
             StringAssert.Contains(up.Output, "autostart VMs running: linux");
+
+            // The host's CLI reaches the agent in dom0 (TLS through QEMU's forward) with what `up`
+            // printed: reads work, several at once; a stop is refused (TCP callers are readers).
+            StringAssert.Contains(up.Output, "export ISLAND_ENDPOINT=127.0.0.1:");
+            var cli = CliEnvironment(state);
+            var list = IslandCli.Run(cli, "vm", "list");
+            Assert.AreEqual(0, list.Status, list.Output);
+            StringAssert.Contains(list.Output, "linux");
+            var status = IslandCli.Run(cli, "status");
+            Assert.AreEqual(0, status.Status, status.Output);
+            StringAssert.Matches(status.Output, new Regex(@"link\s+up"));
+            string islandBoot = IslandBoot.Match(status.Output).Groups[1].Value;
+            Assert.AreEqual(16, islandBoot.Length, status.Output);
+            var concurrent = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(() => IslandCli.Run(cli, "-o", "json", "vm", "show", "linux"))));
+            foreach (var shown in concurrent)
+            {
+                Assert.AreEqual(0, shown.Status, shown.Output);
+                StringAssert.Contains(shown.Output, "\"name\": \"linux\"");
+            }
+
+            var refused = IslandCli.Run(cli, "vm", "stop", "linux");
+            Assert.AreEqual(5, refused.Status, refused.Output);
+            StringAssert.Contains(refused.Output, "is a reader");
+            Console.WriteLine("xen board: host CLI over TLS: vm list, status, 4 concurrent vm show; stop refused (reader)");
 
             await WaitAsync(() => File.Exists(Path.Combine(state, "scenario-done")) || File.Exists(Path.Combine(state, "scenario-failed")), 900,
                 () => Tail(ReadOrEmpty(state, "dom0-scenario.log")) + "\nagent: " + Tail(ReadOrEmpty(state, "island-agent.log")) + "\nisland-sim: " + Tail(ReadOrEmpty(state, "island-sim.log")));
@@ -100,6 +127,16 @@ public sealed class XenBoardTests
                 () => $"island-sim {simPid} still runs after SIGKILL");
             var again = Run(script, state, "up", "--no-wait");
             Assert.AreEqual(0, again.Status, again.Output);
+            long restartedAt = Environment.TickCount64;
+            // Seen from the host: the agent in session with the new island (a new boot id) well
+            // inside the island's 20 s agent tolerance, so the A-cluster is not reset.
+            string? after = null;
+            await WaitAsync(() => IslandCli.Run(cli, "status") is var s && s.Status == 0 && Regex.IsMatch(s.Output, @"link\s+up")
+                    && IslandBoot.Match(s.Output).Groups[1].Value is var b && b.Length == 16 && b != islandBoot && (after = b) is not null, 120,
+                () => Tail(ReadOrEmpty(state, "island-agent.log")) + "\nisland-sim: " + Tail(ReadOrEmpty(state, "island-sim.log")));
+            long relinkedMs = Environment.TickCount64 - restartedAt;
+            Console.WriteLine($"xen board: link loss: island-sim restarted, agent in session with it (boot {after}) after {relinkedMs} ms (host clock, island status over TLS)");
+            Assert.IsLessThan(20_000L, relinkedMs, "inside the island's 20 s agent tolerance");
             await WaitAsync(() => Count(ReadOrEmpty(state, "island-agent.log"), "re-sync: reported") > resyncsBefore, 300,
                 () => Tail(ReadOrEmpty(state, "island-agent.log")));
             await WaitAsync(() => ReadOrEmpty(state, "island-agent.log").Contains($"VM 1: reported Running (directive 0): re-sync: Xen domain {domains[^1]}", StringComparison.Ordinal), 120,
@@ -115,7 +152,8 @@ public sealed class XenBoardTests
                 StringAssert.Contains(started.Value, $"already running, Xen domain {domains[^1]}", "a START after the link loss finds the domain running");
             }
 
-            WriteReport(state, faults, islandMs, plain);
+            Assert.IsFalse(ReadOrEmpty(state, "island-sim.log").Contains("A-cluster reset", StringComparison.Ordinal), "no A-cluster reset: " + Tail(ReadOrEmpty(state, "island-sim.log")));
+            WriteReport(state, faults, islandMs, plain, relinkedMs);
         }
         finally
         {
@@ -184,7 +222,7 @@ public sealed class XenBoardTests
     }
 
     /// <summary>`./hil.sh --vmm xen`: summary.json and the logs in HIL_RUN_DIR when it is set.</summary>
-    private static void WriteReport(string state, FaultTiming[] faults, double islandMs, string[] plain)
+    private static void WriteReport(string state, FaultTiming[] faults, double islandMs, string[] plain, long relinkedMs)
     {
         string? runDir = Environment.GetEnvironmentVariable("HIL_RUN_DIR");
         if (string.IsNullOrEmpty(runDir))
@@ -232,7 +270,7 @@ public sealed class XenBoardTests
                 Scenario("faults", f.Name + " -> restart", "detected by " + f.DetectedBy, f.DetectedMs, f.RecoveredMs);
             }
 
-            Scenario("link", "island-sim killed and restarted -> agent re-syncs the running domain", "no directive for the running domain");
+            Scenario("link", "island-sim killed and restarted -> agent re-syncs the running domain", "no directive for the running domain", recoveredMs: relinkedMs);
             json.WriteEndArray();
             json.WriteEndObject();
         }
@@ -257,6 +295,10 @@ public sealed class XenBoardTests
             }
         }
     }
+
+    /// <summary>What `up` wrote for the CLI (STATE/api/cli.env: ISLAND_ENDPOINT, ISLAND_TLS_CA).</summary>
+    private static (string Name, string Value)[] CliEnvironment(string state) =>
+        File.ReadAllLines(Path.Combine(state, "api", "cli.env")).Where(l => l.Contains('=')).Select(l => (l[..l.IndexOf('=')], l[(l.IndexOf('=') + 1)..])).ToArray();
 
     private static TimeSpan At(string line) =>
         TimeSpan.ParseExact(Regex.Match(line, @"\d\d:\d\d:\d\d\.\d\d\d").Value, @"hh\:mm\:ss\.fff", CultureInfo.InvariantCulture);

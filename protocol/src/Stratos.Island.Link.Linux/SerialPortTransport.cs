@@ -4,7 +4,8 @@
 // or /dev/ttyUSB*. The same byte stream also runs over a connected AF_UNIX stream socket (QEMU's
 // `-chardev socket,server=on` end of an emulated UART, see hil-tests/guest/xen/machine.sh).
 // A line that goes away (the pty's other side closed: EIO / POLLHUP; the socket's peer closed: EOF)
-// sets Closed; the owner reopens.
+// sets Closed; the owner reopens. Opening writes one 0x00 so the peer drops a half frame left by
+// whoever wrote to the line before (a killed island mid-frame).
 using System;
 using System.IO;
 using Stratos.Island.Link.Serial;
@@ -47,7 +48,23 @@ public sealed unsafe class SerialPortTransport : IByteSink, IDisposable
             throw new IOException("cannot connect to serial socket '" + path + "': " + e.SocketErrorCode);
         }
 
-        return new SerialPortTransport((int)socket.Handle, sink, socket);
+        return Opened(new SerialPortTransport((int)socket.Handle, sink, socket), path);
+    }
+
+    // A lone 0x00 first: the peer's decoder drops any half frame a previous writer left (docs/link.md
+    // "Serial frame format").
+    private static SerialPortTransport Opened(SerialPortTransport transport, string path)
+    {
+        try
+        {
+            transport.Writer.WriteDelimiter();
+            return transport;
+        }
+        catch (IOException e)
+        {
+            transport.Dispose();
+            throw new IOException("serial line '" + path + "': " + e.Message);
+        }
     }
 
     /// <summary>Opens a tty (or pty) in raw mode at the given baud rate.</summary>
@@ -76,7 +93,7 @@ public sealed unsafe class SerialPortTransport : IByteSink, IDisposable
             throw new IOException("cannot set raw mode on '" + path + "' (tcsetattr errno " + errno + ")");
         }
 
-        return new SerialPortTransport(fd, sink);
+        return Opened(new SerialPortTransport(fd, sink), path);
     }
 
     /// <summary>Sends one frame (payload up to 512 bytes). Returns false for a bad argument or size.</summary>

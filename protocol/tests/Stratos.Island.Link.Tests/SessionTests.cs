@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using Stratos.Island.Codec;
 using Stratos.Island.Codec.Link;
@@ -207,7 +208,7 @@ public sealed class SessionTests
         Assert.AreEqual(SessionState.Connecting, _agent.State);
         CollectionAssert.Contains(_agentEvents.Log, "down KeepaliveTimeout");
         _toAgent.Blackhole = false;
-        Run(100);
+        Run(250);   // the next Hello: the agent's resends have backed off to HelloRetryMaxMs
         Assert.AreEqual(SessionState.Up, _agent.State);
         Assert.AreEqual("up 15 restarted=False v1", _agentEvents.Log[^1]);
     }
@@ -257,6 +258,100 @@ public sealed class SessionTests
         Deliver();
         Assert.AreEqual(SessionState.Up, _agent.State, "one round trip, no waiting");
         CollectionAssert.AreEqual(new[] { "up 15 restarted=False v1", "down TransportDown", "up 15 restarted=False v1" }, _agentEvents.Log);
+    }
+
+    /// <summary>
+    /// Runs both sessions over a line that takes <paramref name="oneWayMs"/> each way (a UART into a
+    /// guest under emulation: the Xen machine's dom0 answered after 50-500 ms) until
+    /// <paramref name="until"/> holds or <paramref name="totalMs"/> pass; returns the time it took.
+    /// </summary>
+    private long RunSlowLine(int oneWayMs, int totalMs, Func<bool> until)
+    {
+        var toIsland = new List<(long Due, byte[] Message)>();
+        var toAgent = new List<(long Due, byte[] Message)>();
+        long start = _now;
+        while (_now - start < totalMs && !until())
+        {
+            while (_toIsland.Queue.TryDequeue(out var m))
+            {
+                toIsland.Add((_now + oneWayMs, m));
+            }
+
+            while (_toAgent.Queue.TryDequeue(out var m))
+            {
+                toAgent.Add((_now + oneWayMs, m));
+            }
+
+            foreach (var (due, m) in toIsland.FindAll(x => x.Due <= _now))
+            {
+                _island.OnMessage(m, 0, m.Length, _now);
+            }
+
+            foreach (var (due, m) in toAgent.FindAll(x => x.Due <= _now))
+            {
+                _agent.OnMessage(m, 0, m.Length, _now);
+            }
+
+            toIsland.RemoveAll(x => x.Due <= _now);
+            toAgent.RemoveAll(x => x.Due <= _now);
+            _agent.Poll(_now);
+            _island.Poll(_now);
+            _now += 5;
+        }
+
+        return _now - start;
+    }
+
+    [TestMethod]
+    [Verifies("IslDsgn~resync-boot-ids~1")]
+    public void An_island_restarted_behind_a_line_slower_than_the_hello_retry_is_back_within_a_few_round_trips()
+    {
+        // The Xen board's link loss (issue 18): island-sim killed, the agent re-Hellos into the
+        // void, a new island answers over a line whose round trip (300 ms) is longer than the
+        // Hello retry. Every HelloAck then answered an older Hello than the agent's latest, and the
+        // agent, taking only the latest, never came up.
+        Connect();
+        _toIsland.Blackhole = true;
+        _toAgent.Blackhole = true;
+        Run(3_000);
+        Assert.AreEqual(SessionState.Connecting, _agent.State);
+        _toIsland.Blackhole = false;
+        _toAgent.Blackhole = false;
+        _island = NewIsland(0x16, new SessionSettings { BoardId = "virtual", SupervisionCycleMs = 10, VmCount = 2 });
+        _island.TransportUp(_now);
+
+        long took = RunSlowLine(oneWayMs: 150, totalMs: 20_000, () => _agent.State == SessionState.Up);
+        Assert.AreEqual(SessionState.Up, _agent.State, "the agent's session never came back: " + string.Join(", ", _agentEvents.Log));
+        Assert.AreEqual(0x16UL, _agent.PeerBootId);
+        Assert.AreEqual("up 16 restarted=True v1", _agentEvents.Log[^1]);
+        Assert.IsLessThanOrEqualTo(4 * 300L, took, "back within a few round trips of 300 ms");
+
+        // The island settles: the Hellos still in flight re-open its session at most a few times,
+        // then both sides stay up and application traffic flows.
+        RunSlowLine(oneWayMs: 150, totalMs: 3_000, () => false);
+        Assert.AreEqual(SessionState.Up, _agent.State);
+        Assert.AreEqual(SessionState.Up, _island.State);
+        Assert.IsLessThanOrEqualTo(3, _islandEvents.Log.Count(l => l.StartsWith("up", StringComparison.Ordinal)), string.Join(", ", _islandEvents.Log));
+        Assert.AreEqual(LinkSendStatus.Ok, SendAlive(_agent, 1));
+        RunSlowLine(oneWayMs: 150, totalMs: 400, () => false);
+        CollectionAssert.Contains(_islandEvents.Bodies, EnvelopeBody.AliveIndication);
+    }
+
+    [TestMethod]
+    public void Hellos_into_a_silent_line_back_off_to_one_per_HelloRetryMaxMs()
+    {
+        _toIsland.Blackhole = true;
+        long sentBefore = _agent.Counters.Sent;
+        _agent.TransportUp(_now);
+        Run(10_000, 10);
+        long hellos = _agent.Counters.Sent - sentBefore;
+        // After 50, 100 and 200 ms, one every 250 ms: 42 in 10 s (200 at a fixed 50 ms).
+        Assert.IsLessThanOrEqualTo(43L, hellos, "Hellos sent in 10 s");
+        Assert.IsGreaterThanOrEqualTo(38L, hellos, "still four a second");
+        _toIsland.Blackhole = false;
+        _island.TransportUp(_now);
+        long took = RunSlowLine(oneWayMs: 1, totalMs: 2_000, () => _agent.State == SessionState.Up);
+        Assert.IsLessThanOrEqualTo(260L, took, "the next Hello within HelloRetryMaxMs");
     }
 
     [TestMethod]

@@ -258,6 +258,70 @@ public sealed class SerialPtyTests
         return (socat, ptys[0], ptys[1]);
     }
 
+    /// <summary>
+    /// The Xen board's link loss (issue 18): island-sim, connected to the machine's COM2 socket, is
+    /// killed in the middle of a frame; the UART delivers that half frame to the agent's decoder and
+    /// keeps it there. A new island connects and answers: its first frame must get through, not be
+    /// glued to the half frame and lost (the transport opens with a 0x00 delimiter).
+    /// </summary>
+    [TestMethod]
+    public void A_transport_connecting_after_a_peer_vanished_mid_frame_gets_its_first_frame_through()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "serres-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(dir);
+        string path = Path.Combine(dir, "com2.sock");
+        try
+        {
+            using var listener = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+            listener.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(path));
+            listener.Listen(1);
+            Frames agent = new();
+            SerialFrameDecoder uart = new(agent, new SerialFrameCounters());   // one byte stream, as dom0's ttyS1
+
+            // The first island: half of a 200-byte frame, then SIGKILL (the connection closes).
+            byte[] plain = new byte[SerialFrameWriter.MaxPayload + 4], frame = new byte[SerialFrameWriter.MaxEncodedFrame];
+            int length = SerialFrameWriter.Encode(LinkPair.Bytes(200, 7), 0, 200, plain, frame);
+            using (var first = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified))
+            {
+                first.Connect(new System.Net.Sockets.UnixDomainSocketEndPoint(path));
+                first.Send(frame, 0, length / 2, System.Net.Sockets.SocketFlags.None);
+            }
+
+            using (var machine = listener.Accept())
+            {
+                Drain(machine, uart);
+            }
+
+            // The restarted island connects and sends its first frame.
+            using var second = SerialPortTransport.ConnectUnixSocket(path, new Frames());
+            byte[] helloAck = LinkPair.Bytes(120, 9);
+            Assert.IsTrue(second.TrySendFrame(helloAck, 0, helloAck.Length));
+            second.Dispose();
+            using (var machine = listener.Accept())
+            {
+                Drain(machine, uart);
+            }
+
+            Assert.AreEqual(1, agent.Received.Count, $"frames: {uart.Counters.Frames}, bad CRC {uart.Counters.BadCrc}, truncated {uart.Counters.Truncated}");
+            CollectionAssert.AreEqual(helloAck, agent.Received[0]);
+            Assert.AreEqual(1, uart.Counters.BadCrc + uart.Counters.Truncated, "the half frame is counted, not delivered");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static void Drain(System.Net.Sockets.Socket connection, SerialFrameDecoder decoder)
+    {
+        byte[] buffer = new byte[1024];
+        int n;
+        while ((n = connection.Receive(buffer)) > 0)
+        {
+            decoder.Feed(buffer, 0, n);
+        }
+    }
+
     [TestMethod]
     public void Frames_survive_line_noise_between_two_processes_over_a_pty_pair()
     {

@@ -38,6 +38,9 @@ public interface ILinkChannel : IDisposable
 
     /// <summary>The shared-memory transport's counters (ring resets); null for other transports.</summary>
     LinkCounters? TransportCounters => null;
+
+    /// <summary>What the line carried, for the no-session warning (serial: frames and framing errors); null when the channel has nothing to say.</summary>
+    string? LineStatus => null;
 }
 
 /// <summary>Opens a channel; throws (with a message naming the device/file) while the island is not there yet.</summary>

@@ -73,6 +73,8 @@ public sealed record IslandLinkOptions
     public int PostQueueCapacity { get; init; } = 1024;
     public int KeepaliveIntervalMs { get; init; } = 100;
     public int PeerTimeoutMs { get; init; } = 1000;
+    /// <summary>A channel open without a session this long (and every such period after) is logged as a warning naming the line's counters.</summary>
+    public int NoSessionWarningMs { get; init; } = 10_000;
     /// <summary>Silence of the island after which served state is marked stale (several keepalives).</summary>
     public int StaleAfterMs { get; init; } = 500;
     /// <summary>The 32-byte board key (LinkKeyFile in Stratos.Island.Boards); null = the agent does not authenticate the link.</summary>
@@ -136,6 +138,8 @@ public sealed class IslandLink : IAsyncDisposable, ISessionListener, ILinkChanne
     private int _reconnects;
     private int _state;
     private long _nextAliveMs;
+    private long _connectingSinceMs = -1;   // link thread: when the open channel last lost (or never had) a session
+    private long _nextNoSessionWarningMs;
     private string _lastDownReason = "opening the link to the island";
     private string _lastOpenError = string.Empty;
     private volatile IslandSessionInfo? _info;
@@ -337,6 +341,10 @@ public sealed class IslandLink : IAsyncDisposable, ISessionListener, ILinkChanne
                     _nextAliveMs = now + _options.AliveIntervalMs;
                     SendNow(new ProtoEnvelope { AliveIndication = new AliveIndication { EntityId = 0, Count = 1 } });
                 }
+                else if (_session.State == SessionState.Connecting && _connectingSinceMs >= 0 && now >= _nextNoSessionWarningMs)
+                {
+                    WarnNoSession(now);
+                }
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
@@ -410,6 +418,7 @@ public sealed class IslandLink : IAsyncDisposable, ISessionListener, ILinkChanne
 
         _session.TransportDown(reason);
         Volatile.Write(ref _state, (int)IslandLinkState.Disconnected);
+        _connectingSinceMs = -1;
         _lastDownReason = reason;
         FailAll(reason);
         try
@@ -576,13 +585,31 @@ public sealed class IslandLink : IAsyncDisposable, ISessionListener, ILinkChanne
     void ILinkChannelSink.OnChannelUp()
     {
         Volatile.Write(ref _state, (int)IslandLinkState.Connecting);
+        StartConnecting();
         _session.TransportUp(NowMs);
+    }
+
+    private void StartConnecting()
+    {
+        _connectingSinceMs = NowMs;
+        _nextNoSessionWarningMs = _connectingSinceMs + _options.NoSessionWarningMs;
+    }
+
+    // The island does not answer: say so, with what the line saw, every NoSessionWarningMs while it
+    // lasts (the island's own supervision decides what happens to the A side meanwhile).
+    private void WarnNoSession(long now)
+    {
+        _nextNoSessionWarningMs = now + _options.NoSessionWarningMs;
+        string line = _channel?.LineStatus is { } status ? "; line: " + status : string.Empty;
+        _logger.LogWarning("island link: no session with the island for {Seconds:0.0} s on {Channel}: the island does not answer the agent's Hellos (last: {Reason}){Line}",
+            (now - _connectingSinceMs) / 1000.0, _channel?.Description ?? "no channel", _lastDownReason, line);
     }
 
     void ILinkChannelSink.OnChannelDown(string reason)
     {
         _session.TransportDown(reason);
         Volatile.Write(ref _state, (int)IslandLinkState.Disconnected);
+        _connectingSinceMs = -1;
         _lastDownReason = reason;
         FailAll(reason);
     }
@@ -620,6 +647,7 @@ public sealed class IslandLink : IAsyncDisposable, ISessionListener, ILinkChanne
         };
         _info = info;
         Volatile.Write(ref _state, (int)IslandLinkState.Up);
+        _connectingSinceMs = -1;
         _nextAliveMs = NowMs;
         _logger.LogInformation("island link up: island boot id {Boot:x16}{Restarted}, protocol v{Version}", peerBootId, peerRestarted ? " (island restarted)" : string.Empty, version);
         Raise(SessionUp, info);
@@ -635,6 +663,7 @@ public sealed class IslandLink : IAsyncDisposable, ISessionListener, ILinkChanne
         }
 
         _logger.LogWarning("island link down: {Reason}", text);
+        StartConnecting();
         foreach (PendingRequest request in _pending.Values)
         {
             request.Completion.TrySetException(new AgentException(ErrorCode.Unavailable, "island link is down (" + text + ")"));

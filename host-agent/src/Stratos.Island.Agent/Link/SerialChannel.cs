@@ -48,6 +48,15 @@ namespace Stratos.Island.Agent.Link
 
         public void OnFrame(byte[] buffer, int offset, int length) => _sink.OnChannelMessage(buffer, offset, length);
 
+        public string? LineStatus
+        {
+            get
+            {
+                Stratos.Island.Link.Serial.SerialFrameCounters c = _port.Decoder.Counters;
+                return $"{c.Frames} frames received, {c.BadCrc} with a bad CRC, {c.Truncated} truncated, {c.Overlong} overlong, {c.BytesDiscarded} bytes discarded";
+            }
+        }
+
         public void Dispose() => _port.Dispose();
     }
 

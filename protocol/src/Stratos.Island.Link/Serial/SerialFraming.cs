@@ -4,7 +4,9 @@
 // COBS (Cheshire & Baker, "Consistent Overhead Byte Stuffing", IEEE/ACM ToN 1999) removes every 0x00
 // from the frame body, so 0x00 only ever appears as the delimiter. A receiver that joins mid-stream,
 // or sees line noise, drops bytes up to the next 0x00 and is in sync again from the next frame.
-// Writers may send a leading 0x00 too (empty frames are ignored) to flush a partial frame at the peer.
+// Writers may send a leading 0x00 too (empty frames are ignored) to flush a partial frame at the peer;
+// SerialPortTransport does so when it opens the line (issue 18: a restarted island's first frame
+// was glued to the half frame its killed predecessor left in the agent's decoder, and lost).
 //
 // Decoder states: Collecting (appending body bytes) -> 0x00 -> decode + CRC check -> deliver or count;
 // Discarding (body passed the maximum) -> 0x00 -> Collecting. Counters: Frames, BadCrc, Overlong,
@@ -45,10 +47,20 @@ namespace Stratos.Island.Link.Serial
         private readonly IByteSink _sink;
         private readonly byte[] _plain = new byte[MaxPayload + 4];
         private readonly byte[] _encoded = new byte[MaxEncodedFrame];
+        private readonly byte[] _delimiter = new byte[1];
 
         public SerialFrameWriter(IByteSink sink)
         {
             _sink = sink;
+        }
+
+        /// <summary>Writes a lone 0x00: the peer's decoder ends whatever partial frame it holds (a
+        /// previous writer on the line vanished mid-frame) and counts it, so the next frame is
+        /// delivered whole. A transport calls it when it opens the line.</summary>
+        public void WriteDelimiter()
+        {
+            _delimiter[0] = 0;
+            _sink.Write(_delimiter, 0, 1);
         }
 
         /// <summary>Encodes and writes one frame. Returns false (nothing written) for a bad argument

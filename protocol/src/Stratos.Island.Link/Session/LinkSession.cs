@@ -4,7 +4,8 @@
 //
 // States (SessionState):
 //   Down        transport not attached. TransportUp -> Connecting.
-//   Connecting  agent: Hello sent, resent every HelloRetryMs until a HelloAck arrives -> Up.
+//   Connecting  agent: Hello sent, resent until a HelloAck to any Hello of this attempt arrives
+//               -> Up. The resend period starts at HelloRetryMs and doubles up to HelloRetryMaxMs.
 //               island: waiting for a Hello; a Hello with a common version -> HelloAck -> Up.
 //   Up          application Envelopes flow. The agent pings every KeepaliveIntervalMs; the island
 //               answers with Pong. Either side that hears nothing for PeerTimeoutMs goes back to
@@ -28,6 +29,12 @@
 // a repeat of the last sequence (Duplicates), counts and still delivers an older one (OutOfOrder:
 // rpmsg keeps order, so this means a faulty peer, not a reason to lose data), and counts skipped
 // numbers (Gaps). Tracking restarts with every Hello/HelloAck.
+//
+// Slow lines (issue 18: a UART into a dom0 under emulation answered after 50-500 ms): a HelloAck
+// may answer a Hello older than the latest. Taking only the answer to the latest Hello livelocked
+// whenever the round trip exceeded the resend period (each answer arrived after the next Hello had
+// gone out); so the agent takes the answer to any Hello since it began connecting, and backs off
+// (each Hello still in flight re-opens the island's session once, and a silent line is not flooded).
 //
 // Request time-outs: callers register correlation ids with a deadline (TrackRequest) in a fixed
 // table and complete them (CompleteRequest); Poll reports expired ones through OnRequestTimeout. A
@@ -99,8 +106,10 @@ namespace Stratos.Island.Link.Session
         public int KeepaliveIntervalMs = 100;
         /// <summary>Silence after which the peer is considered gone.</summary>
         public int PeerTimeoutMs = 1000;
-        /// <summary>Agent: Hello resend period while Connecting.</summary>
+        /// <summary>Agent: first Hello resend period while Connecting; it doubles on each resend up to HelloRetryMaxMs.</summary>
         public int HelloRetryMs = 50;
+        /// <summary>Agent: longest Hello resend period (a silent line gets four Hellos a second, not twenty).</summary>
+        public int HelloRetryMaxMs = 250;
         public string BoardId = string.Empty;
         public string SoftwareVersion = string.Empty;
         public uint Capabilities;
@@ -178,6 +187,8 @@ namespace Stratos.Island.Link.Session
         private uint _nextSequence = 1;
         private uint _nextCorrelation = 1;
         private uint _helloCorrelation;
+        private uint _firstHelloCorrelation;   // the first Hello of this connecting attempt (0: none yet)
+        private int _helloIntervalMs;
         private bool _haveLastReceived;
         private uint _lastReceivedSequence;
         private long _lastHeardMs;
@@ -263,6 +274,7 @@ namespace Stratos.Island.Link.Session
             _nowMs = nowMs;
             _lastHeardMs = nowMs;
             _state = SessionState.Connecting;
+            _firstHelloCorrelation = 0;
             if (_role == Role.Agent)
             {
                 SendHello();
@@ -790,9 +802,9 @@ namespace Stratos.Island.Link.Session
 
         private void HandleHelloAck()
         {
-            if (_role != Role.Agent || _state != SessionState.Connecting || _rx.CorrelationId != _helloCorrelation)
+            if (_role != Role.Agent || _state != SessionState.Connecting || !AnswersThisAttempt(_rx.CorrelationId))
             {
-                // A late answer to an older Hello, or an island talking to an island: ignore.
+                // An answer to a Hello of an earlier attempt, or an island talking to an island: ignore.
                 return;
             }
 
@@ -856,9 +868,18 @@ namespace Stratos.Island.Link.Session
             }
         }
 
+        // The correlation id of a Hello sent since the agent began this connecting attempt (ids count
+        // up and wrap, skipping 0).
+        private bool AnswersThisAttempt(uint correlationId)
+        {
+            return correlationId != 0 && _firstHelloCorrelation != 0
+                && correlationId - _firstHelloCorrelation <= _helloCorrelation - _firstHelloCorrelation;
+        }
+
         private void Established(ulong peerBootId, bool restarted, uint peerSequence)
         {
             _state = SessionState.Up;
+            _firstHelloCorrelation = 0;
             _peerBootId = peerBootId;
             _lastPeerBootId = peerBootId;
             _haveLastReceived = true;
@@ -878,6 +899,7 @@ namespace Stratos.Island.Link.Session
         {
             _state = SessionState.Connecting;
             _authenticated = false;
+            _firstHelloCorrelation = 0;
             ClearTracked();
             _listener.OnSessionDown(reason, detail);
             if (_role == Role.Agent)
@@ -920,7 +942,17 @@ namespace Stratos.Island.Link.Session
         private void SendHello()
         {
             _helloCorrelation = NewCorrelationId();
-            _nextHelloMs = _nowMs + _settings.HelloRetryMs;
+            if (_firstHelloCorrelation == 0)
+            {
+                _firstHelloCorrelation = _helloCorrelation;
+                _helloIntervalMs = _settings.HelloRetryMs;
+            }
+            else
+            {
+                _helloIntervalMs = _helloIntervalMs >= _settings.HelloRetryMaxMs / 2 ? _settings.HelloRetryMaxMs : _helloIntervalMs * 2;
+            }
+
+            _nextHelloMs = _nowMs + _helloIntervalMs;
             _control.SetBody(EnvelopeBody.Hello);
             Hello hello = _control.Hello;
             hello.Role = Role.Agent;
