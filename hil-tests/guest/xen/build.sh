@@ -19,8 +19,9 @@ series="${STRATOS_GUEST_KERNEL_SERIES:-6.1}"
 xen_series="4.17"
 
 # dom0's modules (leaves; dependencies are added from each module's .modinfo): 9p root, the
-# overlay, Xen's device files for the toolstack, the backends a PV domU's console needs none of.
-modules=(virtio_pci 9pnet_virtio 9p overlay xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs)
+# overlay, Xen's device files for the toolstack, the backends a PV domU's console needs none of;
+# virtio_net for machine.sh --forward-tcp.
+modules=(virtio_pci 9pnet_virtio 9p overlay xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs virtio_net)
 xen_packages=(xen-hypervisor-$xen_series-amd64 xen-utils-$xen_series xen-utils-common xenstore-utils
   libxentoolcore1 libxentoollog1 libxencall1 libxendevicemodel1 libxenevtchn1 libxenforeignmemory1
   libxengnttab1 libxenhypfs1 libxenstore4 libxenmisc$xen_series)

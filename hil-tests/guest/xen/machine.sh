@@ -7,17 +7,21 @@
 # directory is shared read-write and dom0 runs its dom0.sh once the toolstack is up.
 #
 #   hil-tests/guest/xen/machine.sh --state DIR [--accel auto|kvm|tcg] [--memory-mib N]
-#                                  [--link-socket PATH] [--timeout-s N]   (--accel default tcg)
+#                                  [--link-socket PATH] [--forward-tcp PORT:DOM0_PORT] [--timeout-s N]
+#                                  (--accel default tcg)
 #
 #   --state DIR        shared with dom0 at /state; must hold dom0.sh (what dom0 runs). The Xen and
 #                      dom0 console (Xen's COM1) is written to DIR/console.log.
 #   --link-socket PATH the machine's COM2 (dom0's /dev/ttyS1) as a listening AF_UNIX socket on the
 #                      host: the island's serial link end (docs/link.md "Serial frame format").
+#   --forward-tcp PORT:DOM0_PORT  a virtio NIC on QEMU's user network (dom0 10.0.2.15/24, no
+#                      route out: restrict=on) whose DOM0_PORT is forwarded from the host's
+#                      127.0.0.1:PORT (the HIL bench reaches the agent's API socket through it).
 #   --timeout-s N      QEMU is killed after N seconds (default 600); exit status 124 then.
 # Exits with QEMU's status once dom0 powered the machine off (dom0.sh returned).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-state="" accel=tcg memory_mib=2048 link_socket="" timeout_s=600
+state="" accel=tcg memory_mib=2048 link_socket="" forward_tcp="" timeout_s=600
 die() { echo "xen machine: $*" >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -25,8 +29,9 @@ while [ $# -gt 0 ]; do
     --accel) accel="${2:?}"; shift 2 ;;
     --memory-mib) memory_mib="${2:?}"; shift 2 ;;
     --link-socket) link_socket="${2:?}"; shift 2 ;;
+    --forward-tcp) forward_tcp="${2:?}"; shift 2 ;;
     --timeout-s) timeout_s="${2:?}"; shift 2 ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) die "unknown option '$1' (try --help)" ;;
   esac
 done
@@ -56,6 +61,11 @@ if [ -n "$link_socket" ]; then
   rm -f "$link_socket"
   serial2=(-chardev "socket,id=link,path=$link_socket,server=on,wait=off" -serial chardev:link)
 fi
+nic=()
+if [ -n "$forward_tcp" ]; then
+  [[ "$forward_tcp" =~ ^[0-9]+:[0-9]+$ ]] || die "--forward-tcp '$forward_tcp' is not PORT:DOM0_PORT"
+  nic=(-netdev "user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:${forward_tcp%%:*}-:${forward_tcp##*:}" -device virtio-net-pci,netdev=net0)
+fi
 
 # QEMU runs at nice 0: island-sim raises itself to nice -10 (docs/island-sim.md "Scheduling"), and
 # the agent inside this machine needs the machine's CPU time (its alive indications reach the
@@ -67,4 +77,4 @@ exec timeout "$timeout_s" qemu-system-x86_64 -machine q35 -accel "$accel" -cpu "
   -initrd "$build/vmlinuz console=hvc0 earlyprintk=xen quiet,$build/dom0-initramfs.cpio.gz" \
   -virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
   -virtfs "local,path=$state,mount_tag=state,security_model=none,multidevs=remap" \
-  -serial "file:$state/console.log" "${serial2[@]}"
+  -serial "file:$state/console.log" "${serial2[@]}" "${nic[@]}"

@@ -55,7 +55,20 @@ public sealed class ScenarioContext
 public sealed class ScenarioFailure(string message) : Exception(message);
 
 /// <summary>One HIL scenario: a name, a group, the faults it needs, and its body.</summary>
-public sealed record Scenario(string Name, string Group, IReadOnlyList<FaultKind> Needs, Func<ScenarioContext, Task> Body);
+public sealed record Scenario(string Name, string Group, IReadOnlyList<FaultKind> Needs, Func<ScenarioContext, Task> Body)
+{
+    /// <summary>Whether the Xen bench runs it (./hil.sh --vmm xen), and in which suite.</summary>
+    public XenSuite Xen { get; init; }
+}
+
+/// <summary>The Xen bench's suites (docs/hil.md "The Xen bench"): a quick scenario also runs in the full suite.</summary>
+public enum XenSuite
+{
+    /// <summary>Not on Xen: the Xen board has no such VM, device or fault hook.</summary>
+    None,
+    Full,
+    Quick,
+}
 
 /// <summary>
 /// Runs scenarios on a bench: skips (with the bench's reason) those needing a fault it cannot inject,
