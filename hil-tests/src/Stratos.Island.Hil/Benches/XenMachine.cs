@@ -40,6 +40,9 @@ public sealed class XenMachine : IAsyncDisposable
     /// <summary>How long the machine may take from `up` to dom0 running the bench's commands (a TCG boot).</summary>
     public static readonly TimeSpan BootTimeout = TimeSpan.FromMinutes(10);
 
+    /// <summary>How long a new API connection may wait for dom0's first byte (the agent's HTTP/2 SETTINGS).</summary>
+    private static readonly TimeSpan FirstAnswerTimeout = TimeSpan.FromSeconds(15);
+
     private readonly string _repositoryRoot;
     private readonly CancellationTokenSource _stop = new();
     private readonly Socket _apiListener;
@@ -277,8 +280,23 @@ public sealed class XenMachine : IAsyncDisposable
             await dom0.ConnectAsync(new IPEndPoint(IPAddress.Loopback, HostApiPort), cancellationToken).ConfigureAwait(false);
             await using var a = new NetworkStream(host, ownsSocket: false);
             await using var b = new NetworkStream(dom0, ownsSocket: false);
+            var toDom0 = a.CopyToAsync(b, cancellationToken);
+            // QEMU's user network accepts the host's connection before it reaches dom0: while dom0
+            // boots (after an A-cluster reset) nothing ever answers, and a gRPC client would keep
+            // that silent connection. The agent's HTTP/2 SETTINGS answer the client's preface at
+            // once: without a first byte within FirstAnswerTimeout the connection is closed.
+            var first = new byte[16384];
+            int n;
+            using (var answer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            {
+                answer.CancelAfter(FirstAnswerTimeout);
+                n = await b.ReadAsync(first, answer.Token).ConfigureAwait(false);
+            }
+            if (n == 0)
+                return;
+            await a.WriteAsync(first.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
             // Either direction ending ends both (the other side sees the connection close).
-            await Task.WhenAny(a.CopyToAsync(b, cancellationToken), b.CopyToAsync(a, cancellationToken)).ConfigureAwait(false);
+            await Task.WhenAny(toDom0, b.CopyToAsync(a, cancellationToken)).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
         {

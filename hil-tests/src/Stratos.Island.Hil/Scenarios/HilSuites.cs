@@ -68,7 +68,7 @@ public static class HilSuites
         new Scenario("Crashed_vm_is_restarted_by_its_restart_policy", "escalation", new[] { FaultKind.GuestCrash }, c => CrashAsync(c, target, FaultKind.GuestCrash)) { Xen = XenSuite.Full },
         new Scenario("Vm_crashing_past_its_restart_budget_is_quarantined", "lifecycle", new[] { FaultKind.GuestCrash }, c => QuarantineAsync(c, target, (int)target.Vm("base").Restart.MaxRestarts)),
         new Scenario("Frozen_agent_expires_and_the_a_cluster_is_reset", "escalation", new[] { FaultKind.AgentFreeze }, c => FrozenAgentAsync(c)),
-        new Scenario("Killed_agent_restarts_and_the_link_comes_back", "recovery", new[] { FaultKind.AgentKill }, c => AgentKillAsync(c)) { Xen = XenSuite.Full },
+        new Scenario("Killed_agent_restarts_and_the_link_comes_back", "recovery", new[] { FaultKind.AgentKill }, c => AgentKillAsync(c, target)) { Xen = XenSuite.Full },
         new Scenario("Island_reset_reboots_the_island_and_the_vms_keep_running", "recovery", new[] { FaultKind.IslandReset },
             c => IslandRestartAsync(c, FaultKind.IslandReset, ResetReason.Software)),
         new Scenario("Hung_island_is_reset_by_its_watchdog", "recovery", new[] { FaultKind.IslandHang },
@@ -466,12 +466,13 @@ public static class HilSuites
     /// must hold: the API comes back with both VMs Running, the island never went to the safe state,
     /// and global supervision is OK again.
     /// </summary>
-    private static async Task ASideLossAsync(ScenarioContext c, FaultKind fault, string target)
+    private static async Task ASideLossAsync(ScenarioContext c, FaultKind fault, string target, FaultProbe? noticed = null)
     {
         await WaitBootedAsync(c).ConfigureAwait(false);
-        double at = c.Bench.Clock.NowMs;
-        await c.Bench.InjectAsync(fault, target, c.CancellationToken).ConfigureAwait(false);
+        double at = await c.Bench.InjectAsync(fault, target, c.CancellationToken).ConfigureAwait(false);
         c.Log($"injected {fault}");
+        if (noticed is not null)
+            await ExpectNoticedAsync(c, noticed, at).ConfigureAwait(false);
         await WaitBootedAsync(c).ConfigureAwait(false);
         c.Log($"both VMs Running again {c.Bench.Clock.NowMs - at:0} ms after the fault");
         var safe = c.Bench.Events.Snapshot().FirstOrDefault(e => e.TimeMs >= at && e.Type == EventType.SafeState);
@@ -489,7 +490,62 @@ public static class HilSuites
         }
     }
 
-    private static Task AgentKillAsync(ScenarioContext c) => ASideLossAsync(c, FaultKind.AgentKill, "agent");
+    /// <summary>
+    /// The agent killed, started again by the bench, re-adopting its running VMs. The island notices
+    /// when it is away longer than its alive supervision allows (a restart in a TCG dom0 takes tens
+    /// of seconds; a restart on the host usually less than a window): then its supervision FAILED is
+    /// measured against W (1 + 9/10) + c + slack (expected 10 per window, min margin 9).
+    /// </summary>
+    private static Task AgentKillAsync(ScenarioContext c, HilTarget target) => ASideLossAsync(c, FaultKind.AgentKill, "agent", new FaultProbe
+    {
+        Vm = IslandSubject,
+        Fault = FaultKind.AgentKill,
+        Supervision = SupervisionKind.Alive,
+        Detection = AgentSupervisionFault,
+        Action = AgentConnected,
+        Recovery = AgentConnected,
+        BoundMs = 1000 * (1 + 9.0 / 10) + target.Board.Island.SupervisionCycleMs + target.SlackMs,
+        BoundRationale = $"agent alive: W (1 + min_margin / expected) + c + s = 1000 (1 + 9/10) + {target.Board.Island.SupervisionCycleMs} + {target.SlackMs:0} ms (indications stop)",
+    });
+
+    /// <summary>
+    /// After an agent loss: when the agent came back (its API answers with the island link up) later
+    /// than the island's bound for noticing, the island must have noticed (its supervision of the
+    /// agent FAILED), and that detection is measured; a quicker return may go unnoticed (a
+    /// reconnecting agent that never failed logs nothing).
+    /// </summary>
+    private static async Task ExpectNoticedAsync(ScenarioContext c, FaultProbe noticed, double at)
+    {
+        double bound = noticed.BoundMs ?? 0;
+        double backMs = double.PositiveInfinity;
+        for (var wait = System.Diagnostics.Stopwatch.StartNew(); wait.Elapsed < c.Bench.RecoveryTime; )
+        {
+            try
+            {
+                var info = await c.Bench.Api.GetIslandInfoAsync(c.CancellationToken).ConfigureAwait(false);
+                if (info.LinkState == "up" && !info.Stale)
+                {
+                    backMs = c.Bench.Clock.NowMs;
+                    break;
+                }
+            }
+            catch (GrpcException)
+            {
+                // The agent is not back yet.
+            }
+            await Task.Delay(500, c.CancellationToken).ConfigureAwait(false);
+        }
+        var fault = c.Bench.Events.Snapshot().FirstOrDefault(e => e.TimeMs >= at && AgentSupervisionFault.Matches(e));
+        if (fault is not null)
+        {
+            c.Track(noticed, at);
+            c.Log($"the island noticed the agent's loss {fault.TimeMs - at:0} ms after it; the agent's link was up again {backMs - at:0} ms after it");
+        }
+        else if (backMs - at > bound)
+            throw new ScenarioFailure($"the agent was away {(double.IsFinite(backMs) ? $"{backMs - at:0} ms" : "for good")}, longer than the {bound:0} ms the island may take to notice, and its supervision never FAILED");
+        else
+            c.Log($"the agent's link was up again {backMs - at:0} ms after the fault, within the island's {bound:0} ms to notice");
+    }
 
     private static Task IslandRestartAsync(ScenarioContext c, FaultKind fault, ResetReason reason) => IslandRestartAsync(c, fault, reason, c.Bench.RecoveryTime);
 

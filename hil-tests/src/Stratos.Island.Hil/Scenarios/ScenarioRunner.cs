@@ -38,6 +38,13 @@ public sealed class ScenarioContext
         return at;
     }
 
+    /// <summary>Measures a fault the body injected through the bench itself (as <see cref="InjectAsync"/> would have).</summary>
+    public void Track(FaultProbe probe, double injectedMs)
+    {
+        _faults.Add((probe, injectedMs));
+        Log($"measuring {probe.Fault} on '{probe.Vm}' from {injectedMs:0.0} ms");
+    }
+
     /// <summary>Asserts an ordered event sequence within a time; a miss fails the scenario with the reason.</summary>
     public async Task ExpectAsync(EventSequence sequence, double fromMs, TimeSpan within)
     {
