@@ -85,6 +85,7 @@ public sealed class XenBench : IBench
         var done = await machine.RunInDom0Async(script, TimeSpan.FromMinutes(1), cancellationToken).ConfigureAwait(false);
         if (done.Status != 0)
             throw new InvalidOperationException($"xen bench: '{script}' in dom0 failed ({done.Status}): {done.Output}");
+        machine.NoteInjection($"{DateTime.UtcNow:HH:mm:ss.fff} {fault} '{script}': began {Clock.NowMs - Stopwatch.GetElapsedTime(done.StartedTimestamp).TotalMilliseconds:0} ms into the scenario, returned {Stopwatch.GetElapsedTime(done.StartedTimestamp).TotalMilliseconds:0} ms later");
         if (fault == FaultKind.AgentKill)
             await machine.StartAgentAsync(cancellationToken).ConfigureAwait(false);
         return Clock.NowMs - Stopwatch.GetElapsedTime(done.StartedTimestamp).TotalMilliseconds;

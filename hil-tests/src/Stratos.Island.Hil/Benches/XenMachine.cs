@@ -324,9 +324,12 @@ public sealed class XenMachine : IAsyncDisposable
         return (process.ExitCode, (await stdout.ConfigureAwait(false)) + (await stderr.ConfigureAwait(false)));
     }
 
+    /// <summary>Appends a line to STATE/hil-injections.log (each fault's command and how long dom0 took to run it).</summary>
+    public void NoteInjection(string line) => File.AppendAllText(Path.Combine(Directory, "hil-injections.log"), line + "\n");
+
     /// <summary>The logs a run keeps (the agent's, island-sim's, dom0's and Xen's console, the command channel's).</summary>
     public static readonly IReadOnlyList<string> LogFiles =
-        ["island-agent.log", "island-sim.log", "console.log", "machine.log", "dom0-scenario.log", "hil-commands.log"];
+        ["island-agent.log", "island-sim.log", "console.log", "machine.log", "dom0-scenario.log", "hil-commands.log", "hil-injections.log"];
 
     /// <summary>Powers the machine off (island-xen.sh down: dom0 stops the agent and destroys the domains), copies the logs, removes the state dir.</summary>
     public async Task ShutDownAsync(string? logDirectory)
