@@ -240,18 +240,38 @@ public sealed class XenMachine : IAsyncDisposable
     }
 
     /// <summary>
-    /// Waits in dom0 until the agent serves its API socket: the bench calls the API only then, so
-    /// that no storm of refused connections (each a fork in dom0's relay) slows the agent's start.
+    /// Waits until the agent serves its API: its log (STATE/island-agent.log, on the host) shows one
+    /// more "API listening on" than <paramref name="before"/>. Its socket exists earlier (bound
+    /// before Kestrel starts, which took minutes in a TCG dom0): the bench calls the API only then,
+    /// so that no call times out in the listen backlog and no storm of connections (each a fork of
+    /// dom0's relay) slows the agent's start.
     /// </summary>
-    public async Task WaitForAgentSocketAsync(CancellationToken cancellationToken)
+    public async Task WaitForAgentApiAsync(int before, CancellationToken cancellationToken)
     {
-        var wait = await RunInDom0Async("""
-            n=0
-            while [ ! -S /run/island/agent.sock ]; do n=$((n + 1)); [ $n -gt 600 ] && exit 1; sleep 0.5; done
-            """, TimeSpan.FromMinutes(6), cancellationToken).ConfigureAwait(false);
-        if (wait.Status != 0)
-            throw new InvalidOperationException("xen bench: the agent in dom0 made no API socket within 5 min; see island-agent.log");
+        for (var wait = Stopwatch.StartNew(); ApiStarts() <= before; )
+        {
+            if (wait.Elapsed > AgentApiTimeout)
+                throw new TimeoutException($"xen bench: the agent in dom0 did not serve its API within {AgentApiTimeout.TotalMinutes:0} min; see island-agent.log");
+            await Task.Delay(500, cancellationToken).ConfigureAwait(false);
+        }
     }
+
+    /// <summary>How many times an agent in dom0 logged its API listening.</summary>
+    public int ApiStarts()
+    {
+        string log = Path.Combine(Directory, "island-agent.log");
+        if (!File.Exists(log))
+            return 0;
+        using var reader = new StreamReader(new FileStream(log, FileMode.Open, FileAccess.Read, FileShare.ReadWrite));
+        int n = 0;
+        while (reader.ReadLine() is string line)
+            if (line.Contains("API listening on", StringComparison.Ordinal))
+                n++;
+        return n;
+    }
+
+    /// <summary>An agent's start to its API in a TCG dom0 (Kestrel's start took 2.5 min there).</summary>
+    private static readonly TimeSpan AgentApiTimeout = TimeSpan.FromMinutes(6);
 
     /// <summary>The host half of the API relay: each connection to <see cref="ApiSocket"/> is piped to the forwarded port.</summary>
     private async Task RelayApiAsync(CancellationToken cancellationToken)
