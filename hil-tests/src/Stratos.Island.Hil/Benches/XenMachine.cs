@@ -122,7 +122,10 @@ public sealed class XenMachine : IAsyncDisposable
     private static readonly string BeforeAgent = $$"""
         set -u
         ip link set lo up
-        if ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0; then
+        ip link set eth0 up
+        # dom0.sh may have given eth0 its address already (the agent's TLS listener).
+        ip addr show eth0 | grep -q 'inet 10.0.2.15/' || ip addr add 10.0.2.15/24 dev eth0
+        if ip addr show eth0 | grep -q 'inet 10.0.2.15/'; then
           setsid socat TCP-LISTEN:{{Dom0ApiPort}},fork,reuseaddr UNIX-CONNECT:/run/island/agent.sock </dev/null >/dev/null 2>&1 &
         else
           echo "hil: dom0 has no eth0: the operator API is not reachable from the host"
