@@ -148,10 +148,12 @@ public sealed class BoardLoaderTests
         Assert.AreEqual(LinkTransport.Serial, xen.Link.Transport);
         Assert.AreEqual(new SerialSpec("/dev/ttyS1", 115200), xen.Link.Serial);
         Assert.AreEqual("qemu", BoardLoader.LoadById(BoardsDir, "virtual").Vmm);
-        Assert.AreEqual(20u, xen.Island.AgentFailedRefCycleTolerance);
+        Assert.AreEqual(60u, xen.Island.AgentFailedRefCycleTolerance, "an agent restarted in a TCG dom0 must not reset the A-cluster");
         Assert.AreEqual(2u, BoardLoader.LoadById(BoardsDir, "virtual").Island.AgentFailedRefCycleTolerance, "the firmware's default");
         IslandConfig config = IslandConfigLoader.Load(Path.Combine(BoardsDir, "virtual-xen", IslandConfigLoader.ConfigFileName), xen);
         Assert.AreEqual("linux", config.Vms.Single().Name);
+        IslandConfig hil = IslandConfigLoader.Load(Path.Combine(BoardsDir, "virtual-xen", "hil-vms.yaml"), xen);
+        CollectionAssert.AreEqual(new[] { "base", "web" }, hil.Vms.Select(v => v.Name).ToArray(), "the HIL bench's roster on Xen");
     }
 
     [TestMethod]

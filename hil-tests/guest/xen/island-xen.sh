@@ -18,7 +18,11 @@
 # with the link key both ends use) stay host-side. An optional STATE/dom0-before-agent.sh runs in
 # dom0 before the agent starts (the baselines of ./bench.sh xen-start), an optional
 # STATE/dom0-scenario.sh next to the agent (the HIL tests' fault injection); their output goes to
-# dom0-scenario.log. dom0 powers off when STATE/poweroff appears.
+# dom0-scenario.log. dom0 powers off when STATE/poweroff appears. STATE/dom0-agent.sh starts the
+# agent in dom0 (dom0.sh runs it once; the HIL bench again after killing the agent).
+# ISLAND_XEN_BOARDS_DIR (default: the repository's boards/) is the boards folder island-sim and the
+# agent read (the HIL bench's own virtual-xen folder); ISLAND_XEN_FORWARD_TCP=PORT:DOM0_PORT gives
+# the machine a NIC with that port forwarded from the host (machine.sh --forward-tcp).
 #
 # The host's `island` CLI reaches the agent in dom0 over TLS: the agent also listens on dom0's
 # 10.0.2.15:7443 (--tcp-listen, a certificate made here in STATE/api/, 0600), QEMU forwards a free
@@ -37,6 +41,7 @@ else
 fi
 sim="$repo/island-firmware/src/Stratos.Island.Sim/bin/Release/net10.0/island-sim"
 agent_dll="$repo/host-agent/src/Stratos.Island.Agent.Host/bin/Release/net10.0/island-agent.dll"
+boards="${ISLAND_XEN_BOARDS_DIR:-$repo/boards}"
 
 dom0_api_port=7443
 die() { echo "island-xen: $*" >&2; exit 1; }
@@ -56,28 +61,36 @@ stop_pid() { # pidfile: TERM, then KILL after 10 s
 
 start_machine() {
   rm -f "$state/poweroff"
-  # machine.sh execs `timeout`, which runs QEMU and passes a TERM on to it.
-  (umask 077; setsid "$here/machine.sh" --state "$state" --link-socket "$state/link.sock" --timeout-s 604800 \
+  # machine.sh execs `timeout`, which runs QEMU and passes a TERM on to it. At nice 0 whoever
+  # starts it: island-sim's reset hook runs at its nice -10, and a machine at -10 starved island-sim
+  # (its watchdog fired) after every A-cluster reset.
+  (umask 077; setsid nice -n "$(( -$(nice) ))" "$here/machine.sh" --state "$state" --link-socket "$state/link.sock" --timeout-s 604800 \
      --forward-tcp "$(cat "$state/api/port"):$dom0_api_port" \
+     ${ISLAND_XEN_FORWARD_TCP:+--forward-tcp "$ISLAND_XEN_FORWARD_TCP"} \
      >>"$state/machine.log" 2>&1 </dev/null & echo $! >"$state/machine.pid")
 }
 
 write_dom0_script() {
+  cat >"$state/dom0-agent.sh" <<EOF
+#!/bin/sh
+# Written by island-xen.sh: starts the agent in dom0, its pid in /run/island/agent.pid.
+echo "dom0: starting island-agent (\$(cut -d' ' -f1 /proc/uptime) s)" >> /state/island-agent.log
+dotnet '$agent_dll' --board virtual-xen --boards-dir '$boards' --guest-kernel-dir '$repo' \\
+  --socket /run/island/agent.sock --runtime-dir /run/island/vms --link-key /state/island/link.key \\
+  --tcp-listen 0.0.0.0:$dom0_api_port --tls-cert /state/api/cert.pem --tls-key /state/api/key.pem \\
+  >> /state/island-agent.log 2>&1 </dev/null &
+echo \$! > /run/island/agent.pid
+EOF
   cat >"$state/dom0.sh" <<EOF
 #!/bin/sh
 # Written by island-xen.sh: dom0's part of the virtual-xen board. Runs in dom0 (the host's tree at
 # the same paths, this state dir at /state).
 mkdir -p /run/island
 # The API's TLS listener, reached from the host's 127.0.0.1 through QEMU's forward (island-xen.sh).
-ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0 \
+ip link set eth0 up && ip addr replace 10.0.2.15/24 dev eth0 \
   || echo "dom0: no eth0: the agent's API is not reachable from the host" >> /state/island-agent.log
 [ -f /state/dom0-before-agent.sh ] && sh /state/dom0-before-agent.sh >> /state/dom0-scenario.log 2>&1 </dev/null
-echo "dom0: starting island-agent (\$(cut -d' ' -f1 /proc/uptime) s)" >> /state/island-agent.log
-dotnet '$agent_dll' --board virtual-xen --boards-dir '$repo/boards' --guest-kernel-dir '$repo' \\
-  --socket /run/island/agent.sock --runtime-dir /run/island/vms --link-key /state/island/link.key \\
-  --tcp-listen 0.0.0.0:$dom0_api_port --tls-cert /state/api/cert.pem --tls-key /state/api/key.pem \\
-  >> /state/island-agent.log 2>&1 </dev/null &
-echo \$! > /run/island/agent.pid
+sh /state/dom0-agent.sh
 [ -f /state/dom0-scenario.sh ] && sh /state/dom0-scenario.sh >> /state/dom0-scenario.log 2>&1 </dev/null &
 while [ ! -f /state/poweroff ]; do sleep 1; done
 kill -TERM "\$(cat /run/island/agent.pid)" 2>/dev/null
@@ -108,7 +121,7 @@ up() {
   write_dom0_script
   if ! live "$state/island-sim.pid" >/dev/null; then
     # island-sim creates the link key (0600) in its state dir; the agent in dom0 reads the same file.
-    (umask 077; setsid "$sim" --board virtual-xen --boards-dir "$repo/boards" --state-dir "$state/island" \
+    (umask 077; setsid "$sim" --board virtual-xen --boards-dir "$boards" --state-dir "$state/island" \
        --link "serial-socket:$state/link.sock" --a-cluster-reset-hook "$here/island-xen.sh reset-a-cluster" \
        >>"$state/island-sim.log" 2>&1 </dev/null & echo $! >"$state/island-sim.pid")
   fi
@@ -123,12 +136,12 @@ up() {
   sed 's/^/  export /' "$state/api/cli.env"
   [ "$wait" = 1 ] || return 0
   local autostart deadline=$((SECONDS + timeout_s)) missing
-  autostart="$(awk '/^  - name:/ { name = $3 } /^    autostart: true/ { print name }' "$repo/boards/virtual-xen/vms.yaml")"
+  autostart="$(awk '/^  - name:/ { name = $3 } /^    autostart: true/ { print name }' "$boards/virtual-xen/vms.yaml")"
   while :; do
     missing=""
     for vm in $autostart; do
       # The agent logs each report; VM ids are 1-based in vms.yaml order.
-      id="$(awk -v want="$vm" '/^  - name:/ { n++; if ($3 == want) print n }' "$repo/boards/virtual-xen/vms.yaml")"
+      id="$(awk -v want="$vm" '/^  - name:/ { n++; if ($3 == want) print n }' "$boards/virtual-xen/vms.yaml")"
       grep -q "VM $id: reported Running" "$state/island-agent.log" 2>/dev/null || missing="$missing $vm"
     done
     # The CLI's way in: the agent's API (Kestrel's first start in a TCG dom0 took 2.5 min once).
@@ -184,6 +197,6 @@ case "${1:-}" in
   up) shift; up "$@" ;;
   down) down ;;
   reset-a-cluster) reset_a_cluster ;;
-  -h|--help) sed -n '2,21p' "$0" ;;
+  -h|--help) sed -n '2,26p' "$0" ;;
   *) die "usage: island-xen.sh up [--no-wait] [--timeout-s N] | down | reset-a-cluster (try --help)" ;;
 esac

@@ -16,12 +16,14 @@
 #                      host: the island's serial link end (docs/link.md "Serial frame format").
 #   --forward-tcp PORT:DOM0_PORT  a virtio NIC on QEMU's user network (dom0 10.0.2.15/24, no
 #                      route out: restrict=on) whose DOM0_PORT is forwarded from the host's
-#                      127.0.0.1:PORT (the HIL bench reaches the agent's API socket through it).
+#                      127.0.0.1:PORT (the HIL bench reaches the agent's API socket through it);
+#                      may be given more than once.
 #   --timeout-s N      QEMU is killed after N seconds (default 600); exit status 124 then.
 # Exits with QEMU's status once dom0 powered the machine off (dom0.sh returned).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-state="" accel=tcg memory_mib=2048 link_socket="" forward_tcp="" timeout_s=600
+state="" accel=tcg memory_mib=2048 link_socket="" timeout_s=600
+forwards=""
 die() { echo "xen machine: $*" >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -29,7 +31,9 @@ while [ $# -gt 0 ]; do
     --accel) accel="${2:?}"; shift 2 ;;
     --memory-mib) memory_mib="${2:?}"; shift 2 ;;
     --link-socket) link_socket="${2:?}"; shift 2 ;;
-    --forward-tcp) forward_tcp="${2:?}"; shift 2 ;;
+    --forward-tcp)
+      [[ "${2:-}" =~ ^[0-9]+:[0-9]+$ ]] || die "--forward-tcp '${2:-}' is not PORT:DOM0_PORT"
+      forwards="$forwards,hostfwd=tcp:127.0.0.1:${2%%:*}-:${2##*:}"; shift 2 ;;
     --timeout-s) timeout_s="${2:?}"; shift 2 ;;
     -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) die "unknown option '$1' (try --help)" ;;
@@ -62,10 +66,7 @@ if [ -n "$link_socket" ]; then
   serial2=(-chardev "socket,id=link,path=$link_socket,server=on,wait=off" -serial chardev:link)
 fi
 nic=()
-if [ -n "$forward_tcp" ]; then
-  [[ "$forward_tcp" =~ ^[0-9]+:[0-9]+$ ]] || die "--forward-tcp '$forward_tcp' is not PORT:DOM0_PORT"
-  nic=(-netdev "user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:${forward_tcp%%:*}-:${forward_tcp##*:}" -device virtio-net-pci,netdev=net0)
-fi
+[ -z "$forwards" ] || nic=(-netdev "user,id=net0,restrict=on$forwards" -device virtio-net-pci,netdev=net0)
 
 # QEMU runs at nice 0: island-sim raises itself to nice -10 (docs/island-sim.md "Scheduling"), and
 # the agent inside this machine needs the machine's CPU time (its alive indications reach the

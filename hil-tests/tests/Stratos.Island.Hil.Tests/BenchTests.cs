@@ -126,6 +126,43 @@ public sealed class BenchTests
     }
 
     [TestMethod]
+    public void The_xen_bench_injects_what_every_scenario_marked_for_xen_needs_and_names_the_rest()
+    {
+        var bench = new XenBench(_ => throw new InvalidOperationException("no machine in this test"));
+        var target = HilTarget.ForXen(Path.Combine(HilSession.RepositoryRoot, "boards"));
+        foreach (var scenario in HilSuites.All(target).Where(s => s.Xen != XenSuite.None))
+            foreach (var fault in scenario.Needs)
+                Assert.IsNull(bench.CanInject(fault), $"{scenario.Name} needs {fault}");
+        StringAssert.Contains(bench.CanInject(FaultKind.LinkRingScribble), "not injected on the Xen board");
+        Assert.IsTrue(HilSuites.All(target).Count(s => s.Xen == XenSuite.Quick) >= 2, "the Xen quick suite: start order and a hang or crash");
+    }
+
+    [TestMethod]
+    public void The_xen_target_has_the_scenarios_roles_as_pv_domains_with_xens_bounds()
+    {
+        var target = HilTarget.ForXen(Path.Combine(HilSession.RepositoryRoot, "boards"));
+        Assert.AreEqual("virtual-xen", target.Board.Id);
+        Assert.AreEqual("xen-pv", target.Vm("base").Vmm.Machine);
+        CollectionAssert.AreEqual(new[] { target.Vm("base").VmId }, target.Vm("web").DependsOn.ToArray(), "web depends on base");
+        var hang = target.SupervisionProbe("base", FaultKind.GuestHang, SupervisionKind.Alive, heartbeatsStop: true);
+        // window 1000 + carry-over 800 (min_margin 4 of 5) + cycle 10 + Xen's slack.
+        Assert.AreEqual(1810 + HilTarget.XenSlackMs, hang.BoundMs);
+        Assert.IsTrue(target.VmEndBoundMs > 2000, "an xl destroy in a TCG dom0 is slower than a QEMU exit");
+    }
+
+    [TestMethod]
+    public void Hil_settings_take_the_vmm_and_refuse_xen_on_a_board_or_with_a_soak()
+    {
+        var now = DateTimeOffset.UnixEpoch;
+        Assert.AreEqual("qemu", HilRunSettings.FromEnvironment(new System.Collections.Generic.Dictionary<string, string?>(), "/r", now).Vmm);
+        Assert.AreEqual("xen", HilRunSettings.FromEnvironment(new System.Collections.Generic.Dictionary<string, string?> { ["HIL_VMM"] = "xen" }, "/r", now).Vmm);
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => HilRunSettings.FromEnvironment(
+            new System.Collections.Generic.Dictionary<string, string?> { ["HIL_VMM"] = "kvm" }, "/r", now)).Message, "'kvm' is not qemu or xen");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => HilRunSettings.FromEnvironment(
+            new System.Collections.Generic.Dictionary<string, string?> { ["HIL_VMM"] = "xen", ["HIL_SOAK"] = "5" }, "/r", now)).Message, "without a soak");
+    }
+
+    [TestMethod]
     public void A_board_bench_says_why_it_cannot_inject_a_fault()
     {
         string path = WriteBenchFile(FullBench);
@@ -195,6 +232,9 @@ public sealed class BenchTests
         {
             var categories = method.GetCustomAttributes(typeof(TestCategoryAttribute), false).Cast<TestCategoryAttribute>().SelectMany(c => c.TestCategories).ToList();
             Assert.IsTrue(categories.Contains("hil") && (categories.Contains("quick") ^ categories.Contains("full")), method.Name + ": categories hil and exactly one of quick, full");
+            var xen = HilSuites.All(target).Single(s => s.Name == method.Name).Xen;
+            Assert.AreEqual(xen != XenSuite.None, categories.Contains("xen"), method.Name + ": category xen exactly when HilSuites runs it on Xen");
+            Assert.AreEqual(xen == XenSuite.Quick, categories.Contains("xen-quick"), method.Name + ": category xen-quick exactly when it is in the Xen bench's quick suite");
         }
     }
 

@@ -6,7 +6,8 @@ namespace Stratos.Island.Hil.Tests;
 /// <summary>
 /// The HIL scenario suites (Stratos.Island.Hil.Scenarios.HilSuites), one MSTest method each, on the
 /// bench ./hil.sh selects (virtual by default). Category "hil" plus "quick" (CI, inside ./test.sh) or
-/// "full" (./hil.sh --suite full). Scenarios the bench cannot inject for are inconclusive (skipped,
+/// "full" (./hil.sh --suite full); "xen" marks the scenarios the Xen bench runs (./hil.sh --vmm xen),
+/// "xen-quick" its quick suite (HilSuites' Scenario.Xen). Scenarios the bench cannot inject for are inconclusive (skipped,
 /// with the bench's reason) and counted as skipped in the reports. The scenarios themselves, their
 /// names and order, are HilSuites.All; a test (ScenarioListTests) keeps these methods in step with it.
 /// </summary>
@@ -18,6 +19,8 @@ public sealed class HilScenarioTests
     [TestMethod]
     [TestCategory("hil")]
     [TestCategory("quick")]
+    [TestCategory("xen")]
+    [TestCategory("xen-quick")]
     [Verifies("IslProd~restart-policy~1")]
     public Task Autostart_vms_boot_in_dependency_order() => HilSession.RunAsync(nameof(Autostart_vms_boot_in_dependency_order), TestContext);
 
@@ -30,12 +33,21 @@ public sealed class HilScenarioTests
     [TestMethod]
     [TestCategory("hil")]
     [TestCategory("full")]
+    [TestCategory("xen")]
+    [Verifies("IslProd~restart-policy~1")]
+    public Task Stop_of_a_vm_with_a_running_dependent_is_refused() => HilSession.RunAsync(nameof(Stop_of_a_vm_with_a_running_dependent_is_refused), TestContext);
+
+    [TestMethod]
+    [TestCategory("hil")]
+    [TestCategory("full")]
     [Verifies("IslProd~system-power~1")]
     public Task System_reboot_stops_vms_in_reverse_boot_order_and_boots_them_again() => HilSession.RunAsync(nameof(System_reboot_stops_vms_in_reverse_boot_order_and_boots_them_again), TestContext);
 
     [TestMethod]
     [TestCategory("hil")]
     [TestCategory("quick")]
+    [TestCategory("xen")]
+    [TestCategory("xen-quick")]
     [Verifies("IslProd~alive-supervision~1", "IslProd~escalation~1")]
     public Task Hung_asil_vm_is_detected_by_alive_supervision_and_restarted() => HilSession.RunAsync(nameof(Hung_asil_vm_is_detected_by_alive_supervision_and_restarted), TestContext);
 
@@ -78,6 +90,7 @@ public sealed class HilScenarioTests
     [TestMethod]
     [TestCategory("hil")]
     [TestCategory("quick")]
+    [TestCategory("xen")]
     [Verifies("IslProd~restart-policy~1")]
     public Task Crashed_vm_is_restarted_by_its_restart_policy() => HilSession.RunAsync(nameof(Crashed_vm_is_restarted_by_its_restart_policy), TestContext);
 
@@ -108,6 +121,7 @@ public sealed class HilScenarioTests
     [TestMethod]
     [TestCategory("hil")]
     [TestCategory("full")]
+    [TestCategory("xen")]
     [Verifies("IslProd~link-recovery~1")]
     public Task Killed_agent_restarts_and_the_link_comes_back() => HilSession.RunAsync(nameof(Killed_agent_restarts_and_the_link_comes_back), TestContext);
 

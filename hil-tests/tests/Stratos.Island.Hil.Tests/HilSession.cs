@@ -51,7 +51,18 @@ public static class HilSession
     {
         if (Settings.Bench == "board")
             return new BoardBench(BenchFileLoader.Load(Settings.BenchFile!));
+        if (Settings.Vmm == "xen")
+            return new XenBench(XenMachineAsync);
         return new VirtualBench(RepositoryRoot, configPath);
+    }
+
+    private static Task<XenMachine>? _xenMachine;
+
+    /// <summary>The run's Xen machine, booted by the first scenario that needs it (once: a boot that failed fails every scenario).</summary>
+    private static Task<XenMachine> XenMachineAsync(CancellationToken cancellationToken)
+    {
+        lock (Gate)
+            return _xenMachine ??= XenMachine.BootAsync(RepositoryRoot, Path.Combine(Settings.RunDirectory, "xen"), CancellationToken.None);
     }
 
     public static HilTarget Target(string? configPath = null)
@@ -62,6 +73,8 @@ public static class HilSession
             var file = BenchFileLoader.Load(Settings.BenchFile!);
             return HilTarget.Load(boards, file.Board, configPath, file.HeartbeatPeriodMs, 50);
         }
+        if (Settings.Vmm == "xen")
+            return HilTarget.ForXen(boards);
         return HilTarget.Load(boards, "virtual", configPath, HilTarget.DefaultHeartbeatPeriodMs, HilTarget.VirtualSlackMs);
     }
 
@@ -81,7 +94,9 @@ public static class HilSession
                     EnsureGuestBuilt();
                 await bench.StartAsync(context.CancellationToken).ConfigureAwait(false);
             }
-            result = await ScenarioRunner.RunAsync(scenario, bench, TimeSpan.FromMinutes(4), context.CancellationToken).ConfigureAwait(false);
+            // The Xen bench boots two domains in a TCG dom0 per scenario (docs/hil.md "The Xen bench").
+            var timeout = bench is XenBench ? TimeSpan.FromMinutes(12) : TimeSpan.FromMinutes(4);
+            result = await ScenarioRunner.RunAsync(scenario, bench, timeout, context.CancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -150,6 +165,11 @@ public static class HilSession
     [AssemblyCleanup]
     public static void WriteReports()
     {
+        Task<XenMachine>? xen;
+        lock (Gate)
+            xen = _xenMachine;
+        if (xen is { IsCompletedSuccessfully: true })
+            xen.Result.ShutDownAsync(Path.Combine(Settings.RunDirectory, "xen")).GetAwaiter().GetResult();
         List<ScenarioResult> results;
         lock (Gate)
             results = Results.ToList();
@@ -159,7 +179,7 @@ public static class HilSession
         var run = new RunResult
         {
             RunId = settings.RunId,
-            Bench = settings.Bench == "board" ? "board:" + Path.GetFileName(settings.BenchFile) : "virtual",
+            Bench = settings.Bench == "board" ? "board:" + Path.GetFileName(settings.BenchFile) : settings.Vmm == "xen" ? "virtual-xen" : "virtual",
             Suite = settings.SoakFaults > 0 ? $"soak {settings.SoakFaults} (seed {settings.Seed})" : settings.Suite,
             StartedAt = Started,
             Duration = Watch.Elapsed,

@@ -221,7 +221,7 @@ public sealed class XenBoardTests
         return new FaultTiming(name, (At(lines[d]) - injected).TotalMilliseconds, Regex.Match(lines[d], detected).Value, (At(lines[r]) - injected).TotalMilliseconds);
     }
 
-    /// <summary>`./hil.sh --vmm xen`: summary.json and the logs in HIL_RUN_DIR when it is set.</summary>
+    /// <summary>summary.json and the logs in HIL_RUN_DIR when it is set (./hil.sh --vmm xen runs the HIL bench instead, docs/hil.md).</summary>
     private static void WriteReport(string state, FaultTiming[] faults, double islandMs, string[] plain, long relinkedMs)
     {
         string? runDir = Environment.GetEnvironmentVariable("HIL_RUN_DIR");

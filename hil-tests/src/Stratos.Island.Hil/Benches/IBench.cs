@@ -41,4 +41,10 @@ public interface IBench : IAsyncDisposable
 
     /// <summary>The operator API's supervision status (SupervisionService.GetSupervisionStatus).</summary>
     Task<GetSupervisionStatusResponse> GetSupervisionStatusAsync(CancellationToken cancellationToken);
+
+    /// <summary>How long the scenarios wait for the VMs to boot (their first heartbeat reaching the island).</summary>
+    TimeSpan BootTime => TimeSpan.FromSeconds(40);
+
+    /// <summary>How long the scenarios wait for a VM to run again after a fault (detection, action, boot).</summary>
+    TimeSpan RecoveryTime => TimeSpan.FromSeconds(40);
 }

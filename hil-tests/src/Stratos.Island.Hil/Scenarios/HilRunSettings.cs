@@ -13,9 +13,13 @@ namespace Stratos.Island.Hil.Scenarios;
 ///   HIL_RUN_DIR     where the reports go (default out/hil/&lt;run id&gt; under the repository)
 ///   HIL_SOAK        number of soak faults (0 = no soak)
 ///   HIL_SEED        soak seed (default: derived from the run id, printed in the report)
+///   HIL_VMM         qemu (default) | xen: the virtual bench on the Xen board (XenBench)
 /// </summary>
 public sealed record HilRunSettings(string Bench, string? BenchFile, string Suite, string RunId, string RunDirectory, int SoakFaults, int Seed)
 {
+    /// <summary>The virtual bench's VMM: qemu, or xen (the Xen board, docs/hil.md "The Xen bench").</summary>
+    public string Vmm { get; init; } = "qemu";
+
     public static HilRunSettings FromEnvironment(IDictionary<string, string?> env, string repositoryRoot, DateTimeOffset now)
     {
         string bench = Value(env, "HIL_BENCH") ?? "virtual";
@@ -31,7 +35,12 @@ public sealed record HilRunSettings(string Bench, string? BenchFile, string Suit
         string runDir = Value(env, "HIL_RUN_DIR") ?? Path.Combine(repositoryRoot, "out", "hil", runId);
         int soak = Int(env, "HIL_SOAK", 0, 0, 100_000);
         int seed = Int(env, "HIL_SEED", (int)(now.ToUnixTimeSeconds() & 0x7fffffff), 0, int.MaxValue);
-        return new HilRunSettings(bench, benchFile, suite, runId, runDir, soak, seed);
+        string vmm = Value(env, "HIL_VMM") ?? "qemu";
+        if (vmm is not ("qemu" or "xen"))
+            throw new ArgumentException($"HIL_VMM: '{vmm}' is not qemu or xen");
+        if (vmm == "xen" && (bench != "virtual" || soak > 0))
+            throw new ArgumentException("HIL_VMM: xen runs on the virtual bench, without a soak");
+        return new HilRunSettings(bench, benchFile, suite, runId, runDir, soak, seed) { Vmm = vmm };
     }
 
     private static string? Value(IDictionary<string, string?> env, string name) =>

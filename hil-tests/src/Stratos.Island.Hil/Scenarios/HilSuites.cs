@@ -37,8 +37,6 @@ public static class HilSuites
     public static readonly EventMatch AgentConnected = new("agent connected (supervision of entity 0 OK)",
         e => e.Type == EventType.SupervisionStatus && e.Event.SubjectId == 0 && e.Value == (int)LocalStatus.Ok);
 
-    private static readonly TimeSpan BootTime = TimeSpan.FromSeconds(40);
-    private static readonly TimeSpan RecoveryTime = TimeSpan.FromSeconds(40);
 
     /// <summary>A killed island process: the supervisor starts a new one (two .NET start-ups are not
     /// needed, only the child's: about 0.5 s measured) and the agent's session comes back.</summary>
@@ -49,11 +47,12 @@ public static class HilSuites
 
     public static IReadOnlyList<Scenario> All(HilTarget target) => new[]
     {
-        new Scenario("Autostart_vms_boot_in_dependency_order", "lifecycle", Array.Empty<FaultKind>(), c => BootOrderAsync(c)),
+        new Scenario("Autostart_vms_boot_in_dependency_order", "lifecycle", Array.Empty<FaultKind>(), c => BootOrderAsync(c)) { Xen = XenSuite.Quick },
         new Scenario("Power_off_of_a_domain_in_use_is_refused", "power", Array.Empty<FaultKind>(), c => PowerRefusalAsync(c)),
+        new Scenario("Stop_of_a_vm_with_a_running_dependent_is_refused", "power", Array.Empty<FaultKind>(), c => StopRefusalAsync(c)) { Xen = XenSuite.Full },
         new Scenario("System_reboot_stops_vms_in_reverse_boot_order_and_boots_them_again", "power", Array.Empty<FaultKind>(), c => SystemRebootAsync(c)),
         new Scenario("Hung_asil_vm_is_detected_by_alive_supervision_and_restarted", "supervision", new[] { FaultKind.GuestHang },
-            c => HangAsync(c, target.SupervisionProbe("base", FaultKind.GuestHang, SupervisionKind.Alive, heartbeatsStop: true), SafeAction.RestartVm, VmState.Running)),
+            c => HangAsync(c, target.SupervisionProbe("base", FaultKind.GuestHang, SupervisionKind.Alive, heartbeatsStop: true), SafeAction.RestartVm, VmState.Running)) { Xen = XenSuite.Quick },
         new Scenario("Hung_qm_vm_gets_its_configured_safe_action", "escalation", new[] { FaultKind.GuestHang },
             c => HangAsync(c, target.SupervisionProbe("web", FaultKind.GuestHang, SupervisionKind.Alive, heartbeatsStop: true),
                 target.Vm("web").SafeAction, target.Vm("web").SafeAction == SafeAction.StopVm ? VmState.Failed : VmState.Running)),
@@ -65,11 +64,11 @@ public static class HilSuites
             c => CheckpointFaultAsync(c, target.SupervisionProbe("base", FaultKind.GuestSlowHeartbeats, SupervisionKind.Alive, heartbeatsStop: false))),
         new Scenario("Stopped_heartbeats_are_detected_by_alive_supervision", "supervision", new[] { FaultKind.GuestStallHeartbeats },
             c => CheckpointFaultAsync(c, target.SupervisionProbe("base", FaultKind.GuestStallHeartbeats, SupervisionKind.Alive, heartbeatsStop: true))),
-        new Scenario("Guest_exit_is_detected_and_the_vm_restarted", "escalation", new[] { FaultKind.GuestExit }, c => CrashAsync(c, FaultKind.GuestExit)),
-        new Scenario("Crashed_vm_is_restarted_by_its_restart_policy", "escalation", new[] { FaultKind.GuestCrash }, c => CrashAsync(c, FaultKind.GuestCrash)),
-        new Scenario("Vm_crashing_past_its_restart_budget_is_quarantined", "lifecycle", new[] { FaultKind.GuestCrash }, c => QuarantineAsync(c, (int)target.Vm("base").Restart.MaxRestarts)),
+        new Scenario("Guest_exit_is_detected_and_the_vm_restarted", "escalation", new[] { FaultKind.GuestExit }, c => CrashAsync(c, target, FaultKind.GuestExit)),
+        new Scenario("Crashed_vm_is_restarted_by_its_restart_policy", "escalation", new[] { FaultKind.GuestCrash }, c => CrashAsync(c, target, FaultKind.GuestCrash)) { Xen = XenSuite.Full },
+        new Scenario("Vm_crashing_past_its_restart_budget_is_quarantined", "lifecycle", new[] { FaultKind.GuestCrash }, c => QuarantineAsync(c, target, (int)target.Vm("base").Restart.MaxRestarts)),
         new Scenario("Frozen_agent_expires_and_the_a_cluster_is_reset", "escalation", new[] { FaultKind.AgentFreeze }, c => FrozenAgentAsync(c)),
-        new Scenario("Killed_agent_restarts_and_the_link_comes_back", "recovery", new[] { FaultKind.AgentKill }, c => AgentKillAsync(c)),
+        new Scenario("Killed_agent_restarts_and_the_link_comes_back", "recovery", new[] { FaultKind.AgentKill }, c => AgentKillAsync(c, target)) { Xen = XenSuite.Full },
         new Scenario("Island_reset_reboots_the_island_and_the_vms_keep_running", "recovery", new[] { FaultKind.IslandReset },
             c => IslandRestartAsync(c, FaultKind.IslandReset, ResetReason.Software)),
         new Scenario("Hung_island_is_reset_by_its_watchdog", "recovery", new[] { FaultKind.IslandHang },
@@ -106,7 +105,7 @@ public static class HilSuites
     /// <summary>The Linux VM Running (its first heartbeat reached the island) and its supervision settled.</summary>
     private static async Task WaitLinuxAsync(ScenarioContext c)
     {
-        await ExpectVmStatesAsync(c, BootTime, (LinuxVm, VmState.Running)).ConfigureAwait(false);
+        await ExpectVmStatesAsync(c, c.Bench.BootTime, (LinuxVm, VmState.Running)).ConfigureAwait(false);
         await SettleAsync(c, LinuxVm).ConfigureAwait(false);
     }
 
@@ -131,7 +130,7 @@ public static class HilSuites
         }, LinuxVm).ConfigureAwait(false);
         await c.ExpectAsync(EventSequence.Expect(failed)
             .Then(EventMatch.VmState(LinuxVm, VmState.Starting))
-            .Then(EventMatch.VmState(LinuxVm, VmState.Running)), at, RecoveryTime).ConfigureAwait(false);
+            .Then(EventMatch.VmState(LinuxVm, VmState.Running)), at, c.Bench.RecoveryTime).ConfigureAwait(false);
         var vm = (await c.Bench.ListVmsAsync(c.CancellationToken).ConfigureAwait(false)).Single(v => v.Name == LinuxVm);
         if (vm.RestartsInWindow < 1)
             throw new ScenarioFailure($"operator API: '{LinuxVm}' shows {vm.RestartsInWindow} restarts in its window after {fault}");
@@ -161,7 +160,7 @@ public static class HilSuites
         }, LinuxVm).ConfigureAwait(false);
         await c.ExpectAsync(EventSequence.Expect(watchdog)
             .Then(EventMatch.VmState(LinuxVm, VmState.Starting))
-            .Then(EventMatch.VmState(LinuxVm, VmState.Running)), at, RecoveryTime).ConfigureAwait(false);
+            .Then(EventMatch.VmState(LinuxVm, VmState.Running)), at, c.Bench.RecoveryTime).ConfigureAwait(false);
     }
 
     /// <summary>Heartbeats stopped (the helper killed) or slowed: alive supervision within its bound, then restart.</summary>
@@ -171,7 +170,7 @@ public static class HilSuites
         double at = await c.InjectAsync(probe with { Action = EventMatch.Escalation(LinuxVm, SafeAction.RestartVm) }, LinuxVm).ConfigureAwait(false);
         await c.ExpectAsync(EventSequence.Expect(EventMatch.SupervisionFault(LinuxVm))
             .Then(EventMatch.Escalation(LinuxVm, SafeAction.RestartVm))
-            .Then(EventMatch.VmState(LinuxVm, VmState.Running)), at, RecoveryTime).ConfigureAwait(false);
+            .Then(EventMatch.VmState(LinuxVm, VmState.Running)), at, c.Bench.RecoveryTime).ConfigureAwait(false);
     }
 
     // ---- helpers ---------------------------------------------------------------------------
@@ -210,8 +209,8 @@ public static class HilSuites
     /// </summary>
     private static async Task WaitBootedAsync(ScenarioContext c)
     {
-        await ExpectVmStatesAsync(c, BootTime, ("base", VmState.Running)).ConfigureAwait(false);
-        var deadline = DateTime.UtcNow + BootTime;
+        await ExpectVmStatesAsync(c, c.Bench.BootTime, ("base", VmState.Running)).ConfigureAwait(false);
+        var deadline = DateTime.UtcNow + c.Bench.BootTime;
         DateTime lastStart = DateTime.MinValue;
         while (true)
         {
@@ -232,7 +231,7 @@ public static class HilSuites
                 return;
             }
             if (DateTime.UtcNow > deadline)
-                throw new ScenarioFailure($"operator API: expected base=Running, web=Running within {BootTime.TotalSeconds:0} s; it shows {string.Join(", ", vms.Select(v => $"{v.Name}={v.State}/{v.Supervision}"))}");
+                throw new ScenarioFailure($"operator API: expected base=Running, web=Running within {c.Bench.BootTime.TotalSeconds:0} s; it shows {string.Join(", ", vms.Select(v => $"{v.Name}={v.State}/{v.Supervision}"))}");
             // An island or A-cluster reboot puts web back to Defined with its domain Off: bring it up
             // again the operator's way (at most every 3 s, the time a start takes here).
             if (baseVm?.State == VmState.Running && web is not null
@@ -267,7 +266,7 @@ public static class HilSuites
             .Then(EventMatch.VmState("base", VmState.Starting))
             .Then(EventMatch.VmState("base", VmState.Running))
             .Then(EventMatch.VmState("web", VmState.Starting))
-            .Then(EventMatch.VmState("web", VmState.Running)), 0, BootTime).ConfigureAwait(false);
+            .Then(EventMatch.VmState("web", VmState.Running)), 0, c.Bench.BootTime).ConfigureAwait(false);
         var status = await c.Bench.GetSupervisionStatusAsync(c.CancellationToken).ConfigureAwait(false);
         if (status.Global != GlobalStatus.Ok)
             throw new ScenarioFailure($"operator API: global supervision is {status.Global}, expected Ok");
@@ -292,6 +291,30 @@ public static class HilSuites
         await ExpectVmStatesAsync(c, TimeSpan.FromSeconds(5), ("base", VmState.Running)).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// 'web' depends on 'base': while web runs, a stop of base is refused (FAILED_PRECONDITION naming
+    /// web, a RequestRefused event) and base runs on.
+    /// </summary>
+    private static async Task StopRefusalAsync(ScenarioContext c)
+    {
+        await WaitBootedAsync(c).ConfigureAwait(false);
+        double from = c.Bench.Clock.NowMs;
+        try
+        {
+            await c.Bench.Api.StopVmAsync("base", c.CancellationToken).ConfigureAwait(false);
+            throw new ScenarioFailure("'base' was stopped while 'web', which depends on it, runs");
+        }
+        catch (GrpcException e)
+        {
+            if (e.Status != GrpcStatusCode.FailedPrecondition || !e.Message.Contains("'web'", StringComparison.Ordinal))
+                throw new ScenarioFailure($"expected FAILED_PRECONDITION naming the dependent 'web', got {e.Status}: {e.Message}");
+            c.Log("refused: " + e.Message);
+        }
+        await c.ExpectAsync(EventSequence.Expect(new EventMatch("RequestRefused for 'base'",
+            e => e.Type == EventType.RequestRefused && e.Subject == "base")), from, TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        await ExpectVmStatesAsync(c, TimeSpan.FromSeconds(5), ("base", VmState.Running), ("web", VmState.Running)).ConfigureAwait(false);
+    }
+
     private static async Task SystemRebootAsync(ScenarioContext c)
     {
         await WaitBootedAsync(c).ConfigureAwait(false);
@@ -307,7 +330,7 @@ public static class HilSuites
             .Then(down("base"))
             .Then(new EventMatch("system power sequence complete", e => e.Type == EventType.SystemPower && e.Event.Detail == "complete"))
             .Then(AgentConnected)
-            .Then(EventMatch.VmState("base", VmState.Running)), from, RecoveryTime).ConfigureAwait(false);
+            .Then(EventMatch.VmState("base", VmState.Running)), from, c.Bench.RecoveryTime).ConfigureAwait(false);
         await WaitBootedAsync(c).ConfigureAwait(false);
     }
 
@@ -317,8 +340,8 @@ public static class HilSuites
         double at = await c.InjectAsync(probe with { Action = EventMatch.Escalation(probe.Vm, action) }, probe.Vm).ConfigureAwait(false);
         await c.ExpectAsync(EventSequence.Expect(EventMatch.SupervisionFault(probe.Vm))
             .Then(EventMatch.Escalation(probe.Vm, action))
-            .Then(EventMatch.VmState(probe.Vm, after)), at, RecoveryTime).ConfigureAwait(false);
-        await ExpectVmStatesAsync(c, RecoveryTime, (probe.Vm, after)).ConfigureAwait(false);
+            .Then(EventMatch.VmState(probe.Vm, after)), at, c.Bench.RecoveryTime).ConfigureAwait(false);
+        await ExpectVmStatesAsync(c, c.Bench.RecoveryTime, (probe.Vm, after)).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -345,8 +368,8 @@ public static class HilSuites
         double at = await c.InjectAsync(probe with { Action = EventMatch.Escalation(probe.Vm, SafeAction.RestartVm) }, probe.Vm).ConfigureAwait(false);
         await c.ExpectAsync(EventSequence.Expect(EventMatch.SupervisionFault(probe.Vm))
             .Then(EventMatch.Escalation(probe.Vm, SafeAction.RestartVm))
-            .Then(EventMatch.VmState(probe.Vm, VmState.Running)), at, RecoveryTime).ConfigureAwait(false);
-        await ExpectVmStatesAsync(c, RecoveryTime, (probe.Vm, VmState.Running)).ConfigureAwait(false);
+            .Then(EventMatch.VmState(probe.Vm, VmState.Running)), at, c.Bench.RecoveryTime).ConfigureAwait(false);
+        await ExpectVmStatesAsync(c, c.Bench.RecoveryTime, (probe.Vm, VmState.Running)).ConfigureAwait(false);
     }
 
     /// <summary>Waits until the VM's supervision has shown no FAILED/EXPIRED for 1.5 s (at most 10 s).</summary>
@@ -365,51 +388,51 @@ public static class HilSuites
         c.Log($"'{vm}' supervision did not settle within 10 s");
     }
 
-    private static FaultProbe CrashProbe(string vm, FaultKind fault = FaultKind.GuestCrash) => new()
+    private static FaultProbe CrashProbe(HilTarget target, string vm, FaultKind fault = FaultKind.GuestCrash) => new()
     {
         Vm = vm,
         Fault = fault,
         Supervision = SupervisionKind.None,
         Detection = EventMatch.VmState(vm, VmState.Failed),
         Action = EventMatch.VmState(vm, VmState.Starting),
-        BoundMs = 2000,
-        BoundRationale = "QEMU exit -> agent report -> island: process fault, no supervision bound; 2 s on a loaded host",
+        BoundMs = target.VmEndBoundMs,
+        BoundRationale = target.VmEndBoundRationale,
     };
 
-    private static async Task CrashAsync(ScenarioContext c, FaultKind fault)
+    private static async Task CrashAsync(ScenarioContext c, HilTarget target, FaultKind fault)
     {
         await WaitBootedAsync(c).ConfigureAwait(false);
-        double at = await c.InjectAsync(CrashProbe("base", fault), "base").ConfigureAwait(false);
+        double at = await c.InjectAsync(CrashProbe(target, "base", fault), "base").ConfigureAwait(false);
         await c.ExpectAsync(EventSequence.Expect(EventMatch.VmState("base", VmState.Failed))
             .Then(EventMatch.VmState("base", VmState.Starting))
-            .Then(EventMatch.VmState("base", VmState.Running)), at, RecoveryTime).ConfigureAwait(false);
+            .Then(EventMatch.VmState("base", VmState.Running)), at, c.Bench.RecoveryTime).ConfigureAwait(false);
         var vms = await c.Bench.ListVmsAsync(c.CancellationToken).ConfigureAwait(false);
         var vm = vms.Single(v => v.Name == "base");
         if (vm.RestartsInWindow < 1)
             throw new ScenarioFailure($"operator API: 'base' shows {vm.RestartsInWindow} restarts in its window after a crash");
     }
 
-    private static async Task QuarantineAsync(ScenarioContext c, int maxRestarts)
+    private static async Task QuarantineAsync(ScenarioContext c, HilTarget target, int maxRestarts)
     {
         await WaitBootedAsync(c).ConfigureAwait(false);
         // web depends on base: stop it so base may come and go.
         await c.Bench.Api.StopVmAsync("web", c.CancellationToken).ConfigureAwait(false);
-        await ExpectVmStatesAsync(c, RecoveryTime, ("web", VmState.Stopped)).ConfigureAwait(false);
+        await ExpectVmStatesAsync(c, c.Bench.RecoveryTime, ("web", VmState.Stopped)).ConfigureAwait(false);
         // Failures before the scenario (a failed first start) may already use part of the budget:
         // crash until quarantined, never more than the whole budget + 1.
         for (int crash = 1; ; crash++)
         {
-            await ExpectVmStatesAsync(c, RecoveryTime, ("base", VmState.Running)).ConfigureAwait(false);
-            double at = await c.InjectAsync(CrashProbe("base") with { Action = null, BoundMs = null }, "base").ConfigureAwait(false);
+            await ExpectVmStatesAsync(c, c.Bench.RecoveryTime, ("base", VmState.Running)).ConfigureAwait(false);
+            double at = await c.InjectAsync(CrashProbe(target, "base") with { Action = null, BoundMs = null }, "base").ConfigureAwait(false);
             var outcome = await c.Bench.Events.WaitForAsync(EventSequence.Expect(EventMatch.VmState("base", VmState.Failed))
                 .Then(new EventMatch("base Running again or quarantined", e => e.Type == EventType.VmState && e.Subject == "base"
-                    && e.Value is (int)VmState.Running or (int)VmState.Quarantined)), at, RecoveryTime, c.CancellationToken).ConfigureAwait(false);
+                    && e.Value is (int)VmState.Running or (int)VmState.Quarantined)), at, c.Bench.RecoveryTime, c.CancellationToken).ConfigureAwait(false);
             if (!outcome.Success)
                 throw new ScenarioFailure($"crash {crash}: {outcome.Failure}");
             if (outcome.Matched[1].Value == (int)VmState.Quarantined)
             {
                 c.Log($"quarantined after crash {crash} (budget {maxRestarts} restarts)");
-                await c.ExpectAsync(EventSequence.Expect(EventMatch.OfType(EventType.Quarantine)), at, RecoveryTime).ConfigureAwait(false);
+                await c.ExpectAsync(EventSequence.Expect(EventMatch.OfType(EventType.Quarantine)), at, c.Bench.RecoveryTime).ConfigureAwait(false);
                 break;
             }
             if (crash > maxRestarts)
@@ -433,7 +456,7 @@ public static class HilSuites
         await c.ExpectAsync(EventSequence.Expect(AgentSupervisionFault)
             .Then(AgentResetACluster)
             .Then(AgentConnected)
-            .Then(EventMatch.VmState("base", VmState.Running)), at, RecoveryTime).ConfigureAwait(false);
+            .Then(EventMatch.VmState("base", VmState.Running)), at, c.Bench.RecoveryTime).ConfigureAwait(false);
         await WaitBootedAsync(c).ConfigureAwait(false);
     }
 
@@ -443,32 +466,92 @@ public static class HilSuites
     /// must hold: the API comes back with both VMs Running, the island never went to the safe state,
     /// and global supervision is OK again.
     /// </summary>
-    private static async Task ASideLossAsync(ScenarioContext c, FaultKind fault, string target)
+    private static async Task ASideLossAsync(ScenarioContext c, FaultKind fault, string target, FaultProbe? noticed = null)
     {
         await WaitBootedAsync(c).ConfigureAwait(false);
-        double at = c.Bench.Clock.NowMs;
-        await c.Bench.InjectAsync(fault, target, c.CancellationToken).ConfigureAwait(false);
+        double at = await c.Bench.InjectAsync(fault, target, c.CancellationToken).ConfigureAwait(false);
         c.Log($"injected {fault}");
+        if (noticed is not null)
+            await ExpectNoticedAsync(c, noticed, at).ConfigureAwait(false);
         await WaitBootedAsync(c).ConfigureAwait(false);
         c.Log($"both VMs Running again {c.Bench.Clock.NowMs - at:0} ms after the fault");
         var safe = c.Bench.Events.Snapshot().FirstOrDefault(e => e.TimeMs >= at && e.Type == EventType.SafeState);
         if (safe is not null)
             throw new ScenarioFailure($"the island entered the safe state after {fault}: {safe}");
-        var deadline = DateTime.UtcNow + RecoveryTime;
+        var deadline = DateTime.UtcNow + c.Bench.RecoveryTime;
         while (true)
         {
             var status = await c.Bench.GetSupervisionStatusAsync(c.CancellationToken).ConfigureAwait(false);
             if (status.Global == GlobalStatus.Ok)
                 break;
             if (DateTime.UtcNow > deadline)
-                throw new ScenarioFailure($"operator API: global supervision is {status.Global} {RecoveryTime.TotalSeconds:0} s after {fault}, expected Ok");
+                throw new ScenarioFailure($"operator API: global supervision is {status.Global} {c.Bench.RecoveryTime.TotalSeconds:0} s after {fault}, expected Ok");
             await Task.Delay(200, c.CancellationToken).ConfigureAwait(false);
         }
     }
 
-    private static Task AgentKillAsync(ScenarioContext c) => ASideLossAsync(c, FaultKind.AgentKill, "agent");
+    /// <summary>
+    /// The agent killed, started again by the bench, re-adopting its running VMs. The island notices
+    /// when it is away longer than its alive supervision allows (a restart in a TCG dom0 takes tens
+    /// of seconds; a restart on the host usually less than a window): then its supervision FAILED is
+    /// measured against W (1 + 9/10) + c + slack (expected 10 per window, min margin 9).
+    /// </summary>
+    private static Task AgentKillAsync(ScenarioContext c, HilTarget target) => ASideLossAsync(c, FaultKind.AgentKill, "agent", new FaultProbe
+    {
+        Vm = IslandSubject,
+        Fault = FaultKind.AgentKill,
+        Supervision = SupervisionKind.Alive,
+        Detection = AgentSupervisionFault,
+        Action = AgentConnected,
+        Recovery = AgentConnected,
+        BoundMs = 1000 * (1 + 9.0 / 10) + target.Board.Island.SupervisionCycleMs + target.SlackMs,
+        BoundRationale = $"agent alive: W (1 + min_margin / expected) + c + s = 1000 (1 + 9/10) + {target.Board.Island.SupervisionCycleMs} + {target.SlackMs:0} ms (indications stop)",
+    });
 
-    private static Task IslandRestartAsync(ScenarioContext c, FaultKind fault, ResetReason reason) => IslandRestartAsync(c, fault, reason, RecoveryTime);
+    /// <summary>
+    /// After an agent loss: when the agent came back (its API answers with the island link up) later
+    /// than the island's bound for noticing, the island must have noticed (its supervision of the
+    /// agent FAILED), and that detection is measured; a quicker return may go unnoticed (a
+    /// reconnecting agent that never failed logs nothing).
+    /// </summary>
+    private static async Task ExpectNoticedAsync(ScenarioContext c, FaultProbe noticed, double at)
+    {
+        double bound = noticed.BoundMs ?? 0;
+        // The agent came back after the last poll that found it away began, and before the first
+        // that found it back answered: only the former proves it was away longer than the bound.
+        double backMs = double.PositiveInfinity, awayMs = at;
+        for (var wait = System.Diagnostics.Stopwatch.StartNew(); wait.Elapsed < c.Bench.RecoveryTime; )
+        {
+            double asked = c.Bench.Clock.NowMs;
+            try
+            {
+                var info = await c.Bench.Api.GetIslandInfoAsync(c.CancellationToken).ConfigureAwait(false);
+                if (info.LinkState == "up" && !info.Stale)
+                {
+                    backMs = c.Bench.Clock.NowMs;
+                    break;
+                }
+            }
+            catch (GrpcException)
+            {
+                // The agent is not back yet.
+            }
+            awayMs = asked;
+            await Task.Delay(500, c.CancellationToken).ConfigureAwait(false);
+        }
+        var fault = c.Bench.Events.Snapshot().FirstOrDefault(e => e.TimeMs >= at && AgentSupervisionFault.Matches(e));
+        if (fault is not null)
+        {
+            c.Track(noticed, at);
+            c.Log($"the island noticed the agent's loss {fault.TimeMs - at:0} ms after it; the agent's link was up again {backMs - at:0} ms after it");
+        }
+        else if (awayMs - at > bound)
+            throw new ScenarioFailure($"the agent was still away {awayMs - at:0} ms after the fault{(double.IsFinite(backMs) ? $" (back by {backMs - at:0} ms)" : " and did not come back")}, longer than the {bound:0} ms the island may take to notice, and its supervision never FAILED");
+        else
+            c.Log($"the agent's link was up again {backMs - at:0} ms after the fault, within the island's {bound:0} ms to notice");
+    }
+
+    private static Task IslandRestartAsync(ScenarioContext c, FaultKind fault, ResetReason reason) => IslandRestartAsync(c, fault, reason, c.Bench.RecoveryTime);
 
     /// <summary>The island boots again with <paramref name="reason"/> and the agent connects within
     /// <paramref name="within"/> of the fault; returns when the VMs run again, with the agent's
@@ -501,7 +584,7 @@ public static class HilSuites
         await c.Bench.InjectAsync(FaultKind.IslandReset, "island", c.CancellationToken).ConfigureAwait(false);
         await c.Bench.InjectAsync(FaultKind.AgentKill, "agent", c.CancellationToken).ConfigureAwait(false);
         c.Log("island reset and agent killed together");
-        await c.ExpectAsync(EventSequence.Expect(EventMatch.IslandBoot(ResetReason.Software)).Then(AgentConnected), at, RecoveryTime).ConfigureAwait(false);
+        await c.ExpectAsync(EventSequence.Expect(EventMatch.IslandBoot(ResetReason.Software)).Then(AgentConnected), at, c.Bench.RecoveryTime).ConfigureAwait(false);
         await WaitBootedAsync(c).ConfigureAwait(false);
     }
 
@@ -701,9 +784,9 @@ public static class HilSuites
                 : "agent alive: 2 W + c + s = 2000 + 10 + 150 ms (indications slowed)",
         };
         double at = await c.InjectAsync(probe, arguments).ConfigureAwait(false);
-        await c.ExpectAsync(EventSequence.Expect(AgentSupervisionFault), at, RecoveryTime).ConfigureAwait(false);
+        await c.ExpectAsync(EventSequence.Expect(AgentSupervisionFault), at, c.Bench.RecoveryTime).ConfigureAwait(false);
         await WaitBootedAsync(c).ConfigureAwait(false);
-        await ExpectGlobalOkAsync(c, RecoveryTime).ConfigureAwait(false);
+        await ExpectGlobalOkAsync(c, c.Bench.RecoveryTime).ConfigureAwait(false);
         if (c.Bench is Benches.VirtualBench v)
             c.Log("agent fault hook: " + await v.SendFaultAsync("status", c.CancellationToken).ConfigureAwait(false));
     }
@@ -741,7 +824,7 @@ public static class HilSuites
         if (boot is not null)
             throw new ScenarioFailure($"the island rebooted during the TX stall: {boot}");
         await WaitBootedAsync(c).ConfigureAwait(false);
-        await ExpectGlobalOkAsync(c, RecoveryTime).ConfigureAwait(false);
+        await ExpectGlobalOkAsync(c, c.Bench.RecoveryTime).ConfigureAwait(false);
     }
 
     private static async Task PowerCutAsync(ScenarioContext c)
@@ -760,7 +843,7 @@ public static class HilSuites
             Action = AgentConnected,
             Recovery = AgentConnected,
         }, "base").ConfigureAwait(false);
-        await c.ExpectAsync(EventSequence.Expect(EventMatch.OfType(EventType.IslandBoot)).Then(AgentConnected), at, RecoveryTime).ConfigureAwait(false);
+        await c.ExpectAsync(EventSequence.Expect(EventMatch.OfType(EventType.IslandBoot)).Then(AgentConnected), at, c.Bench.RecoveryTime).ConfigureAwait(false);
         await WaitBootedAsync(c).ConfigureAwait(false);
         if (c.Bench is Benches.VirtualBench v && !v.ProcessLog.Contains("power cut at flash write", StringComparison.Ordinal))
             throw new ScenarioFailure("island-sim did not log its power cut at a flash write");
@@ -904,7 +987,7 @@ public static class HilSuites
                 await Task.Delay(100, c.CancellationToken).ConfigureAwait(false);
             }
         }
-        await ExpectVmStatesAsync(c, RecoveryTime, ("base", VmState.Running), ("web", VmState.Running)).ConfigureAwait(false);
+        await ExpectVmStatesAsync(c, c.Bench.RecoveryTime, ("base", VmState.Running), ("web", VmState.Running)).ConfigureAwait(false);
         AssertNothingCommittedLost(c, await ReadLogCaughtUpAsync(c).ConfigureAwait(false), "the ring resets", streamContiguous: true);
     }
 }

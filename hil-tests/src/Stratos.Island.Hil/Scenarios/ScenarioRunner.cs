@@ -38,6 +38,13 @@ public sealed class ScenarioContext
         return at;
     }
 
+    /// <summary>Measures a fault the body injected through the bench itself (as <see cref="InjectAsync"/> would have).</summary>
+    public void Track(FaultProbe probe, double injectedMs)
+    {
+        _faults.Add((probe, injectedMs));
+        Log($"measuring {probe.Fault} on '{probe.Vm}' from {injectedMs:0.0} ms");
+    }
+
     /// <summary>Asserts an ordered event sequence within a time; a miss fails the scenario with the reason.</summary>
     public async Task ExpectAsync(EventSequence sequence, double fromMs, TimeSpan within)
     {
@@ -55,7 +62,20 @@ public sealed class ScenarioContext
 public sealed class ScenarioFailure(string message) : Exception(message);
 
 /// <summary>One HIL scenario: a name, a group, the faults it needs, and its body.</summary>
-public sealed record Scenario(string Name, string Group, IReadOnlyList<FaultKind> Needs, Func<ScenarioContext, Task> Body);
+public sealed record Scenario(string Name, string Group, IReadOnlyList<FaultKind> Needs, Func<ScenarioContext, Task> Body)
+{
+    /// <summary>Whether the Xen bench runs it (./hil.sh --vmm xen), and in which suite.</summary>
+    public XenSuite Xen { get; init; }
+}
+
+/// <summary>The Xen bench's suites (docs/hil.md "The Xen bench"): a quick scenario also runs in the full suite.</summary>
+public enum XenSuite
+{
+    /// <summary>Not on Xen: the Xen board has no such VM, device or fault hook.</summary>
+    None,
+    Full,
+    Quick,
+}
 
 /// <summary>
 /// Runs scenarios on a bench: skips (with the bench's reason) those needing a fault it cannot inject,
