@@ -792,39 +792,110 @@ public static class HilSuites
     }
 
     /// <summary>
-    /// The agent stops draining the island's messages for 3 s: the island's TX ring (256 buffers)
-    /// fills, its sends fail with NoTxBuffer and are counted, and it never waits on the ring (its
-    /// main loop keeps its cycle, so no watchdog reset); after the stall the session resynchronises
-    /// and both VMs end Running.
+    /// The agent stops draining the island's messages while an operator's tool keeps reading the
+    /// event log: the island's TX ring (256 buffers) fills, its sends fail with NoTxBuffer and are
+    /// counted, and it never waits on the ring (its main loop keeps its cycle, so no watchdog reset);
+    /// after the stall the session resynchronises and all VMs end Running.
+    /// The reads are the burst: a stalled agent alone gives the island too little to send (its
+    /// session times out after 1 s, and its Hellos, backed off to four a second, make the island
+    /// push about nine status messages each: some 180 messages before the island resets the A-cluster
+    /// for the silent agent, 4.5 s into the stall). Each ReadLog the agent forwards before its session
+    /// times out is answered with the whole log, four records a page, into the stalled ring.
+    /// On the virtual bench the stall lasts until island-sim reports the ring full (read over its
+    /// control socket, outside the link) plus 500 ms, at most <see cref="TxStallLimitMs"/>; a board
+    /// bench, which cannot see the island's counters, stalls for 3 s.
     /// </summary>
     private static async Task TxRingFullAsync(ScenarioContext c)
     {
         await WaitBootedAsync(c).ConfigureAwait(false);
         var virtualBench = c.Bench as Benches.VirtualBench;
         var before = virtualBench is null ? default : await virtualBench.IslandStatusAsync(c.CancellationToken).ConfigureAwait(false);
-        double at = await c.Bench.InjectAsync(FaultKind.LinkTxRingFull, "3000", c.CancellationToken).ConfigureAwait(false);
-        c.Log("injected LinkTxRingFull into 'link' (3000 ms)");
-        await Task.Delay(3500, c.CancellationToken).ConfigureAwait(false);
-        if (virtualBench is not null)
+        int stallMs = virtualBench is null ? 3000 : TxStallLimitMs;
+        double at = await c.Bench.InjectAsync(FaultKind.LinkTxRingFull, stallMs.ToString(System.Globalization.CultureInfo.InvariantCulture), c.CancellationToken).ConfigureAwait(false);
+        c.Log($"injected LinkTxRingFull into 'link' ({stallMs} ms)");
+        // One ReadLog every 10 ms for 900 ms (the agent's session lives 1 s without the island's
+        // messages); none can be answered during the stall, so each fails (deadline or link down).
+        var reads = new List<Task>();
+        for (int i = 0; i < 90; i++)
         {
-            var after = await virtualBench.IslandStatusAsync(c.CancellationToken).ConfigureAwait(false);
-            long noBuffer = Counter(after, "link", "tx_no_buffer") - Counter(before, "link", "tx_no_buffer");
-            long ringFull = Counter(after, "endpoint", "ring_full") - Counter(before, "endpoint", "ring_full");
-            long cycles = after.GetProperty("cycles").GetInt64() - before.GetProperty("cycles").GetInt64();
-            c.Log($"island: tx_no_buffer +{noBuffer}, ring_full +{ringFull}, {cycles} supervision cycles during the stall");
-            if (noBuffer == 0 || ringFull == 0)
-                throw new ScenarioFailure($"island's TX ring never filled during a 3 s stall: tx_no_buffer +{noBuffer}, ring_full +{ringFull}");
-            if (after.GetProperty("boot_id").GetString() != before.GetProperty("boot_id").GetString())
-                throw new ScenarioFailure("the island restarted during the TX stall (it waited on the ring?)");
-            // 3.5 s at a 10 ms cycle is 350 cycles; a loop blocked on the ring would show far fewer.
-            if (cycles < 250)
-                throw new ScenarioFailure($"island ran only {cycles} supervision cycles in 3.5 s with a full TX ring (expected ~350): it waits on the ring");
+            reads.Add(c.Bench.Api.ReadLogAsync(1, c.CancellationToken));
+            await Task.Delay(10, c.CancellationToken).ConfigureAwait(false);
         }
+
+        if (virtualBench is null)
+        {
+            await Task.Delay(3500 - 900, c.CancellationToken).ConfigureAwait(false);
+            await AwaitStalledReadsAsync(c, reads).ConfigureAwait(false);
+            ExpectNoRebootSince(c, at);
+            return;
+        }
+
+        var afterReads = await virtualBench.IslandStatusAsync(c.CancellationToken).ConfigureAwait(false);
+        c.Log($"{c.Bench.Clock.NowMs - at:F0} ms into the stall, after the reads: island sent +{Counter(afterReads, "link", "tx_messages") - Counter(before, "link", "tx_messages")} messages, tx_no_buffer +{Counter(afterReads, "link", "tx_no_buffer") - Counter(before, "link", "tx_no_buffer")}");
+        long noBuffer = 0, ringFull = 0;
+        double fullAt = 0;
+        var after = before;
+        while (c.Bench.Clock.NowMs - at < TxStallLimitMs - 1000)
+        {
+            after = await virtualBench.IslandStatusAsync(c.CancellationToken).ConfigureAwait(false);
+            noBuffer = Counter(after, "link", "tx_no_buffer") - Counter(before, "link", "tx_no_buffer");
+            ringFull = Counter(after, "endpoint", "ring_full") - Counter(before, "endpoint", "ring_full");
+            if (fullAt == 0 && noBuffer > 0 && ringFull > 0)
+            {
+                fullAt = c.Bench.Clock.NowMs;
+                c.Log($"island's TX ring full {fullAt - at:F0} ms into the stall");
+            }
+
+            if (fullAt > 0 && c.Bench.Clock.NowMs - fullAt >= 500)
+                break;
+            await Task.Delay(100, c.CancellationToken).ConfigureAwait(false);
+        }
+
+        double stalledMs = c.Bench.Clock.NowMs - at;
+        c.Log("agent fault hook: " + await virtualBench.SendFaultAsync("clear", c.CancellationToken).ConfigureAwait(false));
+        await AwaitStalledReadsAsync(c, reads).ConfigureAwait(false);
+        long cycles = after.GetProperty("cycles").GetInt64() - before.GetProperty("cycles").GetInt64();
+        c.Log($"island: tx_no_buffer +{noBuffer}, ring_full +{ringFull}, {cycles} supervision cycles in {stalledMs:F0} ms of stall");
+        if (fullAt == 0)
+            throw new ScenarioFailure($"island's TX ring never filled during a {stalledMs:F0} ms stall: tx_no_buffer +{noBuffer}, ring_full +{ringFull}");
+        if (after.GetProperty("boot_id").GetString() != before.GetProperty("boot_id").GetString())
+            throw new ScenarioFailure("the island restarted during the TX stall (it waited on the ring?)");
+        // A 10 ms cycle gives one cycle per 10 ms of stall; a loop blocked on the ring would show far fewer.
+        long expected = (long)(stalledMs / 10);
+        if (cycles < expected * 7 / 10)
+            throw new ScenarioFailure($"island ran only {cycles} supervision cycles in {stalledMs:F0} ms with a full TX ring (expected ~{expected}): it waits on the ring");
+        ExpectNoRebootSince(c, at);
+        await WaitBootedAsync(c).ConfigureAwait(false);
+        await ExpectGlobalOkAsync(c, c.Bench.RecoveryTime).ConfigureAwait(false);
+    }
+
+    /// <summary>Longest TX stall of <see cref="TxRingFullAsync"/>.</summary>
+    private const int TxStallLimitMs = 4000;
+
+    /// <summary>The log reads sent into a stalled link end in errors; any that succeeded came after the stall.</summary>
+    private static async Task AwaitStalledReadsAsync(ScenarioContext c, List<Task> reads)
+    {
+        int failed = 0;
+        foreach (var read in reads)
+        {
+            try
+            {
+                await read.ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !c.CancellationToken.IsCancellationRequested)
+            {
+                failed++;
+            }
+        }
+
+        c.Log($"{reads.Count} log reads sent into the stall: {failed} failed, {reads.Count - failed} answered");
+    }
+
+    private static void ExpectNoRebootSince(ScenarioContext c, double at)
+    {
         var boot = c.Bench.Events.Snapshot().FirstOrDefault(e => e.TimeMs >= at && e.Type == EventType.IslandBoot);
         if (boot is not null)
             throw new ScenarioFailure($"the island rebooted during the TX stall: {boot}");
-        await WaitBootedAsync(c).ConfigureAwait(false);
-        await ExpectGlobalOkAsync(c, c.Bench.RecoveryTime).ConfigureAwait(false);
     }
 
     private static async Task PowerCutAsync(ScenarioContext c)
