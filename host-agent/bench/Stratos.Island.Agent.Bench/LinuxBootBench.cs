@@ -179,6 +179,11 @@ internal static class LinuxBootBench
         Console.WriteLine(FormattableString.Invariant($"boot overhead, per round (agent minus the adjacent bare boot)  p50 {p50:0.0} ms, {coverage * 100:0.0} % CI [{low:0.0}, {high:0.0}] ms (order statistics)  (p25 {Program.Percentile(diff, 0.25):0.0}, p75 {Program.Percentile(diff, 0.75):0.0}, min {diff.Min():0.0}, max {diff.Max():0.0}; difference of the medians {Program.Median(agentMs) - Program.Median(bareMs):0.0} ms)"));
         Console.WriteLine(FormattableString.Invariant($"  agent timeline p50: call -> VmRequest at the island {Med(r => r.Agent.RequestMs):0.0} ms, -> QEMU spawned {Med(r => r.Agent.SpawnedMs):0.0} ms, -> `cont` answered {Med(r => r.Agent.ContMs):0.0} ms, -> first HB line read by the agent {Med(r => r.Agent.HbReadMs):0.0} ms, -> at the island {Med(r => r.Agent.Ms):0.0} ms (read -> island {Med(r => r.Agent.Ms - r.Agent.HbReadMs):0.00} ms)"));
         Console.WriteLine(FormattableString.Invariant($"  CPU during a boot, p50 agent boot / bare boot: QEMU {Med(r => r.Agent.Cpu.QemuMs):0} / {Med(r => r.Bare.Cpu.QemuMs):0} ms, island-agent {Med(r => r.Agent.Cpu.AgentMs):0.0} / {Med(r => r.Bare.Cpu.AgentMs):0.0} ms, bench (island, API client) {Med(r => r.Agent.Cpu.BenchMs):0.0} / {Med(r => r.Bare.Cpu.BenchMs):0.0} ms, other processes {Med(r => r.Agent.Cpu.OthersMs):0} / {Med(r => r.Bare.Cpu.OthersMs):0} ms, stolen {Med(r => r.Agent.Cpu.StealMs):0} / {Med(r => r.Bare.Cpu.StealMs):0} ms; load average {loadBefore:0.00} at the start, {rounds[^1].Load:0.00} at the end"));
+        // Where the agent's CPU of a boot goes, by thread name: medians over the rounds, agent boot / bare boot.
+        var names = rounds.SelectMany(r => r.Agent.Cpu.AgentThreadsMs.Keys.Concat(r.Bare.Cpu.AgentThreadsMs.Keys)).Distinct()
+            .Select(n => (Name: n, Agent: Med(r => r.Agent.Cpu.AgentThreadsMs.GetValueOrDefault(n)), Bare: Med(r => r.Bare.Cpu.AgentThreadsMs.GetValueOrDefault(n))))
+            .Where(t => t.Agent >= 0.5 || t.Bare >= 0.5).OrderByDescending(t => t.Agent - t.Bare).ToList();
+        Console.WriteLine("  island-agent's CPU by thread, p50 agent boot / bare boot (schedstat): " + string.Join(", ", names.Select(t => FormattableString.Invariant($"'{t.Name}' {t.Agent:0.0} / {t.Bare:0.0} ms"))));
         Console.WriteLine(FormattableString.Invariant(
             $"{{\"bench\":\"linux-boot\",\"boot_overhead_ms_p50\":{p50:0.0},\"boot_overhead_ms_ci_low\":{low:0.0},\"boot_overhead_ms_ci_high\":{high:0.0},\"boot_overhead_ci_coverage\":{coverage:0.000},\"boot_overhead_ms_p25\":{Program.Percentile(diff, 0.25):0.0},\"boot_overhead_ms_p75\":{Program.Percentile(diff, 0.75):0.0},\"agent_start_to_heartbeat_ms_p50\":{Program.Median(agentMs):0.0},\"bare_qemu_to_first_hb_byte_ms_p50\":{Program.Median(bareMs):0.0},\"difference_of_medians_ms\":{Program.Median(agentMs) - Program.Median(bareMs):0.0},\"agent_spawned_ms_p50\":{Med(r => r.Agent.SpawnedMs):0.0},\"agent_cont_ms_p50\":{Med(r => r.Agent.ContMs):0.0},\"agent_hb_read_ms_p50\":{Med(r => r.Agent.HbReadMs):0.0},\"agent_cpu_ms_p50\":{Med(r => r.Agent.Cpu.AgentMs):0.0},\"agent_cpu_bare_ms_p50\":{Med(r => r.Bare.Cpu.AgentMs):0.0},\"load_start\":{loadBefore:0.00},\"load_end\":{rounds[^1].Load:0.00},\"accelerator\":\"tcg\",\"rounds\":{rounds.Count}}}"));
     }
@@ -252,14 +257,15 @@ internal static class LinuxBootBench
     }
 
     /// <summary>CPU ms during one boot: its QEMU, island-agent, this process, everything else on the machine, and stolen by the hypervisor.</summary>
-    private sealed record CpuUse(double QemuMs, double AgentMs, double BenchMs, double OthersMs, double StealMs);
+    /// <summary>AgentThreadsMs: the agent's CPU by thread name (ns resolution, threads alive at both ends of the boot).</summary>
+    private sealed record CpuUse(double QemuMs, double AgentMs, double BenchMs, double OthersMs, double StealMs, Dictionary<string, double> AgentThreadsMs);
 
-    private sealed record CpuSample(double AgentMs, double BenchMs, double BusyMs, double StealMs)
+    private sealed record CpuSample(double AgentMs, double BenchMs, double BusyMs, double StealMs, Dictionary<string, long> AgentThreadNs)
     {
         public static CpuSample Take(int agentPid)
         {
             var (busy, steal) = ProcCpu.Machine();
-            return new CpuSample(ProcCpu.ProcessMs(agentPid), ProcCpu.ProcessMs(Environment.ProcessId), busy, steal);
+            return new CpuSample(ProcCpu.ProcessMs(agentPid), ProcCpu.ProcessMs(Environment.ProcessId), busy, steal, ProcCpu.ThreadNs(agentPid));
         }
 
         /// <summary>Until now, with the boot's QEMU (still running: its whole life was this boot).</summary>
@@ -268,7 +274,8 @@ internal static class LinuxBootBench
             double qemu = ProcCpu.ProcessMs(qemuPid);
             var now = Take(agentPid);
             double agent = now.AgentMs - AgentMs, bench = now.BenchMs - BenchMs;
-            return new CpuUse(qemu, agent, bench, now.BusyMs - BusyMs - qemu - agent - bench, now.StealMs - StealMs);
+            var threads = now.AgentThreadNs.ToDictionary(t => t.Key, t => (t.Value - AgentThreadNs.GetValueOrDefault(t.Key)) / 1e6);
+            return new CpuUse(qemu, agent, bench, now.BusyMs - BusyMs - qemu - agent - bench, now.StealMs - StealMs, threads);
         }
     }
 

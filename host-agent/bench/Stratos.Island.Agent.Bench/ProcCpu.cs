@@ -2,6 +2,7 @@
 // process's CPU time and nice value (/proc/PID/stat) and the machine's busy and stolen time
 // (/proc/stat's first line), in clock ticks (10 ms).
 using System;
+using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 
@@ -48,6 +49,38 @@ internal static class ProcCpu
         long Field(int i) => fields.Length > i ? long.Parse(fields[i], CultureInfo.InvariantCulture) : 0;
         long busy = Field(1) + Field(2) + Field(3) + Field(6) + Field(7);
         return (busy * 1000 / TicksPerSecond, Field(8) * 1000 / TicksPerSecond);
+    }
+
+    /// <summary>
+    /// CPU ns each live thread of <paramref name="pid"/> has run, summed by thread name
+    /// (/proc/PID/task/TID/schedstat's first field, ns resolution; comm names the thread: .NET's
+    /// named threads, ".NET TP Worker" for the thread pool); empty when the process is gone.
+    /// </summary>
+    public static Dictionary<string, long> ThreadNs(int pid)
+    {
+        var byName = new Dictionary<string, long>();
+        try
+        {
+            foreach (string task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
+            {
+                try
+                {
+                    string name = File.ReadAllText(Path.Combine(task, "comm")).Trim();
+                    string stat = File.ReadAllText(Path.Combine(task, "schedstat"));
+                    long ns = long.Parse(stat.AsSpan(0, stat.IndexOf(' ')), NumberStyles.None, CultureInfo.InvariantCulture);
+                    byName[name] = byName.GetValueOrDefault(name) + ns;
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // The thread ended between the listing and the read.
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+
+        return byName;
     }
 
     /// <summary>The 1-minute load average.</summary>

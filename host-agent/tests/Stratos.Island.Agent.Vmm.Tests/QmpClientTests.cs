@@ -103,4 +103,41 @@ public sealed class QmpClientTests
         Assert.AreEqual(VmmErrorKind.Timeout, error.Kind);
         Assert.Contains(missing, error.Message);
     }
+
+    [TestMethod]
+    public async Task A_socket_bound_but_never_listening_is_retried_until_the_timeout_names_it()
+    {
+        // The window between QEMU's bind and listen: the path exists, connects are refused.
+        string bound = Path.Combine(_directory, "bound.sock");
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        socket.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(bound));
+        var clock = Stopwatch.StartNew();
+        var error = await Assert.ThrowsExactlyAsync<VmmException>(() => QmpClient.ConnectAsync(bound, TimeSpan.FromMilliseconds(200)));
+        Assert.AreEqual(VmmErrorKind.Timeout, error.Kind);
+        Assert.Contains(bound, error.Message);
+        Assert.IsGreaterThanOrEqualTo(190L, clock.ElapsedMilliseconds, "it kept retrying until the timeout");
+    }
+
+    [TestMethod]
+    public async Task A_socket_that_appears_later_is_connected_once_it_listens()
+    {
+        string late = Path.Combine(_directory, "late.sock");
+        Task<QmpClient> connecting = QmpClient.ConnectAsync(late, Timeout);
+        await Task.Delay(150);
+        Assert.IsFalse(connecting.IsCompleted, "nothing to connect to yet");
+        using var listener = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        listener.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(late));
+        listener.Listen(1);
+        using var accepted = await listener.AcceptAsync();
+        await accepted.SendAsync("{\"QMP\": {\"version\": {\"qemu\": {\"major\": 7, \"minor\": 2, \"micro\": 0}}, \"capabilities\": []}}\r\n"u8.ToArray());
+        var buffer = new byte[512];
+        Task<int> request = accepted.ReceiveAsync(buffer);
+        // qmp_capabilities: answer it so the connect completes.
+        int n = await request.WaitAsync(Timeout);
+        StringAssert.Contains(System.Text.Encoding.ASCII.GetString(buffer, 0, n), "qmp_capabilities");
+        string id = System.Text.Json.JsonDocument.Parse(System.Text.Encoding.ASCII.GetString(buffer, 0, n)).RootElement.GetProperty("id").GetRawText();
+        await accepted.SendAsync(System.Text.Encoding.ASCII.GetBytes("{\"return\": {}, \"id\": " + id + "}\r\n"));
+        await using QmpClient qmp = await connecting.WaitAsync(Timeout);
+        Assert.AreEqual(7, qmp.Greeting.GetProperty("version").GetProperty("qemu").GetProperty("major").GetInt32());
+    }
 }
