@@ -30,6 +30,7 @@ public sealed class IslandLinkTests
             if (cache != null)
             {
                 link.VmStatusReceived += cache.ApplyVmStatus;
+                link.SupervisionStatusReceived += cache.ApplySupervision;
             }
 
             link.Start();
@@ -202,7 +203,7 @@ public sealed class IslandLinkTests
         var power = new PowerService(gateway, cache);
         Assert.IsFalse(info.Get().Stale, "fresh after an answer");
         Assert.IsFalse(vms.List().Vms.Single().Stale);
-        Assert.IsFalse(supervision.Get().Stale);
+        Assert.IsFalse((await supervision.GetAsync(default)).Stale);
         Assert.IsFalse(power.List().Stale);
 
         island.Frozen = true;
@@ -215,7 +216,7 @@ public sealed class IslandLinkTests
         Assert.AreEqual(300u, silent.StaleAfterMs);
         Assert.IsGreaterThanOrEqualTo(500UL, silent.LastHeardAgeMs);
         Assert.IsTrue(vm.Stale);
-        Assert.IsTrue(supervision.Get().Stale, "supervision status (its cycle no longer advances) is marked stale too");
+        Assert.IsTrue((await supervision.GetAsync(default)).Stale, "supervision status (its cycle no longer advances) is marked stale too");
         Assert.IsTrue(power.List().Stale);
         Assert.AreEqual(VmState.Running, vm.State, "the last known state, marked stale");
         Assert.IsGreaterThanOrEqualTo(500UL, vm.StateAgeMs);
@@ -229,6 +230,32 @@ public sealed class IslandLinkTests
 
         Assert.IsFalse(info.Get().Stale, "current again once the island answers");
         Assert.IsLessThan(300UL, info.Get().LastHeardAgeMs);
+    }
+
+    // The island pushes supervision only when a status changes: a VM ok for an hour showed the alive
+    // count it had when it became ok. GetSupervisionStatus asks the island first.
+    [TestMethod]
+    public async Task Supervision_status_is_asked_of_the_island_on_each_call_and_served_from_the_cache_when_it_does_not_answer()
+    {
+        using var dir = new TempDir();
+        await using var island = new ScriptedIsland(dir.Path);
+        var cache = new StateCache();
+        await using IslandLink link = await StartLinkAsync(island, cache, new IslandLinkOptions { BoardId = "virtual", AliveIntervalMs = 20, PeerTimeoutMs = 5000 });
+        var supervision = new SupervisionService(new IslandGateway(link), cache);
+        island.Supervision = new SupervisionStatus { Global = GlobalStatus.Ok, Cycle = 100, Entities = { new EntityStatus { EntityId = 0, Status = LocalStatus.Ok, AliveCount = 3 } } };
+        Assert.AreEqual(3u, (await supervision.GetAsync(default)).Entities.Single().AliveCount);
+
+        island.Supervision = new SupervisionStatus { Global = GlobalStatus.Ok, Cycle = 250, Entities = { new EntityStatus { EntityId = 0, Status = LocalStatus.Ok, AliveCount = 7 } } };
+        var fresh = await supervision.GetAsync(default);
+        Assert.AreEqual(7u, fresh.Entities.Single().AliveCount, "the island's count now, though no status changed");
+        Assert.AreEqual(250u, fresh.Cycle);
+
+        island.Answering = false;
+        island.Supervision = new SupervisionStatus { Global = GlobalStatus.Ok, Cycle = 400, Entities = { new EntityStatus { EntityId = 0, Status = LocalStatus.Ok, AliveCount = 9 } } };
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var cached = await supervision.GetAsync(default);
+        Assert.AreEqual(7u, cached.Entities.Single().AliveCount, "no answer: the last reported status");
+        Assert.IsLessThan(SupervisionService.RefreshTimeout.TotalMilliseconds + 1000, clock.Elapsed.TotalMilliseconds, "served after the refresh's timeout, not the request timeout");
     }
 
     [TestMethod]

@@ -54,6 +54,9 @@ public sealed class ScriptedIsland : IAsyncDisposable, ISessionListener, ILinkEv
     public string KickPath { get; }
     public ulong BootId { get; }
 
+    /// <summary>The supervision status the island reports on StatusRequest.</summary>
+    public SupervisionStatus Supervision { get; set; } = new() { Global = GlobalStatus.Ok, Cycle = 42, Entities = { new EntityStatus { EntityId = 0, Status = LocalStatus.Ok } } };
+
     /// <summary>VMs the island reports on StatusRequest.</summary>
     public ConcurrentDictionary<uint, VmStatus> Vms { get; } = new();
 
@@ -174,7 +177,7 @@ public sealed class ScriptedIsland : IAsyncDisposable, ISessionListener, ILinkEv
                     SendNow(new ProtoEnvelope { CorrelationId = id, VmStatus = vm });
                 }
 
-                SendNow(new ProtoEnvelope { CorrelationId = id, SupervisionStatus = new SupervisionStatus { Global = GlobalStatus.Ok, Cycle = 42, Entities = { new EntityStatus { EntityId = 0, Status = LocalStatus.Ok } } } });
+                SendNow(new ProtoEnvelope { CorrelationId = id, SupervisionStatus = Supervision.Clone() });
                 SendNow(new ProtoEnvelope { CorrelationId = id, PowerDomainStatus = new PowerDomainStatus { DomainId = 1, Name = "vm-base", State = PowerState.On, Criticality = Criticality.AsilB } });
                 if (message.StatusRequest.IncludeDefinitions)
                 {

@@ -13,5 +13,5 @@ public sealed class SupervisionApi : SupervisionServiceGrpc.SupervisionServiceBa
     public SupervisionApi(Services.SupervisionService supervision) => _supervision = supervision;
 
     public override Task<GetSupervisionStatusResponse> GetSupervisionStatus(GetSupervisionStatusRequest request, ServerCallContext context) =>
-        Task.FromResult(_supervision.Get());
+        _supervision.GetAsync(context.CancellationToken);
 }

@@ -1,12 +1,27 @@
+using System;
+using System.Threading;
+using System.Threading.Tasks;
+using Stratos.Island.Agent.Link;
 using Stratos.Island.Agent.State;
 using Stratos.Island.Protocol.Agent.V1;
 using Stratos.Island.Protocol.Link.V1;
 
 namespace Stratos.Island.Agent.Services;
 
-/// <summary>Supervision status as the island last reported it.</summary>
+/// <summary>
+/// Supervision status, fresh from the island: the island pushes a SupervisionStatus only when an
+/// entity's status changes, so its alive counts in the state cache are those of the last change (a
+/// VM that has been ok for an hour showed the count it had when it became ok). Each call first asks
+/// the island for its status (a StatusRequest without definitions, answered within a supervision
+/// cycle or two, which the link's dispatch writes into the cache), then answers from the cache. When
+/// that refresh fails (no answer within <see cref="RefreshTimeout"/>, the island's ring full), the
+/// last reported status is served as it is, with its age and the link's staleness.
+/// </summary>
 public sealed class SupervisionService
 {
+    /// <summary>Longest wait for the island's answer before the cached status is served.</summary>
+    public static readonly TimeSpan RefreshTimeout = TimeSpan.FromMilliseconds(500);
+
     private readonly IslandGateway _island;
     private readonly StateCache _cache;
 
@@ -16,9 +31,18 @@ public sealed class SupervisionService
         _cache = cache;
     }
 
-    public GetSupervisionStatusResponse Get()
+    public async Task<GetSupervisionStatusResponse> GetAsync(CancellationToken cancellationToken)
     {
         _island.EnsureUp();
+        try
+        {
+            await _island.Link.RequestAsync(new Envelope { StatusRequest = new StatusRequest() }, ReplyShape.RequestResult, RefreshTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (AgentException)
+        {
+            // Not refreshed: the cached status, its age and the link's staleness say how old it is.
+        }
+
         SupervisionSnapshot snapshot = _cache.Supervision();
         var response = new GetSupervisionStatusResponse
         {
