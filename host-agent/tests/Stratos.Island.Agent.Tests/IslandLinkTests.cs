@@ -246,11 +246,14 @@ public sealed class IslandLinkTests
         Assert.AreEqual(3u, (await supervision.GetAsync(default)).Entities.Single().AliveCount);
 
         island.Supervision = new SupervisionStatus { Global = GlobalStatus.Ok, Cycle = 250, Entities = { new EntityStatus { EntityId = 0, Status = LocalStatus.Ok, AliveCount = 7 } } };
+        Assert.AreEqual(3u, (await supervision.GetAsync(default)).Entities.Single().AliveCount, "a report younger than FreshEnoughMs is served as it is");
+        await Task.Delay((int)SupervisionService.FreshEnoughMs + 50);
         var fresh = await supervision.GetAsync(default);
         Assert.AreEqual(7u, fresh.Entities.Single().AliveCount, "the island's count now, though no status changed");
         Assert.AreEqual(250u, fresh.Cycle);
 
         island.Answering = false;
+        await Task.Delay((int)SupervisionService.FreshEnoughMs + 50);
         island.Supervision = new SupervisionStatus { Global = GlobalStatus.Ok, Cycle = 400, Entities = { new EntityStatus { EntityId = 0, Status = LocalStatus.Ok, AliveCount = 9 } } };
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var cached = await supervision.GetAsync(default);

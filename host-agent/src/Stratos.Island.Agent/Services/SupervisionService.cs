@@ -13,7 +13,9 @@ namespace Stratos.Island.Agent.Services;
 /// entity's status changes, so its alive counts in the state cache are those of the last change (a
 /// VM that has been ok for an hour showed the count it had when it became ok). Each call first asks
 /// the island for its status (a StatusRequest without definitions, answered within a supervision
-/// cycle or two, which the link's dispatch writes into the cache), then answers from the cache. When
+/// cycle or two, which the link's dispatch writes into the cache), then answers from the cache; a
+/// report younger than <see cref="FreshEnoughMs"/> is served without asking again (pollers, and a
+/// slow serial line, are not asked for the whole status several times a second). When
 /// that refresh fails (no answer within <see cref="RefreshTimeout"/>, the island's ring full), the
 /// last reported status is served as it is, with its age and the link's staleness.
 /// </summary>
@@ -21,6 +23,9 @@ public sealed class SupervisionService
 {
     /// <summary>Longest wait for the island's answer before the cached status is served.</summary>
     public static readonly TimeSpan RefreshTimeout = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>A supervision report this young is served as it is.</summary>
+    public const ulong FreshEnoughMs = 250;
 
     private readonly IslandGateway _island;
     private readonly StateCache _cache;
@@ -36,7 +41,11 @@ public sealed class SupervisionService
         _island.EnsureUp();
         try
         {
-            await _island.Link.RequestAsync(new Envelope { StatusRequest = new StatusRequest() }, ReplyShape.RequestResult, RefreshTimeout, cancellationToken).ConfigureAwait(false);
+            SupervisionSnapshot last = _cache.Supervision();
+            if (last.Entities.Count == 0 || last.AgeMs >= FreshEnoughMs)
+            {
+                await _island.Link.RequestAsync(new Envelope { StatusRequest = new StatusRequest() }, ReplyShape.RequestResult, RefreshTimeout, cancellationToken).ConfigureAwait(false);
+            }
         }
         catch (AgentException)
         {
