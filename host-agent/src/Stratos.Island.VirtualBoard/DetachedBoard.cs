@@ -81,6 +81,11 @@ public sealed class DetachedBoard
     /// </summary>
     public async Task<Teardown.Report> StopAsync(CancellationToken cancellationToken = default)
     {
+        if (!Directory.Exists(Layout.Root))
+        {
+            return new Teardown.Report([], []);   // never started here: nothing to stop or remove
+        }
+
         var stopped = new List<string>();
         foreach ((string name, string pidFile) in new[] { ("island-agent", Layout.AgentPidFile), ("island-sim", Layout.SimPidFile) })
         {

@@ -111,6 +111,17 @@ public sealed class VirtualBoardTests
     private static bool Shows(string state, string text) => Island(state, "vm", "list").Output.Contains(text, StringComparison.Ordinal);
 
     [TestMethod]
+    public void Down_where_the_board_never_ran_says_so_and_creates_nothing()
+    {
+        string state = Path.Combine(Path.GetTempPath(), "sie2e-never-" + Guid.NewGuid().ToString("N")[..8]);
+        var down = Island(state, "down");
+        Assert.AreEqual(0, down.Status, down.Output);
+        Assert.Contains("the virtual board is not running; nothing to stop", down.Output);
+        Assert.DoesNotContain("Unhandled exception", down.Output);
+        Assert.IsFalse(Directory.Exists(state), "down made no state dir");
+    }
+
+    [TestMethod]
     public async Task Up_operate_kill_the_agent_and_down_leave_nothing_behind()
     {
         string state = Path.Combine(Path.GetTempPath(), "sie2e-" + Guid.NewGuid().ToString("N")[..8]);
