@@ -122,6 +122,47 @@ public sealed class VirtualBoardTests
     }
 
     [TestMethod]
+    public void Up_on_a_configuration_island_sim_refuses_names_the_error_at_once_and_down_cleans_up()
+    {
+        string state = Path.Combine(Path.GetTempPath(), "sie2e-bad-" + Guid.NewGuid().ToString("N")[..8]);
+        string boards = Path.Combine(state + "-boards");
+        CopyDirectory(Path.Combine(Repo, "boards", "virtual"), Path.Combine(boards, "virtual"));
+        string vms = Path.Combine(boards, "virtual", "vms.yaml");
+        File.WriteAllText(vms, File.ReadAllText(vms).Replace("memory_mib: 256", "memory_mib: lots", StringComparison.Ordinal));
+        try
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var up = IslandCli.Run([("ISLAND_REPO", Repo), ("ISLAND_STATE_DIR", state), ("ISLAND_SOCKET", Path.Combine(state, "agent.sock")), ("ISLAND_BOARDS_DIR", boards)], "up");
+            Assert.AreEqual(3, up.Status, "exit code 3, unavailable: " + up.Output);
+            Assert.Contains("island-sim exited", up.Output);
+            Assert.Contains("vms[2].vmm.memory_mib: expected a non-negative integer", up.Output, "the board of $ISLAND_BOARDS_DIR, and island-sim's own words");
+            Assert.IsLessThan(30000L, clock.ElapsedMilliseconds, "not the 60 s wait for VMs that cannot come");
+        }
+        finally
+        {
+            var down = Island(state, "down");
+            Assert.AreEqual(0, down.Status, down.Output);
+            Assert.AreEqual(0, QemuCount(state));
+            Directory.Delete(boards, recursive: true);
+            Directory.Delete(state, recursive: true);
+        }
+    }
+
+    private static void CopyDirectory(string from, string to)
+    {
+        foreach (string dir in Directory.GetDirectories(from, "*", SearchOption.AllDirectories))
+        {
+            Directory.CreateDirectory(Path.Combine(to, Path.GetRelativePath(from, dir)));
+        }
+
+        Directory.CreateDirectory(to);
+        foreach (string file in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
+        {
+            File.Copy(file, Path.Combine(to, Path.GetRelativePath(from, file)));
+        }
+    }
+
+    [TestMethod]
     public async Task Up_operate_kill_the_agent_and_down_leave_nothing_behind()
     {
         string state = Path.Combine(Path.GetTempPath(), "sie2e-" + Guid.NewGuid().ToString("N")[..8]);

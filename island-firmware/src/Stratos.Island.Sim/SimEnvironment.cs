@@ -4,6 +4,7 @@
 // SimConfigurationException naming the file, field or path (exit code 2).
 using System;
 using System.IO;
+using System.Linq;
 using Google.Protobuf;
 using Stratos.Island.Boards;
 using Stratos.Island.Codec;
@@ -90,7 +91,8 @@ public sealed class SimEnvironment
         }
         catch (BoardDescriptorException e)
         {
-            throw new SimConfigurationException("configuration " + configPath + ": " + string.Join("; ", e.Errors));
+            // The loader's errors name the file already ("PATH: vms[2].vmm.memory_mib: ...").
+            throw new SimConfigurationException("configuration " + string.Join("; ", e.Errors.Select(error => error.StartsWith(configPath, StringComparison.Ordinal) ? error : configPath + ": " + error)));
         }
 
         SimLinkKind linkKind = options.Link ?? (board.Link.Transport == LinkTransport.Serial ? SimLinkKind.Serial : SimLinkKind.SharedMemory);

@@ -47,6 +47,13 @@ public static class VirtualBoardCommands
         // Diagnostic (docs/guests.md "Timing each hop"): ISLAND_TRACE_HEARTBEATS=1 turns the heartbeat
         // trace on in both processes, next to their logs.
         var options = new VirtualBoardOptions(repo) { TraceHeartbeats = context.Environment["ISLAND_TRACE_HEARTBEATS"] as string == "1" };
+        // The board's descriptors from $ISLAND_BOARDS_DIR when set (the CLI's one boards lookup),
+        // else the repository's boards/; guest paths in vms.yaml stay relative to the repository.
+        if (Boards.BoardsFolder.Find(null, context.Environment, repo) is string boards)
+        {
+            options = options with { BoardsDir = Path.GetFullPath(boards) };
+        }
+
         return new DetachedBoard(layout, options);
     }
 
@@ -89,10 +96,13 @@ public static class VirtualBoardCommands
         }
 
         string[] autostart = AutostartVms(board.Launcher);
-        ListVmsResponse? vms = await WaitForVmsAsync(layout, autostart, token);
+        ListVmsResponse? vms = await WaitForVmsAsync(layout, autostart, () => ExitedProcess(board), token);
         if (vms is null)
         {
-            context.Error.WriteLine($"island: the virtual board did not come up within {UpTimeout.TotalSeconds:0} s; see {layout.SimLog} and {layout.AgentLog}");
+            string? exited = ExitedProcess(board);
+            context.Error.WriteLine(exited is null
+                ? $"island: the virtual board did not come up within {UpTimeout.TotalSeconds:0} s; see {layout.SimLog} and {layout.AgentLog}"
+                : $"island: the virtual board did not come up: {exited}; 'island down' cleans up");
             return ExitCodes.Unavailable;
         }
 
@@ -110,17 +120,43 @@ public static class VirtualBoardCommands
     }
 
     /// <summary>
+    /// Which of the board's processes has exited, with the last lines of its log (island-sim exits at
+    /// once on a configuration it refuses); null while both run.
+    /// </summary>
+    private static string? ExitedProcess(DetachedBoard board)
+    {
+        (int? sim, int? agent) = board.Running();
+        (string Name, string Log)? gone = sim is null ? ("island-sim", board.Layout.SimLog) : agent is null ? ("island-agent", board.Layout.AgentLog) : null;
+        if (gone is not (string name, string log))
+        {
+            return null;
+        }
+
+        string[] tail;
+        try
+        {
+            tail = File.ReadLines(log).Where(l => l.Trim().Length > 0).TakeLast(3).ToArray();
+        }
+        catch (IOException)
+        {
+            tail = [];
+        }
+
+        return tail.Length == 0 ? $"{name} exited (log {log})" : $"{name} exited; the end of {log}:\n  " + string.Join("\n  ", tail);
+    }
+
+    /// <summary>
     /// Waits for the link and for every autostart VM to be Running; settles earlier when the VMs'
     /// states stop changing for SettleTime after the first one runs (an autostart VM the island
     /// refused, e.g. because its power domain is off, is then shown as it is).
     /// </summary>
-    private static async Task<ListVmsResponse?> WaitForVmsAsync(VirtualBoardLayout layout, string[] autostart, CancellationToken token)
+    private static async Task<ListVmsResponse?> WaitForVmsAsync(VirtualBoardLayout layout, string[] autostart, Func<string?> exited, CancellationToken token)
     {
         using var client = GrpcClient.ForUnixSocket(layout.AgentSocket);
         long deadline = Environment.TickCount64 + (long)UpTimeout.TotalMilliseconds;
         string lastStates = string.Empty;
         long lastChange = Environment.TickCount64;
-        while (Environment.TickCount64 < deadline)
+        while (Environment.TickCount64 < deadline && exited() is null)
         {
             try
             {
