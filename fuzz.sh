@@ -63,7 +63,7 @@ done
 # dotnet is not an afl-instrumented binary (SharpFuzz reports coverage itself); no CPU pinning on a
 # shared machine; no core dumps needed (a crash is an exit status).
 AFL_SKIP_BIN_CHECK=1 AFL_SKIP_CPUFREQ=1 AFL_NO_AFFINITY=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
-AFL_NO_UI=1 AFL_QUIET=1 AFL_SKIP_CRASHES=0 \
+AFL_NO_UI=1 AFL_QUIET=1 AFL_SKIP_CRASHES=0 STRATOS_FUZZ_SCRATCH="$PWD/$work/scratch" \
   afl-fuzz -i "$corpus/$target" -o "$work/findings" -V "$seconds" -t 5000 -m none \
   -- dotnet "$work/bin/stratos-fuzz.dll" "$target" > "$work/afl.log" 2>&1 \
   || { tail -30 "$work/afl.log" >&2; echo "fuzz.sh: afl-fuzz failed (log: $work/afl.log)" >&2; exit 1; }

@@ -206,8 +206,17 @@ public static class FuzzTargets
 
     // ---- board and island configuration ---------------------------------------------------------
 
+    // Where the YAML targets write their input: $STRATOS_FUZZ_SCRATCH (fuzz.sh's run folder: afl-fuzz
+    // ends its target with SIGKILL, which runs no exit handler), else a folder of this process
+    // removed at its exit (replays, tests).
     private static readonly Lazy<string> ScratchFile = new(() =>
     {
+        if (Environment.GetEnvironmentVariable("STRATOS_FUZZ_SCRATCH") is { Length: > 0 } given)
+        {
+            Directory.CreateDirectory(given);
+            return Path.Combine(given, "input-" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture) + ".yaml");
+        }
+
         string dir = Path.Combine(Path.GetTempPath(), "stratos-fuzz-" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Directory.CreateDirectory(dir);
         AppDomain.CurrentDomain.ProcessExit += (_, _) => Directory.Delete(dir, recursive: true);
