@@ -134,6 +134,21 @@ public sealed class BoardCliTests
         StringAssert.Contains(error, "give a board id or --all");
     }
 
+    [TestMethod]
+    public async Task Keygen_writes_the_public_key_beside_the_private_one_unless_told_otherwise()
+    {
+        string key = Path.Combine(_dir, "signing", "release.pem");
+        Directory.CreateDirectory(Path.GetDirectoryName(key)!);
+        var (exit, output, error) = await Run("flash", "keygen", "--key", key);
+        Assert.AreEqual(ExitCodes.Ok, exit, error);
+        string pub = Path.Combine(_dir, "signing", "release.pub.pem");
+        Assert.IsTrue(File.Exists(pub), output);
+        StringAssert.Contains(output, pub);
+        StringAssert.Contains(File.ReadAllText(pub), "BEGIN PUBLIC KEY");
+        Assert.AreEqual("k.pub.pem", FlashCommands.PublicKeyPathFor("k.pem"));
+        Assert.AreEqual("k.key.pub.pem", FlashCommands.PublicKeyPathFor("k.key"));
+    }
+
     private async Task<(string Bundle, string PublicKey)> MakeBundle()
     {
         string key = Path.Combine(_dir, "k.pem");

@@ -22,7 +22,7 @@ public static class FlashCommands
     public static Command Create()
     {
         var keygenKey = new Option<string>("--key") { Description = "Private key file to write (PEM, PKCS#8, mode 0600)", DefaultValueFactory = _ => "island-signing.pem" };
-        var keygenPub = new Option<string>("--pubkey") { Description = "Public key file to write (PEM)", DefaultValueFactory = _ => "island-signing.pub.pem" };
+        var keygenPub = new Option<string?>("--pubkey") { Description = "Public key file to write (PEM) [default: the --key path with .pub.pem for .pem]" };
         var force = new Option<bool>("--force") { Description = "Overwrite an existing private key" };
 
         var board = new Option<string>("--board") { Description = "Board id", Required = true };
@@ -48,7 +48,7 @@ public static class FlashCommands
         var serialPort = new Option<string>("--serial-port") { Description = "Serial port for nanoff", DefaultValueFactory = _ => "/dev/ttyACM0" };
 
         var command = Noun("flash", "Signed firmware bundles and flashing (local: no agent needed)",
-            Verb("keygen", "Make an ECDSA P-256 signing key pair", (c, p, t) => Task.FromResult(Run(c, () => Keygen(c, p.GetValue(keygenKey)!, p.GetValue(keygenPub)!, p.GetValue(force)))), keygenKey, keygenPub, force),
+            Verb("keygen", "Make an ECDSA P-256 signing key pair", (c, p, t) => Task.FromResult(Run(c, () => Keygen(c, p.GetValue(keygenKey)!, p.GetValue(keygenPub) ?? PublicKeyPathFor(p.GetValue(keygenKey)!), p.GetValue(force)))), keygenKey, keygenPub, force),
             Verb("bundle", "Build and sign a firmware bundle", (c, p, t) => Task.FromResult(Run(c, () => Bundle(c, p, p.GetValue(board)!, p.GetValue(images)!, p.GetValue(config)!, p.GetValue(key)!, p.GetValue(output)!, p.GetValue(linkKey)))),
                 board, images, config, key, output, linkKey),
             Verb("verify", "Check a bundle's signature and every file's digest", (c, p, t) => Task.FromResult(Run(c, () => Verify(c, p.GetValue(bundleArgument)!, p.GetValue(pubkey)!))), bundleArgument, pubkey),
@@ -59,6 +59,10 @@ public static class FlashCommands
         command.Options.Add(BoardCommands.BoardsDirOption);
         return command;
     }
+
+    /// <summary>The public key's default path: beside the private key, `NAME.pem` -> `NAME.pub.pem`.</summary>
+    public static string PublicKeyPathFor(string privateKeyPath) =>
+        (privateKeyPath.EndsWith(".pem", StringComparison.Ordinal) ? privateKeyPath[..^".pem".Length] : privateKeyPath) + ".pub.pem";
 
     private sealed record InstallOptions(string Bundle, string PublicKey, string? Method, string? Image, bool DryRun, string SysfsRoot, string FirmwareDir, string? FirmwareName, double StartTimeoutSeconds, string SerialPort);
 
