@@ -69,6 +69,10 @@ elif [ "$suite" = full ]; then filter="TestCategory=hil"
 else filter="TestCategory=hil&TestCategory=quick"; fi
 [ -n "$only" ] && filter="($filter)&(Name=${only//,/|Name=})"
 
+# The suites SIGKILL agents, island-sims and CLIs on purpose; a .NET process killed that way leaves
+# its diagnostics IPC files (clr-debug-pipe-*, dotnet-diagnostic-*) in /tmp. No debugger or
+# diagnostics client attaches during a run, so the runtime makes none.
+export DOTNET_EnableDiagnostics=0
 export HIL_BENCH="$bench" HIL_BENCH_FILE="$bench_file" HIL_SUITE="$suite" HIL_RUN_DIR="$run_dir" HIL_SOAK="$soak" HIL_SEED="$seed" HIL_VMM="$vmm"
 dotnet test "$project" -c Release --no-build -nologo --filter "$filter" \
   --logger "console;verbosity=normal" > "$run_dir/dotnet-test.log" 2>&1

@@ -15,6 +15,10 @@ for arg in "$@"; do
   esac
 done
 
+# The suites SIGKILL agents, island-sims and CLIs on purpose; a .NET process killed that way leaves
+# its diagnostics IPC files (clr-debug-pipe-*, dotnet-diagnostic-*) in /tmp. No debugger or
+# diagnostics client attaches during a run, so the runtime makes none.
+export DOTNET_EnableDiagnostics=0
 results="out/test-results"
 rm -rf "$results"; mkdir -p "$results"
 passed=0; failed=0
