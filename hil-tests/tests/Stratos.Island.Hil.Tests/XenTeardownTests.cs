@@ -38,7 +38,7 @@ public sealed class XenTeardownTests
             int machine = PosixProcess.LivePid(Path.Combine(state, "machine.pid")) ?? throw new AssertFailedException("no machine running: " + up.Output);
             int sim = PosixProcess.LivePid(Path.Combine(state, "island-sim.pid")) ?? throw new AssertFailedException("no island-sim running: " + up.Output);
             int lifeline = PosixProcess.LivePid(Path.Combine(state, "lifeline.pid")) ?? throw new AssertFailedException("no lifeline running: " + up.Output);
-            StringAssert.Contains(PosixProcess.CommandLine(lifeline), "lifeline " + owner.Id);
+            StringAssert.Contains(PosixProcess.CommandLine(lifeline).Replace('\0', ' '), "lifeline " + owner.Id);
             Assert.IsTrue(Processes(state).Count >= 3, "the board's processes name its state dir: " + string.Join(" | ", Processes(state)));
 
             owner.Kill();
