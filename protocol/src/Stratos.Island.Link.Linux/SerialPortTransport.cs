@@ -303,9 +303,9 @@ public sealed unsafe class SerialPortTransport : IByteSink, IDisposable
             }
         }
 
-        if ((pfd.Revents & Native.POLLIN) == 0 && (pfd.Revents & (Native.POLLHUP | Native.POLLERR)) == 0)
+        if ((pfd.Revents & ~Native.POLLOUT) == 0)
         {
-            return 0;
+            return 0; // only writable: nothing to read (POLLIN, POLLHUP, POLLERR, POLLNVAL all read)
         }
 
         fixed (byte* p = _readBuffer)
