@@ -80,7 +80,8 @@ interrupted() {
   echo "hil.sh: interrupted: stopping the run" >&2
   local pids; pids="$(descendants "$test_pid") $test_pid"
   kill -TERM $pids 2>/dev/null
-  for _ in $(seq 50); do kill -0 $pids 2>/dev/null || break; sleep 0.1; done
+  any_left() { local p; for p in $pids; do kill -0 "$p" 2>/dev/null && return 0; done; return 1; }
+  for _ in $(seq 50); do any_left || break; sleep 0.1; done
   kill -KILL $pids 2>/dev/null
   if [ -f "$run_dir/xen/state-dir" ]; then
     ISLAND_STATE_DIR="$(cat "$run_dir/xen/state-dir")" hil-tests/guest/xen/island-xen.sh down >&2
