@@ -74,9 +74,31 @@ else filter="TestCategory=hil&TestCategory=quick"; fi
 # diagnostics client attaches during a run, so the runtime makes none.
 export DOTNET_EnableDiagnostics=0
 export HIL_BENCH="$bench" HIL_BENCH_FILE="$bench_file" HIL_SUITE="$suite" HIL_RUN_DIR="$run_dir" HIL_SOAK="$soak" HIL_SEED="$seed" HIL_VMM="$vmm"
+# Interrupted (Ctrl-C, SIGTERM, a time-out, the terminal gone): the test run's processes are
+# stopped, then the Xen machine the bench booted (its state dir in xen/state-dir) is taken down,
+# before this script exits, so nothing of the run outlives it (the machine's lifeline would take it
+# down too once the test host is gone; here it is waited for). docs/hil.md "Interrupting a run".
+descendants() { local c; for c in $(ps -o pid= --ppid "$1" 2>/dev/null); do descendants "$c"; echo "$c"; done; }
+interrupted() {
+  trap '' INT TERM HUP
+  echo "hil.sh: interrupted: stopping the run" >&2
+  local pids; pids="$(descendants "$test_pid") $test_pid"
+  kill -TERM $pids 2>/dev/null
+  any_left() { local p; for p in $pids; do kill -0 "$p" 2>/dev/null && return 0; done; return 1; }
+  for _ in $(seq 50); do any_left || break; sleep 0.1; done
+  kill -KILL $pids 2>/dev/null
+  if [ -f "$run_dir/xen/state-dir" ]; then
+    ISLAND_STATE_DIR="$(cat "$run_dir/xen/state-dir")" hil-tests/guest/xen/island-xen.sh down >&2
+  fi
+  exit 130
+}
 dotnet test "$project" -c Release --no-build -nologo --filter "$filter" \
-  --logger "console;verbosity=normal" > "$run_dir/dotnet-test.log" 2>&1
+  --logger "console;verbosity=normal" > "$run_dir/dotnet-test.log" 2>&1 &
+test_pid=$!
+trap interrupted INT TERM HUP
+wait "$test_pid"
 status=$?
+trap - INT TERM HUP
 grep -E '^\s*(Passed|Failed|Skipped|Total|Error Message)' "$run_dir/dotnet-test.log" | tail -40
 if [ ! -f "$run_dir/summary.json" ]; then
   tail -30 "$run_dir/dotnet-test.log" >&2

@@ -6,8 +6,13 @@
 # supervises and restarts the board's PV domUs through the agent. Nothing is copied into an image:
 # dom0 runs the agent's Release build from the host's tree (read-only over 9p).
 #
-#   island-xen.sh up [--no-wait] [--timeout-s N]   start; wait (default 600 s) until every autostart
-#                                                   VM was reported RUNNING by the agent and its API listens
+#   island-xen.sh up [--no-wait] [--timeout-s N] [--owner-pid PID]
+#                                                   start; wait (default 600 s) until every autostart
+#                                                   VM was reported RUNNING by the agent and its API listens.
+#                                                   --owner-pid: the board lives only as long as process
+#                                                   PID (the HIL bench's test host): when PID ends, however
+#                                                   it ends (exit, SIGTERM, SIGKILL), a detached lifeline
+#                                                   runs `down`
 #   island-xen.sh down                               stop the machine (its domains go with it) and island-sim
 #   island-xen.sh reset-a-cluster                    island-sim's A-cluster reset hook: the machine is
 #                                                    powered off and booted again (agent and domains anew)
@@ -74,7 +79,7 @@ write_dom0_script() {
   cat >"$state/dom0-agent.sh" <<EOF
 #!/bin/sh
 # Written by island-xen.sh: starts the agent in dom0, its pid in /run/island/agent.pid.
-echo "dom0: starting island-agent (\$(cut -d' ' -f1 /proc/uptime) s)" >> /state/island-agent.log
+echo "dom0: starting island-agent at \$(date -u +%H:%M:%S.%3N) (dom0 up \$(cut -d' ' -f1 /proc/uptime) s)" >> /state/island-agent.log
 dotnet '$agent_dll' --board virtual-xen --boards-dir '$boards' --guest-kernel-dir '$repo' \\
   --socket /run/island/agent.sock --runtime-dir /run/island/vms --link-key /state/island/link.key \\
   --tcp-listen 0.0.0.0:$dom0_api_port --tls-cert /state/api/cert.pem --tls-key /state/api/key.pem \\
@@ -99,11 +104,13 @@ EOF
 }
 
 up() {
-  local wait=1 timeout_s=600
+  local wait=1 timeout_s=600 owner=""
   while [ $# -gt 0 ]; do
     case "$1" in
       --no-wait) wait=0; shift ;;
       --timeout-s) timeout_s="${2:?}"; shift 2 ;;
+      --owner-pid) owner="${2:?}"; shift 2
+        [[ "$owner" =~ ^[0-9]+$ ]] && kill -0 "$owner" 2>/dev/null || die "up: --owner-pid '$owner' is not a running process" ;;
       *) die "up: unknown option '$1'" ;;
     esac
   done
@@ -129,6 +136,10 @@ up() {
   while [ ! -f "$state/island/link.key" ] && [ $n -lt 300 ]; do sleep 0.1; n=$((n + 1)); done
   [ -f "$state/island/link.key" ] || die "island-sim did not create its link key; see $state/island-sim.log"
   live "$state/machine.pid" >/dev/null || start_machine
+  if [ -n "$owner" ] && ! live "$state/lifeline.pid" >/dev/null; then
+    # Detached (its own session): a signal to the owner's process group does not reach it.
+    (setsid "$here/island-xen.sh" lifeline "$owner" >>"$state/machine.log" 2>&1 </dev/null & echo $! >"$state/lifeline.pid")
+  fi
   echo "island-sim    pid $(cat "$state/island-sim.pid")  log $state/island-sim.log"
   echo "Xen machine   pid $(cat "$state/machine.pid")  console $state/console.log"
   echo "island-agent  in dom0  log $state/island-agent.log"
@@ -165,7 +176,19 @@ down() {
   stop_pid "$state/machine.pid"
   stop_pid "$state/island-sim.pid"
   rm -f "$state/link.sock" "$state/poweroff"
+  # The lifeline's work is done (unless this is the lifeline).
+  if [ "$(cat "$state/lifeline.pid" 2>/dev/null)" != "$$" ]; then stop_pid "$state/lifeline.pid"; fi
+  rm -f "$state/lifeline.pid"
   echo "the Xen board is down (logs kept in $state)"
+}
+
+# up --owner-pid: waits for the owner to end, then takes the board down.
+lifeline() {
+  local owner="${1:?}"
+  echo $$ >"$state/lifeline.pid"
+  while kill -0 "$owner" 2>/dev/null; do sleep 1; done
+  echo "island-xen: owner $owner ended: the board goes down"
+  down
 }
 
 # The TLS listener's certificate (self-signed, for 127.0.0.1, 0600 key) and a free host port for
@@ -197,6 +220,7 @@ case "${1:-}" in
   up) shift; up "$@" ;;
   down) down ;;
   reset-a-cluster) reset_a_cluster ;;
-  -h|--help) sed -n '2,26p' "$0" ;;
-  *) die "usage: island-xen.sh up [--no-wait] [--timeout-s N] | down | reset-a-cluster (try --help)" ;;
+  lifeline) lifeline "${2:-}" ;;
+  -h|--help) sed -n '2,35p' "$0" ;;
+  *) die "usage: island-xen.sh up [--no-wait] [--timeout-s N] [--owner-pid PID] | down | reset-a-cluster (try --help)" ;;
 esac

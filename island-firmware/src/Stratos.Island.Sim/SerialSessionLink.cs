@@ -11,6 +11,11 @@
 //                         overlong, bytes_discarded); the next good frame is delivered.
 //   line gone          -> (pty closed at the other side, socket peer closed, write failed)
 //                         TransportDown, then the line is reopened every ReopenIntervalMs.
+//   line not drained   -> (the peer does not read: a dom0 that does not read its COM2, QEMU then
+//                         stops taking the socket's bytes) sends never wait: a frame waits in a
+//                         fixed transmit queue of TxQueueBytes or, when that is full, is refused
+//                         with NoTxBuffer and counted (tx_no_buffer), as a full vring is. The main
+//                         loop writes what waits whenever the line drains (WaitAndPoll).
 // Single-threaded: everything runs on the island's main loop (WaitAndPoll).
 using System;
 using System.IO;
@@ -28,6 +33,9 @@ public sealed class SerialSessionLink : ISimLink, IMessageTransport, ISerialFram
 {
     public const int ReopenIntervalMs = 200;
 
+    /// <summary>The transmit queue: eight frames of the largest size (a UART driver's TX buffer on an MCU).</summary>
+    public const int TxQueueBytes = 8 * SerialFrameWriter.MaxEncodedFrame;
+
     private readonly SimLinkKind _kind;
     private readonly string _path;
     private readonly int _baud;
@@ -40,6 +48,7 @@ public sealed class SerialSessionLink : ISimLink, IMessageTransport, ISerialFram
     private long _opens;
     private long _txFrames;
     private long _txFailures;
+    private long _txNoBuffer;
     private string? _writeFailure;
 
     public SerialSessionLink(SimLinkKind kind, string path, int baud, Func<long> nowMs, SimLog log)
@@ -103,10 +112,17 @@ public sealed class SerialSessionLink : ISimLink, IMessageTransport, ISerialFram
 
         try
         {
-            if (!_port.TrySendFrame(buffer, offset, count))
+            LinkSendStatus status = _port.Send(buffer, offset, count);
+            if (status == LinkSendStatus.NoTxBuffer)
+            {
+                _txNoBuffer++;
+                return status;
+            }
+
+            if (status != LinkSendStatus.Ok)
             {
                 _txFailures++;
-                return LinkSendStatus.TooLarge;
+                return status;
             }
         }
         catch (IOException e)
@@ -134,6 +150,9 @@ public sealed class SerialSessionLink : ISimLink, IMessageTransport, ISerialFram
         json.WriteNumber("rx_frames", c.Frames);
         json.WriteNumber("tx_frames", _txFrames);
         json.WriteNumber("tx_failures", _txFailures);
+        json.WriteNumber("tx_no_buffer", _txNoBuffer);
+        SerialPortTransport? open = _port; // the control socket's thread reads this
+        json.WriteNumber("tx_queued_bytes", open != null ? open.PendingTxBytes : 0);
         json.WriteNumber("bad_crc", c.BadCrc);
         json.WriteNumber("truncated", c.Truncated);
         json.WriteNumber("overlong", c.Overlong);
@@ -179,8 +198,8 @@ public sealed class SerialSessionLink : ISimLink, IMessageTransport, ISerialFram
         try
         {
             _port = _kind == SimLinkKind.SerialSocket
-                ? SerialPortTransport.ConnectUnixSocket(_path, this)
-                : SerialPortTransport.Open(_path, _baud, this);
+                ? SerialPortTransport.ConnectUnixSocket(_path, this, TxQueueBytes)
+                : SerialPortTransport.Open(_path, _baud, this, TxQueueBytes);
         }
         catch (IOException e)
         {

@@ -539,6 +539,72 @@ public sealed class IslandSimTests
         StringAssert.Contains(sim.Output, "/nonexistent-island-dir");
     }
 
+    /// <summary>
+    /// The island's serial link on a line nobody drains (the Xen machine's COM2 while dom0 does not
+    /// read it, issue 18): the island's sends never wait; they queue, then are refused with
+    /// NoTxBuffer and counted (tx_no_buffer in island-sim's status), and the main loop's poll keeps
+    /// its time-out, so the island keeps its cycle and its watchdog is kicked.
+    /// </summary>
+    [TestMethod]
+    [Timeout(60_000)]
+    public void Serial_sends_to_a_line_nobody_drains_never_wait_and_are_refused_with_no_tx_buffer()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "simserq-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(dir);
+        string path = Path.Combine(dir, "com2.sock");
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            using var listener = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+            listener.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(path));
+            listener.Listen(1);
+            using var log = new SimLog(SimLogLevel.Error, "test");
+            using var link = new SerialSessionLink(SimLinkKind.SerialSocket, path, 115200, () => clock.ElapsedMilliseconds, log);
+            link.Start();
+            using var machine = listener.Accept();
+
+            byte[] message = new byte[400];
+            long slowestMs = 0, refused = 0;
+            for (int i = 0; i < 5000 && refused < 10; i++)
+            {
+                long began = clock.ElapsedMilliseconds;
+                Stratos.Island.Link.LinkSendStatus status = link.TrySend(message, 0, message.Length);
+                slowestMs = Math.Max(slowestMs, clock.ElapsedMilliseconds - began);
+                if (status == Stratos.Island.Link.LinkSendStatus.NoTxBuffer)
+                {
+                    refused++;
+                }
+                else
+                {
+                    Assert.AreEqual(Stratos.Island.Link.LinkSendStatus.Ok, status);
+                }
+            }
+
+            Assert.AreEqual(10, refused, "the line never filled");
+            Assert.IsTrue(slowestMs < 200, $"a send took {slowestMs} ms");
+            long before = clock.ElapsedMilliseconds;
+            link.WaitAndPoll(20);
+            Assert.IsTrue(clock.ElapsedMilliseconds - before < 1000, "the main loop's poll keeps its time-out");
+
+            using var buffer = new MemoryStream();
+            using (var json = new Utf8JsonWriter(buffer))
+            {
+                json.WriteStartObject();
+                link.WriteStatus(json);
+                json.WriteEndObject();
+            }
+
+            JsonElement status2 = JsonDocument.Parse(buffer.ToArray()).RootElement;
+            Assert.AreEqual(10, status2.GetProperty("tx_no_buffer").GetInt64());
+            Assert.IsTrue(status2.GetProperty("tx_queued_bytes").GetInt32() > 0);
+            Assert.AreEqual("Open", status2.GetProperty("state").GetString(), "a full line is not a lost line");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [TestMethod]
     public void The_link_option_takes_shared_memory_a_tty_with_a_baud_rate_or_a_serial_socket()
     {

@@ -20,6 +20,7 @@ internal static unsafe partial class Native
     public const int O_CREAT = 0x40;
 
     public const short POLLIN = 0x1;
+    public const short POLLOUT = 0x4;
     public const short POLLERR = 0x8;
     public const short POLLHUP = 0x10;
 
@@ -44,6 +45,13 @@ internal static unsafe partial class Native
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial int fchmod(int fd, int mode);
+
+    public const int F_GETFL = 3;
+    public const int F_SETFL = 4;
+
+    // fcntl(2) with an int argument (variadic in C; passed like a fixed int on x86_64 and aarch64, as open's mode).
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int fcntl(int fd, int command, int argument);
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial int fchown(int fd, int owner, int group);

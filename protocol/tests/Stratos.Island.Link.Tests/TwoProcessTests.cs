@@ -312,6 +312,84 @@ public sealed class SerialPtyTests
         }
     }
 
+    /// <summary>
+    /// island-sim's end of the Xen machine's COM2 (issue 18): while dom0 does not read its UART, QEMU
+    /// stops draining the socket. A queued transport never waits for it: frames queue up to the
+    /// queue's size, then each send is refused at once with NoTxBuffer and counted; once the line
+    /// drains, every accepted frame arrives whole and in order, and sends are accepted again.
+    /// (Before: write(2) retried EAGAIN in a loop and island-sim's main loop stopped.)
+    /// </summary>
+    [TestMethod]
+    [Timeout(60_000)]
+    public void A_queued_transport_never_waits_for_a_line_nobody_drains_and_delivers_every_accepted_frame()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "serq-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(dir);
+        string path = Path.Combine(dir, "com2.sock");
+        try
+        {
+            using var listener = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+            listener.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(path));
+            listener.Listen(1);
+            const int queueBytes = 4096;
+            using var island = SerialPortTransport.ConnectUnixSocket(path, new Frames(), queueBytes);
+            using var machine = listener.Accept();
+
+            // Nobody reads: fill the socket, then the queue. Each send returns at once.
+            byte[] payload = new byte[300];
+            int accepted = 0;
+            long slowestMs = 0;
+            LinkSendStatus status;
+            do
+            {
+                BitConverter.TryWriteBytes(payload, accepted);
+                long began = Environment.TickCount64;
+                status = island.Send(payload, 0, payload.Length);
+                slowestMs = Math.Max(slowestMs, Environment.TickCount64 - began);
+                if (status == LinkSendStatus.Ok)
+                {
+                    accepted++;
+                }
+            }
+            while (status == LinkSendStatus.Ok && accepted < 1_000_000);
+            Assert.AreEqual(LinkSendStatus.NoTxBuffer, status, "the line never filled");
+            Assert.IsTrue(slowestMs < 200, $"a send took {slowestMs} ms: sends must not wait for the line");
+            Assert.AreEqual(1, island.TxNoBuffer);
+            Assert.IsTrue(island.PendingTxBytes > queueBytes - SerialFrameWriter.MaxEncodedFrame, $"{island.PendingTxBytes} bytes queued");
+            long began2 = Environment.TickCount64;
+            Assert.AreEqual(0, island.Receive(50));
+            Assert.IsTrue(Environment.TickCount64 - began2 < 1000, "Receive waits at most its time-out");
+
+            // The line drains: every accepted frame arrives, whole and in order, none refused half-sent.
+            Frames machineSide = new();
+            SerialFrameDecoder uart = new(machineSide, new SerialFrameCounters());
+            byte[] buffer = new byte[65536];
+            machine.ReceiveTimeout = 2000;
+            while (machineSide.Received.Count < accepted)
+            {
+                island.Receive(1);
+                if (machine.Available > 0)
+                {
+                    uart.Feed(buffer, 0, machine.Receive(buffer));
+                }
+            }
+
+            Assert.AreEqual(0, island.PendingTxBytes);
+            Assert.AreEqual(0, uart.Counters.BadCrc + uart.Counters.Truncated + uart.Counters.Overlong, "no frame was cut");
+            for (int i = 0; i < accepted; i++)
+            {
+                Assert.AreEqual(i, BitConverter.ToInt32(machineSide.Received[i], 0), $"frame {i} out of order");
+            }
+
+            Assert.AreEqual(LinkSendStatus.Ok, island.Send(payload, 0, payload.Length), "sends are accepted again");
+            Assert.AreEqual(LinkSendStatus.TooLarge, island.Send(new byte[SerialFrameWriter.MaxPayload + 1], 0, SerialFrameWriter.MaxPayload + 1));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     private static void Drain(System.Net.Sockets.Socket connection, SerialFrameDecoder decoder)
     {
         byte[] buffer = new byte[1024];

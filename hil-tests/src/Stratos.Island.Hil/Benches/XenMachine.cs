@@ -34,6 +34,19 @@ namespace Stratos.Island.Hil.Benches;
 /// </summary>
 public sealed class XenMachine : IAsyncDisposable
 {
+    /// <summary>
+    /// The file in the run's log folder naming the machine's state dir: ./hil.sh's trap takes that
+    /// machine down when the run is interrupted.
+    /// </summary>
+    public const string StateDirectoryFile = "state-dir";
+
+    /// <summary>
+    /// The machine lives as long as this process (island-xen.sh up --owner-pid): however the test
+    /// host ends (its run done, SIGTERM from a Ctrl-C'd or timed-out ./hil.sh, SIGKILL), the
+    /// script's detached lifeline takes the board down; nothing of it outlives the run.
+    /// </summary>
+    private static string OwnerPid => Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+
     /// <summary>The port socat listens on in dom0 (10.0.2.15 on QEMU's user network).</summary>
     public const int Dom0ApiPort = 7300;
 
@@ -100,9 +113,12 @@ public sealed class XenMachine : IAsyncDisposable
             port = ((IPEndPoint)probe.LocalEndpoint).Port;
         }
         var machine = new XenMachine(repositoryRoot, dir, port);
+        // hil.sh's trap reads it to take the machine down when the run is interrupted.
+        System.IO.Directory.CreateDirectory(logDirectory);
+        File.WriteAllText(Path.Combine(logDirectory, StateDirectoryFile), dir + "\n");
         try
         {
-            var up = await machine.RunScriptAsync(cancellationToken, "up", "--no-wait").ConfigureAwait(false);
+            var up = await machine.RunScriptAsync(cancellationToken, "up", "--no-wait", "--owner-pid", OwnerPid).ConfigureAwait(false);
             if (up.Status != 0)
                 throw new InvalidOperationException($"xen bench: island-xen.sh up failed ({up.Status}): {up.Output}");
             var ready = await machine.RunInDom0Async("true", BootTimeout, cancellationToken).ConfigureAwait(false);
@@ -222,7 +238,7 @@ public sealed class XenMachine : IAsyncDisposable
             else
                 entry.Delete();
         }
-        var up = await RunScriptAsync(cancellationToken, "up", "--no-wait").ConfigureAwait(false);
+        var up = await RunScriptAsync(cancellationToken, "up", "--no-wait", "--owner-pid", OwnerPid).ConfigureAwait(false);
         if (up.Status != 0)
             throw new InvalidOperationException($"xen bench: restarting island-sim failed ({up.Status}): {up.Output}");
     }

@@ -539,6 +539,8 @@ public static class HilSuites
             awayMs = asked;
             await Task.Delay(500, c.CancellationToken).ConfigureAwait(false);
         }
+        if (double.IsFinite(backMs))
+            await CatchUpWithIslandLogAsync(c).ConfigureAwait(false);
         var fault = c.Bench.Events.Snapshot().FirstOrDefault(e => e.TimeMs >= at && AgentSupervisionFault.Matches(e));
         if (fault is not null)
         {
@@ -549,6 +551,32 @@ public static class HilSuites
             throw new ScenarioFailure($"the agent was still away {awayMs - at:0} ms after the fault{(double.IsFinite(backMs) ? $" (back by {backMs - at:0} ms)" : " and did not come back")}, longer than the {bound:0} ms the island may take to notice, and its supervision never FAILED");
         else
             c.Log($"the agent's link was up again {backMs - at:0} ms after the fault, within the island's {bound:0} ms to notice");
+    }
+
+    /// <summary>
+    /// Waits until the bench's event recording holds every record the island's log held when asked:
+    /// after an agent restart the bench's event stream re-opens some time after the API's first
+    /// answer (seconds in a TCG dom0, where the Xen run of 20:02 UTC judged the agent's loss
+    /// unnoticed before the stream had brought the island's FAILED record).
+    /// </summary>
+    private static async Task CatchUpWithIslandLogAsync(ScenarioContext c)
+    {
+        for (var wait = System.Diagnostics.Stopwatch.StartNew(); wait.Elapsed < c.Bench.RecoveryTime; )
+        {
+            uint recorded = c.Bench.Events.Snapshot().Select(e => e.Sequence).DefaultIfEmpty(0u).Max();
+            try
+            {
+                var log = await c.Bench.Api.ReadLogAsync(recorded + 1, c.CancellationToken).ConfigureAwait(false);
+                if (log.NextSequence <= recorded + 1)
+                    return;
+            }
+            catch (GrpcException)
+            {
+                // The link dropped again: ask again.
+            }
+            await Task.Delay(500, c.CancellationToken).ConfigureAwait(false);
+        }
+        throw new ScenarioFailure($"the bench's event stream did not catch up with the island's log within {c.Bench.RecoveryTime.TotalSeconds:0} s of the agent's return");
     }
 
     private static Task IslandRestartAsync(ScenarioContext c, FaultKind fault, ResetReason reason) => IslandRestartAsync(c, fault, reason, c.Bench.RecoveryTime);

@@ -21,9 +21,11 @@
 // control yet; kill = `xl destroy`. Reset has no PV equivalent that keeps the island in charge
 // (on_reboot = "destroy"): it is refused, the island restarts a VM by stop and start.
 using System;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.Globalization;
 using System.IO;
+using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using Stratos.Island.Codec;
@@ -131,6 +133,25 @@ public sealed class XenDomain : IVmmInstance
         Serial!.StartReading();
         // A release event during the launch was not this domain's to act on: read the list once now.
         _ = _backend.RefreshAsync();
+    }
+
+    /// <summary>
+    /// After a failed `xl create`: whether a domain of this name exists all the same. The launch
+    /// refused a name already in use, so such a domain is this create's: an `xl create` killed at
+    /// its time-out may have built it (Xen run of 2026-12-07 20:41 UTC: 'web' left as domain 2, and
+    /// every later start refused as "already exists, not started by this agent").
+    /// </summary>
+    private async Task<bool> CreatedAnywayAsync()
+    {
+        try
+        {
+            IReadOnlyList<XenDomainRow> rows = await _backend.Tool.ListAsync(CancellationToken.None).ConfigureAwait(false);
+            return rows.Any(r => r.Name == Name);
+        }
+        catch (VmmException)
+        {
+            return true;   // the list cannot tell: destroy quietly (nothing to destroy is not an error)
+        }
     }
 
     internal async Task AdoptAsync(XenDomainRow row, CancellationToken cancellationToken)
@@ -326,7 +347,7 @@ public sealed class XenDomain : IVmmInstance
     private async Task AbandonAsync(bool created)
     {
         Interlocked.Exchange(ref _ending, 1);
-        if (created)
+        if (created || await CreatedAnywayAsync().ConfigureAwait(false))
             await _backend.DestroyQuietlyAsync(Name, CancellationToken.None).ConfigureAwait(false);
         if (Serial is not null)
             await Serial.DisposeAsync().ConfigureAwait(false);

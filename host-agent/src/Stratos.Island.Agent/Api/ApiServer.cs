@@ -143,8 +143,15 @@ public sealed class ApiServer : IAsyncDisposable
 
         try
         {
-            var builder = WebApplication.CreateSlimBuilder();
-            builder.Logging.ClearProviders();
+            // The empty builder: no configuration sources (appsettings.json, ASPNETCORE_/DOTNET_
+            // variables), so nothing but these options configures the server; above all no
+            // reload-on-change watch of the content root. The slim builder's watch covered the
+            // working directory recursively: one inotify watch per directory under it. The agent runs
+            // from / in the Xen machine's dom0, where / is the host's whole tree over virtio-9p, and
+            // Kestrel began serving minutes after the agent started (issue 18, docs/vmm.md "Xen").
+            var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
+            builder.WebHost.UseKestrelCore();
+            builder.Services.AddRoutingCore();
             builder.WebHost.ConfigureKestrel(kestrel =>
             {
                 kestrel.AddServerHeader = false;

@@ -103,8 +103,41 @@ public sealed class XenBackendTests
         StringAssert.Contains(e.Message, "failed to open kernel");
         Assert.AreEqual(0, Directory.GetFileSystemEntries(runtime).Length, "no runtime folder left");
         Assert.AreEqual(0, backend.Domains.Count);
-        // The create never produced a domain, so nothing is destroyed either.
-        CollectionAssert.AreEqual(new[] { "list", "create -p -f " + Path.Combine(runtime, "linux", "domain.cfg") }, File.ReadAllLines(log));
+        // The create never produced a domain (the list afterwards shows none), so nothing is destroyed either.
+        CollectionAssert.AreEqual(new[] { "list", "create -p -f " + Path.Combine(runtime, "linux", "domain.cfg"), "list" }, File.ReadAllLines(log));
+    }
+
+    /// <summary>
+    /// `xl create` failing after it built the domain (the Xen run of 2026-12-07 20:41 UTC: an `xl
+    /// create` killed at its 60 s time-out left 'web' as a domain, and every later start was refused
+    /// as "already exists, not started by this agent"): the domain of that name is destroyed and the
+    /// folder removed.
+    /// </summary>
+    [TestMethod]
+    public async Task A_failed_xl_create_that_built_the_domain_anyway_leaves_no_domain()
+    {
+        using var dir = new TempDir();
+        string log = Path.Combine(dir.Path, "xl.log");
+        string built = Path.Combine(dir.Path, "built");
+        string xl = Script(dir, "xl", $"""
+            echo "$@" >> '{log}'
+            case "$1" in
+              list) {XlListDom0}
+                    [ ! -f '{built}' ] || echo 'linux                                        9   128     1     --p---       0.1' ;;
+              create) touch '{built}'; echo 'libxl: error: libxl_create.c: domain creation interrupted' >&2; exit 3 ;;
+              destroy) rm -f '{built}' ;;
+              *) echo "unexpected xl $1" >&2; exit 9 ;;
+            esac
+            """);
+        string runtime = Runtime(dir);
+        await using XenBackend backend = Backend(dir, xl);
+        var e = await Assert.ThrowsExactlyAsync<VmmException>(() => backend.StartAsync(XenBackend.DomainSpec(Linux(s => s with { Kernel = Kernel(dir), Initrd = null }))));
+
+        StringAssert.Contains(e.Message, "domain 'linux' did not start (xl create)");
+        CollectionAssert.AreEqual(new[] { "list", "create -p -f " + Path.Combine(runtime, "linux", "domain.cfg"), "list", "destroy linux" }, File.ReadAllLines(log));
+        Assert.IsFalse(File.Exists(built), "the domain the create built is destroyed");
+        Assert.AreEqual(0, Directory.GetFileSystemEntries(runtime).Length, "no runtime folder left");
+        Assert.AreEqual(0, backend.Domains.Count);
     }
 
     [TestMethod]
