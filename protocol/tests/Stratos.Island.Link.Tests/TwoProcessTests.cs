@@ -258,6 +258,18 @@ public sealed class SerialPtyTests
         return (socat, ptys[0], ptys[1]);
     }
 
+    /// <summary>A folder of its own and a listening UNIX socket com2.sock in it, as the Xen machine's COM2.</summary>
+    private static (string Dir, string Path, System.Net.Sockets.Socket Listener) ListenOnComSocket(string prefix)
+    {
+        string dir = Path.Combine(Path.GetTempPath(), prefix + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(dir);
+        string path = Path.Combine(dir, "com2.sock");
+        var listener = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        listener.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(path));
+        listener.Listen(1);
+        return (dir, path, listener);
+    }
+
     /// <summary>
     /// The Xen board's link loss (issue 18): island-sim, connected to the machine's COM2 socket, is
     /// killed in the middle of a frame; the UART delivers that half frame to the agent's decoder and
@@ -267,14 +279,10 @@ public sealed class SerialPtyTests
     [TestMethod]
     public void A_transport_connecting_after_a_peer_vanished_mid_frame_gets_its_first_frame_through()
     {
-        string dir = Path.Combine(Path.GetTempPath(), "serres-" + Guid.NewGuid().ToString("N")[..8]);
-        Directory.CreateDirectory(dir);
-        string path = Path.Combine(dir, "com2.sock");
+        var (dir, path, listener) = ListenOnComSocket("serres-");
         try
         {
-            using var listener = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
-            listener.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(path));
-            listener.Listen(1);
+            using var listening = listener;
             Frames agent = new();
             SerialFrameDecoder uart = new(agent, new SerialFrameCounters());   // one byte stream, as dom0's ttyS1
 
@@ -323,14 +331,10 @@ public sealed class SerialPtyTests
     [Timeout(60_000)]
     public void A_queued_transport_never_waits_for_a_line_nobody_drains_and_delivers_every_accepted_frame()
     {
-        string dir = Path.Combine(Path.GetTempPath(), "serq-" + Guid.NewGuid().ToString("N")[..8]);
-        Directory.CreateDirectory(dir);
-        string path = Path.Combine(dir, "com2.sock");
+        var (dir, path, listener) = ListenOnComSocket("serq-");
         try
         {
-            using var listener = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
-            listener.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(path));
-            listener.Listen(1);
+            using var listening = listener;
             const int queueBytes = 4096;
             using var island = SerialPortTransport.ConnectUnixSocket(path, new Frames(), queueBytes);
             using var machine = listener.Accept();
