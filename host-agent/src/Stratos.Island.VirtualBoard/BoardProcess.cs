@@ -9,7 +9,8 @@ namespace Stratos.Island.VirtualBoard;
 /// island-sim or the agent started as a child of the caller (benches, tests): its output read line by
 /// line (a full pipe would stall it), each line kept with the Stopwatch time it was read and handed
 /// to an optional sink (a log file). Disposing stops it: SIGTERM, then SIGKILL of its tree after
-/// <see cref="StopGraceMs"/>.
+/// <see cref="StopGraceMs"/>. A <see cref="Lifeline"/> kills its tree if the caller ends without
+/// disposing it (a test host SIGKILLed, a run interrupted).
 /// </summary>
 public sealed class BoardProcess : IDisposable
 {
@@ -17,12 +18,14 @@ public sealed class BoardProcess : IDisposable
     public const int StopGraceMs = 5000;
 
     private readonly Process _process;
+    private readonly Process _lifeline;
     private readonly List<(long Ticks, string Line)> _lines = new();
 
     private BoardProcess(string name, Process process, Action<BoardProcess, string>? sink)
     {
         Name = name;
         _process = process;
+        _lifeline = Lifeline.Watch(Environment.ProcessId, process.Id);
         void Read(string? line)
         {
             if (line is null)
@@ -186,5 +189,6 @@ public sealed class BoardProcess : IDisposable
     {
         Stop();
         _process.Dispose();
+        _lifeline.Dispose(); // it sees the child gone within a second and exits
     }
 }

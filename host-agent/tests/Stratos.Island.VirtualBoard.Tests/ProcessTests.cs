@@ -189,4 +189,48 @@ public sealed class BoardTests
             Directory.Delete(layout.Root, recursive: true);
         }
     }
+
+    [TestMethod]
+    public async Task A_lifeline_kills_the_child_and_its_descendants_once_the_owner_is_gone()
+    {
+        using Process owner = Process.Start("sleep", "30");
+        using Process child = Process.Start("/bin/sh", ["-c", "sleep 60 & wait"]);
+        int grandchild = await DescendantAsync(child.Id);
+        using Process lifeline = Lifeline.Watch(owner.Id, child.Id);
+        await Task.Delay(1500);
+        Assert.IsFalse(child.HasExited, "alive while its owner is");
+
+        owner.Kill();
+        Assert.IsTrue(child.WaitForExit(5000), "the child went within a few seconds of its owner");
+        Assert.IsTrue(lifeline.WaitForExit(5000), "the lifeline ended after its work");
+        Assert.IsFalse(Directory.Exists($"/proc/{grandchild}") && !File.ReadAllText($"/proc/{grandchild}/stat").Contains(") Z ", StringComparison.Ordinal),
+            "the child's own child went too");
+    }
+
+    [TestMethod]
+    public void A_lifeline_ends_by_itself_when_the_child_ends_first()
+    {
+        using Process owner = Process.Start("sleep", "30");
+        using Process child = Process.Start("sleep", "1");
+        using Process lifeline = Lifeline.Watch(owner.Id, child.Id);
+        Assert.IsTrue(lifeline.WaitForExit(5000), "no watcher left behind");
+        Assert.IsFalse(owner.HasExited, "and it killed nothing else");
+        owner.Kill();
+    }
+
+    private static async Task<int> DescendantAsync(int pid)
+    {
+        for (int attempt = 0; attempt < 50; attempt++)
+        {
+            string children = File.ReadAllText($"/proc/{pid}/task/{pid}/children").Trim();
+            if (children.Length > 0)
+            {
+                return int.Parse(children.Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+            }
+
+            await Task.Delay(20);
+        }
+
+        throw new AssertFailedException($"process {pid} started no child");
+    }
 }
