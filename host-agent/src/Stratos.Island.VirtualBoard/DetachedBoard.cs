@@ -9,6 +9,7 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.Globalization;
 using System.IO;
+using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 
@@ -29,6 +30,32 @@ public sealed class DetachedBoard
 
     /// <summary>The live pids of island-sim and the agent (null for one not running).</summary>
     public (int? Sim, int? Agent) Running() => (PosixProcess.LivePid(Layout.SimPidFile), PosixProcess.LivePid(Layout.AgentPidFile));
+
+    /// <summary>
+    /// Which of the board's processes has exited, with the last lines of its log (island-sim exits at
+    /// once on a configuration it refuses); null while both run.
+    /// </summary>
+    public string? Exited()
+    {
+        (int? sim, int? agent) = Running();
+        (string Name, string Log)? gone = sim is null ? ("island-sim", Layout.SimLog) : agent is null ? ("island-agent", Layout.AgentLog) : null;
+        if (gone is not (string name, string log))
+        {
+            return null;
+        }
+
+        string[] tail;
+        try
+        {
+            tail = File.ReadLines(log).Where(l => l.Trim().Length > 0).TakeLast(3).ToArray();
+        }
+        catch (IOException)
+        {
+            tail = [];
+        }
+
+        return tail.Length == 0 ? $"{name} exited (log {log})" : $"{name} exited; the end of {log}:\n  " + string.Join("\n  ", tail);
+    }
 
     /// <summary>The shell line that starts the agent detached and records its pid (also the restart script's last line).</summary>
     public string AgentStartLine() => DetachedStartLine(Launcher.AgentCommand(), Layout.AgentLog, Layout.AgentPidFile);

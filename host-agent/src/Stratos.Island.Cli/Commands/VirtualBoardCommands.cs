@@ -96,10 +96,10 @@ public static class VirtualBoardCommands
         }
 
         string[] autostart = AutostartVms(board.Launcher);
-        ListVmsResponse? vms = await WaitForVmsAsync(layout, autostart, () => ExitedProcess(board), token);
+        ListVmsResponse? vms = await WaitForVmsAsync(layout, autostart, board.Exited, token);
         if (vms is null)
         {
-            string? exited = ExitedProcess(board);
+            string? exited = board.Exited();
             context.Error.WriteLine(exited is null
                 ? $"island: the virtual board did not come up within {UpTimeout.TotalSeconds:0} s; see {layout.SimLog} and {layout.AgentLog}"
                 : $"island: the virtual board did not come up: {exited}; 'island down' cleans up");
@@ -117,32 +117,6 @@ public static class VirtualBoardCommands
 
         context.Out.WriteLine("next: 'island vm list', 'island events --follow', 'island status'; stop with 'island down'");
         return ExitCodes.Ok;
-    }
-
-    /// <summary>
-    /// Which of the board's processes has exited, with the last lines of its log (island-sim exits at
-    /// once on a configuration it refuses); null while both run.
-    /// </summary>
-    private static string? ExitedProcess(DetachedBoard board)
-    {
-        (int? sim, int? agent) = board.Running();
-        (string Name, string Log)? gone = sim is null ? ("island-sim", board.Layout.SimLog) : agent is null ? ("island-agent", board.Layout.AgentLog) : null;
-        if (gone is not (string name, string log))
-        {
-            return null;
-        }
-
-        string[] tail;
-        try
-        {
-            tail = File.ReadLines(log).Where(l => l.Trim().Length > 0).TakeLast(3).ToArray();
-        }
-        catch (IOException)
-        {
-            tail = [];
-        }
-
-        return tail.Length == 0 ? $"{name} exited (log {log})" : $"{name} exited; the end of {log}:\n  " + string.Join("\n  ", tail);
     }
 
     /// <summary>
