@@ -87,6 +87,24 @@ print(p, f)
 PY
 )
 passed=$((passed + trx_passed)); failed=$((failed + trx_failed))
+# The console log above shows only which test failed; a failure's message and output (what the
+# assertion saw: a CLI's output, a log's tail) are in the TRX files. Print them, bounded.
+if [ "$trx_failed" -gt 0 ]; then
+  python3 - "$results" >&2 <<'PY'
+import glob, sys, xml.etree.ElementTree as ET
+for path in sorted(glob.glob(sys.argv[1] + "/**/*.trx", recursive=True)):
+    for r in ET.parse(path).getroot().findall(".//{*}UnitTestResult"):
+        if r.get("outcome") not in ("Failed", "Error", "Timeout", "Aborted"):
+            continue
+        print("---- failed: " + r.get("testName", "?") + " (" + r.get("duration", "?") + ")")
+        for tag in ("Message", "StackTrace", "StdOut", "StdErr"):
+            for e in r.findall(".//{*}" + tag):
+                lines = (e.text or "").rstrip().splitlines()
+                if lines:
+                    print(tag + ":")
+                    print("\n".join(lines[:60] if tag != "StdOut" else lines[-60:]))
+PY
+fi
 if [ $test_status -ne 0 ] && [ "$trx_failed" -eq 0 ]; then
   # dotnet test failed without a failing test (crashed host, build problem): count it.
   tail -30 "$results/dotnet-test.log" >&2

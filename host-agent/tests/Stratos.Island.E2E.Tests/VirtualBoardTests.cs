@@ -4,6 +4,7 @@ using System.IO;
 using System.Linq;
 using System.Threading.Tasks;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
+using Stratos.Island.VirtualBoard;
 
 namespace Stratos.Island.E2E.Tests;
 
@@ -177,7 +178,8 @@ public sealed class VirtualBoardTests
 
             // The island's identity comes from its HelloAck.
             var status = Island(state, "status");
-            StringAssert.Matches(status.Output, new System.Text.RegularExpressions.Regex(@"island\s+island-sim \d+\.\d+\.\d+ \(boot [0-9a-f]{16}, reset: process-start\)"));
+            Assert.IsTrue(System.Text.RegularExpressions.Regex.IsMatch(status.Output, @"island\s+island-sim \d+\.\d+\.\d+ \(boot [0-9a-f]{16}, reset: process-start\)"),
+                status.Output + "\nisland-sim.log: " + Tail(new VirtualBoardLayout(state).SimLog));
             StringAssert.Contains(status.Output, "supervision cycle  10 ms");
 
             var list = Island(state, "vm", "list");

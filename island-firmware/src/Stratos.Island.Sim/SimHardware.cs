@@ -293,7 +293,8 @@ public sealed class FileSafeStateOutput(string path, SimLog log) : ISafeStateOut
 /// The hardware watchdog: a thread that ends the process with <see cref="ExitCodes.Watchdog"/> when
 /// the main loop has not kicked for the board's timeout. Running from construction (island boot):
 /// the first kick must come within <see cref="FirstKickGraceMs"/> (the simulator's JIT start-up is
-/// slower than an MCU boot), every later one within the timeout.
+/// slower than an MCU boot), every later one within the timeout. Time the whole process could not run
+/// does not count (<see cref="WatchdogSilence"/>).
 /// </summary>
 public sealed class ThreadWatchdog : IHardwareWatchdog, IDisposable
 {
@@ -327,6 +328,7 @@ public sealed class ThreadWatchdog : IHardwareWatchdog, IDisposable
     {
         int sleepMs = Math.Max(1, Math.Min(10, _timeoutMs / 4));
         long maxOversleepMs = 0;
+        var silence = new WatchdogSilence();
         while (!_stopped)
         {
             long before = Stopwatch.GetTimestamp();
@@ -340,17 +342,63 @@ public sealed class ThreadWatchdog : IHardwareWatchdog, IDisposable
             }
 
             long silentMs = (Stopwatch.GetTimestamp() - (last == 0 ? _bootTicks : last)) * 1000 / Stopwatch.Frequency;
-            if (silentMs >= (last == 0 ? Math.Max(FirstKickGraceMs, _timeoutMs) : _timeoutMs))
+            long countedMs = silence.Observe(last, silentMs, oversleepMs);
+            if (countedMs >= (last == 0 ? Math.Max(FirstKickGraceMs, _timeoutMs) : _timeoutMs))
             {
-                // The watchdog thread's own lateness tells a starved process (it overslept too) from
-                // a main loop stuck in a long step (it woke on time).
-                _log.Error("hardware watchdog expired: no kick for " + silentMs + " ms (timeout " + _timeoutMs + " ms; this thread woke up to "
-                    + maxOversleepMs + " ms late, last sleep " + oversleepMs + " ms late); resetting the island");
+                _log.Error("hardware watchdog expired: no kick for " + silentMs + " ms, " + countedMs + " of them while the process could run (timeout "
+                    + _timeoutMs + " ms; this thread woke up to " + maxOversleepMs + " ms late, last sleep " + oversleepMs + " ms late); resetting the island");
                 _beforeExit();
                 Environment.Exit(ExitCodes.Watchdog);
+            }
+
+            if (oversleepMs > WatchdogSilence.StarvationSlackMs && oversleepMs >= _timeoutMs / 2)
+            {
+                _log.Warn("island-sim was not scheduled for " + oversleepMs + " ms (the host is overloaded); its watchdog does not count that time");
             }
         }
     }
 
     public void Dispose() => _stopped = true;
+}
+
+/// <summary>
+/// How long the main loop has been silent, net of the time the whole process was starved. On a board
+/// the island is its own MCU and nothing delays it; island-sim shares a Linux host, where an overloaded
+/// machine (or a stopped process: SIGSTOP, a debugger) can leave every thread of it unscheduled for
+/// seconds. The watchdog thread tells the two apart by its own lateness: when it wakes more than
+/// <see cref="StarvationSlackMs"/> after its sleep should have ended, the process was not running, and
+/// that time is not the firmware's silence (as an MCU's watchdog is frozen while a debugger halts the
+/// core). A main loop stuck in a step, or spinning, leaves the watchdog thread waking on time: all its
+/// silence counts.
+/// </summary>
+public sealed class WatchdogSilence
+{
+    /// <summary>A wake-up later than this is starvation; less is ordinary scheduling latency and counts as silence.</summary>
+    public const long StarvationSlackMs = 20;
+    private long _kick;
+
+    /// <summary>Starved time credited since the last kick.</summary>
+    public long StarvedMs { get; private set; }
+
+    /// <summary>
+    /// One wake-up of the watchdog thread: <paramref name="lastKick"/> identifies the last kick (its
+    /// timestamp; 0 before the first), <paramref name="silentMs"/> is the wall time since it and
+    /// <paramref name="oversleepMs"/> how late this wake-up came. Returns the silence that counts.
+    /// </summary>
+    public long Observe(long lastKick, long silentMs, long oversleepMs)
+    {
+        if (lastKick != _kick)
+        {
+            _kick = lastKick;
+            StarvedMs = 0;
+        }
+
+        if (oversleepMs > StarvationSlackMs)
+        {
+            // No more than the silence itself: a stall that began before the kick is not credited twice.
+            StarvedMs = Math.Min(silentMs, StarvedMs + oversleepMs);
+        }
+
+        return Math.Max(0, silentMs - StarvedMs);
+    }
 }

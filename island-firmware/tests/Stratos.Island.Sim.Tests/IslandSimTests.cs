@@ -407,6 +407,28 @@ public sealed class IslandSimTests
         Assert.IsFalse(sim.HasExited, "the supervisor must restart the island, not exit");
     }
 
+    // An overloaded host can leave the whole island process unscheduled (here: SIGSTOP for three
+    // watchdog timeouts). That is not a stuck firmware main loop: no reset (WatchdogSilence), and the
+    // log says what happened. The hang above, with the watchdog thread on time, still resets.
+    [TestMethod]
+    public void A_process_the_host_did_not_schedule_is_not_reset_by_its_watchdog()
+    {
+        using var world = new SimWorld();
+        using BoardProcess sim = StartIsland(world);
+        int child = Status(world).GetProperty("pid").GetInt32();
+
+        PosixProcess.Send(child, PosixProcess.SIGSTOP);
+        System.Threading.Thread.Sleep(1500);
+        PosixProcess.Send(child, PosixProcess.SIGCONT);
+        System.Threading.Thread.Sleep(1000);
+
+        JsonElement status = Status(world);
+        Assert.AreEqual(child, status.GetProperty("pid").GetInt32(), "the island was restarted:\n" + sim.Output);
+        Assert.AreEqual("process-start", status.GetProperty("reset_reason").GetString());
+        Assert.DoesNotContain("hardware watchdog expired", sim.Output);
+        StringAssert.Contains(sim.Output, "island-sim was not scheduled for");
+    }
+
     [TestMethod]
     public void Reset_command_restarts_the_island_with_reset_reason_SOFTWARE()
     {
