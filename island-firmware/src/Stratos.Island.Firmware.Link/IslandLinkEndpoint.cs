@@ -11,9 +11,10 @@
 //   OnSessionUp   -> HandleAgentConnected (supervise the agent, boot orchestration if due), then
 //                    every VmStatus, every PowerDomainStatus and the SupervisionStatus pages are
 //                    pushed so the agent's view is fresh.
-//   OnSessionDown -> counted; a paged log read in progress is abandoned. A dead agent is handled by
-//                    its supervision (entity 0 stops getting alive indications -> EXPIRED -> A-cluster
-//                    reset), not here.
+//   OnSessionDown -> counted; a paged log read in progress is abandoned; HandleAgentDisconnected
+//                    holds the supervision of the VMs whose heartbeats the agent relays. A dead agent
+//                    is handled by its own supervision (entity 0 stops getting alive indications ->
+//                    EXPIRED -> A-cluster reset), not here.
 //
 // Outbound (IIslandOutput): every call becomes one Envelope, encoded by the session into its own
 // buffer. Sends never block. When a send fails (TX ring full, or no session):
@@ -159,6 +160,10 @@ namespace Stratos.Island.Firmware.Link
         {
             Counters.SessionsDown++;
             _logRead.Abandon();
+            if (_core != null)
+            {
+                _core.HandleAgentDisconnected();
+            }
         }
 
         /// <summary>The authenticated session rejected a message: a LINK_ERROR event (INTEGRITY), rate-limited by the core.</summary>

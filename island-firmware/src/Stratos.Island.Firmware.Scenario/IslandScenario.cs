@@ -96,6 +96,20 @@ namespace Stratos.Island.Firmware.Scenario
             island.Run(800);
             TraceVms(trace, island);
 
+            trace.Line("== link drop under a live agent: VM supervision held until the agent reports its VMs");
+            uint dropFrom = island.Core.Log.NextSequence;
+            island.DropLink("ring reset");
+            island.Run(30);
+            island.ConnectAgent(0xA6E7);
+            for (uint id = 1; id <= 8; id++)
+            {
+                island.ReportVm(id, ObservedVmState.Running, "re-sync");
+            }
+
+            island.Run(300);
+            TraceLog(trace, island.Core.Log, dropFrom);
+            TraceVms(trace, island);
+
             trace.Line("== agent loss (A-cluster reset) and resync");
             uint lossFrom = island.Core.Log.NextSequence;
             island.LoseAgent();

@@ -192,6 +192,18 @@ namespace Stratos.Island.Firmware.Scenario
             Heartbeats = false;
         }
 
+        // The link drops under a live agent (the island reset the rings): both sessions see their
+        // transport go down at once, and nothing in flight survives. The agent reconnects with
+        // ConnectAgent.
+        public void DropLink(string reason)
+        {
+            ToIsland.Clear();
+            ToAgent.Clear();
+            IslandSession.TransportDown(reason);
+            AgentSession.TransportDown(reason);
+            IslandSession.TransportUp(NowMs);
+        }
+
         public void Silence(uint vmId, bool silent)
         {
             _silent[vmId] = silent;

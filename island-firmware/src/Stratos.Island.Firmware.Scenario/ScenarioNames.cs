@@ -272,6 +272,7 @@ namespace Stratos.Island.Firmware.Scenario
                 case EventType.Escalation: return Of((SafeAction)value);
                 case EventType.PowerDomain: return Of((PowerState)value);
                 case EventType.SystemPower: return Of((SystemPowerAction)value);
+                case EventType.LinkDown: return string.Concat("held:", value.ToString());
                 default: return value.ToString();
             }
         }

@@ -53,6 +53,22 @@ namespace Stratos.Island.Firmware
         private long _lateSteps;
         private long _kicks;
 
+        // VM supervision held while the agent is away (docs/firmware.md "Agent away"). Every VM's alive
+        // indications and checkpoints reach the island through the agent, so while its session is down
+        // their silence says nothing about the VMs; the agent's own supervision bounds how long that
+        // lasts (its expiry resets the A cluster).
+        //   event                                   | a held VM (indexed by entity id)
+        //   ----------------------------------------+------------------------------------------------
+        //   session down                            | every VM entity OK or FAILED: DEACTIVATED, held
+        //   the agent reports the VM RUNNING        | supervision resumes (OK, counters afresh)
+        //   session up + the VM's start timeout     | supervision resumes without a report
+        //   the VM leaves Running                   | no longer held (the lifecycle owns its supervision)
+        // An EXPIRED entity is not held: its escalation is already under way.
+        private readonly bool[] _held;
+        private bool _anyHeld;
+        private bool _agentAway;
+        private long _agentBackAtMs;
+
         public IslandCore(IslandConfig config, IClock clock, IFlash flash, IPowerRails rails, IHardwareWatchdog watchdog,
             ISafeStateOutput safeState, IResetControl reset, IIslandOutput output, ResetReason resetReason)
         {
@@ -80,6 +96,7 @@ namespace Stratos.Island.Firmware
             _readRecord = new EventRecord();
 
             _supervision = new SupervisionManager(config.Limits);
+            _held = new bool[_supervision.Capacity];
             int checkpointLimit = config.Limits.MaxCheckpointsPerVm;
             SupervisionTable table = new SupervisionTable(config.Vms.Length + 1);
             _supervision.AddEntity(new SupervisedEntity(table, 0, config.AgentSupervision, checkpointLimit), true);
@@ -172,6 +189,10 @@ namespace Stratos.Island.Firmware
 
             _lifecycle.Tick(nowMs);
             _sequencer.Tick(nowMs);
+            if (_anyHeld && !_agentAway)
+            {
+                ResumeHeldAfterStartTimeout(nowMs);
+            }
 
             bool onTime = true;
             while (nowMs >= _nextCycleMs)
@@ -234,6 +255,8 @@ namespace Stratos.Island.Firmware
         // The link came up (Hello accepted): supervise the agent, run boot orchestration if due.
         public void HandleAgentConnected()
         {
+            _agentAway = false;
+            _agentBackAtMs = _clock.MonotonicMs;
             if (_mode.SafeStateActive && !_power.IsAClusterOn())
             {
                 return;
@@ -254,6 +277,45 @@ namespace Stratos.Island.Firmware
             }
         }
 
+        // The agent's session went down: hold the supervision of every VM it relays for (see _held).
+        public void HandleAgentDisconnected()
+        {
+            if (_agentAway)
+            {
+                return;
+            }
+
+            _agentAway = true;
+            VmRuntime[] vms = _lifecycle.BootOrder;
+            int count = 0;
+            for (int i = 0; i < vms.Length; i++)
+            {
+                SupervisedEntity e = _supervision.Find(vms[i].Id);
+                if (e != null && (e.Status == LocalStatus.Ok || e.Status == LocalStatus.Failed))
+                {
+                    _held[vms[i].Id] = true;
+                    count++;
+                }
+            }
+
+            _events.Record(EventType.LinkDown, 0, count, count == 0 ? "agent link down"
+                : "agent link down: supervision of " + count.ToString() + " VM(s) held");
+            for (int i = 0; i < vms.Length; i++)
+            {
+                if (_held[vms[i].Id])
+                {
+                    _anyHeld = true;
+                    _supervision.Deactivate(vms[i].Id);
+                }
+            }
+        }
+
+        // Whether the VM's supervision is held because the agent was away.
+        public bool IsSupervisionHeld(int vmId)
+        {
+            return vmId >= 0 && vmId < _held.Length && _held[vmId];
+        }
+
         public ErrorCode HandleVmRequest(uint correlationId, uint vmId, VmAction action, string reason)
         {
             ErrorCode code = _lifecycle.HandleRequest(ToId(vmId), action, reason, _clock.MonotonicMs);
@@ -262,7 +324,50 @@ namespace Stratos.Island.Firmware
 
         public ErrorCode HandleVmStateReport(uint vmId, ObservedVmState state, uint directiveId, int exitStatus, string detail)
         {
-            return _lifecycle.HandleReport(ToId(vmId), state, directiveId, detail, _clock.MonotonicMs);
+            ErrorCode code = _lifecycle.HandleReport(ToId(vmId), state, directiveId, detail, _clock.MonotonicMs);
+            int id = ToId(vmId);
+            if (IsSupervisionHeld(id) && (state == ObservedVmState.Running || _lifecycle.Find(id).State != VmState.Running))
+            {
+                ResumeHeld(id);
+            }
+
+            return code;
+        }
+
+        private void ResumeHeldAfterStartTimeout(long nowMs)
+        {
+            bool any = false;
+            VmRuntime[] vms = _lifecycle.BootOrder;
+            for (int i = 0; i < vms.Length; i++)
+            {
+                VmRuntime vm = vms[i];
+                if (!_held[vm.Id])
+                {
+                    continue;
+                }
+
+                if (vm.State != VmState.Running || nowMs - _agentBackAtMs >= vm.Config.StartTimeoutMs)
+                {
+                    ResumeHeld(vm.Id);
+                }
+                else
+                {
+                    any = true;
+                }
+            }
+
+            _anyHeld = any;
+        }
+
+        // Ends the hold: supervision resumes afresh if the VM is still Running and nobody re-armed it.
+        private void ResumeHeld(int vmId)
+        {
+            _held[vmId] = false;
+            VmRuntime vm = _lifecycle.Find(vmId);
+            if (vm != null && vm.State == VmState.Running && _supervision.Find(vmId).Status == LocalStatus.Deactivated)
+            {
+                _supervision.Activate(vmId);
+            }
         }
 
         public ErrorCode HandleAliveIndication(uint entityId, uint count)

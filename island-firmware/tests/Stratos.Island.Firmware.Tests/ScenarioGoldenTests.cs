@@ -56,7 +56,7 @@ public sealed class ScenarioGoldenTests
         int marker = lines.IndexOf(IslandScenario.CompletionMarker);
         Assert.IsGreaterThan(0, marker);
         string trace = string.Join("\n", lines.Take(marker));
-        foreach (string step in new[] { "== boot", "== deadline miss", "== logical violation", "== alive expiry", "== vm crash", "== refused stop", "== refused power-domain change", "== system reboot", "== power cut", "== agent loss (A-cluster reset) and resync", "== counters" })
+        foreach (string step in new[] { "== boot", "== deadline miss", "== logical violation", "== alive expiry", "== vm crash", "== refused stop", "== refused power-domain change", "== system reboot", "== power cut", "== link drop under a live agent", "== agent loss (A-cluster reset) and resync", "== counters" })
         {
             StringAssert.Contains(trace, step);
         }

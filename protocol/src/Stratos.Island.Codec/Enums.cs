@@ -179,7 +179,8 @@ namespace Stratos.Island.Codec
         IslandBoot = 1,
         // The link to the agent came up (value = agent boot id low 32 bits).
         LinkUp = 2,
-        // The link to the agent went down.
+        // The link to the agent went down (value = VMs whose supervision the island holds until the
+        // agent reports them again).
         LinkDown = 3,
         // A VM changed lifecycle state (value = new VmState).
         VmState = 4,
