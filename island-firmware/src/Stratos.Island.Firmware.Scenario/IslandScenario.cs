@@ -6,7 +6,8 @@
 // Steps: boot with 8 VMs in boot order with dependencies; heartbeats and checkpoints; a deadline
 // miss; a logical-order violation; an alive expiry escalated to a restart; a VM crash reported by the
 // agent and restarted; a refused stop (a running dependent) and a refused power-domain change; a
-// malformed envelope; a system reboot sequence; a power cut in the middle of an event-log write and the island's recovery; agent loss (A-cluster
+// malformed envelope; a system reboot sequence; a power cut in the middle of an event-log write and the island's recovery; a link drop
+// under a live agent (VM supervision held, resumed by the agent's reports); agent loss (A-cluster
 // reset) and resync over the in-memory link: the agent reconnects with a new boot id, the island
 // resends its state and runs boot orchestration again. Characters beyond U+FFFF cross the link both
 // ways (request reasons; a crash detail that comes back as the VM's last failure).
