@@ -81,9 +81,12 @@ public sealed class XenBench : IBench
         {
             FaultKind.GuestHang => "xl pause " + target,
             FaultKind.GuestCrash => "xl destroy " + target,
-            _ => "kill -9 \"$(cat /run/island/agent.pid)\"",
+            _ => "kill -9 \"$pid\"",
         };
-        var done = await machine.RunInDom0Async(script, TimeSpan.FromMinutes(1), cancellationToken).ConfigureAwait(false);
+        // The agent's pid is read before the injection mark with builtins: the kill then follows the
+        // mark at once (a `$(cat ...)` forked and exec'd after it: up to 5 s in a busy TCG dom0).
+        string? prepare = fault == FaultKind.AgentKill ? "read -r pid < /run/island/agent.pid" : null;
+        var done = await machine.RunInDom0Async(script, TimeSpan.FromMinutes(1), cancellationToken, prepare).ConfigureAwait(false);
         if (done.Status != 0)
             throw new InvalidOperationException($"xen bench: '{script}' in dom0 failed ({done.Status}): {done.Output}");
         machine.NoteInjection($"{DateTime.UtcNow:HH:mm:ss.fff} {fault} '{script}': began {Clock.NowMs - Stopwatch.GetElapsedTime(done.StartedTimestamp).TotalMilliseconds:0} ms into the scenario, returned {Stopwatch.GetElapsedTime(done.StartedTimestamp).TotalMilliseconds:0} ms later");

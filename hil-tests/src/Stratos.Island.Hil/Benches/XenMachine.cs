@@ -150,7 +150,8 @@ public sealed class XenMachine : IAsyncDisposable
         while [ ! -f /state/hil-agent-go ]; do sleep 0.2; done
         """;
 
-    // The command loop in dom0: runs STATE/hil-cmd/N.sh in order; N.started when it begins, N.rc last.
+    // The command loop in dom0: runs STATE/hil-cmd/N.sh in order (the script itself leaves N.started
+    // when it begins: RunInDom0Async), N.rc last.
     // bash, so that waiting (read -t on a FIFO nobody writes) and the tests fork nothing: every fork
     // and exec costs a TCG dom0 dearly, and the agent's link must not starve.
     private const string CommandLoop = """
@@ -162,7 +163,6 @@ public sealed class XenMachine : IAsyncDisposable
             [ -e "$f" ] || continue
             n="${f%.sh}"
             mv "$f" "$n.run"
-            : > "$n.started"
             sh "$n.run" > "$n.out" 2>&1
             echo $? > "$n.rc.tmp"
             mv "$n.rc.tmp" "$n.rc"
@@ -176,14 +176,18 @@ public sealed class XenMachine : IAsyncDisposable
 
     /// <summary>
     /// Runs a shell script in dom0 and waits for it. <see cref="Dom0Result.StartedTimestamp"/> is when
-    /// the host saw dom0 begin it (its N.started file, polled every 5 ms): dom0's polling and the
-    /// share's latency come before it, the command's own run time after.
+    /// the host saw dom0 begin it: the script's own shell writes its N.started file first (after
+    /// <paramref name="prepare"/>, shell builtins that need no fork), and the host polls for it every
+    /// 5 ms. dom0's pick-up, the shell's start under TCG and the share's latency come before it, the
+    /// command's own run time after: a fault injected with a builtin (kill) happens at that time.
     /// </summary>
-    public async Task<Dom0Result> RunInDom0Async(string script, TimeSpan timeout, CancellationToken cancellationToken)
+    public async Task<Dom0Result> RunInDom0Async(string script, TimeSpan timeout, CancellationToken cancellationToken, string? prepare = null)
     {
         int n = Interlocked.Increment(ref _command);
-        string name = Path.Combine(CommandDirectory, n.ToString("D4", CultureInfo.InvariantCulture));
-        File.WriteAllText(name + ".tmp", script + "\n");
+        string id = n.ToString("D4", CultureInfo.InvariantCulture);
+        string name = Path.Combine(CommandDirectory, id);
+        string marker = ": > /state/hil-cmd/" + id + ".started\n";
+        File.WriteAllText(name + ".tmp", (prepare is null ? "" : prepare + "\n") + marker + script + "\n");
         File.Move(name + ".tmp", name + ".sh");
         var wait = Stopwatch.StartNew();
         long started = 0;
