@@ -2,7 +2,10 @@
 // domain lifecycle, xenstore-read for what xl does not print (a domain's console pty, the reason
 // it was asked to shut down). Every failure is one VmmException(XenToolFailed) naming the command,
 // its exit status and the tail of what it wrote to stderr; a command that outlives its time-out is
-// killed, never left behind.
+// killed, never left behind. The commands run at guest priority, not at the agent's raised one
+// (GuestScheduling): an `xl create` at nice -10 loading a kernel and initramfs starved the agent's
+// link thread in a TCG dom0 for over a second, and the island's session timed out (NoSessionAtPeer
+// once per domain build, docs/hil.md "The Xen bench").
 using System;
 using System.Collections.Generic;
 using System.ComponentModel;
@@ -82,13 +85,22 @@ public sealed class XlTool
     public async Task<string> RunAsync(string program, IReadOnlyList<string> arguments, CancellationToken cancellationToken = default)
     {
         string commandLine = program + " " + string.Join(' ', arguments);
-        var info = new ProcessStartInfo(program)
+        // Back to nice 0 when the agent runs raised: nice(1) execs the command in place.
+        int niceIncrement = GuestScheduling.ChildNiceIncrement();
+        var info = new ProcessStartInfo(niceIncrement != 0 ? "nice" : program)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
+        if (niceIncrement != 0)
+        {
+            info.ArgumentList.Add("-n");
+            info.ArgumentList.Add(niceIncrement.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            info.ArgumentList.Add(program);
+        }
+
         foreach (string argument in arguments)
             info.ArgumentList.Add(argument);
         Process process;
@@ -122,6 +134,9 @@ public sealed class XlTool
 
             string output = await stdout.ConfigureAwait(false);
             string errors = (await stderr.ConfigureAwait(false)).Trim();
+            // nice(1) could not exec the command (126: not executable, 127: not found).
+            if (niceIncrement != 0 && process.ExitCode is 126 or 127 && errors.StartsWith("nice:", StringComparison.Ordinal))
+                throw new VmmException(VmmErrorKind.XenToolFailed, $"'{program}' cannot be run ({errors}): is this dom0 with Xen's tools installed?");
             if (process.ExitCode != 0)
             {
                 if (errors.Length > StderrTailChars)

@@ -1,4 +1,6 @@
 using System;
+using System.Runtime.InteropServices;
+using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using Stratos.Island.Agent.Vmm.Xen;
@@ -46,6 +48,60 @@ public sealed class XlToolTests
         var tool = new XlTool(xl: "/bin/echo");
         var e = await Assert.ThrowsExactlyAsync<VmmException>(() => tool.ListAsync());
         StringAssert.Contains(e.Message, "not a domain list");
+    }
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int setpriority(int which, int who, int prio);
+
+    [DllImport("libc")]
+    private static extern int gettid();
+
+    // The agent runs its threads at nice -10 (above guests). Its toolstack commands build guests
+    // (`xl create` loads a kernel and an initramfs) and must not compete with its link thread: they
+    // run at nice 0. Here a thread of the test raised as the agent's are stands in for the agent.
+    private static (string Output, Exception? Error) RunRaised(XlTool tool, string program, string[] arguments)
+    {
+        string output = "";
+        Exception? error = null;
+        bool raised = false;
+        var thread = new Thread(() =>
+        {
+            raised = setpriority(0, gettid(), -10) == 0;
+            if (!raised)
+                return;
+            try
+            {
+                output = tool.RunAsync(program, arguments).GetAwaiter().GetResult().Trim();
+            }
+            catch (Exception e)
+            {
+                error = e;
+            }
+        });
+        thread.Start();
+        Assert.IsTrue(thread.Join(TimeSpan.FromSeconds(30)), "the command did not return");
+        if (!raised)
+            Assert.Inconclusive("raising a thread to nice -10 needs root or CAP_SYS_NICE (the agent's own raise does too)");
+        return (output, error);
+    }
+
+    [TestMethod]
+    public void Commands_run_at_guest_priority_when_the_agent_runs_raised()
+    {
+        // Field 19 of /proc/PID/stat is the nice value; the command line has no spaces in its name.
+        var (output, error) = RunRaised(new XlTool(), "/bin/sh", ["-c", "cut -d ' ' -f 19 /proc/self/stat"]);
+        Assert.IsNull(error, error?.Message);
+        Assert.AreEqual("0", output);
+    }
+
+    [TestMethod]
+    public void A_missing_tool_at_raised_priority_is_named_with_the_hint_too()
+    {
+        var (_, error) = RunRaised(new XlTool(xl: "/nonexistent/xl"), "/nonexistent/xl", ["list"]);
+        var e = error as VmmException;
+        Assert.IsNotNull(e, error?.ToString() ?? "no error");
+        StringAssert.Contains(e.Message, "'/nonexistent/xl' cannot be run");
+        StringAssert.Contains(e.Message, "dom0");
     }
 
     [TestMethod]
