@@ -2,6 +2,7 @@ using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.IO;
+using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using Google.Protobuf;
@@ -92,8 +93,27 @@ public sealed class ScriptedIsland : IAsyncDisposable, ISessionListener, ILinkEv
 
     public int SessionsUp;
 
-    /// <summary>Queues a message for the agent (sent from the island thread).</summary>
-    public void Send(ProtoEnvelope message) => _outbox.Enqueue(message);
+    /// <summary>
+    /// The island's event log as LogRead answers it: records 1..10 ("event N", VM 1 state changes)
+    /// to begin with; every Event sent live with <see cref="Send"/> is written into it first, so a
+    /// read-back (the feed's gap and tail checks) sees what was sent, as on a real island.
+    /// </summary>
+    public SortedDictionary<uint, Event> Log { get; } = new(Enumerable.Range(1, 10).ToDictionary(
+        s => (uint)s, s => new Event { Sequence = (uint)s, Type = EventType.VmState, SubjectId = 1, Detail = "event " + s }));
+
+    /// <summary>Queues a message for the agent (sent from the island thread); an Event goes into <see cref="Log"/> too.</summary>
+    public void Send(ProtoEnvelope message)
+    {
+        if (message.Event is { } e)
+        {
+            lock (Log)
+            {
+                Log[e.Sequence] = e.Clone();
+            }
+        }
+
+        _outbox.Enqueue(message);
+    }
 
     /// <summary>Queues bytes for the agent as one rpmsg message, as they are: no session framing.</summary>
     public void SendRaw(byte[] bytes) => _rawOutbox.Enqueue(bytes);
@@ -214,11 +234,20 @@ public sealed class ScriptedIsland : IAsyncDisposable, ISessionListener, ILinkEv
                     break;
                 }
 
-                uint from = Math.Max(1, message.LogRead.FromSequence);
-                var chunk = new LogChunk { FirstAvailable = 1, NextSequence = Math.Min(from + 3, 11), End = from + 3 >= 11 };
-                for (uint s = from; s < chunk.NextSequence; s++)
+                // Three records a chunk, from the requested sequence on.
+                LogChunk chunk;
+                lock (Log)
                 {
-                    chunk.Records.Add(new Event { Sequence = s, Type = EventType.VmState, SubjectId = 1, Detail = "event " + s });
+                    uint from = Math.Max(Log.Keys.First(), message.LogRead.FromSequence);
+                    uint next = Log.Keys.Last() + 1;
+                    chunk = new LogChunk { FirstAvailable = Log.Keys.First(), NextSequence = Math.Min(from + 3, next), End = from + 3 >= next };
+                    for (uint s = from; s < chunk.NextSequence; s++)
+                    {
+                        if (Log.TryGetValue(s, out Event? record))
+                        {
+                            chunk.Records.Add(record.Clone());
+                        }
+                    }
                 }
 
                 SendNow(new ProtoEnvelope { CorrelationId = id, LogChunk = chunk });
