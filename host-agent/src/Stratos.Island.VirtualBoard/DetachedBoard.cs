@@ -66,6 +66,10 @@ public sealed class DetachedBoard
         string pidFile = LaunchCommand.ShellQuote(Layout.AgentPidFile);
         return "#!/bin/sh\n# Replaces the agent (SIGKILL, start a new one that re-adopts the running VMs). With --a-cluster-reset\n"
             + "# (island-sim's reset hook) the VMs die with their cluster first.\n"
+            + "# One run at a time (the island's hook and an operator's restart may coincide): each kills the\n"
+            + "# agent of the pid file the one before it wrote, so exactly one agent is left, the pid file's.\n"
+            + $"exec 9>>{LaunchCommand.ShellQuote(Layout.RestartLock)}\n"
+            + "flock -w 60 9 || { echo 'restart-agent.sh: another restart still holds the lock after 60 s' >&2; exit 1; }\n"
             + $"[ -f {pidFile} ] && kill -9 \"$(cat {pidFile})\" 2>/dev/null\n"
             + "if [ \"$1\" = --a-cluster-reset ]; then\n"
             + $"  for d in {LaunchCommand.ShellQuote(Layout.RuntimeDir)}/*/; do\n"
@@ -129,8 +133,9 @@ public sealed class DetachedBoard
     }
 
     /// <summary>`umask 077; setsid CMD >>LOG 2>&1 &lt;/dev/null &amp; echo $! >PIDFILE`.</summary>
+    // fd 9 is the restart script's lock: the started process must not inherit (and hold) it.
     public static string DetachedStartLine(LaunchCommand command, string log, string pidFile) =>
-        $"umask 077; setsid {command.ToShell()} >>{LaunchCommand.ShellQuote(log)} 2>&1 </dev/null & echo $! >{LaunchCommand.ShellQuote(pidFile)}";
+        $"umask 077; setsid {command.ToShell()} >>{LaunchCommand.ShellQuote(log)} 2>&1 </dev/null 9>&- & echo $! >{LaunchCommand.ShellQuote(pidFile)}";
 
     private static void WritePrivateFile(string path, string text)
     {

@@ -8,7 +8,7 @@
 //   ROOT/agent.sock           the agent's API socket (ISLAND_SOCKET may put it elsewhere)
 //   ROOT/faults.sock          the agent's link-fault hook (only when asked for)
 //   ROOT/vms/VM/              the agent's runtime dir: qemu.pid, qmp.sock, console.sock per VM
-//   ROOT/island-sim.log, island-agent.log, *.pid, restart-agent.sh   (`island up`'s detached processes)
+//   ROOT/island-sim.log, island-agent.log, *.pid, restart-agent.sh (+ .lock)   (`island up`'s detached processes)
 //   ROOT/board/               a board folder of its own when the island runs another configuration
 //
 // UNIX socket paths must fit 107 bytes and QEMU's go two levels below RuntimeDir: keep ROOT short.
@@ -61,6 +61,9 @@ public sealed record VirtualBoardLayout
     public string SimPidFile => Path.Combine(Root, "island-sim.pid");
     public string AgentPidFile => Path.Combine(Root, "island-agent.pid");
     public string RestartScript => Path.Combine(Root, "restart-agent.sh");
+
+    /// <summary>The restart script's lock file (one restart at a time).</summary>
+    public string RestartLock => Path.Combine(Root, "restart-agent.lock");
     public string IslandHeartbeatTrace => Path.Combine(Root, "island-heartbeats.trace");
     public string AgentHeartbeatTrace => Path.Combine(Root, "agent-heartbeats.trace");
 

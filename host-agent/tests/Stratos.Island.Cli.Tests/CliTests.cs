@@ -257,5 +257,7 @@ public sealed class EventFormatTests
         StringAssert.EndsWith(Commands.EventCommands.Format(refused), "web          failed-precondition  VM 'web': power domain 'vm-web' is Off");
         var boot = new Stratos.Island.Protocol.Agent.V1.Event { Type = Stratos.Island.Protocol.Common.V1.EventType.IslandBoot, Subject = "island", Value = (int)Stratos.Island.Protocol.Common.V1.ResetReason.Watchdog };
         StringAssert.Contains(Commands.EventCommands.Format(boot), "reset: watchdog");
+        var down = new Stratos.Island.Protocol.Agent.V1.Event { Type = Stratos.Island.Protocol.Common.V1.EventType.LinkDown, Subject = "agent", Value = 3, Detail = "agent link down: supervision of 3 VM(s) held" };
+        StringAssert.EndsWith(Commands.EventCommands.Format(down), "agent        held: 3  agent link down: supervision of 3 VM(s) held");
     }
 }

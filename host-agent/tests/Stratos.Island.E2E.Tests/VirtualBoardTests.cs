@@ -22,24 +22,22 @@ public sealed class VirtualBoardTests
         IslandCli.Run([("ISLAND_REPO", Repo), ("ISLAND_STATE_DIR", state), ("ISLAND_SOCKET", Path.Combine(state, "agent.sock"))], args);
 
     /// <summary>QEMU processes whose command line names this run's state dir (QEMU renames itself with -name process=).</summary>
-    private static int QemuCount(string state) =>
-        Directory.GetDirectories("/proc").Count(dir =>
-        {
-            if (!int.TryParse(Path.GetFileName(dir), out _))
-            {
-                return false;
-            }
+    private static int QemuCount(string state) => Pids("qemu-system", state).Length;
 
+    /// <summary>Processes whose command line names <paramref name="program"/> and this run's state dir.</summary>
+    private static int[] Pids(string program, string state) =>
+        Directory.GetDirectories("/proc").Select(dir => int.TryParse(Path.GetFileName(dir), out int pid) ? pid : 0).Where(pid =>
+        {
             try
             {
-                string cmdline = File.ReadAllText(Path.Combine(dir, "cmdline"));
-                return cmdline.Contains("qemu-system", StringComparison.Ordinal) && cmdline.Contains(state, StringComparison.Ordinal);
+                string cmdline = File.ReadAllText("/proc/" + pid.ToString(System.Globalization.CultureInfo.InvariantCulture) + "/cmdline");
+                return pid > 0 && cmdline.Contains(program, StringComparison.Ordinal) && cmdline.Contains(state, StringComparison.Ordinal);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 return false;
             }
-        });
+        }).ToArray();
 
     private static async Task WaitAsync(Func<bool> condition, string what, int timeoutMs = 30000)
     {
@@ -269,11 +267,25 @@ public sealed class VirtualBoardTests
             await WaitAsync(() => QemuCount(state) == 3, "exactly three QEMUs");
             Assert.AreEqual("ACK rate 100", await TypeOnConsoleAsync(Path.Combine(state, "vms", "web", "console.sock"), "rate 100"));
 
+            // Two restarts at once (the island's A-cluster hook and an operator's may coincide): they
+            // run one after the other, and exactly one agent is left, the one of the pid file.
+            using (Process first = Process.Start("sh", Path.Combine(state, "restart-agent.sh")), second = Process.Start("sh", Path.Combine(state, "restart-agent.sh")))
+            {
+                first.WaitForExit();
+                second.WaitForExit();
+                Assert.AreEqual(0, first.ExitCode + second.ExitCode, "both restarts ran");
+            }
+
+            await WaitAsync(() => Pids("island-agent", state) is [int only] && File.ReadAllText(Path.Combine(state, "island-agent.pid")).Trim() == only.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                "one agent, the pid file's (agents: " + string.Join(", ", Pids("island-agent", state)) + ")", 10000);
+            await WaitAsync(() => Shows(state, "base   running") && Shows(state, "web    running"), "both VMs running under the last agent");
+
             var down = Island(state, "down");
             Assert.AreEqual(0, down.Status, down.Output);
             StringAssert.Contains(down.Output, "stopped island-agent");
             StringAssert.Contains(down.Output, "stopped island-sim");
             await WaitAsync(() => QemuCount(state) == 0, "no QEMU left", 10000);
+            Assert.AreEqual(0, Pids("island-agent", state).Length, "no agent left");
             Assert.IsFalse(File.Exists(Path.Combine(state, "link.shm")), "shared memory removed");
             Assert.IsFalse(File.Exists(Path.Combine(state, "agent.sock")), "API socket removed");
             Assert.IsFalse(File.Exists(Path.Combine(state, "kick.sock")), "kick socket removed");

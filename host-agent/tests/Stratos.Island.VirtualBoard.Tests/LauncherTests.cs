@@ -195,11 +195,12 @@ public sealed class LauncherTests
         var board = new DetachedBoard(new VirtualBoardLayout("/tmp/vb"), new VirtualBoardOptions(Repo), scratch.Binaries);
         Assert.AreEqual("sh '/tmp/vb/restart-agent.sh' --a-cluster-reset", Arg(board.Launcher.SimArguments(), "--a-cluster-reset-hook"));
         string line = board.AgentStartLine();
-        StringAssert.StartsWith(line, "umask 077; setsid " + LaunchCommand.For(board.Launcher.Binaries.Agent, board.Launcher.AgentArguments()).ToShell() + " >>'/tmp/vb/island-agent.log' 2>&1 </dev/null & echo $! >'/tmp/vb/island-agent.pid'");
+        StringAssert.StartsWith(line, "umask 077; setsid " + LaunchCommand.For(board.Launcher.Binaries.Agent, board.Launcher.AgentArguments()).ToShell() + " >>'/tmp/vb/island-agent.log' 2>&1 </dev/null 9>&- & echo $! >'/tmp/vb/island-agent.pid'");
         string script = board.RestartScriptText();
         StringAssert.StartsWith(script, "#!/bin/sh\n");
         StringAssert.EndsWith(script, line + "\n");
         StringAssert.Contains(script, "grep -qF \"${d}qmp.sock\"", "only a QEMU of this runtime dir is killed");
+        StringAssert.Contains(script, "exec 9>>'/tmp/vb/restart-agent.lock'\nflock -w 60 9 ||", "one restart at a time");
     }
 
     private static string Arg(IReadOnlyList<string> args, string option)

@@ -49,6 +49,7 @@ public static class EventCommands
         EventType.SystemPower => Names.Of((SystemPowerAction)e.Value),
         EventType.RequestRefused or EventType.LinkError => Names.Of((ErrorCode)e.Value),
         EventType.IslandBoot => "reset: " + Names.Of((ResetReason)e.Value),
+        EventType.LinkDown => e.Value == 0 ? string.Empty : "held: " + e.Value.ToString(CultureInfo.InvariantCulture),
         _ => e.Value == 0 ? string.Empty : e.Value.ToString(CultureInfo.InvariantCulture),
     };
 
