@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian 12 + .NET 10 SDK machine lacks for Stratos Island: Debian packages
-# (QEMU, socat, dtc, openocd, grpc peers for interop tests, the pinned kernel sources the board
+# (QEMU, socat, dtc, openocd, grpc peers for interop tests, procps (ps: the HIL runner and the
+# virtual board's lifeline walk process trees), the pinned kernel sources the board
 # validation builds upstream devicetrees from) and the npm tools (buf, grpc-js).
 # As root it installs; otherwise it prints the exact command and exits 1 when something is missing.
 set -euo pipefail
@@ -13,6 +14,7 @@ APT_PACKAGES=(
   cpp xz-utils
   python3-sphinx
   afl++
+  procps
 )
 
 missing=()

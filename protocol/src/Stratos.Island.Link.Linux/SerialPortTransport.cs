@@ -29,6 +29,7 @@ public sealed unsafe class SerialPortTransport : IByteSink, IDisposable
     private readonly IDisposable? _owner;
     private readonly byte[] _plain = new byte[SerialFrameWriter.MaxPayload + 4];
     private readonly byte[] _encoded = new byte[SerialFrameWriter.MaxEncodedFrame];
+    private static readonly byte[] Delimiter = { 0 };
 
     // Queued mode: the bytes accepted but not yet taken by the kernel, a ring of _txQueue.Length.
     private readonly byte[]? _txQueue;
@@ -39,7 +40,6 @@ public sealed unsafe class SerialPortTransport : IByteSink, IDisposable
     {
         _fd = fd;
         _owner = owner;
-        Writer = new SerialFrameWriter(this);
         Decoder = new SerialFrameDecoder(sink, new SerialFrameCounters());
         if (txQueueBytes > 0)
         {
@@ -52,8 +52,6 @@ public sealed unsafe class SerialPortTransport : IByteSink, IDisposable
 
     /// <summary>Frames refused because the transmit queue had no room for them (queued mode).</summary>
     public long TxNoBuffer { get; private set; }
-
-    public SerialFrameWriter Writer { get; }
 
     public SerialFrameDecoder Decoder { get; }
 
@@ -102,7 +100,7 @@ public sealed unsafe class SerialPortTransport : IByteSink, IDisposable
     {
         try
         {
-            transport.Writer.WriteDelimiter();
+            transport.Write(Delimiter, 0, 1);
             return transport;
         }
         catch (IOException e)

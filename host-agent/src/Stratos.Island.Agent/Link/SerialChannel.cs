@@ -43,8 +43,7 @@ namespace Stratos.Island.Agent.Link
             }
         }
 
-        public LinkSendStatus TrySend(byte[] buffer, int offset, int count) =>
-            _port.TrySendFrame(buffer, offset, count) ? LinkSendStatus.Ok : LinkSendStatus.TooLarge;
+        public LinkSendStatus TrySend(byte[] buffer, int offset, int count) => _port.Send(buffer, offset, count);
 
         public void OnFrame(byte[] buffer, int offset, int length) => _sink.OnChannelMessage(buffer, offset, length);
 
